@@ -1,0 +1,30 @@
+#ifndef PUBMED_MIRROR_CCURL_H
+#define PUBMED_MIRROR_CCURL_H
+// Typed wrappers over libcurl's variadic curl_easy_setopt and curl_easy_getinfo, which Swift cannot
+// call. One function per argument kind; each returns libcurl's own CURLcode.
+// https://curl.se/libcurl/c/curl_easy_setopt.html  https://curl.se/libcurl/c/curl_easy_getinfo.html
+#include <curl/curl.h>
+
+typedef size_t (*ccurl_data_callback)(char *buffer, size_t size, size_t count, void *userdata);
+typedef int (*ccurl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                                       curl_off_t ultotal, curl_off_t ulnow);
+
+CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value);
+CURLcode ccurl_setopt_string(CURL *handle, CURLoption option, const char *value);
+CURLcode ccurl_setopt_pointer(CURL *handle, CURLoption option, void *value);
+CURLcode ccurl_setopt_off(CURL *handle, CURLoption option, curl_off_t value);
+CURLcode ccurl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
+CURLcode ccurl_setopt_data_callback(CURL *handle, CURLoption option, ccurl_data_callback value);
+CURLcode ccurl_setopt_xferinfo_callback(CURL *handle, ccurl_xferinfo_callback value);
+/// Sets a blob option (CURLOPT_CAINFO_BLOB…); libcurl copies the bytes.
+CURLcode ccurl_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length);
+
+CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLcode ccurl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value);
+CURLcode ccurl_getinfo_double(CURL *handle, CURLINFO info, double *value);
+CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
+
+/// The version string of the libcurl the process runs with ("7.88.1").
+const char *ccurl_version_number(void);
+
+#endif

@@ -1,0 +1,67 @@
+import Foundation
+
+/// What `status` shows: the mirror as the database and the disk know it, without the network.
+public struct MirrorStatus: Sendable {
+    public struct FolderCounts: Sendable {
+        public var folder: MirrorFolder
+        public var mirrored = 0
+        public var missing = 0
+        public var damaged = 0
+        public var gone = 0
+        public var bytes: Int64 = 0
+        /// Lowest and highest mirrored file, in NCBI's order.
+        public var first: String?
+        public var last: String?
+    }
+
+    public struct Pending: Sendable {
+        public var folder: MirrorFolder
+        public var name: String
+        public var status: MirroredFile.Status
+        public var error: String?
+        /// Bytes already in `NAME.partial`, which the next fetch resumes.
+        public var partialBytes: Int64?
+    }
+
+    public var mirrorPath: String
+    public var exists: Bool
+    public var folders: [FolderCounts]
+    public var lastRun: FetchRun?
+    /// The last run that ended `up-to-date` or `updated`.
+    public var lastSuccess: FetchRun?
+    public var pending: [Pending]
+
+    public var totalBytes: Int64 { folders.reduce(0) { $0 + $1.bytes } }
+    public var totalFiles: Int { folders.reduce(0) { $0 + $1.mirrored } }
+}
+
+extension Mirror {
+    public func status() throws(MirrorError) -> MirrorStatus {
+        var status = MirrorStatus(mirrorPath: layout.root.path, exists: false,
+                                  folders: MirrorFolder.allCases.map { MirrorStatus.FolderCounts(folder: $0) },
+                                  lastRun: nil, lastSuccess: nil, pending: [])
+        guard let store = try existingState() else { return status }
+        status.exists = true
+        for record in try store.files() {
+            let index = record.folder == .baseline ? 0 : 1
+            switch record.status {
+            case .mirrored:
+                status.folders[index].mirrored += 1
+                status.folders[index].bytes += record.size ?? 0
+                status.folders[index].first = status.folders[index].first ?? record.name
+                status.folders[index].last = record.name
+            case .missing: status.folders[index].missing += 1
+            case .damaged: status.folders[index].damaged += 1
+            case .gone: status.folders[index].gone += 1
+            }
+            if record.status == .missing || record.status == .damaged || (record.status == .mirrored && record.lastError != nil) {
+                status.pending.append(.init(folder: record.folder, name: record.name, status: record.status, error: record.lastError,
+                                            partialBytes: layout.size(of: layout.partial(record.folder, record.name))))
+            }
+        }
+        let runs = try store.runs(limit: 200)
+        status.lastRun = runs.first
+        status.lastSuccess = runs.first { $0.outcome == FetchReport.Outcome.upToDate.rawValue || $0.outcome == FetchReport.Outcome.updated.rawValue }
+        return status
+    }
+}

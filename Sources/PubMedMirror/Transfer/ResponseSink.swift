@@ -1,0 +1,76 @@
+import Crypto
+import Foundation
+
+/// Where libcurl's write callback puts a response body. Subclasses are owned by the request that
+/// uses them and touched only by that request's thread.
+class ResponseSink {
+    /// Takes the next bytes of the body; returning false aborts the transfer (CURLE_WRITE_ERROR).
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool { true }
+}
+
+/// Collects a small body (an index page, a `.md5` file) in memory, refusing more than `limit` bytes.
+final class MemorySink: ResponseSink {
+    private(set) var bytes: [UInt8] = []
+    let limit: Int
+    private(set) var overflowed = false
+
+    init(limit: Int) { self.limit = limit }
+
+    override func receive(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count + chunk.count <= limit else {
+            overflowed = true
+            return false
+        }
+        bytes.append(contentsOf: chunk)
+        return true
+    }
+}
+
+/// Appends a download to an open `.partial` file, hashing and counting the bytes as they arrive, and
+/// refusing any byte past the size the listing announced.
+final class FileSink: ResponseSink {
+    private let descriptor: Int32
+    private(set) var hasher: Insecure.MD5
+    /// Bytes in the file, including those from an earlier run that this transfer resumes.
+    private(set) var length: Int64
+    let limit: Int64
+    private(set) var overflowed = false
+    /// errno of a failed write (ENOSPC: the disk is full).
+    private(set) var writeErrno: Int32 = 0
+
+    init(descriptor: Int32, hasher: Insecure.MD5, length: Int64, limit: Int64) {
+        self.descriptor = descriptor
+        self.hasher = hasher
+        self.length = length
+        self.limit = limit
+    }
+
+    override func receive(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        guard length + Int64(chunk.count) <= limit else {
+            overflowed = true
+            return false
+        }
+        var offset = 0
+        while offset < chunk.count {
+            let written = write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                writeErrno = errno
+                return false
+            }
+            offset += written
+        }
+        hasher.update(bufferPointer: chunk)
+        length += Int64(chunk.count)
+        return true
+    }
+
+    /// Starts over: the server cannot resume, or what was there is longer than the file.
+    func restart() throws {
+        guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        hasher = Insecure.MD5()
+        length = 0
+    }
+}

@@ -1,0 +1,288 @@
+import Foundation
+import PubMedMirror
+
+/// Machine-readable results on stdout: camelCase JSON, one object per command run.
+enum JSONOutput {
+    static func print<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}
+
+struct FetchSummary: Encodable {
+    struct File: Encodable {
+        var folder: String
+        var name: String
+        var reason: String?
+        var bytes: Int64?
+        var received: Int64?
+        var resumedFrom: Int64?
+        var md5: String?
+        var error: String?
+    }
+    struct Plan: Encodable {
+        var new: Int
+        var toDownload: Int
+        var toCheck: Int
+        var unchanged: Int
+        var gone: Int
+        var unverifiable: Int
+        var bytesToDownload: Int64
+    }
+    var mirror: String
+    var source: String
+    var outcome: String
+    var plan: Plan
+    var downloaded: [File]
+    var confirmedUnchanged: Int
+    var failed: [File]
+    var ignoredNames: [String]
+    var error: String?
+    var requests: Int
+    var bytesReceived: Int64
+    var seconds: Double
+    var freeBytes: Int64?
+
+    init(_ report: FetchReport, mirror: String) {
+        self.mirror = mirror
+        source = report.source
+        outcome = report.outcome.rawValue
+        let plan = report.plan
+        self.plan = Plan(new: plan.count(.download(.new)), toDownload: plan.downloadCount, toCheck: plan.count(.check),
+                         unchanged: plan.count(.unchanged), gone: plan.count(.gone), unverifiable: plan.count(.unverifiable),
+                         bytesToDownload: plan.bytesToDownload)
+        downloaded = report.downloads.map {
+            File(folder: $0.folder.rawValue, name: $0.name, reason: $0.reason.rawValue, bytes: $0.size,
+                 received: $0.received, resumedFrom: $0.resumedFrom, md5: $0.md5)
+        }
+        confirmedUnchanged = report.confirmed
+        failed = report.failures.map { File(folder: $0.folder.rawValue, name: $0.name, error: $0.message) }
+        ignoredNames = report.ignored.filter { $0.reason == .unsafe || $0.reason == .unexpected }
+            .map { "\($0.folder.rawValue)/\($0.printableName)" }
+        error = report.runError?.description
+        requests = report.requests
+        bytesReceived = report.bytesReceived
+        seconds = report.seconds
+        freeBytes = report.freeBytes
+    }
+}
+
+struct StatusSummary: Encodable {
+    struct Folder: Encodable {
+        var folder: String
+        var mirrored: Int
+        var missing: Int
+        var damaged: Int
+        var gone: Int
+        var bytes: Int64
+        var first: String?
+        var last: String?
+    }
+    struct Run: Encodable {
+        var startedAt: Date
+        var finishedAt: Date?
+        var outcome: String?
+        var filesDownloaded: Int
+        var bytesDownloaded: Int64
+        var filesFailed: Int
+        var source: String
+        var error: String?
+        init(_ run: FetchRun) {
+            startedAt = run.startedAt
+            finishedAt = run.finishedAt
+            outcome = run.outcome ?? "running-or-killed"
+            filesDownloaded = run.filesDownloaded
+            bytesDownloaded = run.bytesDownloaded
+            filesFailed = run.filesFailed
+            source = run.source
+            error = run.error
+        }
+    }
+    struct Pending: Encodable {
+        var folder: String
+        var name: String
+        var status: String
+        var error: String?
+        var partialBytes: Int64?
+    }
+    var mirror: String
+    var exists: Bool
+    var files: Int
+    var bytes: Int64
+    var folders: [Folder]
+    var lastFetch: Run?
+    var lastSuccessfulFetch: Run?
+    var pending: [Pending]
+
+    init(_ status: MirrorStatus) {
+        mirror = status.mirrorPath
+        exists = status.exists
+        files = status.totalFiles
+        bytes = status.totalBytes
+        folders = status.folders.map {
+            Folder(folder: $0.folder.rawValue, mirrored: $0.mirrored, missing: $0.missing, damaged: $0.damaged,
+                   gone: $0.gone, bytes: $0.bytes, first: $0.first, last: $0.last)
+        }
+        lastFetch = status.lastRun.map(Run.init)
+        lastSuccessfulFetch = status.lastSuccess.map(Run.init)
+        pending = status.pending.map {
+            Pending(folder: $0.folder.rawValue, name: $0.name, status: $0.status.rawValue, error: $0.error, partialBytes: $0.partialBytes)
+        }
+    }
+}
+
+struct VerifySummary: Encodable {
+    struct File: Encodable {
+        var folder: String
+        var name: String
+        var result: String
+        var detail: String?
+    }
+    var files: Int
+    var ok: Int
+    var problems: [File]
+    var bytesHashed: Int64
+    var seconds: Double
+
+    init(_ report: VerifyReport) {
+        files = report.files.count
+        ok = report.files.count - report.problems.count
+        problems = report.problems.map { File(folder: $0.folder.rawValue, name: $0.name, result: $0.result.rawValue, detail: $0.detail) }
+        bytesHashed = report.bytesHashed
+        seconds = report.seconds
+    }
+}
+
+struct HealthSummary: Encodable {
+    struct Check: Encodable {
+        var folder: String
+        var ok: Bool
+        var milliseconds: Double
+        var files: Int
+        var withoutMD5: Int
+        var error: String?
+    }
+    var source: String
+    var healthy: Bool
+    var checks: [Check]
+
+    init(_ report: HealthReport) {
+        source = report.source
+        healthy = report.healthy
+        checks = report.checks.map {
+            Check(folder: $0.folder.rawValue, ok: $0.ok, milliseconds: ($0.milliseconds * 10).rounded() / 10,
+                  files: $0.files, withoutMD5: $0.withoutMD5, error: $0.error)
+        }
+    }
+}
+
+/// Human-readable results on stdout.
+enum TextOutput {
+    static func fetch(_ report: FetchReport, mirror: String) -> String {
+        let plan = report.plan
+        var lines: [String] = []
+        if report.outcome == .planned {
+            lines.append("Plan for \(mirror) from \(report.source):")
+            for (label, action) in [("new", MirrorPlan.Action.download(.new)), ("republished", .download(.republished)),
+                                    ("missing locally", .download(.missingLocally)), ("damaged", .download(.damaged)),
+                                    ("retry", .download(.retry))] {
+                let items = plan.items.filter { $0.action == action }
+                if !items.isEmpty {
+                    let bytes = items.reduce(Int64(0)) { $0 + $1.estimatedBytes }
+                    lines.append("  download (\(label)): \(items.count) files, \(Format.bytes(bytes))")
+                }
+            }
+            lines.append("  check .md5 (listing changed): \(plan.count(.check))")
+            lines.append("  unchanged: \(plan.count(.unchanged))")
+            lines.append("  gone from the server (kept): \(plan.count(.gone))")
+            if plan.count(.unverifiable) > 0 { lines.append("  no .md5 published (will fail): \(plan.count(.unverifiable))") }
+            lines.append("  to download: \(plan.downloadCount) files, \(Format.bytes(plan.bytesToDownload))")
+            if let free = report.freeBytes {
+                let fits = free > plan.bytesToDownload ? "" : "  NOT ENOUGH SPACE"
+                lines.append("  free disk: \(Format.bytes(free))\(fits)")
+            }
+            for item in plan.work.prefix(50) {
+                lines.append("    \(item.folder.rawValue)/\(item.file.name)  \(describe(item.action))")
+            }
+            if plan.work.count > 50 { lines.append("    … and \(plan.work.count - 50) more") }
+            return lines.joined(separator: "\n")
+        }
+        let downloaded = report.downloads.reduce(Int64(0)) { $0 + $1.received }
+        lines.append("\(report.outcome.rawValue): \(report.downloads.count) downloaded (\(Format.bytes(downloaded))), \(report.confirmed) confirmed unchanged, \(plan.count(.unchanged)) unchanged, \(plan.count(.gone)) gone from the server, \(report.failures.count) failed; \(report.requests) requests in \(String(format: "%.2f", report.seconds)) s")
+        for download in report.downloads {
+            let resumed = download.resumedFrom > 0 ? ", resumed from \(download.resumedFrom)" : ""
+            lines.append("  \(download.folder.rawValue)/\(download.name)  \(download.reason.rawValue)  \(download.size) bytes\(resumed)  md5 \(download.md5)")
+        }
+        for failure in report.failures {
+            lines.append("  FAILED \(failure.folder.rawValue)/\(failure.name): \(failure.message)")
+        }
+        if let error = report.runError { lines.append("  run stopped: \(error.description)") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ action: MirrorPlan.Action) -> String {
+        switch action {
+        case .download(let reason): "download (\(reason.rawValue))"
+        case .check: "check .md5"
+        case .unchanged: "unchanged"
+        case .gone: "gone"
+        case .unverifiable: "no .md5"
+        }
+    }
+
+    static func status(_ status: MirrorStatus) -> String {
+        guard status.exists else { return "No mirror at \(status.mirrorPath) yet: run `pubmed-mirror fetch`." }
+        var lines = ["Mirror \(status.mirrorPath): \(status.totalFiles) files, \(Format.bytes(status.totalBytes))"]
+        for folder in status.folders {
+            var line = "  \(folder.folder.rawValue)/: \(folder.mirrored) mirrored (\(Format.bytes(folder.bytes)))"
+            if let first = folder.first, let last = folder.last { line += ", \(first) … \(last)" }
+            if folder.missing > 0 { line += ", \(folder.missing) not yet fetched" }
+            if folder.damaged > 0 { line += ", \(folder.damaged) damaged" }
+            if folder.gone > 0 { line += ", \(folder.gone) gone from the server" }
+            lines.append(line)
+        }
+        if let run = status.lastRun {
+            let when = run.finishedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "started \(ISO8601DateFormatter().string(from: run.startedAt)), not finished"
+            lines.append("Last fetch: \(run.outcome ?? "running or killed"), \(when), \(run.filesDownloaded) files (\(Format.bytes(run.bytesDownloaded))), \(run.filesFailed) failed, from \(run.source)")
+            if let error = run.error { lines.append("  \(error)") }
+        }
+        if let success = status.lastSuccess, let finished = success.finishedAt {
+            lines.append("Last complete fetch: \(ISO8601DateFormatter().string(from: finished))")
+        }
+        if status.pending.isEmpty {
+            lines.append("Pending: nothing")
+        } else {
+            lines.append("Pending: \(status.pending.count) files")
+            for item in status.pending {
+                let partial = item.partialBytes.map { ", \(Format.bytes($0)) partial" } ?? ""
+                lines.append("  \(item.folder.rawValue)/\(item.name) (\(item.status.rawValue)\(partial))\(item.error.map { ": \($0)" } ?? "")")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func verify(_ report: VerifyReport) -> String {
+        var lines = ["\(report.files.count - report.problems.count) of \(report.files.count) files verified (\(Format.bytes(report.bytesHashed)) in \(String(format: "%.1f", report.seconds)) s)"]
+        for problem in report.problems {
+            lines.append("  \(problem.result.rawValue.uppercased()) \(problem.folder.rawValue)/\(problem.name): \(problem.detail ?? "")")
+        }
+        if !report.problems.isEmpty { lines.append("Damaged and missing files are marked; the next fetch downloads them again.") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func health(_ report: HealthReport) -> String {
+        var lines = ["\(report.healthy ? "healthy" : "UNHEALTHY"): \(report.source)"]
+        for check in report.checks {
+            if check.ok {
+                lines.append("  \(check.folder.rawValue)/: listed \(check.files) files in \(String(format: "%.0f", check.milliseconds)) ms\(check.withoutMD5 > 0 ? " (\(check.withoutMD5) without .md5)" : "")")
+            } else {
+                lines.append("  \(check.folder.rawValue)/: FAILED after \(String(format: "%.0f", check.milliseconds)) ms: \(check.error ?? "")")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

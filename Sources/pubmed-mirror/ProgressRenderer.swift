@@ -1,0 +1,95 @@
+import Foundation
+import PubMedMirror
+import Synchronization
+
+/// Draws a `ProgressBoard`: on a terminal, a live line per active transfer and a total line, redrawn
+/// five times a second; elsewhere (cron, a pipe), one log line every `interval` seconds.
+final class ProgressRenderer: Sendable {
+    private let board: ProgressBoard
+    private let verb: String
+    private let interval: Double
+    private let running = Atomic<Bool>(true)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(board: ProgressBoard, verb: String, interval: Double = 15) {
+        self.board = board
+        self.verb = verb
+        self.interval = interval
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            let console = Console.shared
+            var lastLog = ContinuousClock.now
+            while running.load(ordering: .relaxed) {
+                Thread.sleep(forTimeInterval: 0.2)
+                let snapshot = board.snapshot()
+                if console.isTerminal {
+                    console.draw(Self.lines(snapshot, verb: verb))
+                } else if ContinuousClock.now - lastLog >= .seconds(interval), snapshot.filesTotal > 0 {
+                    lastLog = .now
+                    console.printLine(Self.timestamp() + " info: " + Self.totalLine(snapshot, verb: verb))
+                }
+            }
+            if console.isTerminal { console.clearLive() }
+            finished.signal()
+        }
+        thread.name = "progress"
+        thread.start()
+    }
+
+    func stop() {
+        running.store(false, ordering: .relaxed)
+        finished.wait()
+    }
+
+    static func lines(_ snapshot: ProgressBoard.Snapshot, verb: String) -> [String] {
+        var lines = snapshot.active.map { transfer -> String in
+            let percent = transfer.total > 0 ? Int(Double(transfer.done) * 100 / Double(transfer.total)) : 0
+            let elapsed = (ContinuousClock.now - transfer.startedAt).seconds
+            let rate = elapsed > 0.5 ? Double(transfer.done - transfer.resumedFrom) / elapsed : 0
+            return "  \(transfer.name)  \(String(format: "%3d", percent))%  \(Format.bytes(transfer.done)) of \(Format.bytes(transfer.total))  \(Format.bytes(Int64(rate)))/s"
+        }
+        if snapshot.filesTotal > 0 { lines.append(totalLine(snapshot, verb: verb)) }
+        return lines
+    }
+
+    static func totalLine(_ snapshot: ProgressBoard.Snapshot, verb: String) -> String {
+        let elapsed = (ContinuousClock.now - snapshot.startedAt).seconds
+        let rate = elapsed > 0.5 ? Double(snapshot.bytesReceived) / elapsed : 0
+        let remaining = max(0, snapshot.bytesTotal - snapshot.bytesDone)
+        let eta = rate > 0 && remaining > 0 ? ", ETA " + Format.duration(Double(remaining) / rate) : ""
+        let failed = snapshot.filesFailed > 0 ? ", \(snapshot.filesFailed) failed" : ""
+        return "\(verb) \(snapshot.filesDone + snapshot.filesFailed)/\(snapshot.filesTotal) files\(failed), \(Format.bytes(snapshot.bytesDone)) of \(Format.bytes(snapshot.bytesTotal)), \(Format.bytes(Int64(rate)))/s\(eta)"
+    }
+
+    private static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
+}
+
+
+enum Format {
+    static func bytes(_ value: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var amount = Double(value)
+        var unit = 0
+        while amount >= 1000 && unit < units.count - 1 {
+            amount /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(value) B" : String(format: amount < 10 ? "%.2f %@" : amount < 100 ? "%.1f %@" : "%.0f %@", amount, units[unit])
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        if total < 60 { return "\(total)s" }
+        if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }
+        return "\(total / 3600)h\(String(format: "%02d", total % 3600 / 60))m"
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}
