@@ -50,7 +50,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PubMedMirrorTests",
-            dependencies: ["PubMedMirror"],
+            dependencies: [
+                "PubMedMirror",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import PubMedMirror
+
+/// Faults a long download meets, from real (scriptable) servers: each run ends with a correct
+/// mirror after retries, or a clear error and intact state, within a bounded number of requests.
+@Suite struct FaultIntegrationTests {
+    static func faultyFTP(_ label: String, _ arguments: [String]) throws -> (URL, LoopbackServer) {
+        let root = try TestPaths.temporaryDirectory("served-\(label)")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        return (tree, try LoopbackServer.faultyFTP(root: root, arguments: arguments))
+    }
+
+    @Test func ftp421AtLoginIsRetried() async throws {
+        let (tree, server) = try Self.faultyFTP("421", ["--refuse-login-times", "2"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-421")
+        let logs = CapturedLogs()
+        let report = try await Mirror(root: mirrorRoot, logger: logs.logger).fetch(try MirrorTest.options(server))
+        #expect(report.outcome == .updated)
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+        #expect(logs.text.contains("421"))
+    }
+
+    @Test func ftp421ThatNeverEndsFailsAfterTheRetriesWithItsReason() async throws {
+        let (_, server) = try Self.faultyFTP("421-forever", ["--refuse-login-times", "1000"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-421-forever")
+        do {
+            _ = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(server, retries: 2))
+            Issue.record("fetch succeeded")
+        } catch let error as MirrorError {
+            #expect(error.description.contains("421"))
+            #expect(error.isRetryable)
+        }
+    }
+
+    @Test(arguments: ["450", "451", "426"])
+    func ftpTransientRetrErrorsAreRetried(code: String) async throws {
+        let (tree, server) = try Self.faultyFTP("retr-\(code)", ["--retr-error", code, "--retr-error-times", "2", "--match", "*.xml.gz"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-retr-\(code)")
+        let report = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(server))
+        #expect(report.outcome == .updated)
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+    }
+
+    @Test func ftp550IsPermanentAndNotRetried() async throws {
+        let (_, server) = try Self.faultyFTP("550", ["--retr-error", "550", "--retr-error-times", "1000", "--match", "*.xml.gz"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-550")
+        var options = try MirrorTest.options(server, retries: 4)
+        options.jobs = 1
+        let report = try await Mirror(root: mirrorRoot).fetch(options)
+        #expect(report.outcome == .partial)
+        #expect(report.failures.count == 2)
+        #expect(report.failures.allSatisfy { $0.message.contains("550") })
+        // One RETR per file: a permanent error is not retried.
+        let retrs = server.requestLog().split(separator: "\n").filter { $0.contains("RETR pubmed26n") && $0.hasSuffix(".xml.gz") }
+        #expect(retrs.count == 2)
+    }
+
+    @Test func aStalledTransferIsAbandonedAndRetried() async throws {
+        let (tree, server) = try Self.faultyFTP("stall", ["--stall-at", "20000", "--stall-seconds", "6", "--stall-times", "1", "--match", "*.xml.gz"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-stall")
+        let logs = CapturedLogs()
+        var options = try MirrorTest.options(server, stall: 1)
+        options.jobs = 1
+        let started = Date()
+        let report = try await Mirror(root: mirrorRoot, logger: logs.logger).fetch(options)
+        #expect(report.outcome == .updated)
+        #expect(Date().timeIntervalSince(started) < 6, "the stall was detected before the server woke up")
+        #expect(logs.text.contains("stalled"))
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+    }
+
+    @Test func http503WithRetryAfterIsHonoured() async throws {
+        let root = try TestPaths.temporaryDirectory("served-503")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        let apache = try LoopbackServer.apache(root: root, tls: false)
+        let proxy = try LoopbackServer.faultProxy(upstream: apache, arguments: ["--status", "503", "--retry-after", "1", "--times", "1"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-503")
+        let started = Date()
+        let report = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(proxy))
+        #expect(report.outcome == .updated)
+        #expect(Date().timeIntervalSince(started) >= 1, "waited as Retry-After asked")
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+    }
+
+    @Test func http429IsRetried() async throws {
+        let root = try TestPaths.temporaryDirectory("served-429")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        let apache = try LoopbackServer.apache(root: root, tls: false)
+        let proxy = try LoopbackServer.faultProxy(upstream: apache, arguments: ["--status", "429", "--times", "3"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-429")
+        let report = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(proxy))
+        #expect(report.outcome == .updated)
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+    }
+
+    @Test func aResetMidTransferIsRetriedAndResumed() async throws {
+        let root = try TestPaths.temporaryDirectory("served-reset")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        let apache = try LoopbackServer.apache(root: root, tls: false)
+        let proxy = try LoopbackServer.faultProxy(upstream: apache, arguments: ["--reset-at", "25000", "--times", "2", "--match", "*.xml.gz"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-reset")
+        let report = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(proxy))
+        #expect(report.outcome == .updated)
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+    }
+
+    @Test func anUntrustedCertificateStopsTheRunWithAdvice() async throws {
+        let root = try TestPaths.temporaryDirectory("served-tls")
+        _ = try ServedTree.make(cycles: [2026], at: root)
+        let server = try LoopbackServer.apache(root: root, tls: true)
+        var options = try MirrorTest.options(server)
+        options.transfer.caFile = nil
+        do {
+            _ = try await Mirror(root: try TestPaths.temporaryDirectory("mirror-tls")).fetch(options)
+            Issue.record("fetch trusted a self-signed certificate")
+        } catch let error as MirrorError {
+            #expect(error.description.contains("--ca-file"))
+            #expect(!error.isRetryable)
+        }
+        // --insecure accepts it.
+        options.transfer.insecure = true
+        let report = try await Mirror(root: try TestPaths.temporaryDirectory("mirror-tls-insecure")).fetch(options)
+        #expect(report.outcome == .updated)
+    }
+
+    @Test func aRefusedConnectionFailsQuicklyAfterTheRetries() async throws {
+        // Port 1 on loopback: nothing listens there, so the kernel refuses at once.
+        let port = 1
+        var options = try MirrorTest.options(URL(string: "http://127.0.0.1:\(port)/pubmed/")!, retries: 2)
+        options.transfer.connectTimeout = 2
+        let started = Date()
+        do {
+            _ = try await Mirror(root: try TestPaths.temporaryDirectory("mirror-refused")).fetch(options)
+            Issue.record("fetch succeeded against a closed port")
+        } catch let error as MirrorError {
+            #expect(error.isRetryable)
+            #expect(error.description.contains("127.0.0.1:\(port)"))
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+@testable import PubMedMirror
+
+/// `fetch` against real servers on loopback: vsftpd (FTP, explicit FTPS), apache2 (HTTP, HTTPS),
+/// file://, and the scriptable servers in Tests/Servers for faults.
+@Suite struct FetchIntegrationTests {
+    enum Transport: String, CaseIterable, Sendable {
+        case file, ftp, ftps, http, https
+    }
+
+    /// A served tree and, unless it is file://, the server in front of it.
+    struct Served {
+        var tree: URL
+        var server: LoopbackServer?
+        var options: FetchOptions
+    }
+
+    static func serve(_ kind: Transport, cycles: [Int] = [2025, 2026], label: String) throws -> Served {
+        let root = try TestPaths.temporaryDirectory("served-\(label)")
+        let tree = try ServedTree.make(cycles: cycles, at: root)
+        let server: LoopbackServer?
+        switch kind {
+        case .file: server = nil
+        case .ftp: server = try LoopbackServer.vsftpd(root: root, tls: false)
+        case .ftps: server = try LoopbackServer.vsftpd(root: root, tls: true)
+        case .http: server = try LoopbackServer.apache(root: root, tls: false)
+        case .https: server = try LoopbackServer.apache(root: root, tls: true)
+        }
+        let options = try server.map { try MirrorTest.options($0) } ?? MirrorTest.options(tree)
+        return Served(tree: tree, server: server, options: options)
+    }
+
+    @Test(arguments: Transport.allCases)
+    func mirrorsByteForByteAndASecondRunDownloadsNothing(kind: Transport) async throws {
+        let served = try Self.serve(kind, label: "full-\(kind)")
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-\(kind)")
+        let logs = CapturedLogs()
+        let mirror = Mirror(root: mirrorRoot, logger: logs.logger)
+
+        let first = try await mirror.fetch(served.options)
+        #expect(first.outcome == .updated)
+        #expect(first.downloads.count == 4)
+        #expect(first.failures.isEmpty)
+        try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
+
+        let second = try await mirror.fetch(served.options)
+        #expect(second.outcome == .upToDate)
+        #expect(second.downloads.isEmpty)
+        #expect(second.plan.count(.unchanged) == 4)
+        // Two listings (plus, on vsftpd, the one MLSD it refuses before falling back to LIST).
+        #expect(second.requests <= 3)
+        try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
+
+        let status = try mirror.status()
+        #expect(status.totalFiles == 4)
+        #expect(status.pending.isEmpty)
+        #expect(status.lastRun?.outcome == "up-to-date")
+        _ = served.server
+    }
+
+    @Test func httpTransferCutMidwayIsResumedWithARange() async throws {
+        let root = try TestPaths.temporaryDirectory("served-cut-http")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        let apache = try LoopbackServer.apache(root: root, tls: false)
+        let proxy = try LoopbackServer.faultProxy(upstream: apache, arguments: ["--cut-at", "30000", "--times", "1", "--match", "*.xml.gz"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-cut-http")
+        var options = try MirrorTest.options(proxy)
+        options.jobs = 1
+
+        let report = try await Mirror(root: mirrorRoot).fetch(options)
+        #expect(report.outcome == .updated)
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+        let resumed = report.downloads.filter { $0.resumedFrom > 0 }
+        #expect(resumed.count == 1, "one download was cut and resumed: \(report.downloads) \(proxy.requestLog())")
+        if let download = resumed.first {
+            #expect(download.received == download.size - download.resumedFrom)
+            #expect(proxy.requestLog().contains("Range: bytes=\(download.resumedFrom)-"))
+        }
+    }
+
+    @Test func ftpTransferCutMidwayIsResumedWithREST() async throws {
+        let root = try TestPaths.temporaryDirectory("served-cut-ftp")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        let server = try LoopbackServer.faultyFTP(root: root, arguments: ["--cut-at", "40000", "--cut-times", "1", "--match", "*.xml.gz"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-cut-ftp")
+        var options = try MirrorTest.options(server)
+        options.jobs = 1
+
+        let report = try await Mirror(root: mirrorRoot).fetch(options)
+        #expect(report.outcome == .updated)
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+        let resumed = report.downloads.filter { $0.resumedFrom > 0 }
+        #expect(resumed.count == 1)
+        if let download = resumed.first {
+            #expect(server.requestLog().contains("REST \(download.resumedFrom)"))
+        }
+    }
+
+    @Test func aPartialFileLeftByAnEarlierRunIsResumedNotRestarted() async throws {
+        let served = try Self.serve(.http, cycles: [2026], label: "partial")
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-partial")
+        let name = "pubmed26n1334.xml.gz"
+        let original = try Data(contentsOf: served.tree.appendingPathComponent("baseline/\(name)"))
+        try FileManager.default.createDirectory(at: mirrorRoot.appendingPathComponent("baseline"), withIntermediateDirectories: true)
+        try original.prefix(50_000).write(to: mirrorRoot.appendingPathComponent("baseline/\(name).partial"))
+
+        let report = try await Mirror(root: mirrorRoot).fetch(served.options)
+        #expect(report.outcome == .updated)
+        let download = try #require(report.downloads.first { $0.name == name })
+        #expect(download.resumedFrom == 50_000)
+        #expect(download.received == Int64(original.count) - 50_000)
+        try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
+        let log = MirrorTest.waitForLog(try #require(served.server), containing: "bytes=50000-")
+        #expect(log.contains("bytes=50000-"))
+    }
+
+    @Test func aPartialThatIsNotTheStartOfTheFileIsDiscardedByTheMD5Check() async throws {
+        let served = try Self.serve(.ftp, cycles: [2026], label: "bad-partial")
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-bad-partial")
+        let name = "pubmed26n1334.xml.gz"
+        try FileManager.default.createDirectory(at: mirrorRoot.appendingPathComponent("baseline"), withIntermediateDirectories: true)
+        try Data(repeating: 0x41, count: 10_000).write(to: mirrorRoot.appendingPathComponent("baseline/\(name).partial"))
+
+        let report = try await Mirror(root: mirrorRoot).fetch(served.options)
+        #expect(report.outcome == .updated)
+        try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
+    }
+
+    @Test func aCorruptedFileOnTheServerIsRefusedAndNeverUsed() async throws {
+        let served = try Self.serve(.http, cycles: [2026], label: "corrupt")
+        let target = served.tree.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz")
+        var bytes = try Data(contentsOf: target)
+        let good = bytes
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: target)
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-corrupt")
+        let logs = CapturedLogs()
+        let mirror = Mirror(root: mirrorRoot, logger: logs.logger)
+        var options = served.options
+        options.retry.retries = 1
+
+        let report = try await mirror.fetch(options)
+        #expect(report.outcome == .partial)
+        let failure = try #require(report.failures.first)
+        #expect(failure.name == "pubmed26n1335.xml.gz")
+        #expect(failure.message.contains("pubmed26n1335.xml.gz"))
+        #expect(failure.message.contains("does not match the published"))
+        let folder = mirrorRoot.appendingPathComponent("updatefiles").path
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        #expect(!left.contains("pubmed26n1335.xml.gz"))
+        #expect(!left.contains { $0.hasSuffix(".partial") })
+        #expect(FileManager.default.fileExists(atPath: mirrorRoot.appendingPathComponent("baseline/pubmed26n1334.xml.gz").path))
+        let status = try mirror.status()
+        #expect(status.pending.map(\.name) == ["pubmed26n1335.xml.gz"])
+
+        // The server is fixed: the next run fetches it.
+        try good.write(to: target)
+        let again = try await mirror.fetch(options)
+        #expect(again.outcome == .updated)
+        #expect(again.downloads.map(\.reason) == [.retry])
+        try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
+    }
+
+    @Test func aRepublishedFileReplacesTheOldCopy() async throws {
+        let served = try Self.serve(.file, cycles: [2026], label: "republish")
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-republish")
+        let mirror = Mirror(root: mirrorRoot)
+        _ = try await mirror.fetch(served.options)
+
+        // NCBI publishes the file again: other bytes, other size, new .md5.
+        let source2025 = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2025/baseline/pubmed25n1274.xml.gz")
+        let replacement = try Data(contentsOf: source2025)
+        let target = served.tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz")
+        try replacement.write(to: target)
+        let digest = try Mirror.hashFile(target)
+        try Data("MD5(pubmed26n1334.xml.gz)= \(digest)\n".utf8).write(to: target.appendingPathExtension("md5"))
+
+        let report = try await mirror.fetch(served.options)
+        #expect(report.downloads.map(\.reason) == [.republished])
+        try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
+    }
+
+    @Test func aFileWithoutPublishedMD5IsNotDownloaded() async throws {
+        let served = try Self.serve(.ftp, cycles: [2026], label: "no-md5")
+        try FileManager.default.removeItem(at: served.tree.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz.md5"))
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-no-md5")
+        let report = try await Mirror(root: mirrorRoot).fetch(served.options)
+        #expect(report.outcome == .partial)
+        #expect(report.failures.map(\.name) == ["pubmed26n1335.xml.gz"])
+        #expect(report.failures.first?.message.contains("publishes no pubmed26n1335.xml.gz.md5") == true)
+        #expect(!FileManager.default.fileExists(atPath: mirrorRoot.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz").path))
+    }
+
+    @Test func aDryRunPrintsThePlanAndChangesNothing() async throws {
+        let served = try Self.serve(.http, cycles: [2025, 2026], label: "dry")
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-dry").appendingPathComponent("not-yet")
+        var options = served.options
+        options.dryRun = true
+        let report = try await Mirror(root: mirrorRoot).fetch(options)
+        #expect(report.outcome == .planned)
+        #expect(report.plan.downloadCount == 4)
+        #expect(report.plan.bytesToDownload > 0)
+        #expect(report.freeBytes != nil)
+        #expect(!FileManager.default.fileExists(atPath: mirrorRoot.path))
+    }
+
+    @Test func aMissingFolderIsAPermanentErrorThatSaysWhere() async throws {
+        let root = try TestPaths.temporaryDirectory("served-missing")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        try FileManager.default.removeItem(at: tree.appendingPathComponent("updatefiles"))
+        for server in [try LoopbackServer.apache(root: root, tls: false), try LoopbackServer.vsftpd(root: root, tls: false)] {
+            let mirrorRoot = try TestPaths.temporaryDirectory("mirror-missing")
+            do {
+                _ = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(server))
+                Issue.record("fetch succeeded without updatefiles/")
+            } catch let error as MirrorError {
+                guard case .transfer(let transfer) = error else { Issue.record("unexpected \(error)"); continue }
+                #expect(transfer.kind == .permanent)
+                #expect(transfer.url.hasSuffix("/updatefiles/"))
+            }
+            // Not retried: a permanent error is asked once.
+            #expect(MirrorTest.count("updatefiles", in: MirrorTest.waitForLog(server, containing: "updatefiles")) <= 2)
+        }
+    }
+}
