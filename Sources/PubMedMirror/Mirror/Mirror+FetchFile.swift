@@ -21,8 +21,9 @@ extension Mirror {
             }
             if case .downloaded(let result) = outcome {
                 progress?.end(name, bytes: result.length, received: result.received, failed: false)
-                logger.info("downloaded and verified", metadata: ["file.name": "\(name)", "file.bytes": "\(result.length)",
-                                                                  "file.md5": "\(result.md5)"])
+                let resumed = result.resumedFrom > 0 ? ", resumed at byte \(result.resumedFrom)" : ""
+                logger.info("\(item.folder.rawValue)/\(name): downloaded, \(result.length) bytes, size and MD5 verified\(resumed)",
+                            metadata: ["file.md5": "\(result.md5)"])
             } else {
                 progress?.end(name, bytes: 0, received: 0, failed: false)
             }

@@ -34,7 +34,7 @@ public enum MirrorError: Error, Sendable, CustomStringConvertible {
     /// Whether the failure dooms every other file too, so the run should stop now.
     public var stopsRun: Bool {
         switch self {
-        case .transfer(let error): error.scope == .run && !error.isTransient || error.kind == .cancelled
+        case .transfer(let error): error.scope == .run && error.kind == .permanent
         case .local(_, _, let code): code == ENOSPC || code == EDQUOT || code == EROFS
         case .database, .locked: true
         default: false
