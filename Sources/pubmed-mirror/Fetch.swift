@@ -5,12 +5,12 @@ import PubMedMirror
 extension PubMedMirrorCommand {
     struct Fetch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Download what is new or changed in baseline/ and updatefiles/, verified against size and MD5.",
+            abstract: "Download what is new or changed in baseline/ and updatefiles/, verified against size and MD5, and index it.",
             discussion: """
                 Lists the source, compares it with the mirror's state database, and downloads only what is new, \
                 republished or missing, --jobs at a time. Each file goes to NAME.partial (resumed by the next run \
                 if interrupted), must match its listed size and published .md5, and is then renamed into place. \
-                Indexing is not built yet: --no-index is accepted and is what fetch does today.
+                Then every mirrored file not yet indexed is applied to the index, in NCBI's order (--no-index skips this).
                 """
         )
 
@@ -33,7 +33,7 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Print what would be downloaded (files, bytes) and the free disk space; change nothing.")
         var dryRun = false
 
-        @Flag(name: .long, help: "Only mirror the files; do not index them.")
+        @Flag(name: .long, help: "Only mirror the files; do not index them (index later with `pubmed-mirror index`).")
         var noIndex = false
 
         @Option(name: .long, help: "Summary format on stdout: text or json.")
@@ -69,6 +69,7 @@ extension PubMedMirrorCommand {
             options.jobs = try resolvedJobs()
             options.retry = RetryPolicy(retries: retries, base: retryBase, cap: retryCap)
             options.dryRun = dryRun
+            options.index = !noIndex
 
             let mirror = Mirror(root: self.mirror.root, logger: logger)
             let cancellation = CancellationFlag()

@@ -46,6 +46,8 @@ struct FetchSummary: Encodable {
     var bytesReceived: Int64
     var seconds: Double
     var freeBytes: Int64?
+    var index: IndexSummary?
+    var indexError: String?
 
     init(_ report: FetchReport, mirror: String) {
         self.mirror = mirror
@@ -68,6 +70,40 @@ struct FetchSummary: Encodable {
         bytesReceived = report.bytesReceived
         seconds = report.seconds
         freeBytes = report.freeBytes
+        index = report.index.map(IndexSummary.init)
+        indexError = report.indexError?.description
+    }
+}
+
+struct IndexSummary: Encodable {
+    struct Problem: Encodable {
+        var name: String
+        var message: String
+    }
+    var applied: [AppliedFile]
+    var records: Int
+    var inserted: Int
+    var replaced: Int
+    var deleted: Int
+    var deletionsAbsent: Int
+    var failed: [Problem]
+    var skipped: [Problem]
+    var currentRecords: Int?
+    var highWaterMark: Int64?
+    var seconds: Double
+
+    init(_ report: IndexReport) {
+        applied = report.applied
+        records = report.applied.reduce(0) { $0 + $1.records }
+        inserted = report.applied.reduce(0) { $0 + $1.inserted }
+        replaced = report.applied.reduce(0) { $0 + $1.replaced }
+        deleted = report.applied.reduce(0) { $0 + $1.deleted }
+        deletionsAbsent = report.applied.reduce(0) { $0 + $1.deletionsAbsent }
+        failed = report.failures.map { Problem(name: $0.name, message: $0.message) }
+        skipped = report.skipped.map { Problem(name: $0.name, message: $0.message) }
+        currentRecords = report.counts?.current
+        highWaterMark = report.counts?.highWaterMark
+        seconds = report.seconds
     }
 }
 
@@ -221,6 +257,67 @@ enum TextOutput {
             lines.append("  FAILED \(failure.folder.rawValue)/\(failure.name): \(failure.message)")
         }
         if let error = report.runError { lines.append("  run stopped: \(error.description)") }
+        if let index = report.index { lines.append(TextOutput.index(index)) }
+        if let error = report.indexError { lines.append("  indexing failed: \(error.description)") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func index(_ report: IndexReport) -> String {
+        let summary = IndexSummary(report)
+        var lines = ["indexed \(report.applied.count) files: \(summary.records) records (\(summary.inserted) new, \(summary.replaced) replaced), \(summary.deleted) deleted, \(summary.deletionsAbsent) deletions of absent records, in \(String(format: "%.1f", report.seconds)) s"]
+        if let counts = report.counts {
+            lines.append("  index: \(counts.current) current records, \(counts.versions) versions, \(counts.files) files applied, high-water mark \(counts.highWaterMark)")
+        }
+        for failure in report.failures { lines.append("  NOT APPLIED \(failure.name): \(failure.message)") }
+        if !report.skipped.isEmpty { lines.append("  skipped \(report.skipped.count) files of an older cycle") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func applied(_ file: AppliedFile) -> String {
+        "indexed \(file.name): \(file.records) records (\(file.inserted) new, \(file.replaced) replaced), \(file.deleted) deleted, \(file.deletionsAbsent) deletions of absent records, in \(String(format: "%.1f", file.seconds)) s"
+    }
+
+    /// Text on one line: tabs and newlines become spaces (for text and TSV output).
+    static func oneLine(_ text: String) -> String {
+        String(text.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 })
+    }
+
+    static func record(_ stored: StoredRecord) -> String {
+        let record = stored.record
+        var lines: [String] = []
+        lines.append(record.title)
+        if let vernacular = record.vernacularTitle { lines.append(vernacular) }
+        let authors = record.authors.map { $0.collectiveName ?? [$0.lastName, $0.initials].compactMap { $0 }.joined(separator: " ") }
+        if !authors.isEmpty { lines.append(authors.joined(separator: ", ")) }
+        var citation: [String] = []
+        if let journal = record.journal?.isoAbbreviation ?? record.journal?.title { citation.append(journal) }
+        if let date = record.pubDate {
+            citation.append(date.medlineDate ?? [date.year.map(String.init), date.season].compactMap { $0 }.joined(separator: " "))
+        }
+        var volume = record.journal?.volume ?? ""
+        if let issue = record.journal?.issue { volume += "(\(issue))" }
+        if !volume.isEmpty { citation.append(volume) }
+        if let pages = record.pages { citation.append(pages) }
+        if !citation.isEmpty { lines.append(citation.joined(separator: "; ")) }
+        var ids = ["PMID \(record.pmid).\(record.version)\(stored.isCurrent ? "" : " (not current)")"]
+        if stored.versions.count > 1 { ids.append("versions \(stored.versions.map(String.init).joined(separator: ", "))") }
+        if let doi = record.doi { ids.append("doi:\(doi)") }
+        if let pmcid = record.pmcid { ids.append(pmcid) }
+        if let status = record.status { ids.append(status) }
+        lines.append(ids.joined(separator: "  "))
+        if !record.abstractSections.isEmpty {
+            lines.append("")
+            for section in record.abstractSections {
+                lines.append((section.label.map { "\($0): " } ?? "") + section.text)
+            }
+        }
+        if !record.meshHeadings.isEmpty {
+            lines.append("")
+            lines.append("MeSH: " + record.meshHeadings.map { ($0.majorTopic ? "*" : "") + $0.descriptor + $0.qualifiers.map { "/" + $0.name }.joined() }.joined(separator: "; "))
+        }
+        if !record.keywords.isEmpty { lines.append("Keywords: " + record.keywords.joined(separator: "; ")) }
+        if !record.publicationTypes.isEmpty { lines.append("Type: " + record.publicationTypes.joined(separator: "; ")) }
+        if let source = record.sourceFile { lines.append("From \(source)") }
         return lines.joined(separator: "\n")
     }
 

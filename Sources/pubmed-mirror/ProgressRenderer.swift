@@ -60,6 +60,7 @@ final class ProgressRenderer: Sendable {
         let remaining = max(0, snapshot.bytesTotal - snapshot.bytesDone)
         let eta = rate > 0 && remaining > 0 ? ", ETA " + Format.duration(Double(remaining) / rate) : ""
         let failed = snapshot.filesFailed > 0 ? ", \(snapshot.filesFailed) failed" : ""
+        let verb = snapshot.phase.isEmpty ? verb : snapshot.phase
         return "\(verb) \(snapshot.filesDone + snapshot.filesFailed)/\(snapshot.filesTotal) files\(failed), \(Format.bytes(snapshot.bytesDone)) of \(Format.bytes(snapshot.bytesTotal)), \(Format.bytes(Int64(rate)))/s\(eta)"
     }
 

@@ -12,6 +12,6 @@ struct PubMedMirrorCommand: AsyncParsableCommand {
             before it is put in place. See the README for exit codes and the environment variables.
             """,
         version: PubMedMirrorVersion.current,
-        subcommands: [Fetch.self, Status.self, Verify.self, Health.self]
+        subcommands: [Fetch.self, Index.self, Search.self, Show.self, Export.self, Status.self, Verify.self, Health.self]
     )
 }

@@ -86,7 +86,7 @@ extension Mirror {
 
         // 4. Download and check, in NCBI's order, on bounded worker threads.
         let work = plan.work
-        progress?.plan(files: work.count, bytes: plan.bytesToDownload)
+        progress?.plan(files: work.count, bytes: plan.bytesToDownload, phase: "fetched")
         for folder in MirrorFolder.allCases where work.contains(where: { $0.folder == folder }) {
             try FileSystem.createDirectory(layout.folder(folder))
         }
@@ -152,6 +152,23 @@ extension Mirror {
             report.outcome = .upToDate
         } else {
             report.outcome = .updated
+        }
+        // 6. Index, still holding the lock, unless the run was stopped.
+        if options.index && (report.outcome == .upToDate || report.outcome == .updated || report.outcome == .partial) {
+            let mirror = self
+            let indexOptions = options.indexOptions
+            let indexed = await BlockingThreads.value(name: "index") { () -> Result<IndexReport, IndexError> in
+                Result { () throws(IndexError) -> IndexReport in try mirror.indexLocked(indexOptions, progress: progress) }
+            }
+            switch indexed {
+            case .success(let index):
+                report.index = index
+                if !index.failures.isEmpty { report.outcome = .partial }
+                else if !index.applied.isEmpty && report.outcome == .upToDate { report.outcome = .updated }
+            case .failure(let error):
+                report.indexError = error
+                report.outcome = .partial
+            }
         }
         report.seconds = (ContinuousClock.now - clock).seconds
         report.freeBytes = layout.freeBytes()

@@ -39,7 +39,7 @@ extension Mirror {
         defer { withExtendedLifetime(lock) {} }
         let store = try StateStore(path: layout.stateDatabase.path)
         let records = try store.files().filter { $0.status == .mirrored || $0.status == .damaged }
-        progress?.plan(files: records.count, bytes: records.reduce(0) { $0 + ($1.size ?? 0) })
+        progress?.plan(files: records.count, bytes: records.reduce(0) { $0 + ($1.size ?? 0) }, phase: "verified")
 
         let queue = WorkQueue(records)
         let results = Mutex<[(MirroredFile, VerifiedFile, Int64)]>([])

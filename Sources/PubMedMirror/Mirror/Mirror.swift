@@ -28,6 +28,9 @@ public struct FetchOptions: Sendable {
     public var jobs = 3
     /// Print the plan and change nothing.
     public var dryRun = false
+    /// Index what was downloaded (and anything mirrored but not yet indexed) before releasing the lock.
+    public var index = true
+    public var indexOptions = IndexOptions()
 
     public init(source: MirrorSource) { self.source = source }
 }
@@ -79,4 +82,8 @@ public struct FetchReport: Sendable {
     public var bytesReceived: Int64 = 0
     public var seconds: Double = 0
     public var freeBytes: Int64?
+    /// What indexing did after the downloads (nil with `--no-index`, a dry run, or a failed run).
+    public var index: IndexReport?
+    /// Why indexing could not run at all.
+    public var indexError: IndexError?
 }

@@ -24,6 +24,8 @@ public final class ProgressBoard: Sendable {
         /// Bytes that crossed the network in this run (for the rate).
         public var bytesReceived: Int64
         public var startedAt: ContinuousClock.Instant
+        /// What the numbers count: "fetched", "indexed", "verified".
+        public var phase: String
     }
 
     private struct State {
@@ -35,14 +37,17 @@ public final class ProgressBoard: Sendable {
         var bytesFinished: Int64 = 0
         var receivedFinished: Int64 = 0
         var startedAt = ContinuousClock.now
+        var phase = ""
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
-    func plan(files: Int, bytes: Int64) {
+    func plan(files: Int, bytes: Int64, phase: String) {
         state.withLock {
+            $0 = State()
+            $0.phase = phase
             $0.filesTotal = files
             $0.bytesTotal = bytes
             $0.startedAt = .now
@@ -87,7 +92,8 @@ public final class ProgressBoard: Sendable {
             return Snapshot(active: active, filesTotal: state.filesTotal, filesDone: state.filesDone,
                             filesFailed: state.filesFailed, bytesTotal: state.bytesTotal,
                             bytesDone: state.bytesFinished + activeDone,
-                            bytesReceived: state.receivedFinished + activeReceived, startedAt: state.startedAt)
+                            bytesReceived: state.receivedFinished + activeReceived, startedAt: state.startedAt,
+                            phase: state.phase)
         }
     }
 }

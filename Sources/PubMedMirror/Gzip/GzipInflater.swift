@@ -1,0 +1,166 @@
+internal import CZlib
+import Foundation
+
+/// Streams the decompressed bytes of a gzip file, any number of members long, without ever holding
+/// more than one output chunk (256 KiB) in memory.
+///
+/// Owns one zlib `z_stream`, allocated at a stable address (zlib keeps pointers into it) and freed
+/// in `deinit`. Not `Sendable`: use an instance from one thread at a time.
+///
+/// zlib manual: https://zlib.net/manual.html (`inflateInit2`, `inflate`, `inflateReset`).
+public final class GzipInflater {
+    /// The largest chunk handed to the output closure.
+    public static let outputChunkSize = 256 * 1024
+
+    private let fileName: String
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let output: UnsafeMutableRawPointer
+    /// Compressed bytes taken by zlib so far, over all members.
+    private var consumed = 0
+    /// Compressed bytes given to `inflate(_:_:)` so far (checked against the gzip magic number).
+    private var received = 0
+    /// The last member was complete (its trailer checked); more input starts a new member.
+    private var memberEnded = false
+    private var failure: RecordError?
+
+    /// The number of compressed bytes read so far.
+    public var compressedBytesRead: Int { consumed }
+
+    public init(fileName: String) throws(RecordError) {
+        self.fileName = fileName
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        output = .allocate(byteCount: Self.outputChunkSize, alignment: 16)
+        // `inflateInit2` is a macro Swift cannot import: call the function behind it. Window bits
+        // 15 + 32: the largest window, with automatic detection of the gzip header.
+        let status = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            output.deallocate()
+            throw RecordError(kind: .gzipData, file: fileName,
+                              message: "zlib could not start (inflateInit2 returned \(status))")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+        output.deallocate()
+    }
+
+    /// Decompresses `input`, the next bytes of the file, calling `output` with each decompressed
+    /// chunk (at most `outputChunkSize` bytes, valid only during the call). Once an error has been
+    /// thrown, by zlib or by `output`, every later call throws it again.
+    public func inflate(_ input: UnsafeRawBufferPointer,
+                        _ output: (UnsafeRawBufferPointer) throws(RecordError) -> Void) throws(RecordError) {
+        if let failure { throw failure }
+        guard let base = input.baseAddress, !input.isEmpty else { return }
+        do {
+            try checkMagic(input)
+            try run(base, input.count, output)
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Says whether the input ended cleanly at the end of a gzip member: throws when it stopped
+    /// in the middle of one (a truncated download) or when there was no input at all.
+    public func finish() throws(RecordError) {
+        if let failure { throw failure }
+        guard received > 0 else {
+            throw RecordError(kind: .notGzip, file: fileName, byteOffset: 0, message: "the file is empty, not a gzip file")
+        }
+        guard memberEnded else {
+            throw RecordError(kind: .truncated, file: fileName, byteOffset: received,
+                              message: "the gzip stream ends early at byte \(received) (truncated download?)")
+        }
+    }
+
+    /// Reads and decompresses the whole file at `url`, `chunkSize` compressed bytes at a time, and
+    /// checks that it ends cleanly.
+    public static func readFile(_ url: URL, chunkSize: Int = 1 << 20,
+                                _ output: (UnsafeRawBufferPointer) throws(RecordError) -> Void) throws(RecordError) {
+        let inflater = try GzipInflater(fileName: url.lastPathComponent)
+        try FileChunks.read(url, chunkSize: chunkSize) { (chunk) throws(RecordError) in
+            try inflater.inflate(chunk, output)
+        }
+        try inflater.finish()
+    }
+
+    // MARK: - Private
+
+    /// The first two bytes of a gzip file are 1f 8b. Checked here rather than left to zlib, which
+    /// would also accept a zlib stream and would only say "incorrect header check".
+    private func checkMagic(_ input: UnsafeRawBufferPointer) throws(RecordError) {
+        var index = 0
+        while received + index < 2 && index < input.count {
+            let expected: UInt8 = received + index == 0 ? 0x1f : 0x8b
+            if input[index] != expected {
+                throw RecordError(kind: .notGzip, file: fileName, byteOffset: 0, message: "not a gzip file")
+            }
+            index += 1
+        }
+        received += input.count
+    }
+
+    private func run(_ base: UnsafeRawPointer, _ count: Int,
+                     _ emit: (UnsafeRawBufferPointer) throws(RecordError) -> Void) throws(RecordError) {
+        // zlib's `next_in` is not const, but zlib never writes through it.
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = uInt(count)
+        defer {
+            stream.pointee.next_in = nil
+            stream.pointee.avail_in = 0
+        }
+        repeat {
+            if memberEnded {
+                // Another gzip member follows the one that ended (`gzip` itself writes these when
+                // files are concatenated).
+                guard stream.pointee.avail_in > 0 else { return }
+                inflateReset(stream)
+                memberEnded = false
+            }
+            stream.pointee.next_out = output.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(Self.outputChunkSize)
+            let availableBefore = Int(stream.pointee.avail_in)
+            let status = CZlib.inflate(stream, Z_NO_FLUSH)
+            consumed += availableBefore - Int(stream.pointee.avail_in)
+            let produced = Self.outputChunkSize - Int(stream.pointee.avail_out)
+            if produced > 0 { try emit(UnsafeRawBufferPointer(start: output, count: produced)) }
+            switch status {
+            case Z_OK:
+                break
+            case Z_STREAM_END:
+                memberEnded = true
+            case Z_BUF_ERROR:
+                // No progress was possible: all input used and output not full. Wait for more input.
+                if stream.pointee.avail_out != 0 { return }
+            default:
+                throw dataError(status)
+            }
+        } while stream.pointee.avail_in > 0 || stream.pointee.avail_out == 0
+    }
+
+    private func dataError(_ status: Int32) -> RecordError {
+        let detail = stream.pointee.msg.map { String(cString: $0) } ?? Self.describe(status)
+        if status == Z_DATA_ERROR || status == Z_NEED_DICT {
+            return RecordError(kind: .gzipData, file: fileName, byteOffset: consumed,
+                               message: "gzip data error at byte \(consumed): \(detail)")
+        }
+        return RecordError(kind: .gzipData, file: fileName, byteOffset: consumed,
+                           message: "zlib failed at byte \(consumed): \(detail)")
+    }
+
+    private static func describe(_ status: Int32) -> String {
+        switch status {
+        case Z_NEED_DICT: "a preset dictionary is needed"
+        case Z_DATA_ERROR: "invalid compressed data"
+        case Z_MEM_ERROR: "out of memory"
+        case Z_STREAM_ERROR: "inconsistent stream state"
+        default: "zlib status \(status)"
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// Where parsed records live. The SQLite store implements it today; a PostgreSQL store can follow
+/// without touching the parser, the indexer or the commands.
+public protocol RecordStore: AnyObject, Sendable {
+    /// Files applied so far, in the order they were applied.
+    func appliedFiles() throws(IndexError) -> [AppliedFile]
+
+    /// Applies one file in one transaction: all of its records and deletions, or nothing. `produce`
+    /// is called inside the transaction and hands every item of the file to the sink it is given.
+    func apply(_ file: FileIdentity,
+               produce: (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile
+
+    /// Ranked search over current records.
+    func search(_ query: SearchQuery, limit: Int) throws(IndexError) -> [SearchHit]
+
+    /// One record: the current version, or the given one.
+    func record(pmid: Int, version: Int?) throws(IndexError) -> StoredRecord?
+
+    /// Every current record (`since` nil), or every change after `since`; returns the high-water mark.
+    func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws(IndexError) -> Int64
+
+    /// Counts for `status`.
+    func counts() throws(IndexError) -> IndexCounts
+}
+
+/// The file a batch of records came from.
+public struct FileIdentity: Sendable, Equatable {
+    /// `pubmed26n0001.xml.gz`, or the base name of a file given with `index --file`.
+    public var name: String
+    /// `baseline`, `updatefiles`, or `local` for `index --file`.
+    public var folder: String
+    public var cycle: Int?
+    public var number: Int?
+    /// MD5 of the compressed file, so that a republished file is applied again.
+    public var md5: String
+
+    public init(name: String, folder: String, cycle: Int?, number: Int?, md5: String) {
+        self.name = name
+        self.folder = folder
+        self.cycle = cycle
+        self.number = number
+        self.md5 = md5
+    }
+}
+
+/// A file the store has applied, with what it did.
+public struct AppliedFile: Sendable, Equatable, Codable {
+    public var name: String
+    public var folder: String
+    public var cycle: Int?
+    public var number: Int?
+    public var md5: String
+    public var appliedAt: Date
+    /// Records in the file (articles and books).
+    public var records: Int
+    /// Of those, (PMID, version)s new to the store, and ones that replaced a stored copy.
+    public var inserted: Int
+    public var replaced: Int
+    /// Deletions that removed a stored record, and deletions of records the store did not have.
+    public var deleted: Int
+    public var deletionsAbsent: Int
+    /// The change sequence numbers this file used.
+    public var firstSeq: Int64?
+    public var lastSeq: Int64?
+    public var seconds: Double
+}
+
+/// One search result.
+public struct SearchHit: Sendable {
+    public var pmid: Int
+    public var version: Int
+    public var year: Int?
+    public var title: String
+    public var journal: String?
+    /// bm25 score: lower is better.
+    public var rank: Double
+    /// The record as JSON (the shape `show` and `export` print).
+    public var json: [UInt8]
+}
+
+/// One stored record: the parsed record and the original XML, exactly as in the file.
+public struct StoredRecord: Sendable {
+    public var record: PubMedRecord
+    public var json: [UInt8]
+    public var xml: [UInt8]
+    public var isCurrent: Bool
+    /// Every version of this PMID the store holds.
+    public var versions: [Int]
+}
+
+public enum ExportItem: Sendable {
+    /// A current record, as JSON.
+    case record(json: [UInt8], pmid: Int, version: Int)
+    /// A (PMID, version) that a DeleteCitation removed.
+    case deletion(pmid: Int, version: Int)
+}
+
+public struct IndexCounts: Sendable, Codable {
+    /// Current records (one per PMID).
+    public var current: Int
+    /// All stored versions.
+    public var versions: Int
+    public var files: Int
+    public var highWaterMark: Int64
+}
+
+/// Why indexing, searching or showing failed; each renders as one sentence.
+public enum IndexError: Error, Sendable, CustomStringConvertible {
+    case parse(RecordError)
+    case database(path: String, message: String)
+    /// An update file whose predecessor in the cycle is missing or not applied.
+    case gap(file: String, missing: String)
+    case badQuery(String)
+    case notIndexed(path: String)
+    case mirror(MirrorError)
+    case other(String)
+
+    public var description: String {
+        switch self {
+        case .parse(let error): error.description
+        case .database(let path, let message): "\(path): index database error: \(message)"
+        case .gap(let file, let missing):
+            "\(file) cannot be applied: its predecessor \(missing) is missing or not applied yet (fetch it, or use --allow-gaps to apply anyway)"
+        case .badQuery(let message): "bad query: \(message)"
+        case .notIndexed(let path): "\(path) has no index yet: run `pubmed-mirror index` (or `fetch`)"
+        case .mirror(let error): error.description
+        case .other(let message): message
+        }
+    }
+}

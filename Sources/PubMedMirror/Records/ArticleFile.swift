@@ -1,0 +1,70 @@
+import Foundation
+
+/// What one pass over a PubMed file found.
+public struct ArticleFileSummary: Codable, Sendable, Equatable {
+    /// All records: `articles + books`.
+    public var records: Int
+    /// `PubmedArticle` records.
+    public var articles: Int
+    /// `PubmedBookArticle` records.
+    public var books: Int
+    /// PMIDs in the `DeleteCitation` block.
+    public var deletions: Int
+    /// Decompressed XML bytes.
+    public var bytes: Int
+    /// Bytes of the file itself (equal to `bytes` for a plain `.xml` file).
+    public var compressedBytes: Int
+
+    public init(records: Int, articles: Int, books: Int, deletions: Int, bytes: Int, compressedBytes: Int) {
+        self.records = records
+        self.articles = articles
+        self.books = books
+        self.deletions = deletions
+        self.bytes = bytes
+        self.compressedBytes = compressedBytes
+    }
+}
+
+/// Reading a whole PubMed file from disk.
+public enum ArticleFile {
+    /// The size of the reads from disk.
+    static let readSize = 1 << 20
+
+    /// Decompresses (when it starts with the gzip magic bytes) and parses the file at `url`,
+    /// calling `handler` with each record and deletion in file order, on the calling thread.
+    ///
+    /// A file whose name ends in `.gz` must be gzip. When the file is damaged, the items before
+    /// the damage have been handed to `handler` before the error is thrown; for a truncated gzip
+    /// file the error is the gzip one (kind `.truncated`, "ends early at byte N"), not the XML one.
+    @discardableResult
+    public static func read(_ url: URL, handler: (ArticleFileItem) throws -> Void) throws(RecordError) -> ArticleFileSummary {
+        let name = url.lastPathComponent
+        let magic = try FileChunks.prefix(url, count: 2)
+        let isGzip = magic == [0x1f, 0x8b]
+        if !isGzip && name.lowercased().hasSuffix(".gz") {
+            let message = magic.isEmpty ? "the file is empty, not a gzip file" : "not a gzip file"
+            throw RecordError(kind: .notGzip, file: name, byteOffset: 0, message: message)
+        }
+        return try withoutActuallyEscaping(handler) { (handler) throws(RecordError) -> ArticleFileSummary in
+            let parser = ArticleFileParser(fileName: name, handler: handler)
+            let fileSize: Int
+            if isGzip {
+                let inflater = try GzipInflater(fileName: name)
+                fileSize = try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
+                    try inflater.inflate(chunk) { (bytes) throws(RecordError) in try parser.feed(bytes) }
+                }
+                // Before the parser's own check: "the gzip stream ends early" says more than
+                // "premature end of data".
+                try inflater.finish()
+            } else {
+                fileSize = try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
+                    try parser.feed(chunk)
+                }
+            }
+            try parser.finish()
+            return ArticleFileSummary(records: parser.articleCount + parser.bookCount, articles: parser.articleCount,
+                                      books: parser.bookCount, deletions: parser.deletionCount,
+                                      bytes: parser.bytesRead, compressedBytes: fileSize)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+/// Turning captured text into field values, and completing a record.
+extension RecordAssembler {
+    /// A text element whose content the assembler gathers.
+    enum Field {
+        case pmid, commentPMID, deletedPMID
+        case year, month, day, season, medlineDate
+        case issn, volume, issue, journalTitle, isoAbbreviation
+        case articleTitle, bookTitle, vernacularTitle
+        case startPage, endPage, medlinePgn, eLocationID
+        case abstractText, otherAbstractText
+        case lastName, foreName, initials, suffix, collectiveName, orcid, affiliation
+        case language, publicationType
+        case country, medlineTA, nlmUniqueID, issnLinking
+        case registryNumber, nameOfSubstance, refSource
+        case descriptor, qualifier, keyword
+        case grantID, acronym, agency, grantCountry, articleID
+    }
+
+    func beginRecord(_ kind: PubMedRecord.Kind) {
+        record = PubMedRecord(pmid: 0, version: 1, kind: kind)
+        inRecord = true
+        sawPMID = false
+        articleTitle = nil
+        bookTitle = nil
+        startPage = nil
+        endPage = nil
+        medlinePgn = nil
+    }
+
+    // swiftlint:disable:next cyclomatic_complexity function_body_length
+    func finishCapture(_ field: Field) {
+        switch field {
+        case .pmid:
+            guard let pmid = TextBytes.integer(text) else { return fail(.invalidRecord, "a PMID that is not a number") }
+            record.pmid = pmid
+            record.version = pendingNumber
+            sawPMID = true
+        case .commentPMID:
+            comment.pmid = TextBytes.integer(text)
+        case .deletedPMID:
+            guard let pmid = TextBytes.integer(text) else {
+                return fail(.invalidRecord, "a deleted PMID that is not a number")
+            }
+            items.append(.deletion(pmid: pmid, version: pendingNumber))
+        case .year: date.year = TextBytes.integer(text)
+        case .month: date.month = TextBytes.month(text)
+        case .day: date.day = TextBytes.integer(text)
+        case .season: date.season = optionalString()
+        case .medlineDate: date.medlineDate = optionalString()
+        case .issn:
+            record.journal?.issn = optionalString()
+            record.journal?.issnType = pendingFirst
+        case .volume: record.journal?.volume = optionalString()
+        case .issue: record.journal?.issue = optionalString()
+        case .journalTitle: record.journal?.title = optionalString()
+        case .isoAbbreviation: record.journal?.isoAbbreviation = optionalString()
+        case .articleTitle: articleTitle = articleTitle ?? optionalString()
+        case .bookTitle: bookTitle = bookTitle ?? optionalString()
+        case .vernacularTitle: record.vernacularTitle = record.vernacularTitle ?? optionalString()
+        case .startPage: startPage = optionalString()
+        case .endPage: endPage = optionalString()
+        case .medlinePgn: medlinePgn = optionalString()
+        case .eLocationID:
+            guard let value = optionalString() else { return }
+            record.elocationIds.append(PubMedRecord.ELocationID(type: pendingFirst ?? "", value: value, valid: pendingFlag))
+        case .abstractText:
+            record.abstractSections.append(section())
+        case .otherAbstractText:
+            otherSections.append(section())
+        case .lastName: author.lastName = optionalString()
+        case .foreName: author.foreName = optionalString()
+        case .initials: author.initials = optionalString()
+        case .suffix: author.suffix = optionalString()
+        case .collectiveName: author.collectiveName = optionalString()
+        case .orcid: author.orcid = author.orcid ?? optionalString().map(TextBytes.bareORCID)
+        case .affiliation:
+            if let value = optionalString() { author.affiliations.append(value) }
+        case .language:
+            if let value = optionalString() { record.languages.append(value) }
+        case .publicationType:
+            guard let value = optionalString() else { return }
+            record.publicationTypes.append(value)
+            record.publicationTypeUIs.append(pendingFirst ?? "")
+        case .country: journal { $0.country = optionalString() }
+        case .medlineTA: journal { $0.medlineTA = optionalString() }
+        case .nlmUniqueID: journal { $0.nlmUniqueID = optionalString() }
+        case .issnLinking: journal { $0.issnLinking = optionalString() }
+        case .registryNumber: chemical.registryNumber = optionalString()
+        case .nameOfSubstance:
+            chemical.name = string()
+            chemical.ui = pendingFirst
+        case .refSource: comment.refSource = optionalString()
+        case .descriptor:
+            let name = string()
+            if mesh == nil {
+                mesh = PubMedRecord.MeshHeading(descriptor: name, descriptorUI: pendingFirst, majorTopic: pendingFlag)
+            } else {
+                mesh?.descriptor = name
+                mesh?.descriptorUI = pendingFirst
+                mesh?.majorTopic = pendingFlag
+            }
+        case .qualifier:
+            let qualifier = PubMedRecord.MeshQualifier(name: string(), ui: pendingFirst, majorTopic: pendingFlag)
+            if mesh == nil { mesh = PubMedRecord.MeshHeading(descriptor: "") }
+            mesh?.qualifiers.append(qualifier)
+        case .keyword:
+            if let value = optionalString() { record.keywords.append(value) }
+        case .grantID: grant.grantID = optionalString()
+        case .acronym: grant.acronym = optionalString()
+        case .agency: grant.agency = optionalString()
+        case .grantCountry: grant.country = optionalString()
+        case .articleID:
+            guard let value = optionalString() else { return }
+            let id = PubMedRecord.ArticleID(type: pendingFirst ?? "pubmed", value: value)
+            // A book's ids can be listed both in BookDocument and in PubmedBookData.
+            if !record.articleIds.contains(id) { record.articleIds.append(id) }
+        }
+    }
+
+    func endRecord() {
+        inRecord = false
+        guard sawPMID else {
+            return fail(.invalidRecord, "a <\(record.kind == .book ? "PubmedBookArticle" : "PubmedArticle")> without a PMID")
+        }
+        record.title = articleTitle ?? bookTitle ?? ""
+        if let medlinePgn {
+            record.pages = medlinePgn
+        } else if let startPage {
+            record.pages = endPage.map { "\(startPage)-\($0)" } ?? startPage
+        }
+        if !record.abstractSections.isEmpty { record.abstract = Self.joined(record.abstractSections) }
+        record.year = record.pubDate?.year
+            ?? record.pubDate?.medlineDate.flatMap(TextBytes.firstYear(in:))
+            ?? record.articleDates.lazy.compactMap(\.year).first
+        record.doi = record.articleIds.first { $0.type == "doi" }?.value
+        record.pmcid = record.articleIds.first { $0.type == "pmc" }?.value
+        items.append(.record(record))
+    }
+
+    /// Sections one per line, as `LABEL: text` when labelled.
+    static func joined(_ sections: [PubMedRecord.AbstractSection]) -> String {
+        sections.map { section in section.label.map { "\($0): \(section.text)" } ?? section.text }
+            .joined(separator: "\n")
+    }
+
+    // MARK: - Private
+
+    private func section() -> PubMedRecord.AbstractSection {
+        let label = pendingFirst.flatMap { $0.isEmpty ? nil : $0 }
+        let category = pendingSecond.flatMap { $0.isEmpty ? nil : $0 }
+        return PubMedRecord.AbstractSection(label: label, nlmCategory: category, text: string())
+    }
+
+    private func journal(_ update: (inout PubMedRecord.Journal) -> Void) {
+        var journal = record.journal ?? PubMedRecord.Journal()
+        update(&journal)
+        record.journal = journal
+    }
+
+    private func string() -> String {
+        TextBytes.flattened(&text)
+    }
+
+    private func optionalString() -> String? {
+        let value = TextBytes.flattened(&text)
+        return value.isEmpty ? nil : value
+    }
+}

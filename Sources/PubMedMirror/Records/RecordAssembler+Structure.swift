@@ -1,0 +1,271 @@
+/// Which elements the assembler tracks, skips or reads as text, decided from the element and its
+/// parent (the DTD's structure: `PubmedArticle/MedlineCitation/Article/Journal/…`).
+extension RecordAssembler {
+    enum Decision {
+        /// Keep the element on the stack: some of its descendants are wanted.
+        case track
+        /// Ignore the element and everything inside it.
+        case skip
+        /// Gather all the text inside the element into `field`.
+        case capture(Field)
+    }
+
+    func decide(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
+        switch tag {
+        case .pubmedArticle, .pubmedBookArticle:
+            if inRecord {
+                fail(.invalidRecord, "a <\(tag.name)> element inside another record")
+                return .skip
+            }
+            guard parent == .pubmedArticleSet else {
+                fail(.invalidRecord, "a <\(tag.name)> element inside <\(parent.name)>")
+                return .skip
+            }
+            beginRecord(tag == .pubmedBookArticle ? .book : .article)
+            return .track
+        case .deleteCitation:
+            return parent == .pubmedArticleSet ? .track : .skip
+        case .pmid:
+            switch parent {
+            case .medlineCitation, .bookDocument:
+                guard !sawPMID else { return .skip }
+                pendingNumber = Self.version(attributes)
+                return .capture(.pmid)
+            case .commentsCorrections:
+                return .capture(.commentPMID)
+            case .deleteCitation:
+                pendingNumber = Self.version(attributes)
+                return .capture(.deletedPMID)
+            default:
+                return .skip
+            }
+        default:
+            break
+        }
+        guard inRecord else { return .skip }
+        return decideInRecord(tag, parent: parent, attributes: attributes)
+    }
+
+    // swiftlint:disable:next cyclomatic_complexity function_body_length
+    private func decideInRecord(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
+        switch tag {
+        // Containers
+        case .medlineCitation:
+            guard parent == .pubmedArticle else { return .skip }
+            record.status = attributes.value("Status")
+            return .track
+        case .pubmedData, .bookDocument, .pubmedBookData:
+            return parent == .pubmedArticle || parent == .pubmedBookArticle ? .track : .skip
+        case .article:
+            return parent == .medlineCitation ? .track : .skip
+        case .book:
+            return parent == .bookDocument ? .track : .skip
+        case .journal:
+            guard parent == .article else { return .skip }
+            if record.journal == nil { record.journal = PubMedRecord.Journal() }
+            return .track
+        case .journalIssue:
+            return parent == .journal ? .track : .skip
+        case .pubDate:
+            guard parent == .journalIssue || parent == .book else { return .skip }
+            date = DateParts()
+            return .track
+        case .dateCompleted, .dateRevised:
+            guard parent == .medlineCitation || parent == .bookDocument else { return .skip }
+            date = DateParts()
+            return .track
+        case .articleDate:
+            guard parent == .article else { return .skip }
+            date = DateParts()
+            date.type = attributes.value("DateType") ?? "Electronic"
+            return .track
+        case .pagination, .abstract:
+            return parent == .article || parent == .bookDocument ? .track : .skip
+        case .otherAbstract:
+            guard parent == .medlineCitation || parent == .bookDocument else { return .skip }
+            otherAbstract = PubMedRecord.OtherAbstract(type: attributes.value("Type"),
+                                                       language: attributes.value("Language") ?? "eng", text: "")
+            otherSections.removeAll()
+            return .track
+        case .authorList:
+            // Article authors; for books the chapter's authors, never the book's editors.
+            let type = attributes.value("Type")
+            switch parent {
+            case .article: return .track
+            case .bookDocument: return type == "editors" ? .skip : .track
+            case .book: return type == "authors" ? .track : .skip
+            default: return .skip
+            }
+        case .author:
+            guard parent == .authorList else { return .skip }
+            author = PubMedRecord.Author()
+            return .track
+        case .affiliationInfo:
+            return parent == .author ? .track : .skip
+        case .publicationTypeList, .medlineJournalInfo, .chemicalList, .commentsCorrectionsList, .meshHeadingList:
+            return parent == .article || parent == .medlineCitation ? .track : .skip
+        case .keywordList:
+            return parent == .medlineCitation || parent == .bookDocument ? .track : .skip
+        case .grantList:
+            return parent == .article || parent == .bookDocument ? .track : .skip
+        case .articleIdList:
+            // The record's own ids only: never `Reference/ArticleIdList` (the cited papers').
+            return parent == .pubmedData || parent == .pubmedBookData || parent == .bookDocument ? .track : .skip
+        case .chemical:
+            guard parent == .chemicalList else { return .skip }
+            chemical = PubMedRecord.Chemical(name: "")
+            return .track
+        case .commentsCorrections:
+            guard parent == .commentsCorrectionsList else { return .skip }
+            comment = PubMedRecord.CommentCorrection(refType: attributes.value("RefType") ?? "")
+            return .track
+        case .meshHeading:
+            guard parent == .meshHeadingList else { return .skip }
+            mesh = nil
+            return .track
+        case .grant:
+            guard parent == .grantList else { return .skip }
+            grant = PubMedRecord.Grant()
+            return .track
+
+        // Text fields
+        case .year, .month, .day, .season, .medlineDate:
+            switch parent {
+            case .pubDate, .articleDate, .dateCompleted, .dateRevised:
+                switch tag {
+                case .year: return .capture(.year)
+                case .month: return .capture(.month)
+                case .day: return .capture(.day)
+                case .season: return .capture(.season)
+                default: return .capture(.medlineDate)
+                }
+            default:
+                return .skip
+            }
+        case .issn:
+            guard parent == .journal else { return .skip }
+            pendingFirst = attributes.value("IssnType")
+            return .capture(.issn)
+        case .volume:
+            return parent == .journalIssue ? .capture(.volume) : .skip
+        case .issue:
+            return parent == .journalIssue ? .capture(.issue) : .skip
+        case .title:
+            return parent == .journal ? .capture(.journalTitle) : .skip
+        case .isoAbbreviation:
+            return parent == .journal ? .capture(.isoAbbreviation) : .skip
+        case .articleTitle:
+            return parent == .article || parent == .bookDocument ? .capture(.articleTitle) : .skip
+        case .bookTitle:
+            return parent == .book ? .capture(.bookTitle) : .skip
+        case .vernacularTitle:
+            return parent == .article || parent == .bookDocument ? .capture(.vernacularTitle) : .skip
+        case .startPage, .endPage, .medlinePgn:
+            guard parent == .pagination else { return .skip }
+            return .capture(tag == .startPage ? .startPage : tag == .endPage ? .endPage : .medlinePgn)
+        case .eLocationID:
+            guard parent == .article || parent == .book else { return .skip }
+            pendingFirst = attributes.value("EIdType")
+            pendingFlag = attributes.flag("ValidYN", default: true)
+            return .capture(.eLocationID)
+        case .abstractText:
+            guard parent == .abstract || parent == .otherAbstract else { return .skip }
+            pendingFirst = attributes.value("Label")
+            pendingSecond = attributes.value("NlmCategory")
+            return .capture(parent == .abstract ? .abstractText : .otherAbstractText)
+        case .lastName, .foreName, .initials, .suffix, .collectiveName:
+            guard parent == .author else { return .skip }
+            switch tag {
+            case .lastName: return .capture(.lastName)
+            case .foreName: return .capture(.foreName)
+            case .initials: return .capture(.initials)
+            case .suffix: return .capture(.suffix)
+            default: return .capture(.collectiveName)
+            }
+        case .identifier:
+            guard parent == .author, attributes.value("Source")?.lowercased() == "orcid" else { return .skip }
+            return .capture(.orcid)
+        case .affiliation:
+            return parent == .affiliationInfo ? .capture(.affiliation) : .skip
+        case .language:
+            return parent == .article || parent == .bookDocument ? .capture(.language) : .skip
+        case .publicationType:
+            guard parent == .publicationTypeList || parent == .bookDocument else { return .skip }
+            pendingFirst = attributes.value("UI")
+            return .capture(.publicationType)
+        case .country:
+            if parent == .medlineJournalInfo { return .capture(.country) }
+            return parent == .grant ? .capture(.grantCountry) : .skip
+        case .medlineTA:
+            return parent == .medlineJournalInfo ? .capture(.medlineTA) : .skip
+        case .nlmUniqueID:
+            return parent == .medlineJournalInfo ? .capture(.nlmUniqueID) : .skip
+        case .issnLinking:
+            return parent == .medlineJournalInfo ? .capture(.issnLinking) : .skip
+        case .registryNumber:
+            return parent == .chemical ? .capture(.registryNumber) : .skip
+        case .nameOfSubstance:
+            guard parent == .chemical else { return .skip }
+            pendingFirst = attributes.value("UI")
+            return .capture(.nameOfSubstance)
+        case .refSource:
+            return parent == .commentsCorrections ? .capture(.refSource) : .skip
+        case .descriptorName, .qualifierName:
+            guard parent == .meshHeading else { return .skip }
+            pendingFirst = attributes.value("UI")
+            pendingFlag = attributes.flag("MajorTopicYN", default: false)
+            return .capture(tag == .descriptorName ? .descriptor : .qualifier)
+        case .keyword:
+            return parent == .keywordList ? .capture(.keyword) : .skip
+        case .grantID:
+            return parent == .grant ? .capture(.grantID) : .skip
+        case .acronym:
+            return parent == .grant ? .capture(.acronym) : .skip
+        case .agency:
+            return parent == .grant ? .capture(.agency) : .skip
+        case .articleId:
+            guard parent == .articleIdList else { return .skip }
+            pendingFirst = attributes.value("IdType") ?? "pubmed"
+            return .capture(.articleID)
+        default:
+            return .skip
+        }
+    }
+
+    /// Called when a tracked element ends.
+    func finish(_ tag: ElementTag) {
+        switch tag {
+        case .pubmedArticle, .pubmedBookArticle:
+            endRecord()
+        case .pubDate:
+            record.pubDate = PubMedRecord.PubDate(year: date.year, month: date.month, day: date.day,
+                                                  season: date.season, medlineDate: date.medlineDate)
+        case .articleDate:
+            record.articleDates.append(PubMedRecord.ArticleDate(dateType: date.type, year: date.year,
+                                                                month: date.month, day: date.day))
+        case .dateCompleted, .dateRevised:
+            guard let year = date.year else { return }
+            let value = PubMedRecord.SimpleDate(year: year, month: date.month, day: date.day)
+            if tag == .dateCompleted { record.dateCompleted = value } else { record.dateRevised = value }
+        case .otherAbstract:
+            otherAbstract.text = Self.joined(otherSections)
+            record.otherAbstracts.append(otherAbstract)
+        case .author:
+            record.authors.append(author)
+        case .chemical:
+            record.chemicals.append(chemical)
+        case .commentsCorrections:
+            record.commentsCorrections.append(comment)
+        case .meshHeading:
+            if let mesh { record.meshHeadings.append(mesh) }
+        case .grant:
+            record.grants.append(grant)
+        default:
+            break
+        }
+    }
+
+    private static func version(_ attributes: XMLAttributes) -> Int {
+        attributes.bytes("Version").flatMap { TextBytes.integer($0) } ?? 1
+    }
+}

@@ -1,0 +1,122 @@
+/// Byte-level helpers for the text of one element: flattening, numbers, months and years. They
+/// work on UTF-8 bytes so that the parser makes no `String` until a value is final.
+enum TextBytes {
+    @inline(__always)
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
+    }
+
+    /// Collapses each run of XML white space to one space and trims both ends, in place; returns
+    /// the new length. Only ASCII bytes are touched, so UTF-8 sequences stay intact.
+    static func collapseWhitespace(_ bytes: inout [UInt8]) -> Int {
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var write = 0
+            var pendingSpace = false
+            for read in 0..<buffer.count {
+                let byte = buffer[read]
+                if isSpace(byte) {
+                    pendingSpace = write > 0
+                } else {
+                    if pendingSpace {
+                        buffer[write] = 0x20
+                        write += 1
+                        pendingSpace = false
+                    }
+                    buffer[write] = byte
+                    write += 1
+                }
+            }
+            return write
+        }
+    }
+
+    /// The flattened text as a `String`: white space collapsed, and the ends trimmed of spaces
+    /// and of no-break spaces (U+00A0, which some records carry at the end of a name). Invalid
+    /// UTF-8, which libxml2 would already have refused, would become U+FFFD.
+    static func flattened(_ bytes: inout [UInt8]) -> String {
+        var end = collapseWhitespace(&bytes)
+        var start = 0
+        while true {
+            if end > start && bytes[end - 1] == 0x20 {
+                end -= 1
+            } else if end - start >= 2 && bytes[end - 2] == 0xC2 && bytes[end - 1] == 0xA0 {
+                end -= 2
+            } else {
+                break
+            }
+        }
+        while true {
+            if end > start && bytes[start] == 0x20 {
+                start += 1
+            } else if end - start >= 2 && bytes[start] == 0xC2 && bytes[start + 1] == 0xA0 {
+                start += 2
+            } else {
+                break
+            }
+        }
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+    }
+
+    /// A non-negative decimal integer surrounded by optional white space; `nil` for anything else.
+    static func integer(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        while index < bytes.count && isSpace(bytes[index]) { index += 1 }
+        var end = bytes.count
+        while end > index && isSpace(bytes[end - 1]) { end -= 1 }
+        guard end > index, end - index <= 18 else { return nil }
+        var value = 0
+        for position in index..<end {
+            let digit = bytes[position] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+        }
+        return value
+    }
+
+    static func integer(_ bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBufferPointer { integer($0) }
+    }
+
+    /// A month from `03`, `3`, `Mar`, `mar` or `March`; `nil` when it is none of those or out of 1–12.
+    static func month(_ bytes: [UInt8]) -> Int? {
+        if let number = integer(bytes) { return (1...12).contains(number) ? number : nil }
+        let letters = bytes.filter { !isSpace($0) }.prefix(3).map { $0 | 0x20 }  // ASCII lower case
+        guard letters.count == 3 else { return nil }
+        let key = String(decoding: letters, as: UTF8.self)
+        return monthNames.firstIndex(of: key).map { $0 + 1 }
+    }
+
+    private static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+    /// The first run of exactly four digits in `text` ("1998 Dec-1999 Jan" → 1998).
+    static func firstYear(in text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] &- 0x30 < 10 else {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < bytes.count && bytes[end] &- 0x30 < 10 { end += 1 }
+            if end - index == 4 { return integer(Array(bytes[index..<end])) }
+            index = end
+        }
+        return nil
+    }
+
+    /// An ORCID iD without the `https://orcid.org/` prefix or a trailing slash that some records carry.
+    static func bareORCID(_ value: String) -> String {
+        var bytes = Array(value.utf8)
+        let marker = Array("orcid.org/".utf8)
+        if bytes.count >= marker.count {
+            for start in 0...(bytes.count - marker.count)
+            where zip(bytes[start..<start + marker.count], marker).allSatisfy({ $0 | 0x20 == $1 }) {
+                bytes.removeSubrange(0..<start + marker.count)
+                break
+            }
+        }
+        while bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import PubMedMirror
+
+extension PubMedMirrorCommand {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stream every current record (or, with --since, what changed after a sequence number) as JSON lines or CSV.",
+            discussion: """
+                Every change the index applies gets an increasing sequence number. --since SEQ prints only the records \
+                that changed after SEQ and the deletions ({"pmid":…,"version":…,"deleted":true}), then reports the new \
+                high-water mark on stderr ("high-water mark: N"), so a pipeline can follow the mirror incrementally. \
+                The export is one consistent snapshot even while a fetch runs. With --output, the file is written under \
+                a temporary name and renamed when complete.
+                """
+        )
+
+        @OptionGroup var mirror: MirrorOptions
+
+        @Option(name: .long, help: "jsonl (the JSON shape of show) or csv.")
+        var format: ExportFormat = .jsonl
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file (atomically) instead of stdout.", valueName: "file"))
+        var output: String?
+
+        @Option(name: .long, help: ArgumentHelp("Only what changed after this sequence number.", valueName: "seq"))
+        var since: Int64?
+
+        enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
+
+        func validate() throws {
+            if let since, since < 0 { throw ValidationError("--since must be 0 or more") }
+        }
+
+        func run() async throws {
+            let mirror = Mirror(root: self.mirror.root)
+            let destination: OutputStreamFile
+            do {
+                destination = try OutputStreamFile(path: output)
+            } catch {
+                Console.shared.printLine("error: \(error)")
+                throw Exit.localError
+            }
+            var records = 0
+            var deletions = 0
+            do {
+                let store = try mirror.openIndex()
+                if format == .csv { try destination.write(CSVRow.header) }
+                let mark = try store.export(since: since) { item in
+                    switch item {
+                    case .record(let json, _, _):
+                        records += 1
+                        if format == .jsonl {
+                            try destination.write(json)
+                            try destination.write([UInt8(ascii: "\n")])
+                        } else {
+                            let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
+                            try destination.write(CSVRow.line(record))
+                        }
+                    case .deletion(let pmid, let version):
+                        deletions += 1
+                        if format == .jsonl {
+                            try destination.write(Array("{\"deleted\":true,\"pmid\":\(pmid),\"version\":\(version)}\n".utf8))
+                        } else {
+                            try destination.write(CSVRow.deletion(pmid: pmid, version: version))
+                        }
+                    }
+                }
+                try destination.commit()
+                Console.shared.printLine("exported \(records) records and \(deletions) deletions; high-water mark: \(mark)")
+            } catch let error as IndexError {
+                destination.discard()
+                Console.shared.printLine("error: \(error.description)")
+                throw Exit.code(for: error)
+            } catch {
+                destination.discard()
+                Console.shared.printLine("error: \(error)")
+                throw Exit.localError
+            }
+        }
+    }
+}
+
+/// stdout, or a file written under a temporary name and renamed into place when complete.
+final class OutputStreamFile {
+    private let handle: FileHandle
+    private let path: String?
+    private let temporary: String?
+    private var buffer: [UInt8] = []
+
+    init(path: String?) throws {
+        self.path = path
+        if let path {
+            let url = URL(fileURLWithPath: path)
+            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).partial").path
+            guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+            }
+            self.temporary = temporary
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        } else {
+            temporary = nil
+            handle = FileHandle.standardOutput
+        }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func commit() throws {
+        try flush()
+        if let temporary, let path {
+            try handle.synchronize()
+            try handle.close()
+            guard rename(temporary, path) == 0 else {
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+        }
+    }
+
+    func discard() {
+        if let temporary {
+            try? handle.close()
+            unlink(temporary)
+        }
+    }
+}
+
+/// RFC 4180 CSV: one row per record, lists joined with "; ".
+enum CSVRow {
+    static let columns = ["pmid", "version", "deleted", "year", "title", "journal", "volume", "issue", "pages", "doi", "pmcid",
+                          "authors", "publicationTypes", "meshHeadings", "keywords", "languages", "status", "dateRevised", "sourceFile", "abstract"]
+    static var header: [UInt8] { Array((columns.joined(separator: ",") + "\r\n").utf8) }
+
+    static func line(_ record: PubMedRecord) -> [UInt8] {
+        let authors = record.authors.map { $0.collectiveName ?? [$0.lastName, $0.initials].compactMap { $0 }.joined(separator: " ") }
+        let revised = record.dateRevised.map { date in
+            [date.year, date.month, date.day].compactMap { $0 }.map { String(format: "%02d", $0) }.joined(separator: "-")
+        }
+        let fields: [String?] = [
+            String(record.pmid), String(record.version), "false", record.year.map(String.init), record.title,
+            record.journal?.isoAbbreviation ?? record.journal?.title, record.journal?.volume, record.journal?.issue, record.pages,
+            record.doi, record.pmcid, authors.joined(separator: "; "), record.publicationTypes.joined(separator: "; "),
+            record.meshHeadings.map(\.descriptor).joined(separator: "; "), record.keywords.joined(separator: "; "),
+            record.languages.joined(separator: "; "), record.status, revised, record.sourceFile, record.abstract,
+        ]
+        return Array((fields.map { escape($0 ?? "") }.joined(separator: ",") + "\r\n").utf8)
+    }
+
+    static func deletion(pmid: Int, version: Int) -> [UInt8] {
+        var fields = Array(repeating: "", count: columns.count)
+        fields[0] = String(pmid)
+        fields[1] = String(version)
+        fields[2] = "true"
+        return Array((fields.joined(separator: ",") + "\r\n").utf8)
+    }
+
+    static func escape(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import PubMedMirror
+
+extension PubMedMirrorCommand {
+    struct Index: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Parse and index downloaded files not yet applied, in NCBI's order (all baseline files, then updates).",
+            discussion: """
+                Each file is applied in one transaction: its records, its deletions and the full-text index, or \
+                nothing. An update file whose predecessor is missing or not applied is refused (--allow-gaps \
+                overrides). --rebuild re-indexes every local file into a new database beside the old one, which \
+                keeps answering queries until the switch. --file indexes one local file of any name.
+                """
+        )
+
+        @OptionGroup var mirror: MirrorOptions
+        @OptionGroup var output: OutputOptions
+
+        @Option(name: .long, help: ArgumentHelp("Index this one local file (.xml.gz or .xml) instead of the mirror's files.", valueName: "path"))
+        var file: String?
+
+        @Flag(name: .long, help: "Rebuild the whole index from the local files (no download).")
+        var rebuild = false
+
+        @Flag(name: .long, help: "Apply update files even when a predecessor is missing or not applied.")
+        var allowGaps = false
+
+        @Option(name: .long, help: "Summary format on stdout: text or json.")
+        var format: OutputFormat = .text
+
+        func validate() throws {
+            if file != nil && rebuild { throw ValidationError("--file and --rebuild cannot be used together") }
+            if let file, !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("--file \(file) cannot be read") }
+        }
+
+        func run() async throws {
+            let logger = Logging.bootstrap(output)
+            let mirror = Mirror(root: self.mirror.root, logger: logger)
+            if let file {
+                do throws(IndexError) {
+                    let applied = try await mirror.index(file: URL(fileURLWithPath: file))
+                    switch format {
+                    case .json: try? JSONOutput.print(applied)
+                    case .text: print(TextOutput.applied(applied))
+                    }
+                } catch {
+                    Console.shared.printLine("error: \(error.description)")
+                    throw Exit.code(for: error)
+                }
+                return
+            }
+            var options = IndexOptions()
+            options.allowGaps = allowGaps
+            options.rebuild = rebuild
+            let board = ProgressBoard()
+            let renderer = output.quiet ? nil : ProgressRenderer(board: board, verb: "indexed")
+            renderer?.start()
+            let report: IndexReport
+            do throws(IndexError) {
+                report = try await mirror.index(options, progress: board)
+                renderer?.stop()
+            } catch {
+                renderer?.stop()
+                Console.shared.printLine("error: \(error.description)")
+                throw Exit.code(for: error)
+            }
+            switch format {
+            case .json: try JSONOutput.print(IndexSummary(report))
+            case .text: print(TextOutput.index(report))
+            }
+            if !report.failures.isEmpty { throw Exit.partial }
+        }
+    }
+}
+
+extension Exit {
+    static func code(for error: IndexError) -> ExitCode {
+        switch error {
+        case .mirror(let error): code(for: error)
+        case .database: localError
+        case .badQuery: usage
+        case .notIndexed: notFound
+        case .parse, .gap, .other: partial
+        }
+    }
+
+    /// `show` of a PMID the index does not hold; `search` with no hit is not an error.
+    static let notFound = ExitCode(8)
+}

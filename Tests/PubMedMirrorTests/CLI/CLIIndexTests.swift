@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+@testable import PubMedMirror
+
+/// `index`, `search`, `show` and `export` through the built binary.
+@Suite struct CLIIndexTests {
+    static let larger = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
+
+    /// A mirror of the larger 2020 samples, fetched and indexed by the binary.
+    static func indexedMirror(_ label: String) throws -> String {
+        let mirror = try TestPaths.temporaryDirectory(label).path
+        let result = try CLI.run(["fetch", "--source", larger.absoluteString, "--mirror", mirror, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        return mirror
+    }
+
+    @Test func fetchIndexesAndTheQueryCommandsAnswer() throws {
+        let mirror = try Self.indexedMirror("cli-query")
+
+        let search = try CLI.run(["search", "--mirror", mirror, "wolbachia", "malaria", "--format", "tsv"])
+        #expect(search.status == 0, "\(search.stderr)")
+        #expect(search.stdout.split(separator: "\n").first?.hasPrefix("31828225\t2019\t") == true)
+
+        let jsonLines = try CLI.run(["search", "--mirror", mirror, "title:cancer", "--format", "json", "--limit", "3"])
+        let lines = jsonLines.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect((object["title"] as? String)?.lowercased().contains("cancer") == true)
+        }
+
+        let show = try CLI.run(["show", "--mirror", mirror, "31828225", "--format", "json"])
+        #expect(show.status == 0)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        #expect(record["pmid"] as? Int == 31828225)
+        #expect(record["version"] as? Int == 4)
+        #expect(record["doi"] as? String == "10.12688/wellcomeopenres.15005.4")
+        #expect(record["sourceFile"] as? String == "pubmed20n1016.xml.gz")
+        for key in ["title", "abstract", "authors", "journal", "year", "pubDate", "keywords", "publicationTypes", "languages"] {
+            #expect(record[key] != nil, "missing \(key)")
+        }
+        let older = try CLI.run(["show", "--mirror", mirror, "31828225", "--version", "2", "--format", "xml"])
+        #expect(older.stdout.hasPrefix("<PubmedArticle>"))
+        #expect(older.stdout.contains("<PMID Version=\"2\">31828225</PMID>"))
+        #expect(older.stdout.hasSuffix("</PubmedArticle>\n"))
+        let text = try CLI.run(["show", "--mirror", mirror, "31828225"])
+        #expect(text.stdout.contains("PMID 31828225.4"))
+        #expect(text.stdout.contains("versions 2, 3, 4"))
+
+        let missing = try CLI.run(["show", "--mirror", mirror, "1"])
+        #expect(missing.status == 8)
+        #expect(missing.stderr.contains("PMID 1 is not in the index"))
+        let badQuery = try CLI.run(["search", "--mirror", mirror, "colour:red"])
+        #expect(badQuery.status == 64)
+        #expect(badQuery.stderr.contains("unknown field colour"))
+    }
+
+    @Test func exportStreamsJSONLinesAndCSVAtomicallyAndFollowsChanges() throws {
+        let mirror = try Self.indexedMirror("cli-export")
+        let all = try CLI.run(["export", "--mirror", mirror])
+        #expect(all.status == 0)
+        let lines = all.stdout.split(separator: "\n")
+        #expect(lines.count == 1126)
+        #expect(all.stderr.contains("high-water mark: 1491"))
+
+        let out = try TestPaths.temporaryDirectory("export-out").appendingPathComponent("all.csv").path
+        let csv = try CLI.run(["export", "--mirror", mirror, "--format", "csv", "--output", out])
+        #expect(csv.status == 0)
+        #expect(csv.stdout.isEmpty)
+        let content = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(content.hasPrefix("pmid,version,deleted,year,title,"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent)
+        #expect(leftovers == ["all.csv"])
+
+        let none = try CLI.run(["export", "--mirror", mirror, "--since", "1491"])
+        #expect(none.stdout.isEmpty)
+        #expect(none.stderr.contains("exported 0 records and 0 deletions; high-water mark: 1491"))
+        let recent = try CLI.run(["export", "--mirror", mirror, "--since", "1400"])
+        #expect(!recent.stdout.isEmpty)
+        #expect(recent.stdout.split(separator: "\n").count <= 91)
+    }
+
+    @Test func indexFileAcceptsAnyNameAndRefusesBadFilesWithTheirName() throws {
+        let mirror = try TestPaths.temporaryDirectory("cli-index-file").path
+        let efetch = TestPaths.sharedData.appendingPathComponent("efetch-samples/metapub_20301546_book.xml").path
+        let ok = try CLI.run(["index", "--mirror", mirror, "--file", efetch])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("indexed metapub_20301546_book.xml: 1 records"))
+        let book = try CLI.run(["show", "--mirror", mirror, "20301546", "--format", "json"])
+        #expect(book.stdout.contains("\"kind\":\"book\""))
+
+        let legacy = TestPaths.sharedData.appendingPathComponent("legacy-medline16/medline16n0902.xml.gz").path
+        let refused = try CLI.run(["index", "--mirror", mirror, "--file", legacy])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("medline16n0902.xml.gz"))
+    }
+
+    /// SIGKILL in the middle of a file's transaction: the index is as before, and a rerun completes.
+    @Test func anIndexRunKilledMidFileLeavesThePreviousStateAndARerunCompletes() throws {
+        let mirror = try TestPaths.temporaryDirectory("cli-index-kill")
+        let small = Self.larger.appendingPathComponent("baseline/pubmed20n1015.xml.gz").path
+        #expect(try CLI.run(["index", "--mirror", mirror.path, "--file", small, "--quiet"]).status == 0)
+
+        let full = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz").path
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["index", "--mirror", mirror.path, "--file", full, "--quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Kill it a moment into the file (the whole file takes several seconds even in a release build).
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(process.isRunning, "still inside the file's transaction")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        let path = mirror.appendingPathComponent("index.sqlite").path
+        let killed = try SQLiteRecordStore(path: path).counts()
+        #expect(killed.current == 754, "756 records, one PMID in 3 versions")
+        #expect(killed.files == 1)
+
+        let rerun = try CLI.run(["index", "--mirror", mirror.path, "--file", full, "--quiet", "--format", "json"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let after = try SQLiteRecordStore(path: path).counts()
+        #expect(after.current == 754 + 30_000)
+        #expect(after.files == 2)
+    }
+}
