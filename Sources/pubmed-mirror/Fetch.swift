@@ -76,14 +76,12 @@ extension PubMedMirrorCommand {
             let signals = SignalHandling.cancelOnInterrupt(cancellation)
             defer { withExtendedLifetime(signals) {} }
             let board = ProgressBoard()
-            let renderer = output.quiet || dryRun ? nil : ProgressRenderer(board: board, verb: "fetched")
-            renderer?.start()
             let report: FetchReport
-            do {
-                report = try await mirror.fetch(options, progress: board, cancellation: cancellation)
-                renderer?.stop()
+            do throws(MirrorError) {
+                report = try await ProgressRenderer.around(board, verb: "fetched", quiet: output.quiet || dryRun) { () async throws(MirrorError) in
+                    try await mirror.fetch(options, progress: board, cancellation: cancellation)
+                }
             } catch {
-                renderer?.stop()
                 Console.shared.printLine("error: \(error.description)")
                 throw Exit.code(for: error)
             }

@@ -54,14 +54,12 @@ extension PubMedMirrorCommand {
             options.allowGaps = allowGaps
             options.rebuild = rebuild
             let board = ProgressBoard()
-            let renderer = output.quiet ? nil : ProgressRenderer(board: board, verb: "indexed")
-            renderer?.start()
             let report: IndexReport
             do throws(IndexError) {
-                report = try await mirror.index(options, progress: board)
-                renderer?.stop()
+                report = try await ProgressRenderer.around(board, verb: "indexed", quiet: output.quiet) { () async throws(IndexError) in
+                    try await mirror.index(options, progress: board)
+                }
             } catch {
-                renderer?.stop()
                 Console.shared.printLine("error: \(error.description)")
                 throw Exit.code(for: error)
             }

@@ -38,6 +38,15 @@ final class ProgressRenderer: Sendable {
         thread.start()
     }
 
+    /// Runs `body` with progress drawn unless `quiet`, and always stops drawing before returning.
+    static func around<T, E: Error>(_ board: ProgressBoard, verb: String, quiet: Bool,
+                                    _ body: () async throws(E) -> T) async throws(E) -> T {
+        let renderer = quiet ? nil : ProgressRenderer(board: board, verb: verb)
+        renderer?.start()
+        defer { renderer?.stop() }
+        return try await body()
+    }
+
     func stop() {
         running.store(false, ordering: .relaxed)
         finished.wait()

@@ -26,14 +26,12 @@ extension PubMedMirrorCommand {
             let logger = Logging.bootstrap(output)
             let mirror = Mirror(root: self.mirror.root, logger: logger)
             let board = ProgressBoard()
-            let renderer = output.quiet ? nil : ProgressRenderer(board: board, verb: "verified")
-            renderer?.start()
             let report: VerifyReport
-            do {
-                report = try await mirror.verify(jobs: jobs, progress: board)
-                renderer?.stop()
+            do throws(MirrorError) {
+                report = try await ProgressRenderer.around(board, verb: "verified", quiet: output.quiet) { () async throws(MirrorError) in
+                    try await mirror.verify(jobs: jobs, progress: board)
+                }
             } catch {
-                renderer?.stop()
                 Console.shared.printLine("error: \(error.description)")
                 throw Exit.code(for: error)
             }

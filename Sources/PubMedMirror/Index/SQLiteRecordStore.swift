@@ -10,25 +10,11 @@ public final class SQLiteRecordStore: RecordStore {
 
     public init(path: String, readOnly: Bool = false) throws(IndexError) {
         self.path = path
-        var configuration = Configuration()
-        configuration.readonly = readOnly
-        configuration.busyMode = .timeout(30)
-        configuration.prepareDatabase { db in
-            if !readOnly {
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                try db.execute(sql: "PRAGMA cache_size = -65536")
-            }
-        }
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            if !readOnly {
-                try database.writeWithoutTransaction { db in
-                    _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-                }
-                try Self.migrator.migrate(database)
-            }
+            database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 65536,
+                                               busySeconds: 30)
         } catch {
-            throw .database(path: path, message: Self.describe(error))
+            throw .database(path: path, message: SQLiteDatabase.describe(error))
         }
     }
 
@@ -109,13 +95,13 @@ public final class SQLiteRecordStore: RecordStore {
             // The reader wraps what the sink threw; a database failure is not a parse error.
             if error.kind == .handler, let underlying = error.underlying {
                 if let index = underlying as? IndexError { throw index }
-                if underlying is DatabaseError { throw .database(path: path, message: Self.describe(underlying)) }
+                if underlying is DatabaseError { throw .database(path: path, message: SQLiteDatabase.describe(underlying)) }
             }
             throw .parse(error)
         } catch let error as IndexError {
             throw error
         } catch {
-            throw .database(path: path, message: Self.describe(error))
+            throw .database(path: path, message: SQLiteDatabase.describe(error))
         }
     }
 
@@ -225,7 +211,7 @@ public final class SQLiteRecordStore: RecordStore {
         } catch let error as IndexError {
             throw error
         } catch {
-            throw .database(path: path, message: Self.describe(error))
+            throw .database(path: path, message: SQLiteDatabase.describe(error))
         }
     }
 
@@ -234,8 +220,4 @@ public final class SQLiteRecordStore: RecordStore {
         Compression.decompress([UInt8](blob ?? Data())) ?? Array("{\"error\":\"damaged record blob\"}".utf8)
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError { return error.message ?? error.description }
-        return String(describing: error)
-    }
 }

@@ -112,22 +112,11 @@ public final class StateStore: Sendable {
 
     public init(path: String, readOnly: Bool = false) throws(MirrorError) {
         self.path = path
-        var configuration = Configuration()
-        configuration.readonly = readOnly
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            if !readOnly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        }
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            if !readOnly {
-                try database.writeWithoutTransaction { db in
-                    _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-                }
-                try Self.migrator.migrate(database)
-            }
+            database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator,
+                                               busySeconds: 10)
         } catch {
-            throw .database(path: path, message: Self.describe(error))
+            throw .database(path: path, message: SQLiteDatabase.describe(error))
         }
     }
 
@@ -211,15 +200,11 @@ public final class StateStore: Sendable {
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws(MirrorError) -> T {
-        do { return try database.read(body) } catch { throw .database(path: path, message: Self.describe(error)) }
+        do { return try database.read(body) } catch { throw .database(path: path, message: SQLiteDatabase.describe(error)) }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(MirrorError) -> T {
-        do { return try database.write(body) } catch { throw .database(path: path, message: Self.describe(error)) }
+        do { return try database.write(body) } catch { throw .database(path: path, message: SQLiteDatabase.describe(error)) }
     }
 
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError { return error.message ?? error.description }
-        return String(describing: error)
-    }
 }

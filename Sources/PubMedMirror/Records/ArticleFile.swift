@@ -32,6 +32,8 @@ public enum ArticleFile {
 
     /// Decompresses (when it starts with the gzip magic bytes) and parses the file at `url`,
     /// calling `handler` with each record and deletion in file order, on the calling thread.
+    /// Blocking: call it from a thread of its own, not from the cooperative pool. Decompression
+    /// runs on a second, short-lived thread (see `InflatingReader`).
     ///
     /// A file whose name ends in `.gz` must be gzip. When the file is damaged, the items before
     /// the damage have been handed to `handler` before the error is thrown; for a truncated gzip
@@ -49,13 +51,14 @@ public enum ArticleFile {
             let parser = ArticleFileParser(fileName: name, handler: handler)
             let fileSize: Int
             if isGzip {
-                let inflater = try GzipInflater(fileName: name)
-                fileSize = try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
-                    try inflater.inflate(chunk) { (bytes) throws(RecordError) in try parser.feed(bytes) }
+                // Decompression, and the search for each record's bytes, run on a thread of their
+                // own a few chunks ahead of the XML parser. A truncated file ends with the gzip
+                // error, before the parser's own check: "the gzip stream ends early" says more
+                // than "premature end of data".
+                let scanner = AheadScanner()
+                fileSize = try InflatingReader.read(url, readSize: readSize, ahead: scanner.scan) { (bytes, records) throws(RecordError) in
+                    try parser.feed(bytes, foundRecords: records)
                 }
-                // Before the parser's own check: "the gzip stream ends early" says more than
-                // "premature end of data".
-                try inflater.finish()
             } else {
                 fileSize = try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
                     try parser.feed(chunk)
@@ -66,5 +69,15 @@ public enum ArticleFile {
                                       books: parser.bookCount, deletions: parser.deletionCount,
                                       bytes: parser.bytesRead, compressedBytes: fileSize)
         }
+    }
+}
+
+/// The record scanner of the reading thread (see `InflatingReader`): only that thread touches it.
+private final class AheadScanner: @unchecked Sendable {
+    private var scanner = RecordBoundaryScanner()
+
+    @Sendable func scan(_ bytes: UnsafeRawBufferPointer) -> [RawRecord] {
+        scanner.scan(bytes)
+        return scanner.takeRecords()
     }
 }

@@ -23,12 +23,16 @@ public enum ArticleFileItem: Sendable, Equatable {
 /// the thread that calls `feed`/`finish`.
 public final class ArticleFileParser {
     /// The largest piece handed to libxml2 at once: bounds the records waiting in memory.
-    private static let pieceSize = 256 * 1024
+    private static let pieceSize = 64 * 1024
 
     private let fileName: String
     private let handler: (ArticleFileItem) throws -> Void
     private let xml: XMLPushParser?
     private var scanner = RecordBoundaryScanner()
+    /// Records whose bytes were found by the caller (`feed(_:foundRecords:)`), not yet paired.
+    private var foundRecords: [RawRecord] = []
+    private var foundHead = 0
+    private var scansItself = true
     private var failure: RecordError?
     private var finished = false
 
@@ -52,6 +56,24 @@ public final class ArticleFileParser {
 
     /// Parses the next bytes of the file.
     public func feed(_ bytes: UnsafeRawBufferPointer) throws(RecordError) {
+        try feed(bytes, scanning: true)
+    }
+
+    /// Parses the next bytes of the file, whose records' own bytes the caller has already found
+    /// with a `RecordBoundaryScanner` of its own (on another thread): `records` are those that
+    /// end within `bytes`. A parser is fed this way or the other, not both.
+    func feed(_ bytes: UnsafeRawBufferPointer, foundRecords records: [RawRecord]) throws(RecordError) {
+        scansItself = false
+        if foundHead == foundRecords.count {
+            foundRecords = records
+            foundHead = 0
+        } else {
+            foundRecords += records
+        }
+        try feed(bytes, scanning: false)
+    }
+
+    private func feed(_ bytes: UnsafeRawBufferPointer, scanning: Bool) throws(RecordError) {
         if let failure { throw failure }
         guard let xml, !finished else {
             throw fail(RecordError(kind: .xml, file: fileName, message: "bytes were fed after the end of the document"))
@@ -63,7 +85,7 @@ public final class ArticleFileParser {
             offset += count
             // The scanner reads each piece before libxml2 does, so a record's bytes are always
             // ready by the time libxml2 reports its end.
-            scanner.scan(piece)
+            if scanning { scanner.scan(piece) }
             bytesRead += count
             let error = xml.parse(piece, terminate: false)
             try deliver()
@@ -85,7 +107,7 @@ public final class ArticleFileParser {
         guard xml.assembler.sawRoot else {
             throw fail(RecordError(kind: .notPubMed, file: fileName, message: "not a PubMed file: no PubmedArticleSet element"))
         }
-        if scanner.pendingCount > 0 || scanner.isInsideRecord {
+        if scanner.pendingCount > 0 || scanner.isInsideRecord || foundHead < foundRecords.count {
             throw fail(mismatch("the raw bytes hold more records than the XML parser reported"))
         }
     }
@@ -100,7 +122,7 @@ public final class ArticleFileParser {
             let delivered: ArticleFileItem
             switch item {
             case .record(let record):
-                guard let raw = scanner.takeRecord() else {
+                guard let raw = takeRawRecord() else {
                     throw fail(mismatch("no raw bytes were found for PMID \(record.pmid)"))
                 }
                 guard (raw.kind == .book) == (record.kind == .book) else {
@@ -119,6 +141,15 @@ public final class ArticleFileParser {
                                        message: "processing the records failed: \(error)", underlying: error))
             }
         }
+    }
+
+    private func takeRawRecord() -> RawRecord? {
+        if scansItself { return scanner.takeRecord() }
+        guard foundHead < foundRecords.count else { return nil }
+        let record = foundRecords[foundHead]
+        foundRecords[foundHead].bytes = []
+        foundHead += 1
+        return record
     }
 
     private func located(_ error: RecordError) -> RecordError {

@@ -31,20 +31,20 @@ extension RecordAssembler {
     func finishCapture(_ field: Field) {
         switch field {
         case .pmid:
-            guard let pmid = TextBytes.integer(text) else { return fail(.invalidRecord, "a PMID that is not a number") }
+            guard let pmid = TextBytes.integer(text.bytes) else { return fail(.invalidRecord, "a PMID that is not a number") }
             record.pmid = pmid
             record.version = pendingNumber
             sawPMID = true
         case .commentPMID:
-            comment.pmid = TextBytes.integer(text)
+            comment.pmid = TextBytes.integer(text.bytes)
         case .deletedPMID:
-            guard let pmid = TextBytes.integer(text) else {
+            guard let pmid = TextBytes.integer(text.bytes) else {
                 return fail(.invalidRecord, "a deleted PMID that is not a number")
             }
             items.append(.deletion(pmid: pmid, version: pendingNumber))
-        case .year: date.year = TextBytes.integer(text)
-        case .month: date.month = TextBytes.month(text)
-        case .day: date.day = TextBytes.integer(text)
+        case .year: date.year = TextBytes.integer(text.bytes)
+        case .month: date.month = TextBytes.month(text.bytes)
+        case .day: date.day = TextBytes.integer(text.bytes)
         case .season: date.season = optionalString()
         case .medlineDate: date.medlineDate = optionalString()
         case .issn:
@@ -158,11 +158,11 @@ extension RecordAssembler {
     }
 
     private func string() -> String {
-        TextBytes.flattened(&text)
+        text.flattened()
     }
 
     private func optionalString() -> String? {
-        let value = TextBytes.flattened(&text)
+        let value = text.flattened()
         return value.isEmpty ? nil : value
     }
 }

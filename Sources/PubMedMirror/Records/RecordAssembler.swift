@@ -14,7 +14,7 @@ final class RecordAssembler {
     }
 
     /// Items completed since the owner last emptied the list.
-    var items: [Item] = []
+    @exclusivity(unchecked) var items: [Item] = []
     /// Set when the document breaks PubMed's rules; the XML parser must then stop.
     private(set) var failure: RecordError?
     /// Whether the root element has been seen (and was `PubmedArticleSet`).
@@ -26,16 +26,16 @@ final class RecordAssembler {
     let currentLine: () -> Int
 
     /// The elements being tracked, innermost last.
-    private var stack: [ElementTag] = []
+    @exclusivity(unchecked) private var stack: [ElementTag] = []
     /// > 0 or `true`: inside a skipped or captured subtree. `passiveNesting` counts the levels
     /// below the element that started it.
-    private var passive = false
-    private var passiveNesting = 0
-    private var capture: Field?
-    var text: [UInt8] = []
+    @exclusivity(unchecked) private var passive = false
+    @exclusivity(unchecked) private var passiveNesting = 0
+    @exclusivity(unchecked) private var capture: Field?
+    let text = TextBuffer()
 
     // The record being built.
-    var record = PubMedRecord(pmid: 0)
+    @exclusivity(unchecked) var record = PubMedRecord(pmid: 0)
     var inRecord = false
     var sawPMID = false
     var articleTitle: String?
@@ -64,7 +64,6 @@ final class RecordAssembler {
         self.names = names
         self.currentLine = currentLine
         stack.reserveCapacity(32)
-        text.reserveCapacity(64 * 1024)
     }
 
     // MARK: - SAX events
@@ -90,7 +89,7 @@ final class RecordAssembler {
             passive = true
             passiveNesting = 0
             capture = field
-            text.removeAll(keepingCapacity: true)
+            text.removeAll()
         }
     }
 
@@ -115,7 +114,7 @@ final class RecordAssembler {
     @inline(__always)
     func characters(_ bytes: UnsafePointer<UInt8>, _ count: Int) {
         guard capture != nil, count > 0 else { return }
-        text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+        text.append(bytes, count: count)
     }
 
     /// A reference to an entity that is not declared (the file's DTD is never read): its text is
@@ -123,7 +122,7 @@ final class RecordAssembler {
     func unresolvedEntity(_ name: UnsafePointer<UInt8>) {
         guard capture != nil else { return }
         text.append(UInt8(ascii: "&"))
-        text.append(contentsOf: UnsafeBufferPointer(start: name, count: strlenBytes(name)))
+        text.append(name, count: strlenBytes(name))
         text.append(UInt8(ascii: ";"))
     }
 

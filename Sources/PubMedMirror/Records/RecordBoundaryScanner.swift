@@ -10,20 +10,29 @@ import Foundation  // memchr
 /// four constructs. Records complete in document order; the parser pairs the n-th one with the
 /// n-th record libxml2 reports and checks that their kinds agree.
 ///
-/// Memory: the window holds the bytes of the record being read (or a few bytes of an undecided
-/// `<…`), plus the chunk being scanned. Not thread-safe.
+/// Chunks are scanned where they lie; only a record's own bytes are copied (once), plus, rarely,
+/// the few bytes of a `<…` cut by the end of a chunk. Memory: the record being read, and the
+/// records found but not yet taken. Not thread-safe.
+/// The original bytes of one record, as the scanner found them.
+struct RawRecord: Sendable {
+    enum Kind: Sendable, Equatable { case article, book }
+
+    var kind: Kind
+    var bytes: [UInt8]
+}
+
 struct RecordBoundaryScanner {
-    enum RecordKind: Equatable { case article, book }
+    typealias RecordKind = RawRecord.Kind
 
     private enum State {
         case content
-        /// Inside `<!--`, `<![CDATA[` or `<?`, until `terminator`; then back to the DOCTYPE's
-        /// internal subset when `doctypeDepth >= 0`, else to content.
-        case markup(terminator: Terminator, contentStart: Int, doctypeDepth: Int)
+        /// Inside `<!--`, `<![CDATA[` or `<?`, with the number of bytes of its terminator seen
+        /// last; then back to the DOCTYPE's internal subset when `doctypeDepth >= 0`, else to content.
+        case markup(terminator: Terminator, matched: Int, doctypeDepth: Int)
         /// Inside `<!DOCTYPE`, with the depth of `[ … ]` and the open quote, if any.
         case doctype(depth: Int, quote: UInt8)
-        /// Inside a record's start tag, with the open quote, if any.
-        case recordStartTag(quote: UInt8)
+        /// Inside a record's start tag, with the open quote, if any, and whether the last byte was `/`.
+        case recordStartTag(quote: UInt8, slash: Bool)
         /// Inside a record's end tag, before its `>`.
         case recordEndTag
     }
@@ -44,16 +53,18 @@ struct RecordBoundaryScanner {
         }
     }
 
-    private var window: [UInt8] = []
-    /// Absolute stream offset of `window[0]`.
-    private var windowOffset = 0
-    /// Absolute offset where scanning resumes.
+    /// Absolute stream offset where scanning resumes.
     private var cursor = 0
     private var state = State.content
+    /// Bytes from `cursor` on that could not be classified yet (a `<…` cut by the chunk's end).
+    private var carry: [UInt8] = []
     /// Absolute offset of the `<` that opened the record being read.
     private var recordStart: Int?
     private var recordKind = RecordKind.article
-    private var completed: [(kind: RecordKind, bytes: [UInt8])] = []
+    /// The record's bytes seen so far, up to the absolute offset `copiedUpTo`.
+    private var recordBytes: [UInt8] = []
+    private var copiedUpTo = 0
+    private var completed: [RawRecord] = []
     private var completedHead = 0
 
     /// Bytes scanned so far.
@@ -65,26 +76,33 @@ struct RecordBoundaryScanner {
     /// Records found but not yet taken.
     var pendingCount: Int { completed.count - completedHead }
 
-    mutating func scan(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
-        window.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
-        bytesScanned += bytes.count
-        window.withUnsafeBufferPointer { buffer in
-            // `bytes` was not empty, so neither is the window.
-            run(buffer.baseAddress!, end: windowOffset + buffer.count)
-        }
-        // Also keep the last few bytes: the end of a comment (`-->`) may be split between chunks.
-        let end = windowOffset + window.count
-        let keepFrom = min(recordStart ?? cursor, max(windowOffset, end - 8))
-        let drop = keepFrom - windowOffset
-        if drop > 0 {
-            window.removeSubrange(0..<drop)
-            windowOffset = keepFrom
+    mutating func scan(_ chunk: UnsafeRawBufferPointer) {
+        guard let start = chunk.baseAddress, !chunk.isEmpty else { return }
+        let end = bytesScanned + chunk.count
+        bytesScanned = end
+        if carry.isEmpty {
+            run(start.assumingMemoryBound(to: UInt8.self), from: cursor, to: end)
+        } else {
+            var joined = carry
+            joined.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
+            carry = []
+            let from = cursor
+            // `joined` holds at least the chunk's bytes, so it has a base address.
+            joined.withUnsafeBufferPointer { run($0.baseAddress!, from: from, to: end) }
         }
     }
 
+    /// Every record found and not yet taken, oldest first.
+    mutating func takeRecords() -> [RawRecord] {
+        defer {
+            completed.removeAll(keepingCapacity: true)
+            completedHead = 0
+        }
+        return completedHead == 0 ? completed : Array(completed[completedHead...])
+    }
+
     /// The bytes of the oldest record found and not yet taken.
-    mutating func takeRecord() -> (kind: RecordKind, bytes: [UInt8])? {
+    mutating func takeRecord() -> RawRecord? {
         guard completedHead < completed.count else { return nil }
         let record = completed[completedHead]
         completed[completedHead].bytes = []
@@ -100,26 +118,25 @@ struct RecordBoundaryScanner {
 
     private static let less = UInt8(ascii: "<")
     private static let greater = UInt8(ascii: ">")
-    private static let articleOpen = Array("<PubmedArticle".utf8)
-    private static let bookOpen = Array("<PubmedBookArticle".utf8)
+    private static let slash = UInt8(ascii: "/")
     private static let articleClose = Array("</PubmedArticle".utf8)
     private static let bookClose = Array("</PubmedBookArticle".utf8)
-    private static let commentOpen = Array("<!--".utf8)
-    private static let cdataOpen = Array("<![CDATA[".utf8)
-    private static let doctypeOpen = Array("<!DOCTYPE".utf8)
     private static let markupOpenings: [([UInt8], Terminator?)] = [
-        (Array("<?".utf8), .processingInstruction), (commentOpen, .comment), (cdataOpen, .cdata), (doctypeOpen, nil),
+        (Array("<?".utf8), .processingInstruction), (Array("<!--".utf8), .comment),
+        (Array("<![CDATA[".utf8), .cdata), (Array("<!DOCTYPE".utf8), nil),
     ]
-    private static let recordOpenings: [([UInt8], RecordKind)] = [(articleOpen, .article), (bookOpen, .book)]
+    private static let recordOpenings: [([UInt8], RecordKind)] = [
+        (Array("<PubmedArticle".utf8), .article), (Array("<PubmedBookArticle".utf8), .book),
+    ]
 
     private enum Match { case yes, no, needMore }
 
-    /// Scans from `cursor` to `end` (absolute offsets); `base` is `window[0]`.
+    /// Scans the absolute range `from..<to`; `base` points at the byte at offset `from`.
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    private mutating func run(_ base: UnsafePointer<UInt8>, end: Int) {
-        @inline(__always) func byte(_ offset: Int) -> UInt8 { base[offset - windowOffset] }
+    private mutating func run(_ base: UnsafePointer<UInt8>, from: Int, to end: Int) {
+        @inline(__always) func byte(_ offset: Int) -> UInt8 { base[offset - from] }
         @inline(__always) func position(of found: UnsafeMutableRawPointer) -> Int {
-            windowOffset + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
+            from + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
         }
 
         /// Whether `pattern` is at `offset`, followed by a name delimiter when `delimited`.
@@ -132,32 +149,48 @@ struct RecordBoundaryScanner {
             guard available > pattern.count else { return .needMore }
             let next = byte(offset + pattern.count)
             if TextBytes.isSpace(next) || next == Self.greater { return .yes }
-            return selfClosingAllowed && next == UInt8(ascii: "/") ? .yes : .no
+            return selfClosingAllowed && next == Self.slash ? .yes : .no
         }
 
-        func complete(at endOffset: Int) {
-            // `recordStart` is set whenever a record end is being looked for.
-            let start = recordStart! - windowOffset
-            completed.append((recordKind, Array(UnsafeBufferPointer(start: base + start, count: endOffset - windowOffset - start))))
+        /// Copies the record's bytes up to `limit` (absolute) into `recordBytes`.
+        func copyRecord(upTo limit: Int) {
+            // Only called while a record is open.
+            let first = max(recordStart!, copiedUpTo, from)
+            if limit > first {
+                recordBytes.append(contentsOf: UnsafeBufferPointer(start: base + (first - from), count: limit - first))
+            }
+            copiedUpTo = max(copiedUpTo, limit)
+        }
+
+        func complete(at recordEnd: Int) {
+            copyRecord(upTo: recordEnd)
+            completed.append(RawRecord(kind: recordKind, bytes: recordBytes))
+            recordBytes = []
             recordStart = nil
+            copiedUpTo = 0
             state = .content
-            cursor = endOffset
+            cursor = recordEnd
         }
 
-        while cursor < end {
+        /// Stops at `offset` for want of bytes: they are kept for the next chunk.
+        func wait(at offset: Int) {
+            cursor = offset
+        }
+
+        scanning: while cursor < end {
             switch state {
             case .content:
-                guard let found = memchr(base + (cursor - windowOffset), Int32(Self.less), end - cursor) else {
+                guard let found = memchr(base + (cursor - from), Int32(Self.less), end - cursor) else {
                     cursor = end
-                    return
+                    break scanning
                 }
                 let at = position(of: found)
                 guard at + 1 < end else {
-                    cursor = at
-                    return
+                    wait(at: at)
+                    break scanning
                 }
                 let next = byte(at + 1)
-                if next == UInt8(ascii: "/") {
+                if next == Self.slash {
                     guard recordStart != nil else {
                         cursor = at + 2
                         continue
@@ -167,10 +200,11 @@ struct RecordBoundaryScanner {
                     case .yes:
                         state = .recordEndTag
                         cursor = at + pattern.count
-                    case .no: cursor = at + 2
+                    case .no:
+                        cursor = at + 2
                     case .needMore:
-                        cursor = at
-                        return
+                        wait(at: at)
+                        break scanning
                     }
                 } else if next == UInt8(ascii: "P") && recordStart == nil {
                     var outcome = Match.no
@@ -179,21 +213,22 @@ struct RecordBoundaryScanner {
                         if outcome == .yes {
                             recordStart = at
                             recordKind = kind
-                            state = .recordStartTag(quote: 0)
+                            copiedUpTo = at
+                            state = .recordStartTag(quote: 0, slash: false)
                             cursor = at + pattern.count
                             break
                         }
                         if outcome == .needMore { break }
                     }
                     if outcome == .needMore {
-                        cursor = at
-                        return
+                        wait(at: at)
+                        break scanning
                     }
                     if outcome == .no { cursor = at + 2 }
                 } else if next == UInt8(ascii: "!") || next == UInt8(ascii: "?") {
                     guard let (newState, newCursor) = Self.markupStart(at: at, doctypeDepth: -1, match: match) else {
-                        cursor = at
-                        return
+                        wait(at: at)
+                        break scanning
                     }
                     state = newState
                     cursor = newCursor
@@ -201,24 +236,25 @@ struct RecordBoundaryScanner {
                     cursor = at + 1
                 }
 
-            case .markup(let terminator, let contentStart, let doctypeDepth):
+            case .markup(let terminator, var matched, let doctypeDepth):
                 let pattern = terminator.bytes
-                guard let found = memchr(base + (cursor - windowOffset), Int32(Self.greater), end - cursor) else {
-                    // Keep the last bytes: they may be the start of the terminator.
-                    cursor = max(cursor, end - pattern.count + 1)
-                    return
-                }
-                let at = position(of: found)
-                let first = at - (pattern.count - 1)
-                var closes = first >= contentStart && first >= windowOffset
-                if closes {
-                    for index in 0..<(pattern.count - 1) where byte(first + index) != pattern[index] {
-                        closes = false
-                        break
+                while cursor < end {
+                    let current = byte(cursor)
+                    cursor += 1
+                    if current == pattern[matched] {
+                        matched += 1
+                    } else if current == pattern[0] {
+                        // "--->" still ends a comment, "]]]>" a CDATA section.
+                        matched = matched >= 2 && pattern[1] == pattern[0] ? 2 : 1
+                    } else {
+                        matched = 0
+                    }
+                    if matched == pattern.count {
+                        state = doctypeDepth >= 0 ? .doctype(depth: doctypeDepth, quote: 0) : .content
+                        continue scanning
                     }
                 }
-                cursor = at + 1
-                if closes { state = doctypeDepth >= 0 ? .doctype(depth: doctypeDepth, quote: 0) : .content }
+                state = .markup(terminator: terminator, matched: matched, doctypeDepth: doctypeDepth)
 
             case .doctype(var depth, var quote):
                 while cursor < end {
@@ -234,24 +270,24 @@ struct RecordBoundaryScanner {
                     } else if current == Self.greater && depth == 0 {
                         cursor += 1
                         state = .content
-                        break
+                        continue scanning
                     } else if current == Self.less && depth > 0 {
-                        let result = Self.markupStart(at: cursor, doctypeDepth: depth, match: match)
-                        guard let (newState, newCursor) = result else {
+                        guard let (newState, newCursor) = Self.markupStart(at: cursor, doctypeDepth: depth, match: match) else {
                             state = .doctype(depth: depth, quote: quote)
-                            return
+                            wait(at: cursor)
+                            break scanning
                         }
                         if case .markup = newState {
                             state = newState
                             cursor = newCursor
-                            break
+                            continue scanning
                         }
                     }
                     cursor += 1
                 }
-                if case .doctype = state { state = .doctype(depth: depth, quote: quote) }
+                state = .doctype(depth: depth, quote: quote)
 
-            case .recordStartTag(var quote):
+            case .recordStartTag(var quote, var slash):
                 while cursor < end {
                     let current = byte(cursor)
                     cursor += 1
@@ -260,24 +296,23 @@ struct RecordBoundaryScanner {
                     } else if current == UInt8(ascii: "\"") || current == UInt8(ascii: "'") {
                         quote = current
                     } else if current == Self.greater {
-                        if byte(cursor - 2) == UInt8(ascii: "/") {
-                            complete(at: cursor)
-                        } else {
-                            state = .content
-                        }
-                        break
+                        if slash { complete(at: cursor) } else { state = .content }
+                        continue scanning
                     }
+                    slash = quote == 0 && current == Self.slash
                 }
-                if case .recordStartTag = state { state = .recordStartTag(quote: quote) }
+                state = .recordStartTag(quote: quote, slash: slash)
 
             case .recordEndTag:
-                guard let found = memchr(base + (cursor - windowOffset), Int32(Self.greater), end - cursor) else {
+                guard let found = memchr(base + (cursor - from), Int32(Self.greater), end - cursor) else {
                     cursor = end
-                    return
+                    break scanning
                 }
                 complete(at: position(of: found) + 1)
             }
         }
+        if recordStart != nil { copyRecord(upTo: end) }
+        if cursor < end { carry = Array(UnsafeBufferPointer(start: base + (cursor - from), count: end - cursor)) }
     }
 
     /// What `<!` or `<?` at `offset` opens: the new state and where scanning resumes, or `nil`
@@ -294,8 +329,7 @@ struct RecordBoundaryScanner {
             case .yes:
                 if let terminator {
                     if doctypeDepth >= 0 && terminator == .cdata { continue }
-                    let start = offset + pattern.count
-                    return (.markup(terminator: terminator, contentStart: start, doctypeDepth: doctypeDepth), start)
+                    return (.markup(terminator: terminator, matched: 0, doctypeDepth: doctypeDepth), offset + pattern.count)
                 }
                 if doctypeDepth >= 0 { continue }
                 return (.doctype(depth: 0, quote: 0), offset + pattern.count)

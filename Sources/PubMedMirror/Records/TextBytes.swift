@@ -6,55 +6,80 @@ enum TextBytes {
         byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
     }
 
-    /// Collapses each run of XML white space to one space and trims both ends, in place; returns
-    /// the new length. Only ASCII bytes are touched, so UTF-8 sequences stay intact.
-    static func collapseWhitespace(_ bytes: inout [UInt8]) -> Int {
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            var write = 0
-            var pendingSpace = false
-            for read in 0..<buffer.count {
-                let byte = buffer[read]
-                if isSpace(byte) {
-                    pendingSpace = write > 0
-                } else {
-                    if pendingSpace {
-                        buffer[write] = 0x20
-                        write += 1
-                        pendingSpace = false
-                    }
-                    buffer[write] = byte
-                    write += 1
-                }
+    /// Collapses each run of XML white space to one space and drops it at both ends, in place;
+    /// returns the new length. Only ASCII bytes are touched, so UTF-8 sequences stay intact.
+    /// Text that needs no change (the usual case) is only read.
+    static func collapseWhitespace(_ buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let count = buffer.count
+        // Fast path: single spaces between words, nothing at the ends.
+        var read = 0
+        var afterSpace = true  // a space here would be a leading one
+        while read < count {
+            let byte = buffer[read]
+            if byte <= 0x20 && isSpace(byte) {
+                if byte != 0x20 || afterSpace { break }
+                afterSpace = true
+            } else {
+                afterSpace = false
             }
-            return write
+            read += 1
         }
+        if read == count { return afterSpace && count > 0 ? count - 1 : count }
+        // Slow path from the first change; `read > 0` means `buffer[read - 1]` is already final,
+        // unless it is a space that must merge with this run.
+        var write = read
+        var pendingSpace = false
+        if read > 0 && buffer[read - 1] == 0x20 {
+            write = read - 1
+            pendingSpace = true
+        }
+        while read < count {
+            let byte = buffer[read]
+            if byte <= 0x20 && isSpace(byte) {
+                pendingSpace = write > 0
+            } else {
+                if pendingSpace {
+                    buffer[write] = 0x20
+                    write += 1
+                    pendingSpace = false
+                }
+                buffer[write] = byte
+                write += 1
+            }
+            read += 1
+        }
+        return write
     }
 
     /// The flattened text as a `String`: white space collapsed, and the ends trimmed of spaces
     /// and of no-break spaces (U+00A0, which some records carry at the end of a name). Invalid
     /// UTF-8, which libxml2 would already have refused, would become U+FFFD.
-    static func flattened(_ bytes: inout [UInt8]) -> String {
-        var end = collapseWhitespace(&bytes)
+    static func flattened(_ buffer: UnsafeMutableBufferPointer<UInt8>) -> String {
+        var end = collapseWhitespace(buffer)
         var start = 0
         while true {
-            if end > start && bytes[end - 1] == 0x20 {
+            if end > start && buffer[end - 1] == 0x20 {
                 end -= 1
-            } else if end - start >= 2 && bytes[end - 2] == 0xC2 && bytes[end - 1] == 0xA0 {
+            } else if end - start >= 2 && buffer[end - 2] == 0xC2 && buffer[end - 1] == 0xA0 {
                 end -= 2
             } else {
                 break
             }
         }
         while true {
-            if end > start && bytes[start] == 0x20 {
+            if end > start && buffer[start] == 0x20 {
                 start += 1
-            } else if end - start >= 2 && bytes[start] == 0xC2 && bytes[start + 1] == 0xA0 {
+            } else if end - start >= 2 && buffer[start] == 0xC2 && buffer[start + 1] == 0xA0 {
                 start += 2
             } else {
                 break
             }
         }
-        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+        return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+    }
+
+    static func flattened(_ bytes: inout [UInt8]) -> String {
+        bytes.withUnsafeMutableBufferPointer { flattened($0) }
     }
 
     /// A non-negative decimal integer surrounded by optional white space; `nil` for anything else.
@@ -79,6 +104,10 @@ enum TextBytes {
 
     /// A month from `03`, `3`, `Mar`, `mar` or `March`; `nil` when it is none of those or out of 1–12.
     static func month(_ bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBufferPointer { month($0) }
+    }
+
+    static func month(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         if let number = integer(bytes) { return (1...12).contains(number) ? number : nil }
         let letters = bytes.filter { !isSpace($0) }.prefix(3).map { $0 | 0x20 }  // ASCII lower case
         guard letters.count == 3 else { return nil }
@@ -118,5 +147,56 @@ enum TextBytes {
         }
         while bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The growing text of the field being captured: one allocation reused for every field of the
+/// file, appended to with `memcpy`, emptied by resetting its count.
+///
+/// Owned by one `RecordAssembler`. Its stored properties skip Swift's dynamic exclusivity
+/// checks: they are touched for every text callback, only ever from the parser's thread, and
+/// never through overlapping accesses.
+final class TextBuffer {
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var storage: UnsafeMutablePointer<UInt8>
+
+    init(capacity: Int = 64 * 1024) {
+        self.capacity = capacity
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    var isEmpty: Bool { count == 0 }
+
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: count) }
+
+    func removeAll() { count = 0 }
+
+    @inline(__always)
+    func append(_ bytes: UnsafePointer<UInt8>, count added: Int) {
+        if count + added > capacity { grow(to: count + added) }
+        (storage + count).update(from: bytes, count: added)
+        count += added
+    }
+
+    func append(_ byte: UInt8) {
+        withUnsafePointer(to: byte) { append($0, count: 1) }
+    }
+
+    /// The text, flattened (see `TextBytes.flattened`); the buffer's bytes are rewritten.
+    func flattened() -> String {
+        TextBytes.flattened(UnsafeMutableBufferPointer(start: storage, count: count))
+    }
+
+    private func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newStorage = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newStorage.update(from: storage, count: count)
+        storage.deallocate()
+        storage = newStorage
+        capacity = newCapacity
     }
 }

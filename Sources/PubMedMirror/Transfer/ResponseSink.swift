@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Where libcurl's write callback puts a response body. Subclasses are owned by the request that
@@ -26,11 +25,12 @@ final class MemorySink: ResponseSink {
     }
 }
 
-/// Appends a download to an open `.partial` file, hashing and counting the bytes as they arrive, and
-/// refusing any byte past the size the listing announced.
+/// Appends a download to an open `.partial` file, counting the bytes as they arrive, handing them to
+/// the `FileHasher` that follows the file, and refusing any byte past the size the listing announced.
 final class FileSink: ResponseSink {
     private let descriptor: Int32
-    private(set) var hasher: Insecure.MD5
+    private(set) var hasher: FileHasher
+    private let path: String
     /// Bytes in the file, including those from an earlier run that this transfer resumes.
     private(set) var length: Int64
     let limit: Int64
@@ -38,11 +38,12 @@ final class FileSink: ResponseSink {
     /// errno of a failed write (ENOSPC: the disk is full).
     private(set) var writeErrno: Int32 = 0
 
-    init(descriptor: Int32, hasher: Insecure.MD5, length: Int64, limit: Int64) {
+    init(descriptor: Int32, path: String, length: Int64, limit: Int64) throws(MirrorError) {
         self.descriptor = descriptor
-        self.hasher = hasher
+        self.path = path
         self.length = length
         self.limit = limit
+        hasher = try FileHasher(path: path, available: length)
     }
 
     override func receive(_ chunk: UnsafeRawBufferPointer) -> Bool {
@@ -60,17 +61,28 @@ final class FileSink: ResponseSink {
             }
             offset += written
         }
-        hasher.update(bufferPointer: chunk)
         length += Int64(chunk.count)
+        hasher.advance(to: length)
         return true
     }
 
+    /// The MD5 of everything written, once the hasher has caught up.
+    func digest() throws(MirrorError) -> String {
+        try hasher.finish()
+    }
+
+    /// Stops the hasher without a result (the download is abandoned).
+    func abandon() {
+        hasher.cancel()
+    }
+
     /// Starts over: the server cannot resume, or what was there is longer than the file.
-    func restart() throws {
+    func restart() throws(MirrorError) {
+        hasher.cancel()
         guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            throw .local(path: path, operation: "truncate", errno: errno)
         }
-        hasher = Insecure.MD5()
         length = 0
+        hasher = try FileHasher(path: path, available: 0)
     }
 }

@@ -1,5 +1,4 @@
 internal import CCurl
-import Crypto
 import Foundation
 
 /// What a finished download produced.
@@ -100,18 +99,15 @@ final class TransferSession {
         if existing > expectedSize {
             existing = 0
         }
-        var hasher = Insecure.MD5()
-        if existing > 0 {
-            do { try Self.hashPrefix(of: partial, length: existing, into: &hasher) } catch { existing = 0; hasher = Insecure.MD5() }
-        }
         guard ftruncate(descriptor, off_t(existing)) == 0, lseek(descriptor, off_t(existing), SEEK_SET) == existing else {
             throw .local(path: partial.path, operation: "truncate", errno: errno)
         }
-        let sink = FileSink(descriptor: descriptor, hasher: hasher, length: existing, limit: expectedSize)
-        let resumedFrom = existing
+        // The hasher starts on the bytes already there while the rest arrives.
+        let sink = try FileSink(descriptor: descriptor, path: partial.path, length: existing, limit: expectedSize)
+        var resumedFrom = existing
 
-        func finish(received: Int64) -> DownloadResult {
-            let digest = sink.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        func finish(received: Int64) throws(MirrorError) -> DownloadResult {
+            let digest = try sink.digest()
             let time = easy.infoOffset(CURLINFO_FILETIME_T)
             return DownloadResult(length: sink.length, md5: digest, remoteModified: time >= 0 ? time : nil,
                                   resumedFrom: resumedFrom, received: received)
@@ -119,7 +115,7 @@ final class TransferSession {
 
         if existing == expectedSize {
             // Complete already (killed between the last byte and the rename): nothing to send.
-            return finish(received: 0)
+            return try finish(received: 0)
         }
 
         var offset = existing
@@ -128,34 +124,39 @@ final class TransferSession {
                 try perform(url, sink: sink, progress: { progress(offset + $0) }) { easy in
                     if offset > 0 { easy.set(CURLOPT_RESUME_FROM_LARGE, offset: offset) }
                 }
-                return finish(received: sink.length - offset)
             } catch {
+                if !(cannotResume(error) && offset > 0) { sink.abandon() }
                 if sink.overflowed {
                     throw .tooLong(file: name, listedSize: expectedSize)
                 }
                 if sink.writeErrno != 0 {
                     throw .local(path: partial.path, operation: "write", errno: sink.writeErrno)
                 }
-                let cannotResume = error.curlCode == Int(CURLE_RANGE_ERROR.rawValue)
-                    || error.curlCode == Int(CURLE_FTP_COULDNT_USE_REST.rawValue)
-                    || error.curlCode == Int(CURLE_BAD_DOWNLOAD_RESUME.rawValue)
-                    || error.responseCode == 416
-                if offset > 0 && cannotResume {
+                if offset > 0 && cannotResume(error) {
                     if error.responseCode == 416 && sink.length == expectedSize {
-                        return finish(received: 0)
+                        return try finish(received: 0)
                     }
                     // The server will not send the rest: start this file over, once.
-                    do { try sink.restart() } catch {
-                        throw .local(path: partial.path, operation: "truncate", errno: errno)
-                    }
+                    try sink.restart()
                     offset = 0
+                    resumedFrom = 0
                     continue
                 }
                 throw .transfer(error)
             }
+            return try finish(received: sink.length - offset)
         }
+        sink.abandon()
         throw .transfer(TransferError(kind: .transient, scope: .file, url: Self.redacted(url),
                                       summary: "the server refused to resume and then to start over"))
+    }
+
+    /// The server cannot send the rest of a file: HTTP without ranges, FTP without REST, HTTP 416.
+    private func cannotResume(_ error: TransferError) -> Bool {
+        error.curlCode == Int(CURLE_RANGE_ERROR.rawValue)
+            || error.curlCode == Int(CURLE_FTP_COULDNT_USE_REST.rawValue)
+            || error.curlCode == Int(CURLE_BAD_DOWNLOAD_RESUME.rawValue)
+            || error.responseCode == 416
     }
 
     // MARK: The one place libcurl requests are configured and run
@@ -251,18 +252,6 @@ final class TransferSession {
             return ListingEntry(name: name, size: .exact(Int64(info.st_size)),
                                 modified: RemoteTimestamp(seconds: Int64(info.st_mtim.tv_sec), precision: .second),
                                 isDirectory: isDirectory)
-        }
-    }
-
-    private static func hashPrefix(of file: URL, length: Int64, into hasher: inout Insecure.MD5) throws {
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
-        var remaining = length
-        while remaining > 0 {
-            let chunk = try handle.read(upToCount: Int(min(remaining, 1 << 20))) ?? Data()
-            if chunk.isEmpty { throw POSIXError(.EIO) }
-            hasher.update(data: chunk)
-            remaining -= Int64(chunk.count)
         }
     }
 

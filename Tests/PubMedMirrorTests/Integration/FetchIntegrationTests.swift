@@ -115,6 +115,25 @@ import Testing
         #expect(log.contains("bytes=50000-"))
     }
 
+    @Test func aServerThatCannotResumeGetsTheWholeFileAgain() async throws {
+        let root = try TestPaths.temporaryDirectory("served-no-rest")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        let server = try LoopbackServer.faultyFTP(root: root, arguments: ["--no-rest"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-no-rest")
+        let name = "pubmed26n1334.xml.gz"
+        let original = try Data(contentsOf: tree.appendingPathComponent("baseline/\(name)"))
+        try FileManager.default.createDirectory(at: mirrorRoot.appendingPathComponent("baseline"), withIntermediateDirectories: true)
+        try original.prefix(30_000).write(to: mirrorRoot.appendingPathComponent("baseline/\(name).partial"))
+
+        let report = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(server))
+        #expect(report.outcome == .updated)
+        let download = try #require(report.downloads.first { $0.name == name })
+        #expect(download.received == Int64(original.count), "started over")
+        #expect(download.resumedFrom == 0)
+        #expect(server.requestLog().contains("REST 30000"))
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+    }
+
     @Test func aPartialThatIsNotTheStartOfTheFileIsDiscardedByTheMD5Check() async throws {
         let served = try Self.serve(.ftp, cycles: [2026], label: "bad-partial")
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-bad-partial")

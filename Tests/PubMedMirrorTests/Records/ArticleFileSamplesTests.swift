@@ -81,8 +81,13 @@ import Testing
         pmids.reserveCapacity(30_000)
         var statuses: [String: Int] = [:]
         var medlineDates = 0
+        var xmlBytes = 0
+        var wellDelimited = true
         let summary = try ArticleFile.read(RecordTestData.url(RecordTestData.fullFile)) { item in
-            guard case .record(let record, _) = item else { return }
+            guard case .record(let record, let xml) = item else { return }
+            xmlBytes += xml.count
+            wellDelimited = wellDelimited && xml.starts(with: Array("<PubmedArticle>".utf8))
+                && xml.suffix(16).elementsEqual("</PubmedArticle>".utf8)
             pmids.append(record.pmid)
             statuses[record.status ?? "", default: 0] += 1
             if record.pubDate?.medlineDate != nil { medlineDates += 1 }
@@ -96,5 +101,8 @@ import Testing
         #expect(pmids.max() == 429_554)
         #expect(statuses == ["MEDLINE": 29_998, "PubMed-not-MEDLINE": 2])
         #expect(medlineDates == 2_205)
+        // The records' bytes are the whole file but its header, indentation and last line.
+        #expect(xmlBytes == 173_667_640)
+        #expect(wellDelimited)
     }
 }

@@ -1,0 +1,32 @@
+import GRDB
+
+/// How the project opens its SQLite files (the state database and the index): one writer at a
+/// time, WAL so that readers in other processes keep working while it writes, schema from named
+/// migrations, and a busy timeout instead of an immediate "database is locked".
+enum SQLiteDatabase {
+    static func open(path: String, readOnly: Bool, migrator: DatabaseMigrator, cacheKiB: Int? = nil,
+                     busySeconds: Double) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        configuration.busyMode = .timeout(busySeconds)
+        configuration.prepareDatabase { db in
+            guard !readOnly else { return }
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if let cacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
+        }
+        let database = try DatabaseQueue(path: path, configuration: configuration)
+        if !readOnly {
+            try database.writeWithoutTransaction { db in
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            }
+            try migrator.migrate(database)
+        }
+        return database
+    }
+
+    /// GRDB's message for a database error, or the error's own text.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? error.description }
+        return String(describing: error)
+    }
+}
