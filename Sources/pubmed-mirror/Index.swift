@@ -20,6 +20,9 @@ extension PubMedMirrorCommand {
         @Option(name: .long, help: ArgumentHelp("Index this one local file (.xml.gz or .xml) instead of the mirror's files.", valueName: "path"))
         var file: String?
 
+        @Flag(name: .long, help: "With --file: parse every record and report, but store nothing (checks that a file is readable).")
+        var check = false
+
         @Flag(name: .long, help: "Rebuild the whole index from the local files (no download).")
         var rebuild = false
 
@@ -31,12 +34,17 @@ extension PubMedMirrorCommand {
 
         func validate() throws {
             if file != nil && rebuild { throw ValidationError("--file and --rebuild cannot be used together") }
+            if check && file == nil { throw ValidationError("--check goes with --file") }
             if let file, !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("--file \(file) cannot be read") }
         }
 
         func run() async throws {
             let logger = Logging.bootstrap(output)
             let mirror = Mirror(root: self.mirror.root, logger: logger)
+            if let file, check {
+                try checkFile(URL(fileURLWithPath: file))
+                return
+            }
             if let file {
                 do throws(IndexError) {
                     let applied = try await mirror.index(file: URL(fileURLWithPath: file))
@@ -68,6 +76,27 @@ extension PubMedMirrorCommand {
             case .text: print(TextOutput.index(report))
             }
             if !report.failures.isEmpty { throw Exit.partial }
+        }
+    }
+}
+
+extension PubMedMirrorCommand.Index {
+    /// Parses a whole file, building every record, and stores nothing.
+    func checkFile(_ url: URL) throws {
+        let clock = ContinuousClock.now
+        let summary: ArticleFileSummary
+        do throws(RecordError) {
+            summary = try ArticleFile.read(url) { _ in }
+        } catch {
+            Console.shared.printLine("error: \(error.description)")
+            throw Exit.partial
+        }
+        let elapsed = ContinuousClock.now - clock
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        switch format {
+        case .json: try JSONOutput.print(summary)
+        case .text:
+            print("\(url.lastPathComponent): \(summary.records) records (\(summary.articles) articles, \(summary.books) books), \(summary.deletions) deletions, \(summary.bytes) bytes of XML, parsed in \(String(format: "%.2f", seconds)) s; nothing stored")
         }
     }
 }
