@@ -73,7 +73,7 @@ enum InflatingReader {
                             guard let buffer = channel.freeBuffer() else { throw cancelled }
                             current = (buffer, 0)
                         }
-                        // `current` was set just above.
+                        // `current` was set just above; `output` is not empty (offset < count).
                         let (buffer, filled) = current!
                         let count = min(output.count - offset, bufferSize - filled)
                         (buffer.pointer + filled).copyMemory(from: output.baseAddress! + offset, byteCount: count)

@@ -64,12 +64,11 @@ public final class ArticleFileParser {
     /// end within `bytes`. A parser is fed this way or the other, not both.
     func feed(_ bytes: UnsafeRawBufferPointer, foundRecords records: [RawRecord]) throws(RecordError) {
         scansItself = false
-        if foundHead == foundRecords.count {
-            foundRecords = records
+        if foundHead > 0 {
+            foundRecords.removeFirst(foundHead)
             foundHead = 0
-        } else {
-            foundRecords += records
         }
+        foundRecords += records
         try feed(bytes, scanning: false)
     }
 
@@ -118,7 +117,10 @@ public final class ArticleFileParser {
     private func deliver() throws(RecordError) {
         guard let assembler = xml?.assembler, !assembler.items.isEmpty else { return }
         defer { assembler.items.removeAll(keepingCapacity: true) }
-        for item in assembler.items {
+        for index in assembler.items.indices {
+            // Moved out of the list rather than copied.
+            var item = RecordAssembler.Item.deletion(pmid: 0, version: 0)
+            swap(&item, &assembler.items[index])
             let delivered: ArticleFileItem
             switch item {
             case .record(let record):

@@ -134,7 +134,10 @@ extension RecordAssembler {
             ?? record.articleDates.lazy.compactMap(\.year).first
         record.doi = record.articleIds.first { $0.type == "doi" }?.value
         record.pmcid = record.articleIds.first { $0.type == "pmc" }?.value
-        items.append(.record(record))
+        // Moved out rather than copied: a copy would retain and later release every field.
+        var finished = PubMedRecord(pmid: 0)
+        swap(&finished, &record)
+        items.append(.record(finished))
     }
 
     /// Sections one per line, as `LABEL: text` when labelled.
