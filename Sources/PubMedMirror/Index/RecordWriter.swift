@@ -11,6 +11,7 @@ final class RecordWriter {
     private let db: Database
     private let sourceFile: String
     private let encoder: JSONEncoder
+    private let compressor = BlobCompressor()
     private var seq: Int64
     private let firstSeq: Int64
     private var records = 0, inserted = 0, replaced = 0, deleted = 0, deletionsAbsent = 0
@@ -61,7 +62,7 @@ final class RecordWriter {
         let json = try Array(encoder.encode(record))
         let columns: [any DatabaseValueConvertible & Sendable] = [
             record.kind.rawValue, record.status, record.year, record.title, Self.journalName(record), record.doi, record.pmcid,
-            sourceFile, seq, Data(Compression.compress(json)), Data(Compression.compress(xml)),
+            sourceFile, seq, Data(compressor.compress(json)), Data(compressor.compress(xml)),
         ]
         // Every stored version of this PMID (almost always none or one).
         let versions = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, version, isCurrent FROM article WHERE pmid = ?"),
