@@ -24,7 +24,7 @@ enum Exit {
     static func code(for error: MirrorError) -> ExitCode {
         switch error {
         case .locked: locked
-        case .local, .database: localError
+        case .local, .database, .insufficientSpace: localError
         case .transfer(let transfer):
             switch transfer.kind {
             case .cancelled: interrupted

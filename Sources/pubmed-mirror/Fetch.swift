@@ -33,6 +33,9 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Print what would be downloaded (files, bytes) and the free disk space; change nothing.")
         var dryRun = false
 
+        @Flag(name: .long, help: "Start downloading even when the free disk space looks too small for the downloads and the index.")
+        var noSpaceCheck = false
+
         @Flag(name: .long, help: "Only mirror the files; do not index them (index later with `pubmed-mirror index`).")
         var noIndex = false
 
@@ -70,6 +73,7 @@ extension PubMedMirrorCommand {
             options.retry = RetryPolicy(retries: retries, base: retryBase, cap: retryCap)
             options.dryRun = dryRun
             options.index = !noIndex
+            options.checkSpace = !noSpaceCheck
 
             let mirror = Mirror(root: self.mirror.root, logger: logger)
             let cancellation = CancellationFlag()

@@ -46,6 +46,7 @@ struct FetchSummary: Encodable {
     var bytesReceived: Int64
     var seconds: Double
     var freeBytes: Int64?
+    var bytesNeeded: Int64
     var index: IndexSummary?
     var indexError: String?
 
@@ -70,6 +71,7 @@ struct FetchSummary: Encodable {
         bytesReceived = report.bytesReceived
         seconds = report.seconds
         freeBytes = report.freeBytes
+        bytesNeeded = report.bytesNeeded
         index = report.index.map(IndexSummary.init)
         indexError = report.indexError?.description
     }
@@ -238,8 +240,8 @@ enum TextOutput {
             if plan.count(.unverifiable) > 0 { lines.append("  no .md5 published (will fail): \(plan.count(.unverifiable))") }
             lines.append("  to download: \(plan.downloadCount) files, \(Format.bytes(plan.bytesToDownload))")
             if let free = report.freeBytes {
-                let fits = free > plan.bytesToDownload ? "" : "  NOT ENOUGH SPACE"
-                lines.append("  free disk: \(Format.bytes(free))\(fits)")
+                let fits = free >= report.bytesNeeded ? "" : "  NOT ENOUGH SPACE"
+                lines.append("  disk needed (downloads and index growth): about \(Format.bytes(report.bytesNeeded)); free: \(Format.bytes(free))\(fits)")
             }
             for item in plan.work.prefix(50) {
                 lines.append("    \(item.folder.rawValue)/\(item.file.name)  \(describe(item.action))")

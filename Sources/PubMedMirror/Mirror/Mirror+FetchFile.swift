@@ -92,7 +92,16 @@ extension Mirror {
             }
         } catch {
             progress?.abandon(name)
-            if case .tooLong = error { FileSystem.remove(partial) }
+            switch error {
+            case .tooLong:
+                FileSystem.remove(partial)
+            case .local(_, _, let code) where code == ENOSPC || code == EDQUOT:
+                // It cannot be finished in this run, and keeping it would leave no room to record the
+                // run's outcome: give the space back.
+                FileSystem.remove(partial)
+            default:
+                break
+            }
             throw error
         }
         guard result.length == expected else {

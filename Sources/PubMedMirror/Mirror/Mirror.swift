@@ -28,6 +28,8 @@ public struct FetchOptions: Sendable {
     public var jobs = 3
     /// Print the plan and change nothing.
     public var dryRun = false
+    /// Refuse to start downloading when the disk cannot hold the downloads and the index growth.
+    public var checkSpace = true
     /// Index what was downloaded (and anything mirrored but not yet indexed) before releasing the lock.
     public var index = true
     public var indexOptions = IndexOptions()
@@ -82,6 +84,8 @@ public struct FetchReport: Sendable {
     public var bytesReceived: Int64 = 0
     public var seconds: Double = 0
     public var freeBytes: Int64?
+    /// Disk space the plan needs: the downloads, plus the index growth when indexing.
+    public var bytesNeeded: Int64 = 0
     /// What indexing did after the downloads (nil with `--no-index`, a dry run, or a failed run).
     public var index: IndexReport?
     /// Why indexing could not run at all.

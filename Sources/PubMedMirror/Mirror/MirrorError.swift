@@ -21,13 +21,15 @@ public enum MirrorError: Error, Sendable, CustomStringConvertible {
     case database(path: String, message: String)
     /// Another process holds the mirror folder's lock.
     case locked(path: String, holder: String?)
+    /// The run would not fit on the disk: found before anything was downloaded.
+    case insufficientSpace(path: String, download: Int64, index: Int64, free: Int64)
 
     /// Whether trying the same file again in this run can help.
     public var isRetryable: Bool {
         switch self {
         case .transfer(let error): error.isTransient
         case .tooLong, .sizeMismatch, .md5Mismatch: true
-        case .badMD5File, .missingMD5, .local, .database, .locked: false
+        case .badMD5File, .missingMD5, .local, .database, .locked, .insufficientSpace: false
         }
     }
 
@@ -36,7 +38,7 @@ public enum MirrorError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .transfer(let error): error.scope == .run && error.kind == .permanent
         case .local(_, _, let code): code == ENOSPC || code == EDQUOT || code == EROFS
-        case .database, .locked: true
+        case .database, .locked, .insufficientSpace: true
         default: false
         }
     }
@@ -44,6 +46,14 @@ public enum MirrorError: Error, Sendable, CustomStringConvertible {
     public var retryAfter: Double? {
         if case .transfer(let error) = self { return error.retryAfter }
         return nil
+    }
+
+    static func bytes(_ value: Int64) -> String {
+        let units = ["bytes", "KB", "MB", "GB", "TB"]
+        var amount = Double(value)
+        var unit = 0
+        while amount >= 1000 && unit < units.count - 1 { amount /= 1000; unit += 1 }
+        return unit == 0 ? "\(value) bytes" : String(format: "%.1f %@", amount, units[unit])
     }
 
     public var description: String {
@@ -66,6 +76,10 @@ public enum MirrorError: Error, Sendable, CustomStringConvertible {
             return "\(path): \(operation) failed: \(reason)\(hint)"
         case .database(let path, let message):
             return "\(path): state database error: \(message)"
+        case .insufficientSpace(let path, let download, let index, let free):
+            let needed = download + index
+            let parts = index > 0 ? " (\(Self.bytes(download)) to download, about \(Self.bytes(index)) for the index)" : ""
+            return "\(path): not enough free disk space: this run needs about \(Self.bytes(needed))\(parts) but \(Self.bytes(free)) is free; nothing was downloaded (free some space, or use --mirror on a larger disk)"
         case .locked(let path, let holder):
             return "\(path) is locked by another pubmed-mirror run\(holder.map { " (\($0))" } ?? ""); try again when it has finished"
         }
