@@ -155,6 +155,9 @@ struct StatusSummary: Encodable {
     var lastFetch: Run?
     var lastSuccessfulFetch: Run?
     var pending: [Pending]
+    var index: IndexCounts?
+    var notIndexed: [String]
+    var indexError: String?
 
     init(_ status: MirrorStatus) {
         mirror = status.mirrorPath
@@ -170,6 +173,9 @@ struct StatusSummary: Encodable {
         pending = status.pending.map {
             Pending(folder: $0.folder.rawValue, name: $0.name, status: $0.status.rawValue, error: $0.error, partialBytes: $0.partialBytes)
         }
+        index = status.index
+        notIndexed = status.notIndexed
+        indexError = status.indexError
     }
 }
 
@@ -351,6 +357,13 @@ enum TextOutput {
         }
         if let success = status.lastSuccess, let finished = success.finishedAt {
             lines.append("Last complete fetch: \(ISO8601DateFormatter().string(from: finished))")
+        }
+        if let index = status.index {
+            lines.append("Index: \(index.current) current records (\(index.versions) versions) from \(index.files) files, high-water mark \(index.highWaterMark)\(status.notIndexed.isEmpty ? "" : "; \(status.notIndexed.count) mirrored files not indexed yet")")
+        } else if let error = status.indexError {
+            lines.append("Index: cannot be read: \(error)")
+        } else {
+            lines.append("Index: none yet (run `pubmed-mirror index`)")
         }
         if status.pending.isEmpty {
             lines.append("Pending: nothing")

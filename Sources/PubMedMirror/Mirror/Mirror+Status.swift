@@ -30,6 +30,12 @@ public struct MirrorStatus: Sendable {
     /// The last run that ended `up-to-date` or `updated`.
     public var lastSuccess: FetchRun?
     public var pending: [Pending]
+    /// The index, when there is one: its counts, and mirrored files it has not applied yet.
+    public var index: IndexCounts?
+    public var indexPath: String?
+    public var notIndexed: [String] = []
+    /// Why the index could not be read, when it could not.
+    public var indexError: String?
 
     public var totalBytes: Int64 { folders.reduce(0) { $0 + $1.bytes } }
     public var totalFiles: Int { folders.reduce(0) { $0 + $1.mirrored } }
@@ -42,7 +48,8 @@ extension Mirror {
                                   lastRun: nil, lastSuccess: nil, pending: [])
         guard let store = try existingState() else { return status }
         status.exists = true
-        for record in try store.files() {
+        let records = try store.files()
+        for record in records {
             let index = record.folder == .baseline ? 0 : 1
             switch record.status {
             case .mirrored:
@@ -62,6 +69,20 @@ extension Mirror {
         let runs = try store.runs(limit: 200)
         status.lastRun = runs.first
         status.lastSuccess = runs.first { $0.outcome == FetchReport.Outcome.upToDate.rawValue || $0.outcome == FetchReport.Outcome.updated.rawValue }
+        if FileManager.default.fileExists(atPath: indexURL.path) {
+            status.indexPath = indexURL.path
+            do throws(IndexError) {
+                let store = try openIndex()
+                status.index = try store.counts()
+                let applied = Dictionary(try store.appliedFiles().map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
+                let newest = records.filter { $0.status == .mirrored && $0.folder == .baseline }.map(\.cycle).max()
+                status.notIndexed = records
+                    .filter { $0.status == .mirrored && $0.cycle == newest && applied[$0.name] != $0.md5 }
+                    .map { "\($0.folder.rawValue)/\($0.name)" }
+            } catch {
+                status.indexError = error.description
+            }
+        }
         return status
     }
 }

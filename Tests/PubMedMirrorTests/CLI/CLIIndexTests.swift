@@ -125,4 +125,47 @@ import Testing
         #expect(after.current == 754 + 30_000)
         #expect(after.files == 2)
     }
+
+    /// Readers keep working while a fetch holds the lock and downloads.
+    @Test func queriesAndStatusWorkDuringAFetch() throws {
+        let mirror = try Self.indexedMirror("cli-during")
+        let status = try CLITests.json(try CLI.run(["status", "--mirror", mirror, "--format", "json"]).stdout)
+        #expect((status["index"] as? [String: Any])?["current"] as? Int == 1126)
+        #expect((status["notIndexed"] as? [Any])?.isEmpty == true)
+
+        // The same files plus a new update file, served slowly.
+        let root = try TestPaths.temporaryDirectory("served-during")
+        let tree = root.appendingPathComponent("pubmed")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        for folder in ["baseline", "updatefiles"] {
+            try FileManager.default.copyItem(at: Self.larger.appendingPathComponent(folder), to: tree.appendingPathComponent(folder))
+        }
+        let next = tree.appendingPathComponent("updatefiles/pubmed20n1017.xml.gz")
+        try FileManager.default.copyItem(at: tree.appendingPathComponent("updatefiles/pubmed20n1016.xml.gz"), to: next)
+        try Data("MD5(pubmed20n1017.xml.gz)= \(try Mirror.hashFile(next))\n".utf8).write(to: next.appendingPathExtension("md5"))
+        let slow = try LoopbackServer.faultyFTP(root: root, arguments: ["--throttle", "150000", "--match", "*1017.xml.gz"])
+
+        let fetch = Process()
+        fetch.executableURL = CLI.executable
+        fetch.arguments = ["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror, "--quiet"]
+        fetch.standardOutput = FileHandle.nullDevice
+        fetch.standardError = FileHandle.nullDevice
+        try fetch.run()
+        let partial = mirror + "/updatefiles/pubmed20n1017.xml.gz.partial"
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !FileManager.default.fileExists(atPath: partial) { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(fetch.isRunning, "the fetch is still downloading")
+
+        #expect(try CLI.run(["search", "--mirror", mirror, "wolbachia"]).stdout.contains("31828225"))
+        #expect(try CLI.run(["show", "--mirror", mirror, "31828225", "--format", "json"]).status == 0)
+        #expect(try CLI.run(["export", "--mirror", mirror]).stdout.split(separator: "\n").count == 1126)
+        #expect(try CLI.run(["status", "--mirror", mirror]).status == 0)
+        // A second writer is refused while the first holds the lock.
+        #expect(try CLI.run(["index", "--mirror", mirror]).status == 3)
+
+        fetch.waitUntilExit()
+        #expect(fetch.terminationStatus == 0)
+        let after = try CLITests.json(try CLI.run(["status", "--mirror", mirror, "--format", "json"]).stdout)
+        #expect((after["index"] as? [String: Any])?["files"] as? Int == 3)
+    }
 }
