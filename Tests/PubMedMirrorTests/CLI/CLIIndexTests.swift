@@ -102,12 +102,7 @@ import Testing
         #expect(try CLI.run(["index", "--mirror", mirror.path, "--file", small, "--quiet"]).status == 0)
 
         let full = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz").path
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = ["index", "--mirror", mirror.path, "--file", full, "--quiet"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try CLI.start(["index", "--mirror", mirror.path, "--file", full, "--quiet"])
         // Kill it a moment into the file (the whole file takes several seconds even in a release build).
         Thread.sleep(forTimeInterval: 1.5)
         #expect(process.isRunning, "still inside the file's transaction")
@@ -135,25 +130,14 @@ import Testing
 
         // The same files plus a new update file, served slowly.
         let root = try TestPaths.temporaryDirectory("served-during")
-        let tree = root.appendingPathComponent("pubmed")
-        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
-        for folder in ["baseline", "updatefiles"] {
-            try FileManager.default.copyItem(at: Self.larger.appendingPathComponent(folder), to: tree.appendingPathComponent(folder))
-        }
+        let tree = try ServedTree.larger(at: root)
         let next = tree.appendingPathComponent("updatefiles/pubmed20n1017.xml.gz")
         try FileManager.default.copyItem(at: tree.appendingPathComponent("updatefiles/pubmed20n1016.xml.gz"), to: next)
         try Data("MD5(pubmed20n1017.xml.gz)= \(try Mirror.hashFile(next))\n".utf8).write(to: next.appendingPathExtension("md5"))
         let slow = try LoopbackServer.faultyFTP(root: root, arguments: ["--throttle", "150000", "--match", "*1017.xml.gz"])
 
-        let fetch = Process()
-        fetch.executableURL = CLI.executable
-        fetch.arguments = ["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror, "--quiet"]
-        fetch.standardOutput = FileHandle.nullDevice
-        fetch.standardError = FileHandle.nullDevice
-        try fetch.run()
-        let partial = mirror + "/updatefiles/pubmed20n1017.xml.gz.partial"
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, !FileManager.default.fileExists(atPath: partial) { Thread.sleep(forTimeInterval: 0.05) }
+        let fetch = try CLI.start(["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror, "--quiet"])
+        CLI.waitForFile(mirror + "/updatefiles/pubmed20n1017.xml.gz.partial")
         #expect(fetch.isRunning, "the fetch is still downloading")
 
         #expect(try CLI.run(["search", "--mirror", mirror, "wolbachia"]).stdout.contains("31828225"))

@@ -150,29 +150,13 @@ import Testing
     /// A run killed with SIGKILL mid-download leaves its `.partial`; the next run resumes it.
     @Test func aRunKilledMidDownloadResumesInsteadOfStartingOver() throws {
         let root = try TestPaths.temporaryDirectory("served-cli-kill")
-        let larger = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
-        let tree = root.appendingPathComponent("pubmed")
-        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
-        for folder in ["baseline", "updatefiles"] {
-            try FileManager.default.copyItem(at: larger.appendingPathComponent(folder), to: tree.appendingPathComponent(folder))
-        }
+        let tree = try ServedTree.larger(at: root)
         let slow = try LoopbackServer.faultyFTP(root: root, arguments: ["--throttle", "200000"])
         let mirror = try TestPaths.temporaryDirectory("mirror-cli-kill")
         let partial = mirror.appendingPathComponent("baseline/pubmed20n1015.xml.gz.partial")
 
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = ["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror.path, "--jobs", "1", "--quiet"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var seen: Int64 = 0
-        while Date() < deadline {
-            seen = Int64((try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int) ?? 0)
-            if seen > 200_000 { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        let process = try CLI.start(["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror.path, "--jobs", "1", "--quiet"])
+        let seen = CLI.waitForFile(partial.path, atLeast: 200_001)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(seen > 200_000, "the download got going before the kill")
@@ -196,26 +180,14 @@ import Testing
     /// SIGINT stops the run cleanly: exit 130, the partial kept, the run recorded as interrupted.
     @Test func anInterruptStopsCleanlyAndKeepsThePartial() throws {
         let root = try TestPaths.temporaryDirectory("served-cli-int")
-        let larger = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
-        let tree = root.appendingPathComponent("pubmed")
-        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
-        for folder in ["baseline", "updatefiles"] {
-            try FileManager.default.copyItem(at: larger.appendingPathComponent(folder), to: tree.appendingPathComponent(folder))
-        }
+        _ = try ServedTree.larger(at: root)
         let slow = try LoopbackServer.faultyFTP(root: root, arguments: ["--throttle", "200000"])
         let mirror = try TestPaths.temporaryDirectory("mirror-cli-int")
         let partial = mirror.appendingPathComponent("baseline/pubmed20n1015.xml.gz.partial")
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = ["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror.path, "--jobs", "1", "--quiet"]
         let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, ((try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int) ?? 0) < 100_000 {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        let process = try CLI.start(["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror.path, "--jobs", "1", "--quiet"],
+                                    errors: errors)
+        CLI.waitForFile(partial.path, atLeast: 100_000)
         kill(process.processIdentifier, SIGINT)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

@@ -88,8 +88,47 @@ enum MirrorTest {
     }
 }
 
+extension ServedTree {
+    /// `root/pubmed/` holding the larger 2020 samples (824 KB and 761 KB files, NCBI's formatting),
+    /// big enough to catch a download midway.
+    static func larger(at root: URL) throws -> URL {
+        let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
+        let tree = root.appendingPathComponent("pubmed")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        for folder in ["baseline", "updatefiles"] {
+            try FileManager.default.copyItem(at: samples.appendingPathComponent(folder), to: tree.appendingPathComponent(folder))
+        }
+        return tree
+    }
+}
+
 /// The built `pubmed-mirror` executable, run as a user would.
 enum CLI {
+    /// Starts the binary without waiting for it; stdout is discarded, stderr goes to `errors` if given.
+    static func start(_ arguments: [String], errors: Pipe? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors ?? FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Waits (up to `seconds`) until the file at `path` exists and holds at least `bytes` bytes;
+    /// returns its size then.
+    @discardableResult
+    static func waitForFile(_ path: String, atLeast bytes: Int = 0, seconds: Double = 20) -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        var size = -1
+        while Date() < deadline {
+            size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
+            if size >= bytes && size >= 0 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return size
+    }
+
     struct Result {
         var status: Int32
         var stdout: String
