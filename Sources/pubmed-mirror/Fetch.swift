@@ -36,6 +36,9 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Start downloading even when the free disk space looks too small for the downloads and the index.")
         var noSpaceCheck = false
 
+        @Flag(name: .long, help: "After an annual rollover to a new baseline, keep the old cycle's files instead of deleting them.")
+        var keepOld = false
+
         @Flag(name: .long, help: "Only mirror the files; do not index them (index later with `pubmed-mirror index`).")
         var noIndex = false
 
@@ -74,6 +77,7 @@ extension PubMedMirrorCommand {
             options.dryRun = dryRun
             options.index = !noIndex
             options.checkSpace = !noSpaceCheck
+            options.indexOptions.keepOld = keepOld
 
             let mirror = Mirror(root: self.mirror.root, logger: logger)
             let cancellation = CancellationFlag()

@@ -26,6 +26,9 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Rebuild the whole index from the local files (no download).")
         var rebuild = false
 
+        @Flag(name: .long, help: "After an annual rollover to a new baseline, keep the old cycle's files instead of deleting them.")
+        var keepOld = false
+
         @Flag(name: .long, help: "Apply update files even when a predecessor is missing or not applied.")
         var allowGaps = false
 
@@ -61,6 +64,7 @@ extension PubMedMirrorCommand {
             var options = IndexOptions()
             options.allowGaps = allowGaps
             options.rebuild = rebuild
+            options.keepOld = keepOld
             let board = ProgressBoard()
             let report: IndexReport
             do throws(IndexError) {

@@ -93,6 +93,7 @@ struct IndexSummary: Encodable {
     var currentRecords: Int?
     var highWaterMark: Int64?
     var seconds: Double
+    var rollover: RolloverState?
 
     init(_ report: IndexReport) {
         applied = report.applied
@@ -106,6 +107,7 @@ struct IndexSummary: Encodable {
         currentRecords = report.counts?.current
         highWaterMark = report.counts?.highWaterMark
         seconds = report.seconds
+        rollover = report.rollover
     }
 }
 
@@ -158,6 +160,7 @@ struct StatusSummary: Encodable {
     var index: IndexCounts?
     var notIndexed: [String]
     var indexError: String?
+    var rollover: RolloverState?
 
     init(_ status: MirrorStatus) {
         mirror = status.mirrorPath
@@ -176,6 +179,7 @@ struct StatusSummary: Encodable {
         index = status.index
         notIndexed = status.notIndexed
         indexError = status.indexError
+        rollover = status.rollover
     }
 }
 
@@ -244,6 +248,7 @@ enum TextOutput {
             lines.append("  unchanged: \(plan.count(.unchanged))")
             lines.append("  gone from the server (kept): \(plan.count(.gone))")
             if plan.count(.unverifiable) > 0 { lines.append("  no .md5 published (will fail): \(plan.count(.unverifiable))") }
+            if plan.count(.obsolete) > 0 { lines.append("  older cycle than the newest baseline (not downloaded): \(plan.count(.obsolete))") }
             lines.append("  to download: \(plan.downloadCount) files, \(Format.bytes(plan.bytesToDownload))")
             if let free = report.freeBytes {
                 let fits = free >= report.bytesNeeded ? "" : "  NOT ENOUGH SPACE"
@@ -276,9 +281,19 @@ enum TextOutput {
         if let counts = report.counts {
             lines.append("  index: \(counts.current) current records, \(counts.versions) versions, \(counts.files) files applied, high-water mark \(counts.highWaterMark)")
         }
+        if let rollover = report.rollover {
+            lines.append(TextOutput.rollover(rollover))
+        }
         for failure in report.failures { lines.append("  NOT APPLIED \(failure.name): \(failure.message)") }
         if !report.skipped.isEmpty { lines.append("  skipped \(report.skipped.count) files of an older cycle") }
         return lines.joined(separator: "\n")
+    }
+
+    static func rollover(_ state: RolloverState) -> String {
+        if state.switched {
+            return "  rollover from cycle \(state.fromCycle) to \(state.toCycle) complete: the new index is in use; \(state.filesPruned) old-cycle files pruned"
+        }
+        return "  rollover from cycle \(state.fromCycle) to \(state.toCycle) in progress: \(state.baselineMirrored) of \(state.baselineListed) new baseline files mirrored, \(state.filesIndexed) files in the new index; the cycle \(state.fromCycle) index keeps answering"
     }
 
     static func applied(_ file: AppliedFile) -> String {
@@ -336,6 +351,7 @@ enum TextOutput {
         case .unchanged: "unchanged"
         case .gone: "gone"
         case .unverifiable: "no .md5"
+        case .obsolete: "older cycle (not downloaded)"
         }
     }
 
@@ -365,6 +381,7 @@ enum TextOutput {
         } else {
             lines.append("Index: none yet (run `pubmed-mirror index`)")
         }
+        if let state = status.rollover { lines.append(TextOutput.rollover(state)) }
         if status.pending.isEmpty {
             lines.append("Pending: nothing")
         } else {

@@ -6,7 +6,24 @@ public struct IndexOptions: Sendable {
     public var allowGaps = false
     /// Build a new index from the local files beside the old one, then switch to it.
     public var rebuild = false
+    /// After an annual rollover, keep the old cycle's files instead of deleting them.
+    public var keepOld = false
     public init() {}
+}
+
+/// Where an annual rollover stands: a new baseline cycle is being indexed beside the old index.
+public struct RolloverState: Sendable, Codable {
+    public var fromCycle: Int
+    public var toCycle: Int
+    /// Baseline files of the new cycle the server lists, and how many are mirrored.
+    public var baselineListed: Int
+    public var baselineMirrored: Int
+    /// Files applied to the new index so far.
+    public var filesIndexed: Int
+    /// The new index is complete and in use.
+    public var switched: Bool
+    /// Old-cycle files deleted after the switch.
+    public var filesPruned: Int
 }
 
 /// What an `index` run did.
@@ -22,6 +39,8 @@ public struct IndexReport: Sendable {
     public var skipped: [Problem] = []
     public var counts: IndexCounts?
     public var seconds: Double = 0
+    /// Set while (and when) a new baseline cycle replaces the old one.
+    public var rollover: RolloverState?
 }
 
 extension Mirror {
@@ -83,6 +102,13 @@ extension Mirror {
     }
 
     /// The body of `index`, for callers that hold the lock (`fetch`).
+    ///
+    /// Normally it applies files to the index in use. When the mirror holds a newer baseline cycle
+    /// than the index (NCBI's annual rollover), it builds `index-cycleYY.sqlite` beside the index in
+    /// use, which keeps answering queries; baseline files are applied as they arrive, update files
+    /// once every listed baseline file of the new cycle is mirrored; then it switches
+    /// `index.current` atomically and prunes the old cycle's files. An interrupted rollover resumes
+    /// where it stopped, since the new index records what it has applied.
     func indexLocked(_ options: IndexOptions, progress: ProgressBoard?) throws(IndexError) -> IndexReport {
         let clock = ContinuousClock.now
         var report = IndexReport()
@@ -91,8 +117,9 @@ extension Mirror {
         guard let state = existing else {
             throw .other("\(layout.root.path) has no mirrored files yet: run `pubmed-mirror fetch` first")
         }
-        let mirrored: [MirroredFile]
-        do throws(MirrorError) { mirrored = try state.files().filter { $0.status == .mirrored } } catch { throw .mirror(error) }
+        let records: [MirroredFile]
+        do throws(MirrorError) { records = try state.files() } catch { throw .mirror(error) }
+        let mirrored = records.filter { $0.status == .mirrored }
 
         // Only the newest cycle: a new baseline replaces everything before it (NCBI.md).
         let newest = mirrored.filter { $0.folder == .baseline }.map(\.cycle).max() ?? mirrored.map(\.cycle).max()
@@ -101,24 +128,35 @@ extension Mirror {
         }
         let candidates = mirrored.filter { $0.cycle == newest }.sorted { ($0.folder, $0.fileName) < ($1.folder, $1.fileName) }
 
+        // Where to apply: the index in use, a rollover index beside it, or a rebuild.
+        var liveCycle: Int?
+        if FileManager.default.fileExists(atPath: indexURL.path) {
+            liveCycle = try SQLiteRecordStore(path: indexURL.path).appliedFiles().compactMap(\.cycle).max()
+        }
         let target: URL
-        let finalPointer: String?
+        var switchTo: String?
+        var baselineReady = true
         if options.rebuild {
             let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
                                                    formatOptions: [.withYear, .withMonth, .withDay, .withTime])
-            let name = "index-\(stamp)-\(getpid()).sqlite"
-            target = layout.root.appendingPathComponent(name)
-            finalPointer = name
+            switchTo = "index-\(stamp)-\(getpid()).sqlite"
+            target = layout.root.appendingPathComponent(switchTo!)
+        } else if let liveCycle, let newest, liveCycle < newest {
+            switchTo = "index-cycle\(newest).sqlite"
+            target = layout.root.appendingPathComponent(switchTo!)
+            let listed = records.filter { $0.folder == .baseline && $0.cycle == newest && $0.status != .gone }
+            let ready = listed.filter { $0.status == .mirrored }.count
+            baselineReady = ready == listed.count
+            report.rollover = RolloverState(fromCycle: liveCycle, toCycle: newest, baselineListed: listed.count,
+                                            baselineMirrored: ready, filesIndexed: 0, switched: false, filesPruned: 0)
+            logger.info("annual rollover from cycle \(liveCycle) to \(newest): \(ready) of \(listed.count) new baseline files mirrored; the cycle \(liveCycle) index keeps answering until the new one is complete")
         } else {
             target = indexURL
-            finalPointer = nil
         }
         let store = try SQLiteRecordStore(path: target.path)
-        if let oldCycle = try store.appliedFiles().compactMap(\.cycle).max(), let newest, oldCycle < newest, !options.rebuild {
-            throw .other("the index holds cycle \(oldCycle) but the mirror's newest baseline is cycle \(newest): run `pubmed-mirror index --rebuild`")
-        }
         var applied = Dictionary(try store.appliedFiles().map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
-        let pending = candidates.filter { applied[$0.name] == nil || applied[$0.name] != $0.md5 }
+        var pending = candidates.filter { applied[$0.name] == nil || applied[$0.name] != $0.md5 }
+        if !baselineReady { pending.removeAll { $0.folder == .updatefiles } }
         progress?.plan(files: pending.count, bytes: pending.reduce(0) { $0 + ($1.size ?? 0) }, phase: "indexed")
 
         for file in pending {
@@ -149,20 +187,55 @@ extension Mirror {
             }
         }
         report.counts = try store.counts()
-        if let finalPointer {
-            guard report.failures.isEmpty else {
+        report.rollover?.filesIndexed = report.counts?.files ?? 0
+
+        if let switchTo {
+            if options.rebuild && !report.failures.isEmpty {
                 throw .other("the rebuilt index was not switched to because \(report.failures.count) files failed; the old index is unchanged")
             }
-            let old = indexURL
-            do throws(MirrorError) {
-                try FileSystem.writeAtomically(Array((finalPointer + "\n").utf8), to: layout.root.appendingPathComponent("index.current"))
-            } catch { throw .mirror(error) }
-            if old.lastPathComponent != finalPointer {
-                for suffix in ["", "-wal", "-shm"] { FileSystem.remove(URL(fileURLWithPath: old.path + suffix)) }
+            let complete = baselineReady && report.failures.isEmpty
+                && candidates.allSatisfy { applied[$0.name] == $0.md5 }
+            if complete {
+                try switchIndex(to: switchTo)
+                if report.rollover != nil {
+                    report.rollover?.switched = true
+                    logger.info("annual rollover complete: now answering from the cycle \(newest ?? 0) index")
+                    if !options.keepOld, let newest {
+                        report.rollover?.filesPruned = try pruneCycles(before: newest, records: records, state: state)
+                    }
+                }
             }
         }
         report.seconds = (ContinuousClock.now - clock).seconds
         return report
+    }
+
+    /// Points `index.current` at `name` (atomically) and deletes the index it replaces.
+    private func switchIndex(to name: String) throws(IndexError) {
+        let old = indexURL
+        do throws(MirrorError) {
+            try FileSystem.writeAtomically(Array((name + "\n").utf8), to: layout.root.appendingPathComponent("index.current"))
+        } catch { throw .mirror(error) }
+        if old.lastPathComponent != name {
+            for suffix in ["", "-wal", "-shm"] { FileSystem.remove(URL(fileURLWithPath: old.path + suffix)) }
+        }
+    }
+
+    /// Deletes the files of cycles older than `cycle` (data, `.md5`, `.partial`) and forgets them.
+    private func pruneCycles(before cycle: Int, records: [MirroredFile], state: StateStore) throws(IndexError) -> Int {
+        let old = records.filter { $0.cycle < cycle }
+        for record in old {
+            for url in [layout.file(record.folder, record.name), layout.md5File(record.folder, record.name),
+                        layout.partial(record.folder, record.name)] {
+                FileSystem.remove(url)
+            }
+        }
+        do throws(MirrorError) {
+            let writable = try StateStore(path: state.path)
+            try writable.forget(old)
+        } catch { throw .mirror(error) }
+        if !old.isEmpty { logger.info("pruned \(old.count) files of cycles before \(cycle) (use --keep-old to keep them)") }
+        return old.count
     }
 
     /// Parses one file and applies it in one transaction.

@@ -36,6 +36,8 @@ public struct MirrorStatus: Sendable {
     public var notIndexed: [String] = []
     /// Why the index could not be read, when it could not.
     public var indexError: String?
+    /// An annual rollover under way: the mirror holds a newer baseline cycle than the index in use.
+    public var rollover: RolloverState?
 
     public var totalBytes: Int64 { folders.reduce(0) { $0 + $1.bytes } }
     public var totalFiles: Int { folders.reduce(0) { $0 + $1.mirrored } }
@@ -79,6 +81,20 @@ extension Mirror {
                 status.notIndexed = records
                     .filter { $0.status == .mirrored && $0.cycle == newest && applied[$0.name] != $0.md5 }
                     .map { "\($0.folder.rawValue)/\($0.name)" }
+                let live = try store.appliedFiles().compactMap(\.cycle).max()
+                let listedNewest = records.filter { $0.folder == .baseline && $0.status != .gone }.map(\.cycle).max()
+                if let live, let next = listedNewest, next > live {
+                    let listed = records.filter { $0.folder == .baseline && $0.cycle == next && $0.status != .gone }
+                    let building = layout.root.appendingPathComponent("index-cycle\(next).sqlite")
+                    var indexed = 0
+                    if FileManager.default.fileExists(atPath: building.path) {
+                        indexed = try SQLiteRecordStore(path: building.path, readOnly: true).counts().files
+                    }
+                    status.rollover = RolloverState(fromCycle: live, toCycle: next, baselineListed: listed.count,
+                                                    baselineMirrored: listed.filter { $0.status == .mirrored }.count,
+                                                    filesIndexed: indexed, switched: false, filesPruned: 0)
+                    status.notIndexed = []
+                }
             } catch {
                 status.indexError = error.description
             }

@@ -23,6 +23,10 @@ public struct MirrorPlan: Sendable {
         case gone
         /// It needs downloading but the server publishes no `.md5`, so it cannot be verified.
         case unverifiable
+        /// A file of an older cycle than the newest baseline the server lists: a new baseline replaces
+        /// everything before it, so it is never downloaded (a copy already mirrored is kept until the
+        /// rollover prunes it).
+        case obsolete
     }
 
     public struct Item: Sendable, Equatable {
@@ -36,7 +40,7 @@ public struct MirrorPlan: Sendable {
         public var estimatedBytes: Int64 {
             switch action {
             case .download: remote?.data.size?.estimate ?? 0
-            case .check, .unchanged, .gone, .unverifiable: 0
+            case .check, .unchanged, .gone, .unverifiable, .obsolete: 0
             }
         }
     }
@@ -66,10 +70,15 @@ public struct MirrorPlan: Sendable {
         for record in records { known[record.folder.rawValue + "/" + record.name] = record }
         var items: [Item] = []
         var listed = Set<String>()
+        let newestBaseline = remote.filter { $0.folder == .baseline }.map(\.file.cycle).max()
         for file in remote {
             let key = file.folder.rawValue + "/" + file.file.name
             listed.insert(key)
             let record = known[key]
+            if let newestBaseline, file.file.cycle < newestBaseline {
+                items.append(Item(folder: file.folder, file: file.file, action: .obsolete, remote: file, record: record))
+                continue
+            }
             var action = decide(file, record, localSize(file.folder, file.file.name))
             if case .download = action, file.md5 == nil { action = .unverifiable }
             if action == .check, file.md5 == nil { action = .unchanged }

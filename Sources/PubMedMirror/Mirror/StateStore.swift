@@ -175,6 +175,13 @@ public final class StateStore: Sendable {
         try write { db in for file in files { try file.save(db) } }
     }
 
+    /// Removes files from the database (after a rollover pruned them).
+    public func forget(_ files: [MirroredFile]) throws(MirrorError) {
+        try write { db in
+            for file in files { _ = try MirroredFile.deleteOne(db, key: ["folder": file.folder.rawValue, "name": file.name]) }
+        }
+    }
+
     public func startRun(source: String) throws(MirrorError) -> FetchRun {
         try write { db in
             var run = FetchRun(source: source, startedAt: Date())

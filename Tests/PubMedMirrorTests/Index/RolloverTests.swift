@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import PubMedMirror
+
+/// NCBI's annual rollover: a new baseline cycle appears and the old cycle's files disappear. The
+/// new index is built beside the old one, which keeps answering until the new one is complete; then
+/// the switch is atomic and the old cycle's files are pruned (or kept with --keep-old).
+@Suite struct RolloverTests {
+    static let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples")
+
+    /// Replaces the served tree's PubMed files with those of `cycle`.
+    static func serve(_ cycle: Int, in tree: URL) throws {
+        let manager = FileManager.default
+        for folder in ["baseline", "updatefiles"] {
+            let target = tree.appendingPathComponent(folder)
+            try? manager.removeItem(at: target)
+            try manager.copyItem(at: samples.appendingPathComponent("\(cycle)/\(folder)"), to: target)
+        }
+    }
+
+    static func pmids(_ mirror: Mirror) throws -> Set<Int> {
+        var pmids = Set<Int>()
+        _ = try mirror.openIndex().export(since: nil) { item in
+            if case .record(_, let pmid, _) = item { pmids.insert(pmid) }
+        }
+        return pmids
+    }
+
+    @Test(arguments: [false, true])
+    func aNewBaselineIsIndexedBesideTheOldOneThenSwitchedAndTheOldCyclePruned(keepOld: Bool) async throws {
+        let tree = try TestPaths.temporaryDirectory("served-rollover").appendingPathComponent("pubmed")
+        try Self.serve(2025, in: tree)
+        let root = try TestPaths.temporaryDirectory("mirror-rollover")
+        let mirror = Mirror(root: root)
+        var options = try MirrorTest.options(tree)
+        options.index = true
+        options.indexOptions.keepOld = keepOld
+        #expect(try await mirror.fetch(options).outcome == .updated)
+        let old = try Self.pmids(mirror)
+        let oldIndex = mirror.indexURL
+
+        // The new cycle appears with two baseline files; the second cannot be verified yet (no .md5).
+        try Self.serve(2026, in: tree)
+        let first = tree.appendingPathComponent("baseline/pubmed26n1333.xml.gz")
+        try FileManager.default.copyItem(at: tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz"), to: first)
+        try Data("MD5(pubmed26n1333.xml.gz)= \(try Mirror.hashFile(first))\n".utf8).write(to: first.appendingPathExtension("md5"))
+        let newBaseline = tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz.md5")
+        let md5 = try Data(contentsOf: newBaseline)
+        try FileManager.default.removeItem(at: newBaseline)
+        let partway = try await mirror.fetch(options)
+        #expect(partway.outcome == .partial)
+        let state = try #require(partway.index?.rollover)
+        #expect(state.fromCycle == 25 && state.toCycle == 26)
+        #expect(state.baselineListed == 2 && state.baselineMirrored == 1 && !state.switched)
+        #expect(state.filesIndexed == 1, "the baseline file that arrived is already in the new index")
+        #expect(partway.index?.applied.map(\.name) == ["pubmed26n1333.xml.gz"])
+        // The old index still answers, unchanged.
+        #expect(mirror.indexURL == oldIndex)
+        #expect(try Self.pmids(mirror) == old)
+        #expect(try mirror.status().rollover?.toCycle == 26)
+        let text = try CLI.run(["status", "--mirror", root.path])
+        #expect(text.stdout.contains("rollover from cycle 25 to 26 in progress"))
+
+        // The .md5 is published: the rollover completes.
+        try md5.write(to: newBaseline)
+        let done = try await mirror.fetch(options)
+        #expect(done.outcome == .updated)
+        let finished = try #require(done.index?.rollover)
+        #expect(finished.switched)
+        #expect(done.index?.applied.map(\.name) == ["pubmed26n1334.xml.gz", "pubmed26n1335.xml.gz"], "resumed, not restarted")
+        #expect(mirror.indexURL.lastPathComponent == "index-cycle26.sqlite")
+        #expect(!FileManager.default.fileExists(atPath: oldIndex.path))
+        // Exactly the new cycle's records: nothing of the old cycle carried over.
+        let files2026 = [first] + ["baseline/pubmed26n1334.xml.gz", "updatefiles/pubmed26n1335.xml.gz"].map { Self.samples.appendingPathComponent("2026/\($0)") }
+        #expect(try IndexIntegrationTests.current(in: mirror) == (try IndexIntegrationTests.expectedCurrent(after: files2026)))
+        #expect(try Self.pmids(mirror) != old)
+        #expect(try mirror.status().rollover == nil)
+
+        let oldFile = root.appendingPathComponent("baseline/pubmed25n1274.xml.gz")
+        if keepOld {
+            #expect(finished.filesPruned == 0)
+            #expect(FileManager.default.fileExists(atPath: oldFile.path))
+        } else {
+            #expect(finished.filesPruned == 2)
+            #expect(!FileManager.default.fileExists(atPath: oldFile.path))
+            #expect(try MirrorTest.pubmedFiles(under: root).keys.allSatisfy { $0.contains("pubmed26n") })
+        }
+        // Nothing left to do.
+        let again = try await mirror.fetch(options)
+        #expect(again.outcome == .upToDate)
+        #expect(again.downloads.isEmpty)
+    }
+}
