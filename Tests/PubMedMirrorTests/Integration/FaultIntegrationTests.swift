@@ -139,4 +139,49 @@ import Testing
         }
         #expect(Date().timeIntervalSince(started) < 10)
     }
+
+    @Test func anUnresolvableHostFailsQuicklyWithAClearError() async throws {
+        var options = try MirrorTest.options(URL(string: "ftp://no-such-host.invalid/pubmed/")!, retries: 1)
+        options.transfer.connectTimeout = 3
+        let started = Date()
+        do {
+            _ = try await Mirror(root: try TestPaths.temporaryDirectory("mirror-dns")).fetch(options)
+            Issue.record("fetch succeeded against an unresolvable host")
+        } catch let error as MirrorError {
+            #expect(error.description.contains("cannot be resolved"))
+            #expect(error.description.contains("no-such-host.invalid"))
+        }
+        #expect(Date().timeIntervalSince(started) < 15)
+    }
+
+    /// The machine's own name when it resolves to 127.0.0.1: a name the test certificate (issued
+    /// for localhost and 127.0.0.1) does not cover.
+    static let otherLoopbackName: String? = {
+        let name = ProcessInfo.processInfo.hostName
+        guard !name.isEmpty, name != "localhost" else { return nil }
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(name, nil, &hints, &result) == 0, let first = result else { return nil }
+        defer { freeaddrinfo(result) }
+        let address = first.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+        return address == inet_addr("127.0.0.1") ? name : nil
+    }()
+
+    @Test(.enabled(if: otherLoopbackName != nil, "the machine's name must resolve to 127.0.0.1"))
+    func aCertificateForAnotherNameIsRefused() async throws {
+        let root = try TestPaths.temporaryDirectory("served-wrong-name")
+        _ = try ServedTree.make(cycles: [2026], at: root)
+        let server = try LoopbackServer.apache(root: root, tls: true)
+        let name = try #require(Self.otherLoopbackName)
+        let url = try #require(URL(string: "https://\(name):\(server.port)/pubmed/"))
+        do {
+            _ = try await Mirror(root: try TestPaths.temporaryDirectory("mirror-wrong-name")).fetch(try MirrorTest.options(url, caFile: server.caFile))
+            Issue.record("a certificate for localhost was accepted for \(name)")
+        } catch let error as MirrorError {
+            #expect(error.description.contains("not trusted"))
+            #expect(error.description.contains(name))
+            #expect(!error.isRetryable)
+        }
+    }
 }
