@@ -30,6 +30,9 @@ Faults are chosen by flags. Each one hits only the first N matching events
       shorter than S gives up first.
   --throttle BYTES_PER_SEC
       Every RETR transfer is paced to about BYTES_PER_SEC (not bounded).
+  --list-size-delta BYTES
+      LIST and MLSD report every matching file BYTES larger (negative: smaller)
+      than it is; SIZE and RETR tell the truth. Not bounded.
   --no-rest
       REST answers "502 Command not implemented." and FEAT omits REST STREAM.
       curl -C: exit 31 (couldn't use REST).
@@ -48,11 +51,13 @@ one event loop, so no locking is needed.
 import argparse
 import fnmatch
 import logging
+import os
 import signal
 import sys
 import time
 
 from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.servers import FTPServer
 
@@ -93,6 +98,25 @@ class Faults:
 
 
 FAULTS = None  # set in main() before the server starts
+
+
+class ListedSizeFS(AbstractedFS):
+    """With --list-size-delta, LIST and MLSD report matching files DELTA bytes larger (or smaller)
+    than they are, while SIZE and RETR tell the truth: a listing that disagrees with the file."""
+
+    def _adjust(self, path, st):
+        delta = FAULTS.options.list_size_delta
+        if not delta or not FAULTS.matches(self.fs2ftp(path)):
+            return st
+        values = list(st)
+        values[6] = max(0, st.st_size + delta)  # st_size
+        return os.stat_result(values)
+
+    def stat(self, path):
+        return self._adjust(path, super().stat(path))
+
+    def lstat(self, path):
+        return self._adjust(path, super().lstat(path))
 
 
 class FaultyDTPHandler(DTPHandler):
@@ -244,6 +268,8 @@ def parse_options(argv):
     parser.add_argument("--stall-times", type=int, default=1, metavar="N")
     parser.add_argument("--throttle", type=int, metavar="BYTES_PER_SEC")
     parser.add_argument("--no-rest", action="store_true")
+    parser.add_argument("--list-size-delta", type=int, default=0, metavar="BYTES",
+                        help="LIST and MLSD report matching files BYTES larger (negative: smaller)")
     parser.add_argument("--match", metavar="GLOB")
     options = parser.parse_args(argv)
     if options.retr_error is not None and not 400 <= options.retr_error <= 599:
@@ -266,6 +292,7 @@ def main(argv):
     authorizer = DummyAuthorizer()
     authorizer.add_anonymous(options.root, perm="elr")  # list and read only
     FaultyFTPHandler.authorizer = authorizer
+    FaultyFTPHandler.abstracted_fs = ListedSizeFS
     FaultyFTPHandler.timeout = 60  # idle control connections end by themselves
     FaultyDTPHandler.timeout = 60
 

@@ -184,4 +184,29 @@ import Testing
             #expect(!error.isRetryable)
         }
     }
+
+    /// The listing says one size, the server sends another: refused by name, never put in place,
+    /// and the rest of the run goes on.
+    @Test(arguments: [-100, 100])
+    func aFileWhoseSizeDisagreesWithTheListingIsRefused(delta: Int) async throws {
+        let (_, server) = try Self.faultyFTP("size-\(delta)", ["--list-size-delta", String(delta), "--match", "*1335.xml.gz"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-size")
+        let report = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(server, retries: 1))
+        #expect(report.outcome == .partial)
+        #expect(report.downloads.map(\.name) == ["pubmed26n1334.xml.gz"])
+        let failure = try #require(report.failures.first)
+        #expect(failure.name == "pubmed26n1335.xml.gz")
+        let listed = 93_697 + delta
+        if delta < 0 {
+            #expect(failure.message.contains("sent more than the \(listed) bytes it listed"))
+        } else {
+            #expect(failure.message.contains("downloaded 93697 bytes but the server listed \(listed)"))
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: mirrorRoot.appendingPathComponent("updatefiles").path)
+        #expect(!left.contains("pubmed26n1335.xml.gz"))
+        #expect(!left.contains { $0.hasSuffix(".partial") })
+        // Two attempts (one retry), no more.
+        let retrs = server.requestLog().split(separator: "\n").filter { $0.hasSuffix("RETR pubmed26n1335.xml.gz") }
+        #expect(retrs.count == 2)
+    }
 }
