@@ -91,18 +91,26 @@ public final class SQLiteRecordStore: RecordStore {
                 try writer.finish(applied)
                 return applied
             }
-        } catch let error as RecordError {
+        } catch {
+            // The transaction rolled back, but the WAL keeps the size it grew to; on a full disk that
+            // space is needed back at once (to record the run, and for the rerun).
+            _ = try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            throw Self.applyError(error, path: path)
+        }
+    }
+
+    /// What a failed `apply` reports: the parse error, or the database's own failure.
+    private static func applyError(_ error: any Error, path: String) -> IndexError {
+        if let error = error as? RecordError {
             // The reader wraps what the sink threw; a database failure is not a parse error.
             if error.kind == .handler, let underlying = error.underlying {
-                if let index = underlying as? IndexError { throw index }
-                if underlying is DatabaseError { throw .database(path: path, message: SQLiteDatabase.describe(underlying)) }
+                if let index = underlying as? IndexError { return index }
+                if underlying is DatabaseError { return .database(path: path, message: SQLiteDatabase.describe(underlying)) }
             }
-            throw .parse(error)
-        } catch let error as IndexError {
-            throw error
-        } catch {
-            throw .database(path: path, message: SQLiteDatabase.describe(error))
+            return .parse(error)
         }
+        if let error = error as? IndexError { return error }
+        return .database(path: path, message: SQLiteDatabase.describe(error))
     }
 
     public func appliedFiles() throws(IndexError) -> [AppliedFile] {

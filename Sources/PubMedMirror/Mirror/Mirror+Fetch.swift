@@ -200,7 +200,12 @@ extension Mirror {
         currentRun.requests = report.requests
         currentRun.error = report.runError?.description
         run = currentRun
-        try store.finish(currentRun)
+        do {
+            try store.finish(currentRun)
+        } catch {
+            // The files and the index are consistent either way; only the run's journal entry is lost.
+            logger.error("could not record this run in the state database: \(error.description)")
+        }
         return report
     }
 

@@ -10,6 +10,32 @@ struct DiskSpaceTests {
 
     static let larger = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
 
+    @Test func aDiskThatFillsUpWhileIndexingLeavesTheIndexAsItWasAndARerunCompletes() async throws {
+        // Room for the 1.6 MB of files and a little index, not for all of it (about 8 MB).
+        let disk = try SmallDisk(kib: 3000)
+        let mirror = Mirror(root: disk.url.appendingPathComponent("mirror"))
+        var options = try MirrorTest.options(Self.larger)
+        options.index = true
+        options.checkSpace = false
+        let report = try await mirror.fetch(options)
+        #expect(report.downloads.count == 2)
+        #expect(report.outcome == .partial)
+        let failure = try #require(report.index?.failures.first)
+        #expect(failure.message.contains("full"), "\(failure.message)")
+        // Whatever was applied was applied whole; the failed file left nothing behind.
+        let before = try mirror.openIndex().counts()
+        #expect(before.files == (report.index?.applied.count ?? -1))
+
+        try disk.resize(kib: 32768)
+        let rerun = try await mirror.fetch(options)
+        #expect(rerun.outcome == .updated)
+        #expect(rerun.downloads.isEmpty)
+        let after = try mirror.openIndex().counts()
+        #expect(after.files == 2)
+        #expect(after.current == 1126)
+        withExtendedLifetime(disk) {}
+    }
+
     @Test func aRunThatCannotFitIsRefusedBeforeDownloading() async throws {
         let disk = try SmallDisk(kib: 1024)
         let mirror = Mirror(root: disk.url.appendingPathComponent("mirror"))
