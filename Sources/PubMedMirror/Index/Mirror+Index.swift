@@ -206,6 +206,15 @@ extension Mirror {
                 }
             }
         }
+        // Old-cycle files left by a rollover that was interrupted after its switch (or kept once with
+        // --keep-old) are pruned by the next run that does not ask to keep them.
+        if switchTo == nil, !options.keepOld, let newest, liveCycle == newest,
+           records.contains(where: { $0.cycle < newest }) {
+            let pruned = try pruneCycles(before: newest, records: records, state: state)
+            report.rollover = RolloverState(fromCycle: records.map(\.cycle).min() ?? newest, toCycle: newest,
+                                            baselineListed: 0, baselineMirrored: 0, filesIndexed: report.counts?.files ?? 0,
+                                            switched: true, filesPruned: pruned)
+        }
         report.seconds = (ContinuousClock.now - clock).seconds
         return report
     }

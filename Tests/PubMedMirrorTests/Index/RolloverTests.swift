@@ -80,6 +80,13 @@ import Testing
         if keepOld {
             #expect(finished.filesPruned == 0)
             #expect(FileManager.default.fileExists(atPath: oldFile.path))
+            // The next run that does not ask to keep them prunes them (as it would after a crash
+            // between the switch and the pruning).
+            var plain = options
+            plain.indexOptions.keepOld = false
+            let later = try await mirror.fetch(plain)
+            #expect(later.index?.rollover?.filesPruned == 2)
+            #expect(!FileManager.default.fileExists(atPath: oldFile.path))
         } else {
             #expect(finished.filesPruned == 2)
             #expect(!FileManager.default.fileExists(atPath: oldFile.path))
