@@ -10,7 +10,6 @@ import GRDB
 final class RecordWriter {
     private let db: Database
     private let sourceFile: String
-    private let encoder: JSONEncoder
     private let compressor = BlobCompressor()
     private var seq: Int64
     private let firstSeq: Int64
@@ -19,8 +18,6 @@ final class RecordWriter {
     init(db: Database, sourceFile: String) throws {
         self.db = db
         self.sourceFile = sourceFile
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         seq = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
         firstSeq = seq + 1
     }
@@ -59,7 +56,7 @@ final class RecordWriter {
     private func upsert(_ record: PubMedRecord, xml: [UInt8]) throws {
         records += 1
         seq += 1
-        let json = try Array(encoder.encode(record))
+        let json = RecordJSONWriter.encode(record)
         let columns: [any DatabaseValueConvertible & Sendable] = [
             record.kind.rawValue, record.status, record.year, record.title, Self.journalName(record), record.doi, record.pmcid,
             sourceFile, seq, Data(compressor.compress(json)), Data(compressor.compress(xml)),

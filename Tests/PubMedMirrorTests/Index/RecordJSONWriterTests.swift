@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import PubMedMirror
+
+/// The hand-written JSON writer must give exactly what JSONEncoder gives for the same record.
+@Suite struct RecordJSONWriterTests {
+    static func foundation(_ record: PubMedRecord) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(record))
+    }
+
+    @Test(arguments: [
+        "pmparser-samples/2020-larger/baseline/pubmed20n1015.xml.gz",
+        "pmparser-samples/2020-larger/updatefiles/pubmed20n1016.xml.gz",
+        "pmparser-samples/2024/baseline/pubmed24n1219.xml.gz",
+        "pmparser-samples/2026/updatefiles/pubmed26n1335.xml.gz",
+        "efetch-samples/metapub_20301546_book.xml",
+        "efetch-samples/biopython_pubmed2.xml",
+        "ncbi-full/pubmed20n0014.xml.gz",
+    ])
+    func matchesJSONEncoderOnEveryRealRecord(path: String) throws {
+        var checked = 0
+        var mismatches: [Int] = []
+        _ = try ArticleFile.read(TestPaths.sharedData.appendingPathComponent(path)) { item in
+            guard case .record(var record, _) = item else { return }
+            record.sourceFile = "pubmed99n0001.xml.gz"
+            if RecordJSONWriter.encode(record) != (try Self.foundation(record)) { mismatches.append(record.pmid) }
+            checked += 1
+        }
+        #expect(checked > 0)
+        #expect(mismatches.isEmpty, "differs for PMIDs \(mismatches.prefix(10))")
+    }
+
+    @Test func matchesJSONEncoderOnAwkwardText() throws {
+        var record = PubMedRecord(pmid: 1, version: 2)
+        record.title = "Quotes \" and \\ backslash / slash \u{01}\u{08}\u{0C}\n\r\t\u{1F} é 中文 🧬 \u{2028}\u{2029} \u{7F} <b>&amp;</b>"
+        record.grants = [PubMedRecord.Grant()]
+        record.authors = [PubMedRecord.Author(lastName: "", collectiveName: "CONSORTIUM \"X\"")]
+        record.meshHeadings = [PubMedRecord.MeshHeading(descriptor: "D", majorTopic: true,
+                                                        qualifiers: [PubMedRecord.MeshQualifier(name: "q", ui: nil, majorTopic: false)])]
+        record.year = -1
+        record.pubDate = PubMedRecord.PubDate()
+        #expect(RecordJSONWriter.encode(record) == (try Self.foundation(record)))
+    }
+}
