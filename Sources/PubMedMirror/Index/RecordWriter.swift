@@ -10,7 +10,6 @@ import GRDB
 final class RecordWriter {
     private let db: Database
     private let sourceFile: String
-    private let compressor = BlobCompressor()
     private var seq: Int64
     private let firstSeq: Int64
     private var records = 0, inserted = 0, replaced = 0, deleted = 0, deletionsAbsent = 0
@@ -22,11 +21,10 @@ final class RecordWriter {
         firstSeq = seq + 1
     }
 
-    func write(_ item: ArticleFileItem) throws {
+    func write(_ item: PreparedItem) throws {
         switch item {
-        case .record(var record, let xml):
-            record.sourceFile = sourceFile
-            try upsert(record, xml: xml)
+        case .record(let record):
+            try upsert(record)
         case .deletion(let pmid, let version):
             try delete(pmid: pmid, version: version)
         }
@@ -53,13 +51,12 @@ final class RecordWriter {
                              applied.firstSeq, applied.lastSeq, applied.seconds, position])
     }
 
-    private func upsert(_ record: PubMedRecord, xml: [UInt8]) throws {
+    private func upsert(_ record: PreparedRecord) throws {
         records += 1
         seq += 1
-        let json = RecordJSONWriter.encode(record)
         let columns: [any DatabaseValueConvertible & Sendable] = [
-            record.kind.rawValue, record.status, record.year, record.title, Self.journalName(record), record.doi, record.pmcid,
-            sourceFile, seq, Data(compressor.compress(json)), Data(compressor.compress(xml)),
+            record.kind, record.status, record.year, record.title, record.journal, record.doi, record.pmcid,
+            sourceFile, seq, record.json, record.xml,
         ]
         // Every stored version of this PMID (almost always none or one).
         let versions = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, version, isCurrent FROM article WHERE pmid = ?"),
@@ -73,7 +70,7 @@ final class RecordWriter {
                 """).execute(arguments: StatementArguments(columns + [id]))
             if same["isCurrent"] as Bool {
                 try removeFromSearch(id)
-                try addToSearch(id, record)
+                try addToSearch(id, record.search)
             }
             replaced += 1
             return
@@ -89,7 +86,7 @@ final class RecordWriter {
             INSERT INTO article (pmid, version, isCurrent, kind, status, year, title, journal, doi, pmcid, sourceFile, seq, record, xml)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: StatementArguments([record.pmid, record.version, becomesCurrent] + columns))
-        if becomesCurrent { try addToSearch(db.lastInsertedRowID, record) }
+        if becomesCurrent { try addToSearch(db.lastInsertedRowID, record.search) }
         inserted += 1
     }
 
@@ -114,12 +111,11 @@ final class RecordWriter {
             let nextID: Int64 = next["id"]
             try db.cachedStatement(sql: "UPDATE article SET isCurrent = 1, seq = ? WHERE id = ?").execute(arguments: [seq, nextID])
             let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(SQLiteRecordStore.inflate(next["record"])))
-            try addToSearch(nextID, record)
+            try addToSearch(nextID, SearchText(record))
         }
     }
 
-    private func addToSearch(_ id: Int64, _ record: PubMedRecord) throws {
-        let text = SearchText(record)
+    private func addToSearch(_ id: Int64, _ text: SearchText) throws {
         try db.cachedStatement(sql: """
             INSERT INTO articleSearch (rowid, title, abstract, keywords, mesh, authors, journal, types)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -135,8 +131,53 @@ final class RecordWriter {
     }
 }
 
+/// One file item made ready for the database off the writer's thread: JSON written, blobs
+/// compressed, search text assembled. The writer then only runs SQL.
+enum PreparedItem: Sendable {
+    case record(PreparedRecord)
+    case deletion(pmid: Int, version: Int)
+}
+
+struct PreparedRecord: Sendable {
+    var pmid: Int
+    var version: Int
+    var kind: String
+    var status: String?
+    var year: Int?
+    var title: String
+    var journal: String?
+    var doi: String?
+    var pmcid: String?
+    /// zlib-compressed JSON and original XML (see `BlobCompressor`).
+    var json: Data
+    var xml: Data
+    var search: SearchText
+}
+
+/// Prepares items for `RecordWriter`. Owns a compressor: one per producing thread.
+final class RecordPreparer {
+    private let sourceFile: String
+    private let compressor = BlobCompressor()
+
+    init(sourceFile: String) { self.sourceFile = sourceFile }
+
+    func prepare(_ item: ArticleFileItem) -> PreparedItem {
+        switch item {
+        case .deletion(let pmid, let version):
+            return .deletion(pmid: pmid, version: version)
+        case .record(var record, let xml):
+            record.sourceFile = sourceFile
+            return .record(PreparedRecord(
+                pmid: record.pmid, version: record.version, kind: record.kind.rawValue, status: record.status,
+                year: record.year, title: record.title, journal: RecordWriter.journalName(record), doi: record.doi,
+                pmcid: record.pmcid, json: Data(compressor.compress(RecordJSONWriter.encode(record))),
+                xml: Data(compressor.compress(xml)), search: SearchText(record)))
+        }
+    }
+}
+
 /// The text of one record, column by column, as the full-text index holds it.
-struct SearchText {
+struct SearchText: Sendable {
     var title: String
     var abstract: String
     var keywords: String

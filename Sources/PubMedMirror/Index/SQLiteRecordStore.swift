@@ -1,6 +1,23 @@
 import Foundation
 import GRDB
 
+/// The writer thread's result, handed to the thread that waits for it.
+private final class ApplyOutcome: @unchecked Sendable {
+    private var result: Result<AppliedFile, any Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    func set(_ result: Result<AppliedFile, any Error>) {
+        self.result = result
+        done.signal()
+    }
+
+    func wait() -> Result<AppliedFile, any Error> {
+        done.wait()
+        // `set` stored the result before signalling.
+        return result!
+    }
+}
+
 /// The record store in an SQLite file (WAL): one row per (PMID, version) with the record as JSON and
 /// the original XML (both zlib-compressed), an FTS5 index over the current version of each PMID,
 /// the files applied, and a log of deletions for `export --since`. Schema: README, "The index".
@@ -81,17 +98,41 @@ public final class SQLiteRecordStore: RecordStore {
 
     public func apply(_ file: FileIdentity,
                       produce: (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
+        // Two threads: this one parses and prepares (JSON, compression, search text), the other runs
+        // the file's one write transaction, fed through a bounded queue so memory stays flat.
         let clock = ContinuousClock.now
-        do {
-            return try database.write { db in
-                let writer = try RecordWriter(db: db, sourceFile: file.name)
-                try produce { item in try writer.write(item) }
-                var applied = writer.counts(for: file)
-                applied.seconds = (ContinuousClock.now - clock).seconds
-                try writer.finish(applied)
-                return applied
+        let queue = BoundedQueue<PreparedItem>(capacity: 512)
+        let outcome = ApplyOutcome()
+        let database = self.database
+        let writerThread = Thread {
+            do {
+                let applied = try database.write { db in
+                    let writer = try RecordWriter(db: db, sourceFile: file.name)
+                    while let item = try queue.take() { try writer.write(item) }
+                    var applied = writer.counts(for: file)
+                    applied.seconds = (ContinuousClock.now - clock).seconds
+                    try writer.finish(applied)
+                    return applied
+                }
+                outcome.set(.success(applied))
+            } catch {
+                queue.cancel()
+                outcome.set(.failure(error))
             }
+        }
+        writerThread.name = "index-writer"
+        writerThread.start()
+        let preparer = RecordPreparer(sourceFile: file.name)
+        do {
+            try produce { item in try queue.put(preparer.prepare(item)) }
+            queue.finish()
         } catch {
+            queue.fail(error)
+        }
+        switch outcome.wait() {
+        case .success(let applied):
+            return applied
+        case .failure(let error):
             // The transaction rolled back, but the WAL keeps the size it grew to; on a full disk that
             // space is needed back at once (to record the run, and for the rerun).
             _ = try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
