@@ -95,8 +95,7 @@ extension PubMedMirrorCommand.Index {
             Console.shared.printLine("error: \(error.description)")
             throw Exit.partial
         }
-        let elapsed = ContinuousClock.now - clock
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - clock).inSeconds
         switch format {
         case .json: try JSONOutput.print(summary)
         case .text:

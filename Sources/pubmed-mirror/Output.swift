@@ -241,7 +241,7 @@ enum TextOutput {
                 let items = plan.items.filter { $0.action == action }
                 if !items.isEmpty {
                     let bytes = items.reduce(Int64(0)) { $0 + $1.estimatedBytes }
-                    lines.append("  download (\(label)): \(items.count) files, \(Format.bytes(bytes))")
+                    lines.append("  download (\(label)): \(items.count) files, \(ByteCount.format(bytes))")
                 }
             }
             lines.append("  check .md5 (listing changed): \(plan.count(.check))")
@@ -249,10 +249,10 @@ enum TextOutput {
             lines.append("  gone from the server (kept): \(plan.count(.gone))")
             if plan.count(.unverifiable) > 0 { lines.append("  no .md5 published (will fail): \(plan.count(.unverifiable))") }
             if plan.count(.obsolete) > 0 { lines.append("  older cycle than the newest baseline (not downloaded): \(plan.count(.obsolete))") }
-            lines.append("  to download: \(plan.downloadCount) files, \(Format.bytes(plan.bytesToDownload))")
+            lines.append("  to download: \(plan.downloadCount) files, \(ByteCount.format(plan.bytesToDownload))")
             if let free = report.freeBytes {
                 let fits = free >= report.bytesNeeded ? "" : "  NOT ENOUGH SPACE"
-                lines.append("  disk needed (downloads and index growth): about \(Format.bytes(report.bytesNeeded)); free: \(Format.bytes(free))\(fits)")
+                lines.append("  disk needed (downloads and index growth): about \(ByteCount.format(report.bytesNeeded)); free: \(ByteCount.format(free))\(fits)")
             }
             for item in plan.work.prefix(50) {
                 lines.append("    \(item.folder.rawValue)/\(item.file.name)  \(describe(item.action))")
@@ -261,7 +261,7 @@ enum TextOutput {
             return lines.joined(separator: "\n")
         }
         let downloaded = report.downloads.reduce(Int64(0)) { $0 + $1.received }
-        lines.append("\(report.outcome.rawValue): \(report.downloads.count) downloaded (\(Format.bytes(downloaded))), \(report.confirmed) confirmed unchanged, \(plan.count(.unchanged)) unchanged, \(plan.count(.gone)) gone from the server, \(report.failures.count) failed; \(report.requests) requests in \(String(format: "%.2f", report.seconds)) s")
+        lines.append("\(report.outcome.rawValue): \(report.downloads.count) downloaded (\(ByteCount.format(downloaded))), \(report.confirmed) confirmed unchanged, \(plan.count(.unchanged)) unchanged, \(plan.count(.gone)) gone from the server, \(report.failures.count) failed; \(report.requests) requests in \(String(format: "%.2f", report.seconds)) s")
         for download in report.downloads {
             let resumed = download.resumedFrom > 0 ? ", resumed from \(download.resumedFrom)" : ""
             lines.append("  \(download.folder.rawValue)/\(download.name)  \(download.reason.rawValue)  \(download.size) bytes\(resumed)  md5 \(download.md5)")
@@ -357,9 +357,9 @@ enum TextOutput {
 
     static func status(_ status: MirrorStatus) -> String {
         guard status.exists else { return "No mirror at \(status.mirrorPath) yet: run `pubmed-mirror fetch`." }
-        var lines = ["Mirror \(status.mirrorPath): \(status.totalFiles) files, \(Format.bytes(status.totalBytes))"]
+        var lines = ["Mirror \(status.mirrorPath): \(status.totalFiles) files, \(ByteCount.format(status.totalBytes))"]
         for folder in status.folders {
-            var line = "  \(folder.folder.rawValue)/: \(folder.mirrored) mirrored (\(Format.bytes(folder.bytes)))"
+            var line = "  \(folder.folder.rawValue)/: \(folder.mirrored) mirrored (\(ByteCount.format(folder.bytes)))"
             if let first = folder.first, let last = folder.last { line += ", \(first) … \(last)" }
             if folder.missing > 0 { line += ", \(folder.missing) not yet fetched" }
             if folder.damaged > 0 { line += ", \(folder.damaged) damaged" }
@@ -368,7 +368,7 @@ enum TextOutput {
         }
         if let run = status.lastRun {
             let when = run.finishedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "started \(ISO8601DateFormatter().string(from: run.startedAt)), not finished"
-            lines.append("Last fetch: \(run.outcome ?? "running or killed"), \(when), \(run.filesDownloaded) files (\(Format.bytes(run.bytesDownloaded))), \(run.filesFailed) failed, from \(run.source)")
+            lines.append("Last fetch: \(run.outcome ?? "running or killed"), \(when), \(run.filesDownloaded) files (\(ByteCount.format(run.bytesDownloaded))), \(run.filesFailed) failed, from \(run.source)")
             if let error = run.error { lines.append("  \(error)") }
         }
         if let success = status.lastSuccess, let finished = success.finishedAt {
@@ -387,7 +387,7 @@ enum TextOutput {
         } else {
             lines.append("Pending: \(status.pending.count) files")
             for item in status.pending {
-                let partial = item.partialBytes.map { ", \(Format.bytes($0)) partial" } ?? ""
+                let partial = item.partialBytes.map { ", \(ByteCount.format($0)) partial" } ?? ""
                 lines.append("  \(item.folder.rawValue)/\(item.name) (\(item.status.rawValue)\(partial))\(item.error.map { ": \($0)" } ?? "")")
             }
         }
@@ -395,7 +395,7 @@ enum TextOutput {
     }
 
     static func verify(_ report: VerifyReport) -> String {
-        var lines = ["\(report.files.count - report.problems.count) of \(report.files.count) files verified (\(Format.bytes(report.bytesHashed)) in \(String(format: "%.1f", report.seconds)) s)"]
+        var lines = ["\(report.files.count - report.problems.count) of \(report.files.count) files verified (\(ByteCount.format(report.bytesHashed)) in \(String(format: "%.1f", report.seconds)) s)"]
         for problem in report.problems {
             lines.append("  \(problem.result.rawValue.uppercased()) \(problem.folder.rawValue)/\(problem.name): \(problem.detail ?? "")")
         }

@@ -55,22 +55,22 @@ final class ProgressRenderer: Sendable {
     static func lines(_ snapshot: ProgressBoard.Snapshot, verb: String) -> [String] {
         var lines = snapshot.active.map { transfer -> String in
             let percent = transfer.total > 0 ? Int(Double(transfer.done) * 100 / Double(transfer.total)) : 0
-            let elapsed = (ContinuousClock.now - transfer.startedAt).seconds
+            let elapsed = (ContinuousClock.now - transfer.startedAt).inSeconds
             let rate = elapsed > 0.5 ? Double(transfer.done - transfer.resumedFrom) / elapsed : 0
-            return "  \(transfer.name)  \(String(format: "%3d", percent))%  \(Format.bytes(transfer.done)) of \(Format.bytes(transfer.total))  \(Format.bytes(Int64(rate)))/s"
+            return "  \(transfer.name)  \(String(format: "%3d", percent))%  \(ByteCount.format(transfer.done)) of \(ByteCount.format(transfer.total))  \(ByteCount.format(Int64(rate)))/s"
         }
         if snapshot.filesTotal > 0 { lines.append(totalLine(snapshot, verb: verb)) }
         return lines
     }
 
     static func totalLine(_ snapshot: ProgressBoard.Snapshot, verb: String) -> String {
-        let elapsed = (ContinuousClock.now - snapshot.startedAt).seconds
+        let elapsed = (ContinuousClock.now - snapshot.startedAt).inSeconds
         let rate = elapsed > 0.5 ? Double(snapshot.bytesReceived) / elapsed : 0
         let remaining = max(0, snapshot.bytesTotal - snapshot.bytesDone)
         let eta = rate > 0 && remaining > 0 ? ", ETA " + Format.duration(Double(remaining) / rate) : ""
         let failed = snapshot.filesFailed > 0 ? ", \(snapshot.filesFailed) failed" : ""
         let verb = snapshot.phase.isEmpty ? verb : snapshot.phase
-        return "\(verb) \(snapshot.filesDone + snapshot.filesFailed)/\(snapshot.filesTotal) files\(failed), \(Format.bytes(snapshot.bytesDone)) of \(Format.bytes(snapshot.bytesTotal)), \(Format.bytes(Int64(rate)))/s\(eta)"
+        return "\(verb) \(snapshot.filesDone + snapshot.filesFailed)/\(snapshot.filesTotal) files\(failed), \(ByteCount.format(snapshot.bytesDone)) of \(ByteCount.format(snapshot.bytesTotal)), \(ByteCount.format(Int64(rate)))/s\(eta)"
     }
 
     private static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
@@ -78,17 +78,6 @@ final class ProgressRenderer: Sendable {
 
 
 enum Format {
-    static func bytes(_ value: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var amount = Double(value)
-        var unit = 0
-        while amount >= 1000 && unit < units.count - 1 {
-            amount /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(value) B" : String(format: amount < 10 ? "%.2f %@" : amount < 100 ? "%.1f %@" : "%.0f %@", amount, units[unit])
-    }
-
     static func duration(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
         if total < 60 { return "\(total)s" }
@@ -97,9 +86,3 @@ enum Format {
     }
 }
 
-extension Duration {
-    fileprivate var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}

@@ -215,7 +215,7 @@ extension Mirror {
                                             baselineListed: 0, baselineMirrored: 0, filesIndexed: report.counts?.files ?? 0,
                                             switched: true, filesPruned: pruned)
         }
-        report.seconds = (ContinuousClock.now - clock).seconds
+        report.seconds = (ContinuousClock.now - clock).inSeconds
         return report
     }
 

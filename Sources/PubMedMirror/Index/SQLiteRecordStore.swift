@@ -110,7 +110,7 @@ public final class SQLiteRecordStore: RecordStore {
                     let writer = try RecordWriter(db: db, sourceFile: file.name)
                     while let item = try queue.take() { try writer.write(item) }
                     var applied = writer.counts(for: file)
-                    applied.seconds = (ContinuousClock.now - clock).seconds
+                    applied.seconds = (ContinuousClock.now - clock).inSeconds
                     try writer.finish(applied)
                     return applied
                 }

@@ -37,7 +37,7 @@ public enum HealthCheck {
                 do throws(TransferError) {
                     let entries = try session.list(folder)
                     let files = RemoteCatalog.files(in: folder, from: entries).files
-                    let elapsed = (ContinuousClock.now - start).seconds * 1000
+                    let elapsed = (ContinuousClock.now - start).inSeconds * 1000
                     var check = HealthReport.Check(folder: folder, ok: true, milliseconds: elapsed, files: files.count,
                                                    withoutMD5: files.filter { $0.md5 == nil }.count)
                     if folder == .baseline && files.isEmpty {
@@ -46,7 +46,7 @@ public enum HealthCheck {
                     }
                     checks.append(check)
                 } catch {
-                    checks.append(.init(folder: folder, ok: false, milliseconds: (ContinuousClock.now - start).seconds * 1000,
+                    checks.append(.init(folder: folder, ok: false, milliseconds: (ContinuousClock.now - start).inSeconds * 1000,
                                         files: 0, withoutMD5: 0, error: error.description))
                 }
             }

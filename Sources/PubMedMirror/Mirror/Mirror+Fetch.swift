@@ -27,7 +27,7 @@ extension Mirror {
                 try Self.list(options, cancellation: cancellation, logger: logger)
             }
         }
-        var run = try store?.startRun(source: options.source.description)
+        let run = try store?.startRun(source: options.source.description)
         let listed: Listing
         switch listing {
         case .success(let value): listed = value
@@ -59,7 +59,7 @@ extension Mirror {
         let indexGrowth = options.index ? Int64(Double(plan.bytesToDownload) * Self.indexBytesPerCompressedByte) : 0
         report.bytesNeeded = plan.bytesToDownload + indexGrowth
         guard let store, var currentRun = run else {
-            report.seconds = (ContinuousClock.now - clock).seconds
+            report.seconds = (ContinuousClock.now - clock).inSeconds
             return report
         }
 
@@ -75,7 +75,7 @@ extension Mirror {
                 currentRun.outcome = report.outcome.rawValue
                 currentRun.error = error.description
                 try store.finish(currentRun)
-                report.seconds = (ContinuousClock.now - clock).seconds
+                report.seconds = (ContinuousClock.now - clock).inSeconds
                 return report
             }
         }
@@ -189,7 +189,7 @@ extension Mirror {
                 report.outcome = .partial
             }
         }
-        report.seconds = (ContinuousClock.now - clock).seconds
+        report.seconds = (ContinuousClock.now - clock).inSeconds
         report.freeBytes = layout.freeBytes()
 
         currentRun.finishedAt = Date()
@@ -199,7 +199,6 @@ extension Mirror {
         currentRun.filesFailed = report.failures.count
         currentRun.requests = report.requests
         currentRun.error = report.runError?.description
-        run = currentRun
         do {
             try store.finish(currentRun)
         } catch {
@@ -228,7 +227,6 @@ extension Mirror {
             session = try TransferSession(source: options.source, options: options.transfer, cancellation: cancellation)
         } catch { throw .transfer(error) }
         var listing = Listing()
-        defer { listing.requests = session.requestCount }
         for folder in MirrorFolder.allCases {
             let entries = try retrying(options.retry, cancellation: cancellation, logger: logger,
                                        what: options.source.folderURL(folder).absoluteString) { () throws(MirrorError) in
@@ -278,15 +276,8 @@ extension Mirror {
     static func sleep(seconds: Double, cancellation: CancellationFlag) {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while ContinuousClock.now < deadline, !cancellation.isCancelled {
-            Thread.sleep(forTimeInterval: min(0.05, max(0, (deadline - ContinuousClock.now).seconds)))
+            Thread.sleep(forTimeInterval: min(0.05, max(0, (deadline - ContinuousClock.now).inSeconds)))
         }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }
 

@@ -67,7 +67,7 @@ extension Mirror {
         }
         try store.save(changed)
         return VerifyReport(files: all.map(\.1), bytesHashed: all.reduce(0) { $0 + $1.2 },
-                            seconds: (ContinuousClock.now - clock).seconds)
+                            seconds: (ContinuousClock.now - clock).inSeconds)
     }
 
     static func verifyOne(_ record: MirroredFile, layout: MirrorLayout, progress: ProgressBoard?) -> (VerifiedFile, Int64) {

@@ -48,14 +48,6 @@ public enum MirrorError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
-    static func bytes(_ value: Int64) -> String {
-        let units = ["bytes", "KB", "MB", "GB", "TB"]
-        var amount = Double(value)
-        var unit = 0
-        while amount >= 1000 && unit < units.count - 1 { amount /= 1000; unit += 1 }
-        return unit == 0 ? "\(value) bytes" : String(format: "%.1f %@", amount, units[unit])
-    }
-
     public var description: String {
         switch self {
         case .transfer(let error):
@@ -78,8 +70,8 @@ public enum MirrorError: Error, Sendable, CustomStringConvertible {
             return "\(path): state database error: \(message)"
         case .insufficientSpace(let path, let download, let index, let free):
             let needed = download + index
-            let parts = index > 0 ? " (\(Self.bytes(download)) to download, about \(Self.bytes(index)) for the index)" : ""
-            return "\(path): not enough free disk space: this run needs about \(Self.bytes(needed))\(parts) but \(Self.bytes(free)) is free; nothing was downloaded (free some space, or use --mirror on a larger disk)"
+            let parts = index > 0 ? " (\(ByteCount.format(download)) to download, about \(ByteCount.format(index)) for the index)" : ""
+            return "\(path): not enough free disk space: this run needs about \(ByteCount.format(needed))\(parts) but \(ByteCount.format(free)) is free; nothing was downloaded (free some space, or use --mirror on a larger disk)"
         case .locked(let path, let holder):
             return "\(path) is locked by another pubmed-mirror run\(holder.map { " (\($0))" } ?? ""); try again when it has finished"
         }
