@@ -129,9 +129,12 @@ extension Mirror {
         let candidates = mirrored.filter { $0.cycle == newest }.sorted { ($0.folder, $0.fileName) < ($1.folder, $1.fileName) }
 
         // Where to apply: the index in use, a rollover index beside it, or a rebuild.
+        var live: SQLiteRecordStore?
         var liveCycle: Int?
         if FileManager.default.fileExists(atPath: indexURL.path) {
-            liveCycle = try SQLiteRecordStore(path: indexURL.path).appliedFiles().compactMap(\.cycle).max()
+            let store = try SQLiteRecordStore(path: indexURL.path)
+            live = store
+            liveCycle = try store.appliedFiles().compactMap(\.cycle).max()
         }
         let target: URL
         var switchTo: String?
@@ -153,7 +156,8 @@ extension Mirror {
         } else {
             target = indexURL
         }
-        let store = try SQLiteRecordStore(path: target.path)
+        let store: SQLiteRecordStore
+        if target == indexURL, let live { store = live } else { store = try SQLiteRecordStore(path: target.path) }
         var applied = Dictionary(try store.appliedFiles().map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
         var pending = candidates.filter { applied[$0.name] == nil || applied[$0.name] != $0.md5 }
         if !baselineReady { pending.removeAll { $0.folder == .updatefiles } }

@@ -76,12 +76,13 @@ extension Mirror {
             do throws(IndexError) {
                 let store = try openIndex()
                 status.index = try store.counts()
-                let applied = Dictionary(try store.appliedFiles().map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
+                let appliedFiles = try store.appliedFiles()
+                let applied = Dictionary(appliedFiles.map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
                 let newest = records.filter { $0.status == .mirrored && $0.folder == .baseline }.map(\.cycle).max()
                 status.notIndexed = records
                     .filter { $0.status == .mirrored && $0.cycle == newest && applied[$0.name] != $0.md5 }
                     .map { "\($0.folder.rawValue)/\($0.name)" }
-                let live = try store.appliedFiles().compactMap(\.cycle).max()
+                let live = appliedFiles.compactMap(\.cycle).max()
                 let listedNewest = records.filter { $0.folder == .baseline && $0.status != .gone }.map(\.cycle).max()
                 if let live, let next = listedNewest, next > live {
                     let listed = records.filter { $0.folder == .baseline && $0.cycle == next && $0.status != .gone }
