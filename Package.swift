@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "PubMedMirror",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             resources: [.copy("Fixtures")]
         ),

@@ -131,7 +131,8 @@ extension Mirror {
         // Where to apply: the index in use, a rollover index beside it, or a rebuild.
         var live: SQLiteRecordStore?
         var liveCycle: Int?
-        if FileManager.default.fileExists(atPath: indexURL.path) {
+        // A rebuild never opens the index in use: it may be damaged or in an earlier format.
+        if !options.rebuild, FileManager.default.fileExists(atPath: indexURL.path) {
             let store = try SQLiteRecordStore(path: indexURL.path)
             live = store
             liveCycle = try store.appliedFiles().compactMap(\.cycle).max()

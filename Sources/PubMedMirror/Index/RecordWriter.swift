@@ -9,13 +9,17 @@ import GRDB
 /// full-text index. Every change gets the next sequence number, for `export --since`.
 final class RecordWriter {
     private let db: Database
+    /// The database's file, for errors.
+    private let path: String
     private let sourceFile: String
     private var seq: Int64
     private let firstSeq: Int64
     private var records = 0, inserted = 0, replaced = 0, deleted = 0, deletionsAbsent = 0
+    private let inflater = BlobInflater()
 
-    init(db: Database, sourceFile: String) throws {
+    init(db: Database, path: String, sourceFile: String) throws {
         self.db = db
+        self.path = path
         self.sourceFile = sourceFile
         seq = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
         firstSeq = seq + 1
@@ -56,22 +60,21 @@ final class RecordWriter {
         seq += 1
         let columns: [any DatabaseValueConvertible & Sendable] = [
             record.kind, record.status, record.year, record.title, record.journal, record.doi, record.pmcid,
-            sourceFile, seq, record.json, record.xml,
+            sourceFile, seq, record.blob,
         ]
         // Every stored version of this PMID (almost always none or one).
         let versions = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, version, isCurrent FROM article WHERE pmid = ?"),
                                         arguments: [record.pmid])
         if let same = versions.first(where: { $0["version"] as Int == record.version }) {
             let id: Int64 = same["id"]
+            // Read before the row changes: the search index needs the text it holds for this row.
+            if same["isCurrent"] as Bool { try removeFromSearch(id) }
             try db.cachedStatement(sql: """
                 UPDATE article SET kind = ?, status = ?, year = ?, title = ?, journal = ?, doi = ?, pmcid = ?,
-                                   sourceFile = ?, seq = ?, record = ?, xml = ?
+                                   sourceFile = ?, seq = ?, record = ?
                 WHERE id = ?
                 """).execute(arguments: StatementArguments(columns + [id]))
-            if same["isCurrent"] as Bool {
-                try removeFromSearch(id)
-                try addToSearch(id, record.search)
-            }
+            if same["isCurrent"] as Bool { try addToSearch(id, record.search) }
             replaced += 1
             return
         }
@@ -79,12 +82,12 @@ final class RecordWriter {
         let becomesCurrent = current.map { record.version > $0["version"] as Int } ?? true
         if becomesCurrent, let current {
             let id: Int64 = current["id"]
-            try db.cachedStatement(sql: "UPDATE article SET isCurrent = 0 WHERE id = ?").execute(arguments: [id])
             try removeFromSearch(id)
+            try db.cachedStatement(sql: "UPDATE article SET isCurrent = 0 WHERE id = ?").execute(arguments: [id])
         }
         try db.cachedStatement(sql: """
-            INSERT INTO article (pmid, version, isCurrent, kind, status, year, title, journal, doi, pmcid, sourceFile, seq, record, xml)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO article (pmid, version, isCurrent, kind, status, year, title, journal, doi, pmcid, sourceFile, seq, record)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: StatementArguments([record.pmid, record.version, becomesCurrent] + columns))
         if becomesCurrent { try addToSearch(db.lastInsertedRowID, record.search) }
         inserted += 1
@@ -98,20 +101,20 @@ final class RecordWriter {
         }
         seq += 1
         let id: Int64 = row["id"]
+        let wasCurrent: Bool = row["isCurrent"]
+        if wasCurrent { try removeFromSearch(id) }
         try db.cachedStatement(sql: "DELETE FROM article WHERE id = ?").execute(arguments: [id])
         try db.cachedStatement(sql: "INSERT INTO deletion (seq, pmid, version, sourceFile) VALUES (?, ?, ?, ?)")
             .execute(arguments: [seq, pmid, version, sourceFile])
         deleted += 1
-        guard row["isCurrent"] as Bool else { return }
-        try removeFromSearch(id)
+        guard wasCurrent else { return }
         // The next highest remaining version becomes current.
-        if let next = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, record FROM article WHERE pmid = ? ORDER BY version DESC LIMIT 1"),
+        if let next = try Row.fetchOne(db.cachedStatement(sql: "SELECT id FROM article WHERE pmid = ? ORDER BY version DESC LIMIT 1"),
                                        arguments: [pmid]) {
             seq += 1
             let nextID: Int64 = next["id"]
             try db.cachedStatement(sql: "UPDATE article SET isCurrent = 1, seq = ? WHERE id = ?").execute(arguments: [seq, nextID])
-            let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(SQLiteRecordStore.inflate(next["record"])))
-            try addToSearch(nextID, SearchText(record))
+            try addToSearch(nextID, storedSearchText(nextID))
         }
     }
 
@@ -122,8 +125,22 @@ final class RecordWriter {
             """).execute(arguments: [id, text.title, text.abstract, text.keywords, text.mesh, text.authors, text.journal, text.types])
     }
 
+    /// Takes a row out of the contentless search index, which needs exactly the text it indexed:
+    /// rebuilt from the row's stored record, so call this before the row changes.
     private func removeFromSearch(_ id: Int64) throws {
-        try db.cachedStatement(sql: "DELETE FROM articleSearch WHERE rowid = ?").execute(arguments: [id])
+        let text = try storedSearchText(id)
+        try db.cachedStatement(sql: """
+            INSERT INTO articleSearch (articleSearch, rowid, title, abstract, keywords, mesh, authors, journal, types)
+            VALUES ('delete', ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [id, text.title, text.abstract, text.keywords, text.mesh, text.authors, text.journal, text.types])
+    }
+
+    /// The search text of a stored row, from its record's JSON.
+    private func storedSearchText(_ id: Int64) throws -> SearchText {
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT pmid, version, record FROM article WHERE id = ?"), arguments: [id])
+        guard let row else { throw IndexError.database(path: path, message: "row \(id) vanished while being changed") }
+        guard let json = inflater.json(row["record"]) else { throw SQLiteRecordStore.damaged(row, path: path) }
+        return SearchText(try JSONDecoder().decode(PubMedRecord.self, from: Data(json)))
     }
 
     static func journalName(_ record: PubMedRecord) -> String? {
@@ -148,9 +165,8 @@ struct PreparedRecord: Sendable {
     var journal: String?
     var doi: String?
     var pmcid: String?
-    /// zlib-compressed JSON and original XML (see `BlobCompressor`).
-    var json: Data
-    var xml: Data
+    /// The JSON and the original XML, compressed together (see `RecordBlob`).
+    var blob: Data
     var search: SearchText
 }
 
@@ -170,14 +186,14 @@ final class RecordPreparer {
             return .record(PreparedRecord(
                 pmid: record.pmid, version: record.version, kind: record.kind.rawValue, status: record.status,
                 year: record.year, title: record.title, journal: RecordWriter.journalName(record), doi: record.doi,
-                pmcid: record.pmcid, json: Data(compressor.compress(RecordJSONWriter.encode(record))),
-                xml: Data(compressor.compress(xml)), search: SearchText(record)))
+                pmcid: record.pmcid, blob: compressor.compress(json: RecordJSONWriter.encode(record), xml: xml),
+                search: SearchText(record)))
         }
     }
 }
 
 /// The text of one record, column by column, as the full-text index holds it.
-struct SearchText: Sendable {
+struct SearchText: Sendable, Equatable {
     var title: String
     var abstract: String
     var keywords: String

@@ -19,7 +19,7 @@ private final class ApplyOutcome: @unchecked Sendable {
 }
 
 /// The record store in an SQLite file (WAL): one row per (PMID, version) with the record as JSON and
-/// the original XML (both zlib-compressed), an FTS5 index over the current version of each PMID,
+/// the original XML (compressed together, see `RecordBlob`), an FTS5 index over the current version of each PMID,
 /// the files applied, and a log of deletions for `export --since`. Schema: README, "The index".
 public final class SQLiteRecordStore: RecordStore {
     public let path: String
@@ -29,15 +29,31 @@ public final class SQLiteRecordStore: RecordStore {
         self.path = path
         do {
             database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 65536,
-                                               busySeconds: 30)
+                                               pageSize: 8192, busySeconds: 30)
+            let current = try database.read { db in try Self.migrator.hasCompletedMigrations(db) }
+            guard current else { throw IndexError.database(path: path, message: Self.olderFormat) }
+        } catch let error as IndexError {
+            throw error
+        } catch is OlderFormat {
+            throw .database(path: path, message: Self.olderFormat)
         } catch {
             throw .database(path: path, message: SQLiteDatabase.describe(error))
         }
     }
 
+    private struct OlderFormat: Error {}
+    private static let olderFormat = "made by an earlier pubmed-mirror, which stored records differently: "
+        + "rebuild it from the mirrored files with `pubmed-mirror index --rebuild`"
+
+    /// The schema. `articleSearch` is contentless: it keeps only the index, not a second copy of
+    /// the text, so removing a row hands FTS5 the text that was indexed, rebuilt from the stored
+    /// record by `SearchText`. Changing `SearchText` therefore needs a migration that rebuilds
+    /// `articleSearch`.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: articles, search, files, deletions") { db in
+        migrator.registerMigration("v2: articles (one blob), contentless search, files, deletions") { db in
+            // Version 1 kept JSON and XML in two blobs and the search text twice.
+            guard try !db.tableExists("article") else { throw OlderFormat() }
             try db.execute(sql: """
                 CREATE TABLE article (
                     id INTEGER PRIMARY KEY,
@@ -54,7 +70,6 @@ public final class SQLiteRecordStore: RecordStore {
                     sourceFile TEXT NOT NULL,
                     seq INTEGER NOT NULL,
                     record BLOB NOT NULL,
-                    xml BLOB NOT NULL,
                     UNIQUE (pmid, version)
                 );
                 CREATE INDEX articleCurrentPmid ON article (pmid) WHERE isCurrent = 1;
@@ -62,6 +77,7 @@ public final class SQLiteRecordStore: RecordStore {
                 CREATE INDEX articleDoi ON article (doi) WHERE doi IS NOT NULL;
                 CREATE VIRTUAL TABLE articleSearch USING fts5 (
                     title, abstract, keywords, mesh, authors, journal, types,
+                    content = '',
                     tokenize = 'porter unicode61 remove_diacritics 2'
                 );
                 CREATE TABLE appliedFile (
@@ -98,17 +114,23 @@ public final class SQLiteRecordStore: RecordStore {
 
     public func apply(_ file: FileIdentity,
                       produce: (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
-        // Two threads: this one parses and prepares (JSON, compression, search text), the other runs
-        // the file's one write transaction, fed through a bounded queue so memory stays flat.
+        // Three stages on three threads, joined by bounded queues of batches so memory stays flat:
+        // this thread parses; a preparer writes each record's JSON, compresses it with the XML and
+        // assembles its search text; a writer runs the file's one write transaction. The kernel
+        // shares the two cores among them (and the gunzip thread), so neither sits idle while
+        // another stage has work. Order is kept: each stage is one thread, each queue FIFO.
         let clock = ContinuousClock.now
-        let queue = BoundedQueue<PreparedItem>(capacity: 512)
+        let parsed = BoundedQueue<[ArticleFileItem]>(capacity: 8)
+        let prepared = BoundedQueue<[PreparedItem]>(capacity: 8)
         let outcome = ApplyOutcome()
-        let database = self.database
+        let database = self.database, path = self.path
         let writerThread = Thread {
             do {
                 let applied = try database.write { db in
-                    let writer = try RecordWriter(db: db, sourceFile: file.name)
-                    while let item = try queue.take() { try writer.write(item) }
+                    let writer = try RecordWriter(db: db, path: path, sourceFile: file.name)
+                    while let batch = try prepared.take() {
+                        for item in batch { try writer.write(item) }
+                    }
                     var applied = writer.counts(for: file)
                     applied.seconds = (ContinuousClock.now - clock).inSeconds
                     try writer.finish(applied)
@@ -116,18 +138,39 @@ public final class SQLiteRecordStore: RecordStore {
                 }
                 outcome.set(.success(applied))
             } catch {
-                queue.cancel()
+                prepared.cancel()
                 outcome.set(.failure(error))
             }
         }
         writerThread.name = "index-writer"
+        let preparerThread = Thread {
+            let preparer = RecordPreparer(sourceFile: file.name)
+            do {
+                while let batch = try parsed.take() { try prepared.put(batch.map(preparer.prepare)) }
+                prepared.finish()
+            } catch is BoundedQueue<[PreparedItem]>.Cancelled {
+                parsed.cancel()  // the writer gave up: stop the parser
+            } catch {
+                prepared.fail(error)  // the parser failed: the writer rolls back with its error
+            }
+        }
+        preparerThread.name = "index-preparer"
         writerThread.start()
-        let preparer = RecordPreparer(sourceFile: file.name)
+        preparerThread.start()
         do {
-            try produce { item in try queue.put(preparer.prepare(item)) }
-            queue.finish()
+            var batch: [ArticleFileItem] = []
+            batch.reserveCapacity(Self.batchSize)
+            try produce { item in
+                batch.append(item)
+                if batch.count == Self.batchSize {
+                    try parsed.put(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { try parsed.put(batch) }
+            parsed.finish()
         } catch {
-            queue.fail(error)
+            parsed.fail(error)
         }
         switch outcome.wait() {
         case .success(let applied):
@@ -139,6 +182,9 @@ public final class SQLiteRecordStore: RecordStore {
             throw Self.applyError(error, path: path)
         }
     }
+
+    /// Items handed between the stages at a time: fewer wake-ups than one by one.
+    private static let batchSize = 64
 
     /// What a failed `apply` reports: the parse error, or the database's own failure.
     private static func applyError(_ error: any Error, path: String) -> IndexError {
@@ -197,9 +243,10 @@ public final class SQLiteRecordStore: RecordStore {
             }
             sql += query.match == nil ? " ORDER BY a.pmid DESC LIMIT ?" : " ORDER BY rank LIMIT ?"
             arguments += [limit]
+            let inflater = BlobInflater()
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 SearchHit(pmid: row["pmid"], version: row["version"], year: row["year"], title: row["title"],
-                          journal: row["journal"], rank: row["rank"], json: Self.inflate(row["record"]))
+                          journal: row["journal"], rank: row["rank"], json: try self.json(row, inflater))
             }
         }
     }
@@ -209,23 +256,23 @@ public final class SQLiteRecordStore: RecordStore {
             let versions = try Int.fetchAll(db, sql: "SELECT version FROM article WHERE pmid = ? ORDER BY version", arguments: [pmid])
             let row: Row?
             if let version {
-                row = try Row.fetchOne(db, sql: "SELECT record, xml, isCurrent FROM article WHERE pmid = ? AND version = ?",
+                row = try Row.fetchOne(db, sql: "SELECT pmid, version, record, isCurrent FROM article WHERE pmid = ? AND version = ?",
                                        arguments: [pmid, version])
             } else {
-                row = try Row.fetchOne(db, sql: "SELECT record, xml, isCurrent FROM article WHERE pmid = ? AND isCurrent = 1",
+                row = try Row.fetchOne(db, sql: "SELECT pmid, version, record, isCurrent FROM article WHERE pmid = ? AND isCurrent = 1",
                                        arguments: [pmid])
             }
             guard let row else { return StoredRecord?.none }
-            let json = Self.inflate(row["record"])
+            guard let (json, xml) = BlobInflater().both(row["record"]) else { throw Self.damaged(row, path: path) }
             let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
-            return StoredRecord(record: record, json: json, xml: Self.inflate(row["xml"]),
-                                isCurrent: row["isCurrent"], versions: versions)
+            return StoredRecord(record: record, json: json, xml: xml, isCurrent: row["isCurrent"], versions: versions)
         }
     }
 
     public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws(IndexError) -> Int64 {
         try read { db in
             let mark = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
+            let inflater = BlobInflater()
             if let since {
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT seq, pmid, version, record FROM article WHERE isCurrent = 1 AND seq > ?
@@ -234,8 +281,8 @@ public final class SQLiteRecordStore: RecordStore {
                     ORDER BY seq
                     """, arguments: [since, since])
                 while let row = try rows.next() {
-                    if let blob = row["record"] as Data? {
-                        try body(.record(json: Self.inflate(blob), pmid: row["pmid"], version: row["version"]))
+                    if !(row["record"] as DatabaseValue).isNull {
+                        try body(.record(json: self.json(row, inflater), pmid: row["pmid"], version: row["version"]))
                     } else {
                         try body(.deletion(pmid: row["pmid"], version: row["version"]))
                     }
@@ -243,7 +290,7 @@ public final class SQLiteRecordStore: RecordStore {
             } else {
                 let rows = try Row.fetchCursor(db, sql: "SELECT pmid, version, record FROM article WHERE isCurrent = 1 ORDER BY pmid")
                 while let row = try rows.next() {
-                    try body(.record(json: Self.inflate(row["record"]), pmid: row["pmid"], version: row["version"]))
+                    try body(.record(json: self.json(row, inflater), pmid: row["pmid"], version: row["version"]))
                 }
             }
             return mark
@@ -264,9 +311,16 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    static func inflate(_ blob: Data?) -> [UInt8] {
-        // Blobs are written only by `RecordWriter`; one that does not inflate is a damaged database.
-        Compression.decompress([UInt8](blob ?? Data())) ?? Array("{\"error\":\"damaged record blob\"}".utf8)
+    /// The JSON of a row's `record` blob (the row must also have `pmid` and `version`).
+    private func json(_ row: Row, _ inflater: BlobInflater) throws(IndexError) -> [UInt8] {
+        // Blobs are written only by `RecordPreparer`; one that does not inflate is a damaged database.
+        guard let json = inflater.json(row["record"]) else { throw Self.damaged(row, path: path) }
+        return json
     }
 
+    static func damaged(_ row: Row, path: String) -> IndexError {
+        let pmid: Int = row["pmid"], version: Int = row["version"]
+        return .database(path: path, message: "the stored record of PMID \(pmid) version \(version) is damaged: "
+                         + "rebuild the index with `pubmed-mirror index --rebuild`")
+    }
 }

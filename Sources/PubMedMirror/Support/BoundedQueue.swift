@@ -7,22 +7,30 @@ final class BoundedQueue<Item>: @unchecked Sendable {
     struct Cancelled: Error {}
 
     private let condition = NSCondition()
-    private var items: [Item] = []
+    /// A ring of `capacity` slots; a taken slot is emptied at once, so the queue holds on to no
+    /// more than `capacity` items.
+    private var slots: [Item?]
     private var head = 0
+    private var count = 0
     private let capacity: Int
     private var finished = false
     private var failure: (any Error)?
     private var cancelled = false
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        slots = Array(repeating: nil, count: capacity)
+    }
 
     /// Adds an item, waiting while the queue is full; throws `Cancelled` once the consumer gave up.
     func put(_ item: Item) throws {
         condition.lock()
         defer { condition.unlock() }
-        while items.count - head >= capacity && !cancelled { condition.wait() }
+        while count == capacity && !cancelled { condition.wait() }
         if cancelled { throw Cancelled() }
-        items.append(item)
+        slots[(head + count) % capacity] = item
+        count += 1
         condition.broadcast()
     }
 
@@ -55,15 +63,12 @@ final class BoundedQueue<Item>: @unchecked Sendable {
     func take() throws -> Item? {
         condition.lock()
         defer { condition.unlock() }
-        while head == items.count && !finished { condition.wait() }
+        while count == 0 && !finished { condition.wait() }
         if let failure { throw failure }
-        guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
-        if head > 1024 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
+        guard count > 0 else { return nil }
+        let item = slots[head].take()
+        head = (head + 1) % capacity
+        count -= 1
         condition.broadcast()
         return item
     }

@@ -4,13 +4,15 @@ import GRDB
 /// time, WAL so that readers in other processes keep working while it writes, schema from named
 /// migrations, and a busy timeout instead of an immediate "database is locked".
 enum SQLiteDatabase {
+    /// `pageSize` applies only when the file is created (SQLite cannot change it in WAL mode).
     static func open(path: String, readOnly: Bool, migrator: DatabaseMigrator, cacheKiB: Int? = nil,
-                     busySeconds: Double) throws -> DatabaseQueue {
+                     pageSize: Int? = nil, busySeconds: Double) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(busySeconds)
         configuration.prepareDatabase { db in
             guard !readOnly else { return }
+            if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             if let cacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
         }

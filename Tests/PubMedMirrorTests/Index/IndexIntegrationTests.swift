@@ -168,6 +168,23 @@ import Testing
         #expect(try Self.current(in: mirror) == before)
     }
 
+    @Test func anIndexInTheEarlierFormatIsRebuiltFromTheMirroredFiles() async throws {
+        let root = try TestPaths.temporaryDirectory("index-earlier-format")
+        let mirror = Mirror(root: root)
+        var options = try MirrorTest.options(Self.samples.appendingPathComponent("2024"))
+        options.index = true
+        _ = try await mirror.fetch(options)
+        let before = try Self.current(in: mirror)
+        try RecordStoreTests.makeEarlierFormatIndex(at: mirror.indexURL.path)
+        let refused = await #expect(throws: IndexError.self) { _ = try await mirror.index() }
+        #expect(refused?.description.contains("index --rebuild") == true, "\(String(describing: refused))")
+        var rebuild = IndexOptions()
+        rebuild.rebuild = true
+        let report = try await mirror.index(rebuild)
+        #expect(report.applied.count == 2 && report.failures.isEmpty)
+        #expect(try Self.current(in: mirror) == before)
+    }
+
     @Test func theFullBaselineFileIndexes30000Records() async throws {
         let root = try TestPaths.temporaryDirectory("index-full")
         let mirror = Mirror(root: root)

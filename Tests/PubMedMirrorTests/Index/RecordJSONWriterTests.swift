@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import PubMedMirror
 
-/// The hand-written JSON writer must give exactly what JSONEncoder gives for the same record.
+/// The hand-written JSON writer must give exactly what JSONEncoder gives for the same record, and
+/// the stored JSON must give back the search text of the record it came from.
 @Suite struct RecordJSONWriterTests {
     static func foundation(_ record: PubMedRecord) throws -> [UInt8] {
         let encoder = JSONEncoder()
@@ -21,15 +22,21 @@ import Testing
     ])
     func matchesJSONEncoderOnEveryRealRecord(path: String) throws {
         var checked = 0
-        var mismatches: [Int] = []
+        var mismatches: [Int] = [], searchMismatches: [Int] = []
         _ = try ArticleFile.read(TestPaths.sharedData.appendingPathComponent(path)) { item in
             guard case .record(var record, _) = item else { return }
             record.sourceFile = "pubmed99n0001.xml.gz"
-            if RecordJSONWriter.encode(record) != (try Self.foundation(record)) { mismatches.append(record.pmid) }
+            let json = RecordJSONWriter.encode(record)
+            if json != (try Self.foundation(record)) { mismatches.append(record.pmid) }
+            // The search index is told to remove a row with the text rebuilt from the stored JSON:
+            // it must be the text that was indexed from the parsed record.
+            let decoded = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
+            if SearchText(decoded) != SearchText(record) { searchMismatches.append(record.pmid) }
             checked += 1
         }
         #expect(checked > 0)
         #expect(mismatches.isEmpty, "differs for PMIDs \(mismatches.prefix(10))")
+        #expect(searchMismatches.isEmpty, "search text differs after a JSON round trip for PMIDs \(searchMismatches.prefix(10))")
     }
 
     @Test func matchesJSONEncoderOnAwkwardText() throws {

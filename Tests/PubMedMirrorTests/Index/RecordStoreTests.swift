@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import PubMedMirror
 
@@ -148,5 +149,57 @@ import Testing
         #expect(try store.search(SearchQuery(parsing: "kidn*"), limit: 10).map(\.pmid) == [12])
         #expect(try store.search(SearchQuery(parsing: "journal:\"J Tests\" year:2019"), limit: 10).count == 2)
         #expect(try store.search(SearchQuery(parsing: "year:2015"), limit: 10).map(\.pmid) == [10])
+    }
+
+    /// Every token the full-text index holds, as (PMID, column, offset, token): what a search can find.
+    static func searchTokens(_ store: SQLiteRecordStore) throws -> Set<String> {
+        try DatabaseQueue(path: store.path).write { db in
+            try db.execute(sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.tokens USING fts5vocab(main, 'articleSearch', 'instance')")
+            return Set(try Row.fetchAll(db, sql: """
+                SELECT a.pmid, t.col, t.offset, t.term FROM temp.tokens t JOIN article a ON a.id = t.doc
+                """).map { row in "\(row["pmid"] as Int) \(row["col"] as String) \(row["offset"] as Int) \(row["term"] as String)" })
+        }
+    }
+
+    @Test func theSearchIndexHoldsExactlyTheCurrentRecordsAfterReplacementsAndDeletions() throws {
+        // The search index keeps no copy of the text: removing a row hands it the text it indexed,
+        // rebuilt from the stored record. A mismatch would leave stray tokens that find the row.
+        let changed = try Self.store()
+        try Self.apply(changed, "f1", [Self.rec(1, 1, title: "Alpha beta"), Self.rec(1, 2, title: "Gamma"), Self.rec(2, 1, title: "Delta")])
+        try Self.apply(changed, "f2", [Self.rec(1, 2, title: "Epsilon"), Self.rec(2, 1, title: "Zeta")])
+        try Self.apply(changed, "f3", [.deletion(pmid: 1, version: 2)])
+        try Self.apply(changed, "f4", [Self.rec(3, 1, title: "Eta"), .deletion(pmid: 2, version: 1), Self.rec(4, 1, title: "Theta")])
+        try Self.apply(changed, "f5", [Self.rec(4, 2, title: "Iota")])
+
+        let fresh = try Self.store()
+        try Self.apply(fresh, "f1", [Self.rec(1, 1, title: "Alpha beta"), Self.rec(3, 1, title: "Eta"), Self.rec(4, 2, title: "Iota")])
+        let tokens = try Self.searchTokens(changed)
+        #expect(tokens == (try Self.searchTokens(fresh)))
+        #expect(tokens.contains("1 title 0 alpha"))
+        for gone in ["gamma", "epsilon", "delta", "zeta", "theta"] {
+            #expect(try changed.search(SearchQuery(parsing: gone), limit: 10).isEmpty, "\(gone)")
+        }
+        #expect(try changed.search(SearchQuery(parsing: "alpha"), limit: 10).map(\.pmid) == [1])
+    }
+
+    /// An index as the first release wrote it (two blobs per row), reduced to what identifies it.
+    static func makeEarlierFormatIndex(at path: String) throws {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1: articles, search, files, deletions');
+                CREATE TABLE article (id INTEGER PRIMARY KEY, record BLOB, xml BLOB);
+                """)
+        }
+    }
+
+    @Test func anIndexInTheEarlierFormatIsRefusedWithTheWayOut() throws {
+        let path = try TestPaths.temporaryDirectory("store-v1").appendingPathComponent("index.sqlite").path
+        try Self.makeEarlierFormatIndex(at: path)
+        for readOnly in [false, true] {
+            let error = try #require(throws: IndexError.self) { _ = try SQLiteRecordStore(path: path, readOnly: readOnly) }
+            #expect(error.description.contains(path) && error.description.contains("index --rebuild"), "\(error)")
+        }
     }
 }
