@@ -15,7 +15,7 @@ final class RecordWriter {
     private var seq: Int64
     private let firstSeq: Int64
     private var records = 0, inserted = 0, replaced = 0, deleted = 0, deletionsAbsent = 0
-    private let inflater = BlobInflater()
+    private let reader = BlockReader()
 
     init(db: Database, path: String, sourceFile: String) throws {
         self.db = db
@@ -27,8 +27,13 @@ final class RecordWriter {
 
     func write(_ item: PreparedItem) throws {
         switch item {
-        case .record(let record):
-            try upsert(record)
+        case .block(let block):
+            // Every record of the block refers to it; a later record of the same block that
+            // replaces an earlier one gives that reference back (`release`).
+            try db.cachedStatement(sql: "INSERT INTO block (live, data) VALUES (?, ?)")
+                .execute(arguments: [block.records.count, block.data])
+            let id = db.lastInsertedRowID
+            for record in block.records { try upsert(record, block: id) }
         case .deletion(let pmid, let version):
             try delete(pmid: pmid, version: version)
         }
@@ -55,15 +60,16 @@ final class RecordWriter {
                              applied.firstSeq, applied.lastSeq, applied.seconds, position])
     }
 
-    private func upsert(_ record: PreparedRecord) throws {
+    private func upsert(_ record: PreparedRecord, block: Int64) throws {
         records += 1
         seq += 1
+        let location = record.location
         let columns: [any DatabaseValueConvertible & Sendable] = [
             record.kind, record.status, record.year, record.title, record.journal, record.doi, record.pmcid,
-            sourceFile, seq, record.blob,
+            sourceFile, seq, block, location.jsonStart, location.jsonLength, location.xmlStart, location.xmlLength,
         ]
         // Every stored version of this PMID (almost always none or one).
-        let versions = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, version, isCurrent FROM article WHERE pmid = ?"),
+        let versions = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, version, isCurrent, block FROM article WHERE pmid = ?"),
                                         arguments: [record.pmid])
         if let same = versions.first(where: { $0["version"] as Int == record.version }) {
             let id: Int64 = same["id"]
@@ -71,9 +77,10 @@ final class RecordWriter {
             if same["isCurrent"] as Bool { try removeFromSearch(id) }
             try db.cachedStatement(sql: """
                 UPDATE article SET kind = ?, status = ?, year = ?, title = ?, journal = ?, doi = ?, pmcid = ?,
-                                   sourceFile = ?, seq = ?, record = ?
+                                   sourceFile = ?, seq = ?, block = ?, jsonStart = ?, jsonLength = ?, xmlStart = ?, xmlLength = ?
                 WHERE id = ?
                 """).execute(arguments: StatementArguments(columns + [id]))
+            try release(block: same["block"])
             if same["isCurrent"] as Bool { try addToSearch(id, record.search) }
             replaced += 1
             return
@@ -86,15 +93,16 @@ final class RecordWriter {
             try db.cachedStatement(sql: "UPDATE article SET isCurrent = 0 WHERE id = ?").execute(arguments: [id])
         }
         try db.cachedStatement(sql: """
-            INSERT INTO article (pmid, version, isCurrent, kind, status, year, title, journal, doi, pmcid, sourceFile, seq, record)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO article (pmid, version, isCurrent, kind, status, year, title, journal, doi, pmcid, sourceFile, seq,
+                                 block, jsonStart, jsonLength, xmlStart, xmlLength)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: StatementArguments([record.pmid, record.version, becomesCurrent] + columns))
         if becomesCurrent { try addToSearch(db.lastInsertedRowID, record.search) }
         inserted += 1
     }
 
     private func delete(pmid: Int, version: Int) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, isCurrent FROM article WHERE pmid = ? AND version = ?"),
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, isCurrent, block FROM article WHERE pmid = ? AND version = ?"),
                                          arguments: [pmid, version]) else {
             deletionsAbsent += 1
             return
@@ -104,6 +112,7 @@ final class RecordWriter {
         let wasCurrent: Bool = row["isCurrent"]
         if wasCurrent { try removeFromSearch(id) }
         try db.cachedStatement(sql: "DELETE FROM article WHERE id = ?").execute(arguments: [id])
+        try release(block: row["block"])
         try db.cachedStatement(sql: "INSERT INTO deletion (seq, pmid, version, sourceFile) VALUES (?, ?, ?, ?)")
             .execute(arguments: [seq, pmid, version, sourceFile])
         deleted += 1
@@ -116,6 +125,12 @@ final class RecordWriter {
             try db.cachedStatement(sql: "UPDATE article SET isCurrent = 1, seq = ? WHERE id = ?").execute(arguments: [seq, nextID])
             try addToSearch(nextID, storedSearchText(nextID))
         }
+    }
+
+    /// One row no longer refers to `block`: a block no row refers to is deleted.
+    private func release(block: Int64) throws {
+        try db.cachedStatement(sql: "UPDATE block SET live = live - 1 WHERE id = ?").execute(arguments: [block])
+        try db.cachedStatement(sql: "DELETE FROM block WHERE id = ? AND live <= 0").execute(arguments: [block])
     }
 
     private func addToSearch(_ id: Int64, _ text: SearchText) throws {
@@ -137,9 +152,10 @@ final class RecordWriter {
 
     /// The search text of a stored row, from its record's JSON.
     private func storedSearchText(_ id: Int64) throws -> SearchText {
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT pmid, version, record FROM article WHERE id = ?"), arguments: [id])
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT pmid, version, block, jsonStart, jsonLength FROM article WHERE id = ?"),
+                                   arguments: [id])
         guard let row else { throw IndexError.database(path: path, message: "row \(id) vanished while being changed") }
-        guard let json = inflater.json(row["record"]) else { throw SQLiteRecordStore.damaged(row, path: path) }
+        let json = try SQLiteRecordStore.json(row, db: db, reader: reader, path: path)
         return SearchText(try JSONDecoder().decode(PubMedRecord.self, from: Data(json)))
     }
 
@@ -148,11 +164,17 @@ final class RecordWriter {
     }
 }
 
-/// One file item made ready for the database off the writer's thread: JSON written, blobs
-/// compressed, search text assembled. The writer then only runs SQL.
+/// File items made ready for the database off the writer's thread: JSON written, records
+/// compressed in blocks, search text assembled. The writer then only runs SQL.
 enum PreparedItem: Sendable {
-    case record(PreparedRecord)
+    case block(PreparedBlock)
     case deletion(pmid: Int, version: Int)
+}
+
+/// Consecutive records of a file and the block that stores them (see `RecordBlock`).
+struct PreparedBlock: Sendable {
+    var data: Data
+    var records: [PreparedRecord]
 }
 
 struct PreparedRecord: Sendable {
@@ -165,30 +187,50 @@ struct PreparedRecord: Sendable {
     var journal: String?
     var doi: String?
     var pmcid: String?
-    /// The JSON and the original XML, compressed together (see `RecordBlob`).
-    var blob: Data
+    /// Where its JSON and XML lie in its block.
+    var location: RecordBlock.Location
     var search: SearchText
 }
 
-/// Prepares items for `RecordWriter`. Owns a compressor: one per producing thread.
+/// Prepares items for `RecordWriter`: gathers records into blocks and hands each block on when it
+/// is full, or before a deletion (which must follow the records before it), or at the end.
+/// Owns a compressor: one per producing thread.
 final class RecordPreparer {
     private let sourceFile: String
-    private let compressor = BlobCompressor()
+    private let compressor = BlockCompressor()
+    private var pending: [(record: PreparedRecord, json: [UInt8], xml: [UInt8])] = []
 
-    init(sourceFile: String) { self.sourceFile = sourceFile }
+    init(sourceFile: String) {
+        self.sourceFile = sourceFile
+        pending.reserveCapacity(RecordBlock.capacity)
+    }
 
-    func prepare(_ item: ArticleFileItem) -> PreparedItem {
+    /// Takes the next item of the file; returns what is ready for the writer, in file order.
+    func prepare(_ item: ArticleFileItem, into ready: inout [PreparedItem]) {
         switch item {
         case .deletion(let pmid, let version):
-            return .deletion(pmid: pmid, version: version)
+            flush(into: &ready)
+            ready.append(.deletion(pmid: pmid, version: version))
         case .record(var record, let xml):
             record.sourceFile = sourceFile
-            return .record(PreparedRecord(
+            let prepared = PreparedRecord(
                 pmid: record.pmid, version: record.version, kind: record.kind.rawValue, status: record.status,
                 year: record.year, title: record.title, journal: RecordWriter.journalName(record), doi: record.doi,
-                pmcid: record.pmcid, blob: compressor.compress(json: RecordJSONWriter.encode(record), xml: xml),
-                search: SearchText(record)))
+                pmcid: record.pmcid, location: RecordBlock.Location(jsonStart: 0, jsonLength: 0, xmlStart: 0, xmlLength: 0),
+                search: SearchText(record))
+            pending.append((prepared, RecordJSONWriter.encode(record), xml))
+            if pending.count == RecordBlock.capacity { flush(into: &ready) }
         }
+    }
+
+    /// Hands on the block being gathered, if any.
+    func flush(into ready: inout [PreparedItem]) {
+        guard !pending.isEmpty else { return }
+        let (data, locations) = compressor.compress(pending.map { ($0.json, $0.xml) })
+        var records = pending.map(\.record)
+        for index in records.indices { records[index].location = locations[index] }
+        pending.removeAll(keepingCapacity: true)
+        ready.append(.block(PreparedBlock(data: data, records: records)))
     }
 }
 

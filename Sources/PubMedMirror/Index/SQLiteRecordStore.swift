@@ -18,8 +18,8 @@ private final class ApplyOutcome: @unchecked Sendable {
     }
 }
 
-/// The record store in an SQLite file (WAL): one row per (PMID, version) with the record as JSON and
-/// the original XML (compressed together, see `RecordBlob`), an FTS5 index over the current version of each PMID,
+/// The record store in an SQLite file (WAL): one row per (PMID, version), its JSON and original XML
+/// compressed in blocks of a few records (see `RecordBlock`), an FTS5 index over the current version of each PMID,
 /// the files applied, and a log of deletions for `export --since`. Schema: README, "The index".
 public final class SQLiteRecordStore: RecordStore {
     public let path: String
@@ -51,8 +51,9 @@ public final class SQLiteRecordStore: RecordStore {
     /// `articleSearch`.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v2: articles (one blob), contentless search, files, deletions") { db in
-            // Version 1 kept JSON and XML in two blobs and the search text twice.
+        migrator.registerMigration("v3: articles in blocks, contentless search, files, deletions") { db in
+            // Version 1 kept JSON and XML in two blobs and the search text twice; version 2 kept
+            // one blob a record.
             guard try !db.tableExists("article") else { throw OlderFormat() }
             try db.execute(sql: """
                 CREATE TABLE article (
@@ -69,8 +70,17 @@ public final class SQLiteRecordStore: RecordStore {
                     pmcid TEXT,
                     sourceFile TEXT NOT NULL,
                     seq INTEGER NOT NULL,
-                    record BLOB NOT NULL,
+                    block INTEGER NOT NULL,
+                    jsonStart INTEGER NOT NULL,
+                    jsonLength INTEGER NOT NULL,
+                    xmlStart INTEGER NOT NULL,
+                    xmlLength INTEGER NOT NULL,
                     UNIQUE (pmid, version)
+                );
+                CREATE TABLE block (
+                    id INTEGER PRIMARY KEY,
+                    live INTEGER NOT NULL,
+                    data BLOB NOT NULL
                 );
                 CREATE INDEX articleCurrentPmid ON article (pmid) WHERE isCurrent = 1;
                 CREATE INDEX articleSeq ON article (seq);
@@ -80,6 +90,9 @@ public final class SQLiteRecordStore: RecordStore {
                     content = '',
                     tokenize = 'porter unicode61 remove_diacritics 2'
                 );
+                -- FTS5 gathers new terms in memory and writes them out as a segment when this many
+                -- bytes are pending (1 MB by default): fewer, larger segments mean less merging.
+                INSERT INTO articleSearch (articleSearch, rank) VALUES ('hashsize', 16777216);
                 CREATE TABLE appliedFile (
                     name TEXT PRIMARY KEY,
                     folder TEXT NOT NULL,
@@ -115,7 +128,7 @@ public final class SQLiteRecordStore: RecordStore {
     public func apply(_ file: FileIdentity,
                       produce: (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
         // Three stages on three threads, joined by bounded queues of batches so memory stays flat:
-        // this thread parses; a preparer writes each record's JSON, compresses it with the XML and
+        // this thread parses; a preparer writes each record's JSON, compresses records in blocks and
         // assembles its search text; a writer runs the file's one write transaction. The kernel
         // shares the two cores among them (and the gunzip thread), so neither sits idle while
         // another stage has work. Order is kept: each stage is one thread, each queue FIFO.
@@ -146,7 +159,16 @@ public final class SQLiteRecordStore: RecordStore {
         let preparerThread = Thread {
             let preparer = RecordPreparer(sourceFile: file.name)
             do {
-                while let batch = try parsed.take() { try prepared.put(batch.map(preparer.prepare)) }
+                var ready: [PreparedItem] = []
+                while let batch = try parsed.take() {
+                    for item in batch { preparer.prepare(item, into: &ready) }
+                    if !ready.isEmpty {
+                        try prepared.put(ready)
+                        ready.removeAll()
+                    }
+                }
+                preparer.flush(into: &ready)
+                if !ready.isEmpty { try prepared.put(ready) }
                 prepared.finish()
             } catch is BoundedQueue<[PreparedItem]>.Cancelled {
                 parsed.cancel()  // the writer gave up: stop the parser
@@ -227,26 +249,33 @@ public final class SQLiteRecordStore: RecordStore {
             var arguments: StatementArguments = []
             var sql: String
             if let match = query.match {
+                // Rank first, on the search index (and the article row's year when asked for), and
+                // read the blocks of only the hits kept.
+                let years = query.years.map { _ in " JOIN article y ON y.id = articleSearch.rowid AND y.year BETWEEN ? AND ?" } ?? ""
                 sql = """
-                    SELECT a.pmid, a.version, a.year, a.title, a.journal, a.record,
-                           bm25(articleSearch, 10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0) AS rank
-                    FROM articleSearch JOIN article a ON a.id = articleSearch.rowid
-                    WHERE articleSearch MATCH ?
+                    SELECT a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength, hit.rank
+                    FROM (SELECT articleSearch.rowid AS id, bm25(articleSearch, 10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0) AS rank
+                          FROM articleSearch\(years)
+                          WHERE articleSearch MATCH ? ORDER BY rank LIMIT ?) hit
+                    JOIN article a ON a.id = hit.id
+                    ORDER BY hit.rank
                     """
-                arguments += [match]
+                if let years = query.years { arguments += [years.lowerBound, years.upperBound] }
+                arguments += [match, limit]
             } else {
-                sql = "SELECT pmid, version, year, title, journal, record, 0.0 AS rank FROM article a WHERE isCurrent = 1"
+                sql = "SELECT pmid, version, year, title, journal, block, jsonStart, jsonLength, 0.0 AS rank FROM article a WHERE isCurrent = 1"
+                if let years = query.years {
+                    sql += " AND a.year BETWEEN ? AND ?"
+                    arguments += [years.lowerBound, years.upperBound]
+                }
+                sql += " ORDER BY a.pmid DESC LIMIT ?"
+                arguments += [limit]
             }
-            if let years = query.years {
-                sql += " AND a.year BETWEEN ? AND ?"
-                arguments += [years.lowerBound, years.upperBound]
-            }
-            sql += query.match == nil ? " ORDER BY a.pmid DESC LIMIT ?" : " ORDER BY rank LIMIT ?"
-            arguments += [limit]
-            let inflater = BlobInflater()
+            let reader = BlockReader()
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 SearchHit(pmid: row["pmid"], version: row["version"], year: row["year"], title: row["title"],
-                          journal: row["journal"], rank: row["rank"], json: try self.json(row, inflater))
+                          journal: row["journal"], rank: row["rank"],
+                          json: try Self.json(row, db: db, reader: reader, path: self.path))
             }
         }
     }
@@ -254,16 +283,20 @@ public final class SQLiteRecordStore: RecordStore {
     public func record(pmid: Int, version: Int?) throws(IndexError) -> StoredRecord? {
         try read { db in
             let versions = try Int.fetchAll(db, sql: "SELECT version FROM article WHERE pmid = ? ORDER BY version", arguments: [pmid])
+            let columns = "pmid, version, isCurrent, block, jsonStart, jsonLength, xmlStart, xmlLength"
             let row: Row?
             if let version {
-                row = try Row.fetchOne(db, sql: "SELECT pmid, version, record, isCurrent FROM article WHERE pmid = ? AND version = ?",
-                                       arguments: [pmid, version])
+                row = try Row.fetchOne(db, sql: "SELECT \(columns) FROM article WHERE pmid = ? AND version = ?", arguments: [pmid, version])
             } else {
-                row = try Row.fetchOne(db, sql: "SELECT pmid, version, record, isCurrent FROM article WHERE pmid = ? AND isCurrent = 1",
-                                       arguments: [pmid])
+                row = try Row.fetchOne(db, sql: "SELECT \(columns) FROM article WHERE pmid = ? AND isCurrent = 1", arguments: [pmid])
             }
             guard let row else { return StoredRecord?.none }
-            guard let (json, xml) = BlobInflater().both(row["record"]) else { throw Self.damaged(row, path: path) }
+            let reader = BlockReader()
+            let json = try Self.json(row, db: db, reader: reader, path: path)
+            let xmlRange = (row["xmlStart"] as Int)..<(row["xmlStart"] as Int) + (row["xmlLength"] as Int)
+            guard let xml = try reader.bytes(xmlRange, of: row["block"], data: { try Self.blockData(row["block"], db: db) }) else {
+                throw Self.damaged(row, path: path)
+            }
             let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
             return StoredRecord(record: record, json: json, xml: xml, isCurrent: row["isCurrent"], versions: versions)
         }
@@ -272,25 +305,29 @@ public final class SQLiteRecordStore: RecordStore {
     public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws(IndexError) -> Int64 {
         try read { db in
             let mark = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
-            let inflater = BlobInflater()
+            let reader = BlockReader()
             if let since {
                 let rows = try Row.fetchCursor(db, sql: """
-                    SELECT seq, pmid, version, record FROM article WHERE isCurrent = 1 AND seq > ?
+                    SELECT seq, pmid, version, block, jsonStart, jsonLength FROM article WHERE isCurrent = 1 AND seq > ?
                     UNION ALL
-                    SELECT seq, pmid, version, NULL FROM deletion WHERE seq > ?
+                    SELECT seq, pmid, version, NULL, NULL, NULL FROM deletion WHERE seq > ?
                     ORDER BY seq
                     """, arguments: [since, since])
                 while let row = try rows.next() {
-                    if !(row["record"] as DatabaseValue).isNull {
-                        try body(.record(json: self.json(row, inflater), pmid: row["pmid"], version: row["version"]))
+                    if !(row["block"] as DatabaseValue).isNull {
+                        try body(.record(json: Self.json(row, db: db, reader: reader, path: self.path),
+                                         pmid: row["pmid"], version: row["version"]))
                     } else {
                         try body(.deletion(pmid: row["pmid"], version: row["version"]))
                     }
                 }
             } else {
-                let rows = try Row.fetchCursor(db, sql: "SELECT pmid, version, record FROM article WHERE isCurrent = 1 ORDER BY pmid")
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT pmid, version, block, jsonStart, jsonLength FROM article WHERE isCurrent = 1 ORDER BY pmid
+                    """)
                 while let row = try rows.next() {
-                    try body(.record(json: self.json(row, inflater), pmid: row["pmid"], version: row["version"]))
+                    try body(.record(json: Self.json(row, db: db, reader: reader, path: self.path),
+                                     pmid: row["pmid"], version: row["version"]))
                 }
             }
             return mark
@@ -311,11 +348,19 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    /// The JSON of a row's `record` blob (the row must also have `pmid` and `version`).
-    private func json(_ row: Row, _ inflater: BlobInflater) throws(IndexError) -> [UInt8] {
-        // Blobs are written only by `RecordPreparer`; one that does not inflate is a damaged database.
-        guard let json = inflater.json(row["record"]) else { throw Self.damaged(row, path: path) }
+    /// The JSON of a row with `pmid`, `version`, `block`, `jsonStart` and `jsonLength`, read with
+    /// `reader` (which keeps the last block it read: rows of one block in a row inflate it once).
+    static func json(_ row: Row, db: Database, reader: BlockReader, path: String) throws -> [UInt8] {
+        let start: Int = row["jsonStart"], length: Int = row["jsonLength"]
+        // Blocks are written only by `RecordPreparer`; one that does not inflate is a damaged database.
+        guard let json = try reader.bytes(start..<start + length, of: row["block"], data: { try blockData(row["block"], db: db) })
+        else { throw damaged(row, path: path) }
         return json
+    }
+
+    /// A block's compressed bytes; nil when the block is missing.
+    static func blockData(_ id: Int64, db: Database) throws -> Data? {
+        try Data.fetchOne(db.cachedStatement(sql: "SELECT data FROM block WHERE id = ?"), arguments: [id])
     }
 
     static func damaged(_ row: Row, path: String) -> IndexError {

@@ -182,21 +182,51 @@ import Testing
         #expect(try changed.search(SearchQuery(parsing: "alpha"), limit: 10).map(\.pmid) == [1])
     }
 
-    /// An index as the first release wrote it (two blobs per row), reduced to what identifies it.
-    static func makeEarlierFormatIndex(at path: String) throws {
+    /// Each block's row count and how many rows refer to it, for every block and every block a row names.
+    static func blockReferences(_ store: SQLiteRecordStore) throws -> [(live: Int?, rows: Int)] {
+        try DatabaseQueue(path: store.path).read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT b.live, (SELECT count(*) FROM article a WHERE a.block = b.id) AS rows FROM block b
+                UNION ALL
+                SELECT NULL, count(*) FROM article a WHERE NOT EXISTS (SELECT 1 FROM block b WHERE b.id = a.block) GROUP BY a.block
+                """).map { ($0["live"], $0["rows"]) }
+        }
+    }
+
+    @Test func aBlockIsKeptWhileARowUsesItAndDeletedAfter() throws {
+        let store = try Self.store()
+        let capacity = RecordBlock.capacity
+        try Self.apply(store, "f1", (1...capacity + 2).map { Self.rec($0) })
+        #expect(try Self.blockReferences(store).map(\.rows) == [capacity, 2])
+        // A later copy of every record of the first block, and the same version twice in one file.
+        try Self.apply(store, "f2", (1...capacity).map { Self.rec($0, 1, title: "New") } + [Self.rec(1, 1, title: "Newer")])
+        #expect(try Self.blockReferences(store).map(\.rows) == [2, capacity - 1, 1])
+        try Self.apply(store, "f3", [.deletion(pmid: capacity + 1, version: 1), .deletion(pmid: capacity + 2, version: 1)])
+        let references = try Self.blockReferences(store)
+        #expect(references.map(\.rows) == [capacity - 1, 1])
+        #expect(references.allSatisfy { $0.live == $0.rows })
+        #expect(try store.record(pmid: 1, version: nil)?.record.title == "Newer")
+        #expect(try store.record(pmid: 2, version: nil)?.record.title == "New")
+    }
+
+    /// An index as an earlier release wrote it, reduced to what identifies it: version 1 kept two
+    /// blobs a row, version 2 one.
+    static func makeEarlierFormatIndex(at path: String, version: Int = 1) throws {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let migration = version == 1 ? "v1: articles, search, files, deletions" : "v2: articles (one blob), contentless search, files, deletions"
+        let columns = version == 1 ? "record BLOB, xml BLOB" : "record BLOB"
         try DatabaseQueue(path: path).write { db in
             try db.execute(sql: """
                 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-                INSERT INTO grdb_migrations VALUES ('v1: articles, search, files, deletions');
-                CREATE TABLE article (id INTEGER PRIMARY KEY, record BLOB, xml BLOB);
+                INSERT INTO grdb_migrations VALUES ('\(migration)');
+                CREATE TABLE article (id INTEGER PRIMARY KEY, \(columns));
                 """)
         }
     }
 
-    @Test func anIndexInTheEarlierFormatIsRefusedWithTheWayOut() throws {
-        let path = try TestPaths.temporaryDirectory("store-v1").appendingPathComponent("index.sqlite").path
-        try Self.makeEarlierFormatIndex(at: path)
+    @Test(arguments: [1, 2]) func anIndexInAnEarlierFormatIsRefusedWithTheWayOut(version: Int) throws {
+        let path = try TestPaths.temporaryDirectory("store-v\(version)").appendingPathComponent("index.sqlite").path
+        try Self.makeEarlierFormatIndex(at: path, version: version)
         for readOnly in [false, true] {
             let error = try #require(throws: IndexError.self) { _ = try SQLiteRecordStore(path: path, readOnly: readOnly) }
             #expect(error.description.contains(path) && error.description.contains("index --rebuild"), "\(error)")
