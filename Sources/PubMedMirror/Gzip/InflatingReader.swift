@@ -21,17 +21,29 @@ enum InflatingReader {
     static func read<Found: Sendable>(_ url: URL, readSize: Int = 1 << 20,
                                       ahead: @escaping @Sendable (UnsafeRawBufferPointer) -> Found,
                                       _ body: (UnsafeRawBufferPointer, Found) throws(RecordError) -> Void) throws(RecordError) -> Int {
+        try read(url, readSize: readSize, cutting: false, ahead: ahead) { (bytes, found, _) throws(RecordError) in
+            try body(bytes, found)
+        }
+    }
+
+    /// The same, and when `cutting`, the file is also cut into `CompressedChunk`s on the reading
+    /// thread: `body` gets those completed since its last call, the last ones with the last bytes
+    /// (which may then be none).
+    static func read<Found: Sendable>(_ url: URL, readSize: Int = 1 << 20, cutting: Bool,
+                                      ahead: @escaping @Sendable (UnsafeRawBufferPointer) -> Found,
+                                      _ body: (UnsafeRawBufferPointer, Found, [CompressedChunk]) throws(RecordError) -> Void)
+        throws(RecordError) -> Int {
         let channel = Channel<Found>(bufferCount: bufferCount, bufferSize: bufferSize)
         defer { channel.deallocateBuffers() }
-        let thread = Thread { produce(url, readSize: readSize, ahead: ahead, into: channel) }
+        let thread = Thread { produce(url, readSize: readSize, cutting: cutting, ahead: ahead, into: channel) }
         thread.name = "gunzip \(url.lastPathComponent)"
         thread.start()
         do throws(RecordError) {
             while true {
                 switch channel.take() {
-                case .data(let buffer, let count, let found):
+                case .data(let buffer, let count, let found, let chunks):
                     defer { channel.recycle(buffer) }
-                    try body(UnsafeRawBufferPointer(start: buffer.pointer, count: count), found)
+                    try body(UnsafeRawBufferPointer(start: buffer.pointer, count: count), found, chunks)
                 case .end(let fileSize):
                     channel.waitForProducer()
                     return fileSize
@@ -55,16 +67,17 @@ enum InflatingReader {
     }
 
     /// The reading thread: fills buffers and hands them over, then says how it ended.
-    private static func produce<Found>(_ url: URL, readSize: Int, ahead: (UnsafeRawBufferPointer) -> Found,
+    private static func produce<Found>(_ url: URL, readSize: Int, cutting: Bool, ahead: (UnsafeRawBufferPointer) -> Found,
                                        into channel: Channel<Found>) {
         defer { channel.producerFinished() }
         var current: (buffer: Channel<Found>.Buffer, count: Int)?
+        let recorder = cutting ? AccessPointRecorder() : nil
         func handOver(_ buffer: Channel<Found>.Buffer, _ count: Int) {
             let bytes = UnsafeRawBufferPointer(start: buffer.pointer, count: count)
-            channel.put(.data(buffer, count, ahead(bytes)))
+            channel.put(.data(buffer, count, ahead(bytes), recorder?.take() ?? []))
         }
-        do {
-            let inflater = try GzipInflater(fileName: url.lastPathComponent)
+        do throws(RecordError) {
+            let inflater = try GzipInflater(fileName: url.lastPathComponent, recorder: recorder)
             let fileSize = try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
                 try inflater.inflate(chunk) { (output) throws(RecordError) in
                     var offset = 0
@@ -87,6 +100,12 @@ enum InflatingReader {
                 }
             }
             try inflater.finish()
+            // The last chunk was completed by `finish`: it goes with the last bytes (with no bytes
+            // when those filled the previous buffer exactly).
+            if current == nil, let recorder, recorder.hasFinished {
+                guard let buffer = channel.freeBuffer() else { throw cancelled }
+                current = (buffer, 0)
+            }
             if let (buffer, count) = current { handOver(buffer, count) }
             channel.put(.end(fileSize))
         } catch {
@@ -107,7 +126,7 @@ enum InflatingReader {
         }
 
         enum Item {
-            case data(Buffer, Int, Found)
+            case data(Buffer, Int, Found, [CompressedChunk])
             case end(Int)
             case failed(RecordError)
         }

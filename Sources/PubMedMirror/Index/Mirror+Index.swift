@@ -254,8 +254,6 @@ extension Mirror {
 
     /// Parses one file and applies it in one transaction.
     func apply(_ identity: FileIdentity, from url: URL, to store: some RecordStore) throws(IndexError) -> AppliedFile {
-        try store.apply(identity) { sink in
-            _ = try ArticleFile.read(url) { item in try sink(item) }
-        }
+        try store.apply(identity, contentsOf: url)
     }
 }

@@ -11,6 +11,9 @@ public protocol RecordStore: AnyObject, Sendable {
     func apply(_ file: FileIdentity,
                produce: (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile
 
+    /// Reads a PubMed file (`.xml.gz` or `.xml`) and applies it in one transaction, as `apply(_:produce:)`.
+    func apply(_ file: FileIdentity, contentsOf url: URL) throws(IndexError) -> AppliedFile
+
     /// Ranked search over current records.
     func search(_ query: SearchQuery, limit: Int) throws(IndexError) -> [SearchHit]
 

@@ -7,6 +7,11 @@ import GRDB
 /// version) and, when that was current, the next highest remaining version becomes current; a
 /// deletion of something absent is counted, not an error. Only current versions are in the
 /// full-text index. Every change gets the next sequence number, for `export --since`.
+///
+/// Each record's JSON is in a block (`PreparedBlock`), its XML in the file's stream (`xmlStream`,
+/// kept as `xmlChunk`s); both count the rows that refer to them and go when none does.
+///
+/// Used by the writer thread only, inside its transaction.
 final class RecordWriter {
     private let db: Database
     /// The database's file, for errors.
@@ -16,6 +21,49 @@ final class RecordWriter {
     private let firstSeq: Int64
     private var records = 0, inserted = 0, replaced = 0, deleted = 0, deletionsAbsent = 0
     private let reader = BlockReader()
+    /// The `xmlStream` row of this file's stream, and how many rows refer to it so far (written
+    /// once, at the end).
+    private let stream: Int64
+    private var streamLive = 0
+    private let sql: Statements
+
+    /// The statements of the hot path, prepared once per file.
+    private struct Statements {
+        let insertBlock, versions, insertArticle, updateArticle, demote, addSearch, removeSearch, insertChunk: WriterStatement
+        let releaseBlock, dropBlock, releaseStream, streamLive, dropChunks, dropStream: WriterStatement
+        let byVersion, deleteArticle, insertDeletion, highest, promote, searchSource: WriterStatement
+
+        init(_ db: Database) throws {
+            let columns = "kind, status, year, title, journal, doi, pmcid, sourceFile, seq, block, jsonStart, jsonLength, xmlStream, xmlStart, xmlLength"
+            let search = "title, abstract, keywords, mesh, authors, journal, types"
+            insertBlock = try WriterStatement(db, "INSERT INTO block (live, data) VALUES (?, ?)")
+            versions = try WriterStatement(db, "SELECT id, version, isCurrent, block, xmlStream FROM article WHERE pmid = ?")
+            insertArticle = try WriterStatement(db, "INSERT INTO article (pmid, version, isCurrent, \(columns)) VALUES (?, ?, ?, \(Self.marks(15)))")
+            updateArticle = try WriterStatement(db, """
+                UPDATE article SET (\(columns)) = (\(Self.marks(15))) WHERE id = ?
+                """)
+            demote = try WriterStatement(db, "UPDATE article SET isCurrent = 0 WHERE id = ?")
+            addSearch = try WriterStatement(db, "INSERT INTO articleSearch (rowid, \(search)) VALUES (?, \(Self.marks(7)))")
+            removeSearch = try WriterStatement(db, """
+                INSERT INTO articleSearch (articleSearch, rowid, \(search)) VALUES ('delete', ?, \(Self.marks(7)))
+                """)
+            insertChunk = try WriterStatement(db, "INSERT INTO xmlChunk (stream, start, length, bits, window, data) VALUES (?, ?, ?, ?, ?, ?)")
+            releaseBlock = try WriterStatement(db, "UPDATE block SET live = live - 1 WHERE id = ?")
+            dropBlock = try WriterStatement(db, "DELETE FROM block WHERE id = ? AND live <= 0")
+            releaseStream = try WriterStatement(db, "UPDATE xmlStream SET live = live - 1 WHERE id = ?")
+            streamLive = try WriterStatement(db, "SELECT live FROM xmlStream WHERE id = ?")
+            dropChunks = try WriterStatement(db, "DELETE FROM xmlChunk WHERE stream = ?")
+            dropStream = try WriterStatement(db, "DELETE FROM xmlStream WHERE id = ?")
+            byVersion = try WriterStatement(db, "SELECT id, isCurrent, block, xmlStream FROM article WHERE pmid = ? AND version = ?")
+            deleteArticle = try WriterStatement(db, "DELETE FROM article WHERE id = ?")
+            insertDeletion = try WriterStatement(db, "INSERT INTO deletion (seq, pmid, version, sourceFile) VALUES (?, ?, ?, ?)")
+            highest = try WriterStatement(db, "SELECT id FROM article WHERE pmid = ? ORDER BY version DESC LIMIT 1")
+            promote = try WriterStatement(db, "UPDATE article SET isCurrent = 1, seq = ? WHERE id = ?")
+            searchSource = try WriterStatement(db, "SELECT block, jsonStart, jsonLength, pmid, version FROM article WHERE id = ?")
+        }
+
+        private static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+    }
 
     init(db: Database, path: String, sourceFile: String) throws {
         self.db = db
@@ -23,6 +71,9 @@ final class RecordWriter {
         self.sourceFile = sourceFile
         seq = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
         firstSeq = seq + 1
+        try db.execute(sql: "INSERT INTO xmlStream (file, live) VALUES (?, 0)", arguments: [sourceFile])
+        stream = db.lastInsertedRowID
+        sql = try Statements(db)
     }
 
     func write(_ item: PreparedItem) throws {
@@ -30,12 +81,13 @@ final class RecordWriter {
         case .block(let block):
             // Every record of the block refers to it; a later record of the same block that
             // replaces an earlier one gives that reference back (`release`).
-            try db.cachedStatement(sql: "INSERT INTO block (live, data) VALUES (?, ?)")
-                .execute(arguments: [block.records.count, block.data])
+            try sql.insertBlock.run(.int(block.records.count), .blob(block.data))
             let id = db.lastInsertedRowID
             for record in block.records { try upsert(record, block: id) }
         case .deletion(let pmid, let version):
             try delete(pmid: pmid, version: version)
+        case .chunk(let chunk):
+            try sql.insertChunk.run(.int(stream), .int(chunk.start), .int(chunk.length), .int(chunk.bits), .blob(chunk.window), .blob(chunk.data))
         }
     }
 
@@ -48,6 +100,12 @@ final class RecordWriter {
 
     /// Records the file as applied and the new high-water mark, in the same transaction.
     func finish(_ applied: AppliedFile) throws {
+        if streamLive > 0 {
+            try db.execute(sql: "UPDATE xmlStream SET live = ? WHERE id = ?", arguments: [streamLive, stream])
+        } else {
+            // Nothing refers to this file's XML (a file of deletions only): it is not kept.
+            try dropStream(stream)
+        }
         try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'lastSeq'", arguments: [seq])
         let position = (try Int.fetchOne(db, sql: "SELECT max(position) FROM appliedFile") ?? 0) + 1
         try db.execute(sql: "DELETE FROM appliedFile WHERE name = ?", arguments: [applied.name])
@@ -60,200 +118,122 @@ final class RecordWriter {
                              applied.firstSeq, applied.lastSeq, applied.seconds, position])
     }
 
+    /// A stored version of a PMID, as `upsert` needs it.
+    private struct StoredVersion {
+        var id: Int64
+        var version: Int64
+        var isCurrent: Bool
+        var block: Int64
+        var stream: Int64
+    }
+
     private func upsert(_ record: PreparedRecord, block: Int64) throws {
         records += 1
         seq += 1
-        let location = record.location
-        let columns: [any DatabaseValueConvertible & Sendable] = [
-            record.kind, record.status, record.year, record.title, record.journal, record.doi, record.pmcid,
-            sourceFile, seq, block, location.jsonStart, location.jsonLength, location.xmlStart, location.xmlLength,
-        ]
+        streamLive += 1
         // Every stored version of this PMID (almost always none or one).
-        let versions = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, version, isCurrent, block FROM article WHERE pmid = ?"),
-                                        arguments: [record.pmid])
-        if let same = versions.first(where: { $0["version"] as Int == record.version }) {
-            let id: Int64 = same["id"]
+        var versions: [StoredVersion] = []
+        try sql.versions.query(.int(record.pmid)) { row in
+            versions.append(StoredVersion(id: row.int(0), version: row.int(1), isCurrent: row.int(2) != 0,
+                                          block: row.int(3), stream: row.int(4)))
+        }
+        let values: [SQLValue] = [
+            .text(record.kind), .text(record.status), .int(record.year), .text(record.title), .text(record.journal),
+            .text(record.doi), .text(record.pmcid), .text(sourceFile), .int(seq), .int(block),
+            .int(record.json.lowerBound), .int(record.json.count), .int(stream), .int(record.xml.lowerBound), .int(record.xml.count),
+        ]
+        if let same = versions.first(where: { $0.version == Int64(record.version) }) {
             // Read before the row changes: the search index needs the text it holds for this row.
-            if same["isCurrent"] as Bool { try removeFromSearch(id) }
-            try db.cachedStatement(sql: """
-                UPDATE article SET kind = ?, status = ?, year = ?, title = ?, journal = ?, doi = ?, pmcid = ?,
-                                   sourceFile = ?, seq = ?, block = ?, jsonStart = ?, jsonLength = ?, xmlStart = ?, xmlLength = ?
-                WHERE id = ?
-                """).execute(arguments: StatementArguments(columns + [id]))
-            try release(block: same["block"])
-            if same["isCurrent"] as Bool { try addToSearch(id, record.search) }
+            if same.isCurrent { try removeFromSearch(same.id) }
+            try sql.updateArticle.run(values + [.int(same.id)])
+            try release(block: same.block, stream: same.stream)
+            if same.isCurrent { try addToSearch(same.id, record.search) }
             replaced += 1
             return
         }
-        let current = versions.first { $0["isCurrent"] as Bool }
-        let becomesCurrent = current.map { record.version > $0["version"] as Int } ?? true
+        let current = versions.first { $0.isCurrent }
+        let becomesCurrent = current.map { Int64(record.version) > $0.version } ?? true
         if becomesCurrent, let current {
-            let id: Int64 = current["id"]
-            try removeFromSearch(id)
-            try db.cachedStatement(sql: "UPDATE article SET isCurrent = 0 WHERE id = ?").execute(arguments: [id])
+            try removeFromSearch(current.id)
+            try sql.demote.run(.int(current.id))
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO article (pmid, version, isCurrent, kind, status, year, title, journal, doi, pmcid, sourceFile, seq,
-                                 block, jsonStart, jsonLength, xmlStart, xmlLength)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: StatementArguments([record.pmid, record.version, becomesCurrent] + columns))
+        try sql.insertArticle.run([.int(record.pmid), .int(record.version), .bool(becomesCurrent)] + values)
         if becomesCurrent { try addToSearch(db.lastInsertedRowID, record.search) }
         inserted += 1
     }
 
     private func delete(pmid: Int, version: Int) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, isCurrent, block FROM article WHERE pmid = ? AND version = ?"),
-                                         arguments: [pmid, version]) else {
+        var found: StoredVersion?
+        try sql.byVersion.query(.int(pmid), .int(version)) { row in
+            found = StoredVersion(id: row.int(0), version: Int64(version), isCurrent: row.int(1) != 0, block: row.int(2), stream: row.int(3))
+        }
+        guard let row = found else {
             deletionsAbsent += 1
             return
         }
         seq += 1
-        let id: Int64 = row["id"]
-        let wasCurrent: Bool = row["isCurrent"]
-        if wasCurrent { try removeFromSearch(id) }
-        try db.cachedStatement(sql: "DELETE FROM article WHERE id = ?").execute(arguments: [id])
-        try release(block: row["block"])
-        try db.cachedStatement(sql: "INSERT INTO deletion (seq, pmid, version, sourceFile) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [seq, pmid, version, sourceFile])
+        if row.isCurrent { try removeFromSearch(row.id) }
+        try sql.deleteArticle.run(.int(row.id))
+        try release(block: row.block, stream: row.stream)
+        try sql.insertDeletion.run(.int(seq), .int(pmid), .int(version), .text(sourceFile))
         deleted += 1
-        guard wasCurrent else { return }
+        guard row.isCurrent else { return }
         // The next highest remaining version becomes current.
-        if let next = try Row.fetchOne(db.cachedStatement(sql: "SELECT id FROM article WHERE pmid = ? ORDER BY version DESC LIMIT 1"),
-                                       arguments: [pmid]) {
+        var next: Int64?
+        try sql.highest.query(.int(pmid)) { row in next = row.int(0) }
+        if let next {
             seq += 1
-            let nextID: Int64 = next["id"]
-            try db.cachedStatement(sql: "UPDATE article SET isCurrent = 1, seq = ? WHERE id = ?").execute(arguments: [seq, nextID])
-            try addToSearch(nextID, storedSearchText(nextID))
+            try sql.promote.run(.int(seq), .int(next))
+            try addToSearch(next, storedSearchText(next))
         }
     }
 
-    /// One row no longer refers to `block`: a block no row refers to is deleted.
-    private func release(block: Int64) throws {
-        try db.cachedStatement(sql: "UPDATE block SET live = live - 1 WHERE id = ?").execute(arguments: [block])
-        try db.cachedStatement(sql: "DELETE FROM block WHERE id = ? AND live <= 0").execute(arguments: [block])
+    /// One row no longer refers to `block` and `stream`: a block or stream no row refers to is deleted.
+    private func release(block: Int64, stream released: Int64) throws {
+        try sql.releaseBlock.run(.int(block))
+        try sql.dropBlock.run(.int(block))
+        if released == stream {
+            streamLive -= 1
+            return
+        }
+        try sql.releaseStream.run(.int(released))
+        var live: Int64 = 0
+        try sql.streamLive.query(.int(released)) { row in live = row.int(0) }
+        if live <= 0 { try dropStream(released) }
+    }
+
+    private func dropStream(_ id: Int64) throws {
+        try sql.dropChunks.run(.int(id))
+        try sql.dropStream.run(.int(id))
     }
 
     private func addToSearch(_ id: Int64, _ text: SearchText) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO articleSearch (rowid, title, abstract, keywords, mesh, authors, journal, types)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [id, text.title, text.abstract, text.keywords, text.mesh, text.authors, text.journal, text.types])
+        try sql.addSearch.run(.int(id), .text(text.title), .text(text.abstract), .text(text.keywords), .text(text.mesh),
+                              .text(text.authors), .text(text.journal), .text(text.types))
     }
 
     /// Takes a row out of the contentless search index, which needs exactly the text it indexed:
     /// rebuilt from the row's stored record, so call this before the row changes.
     private func removeFromSearch(_ id: Int64) throws {
         let text = try storedSearchText(id)
-        try db.cachedStatement(sql: """
-            INSERT INTO articleSearch (articleSearch, rowid, title, abstract, keywords, mesh, authors, journal, types)
-            VALUES ('delete', ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [id, text.title, text.abstract, text.keywords, text.mesh, text.authors, text.journal, text.types])
+        try sql.removeSearch.run(.int(id), .text(text.title), .text(text.abstract), .text(text.keywords), .text(text.mesh),
+                                 .text(text.authors), .text(text.journal), .text(text.types))
     }
 
     /// The search text of a stored row, from its record's JSON.
     private func storedSearchText(_ id: Int64) throws -> SearchText {
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT pmid, version, block, jsonStart, jsonLength FROM article WHERE id = ?"),
-                                   arguments: [id])
-        guard let row else { throw IndexError.database(path: path, message: "row \(id) vanished while being changed") }
-        let json = try SQLiteRecordStore.json(row, db: db, reader: reader, path: path)
+        var location: (block: Int64, json: Range<Int>, pmid: Int64, version: Int64)?
+        try sql.searchSource.query(.int(id)) { row in
+            let start = Int(row.int(1))
+            location = (row.int(0), start..<start + Int(row.int(2)), row.int(3), row.int(4))
+        }
+        guard let location else { throw IndexError.database(path: path, message: "row \(id) vanished while being changed") }
+        guard let json = try reader.bytes(location.json, of: location.block, data: { try SQLiteRecordStore.blockData(location.block, db: db) })
+        else { throw SQLiteRecordStore.damaged(pmid: Int(location.pmid), version: Int(location.version), path: path) }
         return SearchText(try JSONDecoder().decode(PubMedRecord.self, from: Data(json)))
     }
 
     static func journalName(_ record: PubMedRecord) -> String? {
         record.journal?.isoAbbreviation ?? record.journal?.medlineTA ?? record.journal?.title
-    }
-}
-
-/// File items made ready for the database off the writer's thread: JSON written, records
-/// compressed in blocks, search text assembled. The writer then only runs SQL.
-enum PreparedItem: Sendable {
-    case block(PreparedBlock)
-    case deletion(pmid: Int, version: Int)
-}
-
-/// Consecutive records of a file and the block that stores them (see `RecordBlock`).
-struct PreparedBlock: Sendable {
-    var data: Data
-    var records: [PreparedRecord]
-}
-
-struct PreparedRecord: Sendable {
-    var pmid: Int
-    var version: Int
-    var kind: String
-    var status: String?
-    var year: Int?
-    var title: String
-    var journal: String?
-    var doi: String?
-    var pmcid: String?
-    /// Where its JSON and XML lie in its block.
-    var location: RecordBlock.Location
-    var search: SearchText
-}
-
-/// Prepares items for `RecordWriter`: gathers records into blocks and hands each block on when it
-/// is full, or before a deletion (which must follow the records before it), or at the end.
-/// Owns a compressor: one per producing thread.
-final class RecordPreparer {
-    private let sourceFile: String
-    private let compressor = BlockCompressor()
-    private var pending: [(record: PreparedRecord, json: [UInt8], xml: [UInt8])] = []
-
-    init(sourceFile: String) {
-        self.sourceFile = sourceFile
-        pending.reserveCapacity(RecordBlock.capacity)
-    }
-
-    /// Takes the next item of the file; returns what is ready for the writer, in file order.
-    func prepare(_ item: ArticleFileItem, into ready: inout [PreparedItem]) {
-        switch item {
-        case .deletion(let pmid, let version):
-            flush(into: &ready)
-            ready.append(.deletion(pmid: pmid, version: version))
-        case .record(var record, let xml):
-            record.sourceFile = sourceFile
-            let prepared = PreparedRecord(
-                pmid: record.pmid, version: record.version, kind: record.kind.rawValue, status: record.status,
-                year: record.year, title: record.title, journal: RecordWriter.journalName(record), doi: record.doi,
-                pmcid: record.pmcid, location: RecordBlock.Location(jsonStart: 0, jsonLength: 0, xmlStart: 0, xmlLength: 0),
-                search: SearchText(record))
-            pending.append((prepared, RecordJSONWriter.encode(record), xml))
-            if pending.count == RecordBlock.capacity { flush(into: &ready) }
-        }
-    }
-
-    /// Hands on the block being gathered, if any.
-    func flush(into ready: inout [PreparedItem]) {
-        guard !pending.isEmpty else { return }
-        let (data, locations) = compressor.compress(pending.map { ($0.json, $0.xml) })
-        var records = pending.map(\.record)
-        for index in records.indices { records[index].location = locations[index] }
-        pending.removeAll(keepingCapacity: true)
-        ready.append(.block(PreparedBlock(data: data, records: records)))
-    }
-}
-
-/// The text of one record, column by column, as the full-text index holds it.
-struct SearchText: Sendable, Equatable {
-    var title: String
-    var abstract: String
-    var keywords: String
-    var mesh: String
-    var authors: String
-    var journal: String
-    var types: String
-
-    init(_ record: PubMedRecord) {
-        title = [record.title, record.vernacularTitle].compactMap { $0 }.joined(separator: " ")
-        abstract = ([record.abstract] + record.otherAbstracts.map(\.text)).compactMap { $0 }.joined(separator: "\n")
-        keywords = record.keywords.joined(separator: "; ")
-        mesh = record.meshHeadings.flatMap { [$0.descriptor] + $0.qualifiers.map(\.name) }.joined(separator: "; ")
-        authors = record.authors.map { author in
-            author.collectiveName ?? [author.lastName, author.foreName, author.initials].compactMap { $0 }.joined(separator: " ")
-        }.joined(separator: "; ")
-        journal = [record.journal?.title, record.journal?.isoAbbreviation, record.journal?.medlineTA]
-            .compactMap { $0 }.joined(separator: "; ")
-        types = record.publicationTypes.joined(separator: "; ")
     }
 }

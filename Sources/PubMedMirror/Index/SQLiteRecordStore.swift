@@ -28,7 +28,7 @@ public final class SQLiteRecordStore: RecordStore {
     public init(path: String, readOnly: Bool = false) throws(IndexError) {
         self.path = path
         do {
-            database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 65536,
+            database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 16384,
                                                pageSize: 8192, busySeconds: 30)
             let current = try database.read { db in try Self.migrator.hasCompletedMigrations(db) }
             guard current else { throw IndexError.database(path: path, message: Self.olderFormat) }
@@ -51,7 +51,7 @@ public final class SQLiteRecordStore: RecordStore {
     /// `articleSearch`.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v3: articles in blocks, contentless search, files, deletions") { db in
+        migrator.registerMigration("v3: JSON in blocks, XML in the files' streams, contentless search, files, deletions") { db in
             // Version 1 kept JSON and XML in two blobs and the search text twice; version 2 kept
             // one blob a record.
             guard try !db.tableExists("article") else { throw OlderFormat() }
@@ -73,6 +73,7 @@ public final class SQLiteRecordStore: RecordStore {
                     block INTEGER NOT NULL,
                     jsonStart INTEGER NOT NULL,
                     jsonLength INTEGER NOT NULL,
+                    xmlStream INTEGER NOT NULL,
                     xmlStart INTEGER NOT NULL,
                     xmlLength INTEGER NOT NULL,
                     UNIQUE (pmid, version)
@@ -81,6 +82,20 @@ public final class SQLiteRecordStore: RecordStore {
                     id INTEGER PRIMARY KEY,
                     live INTEGER NOT NULL,
                     data BLOB NOT NULL
+                );
+                CREATE TABLE xmlStream (
+                    id INTEGER PRIMARY KEY,
+                    file TEXT NOT NULL,
+                    live INTEGER NOT NULL
+                );
+                CREATE TABLE xmlChunk (
+                    stream INTEGER NOT NULL,
+                    start INTEGER NOT NULL,
+                    length INTEGER NOT NULL,
+                    bits INTEGER NOT NULL,
+                    window BLOB NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (stream, start)
                 );
                 CREATE INDEX articleCurrentPmid ON article (pmid) WHERE isCurrent = 1;
                 CREATE INDEX articleSeq ON article (seq);
@@ -127,13 +142,36 @@ public final class SQLiteRecordStore: RecordStore {
 
     public func apply(_ file: FileIdentity,
                       produce: (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
+        try apply(file, xmlSource: .compressedHere) { sink in
+            try withoutActuallyEscaping(sink) { sink in
+                try produce { item in
+                    switch item {
+                    case .record(let record, let xml): try sink(.record(record, xml: .bytes(xml)))
+                    case .deletion(let pmid, let version): try sink(.deletion(pmid: pmid, version: version))
+                    }
+                }
+            }
+        }
+    }
+
+    public func apply(_ file: FileIdentity, contentsOf url: URL) throws(IndexError) -> AppliedFile {
+        let isGzip: Bool
+        do throws(RecordError) { isGzip = try ArticleFile.isGzip(url) } catch { throw .parse(error) }
+        // A gzip file's own stream is kept as the records' XML; a plain file's XML is compressed here.
+        return try apply(file, xmlSource: isGzip ? .fileStream : .compressedHere) { sink in
+            try ArticleFile.read(url, keepingStream: isGzip) { item in try sink(item) }
+        }
+    }
+
+    private func apply(_ file: FileIdentity, xmlSource: RecordPreparer.XMLSource,
+                       produce: (_ sink: (FileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
         // Three stages on three threads, joined by bounded queues of batches so memory stays flat:
         // this thread parses; a preparer writes each record's JSON, compresses records in blocks and
         // assembles its search text; a writer runs the file's one write transaction. The kernel
         // shares the two cores among them (and the gunzip thread), so neither sits idle while
         // another stage has work. Order is kept: each stage is one thread, each queue FIFO.
         let clock = ContinuousClock.now
-        let parsed = BoundedQueue<[ArticleFileItem]>(capacity: 8)
+        let parsed = BoundedQueue<[FileItem]>(capacity: 8)
         let prepared = BoundedQueue<[PreparedItem]>(capacity: 8)
         let outcome = ApplyOutcome()
         let database = self.database, path = self.path
@@ -157,17 +195,17 @@ public final class SQLiteRecordStore: RecordStore {
         }
         writerThread.name = "index-writer"
         let preparerThread = Thread {
-            let preparer = RecordPreparer(sourceFile: file.name)
+            let preparer = RecordPreparer(sourceFile: file.name, xmlSource: xmlSource)
             do {
                 var ready: [PreparedItem] = []
                 while let batch = try parsed.take() {
-                    for item in batch { preparer.prepare(item, into: &ready) }
+                    for item in batch { try preparer.prepare(item, into: &ready) }
                     if !ready.isEmpty {
                         try prepared.put(ready)
                         ready.removeAll()
                     }
                 }
-                preparer.flush(into: &ready)
+                preparer.finish(into: &ready)
                 if !ready.isEmpty { try prepared.put(ready) }
                 prepared.finish()
             } catch is BoundedQueue<[PreparedItem]>.Cancelled {
@@ -180,7 +218,7 @@ public final class SQLiteRecordStore: RecordStore {
         writerThread.start()
         preparerThread.start()
         do {
-            var batch: [ArticleFileItem] = []
+            var batch: [FileItem] = []
             batch.reserveCapacity(Self.batchSize)
             try produce { item in
                 batch.append(item)
@@ -283,7 +321,7 @@ public final class SQLiteRecordStore: RecordStore {
     public func record(pmid: Int, version: Int?) throws(IndexError) -> StoredRecord? {
         try read { db in
             let versions = try Int.fetchAll(db, sql: "SELECT version FROM article WHERE pmid = ? ORDER BY version", arguments: [pmid])
-            let columns = "pmid, version, isCurrent, block, jsonStart, jsonLength, xmlStart, xmlLength"
+            let columns = "pmid, version, isCurrent, block, jsonStart, jsonLength, xmlStream, xmlStart, xmlLength"
             let row: Row?
             if let version {
                 row = try Row.fetchOne(db, sql: "SELECT \(columns) FROM article WHERE pmid = ? AND version = ?", arguments: [pmid, version])
@@ -293,10 +331,11 @@ public final class SQLiteRecordStore: RecordStore {
             guard let row else { return StoredRecord?.none }
             let reader = BlockReader()
             let json = try Self.json(row, db: db, reader: reader, path: path)
-            let xmlRange = (row["xmlStart"] as Int)..<(row["xmlStart"] as Int) + (row["xmlLength"] as Int)
-            guard let xml = try reader.bytes(xmlRange, of: row["block"], data: { try Self.blockData(row["block"], db: db) }) else {
-                throw Self.damaged(row, path: path)
+            let stream: Int64 = row["xmlStream"], start: Int = row["xmlStart"], length: Int = row["xmlLength"]
+            let xml = try ChunkReader().bytes(start..<start + length) { offset in
+                try Self.chunk(of: stream, holding: offset, db: db, reader: reader)
             }
+            guard let xml else { throw Self.damaged(row, path: path) }
             let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
             return StoredRecord(record: record, json: json, xml: xml, isCurrent: row["isCurrent"], versions: versions)
         }
@@ -358,14 +397,28 @@ public final class SQLiteRecordStore: RecordStore {
         return json
     }
 
+    /// The chunk of a stream whose output holds `offset`, its window inflated; nil when there is none.
+    static func chunk(of stream: Int64, holding offset: Int, db: Database, reader: BlockReader) throws -> CompressedChunk? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT start, length, bits, window, data FROM xmlChunk WHERE stream = ? AND start <= ? ORDER BY start DESC LIMIT 1
+            """), arguments: [stream, offset]) else { return nil }
+        let window: Data = row["window"]
+        guard let inflated = window.isEmpty ? [] : reader.all(window) else { return nil }
+        return CompressedChunk(start: row["start"], length: row["length"], bits: row["bits"], window: inflated,
+                               data: Array(row["data"] as Data))
+    }
+
     /// A block's compressed bytes; nil when the block is missing.
     static func blockData(_ id: Int64, db: Database) throws -> Data? {
         try Data.fetchOne(db.cachedStatement(sql: "SELECT data FROM block WHERE id = ?"), arguments: [id])
     }
 
     static func damaged(_ row: Row, path: String) -> IndexError {
-        let pmid: Int = row["pmid"], version: Int = row["version"]
-        return .database(path: path, message: "the stored record of PMID \(pmid) version \(version) is damaged: "
+        damaged(pmid: row["pmid"], version: row["version"], path: path)
+    }
+
+    static func damaged(pmid: Int, version: Int, path: String) -> IndexError {
+        .database(path: path, message: "the stored record of PMID \(pmid) version \(version) is damaged: "
                          + "rebuild the index with `pubmed-mirror index --rebuild`")
     }
 }

@@ -40,6 +40,20 @@ public enum ArticleFile {
     /// file the error is the gzip one (kind `.truncated`, "ends early at byte N"), not the XML one.
     @discardableResult
     public static func read(_ url: URL, handler: (ArticleFileItem) throws -> Void) throws(RecordError) -> ArticleFileSummary {
+        try withoutActuallyEscaping(handler) { (handler) throws(RecordError) -> ArticleFileSummary in
+            try read(url, keepingStream: false) { item in
+                switch item {
+                case .record(let record, .bytes(let xml)): try handler(.record(record, xml: xml))
+                case .record(_, .inStream): break  // not asked for
+                case .deletion(let pmid, let version): try handler(.deletion(pmid: pmid, version: version))
+                case .chunks: break
+                }
+            }
+        }
+    }
+
+    /// Whether the file starts with gzip's magic bytes; a file named `.gz` must.
+    static func isGzip(_ url: URL) throws(RecordError) -> Bool {
         let name = url.lastPathComponent
         let magic = try FileChunks.prefix(url, count: 2)
         let isGzip = magic == [0x1f, 0x8b]
@@ -47,17 +61,41 @@ public enum ArticleFile {
             let message = magic.isEmpty ? "the file is empty, not a gzip file" : "not a gzip file"
             throw RecordError(kind: .notGzip, file: name, byteOffset: 0, message: message)
         }
+        return isGzip
+    }
+
+    /// As `read(_:handler:)`; with `keepingStream` (a gzip file only), the file's stream is also
+    /// cut into `CompressedChunk`s, handed over as they are completed (`FileItem.chunks`), and each
+    /// record comes with its place in the stream instead of a copy of its bytes.
+    @discardableResult
+    static func read(_ url: URL, keepingStream: Bool, handler: (FileItem) throws -> Void) throws(RecordError) -> ArticleFileSummary {
+        let name = url.lastPathComponent
+        let isGzip = try isGzip(url)
         return try withoutActuallyEscaping(handler) { (handler) throws(RecordError) -> ArticleFileSummary in
-            let parser = ArticleFileParser(fileName: name, handler: handler)
+            let parser = ArticleFileParser(fileName: name, locatedHandler: { item, location in
+                switch (item, location) {
+                case (.record(let record, _), let location?) where keepingStream:
+                    try handler(.record(record, xml: .inStream(location)))
+                case (.record(let record, let xml), _): try handler(.record(record, xml: .bytes(xml)))
+                case (.deletion(let pmid, let version), _): try handler(.deletion(pmid: pmid, version: version))
+                }
+            })
             let fileSize: Int
             if isGzip {
                 // Decompression, and the search for each record's bytes, run on a thread of their
                 // own a few chunks ahead of the XML parser. A truncated file ends with the gzip
                 // error, before the parser's own check: "the gzip stream ends early" says more
                 // than "premature end of data".
-                let scanner = AheadScanner()
-                fileSize = try InflatingReader.read(url, readSize: readSize, ahead: scanner.scan) { (bytes, records) throws(RecordError) in
+                let scanner = AheadScanner(copiesBytes: !keepingStream)
+                fileSize = try InflatingReader.read(url, readSize: readSize, cutting: keepingStream,
+                                                    ahead: scanner.scan) { (bytes, records, chunks) throws(RecordError) in
                     try parser.feed(bytes, foundRecords: records)
+                    if !chunks.isEmpty {
+                        do { try handler(.chunks(chunks)) } catch {
+                            throw RecordError(kind: .handler, file: name, byteOffset: parser.bytesRead,
+                                              message: "processing the records failed: \(error)", underlying: error)
+                        }
+                    }
                 }
             } else {
                 fileSize = try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
@@ -75,6 +113,10 @@ public enum ArticleFile {
 /// The record scanner of the reading thread (see `InflatingReader`): only that thread touches it.
 private final class AheadScanner: @unchecked Sendable {
     private var scanner = RecordBoundaryScanner()
+
+    init(copiesBytes: Bool) {
+        scanner.copiesBytes = copiesBytes
+    }
 
     @Sendable func scan(_ bytes: UnsafeRawBufferPointer) -> [RawRecord] {
         scanner.scan(bytes)

@@ -26,7 +26,8 @@ public final class ArticleFileParser {
     private static let pieceSize = 64 * 1024
 
     private let fileName: String
-    private let handler: (ArticleFileItem) throws -> Void
+    /// Called with each item and, for a record, where its bytes are in the stream.
+    private let handler: (ArticleFileItem, Range<Int>?) throws -> Void
     private let xml: XMLPushParser?
     private var scanner = RecordBoundaryScanner()
     /// Records whose bytes were found by the caller (`feed(_:foundRecords:)`), not yet paired.
@@ -43,9 +44,15 @@ public final class ArticleFileParser {
     public private(set) var deletionCount = 0
 
     /// `fileName` names the file in errors (its last path component is enough).
-    public init(fileName: String, handler: @escaping (ArticleFileItem) throws -> Void) {
+    public convenience init(fileName: String, handler: @escaping (ArticleFileItem) throws -> Void) {
+        self.init(fileName: fileName, locatedHandler: { item, _ in try handler(item) })
+    }
+
+    /// A parser whose handler also learns where each record's bytes are in the stream. (The bytes
+    /// themselves may be left empty by the scanner of the caller that feeds the parser.)
+    init(fileName: String, locatedHandler: @escaping (ArticleFileItem, Range<Int>?) throws -> Void) {
         self.fileName = fileName
-        self.handler = handler
+        self.handler = locatedHandler
         do {
             xml = try XMLPushParser(fileName: fileName)
         } catch {
@@ -122,6 +129,7 @@ public final class ArticleFileParser {
             var item = RecordAssembler.Item.deletion(pmid: 0, version: 0)
             swap(&item, &assembler.items[index])
             let delivered: ArticleFileItem
+            var location: Range<Int>?
             switch item {
             case .record(let record):
                 guard let raw = takeRawRecord() else {
@@ -132,12 +140,13 @@ public final class ArticleFileParser {
                 }
                 if record.kind == .book { bookCount += 1 } else { articleCount += 1 }
                 delivered = .record(record, xml: raw.bytes)
+                location = raw.offset..<raw.offset + raw.length
             case .deletion(let pmid, let version):
                 deletionCount += 1
                 delivered = .deletion(pmid: pmid, version: version)
             }
             do {
-                try handler(delivered)
+                try handler(delivered, location)
             } catch {
                 throw fail(RecordError(kind: .handler, file: fileName, byteOffset: bytesRead,
                                        message: "processing the records failed: \(error)", underlying: error))

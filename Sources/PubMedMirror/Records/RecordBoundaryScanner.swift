@@ -18,7 +18,11 @@ struct RawRecord: Sendable {
     enum Kind: Sendable, Equatable { case article, book }
 
     var kind: Kind
+    /// Empty when the scanner was told not to copy them (`RecordBoundaryScanner.copiesBytes`).
     var bytes: [UInt8]
+    /// Where the record's first byte is in the stream, and how many bytes it has.
+    var offset: Int
+    var length: Int
 }
 
 struct RecordBoundaryScanner {
@@ -69,6 +73,9 @@ struct RecordBoundaryScanner {
 
     /// Bytes scanned so far.
     private(set) var bytesScanned = 0
+
+    /// Whether each record's bytes are copied out (`RawRecord.bytes`), or only found.
+    var copiesBytes = true
 
     /// Whether a record has started and not yet ended.
     var isInsideRecord: Bool { recordStart != nil }
@@ -156,7 +163,7 @@ struct RecordBoundaryScanner {
         func copyRecord(upTo limit: Int) {
             // Only called while a record is open.
             let first = max(recordStart!, copiedUpTo, from)
-            if limit > first {
+            if limit > first && copiesBytes {
                 recordBytes.append(contentsOf: UnsafeBufferPointer(start: base + (first - from), count: limit - first))
             }
             copiedUpTo = max(copiedUpTo, limit)
@@ -164,7 +171,8 @@ struct RecordBoundaryScanner {
 
         func complete(at recordEnd: Int) {
             copyRecord(upTo: recordEnd)
-            completed.append(RawRecord(kind: recordKind, bytes: recordBytes))
+            // `recordStart` is set while a record is being read, which is when this runs.
+            completed.append(RawRecord(kind: recordKind, bytes: recordBytes, offset: recordStart!, length: recordEnd - recordStart!))
             recordBytes = []
             recordStart = nil
             copiedUpTo = 0

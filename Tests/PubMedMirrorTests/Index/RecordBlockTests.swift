@@ -2,13 +2,10 @@ import Foundation
 import Testing
 @testable import PubMedMirror
 
-/// The stored form of records: a few records' JSON, then their XML, in one zlib stream.
+/// The stored form of records' JSON: a few records' JSON one after another, in one zlib stream.
 @Suite struct RecordBlockTests {
-    static func part(_ n: Int, xmlRepeats: Int = 1) -> (json: [UInt8], xml: [UInt8]) {
-        let json = Array(#"{"pmid":\#(n),"title":"Aspirin and heart failure: trial \#(n)"}"#.utf8)
-        let xml = Array(repeating: Array("<PubmedArticle><ArticleTitle>Aspirin and heart failure: trial \(n)</ArticleTitle>\u{e9}</PubmedArticle>".utf8),
-                        count: xmlRepeats).flatMap { $0 }
-        return (json, xml)
+    static func json(_ n: Int, repeats: Int = 1) -> [UInt8] {
+        Array(String(repeating: #"{"pmid":\#(n),"title":"Aspirin and heart failure: trial \#(n) é"}"#, count: repeats).utf8)
     }
 
     static func noise(_ count: Int) -> [UInt8] {
@@ -19,57 +16,59 @@ import Testing
         }
     }
 
-    @Test func everyPartComesBackExactlyInAnyOrderFromReusedStates() throws {
-        let compressor = BlockCompressor(), reader = BlockReader()
-        // Blocks of different sizes through one compressor, including empty parts and a large one.
-        let blocks: [[(json: [UInt8], xml: [UInt8])]] = [
-            (1...8).map { Self.part($0) },
-            [Self.part(9, xmlRepeats: 2000)],
-            [([], Self.part(10).xml), (Self.part(11).json, []), ([], [])],
-            (12...14).map { Self.part($0) },
-        ]
-        var stored: [(id: Int64, data: Data, parts: [(json: [UInt8], xml: [UInt8])], locations: [RecordBlock.Location])] = []
-        for (index, parts) in blocks.enumerated() {
-            let (data, locations) = compressor.compress(parts)
-            #expect(locations.count == parts.count)
-            stored.append((Int64(index + 1), data, parts, locations))
+    struct Stored {
+        var id: Int64
+        var data: Data
+        var pieces: [[UInt8]]
+        var ranges: [Range<Int>]
+    }
+
+    @Test func everyPieceComesBackExactlyInAnyOrderFromReusedStates() throws {
+        let compressor = ZlibCompressor(), reader = BlockReader()
+        // Blocks of different sizes through one compressor, including empty pieces and a large one.
+        let blocks: [[[UInt8]]] = [(1...16).map { Self.json($0) }, [Self.json(17, repeats: 2000)], [[], Self.json(18), []], (19...21).map { Self.json($0) }]
+        let stored = blocks.enumerated().map { index, pieces in
+            Stored(id: Int64(index + 1), data: compressor.compress(pieces), pieces: pieces, ranges: RecordBlock.ranges(of: pieces))
         }
         var fetches = 0
-        // Forwards, backwards, XML before JSON, and jumping between blocks.
-        let order = stored.flatMap { block in block.parts.indices.map { (block, $0) } }
+        // Forwards, backwards, and jumping between blocks.
+        let order = stored.flatMap { block in block.pieces.indices.map { (block, $0) } }
         for (block, index) in order + order.reversed() {
-            let location = block.locations[index]
-            let data = { () -> Data? in fetches += 1; return block.data }
-            #expect(reader.bytes(location.xml, of: block.id, data: data) == block.parts[index].xml)
-            #expect(reader.bytes(location.json, of: block.id, data: data) == block.parts[index].json)
+            let bytes = reader.bytes(block.ranges[index], of: block.id) { () -> Data? in
+                fetches += 1
+                return block.data
+            }
+            #expect(bytes == block.pieces[index])
         }
         // The block in hand is not fetched again for its next record.
         #expect(fetches < order.count)
-        let large = stored[1]
-        #expect(large.data.count < large.parts[0].xml.count / 20, "the repeated XML compresses")
+        #expect(stored[1].data.count < stored[1].pieces[0].count / 20, "the repeated JSON compresses")
+        #expect(reader.all(stored[0].data) == stored[0].pieces.flatMap { $0 })
     }
 
     @Test func neighboursCompressBetterTogether() {
-        let parts = (1...8).map { Self.part($0) }
-        let together = BlockCompressor().compress(parts).data.count
-        let apart = parts.reduce(0) { $0 + BlockCompressor().compress([$1]).data.count }
+        let pieces = (1...16).map { Self.json($0) }
+        let together = ZlibCompressor().compress(pieces).count
+        let apart = pieces.reduce(0) { $0 + ZlibCompressor().compress([$1]).count }
         #expect(together < apart)
     }
 
-    @Test func aJSONReadNeedsOnlyTheStartOfTheStream() throws {
-        // 100 kB that hardly compress after the JSON: a JSON read must not need them.
-        let parts = [(Self.part(1).json, Self.noise(100_000))]
-        let (data, locations) = BlockCompressor().compress(parts)
+    @Test func aReadNeedsOnlyTheStartOfTheStream() throws {
+        // 100 kB that hardly compress after the first piece: reading the first must not need them.
+        let pieces = [Self.json(1), Self.noise(100_000)]
+        let data = ZlibCompressor().compress(pieces)
+        let ranges = RecordBlock.ranges(of: pieces)
         #expect(data.count > 90_000)
         let cut = Data(data.prefix(400))
-        #expect(BlockReader().bytes(locations[0].json, of: 1, data: { cut }) == parts[0].0)
-        #expect(BlockReader().bytes(locations[0].xml, of: 1, data: { cut }) == nil)
+        #expect(BlockReader().bytes(ranges[0], of: 1, data: { cut }) == pieces[0])
+        #expect(BlockReader().bytes(ranges[1], of: 1, data: { cut }) == nil)
+        #expect(BlockReader().all(cut) == nil)
     }
 
     @Test func damagedBlocksAreRefusedNotMisread() {
-        let parts = (1...3).map { Self.part($0) }
-        let (data, locations) = BlockCompressor().compress(parts)
-        let last = locations[2].xml
+        let pieces = (1...3).map { Self.json($0) }
+        let data = ZlibCompressor().compress(pieces)
+        let last = RecordBlock.ranges(of: pieces)[2]
         #expect(BlockReader().bytes(last, of: 1, data: { Data() }) == nil, "empty")
         #expect(BlockReader().bytes(last, of: 1, data: { nil }) == nil, "missing")
         #expect(BlockReader().bytes(last, of: 1, data: { Data([0x00, 0x01, 0x02]) }) == nil, "not zlib")
@@ -78,8 +77,8 @@ import Testing
         var flipped = data
         flipped[2] ^= 0xFF
         let reader = BlockReader()
-        #expect(reader.bytes(last, of: 1, data: { flipped }) != parts[2].xml)
+        #expect(reader.bytes(last, of: 1, data: { flipped }) != pieces[2])
         // After all that, the same reader still reads a good block.
-        #expect(reader.bytes(last, of: 2, data: { data }) == parts[2].xml)
+        #expect(reader.bytes(last, of: 2, data: { data }) == pieces[2])
     }
 }

@@ -193,6 +193,67 @@ import Testing
         }
     }
 
+    /// Each file's XML stream: its row count, how many rows refer to it, and its chunks.
+    static func streamReferences(_ store: SQLiteRecordStore) throws -> [String: (live: Int, rows: Int, chunks: Int)] {
+        try DatabaseQueue(path: store.path).read { db in
+            var result: [String: (live: Int, rows: Int, chunks: Int)] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT s.file, s.live, (SELECT count(*) FROM article a WHERE a.xmlStream = s.id) AS rows,
+                       (SELECT count(*) FROM xmlChunk c WHERE c.stream = s.id) AS chunks
+                FROM xmlStream s
+                """) {
+                result[row["file"]] = (row["live"], row["rows"], row["chunks"])
+            }
+            let orphans = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM article a WHERE NOT EXISTS (SELECT 1 FROM xmlStream s WHERE s.id = a.xmlStream)
+                """) ?? 0
+            let strayChunks = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM xmlChunk c WHERE NOT EXISTS (SELECT 1 FROM xmlStream s WHERE s.id = c.stream)
+                """) ?? 0
+            #expect(orphans == 0 && strayChunks == 0)
+            return result
+        }
+    }
+
+    @Test func aFilesXMLIsKeptWhileARowUsesItAndDeletedAfter() throws {
+        let store = try Self.store()
+        try Self.apply(store, "f1", [Self.rec(1), Self.rec(2)])
+        try Self.apply(store, "f2", [Self.rec(1, 1, title: "New"), Self.rec(3)])
+        var streams = try Self.streamReferences(store)
+        #expect(streams.keys.sorted() == ["f1", "f2"])
+        #expect(streams["f1"].map { [$0.live, $0.rows] } == [1, 1])
+        #expect(streams["f2"].map { [$0.live, $0.rows] } == [2, 2])
+        #expect(streams.values.allSatisfy { $0.chunks == 1 })
+        // The last row using f1's XML goes: so does f1's stream. A file of deletions keeps none.
+        try Self.apply(store, "f3", [.deletion(pmid: 2, version: 1)])
+        streams = try Self.streamReferences(store)
+        #expect(streams.keys.sorted() == ["f2"])
+        #expect(try store.record(pmid: 1, version: nil)?.xml == Self.xml(1, 1))
+        #expect(try store.record(pmid: 3, version: nil)?.xml == Self.xml(3, 1))
+    }
+
+    @Test func theXMLOfARealFileComesFromItsOwnGzipStream() throws {
+        let url = RecordTestData.url(RecordTestData.largerBaseline)
+        let store = try Self.store()
+        let applied = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "baseline", cycle: 20, number: 1015, md5: "x"),
+                                      contentsOf: url)
+        #expect(applied.records == 756)
+        var checked = 0
+        _ = try ArticleFile.read(url) { item in
+            guard case .record(let record, let xml) = item else { return }
+            let stored = try #require(try store.record(pmid: record.pmid, version: record.version))
+            #expect(stored.xml == xml, "PMID \(record.pmid)")
+            checked += 1
+        }
+        #expect(checked == 756)
+        // The stream is NCBI's own: the chunks hold about the file's compressed size, not more.
+        let stored = try DatabaseQueue(path: store.path).read { db in
+            try Int.fetchOne(db, sql: "SELECT sum(length(data)) FROM xmlChunk") ?? 0
+        }
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+        #expect(stored < size + size / 50 && stored > size - size / 50)
+    }
+
     @Test func aBlockIsKeptWhileARowUsesItAndDeletedAfter() throws {
         let store = try Self.store()
         let capacity = RecordBlock.capacity
