@@ -15,12 +15,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
-        // libcurl, with one typed wrapper per curl_easy_setopt/getinfo argument kind
-        // (Swift cannot call C variadic functions).
-        .target(
-            name: "CCurl",
-            linkerSettings: [.linkedLibrary("curl")]
-        ),
+        // libcurl, with one typed wrapper per curl_easy_setopt/getinfo argument kind (Swift cannot
+        // call C variadic functions), loaded on first use with dlopen (libcurl4-openssl-dev gives
+        // the headers at build time and libcurl.so.4 at run time).
+        .target(name: "CCurl"),
         .systemLibrary(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",

@@ -1,45 +1,106 @@
 #include "CCurl.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+
+// libcurl is loaded when the first transfer needs it, not when the program starts: it and the
+// thirty libraries it pulls in (TLS, Kerberos, LDAP, SSH, ...) cost commands that never touch the
+// network (search, show, export, status) a few milliseconds of dynamic linking each time. Every
+// call below goes through the table `ccurl_load` fills; callers load first.
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *handle);
+    void (*easy_reset)(CURL *handle);
+    CURLcode (*easy_perform)(CURL *handle);
+    const char *(*easy_strerror)(CURLcode code);
+    CURLcode (*easy_setopt)(CURL *handle, CURLoption option, ...);
+    CURLcode (*easy_getinfo)(CURL *handle, CURLINFO info, ...);
+    curl_version_info_data *(*version_info)(CURLversion age);
+} curl;
+
+static pthread_once_t loaded = PTHREAD_ONCE_INIT;
+static char load_error[512];
+
+static void *symbol(void *library, const char *name) {
+    void *address = dlsym(library, name);
+    if (address == NULL && load_error[0] == 0) {
+        snprintf(load_error, sizeof load_error, "libcurl.so.4 has no %s", name);
+    }
+    return address;
+}
+
+static void load(void) {
+    void *library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (library == NULL) {
+        const char *reason = dlerror();
+        snprintf(load_error, sizeof load_error, "%s", reason ? reason : "libcurl.so.4 could not be loaded");
+        return;
+    }
+    curl.global_init = symbol(library, "curl_global_init");
+    curl.easy_init = symbol(library, "curl_easy_init");
+    curl.easy_cleanup = symbol(library, "curl_easy_cleanup");
+    curl.easy_reset = symbol(library, "curl_easy_reset");
+    curl.easy_perform = symbol(library, "curl_easy_perform");
+    curl.easy_strerror = symbol(library, "curl_easy_strerror");
+    curl.easy_setopt = symbol(library, "curl_easy_setopt");
+    curl.easy_getinfo = symbol(library, "curl_easy_getinfo");
+    curl.version_info = symbol(library, "curl_version_info");
+}
+
+const char *ccurl_load(void) {
+    pthread_once(&loaded, load);
+    return load_error[0] ? load_error : NULL;
+}
+
+CURLcode ccurl_global_init(long flags) { return curl.global_init(flags); }
+CURL *ccurl_easy_init(void) { return curl.easy_init(); }
+void ccurl_easy_cleanup(CURL *handle) { curl.easy_cleanup(handle); }
+void ccurl_easy_reset(CURL *handle) { curl.easy_reset(handle); }
+CURLcode ccurl_easy_perform(CURL *handle) { return curl.easy_perform(handle); }
+const char *ccurl_easy_strerror(CURLcode code) { return curl.easy_strerror(code); }
+
 CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value) {
-    return curl_easy_setopt(handle, option, value);
+    return curl.easy_setopt(handle, option, value);
 }
 CURLcode ccurl_setopt_string(CURL *handle, CURLoption option, const char *value) {
-    return curl_easy_setopt(handle, option, value);
+    return curl.easy_setopt(handle, option, value);
 }
 CURLcode ccurl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
-    return curl_easy_setopt(handle, option, value);
+    return curl.easy_setopt(handle, option, value);
 }
 CURLcode ccurl_setopt_off(CURL *handle, CURLoption option, curl_off_t value) {
-    return curl_easy_setopt(handle, option, value);
+    return curl.easy_setopt(handle, option, value);
 }
 CURLcode ccurl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
-    return curl_easy_setopt(handle, option, value);
+    return curl.easy_setopt(handle, option, value);
 }
 CURLcode ccurl_setopt_data_callback(CURL *handle, CURLoption option, ccurl_data_callback value) {
-    return curl_easy_setopt(handle, option, value);
+    return curl.easy_setopt(handle, option, value);
 }
 CURLcode ccurl_setopt_xferinfo_callback(CURL *handle, ccurl_xferinfo_callback value) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
+    return curl.easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
 }
 CURLcode ccurl_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length) {
     struct curl_blob blob;
     blob.data = (void *)data;
     blob.len = length;
     blob.flags = CURL_BLOB_COPY;
-    return curl_easy_setopt(handle, option, &blob);
+    return curl.easy_setopt(handle, option, &blob);
 }
 CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return curl_easy_getinfo(handle, info, value);
+    return curl.easy_getinfo(handle, info, value);
 }
 CURLcode ccurl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value) {
-    return curl_easy_getinfo(handle, info, value);
+    return curl.easy_getinfo(handle, info, value);
 }
 CURLcode ccurl_getinfo_double(CURL *handle, CURLINFO info, double *value) {
-    return curl_easy_getinfo(handle, info, value);
+    return curl.easy_getinfo(handle, info, value);
 }
 CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, const char **value) {
-    return curl_easy_getinfo(handle, info, value);
+    return curl.easy_getinfo(handle, info, value);
 }
 const char *ccurl_version_number(void) {
-    return curl_version_info(CURLVERSION_NOW)->version;
+    return curl.version_info(CURLVERSION_NOW)->version;
 }

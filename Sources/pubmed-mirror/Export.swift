@@ -5,6 +5,7 @@ import PubMedMirror
 extension PubMedMirrorCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Stream every current record (or, with --since, what changed after a sequence number) as JSON lines or CSV.",
             discussion: """
                 Every change the index applies gets an increasing sequence number. --since SEQ prints only the records \

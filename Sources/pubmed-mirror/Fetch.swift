@@ -5,6 +5,7 @@ import PubMedMirror
 extension PubMedMirrorCommand {
     struct Fetch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "fetch",
             abstract: "Download what is new or changed in baseline/ and updatefiles/, verified against size and MD5, and index it.",
             discussion: """
                 Lists the source, compares it with the mirror's state database, and downloads only what is new, \

@@ -5,6 +5,7 @@ import PubMedMirror
 extension PubMedMirrorCommand {
     struct Health: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "health",
             abstract: "Check the source: connect, list baseline/ and updatefiles/, and print the latency.",
             discussion: "Exits 0 when healthy, 5 when the server cannot be reached or listed, or baseline/ holds no PubMed files."
         )

@@ -5,6 +5,7 @@ import PubMedMirror
 extension PubMedMirrorCommand {
     struct Index: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "index",
             abstract: "Parse and index downloaded files not yet applied, in NCBI's order (all baseline files, then updates).",
             discussion: """
                 Each file is applied in one transaction: its records, its deletions and the full-text index, or \

@@ -5,6 +5,7 @@ import PubMedMirror
 extension PubMedMirrorCommand {
     struct Search: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "search",
             abstract: "Search the index: words, \"phrases\", prefix*, field:value, year:2019 or year:2015..2020.",
             discussion: """
                 Fields: title, abstract, author, mesh, journal, type (publication type), keyword, year. Terms are \

@@ -5,6 +5,7 @@ import PubMedMirror
 extension PubMedMirrorCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print one record: the current version, or --version N. xml prints the original XML exactly as NCBI published it."
         )
 

@@ -5,6 +5,7 @@ import PubMedMirror
 extension PubMedMirrorCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Re-hash every mirrored file against its .md5; mark damaged files for the next fetch.",
             discussion: "Exits 6 when any file is damaged or missing. Uses no network."
         )

@@ -1,13 +1,27 @@
 #ifndef PUBMED_MIRROR_CCURL_H
 #define PUBMED_MIRROR_CCURL_H
 // Typed wrappers over libcurl's variadic curl_easy_setopt and curl_easy_getinfo, which Swift cannot
-// call. One function per argument kind; each returns libcurl's own CURLcode.
+// call (one function per argument kind; each returns libcurl's own CURLcode), and over the few other
+// libcurl functions the project uses. libcurl itself is loaded on first use (ccurl_load), so that
+// commands that never transfer anything do not pay for linking it and its dependencies.
 // https://curl.se/libcurl/c/curl_easy_setopt.html  https://curl.se/libcurl/c/curl_easy_getinfo.html
 #include <curl/curl.h>
 
 typedef size_t (*ccurl_data_callback)(char *buffer, size_t size, size_t count, void *userdata);
 typedef int (*ccurl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                        curl_off_t ultotal, curl_off_t ulnow);
+
+/// Loads libcurl (once; later calls return at once): NULL when it is ready, else why it could not be
+/// loaded. Every other function here needs it loaded.
+const char *ccurl_load(void);
+
+/// libcurl's own functions, through the loaded library.
+CURLcode ccurl_global_init(long flags);
+CURL *ccurl_easy_init(void);
+void ccurl_easy_cleanup(CURL *handle);
+void ccurl_easy_reset(CURL *handle);
+CURLcode ccurl_easy_perform(CURL *handle);
+const char *ccurl_easy_strerror(CURLcode code);
 
 CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode ccurl_setopt_string(CURL *handle, CURLoption option, const char *value);

@@ -11,17 +11,22 @@ final class CurlEasy {
     /// CURLOPT_ERRORBUFFER: libcurl writes its detailed message here. Owned by this object.
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
-    private static let globalInit: Bool = {
+    /// Loads and initialises libcurl, once: nil when it is ready, else why not.
+    private static let globalInit: String? = {
+        if let failure = ccurl_load() { return "libcurl could not be loaded: \(String(cString: failure))" }
         // https://curl.se/libcurl/c/curl_global_init.html: once, before any other thread uses libcurl.
-        curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+        return ccurl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK ? nil : "libcurl could not be initialised"
     }()
 
-    /// The libcurl version in use, such as "7.88.1".
-    static var version: String { String(cString: ccurl_version_number()) }
+    /// The libcurl version in use, such as "7.88.1"; nil when libcurl cannot be loaded.
+    static var version: String? { Self.globalInit == nil ? String(cString: ccurl_version_number()) : nil }
 
     init() throws(TransferError) {
-        guard Self.globalInit, let handle = curl_easy_init() else {
-            throw TransferError(kind: .permanent, scope: .run, url: "", summary: "libcurl could not be initialised")
+        if let failure = Self.globalInit {
+            throw TransferError(kind: .permanent, scope: .run, url: "", summary: failure)
+        }
+        guard let handle = ccurl_easy_init() else {
+            throw TransferError(kind: .permanent, scope: .run, url: "", summary: "libcurl could not make a handle (out of memory?)")
         }
         self.handle = handle
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -29,14 +34,14 @@ final class CurlEasy {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        ccurl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 
     /// Forgets every option of the previous request but keeps the connection cache.
     /// https://curl.se/libcurl/c/curl_easy_reset.html
     func reset() {
-        curl_easy_reset(handle)
+        ccurl_easy_reset(handle)
         errorBuffer[0] = 0
         _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
     }
@@ -73,7 +78,7 @@ final class CurlEasy {
     /// Runs the configured request on the calling thread. Blocks: never call from the async pool.
     /// https://curl.se/libcurl/c/curl_easy_perform.html
     func perform() -> CURLcode {
-        curl_easy_perform(handle)
+        ccurl_easy_perform(handle)
     }
 
     func infoInt(_ info: CURLINFO) -> Int {
@@ -98,7 +103,7 @@ final class CurlEasy {
     func message(for code: CURLcode) -> String {
         let detailed = String(cString: errorBuffer)
         if !detailed.isEmpty { return detailed }
-        return String(cString: curl_easy_strerror(code))
+        return String(cString: ccurl_easy_strerror(code))
     }
 }
 
