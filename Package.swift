@@ -19,6 +19,11 @@ let package = Package(
         // call C variadic functions), loaded on first use with dlopen (libcurl4-openssl-dev gives
         // the headers at build time and libcurl.so.4 at run time).
         .target(name: "CCurl"),
+        // FTS5 auxiliary functions for search: bm25 and the year, from the index's searchInfo table.
+        .target(
+            name: "CSearchRank",
+            linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("m")]
+        ),
         .systemLibrary(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",
@@ -32,7 +37,7 @@ let package = Package(
         .target(
             name: "PubMedMirror",
             dependencies: [
-                "CCurl", "CLibXML2", "CZlib",
+                "CCurl", "CLibXML2", "CZlib", "CSearchRank",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -26,12 +26,14 @@ final class RecordWriter {
     private let stream: Int64
     private var streamLive = 0
     private let sql: Statements
+    /// Rows added to the full-text index, with what `searchInfo` keeps of them (written at the end).
+    private var searchInfo: [Int64: SearchInfo.Entry] = [:]
 
     /// The statements of the hot path, prepared once per file.
     private struct Statements {
         let insertBlock, versions, insertArticle, updateArticle, demote, addSearch, removeSearch, insertChunk: WriterStatement
         let releaseBlock, dropBlock, releaseStream, streamLive, dropChunks, dropStream: WriterStatement
-        let byVersion, deleteArticle, insertDeletion, highest, promote, searchSource: WriterStatement
+        let byVersion, deleteArticle, insertDeletion, highest, promote, searchSource, docsize: WriterStatement
 
         init(_ db: Database) throws {
             let columns = "kind, status, year, title, journal, doi, pmcid, sourceFile, seq, block, jsonStart, jsonLength, xmlStream, xmlStart, xmlLength"
@@ -59,7 +61,8 @@ final class RecordWriter {
             insertDeletion = try WriterStatement(db, "INSERT INTO deletion (seq, pmid, version, sourceFile) VALUES (?, ?, ?, ?)")
             highest = try WriterStatement(db, "SELECT id FROM article WHERE pmid = ? ORDER BY version DESC LIMIT 1")
             promote = try WriterStatement(db, "UPDATE article SET isCurrent = 1, seq = ? WHERE id = ?")
-            searchSource = try WriterStatement(db, "SELECT block, jsonStart, jsonLength, pmid, version FROM article WHERE id = ?")
+            searchSource = try WriterStatement(db, "SELECT block, jsonStart, jsonLength, pmid, version, year FROM article WHERE id = ?")
+            docsize = try WriterStatement(db, "SELECT sz FROM articleSearch_docsize WHERE id = ?")
         }
 
         private static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
@@ -100,6 +103,7 @@ final class RecordWriter {
 
     /// Records the file as applied and the new high-water mark, in the same transaction.
     func finish(_ applied: AppliedFile) throws {
+        try SearchInfo.write(searchInfo, db: db)
         if streamLive > 0 {
             try db.execute(sql: "UPDATE xmlStream SET live = ? WHERE id = ?", arguments: [streamLive, stream])
         } else {
@@ -147,7 +151,7 @@ final class RecordWriter {
             if same.isCurrent { try removeFromSearch(same.id) }
             try sql.updateArticle.run(values + [.int(same.id)])
             try release(block: same.block, stream: same.stream)
-            if same.isCurrent { try addToSearch(same.id, record.search) }
+            if same.isCurrent { try addToSearch(same.id, record.search, year: record.year) }
             replaced += 1
             return
         }
@@ -158,7 +162,7 @@ final class RecordWriter {
             try sql.demote.run(.int(current.id))
         }
         try sql.insertArticle.run([.int(record.pmid), .int(record.version), .bool(becomesCurrent)] + values)
-        if becomesCurrent { try addToSearch(db.lastInsertedRowID, record.search) }
+        if becomesCurrent { try addToSearch(db.lastInsertedRowID, record.search, year: record.year) }
         inserted += 1
     }
 
@@ -184,7 +188,8 @@ final class RecordWriter {
         if let next {
             seq += 1
             try sql.promote.run(.int(seq), .int(next))
-            try addToSearch(next, storedSearchText(next))
+            let (text, year) = try storedSearchText(next)
+            try addToSearch(next, text, year: year)
         }
     }
 
@@ -207,30 +212,34 @@ final class RecordWriter {
         try sql.dropStream.run(.int(id))
     }
 
-    private func addToSearch(_ id: Int64, _ text: SearchText) throws {
+    private func addToSearch(_ id: Int64, _ text: SearchText, year: Int?) throws {
         try sql.addSearch.run(.int(id), .text(text.title), .text(text.abstract), .text(text.keywords), .text(text.mesh),
                               .text(text.authors), .text(text.journal), .text(text.types))
+        // The row's length as FTS5 counted it (its tokenizer decides), for bm25 at search time.
+        var length = 0
+        try sql.docsize.query(.int(id)) { row in length = SearchInfo.length(docsize: row.blob(0)) }
+        searchInfo[id] = SearchInfo.Entry(length: length, year: year)
     }
 
     /// Takes a row out of the contentless search index, which needs exactly the text it indexed:
     /// rebuilt from the row's stored record, so call this before the row changes.
     private func removeFromSearch(_ id: Int64) throws {
-        let text = try storedSearchText(id)
+        let text = try storedSearchText(id).text
         try sql.removeSearch.run(.int(id), .text(text.title), .text(text.abstract), .text(text.keywords), .text(text.mesh),
                                  .text(text.authors), .text(text.journal), .text(text.types))
     }
 
-    /// The search text of a stored row, from its record's JSON.
-    private func storedSearchText(_ id: Int64) throws -> SearchText {
-        var location: (block: Int64, json: Range<Int>, pmid: Int64, version: Int64)?
+    /// The search text of a stored row, from its record's JSON, and its year.
+    private func storedSearchText(_ id: Int64) throws -> (text: SearchText, year: Int?) {
+        var location: (block: Int64, json: Range<Int>, pmid: Int64, version: Int64, year: Int?)?
         try sql.searchSource.query(.int(id)) { row in
             let start = Int(row.int(1))
-            location = (row.int(0), start..<start + Int(row.int(2)), row.int(3), row.int(4))
+            location = (row.int(0), start..<start + Int(row.int(2)), row.int(3), row.int(4), row.isNull(5) ? nil : Int(row.int(5)))
         }
         guard let location else { throw IndexError.database(path: path, message: "row \(id) vanished while being changed") }
         guard let json = try reader.bytes(location.json, of: location.block, data: { try SQLiteRecordStore.blockData(location.block, db: db) })
         else { throw SQLiteRecordStore.damaged(pmid: Int(location.pmid), version: Int(location.version), path: path) }
-        return SearchText(try JSONDecoder().decode(PubMedRecord.self, from: Data(json)))
+        return (SearchText(try JSONDecoder().decode(PubMedRecord.self, from: Data(json))), location.year)
     }
 
     static func journalName(_ record: PubMedRecord) -> String? {

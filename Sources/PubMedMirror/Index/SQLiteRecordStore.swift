@@ -29,7 +29,7 @@ public final class SQLiteRecordStore: RecordStore {
         self.path = path
         do {
             database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 16384,
-                                               pageSize: 8192, busySeconds: 30)
+                                               pageSize: 8192, busySeconds: 30, prepare: SearchInfo.register)
             let current = try database.read { db in try Self.migrator.hasCompletedMigrations(db) }
             guard current else { throw IndexError.database(path: path, message: Self.olderFormat) }
         } catch let error as IndexError {
@@ -108,6 +108,10 @@ public final class SQLiteRecordStore: RecordStore {
                 -- FTS5 gathers new terms in memory and writes them out as a segment when this many
                 -- bytes are pending (1 MB by default): fewer, larger segments mean less merging.
                 INSERT INTO articleSearch (articleSearch, rank) VALUES ('hashsize', 16777216);
+                CREATE TABLE searchInfo (
+                    chunk INTEGER PRIMARY KEY,
+                    data BLOB NOT NULL
+                );
                 CREATE TABLE appliedFile (
                     name TEXT PRIMARY KEY,
                     folder TEXT NOT NULL,
@@ -287,19 +291,21 @@ public final class SQLiteRecordStore: RecordStore {
             var arguments: StatementArguments = []
             var sql: String
             if let match = query.match {
-                // Rank first, on the search index (and the article row's year when asked for), and
-                // read the blocks of only the hits kept.
-                let years = query.years.map { _ in " JOIN article y ON y.id = articleSearch.rowid AND y.year BETWEEN ? AND ?" } ?? ""
+                // Rank first, on the search index alone (pubmed_rank is bm25 with the weights
+                // below; it and pubmed_year read what they need from searchInfo), and read the
+                // blocks of only the hits kept.
+                let years = query.years.map { _ in " AND pubmed_year(articleSearch) BETWEEN ? AND ?" } ?? ""
                 sql = """
                     SELECT a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength, hit.rank
-                    FROM (SELECT articleSearch.rowid AS id, bm25(articleSearch, 10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0) AS rank
-                          FROM articleSearch\(years)
-                          WHERE articleSearch MATCH ? ORDER BY rank LIMIT ?) hit
+                    FROM (SELECT rowid AS id, pubmed_rank(articleSearch, 10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0) AS rank
+                          FROM articleSearch
+                          WHERE articleSearch MATCH ?\(years) ORDER BY rank LIMIT ?) hit
                     JOIN article a ON a.id = hit.id
                     ORDER BY hit.rank
                     """
+                arguments += [match]
                 if let years = query.years { arguments += [years.lowerBound, years.upperBound] }
-                arguments += [match, limit]
+                arguments += [limit]
             } else {
                 sql = "SELECT pmid, version, year, title, journal, block, jsonStart, jsonLength, 0.0 AS rank FROM article a WHERE isCurrent = 1"
                 if let years = query.years {

@@ -60,6 +60,10 @@ final class WriterStatement {
         fileprivate let handle: OpaquePointer
         func int(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
         func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+        /// Valid until the statement steps again.
+        func blob(_ index: Int32) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, index), count: Int(sqlite3_column_bytes(handle, index)))
+        }
     }
 
     private func bind(_ values: [SQLValue]) throws {

@@ -5,12 +5,15 @@ import GRDB
 /// migrations, and a busy timeout instead of an immediate "database is locked".
 enum SQLiteDatabase {
     /// `pageSize` applies only when the file is created (SQLite cannot change it in WAL mode).
+    /// `prepare` runs on every connection as it opens, read-only ones too (to register functions).
     static func open(path: String, readOnly: Bool, migrator: DatabaseMigrator, cacheKiB: Int? = nil,
-                     pageSize: Int? = nil, busySeconds: Double) throws -> DatabaseQueue {
+                     pageSize: Int? = nil, busySeconds: Double,
+                     prepare: (@Sendable (Database) throws -> Void)? = nil) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(busySeconds)
         configuration.prepareDatabase { db in
+            try prepare?(db)
             guard !readOnly else { return }
             if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")

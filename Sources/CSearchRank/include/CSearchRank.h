@@ -1,0 +1,28 @@
+#ifndef PUBMED_MIRROR_CSEARCHRANK_H
+#define PUBMED_MIRROR_CSEARCHRANK_H
+// Two FTS5 auxiliary functions for the index's articleSearch table, registered on each connection.
+// https://www.sqlite.org/fts5.html#custom_auxiliary_functions
+//
+//   pubmed_rank(articleSearch, w0, ..., w6)  exactly FTS5's bm25(articleSearch, w0, ..., w6)
+//   pubmed_year(articleSearch)               the row's publication year, NULL when it has none
+//
+// bm25 reads each matched row's length (in tokens) from the %_docsize table, one B-tree search a
+// row: on a common word that is most of a query's time. These read it, and the year, from
+// `searchInfo`, where the index keeps both for 1024 rows at a time (4 bytes a row, little-endian:
+// the row's token count, then its year; see SQLiteRecordStore), so a query over thousands of
+// matches in rowid order reads a few hundred rows of it. An entry that is missing or not filled
+// falls back to the exact slow way (xColumnSize, and the article table), so the results never
+// depend on it.
+#include <sqlite3.h>
+
+/// Rows of articleSearch that one searchInfo row describes.
+#define CSEARCHRANK_CHUNK_ROWS 1024
+/// The searchInfo length of a row of 65,535 or more tokens: its length is read from %_docsize.
+#define CSEARCHRANK_LENGTH_UNKNOWN 0xFFFF
+/// The searchInfo year of a record without one.
+#define CSEARCHRANK_NO_YEAR 0xFFFF
+
+/// Registers both functions on `db`; returns an SQLite result code.
+int csearchrank_register(sqlite3 *db);
+
+#endif

@@ -1,0 +1,198 @@
+#include "CSearchRank.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// FTS5's bm25 constants (ext/fts5/fts5_aux.c).
+static const double k1 = 1.2;
+static const double b = 0.75;
+
+/// Per connection: the statements the functions run, prepared on first use (the tables may not
+/// exist yet when the connection opens).
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *chunk;   // SELECT data FROM searchInfo WHERE chunk = ?
+    sqlite3_stmt *year;    // SELECT year FROM article WHERE id = ?
+} Connection;
+
+/// Per query (FTS5 auxiliary data, freed when the query ends): the searchInfo row in hand, and
+/// for pubmed_rank the query's phrase statistics.
+typedef struct {
+    sqlite3_int64 chunk;
+    int have;
+    unsigned char data[CSEARCHRANK_CHUNK_ROWS * 4];
+    int phrases;
+    double averageLength;
+    double *idf;
+    double *frequency;
+} Query;
+
+static void freeQuery(void *pointer) {
+    Query *query = pointer;
+    free(query->idf);
+    free(query->frequency);
+    free(query);
+}
+
+static void freeConnection(void *pointer) {
+    Connection *connection = pointer;
+    sqlite3_finalize(connection->chunk);
+    sqlite3_finalize(connection->year);
+    free(connection);
+}
+
+static Query *queryData(const Fts5ExtensionApi *api, Fts5Context *context) {
+    Query *query = api->xGetAuxdata(context, 0);
+    if (query) return query;
+    query = calloc(1, sizeof(Query));
+    if (!query) return NULL;
+    query->chunk = -1;
+    if (api->xSetAuxdata(context, query, freeQuery) != SQLITE_OK) return NULL;  // xSetAuxdata freed it
+    return query;
+}
+
+/// The row's 4 bytes of searchInfo, or NULL when there are none.
+static const unsigned char *info(Connection *connection, Query *query, sqlite3_int64 rowid) {
+    sqlite3_int64 chunk = rowid / CSEARCHRANK_CHUNK_ROWS;
+    if (query->chunk != chunk) {
+        query->chunk = chunk;
+        query->have = 0;
+        if (!connection->chunk &&
+            sqlite3_prepare_v2(connection->db, "SELECT data FROM searchInfo WHERE chunk = ?", -1, &connection->chunk, NULL) != SQLITE_OK) {
+            return NULL;
+        }
+        sqlite3_bind_int64(connection->chunk, 1, chunk);
+        if (sqlite3_step(connection->chunk) == SQLITE_ROW && sqlite3_column_bytes(connection->chunk, 0) == (int)sizeof query->data) {
+            memcpy(query->data, sqlite3_column_blob(connection->chunk, 0), sizeof query->data);
+            query->have = 1;
+        }
+        sqlite3_reset(connection->chunk);
+    }
+    return query->have ? query->data + (rowid % CSEARCHRANK_CHUNK_ROWS) * 4 : NULL;
+}
+
+static unsigned field(const unsigned char *entry, int index) {
+    return entry[2 * index] | (unsigned)entry[2 * index + 1] << 8;
+}
+
+static int countRow(const Fts5ExtensionApi *api, Fts5Context *context, void *count) {
+    (void)api;
+    (void)context;
+    (*(sqlite3_int64 *)count)++;
+    return SQLITE_OK;
+}
+
+/// bm25's statistics for the query: the average row length and each phrase's IDF.
+static int statistics(const Fts5ExtensionApi *api, Fts5Context *context, Query *query) {
+    if (query->idf) return SQLITE_OK;
+    int phrases = api->xPhraseCount(context);
+    sqlite3_int64 rows = 0, tokens = 0;
+    int rc = api->xRowCount(context, &rows);
+    if (rc == SQLITE_OK) rc = api->xColumnTotalSize(context, -1, &tokens);
+    if (rc != SQLITE_OK) return rc;
+    query->idf = calloc(phrases > 0 ? phrases : 1, sizeof(double));
+    query->frequency = calloc(phrases > 0 ? phrases : 1, sizeof(double));
+    if (!query->idf || !query->frequency) return SQLITE_NOMEM;
+    query->phrases = phrases;
+    query->averageLength = rows > 0 ? (double)tokens / (double)rows : 0;
+    for (int phrase = 0; phrase < phrases; phrase++) {
+        sqlite3_int64 hits = 0;
+        rc = api->xQueryPhrase(context, phrase, &hits, countRow);
+        if (rc != SQLITE_OK) return rc;
+        double idf = log((rows - hits + 0.5) / (hits + 0.5));
+        query->idf[phrase] = idf <= 0.0 ? 1e-6 : idf;
+    }
+    return SQLITE_OK;
+}
+
+static void pubmedRank(const Fts5ExtensionApi *api, Fts5Context *context, sqlite3_context *result,
+                       int count, sqlite3_value **values) {
+    Connection *connection = api->xUserData(context);
+    Query *query = queryData(api, context);
+    if (!query) {
+        sqlite3_result_error_nomem(result);
+        return;
+    }
+    int rc = statistics(api, context, query);
+    if (rc != SQLITE_OK) {
+        sqlite3_result_error_code(result, rc);
+        return;
+    }
+    memset(query->frequency, 0, sizeof(double) * (query->phrases > 0 ? query->phrases : 1));
+    int instances = 0;
+    rc = api->xInstCount(context, &instances);
+    for (int i = 0; rc == SQLITE_OK && i < instances; i++) {
+        int phrase, column, offset;
+        rc = api->xInst(context, i, &phrase, &column, &offset);
+        if (rc == SQLITE_OK) query->frequency[phrase] += column < count ? sqlite3_value_double(values[column]) : 1.0;
+    }
+    double length;
+    const unsigned char *entry = rc == SQLITE_OK ? info(connection, query, api->xRowid(context)) : NULL;
+    if (entry && field(entry, 0) != 0 && field(entry, 0) != CSEARCHRANK_LENGTH_UNKNOWN) {
+        length = field(entry, 0);
+    } else if (rc == SQLITE_OK) {
+        int tokens = 0;
+        rc = api->xColumnSize(context, -1, &tokens);
+        length = tokens;
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_result_error_code(result, rc);
+        return;
+    }
+    // The same sum as bm25, term by term, so that the scores are the same to the last bit.
+    double score = 0.0;
+    for (int phrase = 0; phrase < query->phrases; phrase++) {
+        double frequency = query->frequency[phrase];
+        score += query->idf[phrase] * ((frequency * (k1 + 1.0)) / (frequency + k1 * (1 - b + b * length / query->averageLength)));
+    }
+    sqlite3_result_double(result, -1.0 * score);
+}
+
+static void pubmedYear(const Fts5ExtensionApi *api, Fts5Context *context, sqlite3_context *result,
+                       int count, sqlite3_value **values) {
+    (void)count;
+    (void)values;
+    Connection *connection = api->xUserData(context);
+    Query *query = queryData(api, context);
+    if (!query) {
+        sqlite3_result_error_nomem(result);
+        return;
+    }
+    sqlite3_int64 rowid = api->xRowid(context);
+    const unsigned char *entry = info(connection, query, rowid);
+    if (entry && field(entry, 1) != 0) {
+        if (field(entry, 1) == CSEARCHRANK_NO_YEAR) sqlite3_result_null(result);
+        else sqlite3_result_int(result, (int)field(entry, 1));
+        return;
+    }
+    if (!connection->year &&
+        sqlite3_prepare_v2(connection->db, "SELECT year FROM article WHERE id = ?", -1, &connection->year, NULL) != SQLITE_OK) {
+        sqlite3_result_error(result, sqlite3_errmsg(connection->db), -1);
+        return;
+    }
+    sqlite3_bind_int64(connection->year, 1, rowid);
+    if (sqlite3_step(connection->year) == SQLITE_ROW) sqlite3_result_value(result, sqlite3_column_value(connection->year, 0));
+    else sqlite3_result_null(result);
+    sqlite3_reset(connection->year);
+}
+
+int csearchrank_register(sqlite3 *db) {
+    fts5_api *api = NULL;
+    sqlite3_stmt *statement = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &statement, NULL);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_pointer(statement, 1, &api, "fts5_api_ptr", NULL);
+    sqlite3_step(statement);
+    rc = sqlite3_finalize(statement);
+    if (rc != SQLITE_OK) return rc;
+    if (!api || api->iVersion < 2) return SQLITE_ERROR;
+    Connection *connection = calloc(1, sizeof(Connection));
+    if (!connection) return SQLITE_NOMEM;
+    connection->db = db;
+    rc = api->xCreateFunction(api, "pubmed_year", connection, pubmedYear, NULL);
+    // The connection's data goes with the last function registered, when the connection closes.
+    if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "pubmed_rank", connection, pubmedRank, freeConnection);
+    else free(connection);
+    return rc;
+}

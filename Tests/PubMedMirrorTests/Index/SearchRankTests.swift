@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import Testing
+@testable import PubMedMirror
+
+/// `pubmed_rank` must be bm25 to the last bit and `pubmed_year` the article's year, whether
+/// `searchInfo` is filled or not, after every kind of change the writer makes.
+@Suite struct SearchRankTests {
+    static let weights = "10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0"
+
+    /// A connection to the store's file with the functions registered.
+    static func connection(_ store: SQLiteRecordStore) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try SearchInfo.register(db) }
+        return try DatabaseQueue(path: store.path, configuration: configuration)
+    }
+
+    /// Every match of `query`: (rowid, bm25, pubmed_rank, article year, pubmed_year).
+    static func compare(_ db: Database, _ query: String) throws -> [(id: Int64, bm25: Double, rank: Double, year: Int?, ours: Int?)] {
+        try Row.fetchAll(db, sql: """
+            SELECT s.rowid AS id, bm25(articleSearch, \(weights)) AS bm25, pubmed_rank(articleSearch, \(weights)) AS rank,
+                   a.year AS year, pubmed_year(articleSearch) AS ours
+            FROM articleSearch s JOIN article a ON a.id = s.rowid WHERE articleSearch MATCH ?
+            """, arguments: [query]).map { ($0["id"], $0["bm25"], $0["rank"], $0["year"], $0["ours"]) }
+    }
+
+    static func expectSame(_ store: SQLiteRecordStore, _ queries: [String], minimumMatches: Int = 1) throws {
+        try connection(store).read { db in
+            for query in queries {
+                let rows = try compare(db, query)
+                #expect(rows.count >= minimumMatches, "\(query)")
+                for row in rows {
+                    #expect(row.rank == row.bm25, "\(query): row \(row.id)")
+                    #expect(row.ours == row.year, "\(query): row \(row.id)")
+                }
+            }
+        }
+    }
+
+    static let queries = ["cancer", "\"heart failure\"", "types:review", "authors:wang", "title:patients OR abstract:treatment", "cardi*", "the", "child* NOT adult*"]
+
+    @Test func bm25ToTheLastBitOnARealFileWithAndWithoutSearchInfo() throws {
+        let url = RecordTestData.url(RecordTestData.largerBaseline)
+        let store = try RecordStoreTests.store()
+        _ = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "baseline", cycle: 20, number: 1015, md5: "x"), contentsOf: url)
+        let filled = try DatabaseQueue(path: store.path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM searchInfo") ?? 0 }
+        #expect(filled == 1, "756 rows fit in one searchInfo row")
+        try Self.expectSame(store, Self.queries, minimumMatches: 3)
+        // Without searchInfo the functions fall back to FTS5's own lengths and the article table.
+        try DatabaseQueue(path: store.path).write { db in try db.execute(sql: "DELETE FROM searchInfo") }
+        try Self.expectSame(store, Self.queries, minimumMatches: 3)
+    }
+
+    @Test func searchInfoFollowsReplacementsDeletionsAndPromotions() throws {
+        let store = try RecordStoreTests.store()
+        typealias T = RecordStoreTests
+        var long = T.record(1, 1, title: "Cancer in the long record", year: 1999)
+        long.abstract = String(repeating: "cancer screening trial ", count: 40)
+        try T.apply(store, "f1", [.record(long, xml: T.xml(1, 1)), T.rec(1, 2, title: "Cancer short"), T.rec(2, 1, title: "Cancer two")]
+                    + (3...2100).map { T.rec($0, 1, title: "Filler \($0) cancer") })
+        // Version 2 of PMID 1 replaced by a longer text; PMID 2 deleted; version 2 of PMID 1 deleted, so
+        // version 1 (another length and year) becomes current again.
+        var longer = T.record(1, 2, title: "Cancer now much longer", year: 2005)
+        longer.abstract = String(repeating: "cancer ", count: 300)
+        try T.apply(store, "f2", [.record(longer, xml: T.xml(1, 2)), .deletion(pmid: 2, version: 1)])
+        try Self.expectSame(store, ["cancer", "longer", "filler"], minimumMatches: 1)
+        try T.apply(store, "f3", [.deletion(pmid: 1, version: 2)])
+        try Self.expectSame(store, ["cancer", "screening", "filler"], minimumMatches: 1)
+        // The search itself ranks the same as bm25 would, and filters years the same way.
+        let hits = try store.search(SearchQuery(parsing: "cancer year:1990..2000"), limit: 5)
+        #expect(hits.map(\.pmid) == [1])
+        let ranked = try store.search(SearchQuery(parsing: "filler"), limit: 3000)
+        let bm25 = try Self.connection(store).read { db in
+            try Int.fetchAll(db, sql: """
+                SELECT a.pmid FROM articleSearch s JOIN article a ON a.id = s.rowid WHERE articleSearch MATCH 'filler'
+                ORDER BY bm25(articleSearch, \(Self.weights)), s.rowid
+                """)
+        }
+        #expect(Set(ranked.map(\.pmid)) == Set(bm25) && ranked.count == bm25.count)
+    }
+
+    @Test func docsizeVarintsAddUp() {
+        // Seven columns: 3, 0, 127, 128, 306, 1, 16384 tokens, in SQLite's big-endian varints.
+        let bytes: [UInt8] = [3, 0, 0x7F, 0x81, 0x00, 0x82, 0x32, 1, 0x81, 0x80, 0x00]
+        let total = bytes.withUnsafeBytes { SearchInfo.length(docsize: $0) }
+        #expect(total == 3 + 0 + 127 + 128 + 306 + 1 + 16384)
+    }
+}
