@@ -53,7 +53,7 @@ extension PubMedMirrorCommand {
 
         private func results() throws(IndexError) -> [SearchHit] {
             let parsed = try SearchQuery(parsing: query.joined(separator: " "))
-            return try Mirror(root: mirror.root).openIndex().search(parsed, limit: limit)
+            return try Mirror(root: mirror.root).openIndex().search(parsed, limit: limit, withJSON: format == .json)
         }
     }
 }

@@ -14,8 +14,9 @@ public protocol RecordStore: AnyObject, Sendable {
     /// Reads a PubMed file (`.xml.gz` or `.xml`) and applies it in one transaction, as `apply(_:produce:)`.
     func apply(_ file: FileIdentity, contentsOf url: URL) throws(IndexError) -> AppliedFile
 
-    /// Ranked search over current records.
-    func search(_ query: SearchQuery, limit: Int) throws(IndexError) -> [SearchHit]
+    /// Ranked search over current records; each hit's JSON only when `withJSON` (it is read from
+    /// the stored blocks, which a list of titles does not need).
+    func search(_ query: SearchQuery, limit: Int, withJSON: Bool) throws(IndexError) -> [SearchHit]
 
     /// One record: the current version, or the given one.
     func record(pmid: Int, version: Int?) throws(IndexError) -> StoredRecord?
@@ -78,7 +79,7 @@ public struct SearchHit: Sendable {
     public var journal: String?
     /// bm25 score: lower is better.
     public var rank: Double
-    /// The record as JSON (the shape `show` and `export` print).
+    /// The record as JSON (the shape `show` and `export` print); empty when not asked for.
     public var json: [UInt8]
 }
 

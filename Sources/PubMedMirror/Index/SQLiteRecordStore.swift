@@ -286,7 +286,7 @@ public final class SQLiteRecordStore: RecordStore {
 
     // MARK: Reading
 
-    public func search(_ query: SearchQuery, limit: Int) throws(IndexError) -> [SearchHit] {
+    public func search(_ query: SearchQuery, limit: Int, withJSON: Bool = true) throws(IndexError) -> [SearchHit] {
         try read { db in
             var arguments: StatementArguments = []
             var sql: String
@@ -319,7 +319,7 @@ public final class SQLiteRecordStore: RecordStore {
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 SearchHit(pmid: row["pmid"], version: row["version"], year: row["year"], title: row["title"],
                           journal: row["journal"], rank: row["rank"],
-                          json: try Self.json(row, db: db, reader: reader, path: self.path))
+                          json: withJSON ? try Self.json(row, db: db, reader: reader, path: self.path) : [])
             }
         }
     }
