@@ -19,6 +19,8 @@ let package = Package(
         // call C variadic functions), loaded on first use with dlopen (libcurl4-openssl-dev gives
         // the headers at build time and libcurl.so.4 at run time).
         .target(name: "CCurl"),
+        // Linux system calls Swift's Glibc module lacks (sync_file_range).
+        .target(name: "CSystem"),
         // FTS5 auxiliary functions for search: bm25 and the year, from the index's searchInfo table.
         .target(
             name: "CSearchRank",
@@ -37,7 +39,7 @@ let package = Package(
         .target(
             name: "PubMedMirror",
             dependencies: [
-                "CCurl", "CLibXML2", "CZlib", "CSearchRank",
+                "CCurl", "CLibXML2", "CZlib", "CSearchRank", "CSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

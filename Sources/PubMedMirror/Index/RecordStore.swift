@@ -18,8 +18,9 @@ public protocol RecordStore: AnyObject, Sendable {
     /// the stored blocks, which a list of titles does not need).
     func search(_ query: SearchQuery, limit: Int, withJSON: Bool) throws(IndexError) -> [SearchHit]
 
-    /// One record: the current version, or the given one.
-    func record(pmid: Int, version: Int?) throws(IndexError) -> StoredRecord?
+    /// One record: the current version, or the given one; its original XML only when `withXML`
+    /// (it is inflated from the file's stream, which the other formats do not need).
+    func record(pmid: Int, version: Int?, withXML: Bool) throws(IndexError) -> StoredRecord?
 
     /// Every current record (`since` nil), or every change after `since`; returns the high-water mark.
     func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws(IndexError) -> Int64
@@ -87,6 +88,7 @@ public struct SearchHit: Sendable {
 public struct StoredRecord: Sendable {
     public var record: PubMedRecord
     public var json: [UInt8]
+    /// Empty when not asked for.
     public var xml: [UInt8]
     public var isCurrent: Bool
     /// Every version of this PMID the store holds.

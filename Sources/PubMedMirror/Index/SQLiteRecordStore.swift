@@ -108,6 +108,13 @@ public final class SQLiteRecordStore: RecordStore {
                 -- FTS5 gathers new terms in memory and writes them out as a segment when this many
                 -- bytes are pending (1 MB by default): fewer, larger segments mean less merging.
                 INSERT INTO articleSearch (articleSearch, rank) VALUES ('hashsize', 16777216);
+                -- Segments are merged 16 at a time rather than 4, so each term is rewritten about
+                -- half as often as the index grows (log16 rather than log4 of its size), and a level
+                -- is merged whole only at 64 segments, so the merging is spread over the writes.
+                -- Measured on 40 files of 30,000 records, FTS5 alone: the 40th file took 0.78 s against
+                -- 1.49 s with the defaults, the first 0.74 s; queries read no slower.
+                INSERT INTO articleSearch (articleSearch, rank) VALUES ('automerge', 16);
+                INSERT INTO articleSearch (articleSearch, rank) VALUES ('crisismerge', 64);
                 CREATE TABLE searchInfo (
                     chunk INTEGER PRIMARY KEY,
                     data BLOB NOT NULL
@@ -324,7 +331,7 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    public func record(pmid: Int, version: Int?) throws(IndexError) -> StoredRecord? {
+    public func record(pmid: Int, version: Int?, withXML: Bool = true) throws(IndexError) -> StoredRecord? {
         try read { db in
             let versions = try Int.fetchAll(db, sql: "SELECT version FROM article WHERE pmid = ? ORDER BY version", arguments: [pmid])
             let columns = "pmid, version, isCurrent, block, jsonStart, jsonLength, xmlStream, xmlStart, xmlLength"
@@ -338,9 +345,9 @@ public final class SQLiteRecordStore: RecordStore {
             let reader = BlockReader()
             let json = try Self.json(row, db: db, reader: reader, path: path)
             let stream: Int64 = row["xmlStream"], start: Int = row["xmlStart"], length: Int = row["xmlLength"]
-            let xml = try ChunkReader().bytes(start..<start + length) { offset in
+            let xml = withXML ? try ChunkReader().bytes(start..<start + length) { offset in
                 try Self.chunk(of: stream, holding: offset, db: db, reader: reader)
-            }
+            } : []
             guard let xml else { throw Self.damaged(row, path: path) }
             let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
             return StoredRecord(record: record, json: json, xml: xml, isCurrent: row["isCurrent"], versions: versions)

@@ -1,3 +1,4 @@
+internal import CSystem
 import Foundation
 
 /// Where libcurl's write callback puts a response body. Subclasses are owned by the request that
@@ -37,12 +38,17 @@ final class FileSink: ResponseSink {
     private(set) var overflowed = false
     /// errno of a failed write (ENOSPC: the disk is full).
     private(set) var writeErrno: Int32 = 0
+    /// Bytes whose writing to the disk has been started (see `receive`).
+    private var writebackStarted: Int64
+    /// How much to write before starting its writeback.
+    private static let writebackStep: Int64 = 2 << 20
 
     init(descriptor: Int32, path: String, length: Int64, limit: Int64) throws(MirrorError) {
         self.descriptor = descriptor
         self.path = path
         self.length = length
         self.limit = limit
+        writebackStarted = length
         hasher = try FileHasher(path: path, available: length)
     }
 
@@ -63,6 +69,14 @@ final class FileSink: ResponseSink {
         }
         length += Int64(chunk.count)
         hasher.advance(to: length)
+        // The file is flushed (fsync) before it is renamed into place; starting the disk writes as
+        // the bytes arrive leaves that flush only the last few MiB to wait for, instead of the
+        // whole file (16-20 MB for a baseline file: about 16 ms here against 9). A failure only
+        // loses the head start.
+        if length - writebackStarted >= Self.writebackStep {
+            _ = csystem_start_writeback(descriptor, writebackStarted, length - writebackStarted)
+            writebackStarted = length
+        }
         return true
     }
 
@@ -83,6 +97,7 @@ final class FileSink: ResponseSink {
             throw .local(path: path, operation: "truncate", errno: errno)
         }
         length = 0
+        writebackStarted = 0
         hasher = try FileHasher(path: path, available: 0)
     }
 }

@@ -50,6 +50,24 @@ import Testing
         let missing = try CLI.run(["show", "--mirror", mirror, "1"])
         #expect(missing.status == 8)
         #expect(missing.stderr.contains("PMID 1 is not in the index"))
+
+        // Several PMIDs in one process, in the order given; one not in the index is reported and
+        // the others still printed.
+        let pmids = lines.compactMap { line -> Int? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["pmid"] as? Int
+        }
+        #expect(pmids.count == 3)
+        let several = try CLI.run(["show", "--mirror", mirror, "--format", "json", String(pmids[2]), "1", String(pmids[0])])
+        #expect(several.status == 8)
+        #expect(several.stderr.contains("PMID 1 is not in the index"))
+        let shown = several.stdout.split(separator: "\n").compactMap { line -> Int? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["pmid"] as? Int
+        }
+        #expect(shown == [pmids[2], pmids[0]])
+        let texts = try CLI.run(["show", "--mirror", mirror, String(pmids[0]), String(pmids[1])])
+        #expect(texts.status == 0)
+        #expect(texts.stdout.contains("PMID \(pmids[0]).") && texts.stdout.contains("\n\n") && texts.stdout.contains("PMID \(pmids[1])."))
+        #expect(try CLI.run(["show", "--mirror", mirror, "--version", "2", String(pmids[0]), String(pmids[1])]).status == 64)
         let badQuery = try CLI.run(["search", "--mirror", mirror, "colour:red"])
         #expect(badQuery.status == 64)
         #expect(badQuery.stderr.contains("unknown field colour"))
