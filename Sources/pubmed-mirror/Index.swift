@@ -11,15 +11,17 @@ extension PubMedMirrorCommand {
                 Each file is applied in one transaction: its records, its deletions and the full-text index, or \
                 nothing. An update file whose predecessor is missing or not applied is refused (--allow-gaps \
                 overrides). --rebuild re-indexes every local file into a new database beside the old one, which \
-                keeps answering queries until the switch. --file indexes one local file of any name.
+                keeps answering queries until the switch. --file indexes local files of any name instead, in the \
+                order given (--file a.xml.gz b.xml.gz, or --file repeated); a file that fails does not stop the others.
                 """
         )
 
         @OptionGroup var mirror: MirrorOptions
         @OptionGroup var output: OutputOptions
 
-        @Option(name: .long, help: ArgumentHelp("Index this one local file (.xml.gz or .xml) instead of the mirror's files.", valueName: "path"))
-        var file: String?
+        @Option(name: .long, parsing: .upToNextOption,
+                help: ArgumentHelp("Index these local files (.xml.gz or .xml), in this order, instead of the mirror's files.", valueName: "path"))
+        var file: [String] = []
 
         @Flag(name: .long, help: "With --file: parse every record and report, but store nothing (checks that a file is readable).")
         var check = false
@@ -37,29 +39,47 @@ extension PubMedMirrorCommand {
         var format: OutputFormat = .text
 
         func validate() throws {
-            if file != nil && rebuild { throw ValidationError("--file and --rebuild cannot be used together") }
-            if check && file == nil { throw ValidationError("--check goes with --file") }
-            if let file, !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("--file \(file) cannot be read") }
+            if !file.isEmpty && rebuild { throw ValidationError("--file and --rebuild cannot be used together") }
+            if check && file.isEmpty { throw ValidationError("--check goes with --file") }
+            for file in file where !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("--file \(file) cannot be read") }
         }
 
         func run() async throws {
             let logger = Logging.bootstrap(output)
             let mirror = Mirror(root: self.mirror.root, logger: logger)
-            if let file, check {
-                try checkFile(URL(fileURLWithPath: file))
+            if check {
+                var failed = false
+                for file in file {
+                    do { try checkFile(URL(fileURLWithPath: file)) } catch { failed = true }
+                }
+                if failed { throw Exit.partial }
                 return
             }
-            if let file {
+            if !file.isEmpty {
+                let results: [Result<AppliedFile, IndexError>]
                 do throws(IndexError) {
-                    let applied = try await mirror.index(file: URL(fileURLWithPath: file))
-                    switch format {
-                    case .json: try? JSONOutput.print(applied)
-                    case .text: print(TextOutput.applied(applied))
-                    }
+                    results = try await mirror.index(files: file.map { URL(fileURLWithPath: $0) })
                 } catch {
                     Console.shared.printLine("error: \(error.description)")
                     throw Exit.code(for: error)
                 }
+                // A summary a file (JSON: the object, or an array of them for several files); errors on stderr.
+                var worst: IndexError?
+                var applied: [AppliedFile] = []
+                for result in results {
+                    switch result {
+                    case .success(let file):
+                        applied.append(file)
+                        if format == .text { print(TextOutput.applied(file)) }
+                    case .failure(let error):
+                        Console.shared.printLine("error: \(error.description)")
+                        worst = worst ?? error
+                    }
+                }
+                if format == .json {
+                    if file.count == 1, let only = applied.first { try? JSONOutput.print(only) } else { try? JSONOutput.print(applied) }
+                }
+                if let worst { throw Exit.code(for: worst) }
                 return
             }
             var options = IndexOptions()

@@ -1,11 +1,28 @@
+import Crypto
 import Foundation
+
+/// An MD5 that a file's reader feeds with every chunk it reads (`FileChunks.read`), so that the
+/// digest of a file being indexed comes without a read of its own. Used by one thread at a time:
+/// the reading thread, then (once it has finished) whoever takes the digest.
+final class RunningMD5: @unchecked Sendable {
+    private var hasher = Insecure.MD5()
+    private(set) var digest: String?
+
+    func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
+
+    /// The lower-case hex digest of everything fed; the hasher takes no more bytes after this.
+    func finish() {
+        digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
 
 /// Reads a file front to back in fixed-size chunks through one reused buffer: memory stays at one
 /// chunk whatever the file size.
 enum FileChunks {
-    /// Calls `body` with each chunk (valid only during the call) and returns the number of bytes read.
+    /// Calls `body` with each chunk (valid only during the call) and returns the number of bytes
+    /// read; `hashing`, when given, is fed every chunk and finished at the end of the file.
     @discardableResult
-    static func read(_ url: URL, chunkSize: Int,
+    static func read(_ url: URL, chunkSize: Int, hashing: RunningMD5? = nil,
                      _ body: (UnsafeRawBufferPointer) throws(RecordError) -> Void) throws(RecordError) -> Int {
         let name = url.lastPathComponent
         let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
@@ -21,8 +38,12 @@ enum FileChunks {
                 if errno == EINTR { continue }
                 throw systemError(name, "cannot read the file at byte \(total)", errno)
             }
-            if count == 0 { return total }
+            if count == 0 {
+                hashing?.finish()
+                return total
+            }
             total += count
+            hashing?.update(UnsafeRawBufferPointer(start: buffer, count: count))
             try body(UnsafeRawBufferPointer(start: buffer, count: count))
         }
     }

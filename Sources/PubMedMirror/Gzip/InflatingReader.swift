@@ -21,21 +21,22 @@ enum InflatingReader {
     static func read<Found: Sendable>(_ url: URL, readSize: Int = 1 << 20,
                                       ahead: @escaping @Sendable (UnsafeRawBufferPointer) -> Found,
                                       _ body: (UnsafeRawBufferPointer, Found) throws(RecordError) -> Void) throws(RecordError) -> Int {
-        try read(url, readSize: readSize, cutting: false, ahead: ahead) { (bytes, found, _) throws(RecordError) in
+        try read(url, readSize: readSize, cutting: false, hashing: nil, ahead: ahead) { (bytes, found, _) throws(RecordError) in
             try body(bytes, found)
         }
     }
 
     /// The same, and when `cutting`, the file is also cut into `CompressedChunk`s on the reading
     /// thread: `body` gets those completed since its last call, the last ones with the last bytes
-    /// (which may then be none).
-    static func read<Found: Sendable>(_ url: URL, readSize: Int = 1 << 20, cutting: Bool,
+    /// (which may then be none). `hashing`, when given, is fed the file's compressed bytes on the
+    /// reading thread; its digest is ready when this returns.
+    static func read<Found: Sendable>(_ url: URL, readSize: Int = 1 << 20, cutting: Bool, hashing: RunningMD5?,
                                       ahead: @escaping @Sendable (UnsafeRawBufferPointer) -> Found,
                                       _ body: (UnsafeRawBufferPointer, Found, [CompressedChunk]) throws(RecordError) -> Void)
         throws(RecordError) -> Int {
         let channel = Channel<Found>(bufferCount: bufferCount, bufferSize: bufferSize)
         defer { channel.deallocateBuffers() }
-        let thread = Thread { produce(url, readSize: readSize, cutting: cutting, ahead: ahead, into: channel) }
+        let thread = Thread { produce(url, readSize: readSize, cutting: cutting, hashing: hashing, ahead: ahead, into: channel) }
         thread.name = "gunzip \(url.lastPathComponent)"
         thread.start()
         do throws(RecordError) {
@@ -67,8 +68,8 @@ enum InflatingReader {
     }
 
     /// The reading thread: fills buffers and hands them over, then says how it ended.
-    private static func produce<Found>(_ url: URL, readSize: Int, cutting: Bool, ahead: (UnsafeRawBufferPointer) -> Found,
-                                       into channel: Channel<Found>) {
+    private static func produce<Found>(_ url: URL, readSize: Int, cutting: Bool, hashing: RunningMD5?,
+                                       ahead: (UnsafeRawBufferPointer) -> Found, into channel: Channel<Found>) {
         defer { channel.producerFinished() }
         var current: (buffer: Channel<Found>.Buffer, count: Int)?
         let recorder = cutting ? AccessPointRecorder() : nil
@@ -78,7 +79,7 @@ enum InflatingReader {
         }
         do throws(RecordError) {
             let inflater = try GzipInflater(fileName: url.lastPathComponent, recorder: recorder)
-            let fileSize = try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
+            let fileSize = try FileChunks.read(url, chunkSize: readSize, hashing: hashing) { (chunk) throws(RecordError) in
                 try inflater.inflate(chunk) { (output) throws(RecordError) in
                     var offset = 0
                     while offset < output.count {

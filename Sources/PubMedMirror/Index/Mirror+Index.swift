@@ -74,6 +74,16 @@ extension Mirror {
 
     /// Indexes one local file, whatever its name (for pipelines that bring their own files).
     public func index(file url: URL) async throws(IndexError) -> AppliedFile {
+        let results = try await index(files: [url])
+        // One file in, one result out.
+        return try results[0].get()
+    }
+
+    /// Indexes local files, whatever their names, one after another in the order given, each in
+    /// its own transaction; a file that fails does not stop the others. With one store for all, the
+    /// next file is read while the last one is checkpointed. Fails as a whole only when the index
+    /// cannot be opened or the lock taken.
+    public func index(files urls: [URL]) async throws(IndexError) -> [Result<AppliedFile, IndexError>] {
         let lock: FileLock
         do throws(MirrorError) {
             try FileSystem.createDirectory(layout.root)
@@ -81,24 +91,31 @@ extension Mirror {
         } catch { throw .mirror(error) }
         defer { withExtendedLifetime(lock) {} }
         let mirror = self
-        return try await BlockingThreads.value(name: "index") { () -> Result<AppliedFile, IndexError> in
-            Result { () throws(IndexError) -> AppliedFile in
-                let digest: String
-                do { digest = try Mirror.hashFile(url) } catch {
-                    throw .other("\(url.path): cannot be read (\(error))")
-                }
-                let name = url.lastPathComponent
-                let parsed = PubMedFileName(name)
-                let identity = FileIdentity(name: name, folder: "local", cycle: parsed?.cycle, number: parsed?.number, md5: digest)
+        return try await BlockingThreads.value(name: "index") { () -> Result<[Result<AppliedFile, IndexError>], IndexError> in
+            Result { () throws(IndexError) -> [Result<AppliedFile, IndexError>] in
                 let store = try SQLiteRecordStore(path: mirror.indexURL.path)
-                // Re-applying an applied file changes nothing.
-                if let done = try store.appliedFiles().first(where: { $0.name == name && $0.md5 == digest }) {
-                    mirror.logger.info("\(name) was applied already (\(done.appliedAt)); nothing to do")
-                    return done
-                }
-                return try mirror.apply(identity, from: url, to: store)
+                return urls.map { url in Result { () throws(IndexError) -> AppliedFile in try mirror.indexLocal(url, into: store) } }
             }
         }.get()
+    }
+
+    /// One local file into `store`, unless it was applied already.
+    private func indexLocal(_ url: URL, into store: SQLiteRecordStore) throws(IndexError) -> AppliedFile {
+        let name = url.lastPathComponent
+        let parsed = PubMedFileName(name)
+        var identity = FileIdentity(name: name, folder: "local", cycle: parsed?.cycle, number: parsed?.number, md5: "")
+        // Re-applying an applied file changes nothing: a file of a name already applied is hashed
+        // first, to tell. Any other is hashed as it is read (an empty MD5 asks for that).
+        if try store.appliedFiles().contains(where: { $0.name == name }) {
+            do { identity.md5 = try Mirror.hashFile(url) } catch {
+                throw .other("\(url.path): cannot be read (\(error))")
+            }
+            if let done = try store.appliedFiles().first(where: { $0.name == name && $0.md5 == identity.md5 }) {
+                logger.info("\(name) was applied already (\(done.appliedAt)); nothing to do")
+                return done
+            }
+        }
+        return try apply(identity, from: url, to: store)
     }
 
     /// The body of `index`, for callers that hold the lock (`fetch`).

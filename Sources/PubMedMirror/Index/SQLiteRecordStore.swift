@@ -24,12 +24,16 @@ private final class ApplyOutcome: @unchecked Sendable {
 public final class SQLiteRecordStore: RecordStore {
     public let path: String
     private let database: DatabaseQueue
+    /// Checkpoints after each applied file, in the background (nil when read-only).
+    private let checkpointer: Checkpointer?
 
     public init(path: String, readOnly: Bool = false) throws(IndexError) {
         self.path = path
+        checkpointer = readOnly ? nil : Checkpointer(path: path)
         do {
             database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 16384,
-                                               pageSize: 8192, busySeconds: 30, prepare: SearchInfo.register)
+                                               pageSize: 8192, busySeconds: 30, autoCheckpoint: readOnly,
+                                               prepare: SearchInfo.register)
             let current = try database.read { db in try Self.migrator.hasCompletedMigrations(db) }
             guard current else { throw IndexError.database(path: path, message: Self.olderFormat) }
         } catch let error as IndexError {
@@ -39,6 +43,11 @@ public final class SQLiteRecordStore: RecordStore {
         } catch {
             throw .database(path: path, message: SQLiteDatabase.describe(error))
         }
+    }
+
+    deinit {
+        // A finished run leaves the log copied into the database and both flushed.
+        checkpointer?.wait()
     }
 
     private struct OlderFormat: Error {}
@@ -165,16 +174,19 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
+    /// An empty `file.md5` asks for the file's MD5 to be computed as it is read (and recorded).
     public func apply(_ file: FileIdentity, contentsOf url: URL) throws(IndexError) -> AppliedFile {
         let isGzip: Bool
         do throws(RecordError) { isGzip = try ArticleFile.isGzip(url) } catch { throw .parse(error) }
+        let hashing = file.md5.isEmpty ? RunningMD5() : nil
         // A gzip file's own stream is kept as the records' XML; a plain file's XML is compressed here.
-        return try apply(file, xmlSource: isGzip ? .fileStream : .compressedHere) { sink in
-            try ArticleFile.read(url, keepingStream: isGzip) { item in try sink(item) }
+        return try apply(file, xmlSource: isGzip ? .fileStream : .compressedHere, digest: { hashing?.digest }) { sink in
+            try ArticleFile.read(url, keepingStream: isGzip, hashing: hashing) { item in try sink(item) }
         }
     }
 
-    private func apply(_ file: FileIdentity, xmlSource: RecordPreparer.XMLSource,
+    /// `digest`, asked once every item has been produced, gives the file's MD5 when `file` has none.
+    private func apply(_ file: FileIdentity, xmlSource: RecordPreparer.XMLSource, digest: @escaping @Sendable () -> String? = { nil },
                        produce: (_ sink: (FileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
         // Three stages on three threads, joined by bounded queues of batches so memory stays flat:
         // this thread parses; a preparer writes each record's JSON, compresses records in blocks and
@@ -182,22 +194,31 @@ public final class SQLiteRecordStore: RecordStore {
         // shares the two cores among them (and the gunzip thread), so neither sits idle while
         // another stage has work. Order is kept: each stage is one thread, each queue FIFO.
         let clock = ContinuousClock.now
-        let parsed = BoundedQueue<[FileItem]>(capacity: 8)
-        let prepared = BoundedQueue<[PreparedItem]>(capacity: 8)
+        // Room for about a third of a second of work each: while the writer waits for the previous
+        // file's checkpoint, this file is read and prepared (bounded: some 64 batches of 64 records).
+        let parsed = BoundedQueue<[FileItem]>(capacity: 64)
+        let prepared = BoundedQueue<[PreparedItem]>(capacity: 64)
         let outcome = ApplyOutcome()
-        let database = self.database, path = self.path
+        let database = self.database, path = self.path, checkpointer = self.checkpointer
         let writerThread = Thread {
             do {
+                // The write transaction starts on a fully copied log, which SQLite then reuses from
+                // its start instead of growing it.
+                checkpointer?.wait()
                 let applied = try database.write { db in
                     let writer = try RecordWriter(db: db, path: path, sourceFile: file.name)
                     while let batch = try prepared.take() {
                         for item in batch { try writer.write(item) }
                     }
-                    var applied = writer.counts(for: file)
+                    // The producer has finished (the queues say so), and with it the file's digest.
+                    var identity = file
+                    if identity.md5.isEmpty { identity.md5 = digest() ?? "" }
+                    var applied = writer.counts(for: identity)
                     applied.seconds = (ContinuousClock.now - clock).inSeconds
                     try writer.finish(applied)
                     return applied
                 }
+                checkpointer?.start()
                 outcome.set(.success(applied))
             } catch {
                 prepared.cancel()

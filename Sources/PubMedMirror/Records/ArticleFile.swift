@@ -41,7 +41,7 @@ public enum ArticleFile {
     @discardableResult
     public static func read(_ url: URL, handler: (ArticleFileItem) throws -> Void) throws(RecordError) -> ArticleFileSummary {
         try withoutActuallyEscaping(handler) { (handler) throws(RecordError) -> ArticleFileSummary in
-            try read(url, keepingStream: false) { item in
+            try read(url, keepingStream: false, hashing: nil) { item in
                 switch item {
                 case .record(let record, .bytes(let xml)): try handler(.record(record, xml: xml))
                 case .record(_, .inStream): break  // not asked for
@@ -66,9 +66,11 @@ public enum ArticleFile {
 
     /// As `read(_:handler:)`; with `keepingStream` (a gzip file only), the file's stream is also
     /// cut into `CompressedChunk`s, handed over as they are completed (`FileItem.chunks`), and each
-    /// record comes with its place in the stream instead of a copy of its bytes.
+    /// record comes with its place in the stream instead of a copy of its bytes. `hashing`, when
+    /// given, is fed the file's bytes as they are read (its digest is ready when this returns).
     @discardableResult
-    static func read(_ url: URL, keepingStream: Bool, handler: (FileItem) throws -> Void) throws(RecordError) -> ArticleFileSummary {
+    static func read(_ url: URL, keepingStream: Bool, hashing: RunningMD5?,
+                     handler: (FileItem) throws -> Void) throws(RecordError) -> ArticleFileSummary {
         let name = url.lastPathComponent
         let isGzip = try isGzip(url)
         return try withoutActuallyEscaping(handler) { (handler) throws(RecordError) -> ArticleFileSummary in
@@ -87,7 +89,7 @@ public enum ArticleFile {
                 // error, before the parser's own check: "the gzip stream ends early" says more
                 // than "premature end of data".
                 let scanner = AheadScanner(copiesBytes: !keepingStream)
-                fileSize = try InflatingReader.read(url, readSize: readSize, cutting: keepingStream,
+                fileSize = try InflatingReader.read(url, readSize: readSize, cutting: keepingStream, hashing: hashing,
                                                     ahead: scanner.scan) { (bytes, records, chunks) throws(RecordError) in
                     try parser.feed(bytes, foundRecords: records)
                     if !chunks.isEmpty {
@@ -98,7 +100,7 @@ public enum ArticleFile {
                     }
                 }
             } else {
-                fileSize = try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
+                fileSize = try FileChunks.read(url, chunkSize: readSize, hashing: hashing) { (chunk) throws(RecordError) in
                     try parser.feed(chunk)
                 }
             }

@@ -6,18 +6,25 @@ import GRDB
 enum SQLiteDatabase {
     /// `pageSize` applies only when the file is created (SQLite cannot change it in WAL mode).
     /// `prepare` runs on every connection as it opens, read-only ones too (to register functions).
+    /// Without `autoCheckpoint`, commits never copy the log into the database themselves: the
+    /// caller checkpoints (see `Checkpointer`).
     static func open(path: String, readOnly: Bool, migrator: DatabaseMigrator, cacheKiB: Int? = nil,
-                     pageSize: Int? = nil, busySeconds: Double,
+                     pageSize: Int? = nil, busySeconds: Double, autoCheckpoint: Bool = true,
                      prepare: (@Sendable (Database) throws -> Void)? = nil) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(busySeconds)
         configuration.prepareDatabase { db in
             try prepare?(db)
-            guard !readOnly else { return }
+            // Readers (search, show, export: a process each) map the file rather than copy every
+            // page they read out of the page cache with a read call: 'cancer' on 1.2 million
+            // records, 12.8 -> 8.1 ms. Debian's SQLite caps the map at 2 GB (SQLITE_MAX_MMAP_SIZE);
+            // the rest of a larger file is read as before.
+            guard !readOnly else { return try db.execute(sql: "PRAGMA mmap_size = 2147418112") }
             if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             if let cacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
+            if !autoCheckpoint { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         }
         let database = try DatabaseQueue(path: path, configuration: configuration)
         if !readOnly {

@@ -113,6 +113,32 @@ import Testing
         #expect(refused.stderr.contains("medline16n0902.xml.gz"))
     }
 
+    /// Several files in one run, in the order given, one store for all (each checkpointed in the
+    /// background while the next is read): a bad one in the middle does not stop the others, and
+    /// the run ends with the log copied into the database.
+    @Test func indexFileTakesSeveralFilesAndABadOneDoesNotStopTheOthers() throws {
+        let mirror = try TestPaths.temporaryDirectory("cli-index-files").path
+        let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples")
+        let files = ["2024/baseline/pubmed24n1219.xml.gz", "../legacy-medline16/medline16n0902.xml.gz",
+                     "2025/baseline/pubmed25n1274.xml.gz", "2026/baseline/pubmed26n1334.xml.gz"]
+            .map { samples.appendingPathComponent($0).standardizedFileURL.path }
+        let run = try CLI.run(["index", "--mirror", mirror, "--quiet", "--format", "json", "--file"] + files)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("medline16n0902.xml.gz"))
+        let applied = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        #expect(applied.compactMap { $0["name"] as? String } == ["pubmed24n1219.xml.gz", "pubmed25n1274.xml.gz", "pubmed26n1334.xml.gz"])
+        let store = try SQLiteRecordStore(path: mirror + "/index.sqlite", readOnly: true)
+        #expect(try store.appliedFiles().map(\.name) == ["pubmed24n1219.xml.gz", "pubmed25n1274.xml.gz", "pubmed26n1334.xml.gz"])
+        #expect(try store.counts().current == 90)
+        // The last checkpoint finished before the process ended: nothing is left in the log.
+        let log = (try? FileManager.default.attributesOfItem(atPath: mirror + "/index.sqlite-wal")[.size] as? Int) ?? 0
+        #expect(log == 0)
+        // Applied again: nothing to do for any of them.
+        let again = try CLI.run(["index", "--mirror", mirror, "--quiet", "--file", files[0], files[2], files[3]])
+        #expect(again.status == 0)
+        #expect(try store.counts().files == 3)
+    }
+
     /// SIGKILL in the middle of a file's transaction: the index is as before, and a rerun completes.
     @Test func anIndexRunKilledMidFileLeavesThePreviousStateAndARerunCompletes() throws {
         let mirror = try TestPaths.temporaryDirectory("cli-index-kill")

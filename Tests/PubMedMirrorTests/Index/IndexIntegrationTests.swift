@@ -145,10 +145,27 @@ import Testing
         let mirror = Mirror(root: root)
         let file = Self.samples.appendingPathComponent("2025/baseline/pubmed25n1274.xml.gz")
         let first = try await mirror.index(file: file)
+        // A name not applied before is hashed as it is read: the digest recorded is the file's.
+        #expect(first.md5 == (try Mirror.hashFile(file)))
+        #expect(try mirror.openIndex().appliedFiles().map(\.md5) == [first.md5])
         let mark = try mirror.openIndex().counts().highWaterMark
         let second = try await mirror.index(file: file)
         #expect(second.name == first.name && second.md5 == first.md5 && second.lastSeq == first.lastSeq)
         #expect(try mirror.openIndex().counts().highWaterMark == mark)
+
+        // Another file of the same name is applied again, with its own digest; so is a plain .xml
+        // file, which the other reader hashes.
+        let plain = try TestPaths.temporaryDirectory("index-twice-plain").appendingPathComponent("pubmed25n1274.xml.gz")
+        let other = Self.samples.appendingPathComponent("2026/baseline/pubmed26n1334.xml.gz")
+        try FileManager.default.copyItem(at: other, to: plain)
+        let third = try await mirror.index(file: plain)
+        #expect(third.md5 == (try Mirror.hashFile(other)) && third.md5 != first.md5)
+        #expect(try mirror.openIndex().counts().highWaterMark > mark)
+        let xml = try TestPaths.temporaryDirectory("index-twice-xml").appendingPathComponent("records.xml")
+        var bytes: [UInt8] = []
+        try GzipInflater.readFile(other) { bytes.append(contentsOf: $0) }
+        try Data(bytes).write(to: xml)
+        #expect(try await mirror.index(file: xml).md5 == (try Mirror.hashFile(xml)))
     }
 
     @Test func aRebuildSwitchesToANewCompleteIndex() async throws {
