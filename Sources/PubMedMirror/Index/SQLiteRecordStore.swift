@@ -376,7 +376,14 @@ public final class SQLiteRecordStore: RecordStore {
     }
 
     public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws(IndexError) -> Int64 {
-        try read { db in
+        // An export reads the whole file once, in order, where mapping it gains nothing, and every
+        // page mapped would count in the process's resident memory (1.35 GB for 1.2 M records).
+        do {
+            try database.inDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 0") }
+        } catch {
+            throw .database(path: path, message: SQLiteDatabase.describe(error))
+        }
+        return try read { db in
             let mark = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
             let reader = BlockReader()
             if let since {
