@@ -7,4 +7,11 @@
 /// Returns 0, or -1 with errno set. https://man7.org/linux/man-pages/man2/sync_file_range.2.html
 int csystem_start_writeback(int descriptor, long long offset, long long length);
 
+/// The calling thread's nice value (Linux gives each thread its own), or -100 when it cannot be read.
+int csystem_thread_nice(void);
+
+/// Sets the calling thread's nice value (raising it needs no privilege; lowering it below where it
+/// was does). Returns 0, or -1 with errno set. https://man7.org/linux/man-pages/man2/setpriority.2.html
+int csystem_set_thread_nice(int nice);
+
 #endif

@@ -189,10 +189,12 @@ public final class SQLiteRecordStore: RecordStore {
     private func apply(_ file: FileIdentity, xmlSource: RecordPreparer.XMLSource, digest: @escaping @Sendable () -> String? = { nil },
                        produce: (_ sink: (FileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
         // Three stages on three threads, joined by bounded queues of batches so memory stays flat:
-        // this thread parses; a preparer writes each record's JSON, compresses records in blocks and
-        // assembles its search text; a writer runs the file's one write transaction. The kernel
-        // shares the two cores among them (and the gunzip thread), so neither sits idle while
-        // another stage has work. Order is kept: each stage is one thread, each queue FIFO.
+        // a parser (with the gunzip thread it starts); a preparer, which writes each record's JSON,
+        // compresses records in blocks and assembles its search text; a writer, which runs the
+        // file's one write transaction. The kernel shares the two cores among them, and gives the
+        // writer the first turn (the others yield to it: ThreadPriority): were it to fall behind,
+        // its backlog would be left to one core once the others are done. Order is kept: each
+        // stage is one thread, each queue FIFO.
         let clock = ContinuousClock.now
         // Room for about a third of a second of work each: while the writer waits for the previous
         // file's checkpoint, this file is read and prepared (bounded: some 64 batches of 64 records).
@@ -227,6 +229,7 @@ public final class SQLiteRecordStore: RecordStore {
         }
         writerThread.name = "index-writer"
         let preparerThread = Thread {
+            ThreadPriority.yieldToTheWriter(by: 3)
             let preparer = RecordPreparer(sourceFile: file.name, xmlSource: xmlSource)
             do {
                 var ready: [PreparedItem] = []
@@ -249,20 +252,21 @@ public final class SQLiteRecordStore: RecordStore {
         preparerThread.name = "index-preparer"
         writerThread.start()
         preparerThread.start()
-        do {
-            var batch: [FileItem] = []
-            batch.reserveCapacity(Self.batchSize)
-            try produce { item in
-                batch.append(item)
-                if batch.count == Self.batchSize {
-                    try parsed.put(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
+        // The parsing runs on a thread of its own too (with the gunzip thread it starts), so that
+        // its priority can be lowered without touching the caller's thread.
+        withoutActuallyEscaping(produce) { produce in
+            // The parser thread lets go of `produce` before it signals, as withoutActuallyEscaping
+            // checks when this block ends.
+            let producer = ProducerBox(produce)
+            let done = DispatchSemaphore(value: 0)
+            let parserThread = Thread {
+                ThreadPriority.yieldToTheWriter(by: 6)
+                Self.parse(producer.take(), into: parsed)
+                done.signal()
             }
-            if !batch.isEmpty { try parsed.put(batch) }
-            parsed.finish()
-        } catch {
-            parsed.fail(error)
+            parserThread.name = "index-parser"
+            parserThread.start()
+            done.wait()
         }
         switch outcome.wait() {
         case .success(let applied):
@@ -277,6 +281,38 @@ public final class SQLiteRecordStore: RecordStore {
 
     /// Items handed between the stages at a time: fewer wake-ups than one by one.
     private static let batchSize = 64
+
+    /// The parser stage: runs `produce`, handing its items on in batches.
+    private static func parse(_ produce: (_ sink: (FileItem) throws -> Void) throws -> Void, into parsed: BoundedQueue<[FileItem]>) {
+        do {
+            var batch: [FileItem] = []
+            batch.reserveCapacity(batchSize)
+            try produce { item in
+                batch.append(item)
+                if batch.count == batchSize {
+                    try parsed.put(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { try parsed.put(batch) }
+            parsed.finish()
+        } catch {
+            parsed.fail(error)
+        }
+    }
+
+    /// Hands the file's producer to the parser thread, which takes it (the box then holds nothing).
+    private final class ProducerBox: @unchecked Sendable {
+        typealias Produce = (_ sink: (FileItem) throws -> Void) throws -> Void
+        private var produce: Produce?
+        init(_ produce: @escaping Produce) { self.produce = produce }
+        /// Only the parser thread calls this, once.
+        func take() -> Produce {
+            defer { produce = nil }
+            // Set in init, taken once.
+            return produce!
+        }
+    }
 
     /// What a failed `apply` reports: the parse error, or the database's own failure.
     private static func applyError(_ error: any Error, path: String) -> IndexError {
