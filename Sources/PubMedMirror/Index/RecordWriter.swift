@@ -239,7 +239,10 @@ final class RecordWriter {
         guard let location else { throw IndexError.database(path: path, message: "row \(id) vanished while being changed") }
         guard let json = try reader.bytes(location.json, of: location.block, data: { try SQLiteRecordStore.blockData(location.block, db: db) })
         else { throw SQLiteRecordStore.damaged(pmid: Int(location.pmid), version: Int(location.version), path: path) }
-        return (SearchText(try JSONDecoder().decode(PubMedRecord.self, from: Data(json))), location.year)
+        guard let text = SearchText(json: json) else {
+            throw SQLiteRecordStore.damaged(pmid: Int(location.pmid), version: Int(location.version), path: path)
+        }
+        return (text, location.year)
     }
 
     static func journalName(_ record: PubMedRecord) -> String? {

@@ -32,6 +32,8 @@ import Testing
             // it must be the text that was indexed from the parsed record.
             let decoded = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
             if SearchText(decoded) != SearchText(record) { searchMismatches.append(record.pmid) }
+            // The writer reads the text straight from the JSON, without decoding the record.
+            if SearchText(json: json) != SearchText(record) { searchMismatches.append(record.pmid) }
             checked += 1
         }
         #expect(checked > 0)
@@ -49,5 +51,24 @@ import Testing
         record.year = -1
         record.pubDate = PubMedRecord.PubDate()
         #expect(RecordJSONWriter.encode(record) == (try Self.foundation(record)))
+        record.vernacularTitle = "Titre \u{1F9EC} \"x\""
+        record.abstract = "Line one\nline two \u{0} end"
+        record.otherAbstracts = [PubMedRecord.OtherAbstract(text: "Résumé\t\"cité\"")]
+        record.keywords = ["a\\b", ""]
+        record.publicationTypes = ["Review", "Journal Article"]
+        record.journal = PubMedRecord.Journal(title: "J \"Q\"", isoAbbreviation: "")
+        record.authors += [PubMedRecord.Author(lastName: "Ng", foreName: nil, initials: "")]
+        #expect(SearchText(json: RecordJSONWriter.encode(record)) == SearchText(record))
+    }
+
+    @Test func searchTextFromJSONReadsEscapesAndRefusesWhatIsNotARecord() {
+        // Escapes the writer never emits but JSON allows: \/, \uXXXX and a surrogate pair.
+        let json = Array(#"{"kind":"article","pmid":1,"title":"a\/b \u00e9 \ud83e\uddec","keywords":["x"],"version":1}"#.utf8)
+        let text = SearchText(json: json)
+        #expect(text?.title == "a/b é 🧬")
+        #expect(text?.keywords == "x")
+        for bad in [#"{"title":"open"#, #"{"title":1}"#, #"["title"]"#, #"{"pmid":1}"#, "", #"{"title":"x","keywords":["y"}"#] {
+            #expect(SearchText(json: Array(bad.utf8)) == nil, "\(bad)")
+        }
     }
 }
