@@ -8,17 +8,18 @@
 static const double k1 = 1.2;
 static const double b = 0.75;
 
-/// Per connection: the statements the functions run, prepared on first use (the tables may not
-/// exist yet when the connection opens).
+/// Per connection: the connection itself.
 typedef struct {
     sqlite3 *db;
-    sqlite3_stmt *chunk;   // SELECT data FROM searchInfo WHERE chunk = ?
-    sqlite3_stmt *year;    // SELECT year FROM article WHERE id = ?
 } Connection;
 
-/// Per query (FTS5 auxiliary data, freed when the query ends): the searchInfo row in hand, and
-/// for pubmed_rank the query's phrase statistics.
+/// Per query (FTS5 auxiliary data, freed when the query's cursor closes): the statements the
+/// function runs, prepared on first use and finalized with the query (a statement kept past it would
+/// keep the connection from closing), the searchInfo row in hand, and for pubmed_rank the query's
+/// phrase statistics.
 typedef struct {
+    sqlite3_stmt *chunkStatement;   // SELECT data FROM searchInfo WHERE chunk = ?
+    sqlite3_stmt *yearStatement;    // SELECT year FROM article WHERE id = ?
     sqlite3_int64 chunk;
     int have;
     unsigned char data[CSEARCHRANK_CHUNK_ROWS * 4];
@@ -30,16 +31,15 @@ typedef struct {
 
 static void freeQuery(void *pointer) {
     Query *query = pointer;
+    sqlite3_finalize(query->chunkStatement);
+    sqlite3_finalize(query->yearStatement);
     free(query->idf);
     free(query->frequency);
     free(query);
 }
 
 static void freeConnection(void *pointer) {
-    Connection *connection = pointer;
-    sqlite3_finalize(connection->chunk);
-    sqlite3_finalize(connection->year);
-    free(connection);
+    free(pointer);
 }
 
 static Query *queryData(const Fts5ExtensionApi *api, Fts5Context *context) {
@@ -58,16 +58,17 @@ static const unsigned char *info(Connection *connection, Query *query, sqlite3_i
     if (query->chunk != chunk) {
         query->chunk = chunk;
         query->have = 0;
-        if (!connection->chunk &&
-            sqlite3_prepare_v2(connection->db, "SELECT data FROM searchInfo WHERE chunk = ?", -1, &connection->chunk, NULL) != SQLITE_OK) {
+        if (!query->chunkStatement &&
+            sqlite3_prepare_v2(connection->db, "SELECT data FROM searchInfo WHERE chunk = ?", -1, &query->chunkStatement, NULL) != SQLITE_OK) {
             return NULL;
         }
-        sqlite3_bind_int64(connection->chunk, 1, chunk);
-        if (sqlite3_step(connection->chunk) == SQLITE_ROW && sqlite3_column_bytes(connection->chunk, 0) == (int)sizeof query->data) {
-            memcpy(query->data, sqlite3_column_blob(connection->chunk, 0), sizeof query->data);
+        sqlite3_bind_int64(query->chunkStatement, 1, chunk);
+        if (sqlite3_step(query->chunkStatement) == SQLITE_ROW &&
+            sqlite3_column_bytes(query->chunkStatement, 0) == (int)sizeof query->data) {
+            memcpy(query->data, sqlite3_column_blob(query->chunkStatement, 0), sizeof query->data);
             query->have = 1;
         }
-        sqlite3_reset(connection->chunk);
+        sqlite3_reset(query->chunkStatement);
     }
     return query->have ? query->data + (rowid % CSEARCHRANK_CHUNK_ROWS) * 4 : NULL;
 }
@@ -91,18 +92,29 @@ static int statistics(const Fts5ExtensionApi *api, Fts5Context *context, Query *
     int rc = api->xRowCount(context, &rows);
     if (rc == SQLITE_OK) rc = api->xColumnTotalSize(context, -1, &tokens);
     if (rc != SQLITE_OK) return rc;
-    query->idf = calloc(phrases > 0 ? phrases : 1, sizeof(double));
-    query->frequency = calloc(phrases > 0 ? phrases : 1, sizeof(double));
-    if (!query->idf || !query->frequency) return SQLITE_NOMEM;
-    query->phrases = phrases;
-    query->averageLength = rows > 0 ? (double)tokens / (double)rows : 0;
+    double *idf = calloc(phrases > 0 ? phrases : 1, sizeof(double));
+    double *frequency = calloc(phrases > 0 ? phrases : 1, sizeof(double));
+    if (!idf || !frequency) {
+        free(idf);
+        free(frequency);
+        return SQLITE_NOMEM;
+    }
     for (int phrase = 0; phrase < phrases; phrase++) {
         sqlite3_int64 hits = 0;
         rc = api->xQueryPhrase(context, phrase, &hits, countRow);
-        if (rc != SQLITE_OK) return rc;
-        double idf = log((rows - hits + 0.5) / (hits + 0.5));
-        query->idf[phrase] = idf <= 0.0 ? 1e-6 : idf;
+        if (rc != SQLITE_OK) {
+            free(idf);
+            free(frequency);
+            return rc;
+        }
+        double value = log((rows - hits + 0.5) / (hits + 0.5));
+        idf[phrase] = value <= 0.0 ? 1e-6 : value;
     }
+    // Set only once complete: a later row must not find half of it.
+    query->phrases = phrases;
+    query->averageLength = rows > 0 ? (double)tokens / (double)rows : 0;
+    query->frequency = frequency;
+    query->idf = idf;
     return SQLITE_OK;
 }
 
@@ -166,15 +178,15 @@ static void pubmedYear(const Fts5ExtensionApi *api, Fts5Context *context, sqlite
         else sqlite3_result_int(result, (int)field(entry, 1));
         return;
     }
-    if (!connection->year &&
-        sqlite3_prepare_v2(connection->db, "SELECT year FROM article WHERE id = ?", -1, &connection->year, NULL) != SQLITE_OK) {
+    if (!query->yearStatement &&
+        sqlite3_prepare_v2(connection->db, "SELECT year FROM article WHERE id = ?", -1, &query->yearStatement, NULL) != SQLITE_OK) {
         sqlite3_result_error(result, sqlite3_errmsg(connection->db), -1);
         return;
     }
-    sqlite3_bind_int64(connection->year, 1, rowid);
-    if (sqlite3_step(connection->year) == SQLITE_ROW) sqlite3_result_value(result, sqlite3_column_value(connection->year, 0));
+    sqlite3_bind_int64(query->yearStatement, 1, rowid);
+    if (sqlite3_step(query->yearStatement) == SQLITE_ROW) sqlite3_result_value(result, sqlite3_column_value(query->yearStatement, 0));
     else sqlite3_result_null(result);
-    sqlite3_reset(connection->year);
+    sqlite3_reset(query->yearStatement);
 }
 
 int csearchrank_register(sqlite3 *db) {

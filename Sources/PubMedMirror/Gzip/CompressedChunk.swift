@@ -89,7 +89,9 @@ final class AccessPointRecorder {
     }
 
     private func close() {
-        if let current {
+        // A chunk of no output (an empty gzip member, an empty first block) is left out: the next
+        // chunk starts at the same offset and holds whatever comes there.
+        if let current, produced > current.start {
             finished.append(CompressedChunk(start: current.start, length: produced - current.start, bits: current.bits,
                                             window: current.window, data: data))
         }

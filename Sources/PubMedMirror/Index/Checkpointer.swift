@@ -18,8 +18,15 @@ final class Checkpointer: @unchecked Sendable {
     /// Guarded by `condition`.
     private var running = false
     private var connection: DatabaseQueue?
-    /// The last checkpoint's error, for `wait` to hand on (as information: the data is safe).
-    private var lastError: (any Error)?
+    /// What went wrong with a checkpoint (the data is safe in the log either way).
+    struct Problem {
+        /// It failed, rather than stopping short of a reader's snapshot (which is normal).
+        var failed: Bool
+        var message: String
+    }
+
+    /// The last checkpoint's problem, for `wait` to hand on.
+    private var lastProblem: Problem?
 
     init(path: String) {
         self.path = path
@@ -37,18 +44,20 @@ final class Checkpointer: @unchecked Sendable {
         running = true
         condition.unlock()
         let thread = Thread { [self] in
-            var failure: (any Error)?
+            var problem: Problem?
             do {
                 let connection = try self.openConnection()
-                try connection.writeWithoutTransaction { db in
-                    _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                // One row: busy (always 0 for PASSIVE), frames in the log, frames copied.
+                let row = try connection.writeWithoutTransaction { db in try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+                if let row, let frames = row[1] as Int?, let copied = row[2] as Int?, frames >= 0, copied < frames {
+                    problem = Problem(failed: false, message: "the checkpoint copied \(copied) of \(frames) log frames (a reader holds an older snapshot); the next one copies the rest")
                 }
             } catch {
-                failure = error
+                problem = Problem(failed: true, message: "the checkpoint failed (\(SQLiteDatabase.describe(error))); the log keeps everything and the next one retries")
             }
             condition.lock()
             running = false
-            lastError = failure
+            lastProblem = problem
             condition.broadcast()
             condition.unlock()
         }
@@ -56,14 +65,14 @@ final class Checkpointer: @unchecked Sendable {
         thread.start()
     }
 
-    /// Waits for the checkpoint in progress, if any; returns its error, if it failed.
+    /// Waits for the checkpoint in progress, if any; returns what went wrong with it, if anything.
     @discardableResult
-    func wait() -> (any Error)? {
+    func wait() -> Problem? {
         condition.lock()
         defer { condition.unlock() }
         while running { condition.wait() }
-        defer { lastError = nil }
-        return lastError
+        defer { lastProblem = nil }
+        return lastProblem
     }
 
     /// The checkpointing connection, opened on first use (only the checkpoint thread touches it,

@@ -93,7 +93,7 @@ extension Mirror {
         let mirror = self
         return try await BlockingThreads.value(name: "index") { () -> Result<[Result<AppliedFile, IndexError>], IndexError> in
             Result { () throws(IndexError) -> [Result<AppliedFile, IndexError>] in
-                let store = try SQLiteRecordStore(path: mirror.indexURL.path)
+                let store = try SQLiteRecordStore(path: mirror.indexURL.path, logger: mirror.logger)
                 return urls.map { url in Result { () throws(IndexError) -> AppliedFile in try mirror.indexLocal(url, into: store) } }
             }
         }.get()
@@ -106,11 +106,12 @@ extension Mirror {
         var identity = FileIdentity(name: name, folder: "local", cycle: parsed?.cycle, number: parsed?.number, md5: "")
         // Re-applying an applied file changes nothing: a file of a name already applied is hashed
         // first, to tell. Any other is hashed as it is read (an empty MD5 asks for that).
-        if try store.appliedFiles().contains(where: { $0.name == name }) {
+        let sameName = try store.appliedFiles().filter { $0.name == name }
+        if !sameName.isEmpty {
             do { identity.md5 = try Mirror.hashFile(url) } catch {
                 throw .other("\(url.path): cannot be read (\(error))")
             }
-            if let done = try store.appliedFiles().first(where: { $0.name == name && $0.md5 == identity.md5 }) {
+            if let done = sameName.first(where: { $0.md5 == identity.md5 }) {
                 logger.info("\(name) was applied already (\(done.appliedAt)); nothing to do")
                 return done
             }
@@ -150,7 +151,7 @@ extension Mirror {
         var liveCycle: Int?
         // A rebuild never opens the index in use: it may be damaged or in an earlier format.
         if !options.rebuild, FileManager.default.fileExists(atPath: indexURL.path) {
-            let store = try SQLiteRecordStore(path: indexURL.path)
+            let store = try SQLiteRecordStore(path: indexURL.path, logger: logger)
             live = store
             liveCycle = try store.appliedFiles().compactMap(\.cycle).max()
         }
@@ -175,7 +176,7 @@ extension Mirror {
             target = indexURL
         }
         let store: SQLiteRecordStore
-        if target == indexURL, let live { store = live } else { store = try SQLiteRecordStore(path: target.path) }
+        if target == indexURL, let live { store = live } else { store = try SQLiteRecordStore(path: target.path, logger: logger) }
         var applied = Dictionary(try store.appliedFiles().map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
         var pending = candidates.filter { applied[$0.name] == nil || applied[$0.name] != $0.md5 }
         if !baselineReady { pending.removeAll { $0.folder == .updatefiles } }
@@ -218,6 +219,8 @@ extension Mirror {
             let complete = baselineReady && report.failures.isEmpty
                 && candidates.allSatisfy { applied[$0.name] == $0.md5 }
             if complete {
+                // The new index must be whole on the disk before it replaces the old one.
+                try store.flush()
                 try switchIndex(to: switchTo)
                 if report.rollover != nil {
                     report.rollover?.switched = true

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 
 /// The writer thread's result, handed to the thread that waits for it.
 private final class ApplyOutcome: @unchecked Sendable {
@@ -26,9 +27,11 @@ public final class SQLiteRecordStore: RecordStore {
     private let database: DatabaseQueue
     /// Checkpoints after each applied file, in the background (nil when read-only).
     private let checkpointer: Checkpointer?
+    private let logger: Logger
 
-    public init(path: String, readOnly: Bool = false) throws(IndexError) {
+    public init(path: String, readOnly: Bool = false, logger: Logger = Logger(label: "pubmed-mirror.index", factory: { _ in SwiftLogNoOpLogHandler() })) throws(IndexError) {
         self.path = path
+        self.logger = logger
         checkpointer = readOnly ? nil : Checkpointer(path: path)
         do {
             database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 16384,
@@ -47,7 +50,30 @@ public final class SQLiteRecordStore: RecordStore {
 
     deinit {
         // A finished run leaves the log copied into the database and both flushed.
-        checkpointer?.wait()
+        Self.report(checkpointer?.wait(), path: path, logger: logger)
+    }
+
+    /// Logs what a checkpoint's `Checkpointer.wait` handed on: a failure as a warning, a checkpoint
+    /// cut short by a reader as information.
+    private static func report(_ problem: Checkpointer.Problem?, path: String, logger: Logger) {
+        guard let problem else { return }
+        if problem.failed { logger.warning("\(path): \(problem.message)") } else { logger.info("\(path): \(problem.message)") }
+    }
+
+    /// Waits until everything applied so far is on the disk: the background checkpoint done, the
+    /// log and the database flushed. Call it before relying on the file (switching to it, deleting
+    /// what it replaces); a run's end does it by itself.
+    public func flush() throws(IndexError) {
+        Self.report(checkpointer?.wait(), path: path, logger: logger)
+        for file in [path + "-wal", path] {
+            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+            // No log (nothing written since the last close): nothing to flush there.
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else {
+                throw .database(path: path, message: "cannot flush \(file): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     private struct OlderFormat: Error {}
@@ -88,12 +114,12 @@ public final class SQLiteRecordStore: RecordStore {
                     UNIQUE (pmid, version)
                 );
                 CREATE TABLE block (
-                    id INTEGER PRIMARY KEY,
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
                     live INTEGER NOT NULL,
                     data BLOB NOT NULL
                 );
                 CREATE TABLE xmlStream (
-                    id INTEGER PRIMARY KEY,
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
                     file TEXT NOT NULL,
                     live INTEGER NOT NULL
                 );
@@ -201,12 +227,12 @@ public final class SQLiteRecordStore: RecordStore {
         let parsed = BoundedQueue<[FileItem]>(capacity: 64)
         let prepared = BoundedQueue<[PreparedItem]>(capacity: 64)
         let outcome = ApplyOutcome()
-        let database = self.database, path = self.path, checkpointer = self.checkpointer
+        let database = self.database, path = self.path, checkpointer = self.checkpointer, logger = self.logger
         let writerThread = Thread {
             do {
                 // The write transaction starts on a fully copied log, which SQLite then reuses from
                 // its start instead of growing it.
-                checkpointer?.wait()
+                Self.report(checkpointer?.wait(), path: path, logger: logger)
                 let applied = try database.write { db in
                     let writer = try RecordWriter(db: db, path: path, sourceFile: file.name)
                     while let batch = try prepared.take() {
@@ -363,9 +389,9 @@ public final class SQLiteRecordStore: RecordStore {
                     SELECT a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength, hit.rank
                     FROM (SELECT rowid AS id, pubmed_rank(articleSearch, 10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0) AS rank
                           FROM articleSearch
-                          WHERE articleSearch MATCH ?\(years) ORDER BY rank LIMIT ?) hit
+                          WHERE articleSearch MATCH ?\(years) ORDER BY rank, rowid LIMIT ?) hit
                     JOIN article a ON a.id = hit.id
-                    ORDER BY hit.rank
+                    ORDER BY hit.rank, hit.id
                     """
                 arguments += [match]
                 if let years = query.years { arguments += [years.lowerBound, years.upperBound] }

@@ -81,6 +81,36 @@ import Testing
         }
     }
 
+    /// An empty gzip member (what gzip makes of an empty file), here before a real one: no chunk of
+    /// no output is left (the next would start at the same offset, and the store keys chunks by it).
+    @Test func anEmptyMemberLeavesNoEmptyChunk() throws {
+        let folder = try TestPaths.temporaryDirectory("chunks-empty-member")
+        let empty = folder.appendingPathComponent("empty.gz")
+        try Data([0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]).write(to: empty)
+        let real = RecordTestData.url(RecordTestData.largerBaseline)
+        let (bytes, chunks) = try Self.cut([empty, real, empty, real], span: 256 * 1024)
+        #expect(chunks.allSatisfy { $0.length > 0 })
+        #expect(Set(chunks.map(\.start)).count == chunks.count)
+        for (chunk, next) in zip(chunks, chunks.dropFirst()) { #expect(chunk.start + chunk.length == next.start) }
+        let reader = ChunkReader()
+        for range in Self.ranges(chunks, total: bytes.count) {
+            #expect(reader.bytes(range, chunk: Self.lookup(chunks)) == Array(bytes[range]), "\(range)")
+        }
+        // And through the store: every record's XML from the file's own stream.
+        let joined = folder.appendingPathComponent("joined.xml.gz")
+        try (try Data(contentsOf: empty) + Data(contentsOf: real)).write(to: joined)
+        let store = try RecordStoreTests.store()
+        _ = try store.apply(FileIdentity(name: "joined.xml.gz", folder: "local", cycle: nil, number: nil, md5: "x"), contentsOf: joined)
+        var checked = 0
+        _ = try ArticleFile.read(joined) { item in
+            guard case .record(let record, let xml) = item else { return }
+            let stored = try store.record(pmid: record.pmid, version: record.version)
+            #expect(stored?.xml == xml)
+            checked += 1
+        }
+        #expect(checked == 756)
+    }
+
     @Test func chunksCompressedHereComeBackToo() throws {
         let compressor = ChunkCompressor()
         var bytes: [UInt8] = []

@@ -79,6 +79,21 @@ import Testing
         #expect(Set(ranked.map(\.pmid)) == Set(bm25) && ranked.count == bm25.count)
     }
 
+    /// The functions' statements go with each query: a store that has searched still closes (its
+    /// last connection then copies the log into the database and deletes it).
+    @Test func aStoreThatSearchedClosesAndLeavesNoLog() throws {
+        var path = ""
+        do {
+            let store = try RecordStoreTests.store()
+            path = store.path
+            try RecordStoreTests.apply(store, "f1", (1...40).map { RecordStoreTests.rec($0, 1, title: "Cancer \($0)") })
+            #expect(try store.search(SearchQuery(parsing: "cancer year:2000..2030"), limit: 5).count == 5)
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while FileManager.default.fileExists(atPath: path + "-wal") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "a connection was left open")
+    }
+
     @Test func docsizeVarintsAddUp() {
         // Seven columns: 3, 0, 127, 128, 306, 1, 16384 tokens, in SQLite's big-endian varints.
         let bytes: [UInt8] = [3, 0, 0x7F, 0x81, 0x00, 0x82, 0x32, 1, 0x81, 0x80, 0x00]
