@@ -12,7 +12,7 @@ final class RunningMD5: @unchecked Sendable {
 
     /// The lower-case hex digest of everything fed; the hasher takes no more bytes after this.
     func finish() {
-        digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        digest = hasher.finalize().hex
     }
 }
 

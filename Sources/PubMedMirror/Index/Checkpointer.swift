@@ -9,7 +9,8 @@ import GRDB
 /// The writer connection never checkpoints itself (`wal_autocheckpoint = 0`): after each commit it
 /// calls `start`, and before the next write transaction `wait`, so that the transaction begins on
 /// a fully copied log and SQLite writes the log from its start again instead of growing it. When
-/// the store goes, it waits for the last checkpoint, so a finished run leaves the database whole
+/// the store goes, it waits for the last checkpoint (the running thread keeps this object alive
+/// until it is done), so a finished run leaves the database whole
 /// and flushed. A checkpoint that fails leaves the log as it was (nothing is lost); the next one
 /// copies it. https://www.sqlite.org/wal.html#checkpointing
 final class Checkpointer: @unchecked Sendable {
@@ -30,10 +31,6 @@ final class Checkpointer: @unchecked Sendable {
 
     init(path: String) {
         self.path = path
-    }
-
-    deinit {
-        wait()
     }
 
     /// Starts copying the log into the database in the background (a PASSIVE checkpoint: it never

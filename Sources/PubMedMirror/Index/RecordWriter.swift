@@ -237,11 +237,9 @@ final class RecordWriter {
             location = (row.int(0), start..<start + Int(row.int(2)), row.int(3), row.int(4), row.isNull(5) ? nil : Int(row.int(5)))
         }
         guard let location else { throw IndexError.database(path: path, message: "row \(id) vanished while being changed") }
-        guard let json = try reader.bytes(location.json, of: location.block, data: { try SQLiteRecordStore.blockData(location.block, db: db) })
+        guard let json = try SQLiteRecordStore.json(location.json, in: location.block, db: db, reader: reader),
+              let text = SearchText(json: json)
         else { throw SQLiteRecordStore.damaged(pmid: Int(location.pmid), version: Int(location.version), path: path) }
-        guard let text = SearchText(json: json) else {
-            throw SQLiteRecordStore.damaged(pmid: Int(location.pmid), version: Int(location.version), path: path)
-        }
         return (text, location.year)
     }
 

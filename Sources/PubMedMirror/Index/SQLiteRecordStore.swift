@@ -495,9 +495,13 @@ public final class SQLiteRecordStore: RecordStore {
     static func json(_ row: Row, db: Database, reader: BlockReader, path: String) throws -> [UInt8] {
         let start: Int = row["jsonStart"], length: Int = row["jsonLength"]
         // Blocks are written only by `RecordPreparer`; one that does not inflate is a damaged database.
-        guard let json = try reader.bytes(start..<start + length, of: row["block"], data: { try blockData(row["block"], db: db) })
-        else { throw damaged(row, path: path) }
+        guard let json = try json(start..<start + length, in: row["block"], db: db, reader: reader) else { throw damaged(row, path: path) }
         return json
+    }
+
+    /// The bytes of `range` in block `block`, read with `reader`; nil when the block is missing or damaged.
+    static func json(_ range: Range<Int>, in block: Int64, db: Database, reader: BlockReader) throws -> [UInt8]? {
+        try reader.bytes(range, of: block) { try Data.fetchOne(db.cachedStatement(sql: "SELECT data FROM block WHERE id = ?"), arguments: [block]) }
     }
 
     /// The chunk of a stream whose output holds `offset`, its window inflated; nil when there is none.
@@ -509,11 +513,6 @@ public final class SQLiteRecordStore: RecordStore {
         guard let inflated = window.isEmpty ? [] : reader.all(window) else { return nil }
         return CompressedChunk(start: row["start"], length: row["length"], bits: row["bits"], window: inflated,
                                data: Array(row["data"] as Data))
-    }
-
-    /// A block's compressed bytes; nil when the block is missing.
-    static func blockData(_ id: Int64, db: Database) throws -> Data? {
-        try Data.fetchOne(db.cachedStatement(sql: "SELECT data FROM block WHERE id = ?"), arguments: [id])
     }
 
     static func damaged(_ row: Row, path: String) -> IndexError {

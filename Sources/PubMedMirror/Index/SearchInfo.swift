@@ -17,12 +17,10 @@ enum SearchInfo {
     /// Makes `pubmed_rank` and `pubmed_year` available on the connection.
     static func register(_ db: Database) throws {
         let status = csearchrank_register(db.sqliteConnection)
-        guard status == SQLITE_OK_CODE else {
+        guard status == SQLITE_OK else {
             throw DatabaseError(resultCode: ResultCode(rawValue: status), message: "the search functions could not be registered")
         }
     }
-
-    private static let SQLITE_OK_CODE: Int32 = 0
 
     /// One row's entry.
     struct Entry {

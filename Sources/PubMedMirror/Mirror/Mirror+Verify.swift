@@ -126,6 +126,6 @@ extension Mirror {
             total += Int64(count)
             progress(total)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 }

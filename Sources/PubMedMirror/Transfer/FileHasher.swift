@@ -51,7 +51,7 @@ final class FileHasher: @unchecked Sendable {
         condition.unlock()
         done.wait()
         if readErrno != 0 { throw .local(path: path, operation: "read for hashing", errno: readErrno) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 
     /// Stops hashing (the file is being started over or abandoned) and waits for the thread.
