@@ -21,6 +21,9 @@ let package = Package(
         .target(name: "CCurl"),
         // Linux system calls Swift's Glibc module lacks (sync_file_range).
         .target(name: "CSystem"),
+        // Standard streams made safe before the program starts (a closed one gets /dev/null, SIGPIPE
+        // is ignored): linked into the executable only.
+        .target(name: "CStandardStreams"),
         // FTS5 auxiliary functions for search: bm25 and the year, from the index's searchInfo table.
         .target(
             name: "CSearchRank",
@@ -50,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "pubmed-mirror",
             dependencies: [
-                "PubMedMirror",
+                "PubMedMirror", "CStandardStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

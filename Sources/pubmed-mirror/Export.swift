@@ -35,103 +35,33 @@ extension PubMedMirrorCommand {
 
         func run() async throws {
             let mirror = Mirror(root: self.mirror.root)
-            let destination: OutputStreamFile
-            do {
-                destination = try OutputStreamFile(path: output)
-            } catch {
-                Console.shared.printLine("error: \(error)")
-                throw Exit.localError
-            }
+            let store = try mirror.openIndex()
+            let destination = try output.map { (path) throws(OutputError) in try ResultWriter(file: path) } ?? ResultWriter.standardOutput
             var records = 0
             var deletions = 0
-            do {
-                let store = try mirror.openIndex()
-                if format == .csv { try destination.write(CSVRow.header) }
-                let mark = try store.export(since: since) { item in
-                    switch item {
-                    case .record(let json, _, _):
-                        records += 1
-                        if format == .jsonl {
-                            try destination.write(json)
-                            try destination.write([UInt8(ascii: "\n")])
-                        } else {
-                            let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
-                            try destination.write(CSVRow.line(record))
-                        }
-                    case .deletion(let pmid, let version):
-                        deletions += 1
-                        if format == .jsonl {
-                            try destination.write(Array("{\"deleted\":true,\"pmid\":\(pmid),\"version\":\(version)}\n".utf8))
-                        } else {
-                            try destination.write(CSVRow.deletion(pmid: pmid, version: version))
-                        }
+            if format == .csv { try destination.write(CSVRow.header) }
+            let mark = try store.export(since: since) { item in
+                switch item {
+                case .record(let json, _, _):
+                    records += 1
+                    if format == .jsonl {
+                        try destination.write(json)
+                        try destination.write("\n")
+                    } else {
+                        let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
+                        try destination.write(CSVRow.line(record))
+                    }
+                case .deletion(let pmid, let version):
+                    deletions += 1
+                    if format == .jsonl {
+                        try destination.write("{\"deleted\":true,\"pmid\":\(pmid),\"version\":\(version)}\n")
+                    } else {
+                        try destination.write(CSVRow.deletion(pmid: pmid, version: version))
                     }
                 }
-                try destination.commit()
-                Console.shared.printLine("exported \(records) records and \(deletions) deletions; high-water mark: \(mark)")
-            } catch let error as IndexError {
-                destination.discard()
-                Console.shared.printLine("error: \(error.description)")
-                throw Exit.code(for: error)
-            } catch {
-                destination.discard()
-                Console.shared.printLine("error: \(error)")
-                throw Exit.localError
             }
-        }
-    }
-}
-
-/// stdout, or a file written under a temporary name and renamed into place when complete.
-final class OutputStreamFile {
-    private let handle: FileHandle
-    private let path: String?
-    private let temporary: String?
-    private var buffer: [UInt8] = []
-
-    init(path: String?) throws {
-        self.path = path
-        if let path {
-            let url = URL(fileURLWithPath: path)
-            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).partial").path
-            guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
-            }
-            self.temporary = temporary
-            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        } else {
-            temporary = nil
-            handle = FileHandle.standardOutput
-        }
-        buffer.reserveCapacity(1 << 20)
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 20 { try flush() }
-    }
-
-    private func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try handle.write(contentsOf: buffer)
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    func commit() throws {
-        try flush()
-        if let temporary, let path {
-            try handle.synchronize()
-            try handle.close()
-            guard rename(temporary, path) == 0 else {
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
-        }
-    }
-
-    func discard() {
-        if let temporary {
-            try? handle.close()
-            unlink(temporary)
+            try destination.commit()
+            Console.shared.printLine("exported \(records) records and \(deletions) deletions; high-water mark: \(mark)")
         }
     }
 }

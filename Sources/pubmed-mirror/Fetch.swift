@@ -85,18 +85,12 @@ extension PubMedMirrorCommand {
             let signals = SignalHandling.cancelOnInterrupt(cancellation)
             defer { withExtendedLifetime(signals) {} }
             let board = ProgressBoard()
-            let report: FetchReport
-            do throws(MirrorError) {
-                report = try await ProgressRenderer.around(board, verb: "fetched", quiet: output.quiet || dryRun) { () async throws(MirrorError) in
-                    try await mirror.fetch(options, progress: board, cancellation: cancellation)
-                }
-            } catch {
-                Console.shared.printLine("error: \(error.description)")
-                throw Exit.code(for: error)
+            let report = try await ProgressRenderer.around(board, verb: "fetched", quiet: output.quiet || dryRun) { () async throws(MirrorError) in
+                try await mirror.fetch(options, progress: board, cancellation: cancellation)
             }
             switch format {
-            case .json: try JSONOutput.print(FetchSummary(report, mirror: mirror.layout.root.path))
-            case .text: print(TextOutput.fetch(report, mirror: mirror.layout.root.path))
+            case .json: try JSONOutput.write(FetchSummary(report, mirror: mirror.layout.root.path))
+            case .text: try ResultWriter.standardOutput.line(TextOutput.fetch(report, mirror: mirror.layout.root.path))
             }
             switch report.outcome {
             case .upToDate, .updated, .planned: return

@@ -19,8 +19,8 @@ extension PubMedMirrorCommand {
             let (source, transfer) = try sourceOptions.resolved()
             let report = await HealthCheck.run(source: source, options: transfer)
             switch format {
-            case .json: try JSONOutput.print(HealthSummary(report))
-            case .text: print(TextOutput.health(report))
+            case .json: try JSONOutput.write(HealthSummary(report))
+            case .text: try ResultWriter.standardOutput.line(TextOutput.health(report))
             }
             if !report.healthy { throw Exit.unreachable }
         }

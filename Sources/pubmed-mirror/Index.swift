@@ -48,94 +48,68 @@ extension PubMedMirrorCommand {
             let logger = Logging.bootstrap(output)
             let mirror = Mirror(root: self.mirror.root, logger: logger)
             if check {
-                var failed = false
-                for file in file {
-                    do { try checkFile(URL(fileURLWithPath: file)) } catch { failed = true }
-                }
-                if failed { throw Exit.partial }
-                return
-            }
-            if !file.isEmpty {
-                let results: [Result<AppliedFile, IndexError>]
-                do throws(IndexError) {
-                    results = try await mirror.index(files: file.map { URL(fileURLWithPath: $0) })
-                } catch {
-                    Console.shared.printLine("error: \(error.description)")
-                    throw Exit.code(for: error)
-                }
-                // A summary a file (JSON: the object, or an array of them for several files); errors on stderr.
-                var worst: IndexError?
-                var applied: [AppliedFile] = []
-                for result in results {
-                    switch result {
-                    case .success(let file):
-                        applied.append(file)
-                        if format == .text { print(TextOutput.applied(file)) }
-                    case .failure(let error):
-                        Console.shared.printLine("error: \(error.description)")
-                        worst = worst ?? error
-                    }
-                }
-                if format == .json {
-                    if file.count == 1, let only = applied.first { try? JSONOutput.print(only) } else { try? JSONOutput.print(applied) }
-                }
-                if let worst { throw Exit.code(for: worst) }
-                return
-            }
-            var options = IndexOptions()
-            options.allowGaps = allowGaps
-            options.rebuild = rebuild
-            options.keepOld = keepOld
-            let board = ProgressBoard()
-            let report: IndexReport
-            do throws(IndexError) {
-                report = try await ProgressRenderer.around(board, verb: "indexed", quiet: output.quiet) { () async throws(IndexError) in
+                try checkFiles(file.map { URL(fileURLWithPath: $0) })
+            } else if !file.isEmpty {
+                try await indexFiles(file.map { URL(fileURLWithPath: $0) }, into: mirror)
+            } else {
+                var options = IndexOptions()
+                options.allowGaps = allowGaps
+                options.rebuild = rebuild
+                options.keepOld = keepOld
+                let board = ProgressBoard()
+                let report = try await ProgressRenderer.around(board, verb: "indexed", quiet: output.quiet) { () async throws(IndexError) in
                     try await mirror.index(options, progress: board)
                 }
-            } catch {
-                Console.shared.printLine("error: \(error.description)")
-                throw Exit.code(for: error)
+                switch format {
+                case .json: try JSONOutput.write(IndexSummary(report))
+                case .text: try ResultWriter.standardOutput.line(TextOutput.index(report))
+                }
+                if !report.failures.isEmpty { throw Exit.partial }
             }
-            switch format {
-            case .json: try JSONOutput.print(IndexSummary(report))
-            case .text: print(TextOutput.index(report))
+        }
+
+        /// `--file`: a summary a file (JSON: the object, or an array of them for several files),
+        /// each failure on standard error; a file that fails does not stop the others.
+        private func indexFiles(_ urls: [URL], into mirror: Mirror) async throws {
+            var worst: IndexError?
+            var applied: [AppliedFile] = []
+            for result in try await mirror.index(files: urls) {
+                switch result {
+                case .success(let file):
+                    applied.append(file)
+                    if format == .text { try ResultWriter.standardOutput.line(TextOutput.applied(file)) }
+                case .failure(let error):
+                    Console.shared.printLine("error: \(error.description)")
+                    worst = worst ?? error
+                }
             }
-            if !report.failures.isEmpty { throw Exit.partial }
+            if format == .json {
+                if urls.count == 1, let only = applied.first { try JSONOutput.write(only) } else { try JSONOutput.write(applied) }
+            }
+            if let worst { throw Exit.code(for: worst) }
+        }
+
+        /// `--check`: parses each file whole, building every record, and stores nothing.
+        private func checkFiles(_ urls: [URL]) throws {
+            var failed = false
+            for url in urls {
+                let clock = ContinuousClock.now
+                let summary: ArticleFileSummary
+                do throws(RecordError) {
+                    summary = try ArticleFile.read(url) { _ in }
+                } catch {
+                    Console.shared.printLine("error: \(error.description)")
+                    failed = true
+                    continue
+                }
+                let seconds = (ContinuousClock.now - clock).inSeconds
+                switch format {
+                case .json: try JSONOutput.write(summary)
+                case .text:
+                    try ResultWriter.standardOutput.line("\(url.lastPathComponent): \(summary.records) records (\(summary.articles) articles, \(summary.books) books), \(summary.deletions) deletions, \(summary.bytes) bytes of XML, parsed in \(String(format: "%.2f", seconds)) s; nothing stored")
+                }
+            }
+            if failed { throw Exit.partial }
         }
     }
-}
-
-extension PubMedMirrorCommand.Index {
-    /// Parses a whole file, building every record, and stores nothing.
-    func checkFile(_ url: URL) throws {
-        let clock = ContinuousClock.now
-        let summary: ArticleFileSummary
-        do throws(RecordError) {
-            summary = try ArticleFile.read(url) { _ in }
-        } catch {
-            Console.shared.printLine("error: \(error.description)")
-            throw Exit.partial
-        }
-        let seconds = (ContinuousClock.now - clock).inSeconds
-        switch format {
-        case .json: try JSONOutput.print(summary)
-        case .text:
-            print("\(url.lastPathComponent): \(summary.records) records (\(summary.articles) articles, \(summary.books) books), \(summary.deletions) deletions, \(summary.bytes) bytes of XML, parsed in \(String(format: "%.2f", seconds)) s; nothing stored")
-        }
-    }
-}
-
-extension Exit {
-    static func code(for error: IndexError) -> ExitCode {
-        switch error {
-        case .mirror(let error): code(for: error)
-        case .database: localError
-        case .badQuery: usage
-        case .notIndexed: notFound
-        case .parse, .gap, .other: partial
-        }
-    }
-
-    /// `show` of a PMID the index does not hold; `search` with no hit is not an error.
-    static let notFound = ExitCode(8)
 }

@@ -3,13 +3,13 @@ import PubMedMirror
 
 /// Machine-readable results on stdout: camelCase JSON, one object per command run.
 enum JSONOutput {
-    static func print<T: Encodable>(_ value: T) throws {
+    static func write<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        try ResultWriter.standardOutput.write(Array(data))
+        try ResultWriter.standardOutput.write("\n")
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PubMedMirror
 
 @main
@@ -14,4 +15,60 @@ struct PubMedMirrorCommand: AsyncParsableCommand {
         version: PubMedMirrorVersion.current,
         subcommands: [Fetch.self, Index.self, Search.self, Show.self, Export.self, Status.self, Verify.self, Health.self]
     )
+
+    /// ArgumentParser's own `main`, with the one place where a failure becomes its message and its
+    /// exit code (README, "Exit codes"): commands throw, and never print errors or pick codes
+    /// themselves. Results written to standard output are flushed here, so that a failure to write
+    /// them is reported like any other.
+    static func main() async {
+        do {
+            var command = try await asyncParseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            try ResultWriter.standardOutput.commit()
+        } catch {
+            exit(reporting: error)
+        }
+    }
+
+    /// Prints what `error` says (results to standard output, failures to standard error) and ends
+    /// the process with its exit code.
+    static func exit(reporting error: any Error) -> Never {
+        var failure = error
+        // Results printed before the failure still go out (show prints the PMIDs it found). When
+        // they cannot, that is what to report, unless the command had a failure of its own to tell.
+        do throws(OutputError) {
+            try ResultWriter.standardOutput.commit()
+        } catch {
+            if failure is ExitCode || failure is CleanExit || failure is OutputError { failure = error }
+        }
+        switch failure {
+        case OutputError.closedByReader:
+            // As cat does when its reader goes: quietly, by the signal itself.
+            signal(SIGPIPE, SIG_DFL)
+            raise(SIGPIPE)
+            Foundation.exit(128 + SIGPIPE)
+        case let known where Exit.describes(known):
+            Console.shared.printLine("error: \(Exit.message(for: known))")
+            Foundation.exit(Exit.code(for: known).rawValue)
+        default:
+            // ArgumentParser's own errors, help and version: its message and its code.
+            let code = exitCode(for: failure)
+            let message = fullMessage(for: failure)
+            if code == .success {
+                do throws(OutputError) {
+                    if !message.isEmpty { try ResultWriter.standardOutput.line(message) }
+                    try ResultWriter.standardOutput.commit()
+                } catch {
+                    exit(reporting: error)
+                }
+            } else if !message.isEmpty {
+                Console.shared.printLine(message)
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -32,22 +32,19 @@ extension PubMedMirrorCommand {
         }
 
         func run() async throws {
-            let hits: [SearchHit]
-            do throws(IndexError) {
-                hits = try results()
-            } catch {
-                Console.shared.printLine("error: \(error.description)")
-                throw Exit.code(for: error)
-            }
-            var output = ""
+            let hits = try results()
+            let output = ResultWriter.standardOutput
             for hit in hits {
                 switch format {
-                case .json: output += String(decoding: hit.json, as: UTF8.self) + "\n"
-                case .tsv: output += [String(hit.pmid), hit.year.map(String.init) ?? "", TextOutput.oneLine(hit.title), hit.journal ?? ""].joined(separator: "\t") + "\n"
-                case .text: output += "\(hit.pmid)  \(hit.year.map(String.init) ?? "----")  \(TextOutput.oneLine(hit.title))  — \(hit.journal ?? "")\n"
+                case .json:
+                    try output.write(hit.json)
+                    try output.write("\n")
+                case .tsv:
+                    try output.line([String(hit.pmid), hit.year.map(String.init) ?? "", TextOutput.oneLine(hit.title), hit.journal ?? ""].joined(separator: "\t"))
+                case .text:
+                    try output.line("\(hit.pmid)  \(hit.year.map(String.init) ?? "----")  \(TextOutput.oneLine(hit.title))  — \(hit.journal ?? "")")
                 }
             }
-            FileHandle.standardOutput.write(Data(output.utf8))
             if format == .text && hits.isEmpty { Console.shared.printLine("no matches") }
         }
 

@@ -33,31 +33,24 @@ extension PubMedMirrorCommand {
         }
 
         func run() async throws {
-            let store: SQLiteRecordStore
-            do {
-                store = try Mirror(root: mirror.root).openIndex()
-            } catch {
-                Console.shared.printLine("error: \(error.description)")
-                throw Exit.code(for: error)
-            }
+            let store = try Mirror(root: mirror.root).openIndex()
+            let output = ResultWriter.standardOutput
             var missing = false
             for (index, pmid) in pmids.enumerated() {
-                let found: StoredRecord?
-                do {
-                    found = try store.record(pmid: pmid, version: version, withXML: format == .xml)
-                } catch {
-                    Console.shared.printLine("error: \(error.description)")
-                    throw Exit.code(for: error)
-                }
-                guard let stored = found else {
+                guard let stored = try store.record(pmid: pmid, version: version, withXML: format == .xml) else {
                     Console.shared.printLine("error: PMID \(pmid)\(version.map { " version \($0)" } ?? "") is not in the index")
                     missing = true
                     continue
                 }
                 switch format {
-                case .json: FileHandle.standardOutput.write(Data(stored.json + [UInt8(ascii: "\n")]))
-                case .xml: FileHandle.standardOutput.write(Data(stored.xml + [UInt8(ascii: "\n")]))
-                case .text: FileHandle.standardOutput.write(Data(((index > 0 ? "\n" : "") + TextOutput.record(stored) + "\n").utf8))
+                case .json:
+                    try output.write(stored.json)
+                    try output.write("\n")
+                case .xml:
+                    try output.write(stored.xml)
+                    try output.write("\n")
+                case .text:
+                    try output.line((index > 0 ? "\n" : "") + TextOutput.record(stored))
                 }
             }
             if missing { throw Exit.notFound }

@@ -16,14 +16,10 @@ extension PubMedMirrorCommand {
 
         func run() async throws {
             let mirror = Mirror(root: self.mirror.root)
-            let status: MirrorStatus
-            do { status = try mirror.status() } catch {
-                Console.shared.printLine("error: \(error.description)")
-                throw Exit.code(for: error)
-            }
+            let status = try mirror.status()
             switch format {
-            case .json: try JSONOutput.print(StatusSummary(status))
-            case .text: print(TextOutput.status(status))
+            case .json: try JSONOutput.write(StatusSummary(status))
+            case .text: try ResultWriter.standardOutput.line(TextOutput.status(status))
             }
         }
     }

@@ -27,18 +27,12 @@ extension PubMedMirrorCommand {
             let logger = Logging.bootstrap(output)
             let mirror = Mirror(root: self.mirror.root, logger: logger)
             let board = ProgressBoard()
-            let report: VerifyReport
-            do throws(MirrorError) {
-                report = try await ProgressRenderer.around(board, verb: "verified", quiet: output.quiet) { () async throws(MirrorError) in
-                    try await mirror.verify(jobs: jobs, progress: board)
-                }
-            } catch {
-                Console.shared.printLine("error: \(error.description)")
-                throw Exit.code(for: error)
+            let report = try await ProgressRenderer.around(board, verb: "verified", quiet: output.quiet) { () async throws(MirrorError) in
+                try await mirror.verify(jobs: jobs, progress: board)
             }
             switch format {
-            case .json: try JSONOutput.print(VerifySummary(report))
-            case .text: print(TextOutput.verify(report))
+            case .json: try JSONOutput.write(VerifySummary(report))
+            case .text: try ResultWriter.standardOutput.line(TextOutput.verify(report))
             }
             if !report.problems.isEmpty { throw Exit.damaged }
         }

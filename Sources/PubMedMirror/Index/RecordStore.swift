@@ -22,8 +22,10 @@ public protocol RecordStore: AnyObject, Sendable {
     /// (it is inflated from the file's stream, which the other formats do not need).
     func record(pmid: Int, version: Int?, withXML: Bool) throws(IndexError) -> StoredRecord?
 
-    /// Every current record (`since` nil), or every change after `since`; returns the high-water mark.
-    func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws(IndexError) -> Int64
+    /// Every current record (`since` nil), or every change after `since`; returns the high-water
+    /// mark. Throws an `IndexError`, or what `body` threw, unchanged (a destination that cannot be
+    /// written stops the export with its own error).
+    func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws -> Int64
 
     /// Counts for `status`.
     func counts() throws(IndexError) -> IndexCounts

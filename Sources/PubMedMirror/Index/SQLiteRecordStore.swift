@@ -437,43 +437,59 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws(IndexError) -> Int64 {
+    public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws -> Int64 {
         // An export reads the whole file once, in order, where mapping it gains nothing, and every
         // page mapped would count in the process's resident memory (1.35 GB for 1.2 M records).
         do {
             try database.inDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 0") }
         } catch {
-            throw .database(path: path, message: SQLiteDatabase.describe(error))
+            throw IndexError.database(path: path, message: SQLiteDatabase.describe(error))
         }
-        return try read { db in
-            let mark = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
-            let reader = BlockReader()
-            if let since {
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT seq, pmid, version, block, jsonStart, jsonLength FROM article WHERE isCurrent = 1 AND seq > ?
-                    UNION ALL
-                    SELECT seq, pmid, version, NULL, NULL, NULL FROM deletion WHERE seq > ?
-                    ORDER BY seq
-                    """, arguments: [since, since])
-                while let row = try rows.next() {
-                    if !(row["block"] as DatabaseValue).isNull {
-                        try body(.record(json: Self.json(row, db: db, reader: reader, path: self.path),
-                                         pmid: row["pmid"], version: row["version"]))
-                    } else {
-                        try body(.deletion(pmid: row["pmid"], version: row["version"]))
-                    }
-                }
-            } else {
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT pmid, version, block, jsonStart, jsonLength FROM article WHERE isCurrent = 1 ORDER BY pmid
-                    """)
-                while let row = try rows.next() {
+        /// What `body` threw, carried through the read unchanged.
+        struct BodyFailed: Error { let error: any Error }
+        func deliver(_ item: ExportItem) throws {
+            do { try body(item) } catch { throw BodyFailed(error: error) }
+        }
+        do {
+            // A snapshot (a deferred transaction): one consistent state even while a fetch applies files.
+            return try database.read { db in try export(since: since, db: db, deliver) }
+        } catch let failed as BodyFailed {
+            throw failed.error
+        } catch let error as IndexError {
+            throw error
+        } catch {
+            throw IndexError.database(path: path, message: SQLiteDatabase.describe(error))
+        }
+    }
+
+    private func export(since: Int64?, db: Database, _ body: (ExportItem) throws -> Void) throws -> Int64 {
+        let mark = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
+        let reader = BlockReader()
+        if let since {
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT seq, pmid, version, block, jsonStart, jsonLength FROM article WHERE isCurrent = 1 AND seq > ?
+                UNION ALL
+                SELECT seq, pmid, version, NULL, NULL, NULL FROM deletion WHERE seq > ?
+                ORDER BY seq
+                """, arguments: [since, since])
+            while let row = try rows.next() {
+                if !(row["block"] as DatabaseValue).isNull {
                     try body(.record(json: Self.json(row, db: db, reader: reader, path: self.path),
                                      pmid: row["pmid"], version: row["version"]))
+                } else {
+                    try body(.deletion(pmid: row["pmid"], version: row["version"]))
                 }
             }
-            return mark
+        } else {
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT pmid, version, block, jsonStart, jsonLength FROM article WHERE isCurrent = 1 ORDER BY pmid
+                """)
+            while let row = try rows.next() {
+                try body(.record(json: Self.json(row, db: db, reader: reader, path: self.path),
+                                 pmid: row["pmid"], version: row["version"]))
+            }
         }
+        return mark
     }
 
     // MARK: Helpers

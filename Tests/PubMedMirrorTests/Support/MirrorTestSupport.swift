@@ -140,10 +140,35 @@ enum CLI {
         Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("pubmed-mirror")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// What the binary's standard output is.
+    enum StandardOutput {
+        /// A pipe the test reads to its end.
+        case pipe
+        /// `/dev/full`: every write fails with ENOSPC.
+        case full
+        /// Closed when the binary starts (`>&-`).
+        case closed
+        /// A pipe whose reader takes one byte and exits (`| head -c 1`).
+        case closedByReader
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdout: StandardOutput = .pipe) throws -> Result {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        switch stdout {
+        case .pipe:
+            process.executableURL = executable
+            process.arguments = arguments
+        case .full, .closed, .closedByReader:
+            // bash sets the binary's standard output up; `exec` keeps its exit status (or, for the
+            // pipe, PIPESTATUS does: 128 + the signal that ended it).
+            let script = switch stdout {
+            case .full: #"exec "$0" "$@" > /dev/full"#
+            case .closed: #"exec "$0" "$@" >&-"#
+            default: #""$0" "$@" | head -c 1 > /dev/null; exit "${PIPESTATUS[0]}""#
+            }
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", script, executable.path] + arguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PUBMED_MIRROR_") }
         env.merge(environment) { $1 }
         process.environment = env
