@@ -1,9 +1,17 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// One target per pipeline stage, so that the compiler holds the stages to the one-way layering the
+// README's development section draws (Tests/…/Architecture/StageDependencyTests checks the imports too):
+//
+//   Support ← Listing ← Transfer ← Files ┐
+//   Support ← Gzip ← Records ← Index ────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
+let swiftLog = Target.Dependency.product(name: "Logging", package: "swift-log")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+
 let package = Package(
     name: "pubmed-mirror",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "pubmed-mirror", targets: ["pubmed-mirror"]),
         .library(name: "PubMedMirror", targets: ["PubMedMirror"]),
@@ -13,57 +21,62 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
-        // libcurl, with one typed wrapper per curl_easy_setopt/getinfo argument kind (Swift cannot
-        // call C variadic functions), loaded on first use with dlopen (libcurl4-openssl-dev gives
-        // the headers at build time and libcurl.so.4 at run time).
+        // C modules. libcurl, with one typed wrapper per curl_easy_setopt/getinfo argument kind (Swift
+        // cannot call C variadic functions), loaded on first use with dlopen (libcurl4-openssl-dev
+        // gives the headers at build time and libcurl.so.4 at run time).
         .target(name: "CCurl"),
-        // Linux system calls Swift's Glibc module lacks (sync_file_range).
-        .target(name: "CSystem"),
+        // Linux system calls Swift's Glibc module lacks (sync_file_range, per-thread nice).
+        .target(name: "CLinux"),
         // Standard streams made safe before the program starts (a closed one gets /dev/null, SIGPIPE
         // is ignored): linked into the executable only.
         .target(name: "CStandardStreams"),
         // FTS5 auxiliary functions for search: bm25 and the year, from the index's searchInfo table.
+        .target(name: "CSearchRank", linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("m")]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The stages.
+        .target(name: "PubMedSupport", dependencies: ["CLinux", crypto, grdb], path: "Sources/Support"),
+        .target(name: "PubMedListing", dependencies: ["PubMedSupport", "CLibXML2"], path: "Sources/Listing"),
+        .target(name: "PubMedTransfer", dependencies: ["PubMedListing", "PubMedSupport", "CCurl", "CLinux", crypto],
+                path: "Sources/Transfer"),
+        .target(name: "PubMedFiles", dependencies: ["PubMedTransfer", "PubMedListing", "PubMedSupport", grdb, swiftLog],
+                path: "Sources/Files"),
+        .target(name: "PubMedGzip", dependencies: ["PubMedSupport", "CZlib", crypto], path: "Sources/Gzip"),
+        .target(name: "PubMedRecords", dependencies: ["PubMedGzip", "PubMedSupport", "CLibXML2", crypto], path: "Sources/Records"),
         .target(
-            name: "CSearchRank",
-            linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("m")]
-        ),
-        .systemLibrary(
-            name: "CLibXML2",
-            pkgConfig: "libxml-2.0",
-            providers: [.apt(["libxml2-dev"])]
-        ),
-        .systemLibrary(
-            name: "CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]
-        ),
-        .target(
-            name: "PubMedMirror",
+            name: "PubMedIndex",
             dependencies: [
-                "CCurl", "CLibXML2", "CZlib", "CSearchRank", "CSystem",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "PubMedRecords", "PubMedGzip", "PubMedSupport", "CSearchRank", grdb, swiftLog,
                 // SQLite's C API, for the index writer's hot path (WriterStatement).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            ],
+            path: "Sources/Index"
         ),
-        .executableTarget(
-            name: "pubmed-mirror",
-            dependencies: [
-                "PubMedMirror", "CStandardStreams",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+        // Where the mirror's files and its index meet: fetch (plan, download, then index), the
+        // index runs and the annual rollover, status.
+        .target(
+            name: "PubMedMirror",
+            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+            path: "Sources/PubMedMirror"
         ),
+        // The command line as a library, so that tests parse arguments in-process.
+        .target(
+            name: "PubMedMirrorCLI",
+            dependencies: ["PubMedMirror", .product(name: "ArgumentParser", package: "swift-argument-parser"), swiftLog],
+            path: "Sources/CLI"
+        ),
+        .executableTarget(name: "pubmed-mirror", dependencies: ["PubMedMirrorCLI", "CStandardStreams"]),
+
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirror",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedRecords", "PubMedGzip",
+                "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             resources: [.copy("Fixtures")]
         ),

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// `index`, `search`, `show` and `export` through the built binary.
 @Suite struct CLIIndexTests {
@@ -177,7 +184,7 @@ import Testing
         let tree = try ServedTree.larger(at: root)
         let next = tree.appendingPathComponent("updatefiles/pubmed20n1017.xml.gz")
         try FileManager.default.copyItem(at: tree.appendingPathComponent("updatefiles/pubmed20n1016.xml.gz"), to: next)
-        try Data("MD5(pubmed20n1017.xml.gz)= \(try Mirror.hashFile(next))\n".utf8).write(to: next.appendingPathExtension("md5"))
+        try Data("MD5(pubmed20n1017.xml.gz)= \(try FileDigest.md5(of: next))\n".utf8).write(to: next.appendingPathExtension("md5"))
         let slow = try LoopbackServer.faultyFTP(root: root, arguments: ["--throttle", "150000", "--match", "*1017.xml.gz"])
 
         let fetch = try CLI.start(["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror, "--quiet"])

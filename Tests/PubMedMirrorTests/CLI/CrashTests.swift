@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// `kill -9` at any moment of a fetch (listing, downloading, renaming, indexing), then a rerun, gives
 /// exactly what an uninterrupted run gives: the same files and the same index contents.

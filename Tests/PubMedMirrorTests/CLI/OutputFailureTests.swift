@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// Results that cannot be written are a failure like any other: a full disk or a closed standard
 /// output gives one sentence on standard error and exit 7, for every command and format; a reader

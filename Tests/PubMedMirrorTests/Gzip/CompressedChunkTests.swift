@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// Cutting a gzip stream into chunks at deflate block boundaries, and getting any byte range back
 /// from them; and chunks compressed from scratch.
@@ -11,7 +18,7 @@ import Testing
         let inflater = try GzipInflater(fileName: "test.xml.gz", recorder: recorder)
         var bytes: [UInt8] = []
         for url in urls {
-            try FileChunks.read(url, chunkSize: readSize) { (chunk) throws(RecordError) in
+            try FileChunks.read(url, chunkSize: readSize, mapError: { GzipError(file: url.lastPathComponent, $0) }) { (chunk) throws(GzipError) in
                 try inflater.inflate(chunk) { bytes.append(contentsOf: $0) }
             }
         }

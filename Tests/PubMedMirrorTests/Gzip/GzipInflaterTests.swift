@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 @Suite struct GzipInflaterTests {
     /// Decompresses `compressed` fed in pieces of `chunkSize`, returning the output and the
@@ -13,7 +20,7 @@ import Testing
             var offset = 0
             while offset < buffer.count {
                 let count = min(chunkSize, buffer.count - offset)
-                try inflater.inflate(UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count])) { (chunk) throws(RecordError) in
+                try inflater.inflate(UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count])) { (chunk) throws(GzipError) in
                     largest = max(largest, chunk.count)
                     output.append(contentsOf: chunk)
                 }
@@ -76,7 +83,7 @@ import Testing
     @Test func truncatedDownloadNamesTheOffset() throws {
         let url = RecordTestData.url(RecordTestData.truncated)
         var total = 0
-        let error = try RecordTestData.error {
+        let error = try RecordTestData.error(GzipError.self) {
             try GzipInflater.readFile(url) { total += $0.count }
         }
         #expect(error.kind == .truncated)
@@ -88,7 +95,7 @@ import Testing
 
     @Test func truncatedInTheMiddleOfTheSecondMember() throws {
         let joined = try Self.gzip(Array("one".utf8)) + Self.gzip(Array("two".utf8))
-        let error = try RecordTestData.error { _ = try Self.inflate(Array(joined.dropLast(3)), chunkSize: 5) }
+        let error = try RecordTestData.error(GzipError.self) { _ = try Self.inflate(Array(joined.dropLast(3)), chunkSize: 5) }
         #expect(error.kind == .truncated)
         #expect(error.byteOffset == joined.count - 3)
     }
@@ -98,13 +105,13 @@ import Testing
         ("\u{1f}x", "not a gzip file"),
     ])
     func notGzip(text: String, message: String) throws {
-        let error = try RecordTestData.error { _ = try Self.inflate(Array(text.utf8), chunkSize: 1) }
+        let error = try RecordTestData.error(GzipError.self) { _ = try Self.inflate(Array(text.utf8), chunkSize: 1) }
         #expect(error.kind == .notGzip)
         #expect(error.description == "test.gz: \(message)")
     }
 
     @Test func emptyInput() throws {
-        let error = try RecordTestData.error { _ = try Self.inflate([], chunkSize: 1) }
+        let error = try RecordTestData.error(GzipError.self) { _ = try Self.inflate([], chunkSize: 1) }
         #expect(error.kind == .notGzip)
         #expect(error.description == "test.gz: the file is empty, not a gzip file")
     }
@@ -113,8 +120,8 @@ import Testing
     @Test func corruptData() throws {
         var compressed = try [UInt8](Data(contentsOf: RecordTestData.url(RecordTestData.largerBaseline)))
         for index in 1000..<1100 { compressed[index] ^= 0x5a }
-        let error = try RecordTestData.error { _ = try Self.inflate(compressed, chunkSize: 4096) }
-        #expect(error.kind == .gzipData)
+        let error = try RecordTestData.error(GzipError.self) { _ = try Self.inflate(compressed, chunkSize: 4096) }
+        #expect(error.kind == .data)
         let offset = try #require(error.byteOffset)
         #expect((1000...1100 + 4096).contains(offset))
         #expect(error.description.hasPrefix("test.gz: gzip data error at byte \(offset): "))
@@ -124,8 +131,8 @@ import Testing
     @Test func badChecksum() throws {
         var compressed = try Self.gzip(Array("some text that will be checked".utf8))
         compressed[compressed.count - 8] ^= 0xff
-        let error = try RecordTestData.error { _ = try Self.inflate(compressed, chunkSize: 1 << 16) }
-        #expect(error.kind == .gzipData)
+        let error = try RecordTestData.error(GzipError.self) { _ = try Self.inflate(compressed, chunkSize: 1 << 16) }
+        #expect(error.kind == .data)
         #expect(error.description.contains("incorrect data check"))
     }
 
@@ -133,14 +140,14 @@ import Testing
     @Test func outputErrorStops() throws {
         let inflater = try GzipInflater(fileName: "x.gz")
         let compressed = try [UInt8](Data(contentsOf: RecordTestData.url(RecordTestData.largerBaseline)))
-        let stop = RecordError(kind: .handler, file: "x.gz", message: "stop")
-        let error = try RecordTestData.error {
+        let stop = GzipError(kind: .io, file: "x.gz", message: "stop")
+        let error = try RecordTestData.error(GzipError.self) {
             try compressed.withUnsafeBytes { buffer in
-                try inflater.inflate(buffer) { (_) throws(RecordError) in throw stop }
+                try inflater.inflate(buffer) { (_) throws(GzipError) in throw stop }
             }
         }
         #expect(error.message == "stop")
-        let later = try RecordTestData.error { try inflater.finish() }
+        let later = try RecordTestData.error(GzipError.self) { try inflater.finish() }
         #expect(later.message == "stop")
     }
 }

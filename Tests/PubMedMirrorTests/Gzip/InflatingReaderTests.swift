@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 @Suite struct GzipInflatingReaderTests {
     /// The read-ahead thread hands over exactly the bytes the plain inflater produces, in order,
@@ -11,12 +18,12 @@ import Testing
         try GzipInflater.readFile(url) { expected.append(contentsOf: $0) }
         var bytes: [UInt8] = []
         var largest = 0
-        let size = try InflatingReader.read(url, readSize: 10_000, ahead: { Array($0.prefix(4)) }) { chunk, prefix in
+        let size = try InflatingReader.read(url, readSize: 10_000, ahead: { Array($0.prefix(4)) }, mapError: { $0 }) { (chunk, prefix, _) throws(GzipError) in
             #expect(Array(chunk.prefix(4)) == prefix)
             largest = max(largest, chunk.count)
             bytes.append(contentsOf: chunk)
         }
-        #expect(size == 823_919)
+        #expect(size.fileSize == 823_919)
         #expect(bytes == expected)
         #expect(largest == InflatingReader.bufferSize)
     }
@@ -24,7 +31,7 @@ import Testing
     /// Everything before the cut, then the gzip error.
     @Test func truncatedFile() throws {
         var total = 0
-        let error = try RecordTestData.error {
+        let error = try RecordTestData.error(GzipError.self) {
             try InflatingReader.read(RecordTestData.url(RecordTestData.truncated)) { total += $0.count }
         }
         #expect(error.kind == .truncated)
@@ -38,10 +45,10 @@ import Testing
         let url = RecordTestData.url(RecordTestData.fullFile)
         for round in 0..<20 {
             var calls = 0
-            let error = try RecordTestData.error {
-                try InflatingReader.read(url) { (_) throws(RecordError) in
+            let error = try RecordTestData.error(GzipError.self) {
+                try InflatingReader.read(url) { (_) throws(GzipError) in
                     calls += 1
-                    if calls > round % 5 { throw RecordError(kind: .handler, file: "x", message: "stop \(round)") }
+                    if calls > round % 5 { throw GzipError(kind: .io, file: "x", message: "stop \(round)") }
                 }
             }
             #expect(error.message == "stop \(round)")
@@ -50,11 +57,11 @@ import Testing
     }
 
     @Test func notGzipAndMissingFile() throws {
-        let notGzip = try RecordTestData.error {
+        let notGzip = try RecordTestData.error(GzipError.self) {
             try InflatingReader.read(RecordTestData.url(RecordTestData.book)) { _ in }
         }
         #expect(notGzip.kind == .notGzip)
-        let missing = try RecordTestData.error {
+        let missing = try RecordTestData.error(GzipError.self) {
             try InflatingReader.read(URL(fileURLWithPath: "/nonexistent/x.gz")) { _ in }
         }
         #expect(missing.kind == .io)

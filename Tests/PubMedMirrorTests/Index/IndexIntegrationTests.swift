@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// Indexing real NCBI files through the built binary and the library: NLM's rules on every sample
 /// cycle, gaps, idempotence, crashes, rebuilds and bad files.
@@ -102,7 +109,8 @@ import Testing
         let failure = try #require(report.index?.failures.first)
         #expect(failure.name == "pubmed26n1335.xml.gz")
         #expect(failure.message.contains("pubmed26n1334.xml.gz"))
-        #expect(failure.message.contains("--allow-gaps"))
+        #expect(failure.code == .gap)
+        #expect(failure.advice == [.fetchMissing, .allowGaps])
 
         var allow = IndexOptions()
         allow.allowGaps = true
@@ -146,7 +154,7 @@ import Testing
         let file = Self.samples.appendingPathComponent("2025/baseline/pubmed25n1274.xml.gz")
         let first = try await mirror.index(file: file)
         // A name not applied before is hashed as it is read: the digest recorded is the file's.
-        #expect(first.md5 == (try Mirror.hashFile(file)))
+        #expect(first.md5 == (try FileDigest.md5(of: file)))
         #expect(try mirror.openIndex().appliedFiles().map(\.md5) == [first.md5])
         let mark = try mirror.openIndex().counts().highWaterMark
         let second = try await mirror.index(file: file)
@@ -159,13 +167,13 @@ import Testing
         let other = Self.samples.appendingPathComponent("2026/baseline/pubmed26n1334.xml.gz")
         try FileManager.default.copyItem(at: other, to: plain)
         let third = try await mirror.index(file: plain)
-        #expect(third.md5 == (try Mirror.hashFile(other)) && third.md5 != first.md5)
+        #expect(third.md5 == (try FileDigest.md5(of: other)) && third.md5 != first.md5)
         #expect(try mirror.openIndex().counts().highWaterMark > mark)
         let xml = try TestPaths.temporaryDirectory("index-twice-xml").appendingPathComponent("records.xml")
         var bytes: [UInt8] = []
         try GzipInflater.readFile(other) { bytes.append(contentsOf: $0) }
         try Data(bytes).write(to: xml)
-        #expect(try await mirror.index(file: xml).md5 == (try Mirror.hashFile(xml)))
+        #expect(try await mirror.index(file: xml).md5 == (try FileDigest.md5(of: xml)))
     }
 
     @Test func aRebuildSwitchesToANewCompleteIndex() async throws {
@@ -175,12 +183,12 @@ import Testing
         options.index = true
         _ = try await mirror.fetch(options)
         let before = try Self.current(in: mirror)
-        let oldPath = mirror.indexURL.path
+        let oldPath = mirror.layout.currentIndex().path
         var rebuild = IndexOptions()
         rebuild.rebuild = true
         let report = try await mirror.index(rebuild)
         #expect(report.applied.count == 2)
-        #expect(mirror.indexURL.path != oldPath)
+        #expect(mirror.layout.currentIndex().path != oldPath)
         #expect(!FileManager.default.fileExists(atPath: oldPath))
         #expect(try Self.current(in: mirror) == before)
     }
@@ -192,9 +200,9 @@ import Testing
         options.index = true
         _ = try await mirror.fetch(options)
         let before = try Self.current(in: mirror)
-        try RecordStoreTests.makeEarlierFormatIndex(at: mirror.indexURL.path)
+        try RecordStoreTests.makeEarlierFormatIndex(at: mirror.layout.currentIndex().path)
         let refused = await #expect(throws: IndexError.self) { _ = try await mirror.index() }
-        #expect(refused?.description.contains("index --rebuild") == true, "\(String(describing: refused))")
+        #expect(refused?.advice == [.rebuildIndex], "\(String(describing: refused))")
         var rebuild = IndexOptions()
         rebuild.rebuild = true
         let report = try await mirror.index(rebuild)

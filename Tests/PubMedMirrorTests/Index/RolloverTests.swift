@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// NCBI's annual rollover: a new baseline cycle appears and the old cycle's files disappear. The
 /// new index is built beside the old one, which keeps answering until the new one is complete; then
@@ -37,13 +44,13 @@ import Testing
         options.indexOptions.keepOld = keepOld
         #expect(try await mirror.fetch(options).outcome == .updated)
         let old = try Self.pmids(mirror)
-        let oldIndex = mirror.indexURL
+        let oldIndex = mirror.layout.currentIndex()
 
         // The new cycle appears with two baseline files; the second cannot be verified yet (no .md5).
         try Self.serve(2026, in: tree)
         let first = tree.appendingPathComponent("baseline/pubmed26n1333.xml.gz")
         try FileManager.default.copyItem(at: tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz"), to: first)
-        try Data("MD5(pubmed26n1333.xml.gz)= \(try Mirror.hashFile(first))\n".utf8).write(to: first.appendingPathExtension("md5"))
+        try Data("MD5(pubmed26n1333.xml.gz)= \(try FileDigest.md5(of: first))\n".utf8).write(to: first.appendingPathExtension("md5"))
         let newBaseline = tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz.md5")
         let md5 = try Data(contentsOf: newBaseline)
         try FileManager.default.removeItem(at: newBaseline)
@@ -55,7 +62,7 @@ import Testing
         #expect(state.filesIndexed == 1, "the baseline file that arrived is already in the new index")
         #expect(partway.index?.applied.map(\.name) == ["pubmed26n1333.xml.gz"])
         // The old index still answers, unchanged.
-        #expect(mirror.indexURL == oldIndex)
+        #expect(mirror.layout.currentIndex() == oldIndex)
         #expect(try Self.pmids(mirror) == old)
         #expect(try mirror.status().rollover?.toCycle == 26)
         let text = try CLI.run(["status", "--mirror", root.path])
@@ -68,7 +75,7 @@ import Testing
         let finished = try #require(done.index?.rollover)
         #expect(finished.switched)
         #expect(done.index?.applied.map(\.name) == ["pubmed26n1334.xml.gz", "pubmed26n1335.xml.gz"], "resumed, not restarted")
-        #expect(mirror.indexURL.lastPathComponent == "index-cycle26.sqlite")
+        #expect(mirror.layout.currentIndex().lastPathComponent == "index-cycle26.sqlite")
         #expect(!FileManager.default.fileExists(atPath: oldIndex.path))
         // Exactly the new cycle's records: nothing of the old cycle carried over.
         let files2026 = [first] + ["baseline/pubmed26n1334.xml.gz", "updatefiles/pubmed26n1335.xml.gz"].map { Self.samples.appendingPathComponent("2026/\($0)") }

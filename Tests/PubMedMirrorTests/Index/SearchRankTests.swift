@@ -1,7 +1,14 @@
 import Foundation
 import GRDB
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// `pubmed_rank` must be bm25 to the last bit and `pubmed_year` the article's year, whether
 /// `searchInfo` is filled or not, after every kind of change the writer makes.

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// A mirror on a small tmpfs (mounted by the test; needs root, as CI runs): a run that cannot fit is
 /// refused before it downloads, and a disk that fills up mid-download ends the run cleanly, leaving
@@ -78,7 +85,7 @@ struct DiskSpaceTests {
             #expect(bytes == (try Data(contentsOf: Self.larger.appendingPathComponent(path))), "\(path) differs")
         }
         let status = try mirror.status()
-        #expect(status.folders.first { $0.folder == .updatefiles }?.mirrored == 0)
+        #expect(status.files.folders.first { $0.folder == .updatefiles }?.mirrored == 0)
 
         // More room: the rerun completes (resuming what it can).
         try disk.resize(kib: 8192)

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// Faults a long download meets, from real (scriptable) servers: each run ends with a correct
 /// mirror after retries, or a clear error and intact state, within a bounded number of requests.
@@ -115,7 +122,8 @@ import Testing
             _ = try await Mirror(root: try TestPaths.temporaryDirectory("mirror-tls")).fetch(options)
             Issue.record("fetch trusted a self-signed certificate")
         } catch let error as MirrorError {
-            #expect(error.description.contains("--ca-file"))
+            #expect(error.advice == [.trustCertificate])
+            #expect(error.code == .transferTLSUntrusted)
             #expect(!error.isRetryable)
         }
         // --insecure accepts it.

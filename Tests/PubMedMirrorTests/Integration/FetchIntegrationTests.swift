@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// `fetch` against real servers on loopback: vsftpd (FTP, explicit FTPS), apache2 (HTTP, HTTPS),
 /// file://, and the scriptable servers in Tests/Servers for faults.
@@ -53,9 +60,9 @@ import Testing
         try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
 
         let status = try mirror.status()
-        #expect(status.totalFiles == 2)
-        #expect(status.pending.isEmpty)
-        #expect(status.lastRun?.outcome == "up-to-date")
+        #expect(status.files.totalFiles == 2)
+        #expect(status.files.pending.isEmpty)
+        #expect(status.files.lastRun?.outcome == .upToDate)
         _ = served.server
     }
 
@@ -171,7 +178,7 @@ import Testing
         #expect(!left.contains { $0.hasSuffix(".partial") })
         #expect(FileManager.default.fileExists(atPath: mirrorRoot.appendingPathComponent("baseline/pubmed26n1334.xml.gz").path))
         let status = try mirror.status()
-        #expect(status.pending.map(\.name) == ["pubmed26n1335.xml.gz"])
+        #expect(status.files.pending.map(\.name) == ["pubmed26n1335.xml.gz"])
 
         // The server is fixed: the next run fetches it.
         try good.write(to: target)
@@ -192,7 +199,7 @@ import Testing
         let replacement = try Data(contentsOf: source2025)
         let target = served.tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz")
         try replacement.write(to: target)
-        let digest = try Mirror.hashFile(target)
+        let digest = try FileDigest.md5(of: target)
         try Data("MD5(pubmed26n1334.xml.gz)= \(digest)\n".utf8).write(to: target.appendingPathExtension("md5"))
 
         let report = try await mirror.fetch(served.options)

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// Files whose published MD5 matches but whose content is not a PubMed file: an HTML error page,
 /// a decompression bomb, bytes that are not gzip, another XML document. Each is refused with its
@@ -18,7 +25,7 @@ import Testing
     }
 
     static func publishMD5(_ url: URL) throws {
-        try Data("MD5(\(url.lastPathComponent))= \(try Mirror.hashFile(url))\n".utf8).write(to: url.appendingPathExtension("md5"))
+        try Data("MD5(\(url.lastPathComponent))= \(try FileDigest.md5(of: url))\n".utf8).write(to: url.appendingPathExtension("md5"))
     }
 
     @Test(arguments: ["html", "bomb", "not-gzip", "wrong-root"])

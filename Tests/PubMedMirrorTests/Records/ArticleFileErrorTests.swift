@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// Damaged, hostile and foreign files fail with one clear error naming the file.
 @Suite struct ArticleFileErrorTests {
@@ -215,7 +222,7 @@ import Testing
             try ArticleFile.read(URL(fileURLWithPath: "/nonexistent/pubmed25n0001.xml.gz")) { _ in }
         }
         #expect(error.kind == .io)
-        #expect(error.description == "pubmed25n0001.xml.gz: cannot open the file: No such file or directory")
+        #expect(error.description == "pubmed25n0001.xml.gz: open failed: No such file or directory")
     }
 
     /// An error thrown by the handler stops the parse and comes back as `.handler`.

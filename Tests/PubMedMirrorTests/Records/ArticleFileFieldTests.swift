@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// Field values of real records, checked against the XML (zcat | grep) by hand. Records of the
 /// larger 2020 baseline sample (pubmed20n1015) unless said otherwise; `excerpt` records are cut
@@ -225,7 +232,7 @@ import Testing
         #expect(record.authors.last?.orcid == "0000-0002-6006-3420")
         #expect(record.pubDate == PubMedRecord.PubDate(year: 2020, month: 12))
         #expect(record.pages == "1675-1683")
-        let xml = try #require(contents.records.first { $0.record.pmid == 32613492 }?.xml)
+        let xml = try #require(try contents.records.first { $0.record.pmid == 32613492 }?.xml)
         #expect(String(decoding: xml, as: UTF8.self).contains("<ReferenceList>"))
     }
 

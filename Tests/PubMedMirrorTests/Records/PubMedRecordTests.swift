@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// The JSON encoding of `PubMedRecord` is the public JSON shape.
 @Suite struct PubMedRecordTests {

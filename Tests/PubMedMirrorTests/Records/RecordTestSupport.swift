@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 /// Where the real PubMed files live and how tests read them.
 enum RecordTestData {
@@ -57,7 +64,7 @@ enum RecordTestData {
 
         /// The first record with this PMID (and version, when given).
         func record(_ pmid: Int, version: Int? = nil) throws -> PubMedRecord {
-            try #require(records.first { $0.record.pmid == pmid && (version == nil || $0.record.version == version) }).record
+            try #require(try records.first { $0.record.pmid == pmid && (version == nil || $0.record.version == version) }).record
         }
     }
 
@@ -80,7 +87,7 @@ enum RecordTestData {
     static func decompressed(_ url: URL) throws -> [UInt8] {
         var bytes: [UInt8] = []
         if url.pathExtension == "gz" {
-            try GzipInflater.readFile(url) { (chunk) throws(RecordError) in bytes.append(contentsOf: chunk) }
+            try GzipInflater.readFile(url) { (chunk) throws(GzipError) in bytes.append(contentsOf: chunk) }
         } else {
             bytes = try [UInt8](Data(contentsOf: url))
         }
@@ -114,10 +121,10 @@ enum RecordTestData {
     }
 
     /// Runs `body` and returns the `RecordError` it throws.
-    static func error(_ body: () throws -> Void) throws -> RecordError {
+    static func error<E: Error>(_ type: E.Type = RecordError.self, _ body: () throws -> Void) throws -> E {
         do {
             try body()
-        } catch let error as RecordError {
+        } catch let error as E {
             return error
         }
         Issue.record("no error was thrown")

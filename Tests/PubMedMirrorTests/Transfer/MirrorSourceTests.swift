@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
+@testable import PubMedGzip
+@testable import PubMedIndex
+@testable import PubMedListing
 @testable import PubMedMirror
+@testable import PubMedRecords
+@testable import PubMedSupport
+@testable import PubMedTransfer
 
 @Suite struct MirrorSourceTests {
     @Test(arguments: [
@@ -32,7 +39,7 @@ import Testing
             Issue.record("accepted a URL with a password")
         } catch {
             #expect(!error.description.contains("hunter2"))
-            #expect(error.description.contains("PUBMED_MIRROR_PASSWORD"))
+            #expect((error as? ConfigurationError)?.advice == [.credentialsFromEnvironment])
         }
     }
 }

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import PubMedMirror
+
+/// `--mirror DIR`, on every command.
+struct MirrorOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The mirror folder (env PUBMED_MIRROR_DIR; default $XDG_DATA_HOME/pubmed-mirror or ~/.local/share/pubmed-mirror).",
+        valueName: "dir"))
+    var mirror: String?
+
+    /// `--mirror`, else `$PUBMED_MIRROR_DIR`, else the platform's place for program data.
+    var root: URL {
+        if let mirror { return URL(fileURLWithPath: mirror) }
+        if let dir = ProcessInfo.processInfo.environment["PUBMED_MIRROR_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        return MirrorLayout.defaultRoot()
+    }
+}
+
+/// `--quiet` and `--verbose`.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "No progress and no log lines below warnings; results and errors only.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Log every request-level detail (debug).")
+    var verbose = false
+
+    func validate() throws {
+        if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
+    }
+}
+
+/// Where to fetch from and how: `--source`, TLS, timeouts. Each has an environment fallback.
+struct SourceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The folder holding baseline/ and updatefiles/: ftp://, ftps:// (explicit TLS), http://, https:// or file:// (env PUBMED_MIRROR_SOURCE; default \(MirrorSource.ncbi)).",
+        valueName: "url"))
+    var source: String?
+
+    @Flag(name: .long, help: "Do not verify TLS certificates (https://, ftps://). Only for servers you trust by other means.")
+    var insecure = false
+
+    @Option(name: .long, help: ArgumentHelp("A PEM file of extra certificate authorities to trust, added to the system's (env PUBMED_MIRROR_CA_FILE).", valueName: "file"))
+    var caFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for a connection (env PUBMED_MIRROR_CONNECT_TIMEOUT; default 30).", valueName: "seconds"))
+    var connectTimeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds without any data before a request counts as stalled and is retried (env PUBMED_MIRROR_STALL_TIMEOUT; default 60). There is no whole-transfer timeout.", valueName: "seconds"))
+    var stallTimeout: Double?
+
+    func validate() throws {
+        _ = try resolved()
+    }
+
+    /// The source and transfer settings, from flags, then the environment, then defaults.
+    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (MirrorSource, TransferOptions) {
+        let fromEnvironment = source == nil ? environment["PUBMED_MIRROR_SOURCE"].flatMap { $0.isEmpty ? nil : $0 } : nil
+        let text = source ?? fromEnvironment ?? MirrorSource.ncbi
+        let parsed: MirrorSource
+        do { parsed = try MirrorSource(text) } catch {
+            let origin = fromEnvironment == nil ? "--source" : "PUBMED_MIRROR_SOURCE"
+            throw ValidationError("\(origin): " + Exit.message(for: error))
+        }
+        var options = TransferOptions()
+        options.insecure = insecure
+        options.caFile = caFile ?? environment["PUBMED_MIRROR_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let file = options.caFile, !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("--ca-file \(file) cannot be read")
+        }
+        options.connectTimeout = try EnvironmentValue.seconds(connectTimeout, environment["PUBMED_MIRROR_CONNECT_TIMEOUT"],
+                                                              name: "--connect-timeout", default: 30)
+        options.stallTimeout = try EnvironmentValue.seconds(stallTimeout, environment["PUBMED_MIRROR_STALL_TIMEOUT"],
+                                                            name: "--stall-timeout", default: 60)
+        let user = environment["PUBMED_MIRROR_USER"].flatMap { $0.isEmpty ? nil : $0 }
+        let password = environment["PUBMED_MIRROR_PASSWORD"] ?? ""
+        if let user { options.credentials = .init(user: user, password: password) }
+        return (parsed, options)
+    }
+}
+
+/// Settings given as an option or, failing that, an environment variable: the one place they are
+/// parsed and checked.
+enum EnvironmentValue {
+    /// A positive number of seconds.
+    static func seconds(_ flag: Double?, _ variable: String?, name: String, default value: Double) throws -> Double {
+        if let flag {
+            guard flag > 0, flag.isFinite else { throw ValidationError("\(name) must be a positive number of seconds") }
+            return flag
+        }
+        if let variable, !variable.isEmpty {
+            guard let parsed = Double(variable), parsed > 0, parsed.isFinite else {
+                throw ValidationError("the environment's value for \(name) (\(variable)) is not a positive number of seconds")
+            }
+            return parsed
+        }
+        return value
+    }
+
+    /// A whole number in `range`.
+    static func integer(_ flag: Int?, _ variable: String?, name: String, environmentName: String,
+                        in range: ClosedRange<Int>, default value: Int) throws -> Int {
+        if let flag {
+            guard range.contains(flag) else { throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound)") }
+            return flag
+        }
+        if let variable, !variable.isEmpty {
+            guard let parsed = Int(variable), range.contains(parsed) else {
+                throw ValidationError("\(environmentName) must be a number between \(range.lowerBound) and \(range.upperBound), not \(variable)")
+            }
+            return parsed
+        }
+        return value
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}

@@ -1,0 +1,116 @@
+import PubMedRecords
+import PubMedSupport
+
+/// Why indexing, searching or showing failed; each renders as one sentence, with its code and what
+/// caused it.
+public enum IndexError: CodedError {
+    /// The file cannot be read or parsed.
+    case parse(PubMedRecords.RecordError)
+    /// An SQLite database failed (the index, or the state database it was planned from).
+    case database(DatabaseFailure)
+    /// A local file operation failed.
+    case local(FileSystemError)
+    /// The mirror folder's lock is held by another run, or cannot be taken.
+    case lock(LockError)
+    /// An update file whose predecessor in the cycle is missing or not applied.
+    case gap(file: String, missing: String)
+    case badQuery(String)
+    /// There is no index yet.
+    case notIndexed(path: String)
+    /// There are no mirrored files to index yet.
+    case nothingMirrored(path: String)
+    /// A rebuild was not switched to, because files failed.
+    case rebuildIncomplete(failed: Int)
+    /// The index was made by an earlier pubmed-mirror, which stored records differently.
+    case olderFormat(path: String)
+    /// A stored record does not read back (its block or chunks are damaged).
+    case damagedRecord(path: String, pmid: Int, version: Int)
+    /// The run was asked to stop: the file being applied was rolled back.
+    case cancelled(file: String)
+    /// Something that cannot happen did (a bug).
+    case inconsistency(String)
+
+    public var code: ErrorCode {
+        switch self {
+        case .parse(let error): error.code
+        case .database(let error): error.code
+        case .local(let error): error.code
+        case .lock(let error): error.code
+        case .gap: .gap
+        case .badQuery: .badQuery
+        case .notIndexed: .notIndexed
+        case .nothingMirrored: .nothingMirrored
+        case .rebuildIncomplete: .rebuildIncomplete
+        case .olderFormat: .olderIndexFormat
+        case .damagedRecord: .damagedRecord
+        case .cancelled: .cancelled
+        case .inconsistency: .internalFailure
+        }
+    }
+
+    public var advice: [Advice] {
+        switch self {
+        case .parse(let error): error.advice
+        case .database(let error): error.advice
+        case .local(let error): error.advice
+        case .lock(let error): error.advice
+        case .gap: [.fetchMissing, .allowGaps]
+        case .notIndexed: [.runIndex]
+        case .nothingMirrored: [.runFetch]
+        case .olderFormat, .damagedRecord: [.rebuildIndex]
+        case .inconsistency: [.reportBug]
+        case .badQuery, .rebuildIncomplete, .cancelled: []
+        }
+    }
+
+    public var cause: (any Error)? {
+        switch self {
+        case .parse(let error): error
+        case .database(let error): error
+        case .local(let error): error
+        case .lock(let error): error
+        default: nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .parse(let error): error.description
+        case .database(let error): error.description
+        case .local(let error): error.description
+        case .lock(let error): error.description
+        case .gap(let file, let missing):
+            "\(file) cannot be applied: its predecessor \(missing) is missing or not applied yet"
+        case .badQuery(let message): "bad query: \(message)"
+        case .notIndexed(let path): "\(path) has no index yet"
+        case .nothingMirrored(let path): "\(path) has no mirrored files to index yet"
+        case .rebuildIncomplete(let failed):
+            "the rebuilt index was not switched to because \(failed) files failed; the old index is unchanged"
+        case .olderFormat(let path):
+            "\(path) was made by an earlier pubmed-mirror, which stored records differently"
+        case .damagedRecord(let path, let pmid, let version):
+            "\(path): the stored record of PMID \(pmid) version \(version) is damaged"
+        case .cancelled(let file): "\(file): stopped before it was applied; the index is as it was before it"
+        case .inconsistency(let message): message
+        }
+    }
+}
+
+extension ErrorCode {
+    public static let gap = ErrorCode("index.gap", .badFile)
+    public static let badQuery = ErrorCode("index.bad-query", .invalidInput)
+    public static let notIndexed = ErrorCode("index.none", .notFound)
+    public static let nothingMirrored = ErrorCode("mirror.empty", .notFound)
+    public static let rebuildIncomplete = ErrorCode("index.rebuild-incomplete", .badFile)
+    public static let olderIndexFormat = ErrorCode("index.older-format", .local)
+    public static let damagedRecord = ErrorCode("index.damaged-record", .local)
+    public static let recordNotFound = ErrorCode("index.pmid-not-found", .notFound)
+}
+
+extension Advice {
+    public static let fetchMissing = Advice("fetch-missing", "fetch the missing file")
+    public static let allowGaps = Advice("allow-gaps", "apply it anyway, allowing gaps")
+    public static let runIndex = Advice("run-index", "index the mirrored files (or fetch, which indexes them)")
+    public static let runFetch = Advice("run-fetch", "fetch the files first")
+    public static let rebuildIndex = Advice("rebuild-index", "rebuild the index from the mirrored files")
+}

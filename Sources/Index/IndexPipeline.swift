@@ -1,0 +1,107 @@
+import Foundation
+import PubMedRecords
+import PubMedSupport
+
+/// The stages that apply one file, joined by `BlockingChannel`s of batches so that memory stays
+/// flat: a parser (with the gunzip thread it starts) and a preparer, each on a thread of its own,
+/// and the writer, on the caller's thread, which runs the file's one write transaction. The
+/// preparer writes each record's JSON, compresses records in blocks and assembles its search text,
+/// so the writer only runs SQL. The kernel shares the two cores among them and gives the writer the
+/// first turn (the others lower their priority: `ThreadPriority`): were it to fall behind, its
+/// backlog would be left to one core once the others are done. Order is kept: each stage is one
+/// thread, each channel FIFO.
+///
+/// Ending: the parser finishes or fails its channel, the preparer passes that on; a writer that
+/// fails or is cancelled cancels both channels, which stops the others at their next hand-off.
+/// `run` returns only once both threads have ended.
+enum IndexPipeline {
+    /// Items handed between the stages at a time: fewer wake-ups than one by one.
+    static let batchSize = 64
+    /// Batches each channel holds: about a third of a second of work, so that while the writer
+    /// waits for the previous file's checkpoint this file is read and prepared.
+    static let capacity = 64
+
+    /// What the parser hands on: what its `produce` yields, then what it learned of the file (its
+    /// MD5, when it was hashed).
+    typealias Produce = @Sendable (_ sink: (FileItem) throws -> Void) throws -> ArticleFileSummary?
+
+    /// Runs the three stages for one file. `write` gets the prepared batches (nil at the end) and
+    /// the parser's summary once everything has been produced; it runs on this thread.
+    static func run<T>(sourceFile: String, xmlSource: RecordPreparer.XMLSource, cancellation: CancellationFlag,
+                       produce: @escaping Produce,
+                       write: (_ next: () throws -> [PreparedItem]?, _ summary: () -> ArticleFileSummary?) throws -> T) throws -> T {
+        let parsed = BlockingChannel<[FileItem], any Error>(capacity: capacity)
+        let prepared = BlockingChannel<[PreparedItem], any Error>(capacity: capacity)
+        let summary = OneShot<ArticleFileSummary?>()
+        let parserDone = OneShot<Bool>(), preparerDone = OneShot<Bool>()
+        BlockingThreads.start("index-parser") {
+            ThreadPriority.lower(by: 6)
+            parse(produce, into: parsed, summary: summary)
+            parserDone.finish(true)
+        }
+        BlockingThreads.start("index-preparer") {
+            ThreadPriority.lower(by: 3)
+            prepare(parsed, into: prepared, preparer: RecordPreparer(sourceFile: sourceFile, xmlSource: xmlSource))
+            preparerDone.finish(true)
+        }
+        defer {
+            // Stops whatever is still running (nothing, after a complete file) and waits for it.
+            prepared.cancel()
+            parsed.cancel()
+            _ = parserDone.wait()
+            _ = preparerDone.wait()
+        }
+        return try write({
+            if cancellation.isCancelled { throw IndexError.cancelled(file: sourceFile) }
+            return try prepared.receive()
+        }, { summary.value ?? nil })
+    }
+
+    /// The parser stage: runs `produce`, handing its items on in batches, then its summary.
+    private static func parse(_ produce: Produce, into parsed: BlockingChannel<[FileItem], any Error>,
+                              summary: OneShot<ArticleFileSummary?>) {
+        struct ReaderGone: Error {}
+        do {
+            var batch: [FileItem] = []
+            batch.reserveCapacity(batchSize)
+            let result = try produce { item in
+                batch.append(item)
+                if batch.count == batchSize {
+                    guard parsed.send(batch) else { throw ReaderGone() }
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty, !parsed.send(batch) { return }
+            // Set before the channel is finished: the writer reads it after the last batch.
+            summary.finish(result)
+            parsed.finish()
+        } catch is ReaderGone {
+            return
+        } catch let error as PubMedRecords.RecordError where error.underlying is ReaderGone {
+            return
+        } catch {
+            parsed.fail(error)
+        }
+    }
+
+    /// The preparer stage: each batch of items made ready for the writer.
+    private static func prepare(_ parsed: BlockingChannel<[FileItem], any Error>, into prepared: BlockingChannel<[PreparedItem], any Error>,
+                                preparer: RecordPreparer) {
+        do {
+            var ready: [PreparedItem] = []
+            while let batch = try parsed.receive() {
+                for item in batch { try preparer.prepare(item, into: &ready) }
+                if !ready.isEmpty {
+                    guard prepared.send(ready) else { return parsed.cancel() }
+                    ready = []
+                }
+            }
+            preparer.finish(into: &ready)
+            if !ready.isEmpty, !prepared.send(ready) { return parsed.cancel() }
+            prepared.finish()
+        } catch {
+            // The parser failed (or the preparer did): the writer rolls back with this error.
+            prepared.fail(error)
+        }
+    }
+}

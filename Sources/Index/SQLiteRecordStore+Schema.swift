@@ -1,0 +1,111 @@
+import GRDB
+import PubMedSupport
+
+extension SQLiteRecordStore {
+    /// Thrown by the migration when the file holds an index of an earlier format.
+    struct OlderFormat: Error {}
+
+    /// The schema. `articleSearch` is contentless: it keeps only the index, not a second copy of
+    /// the text, so removing a row hands FTS5 the text that was indexed, rebuilt from the stored
+    /// record by `SearchText`. Changing `SearchText` therefore needs a migration that rebuilds
+    /// `articleSearch`.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v3: JSON in blocks, XML in the files' streams, contentless search, files, deletions") { db in
+            // Version 1 kept JSON and XML in two blobs and the search text twice; version 2 kept
+            // one blob a record.
+            guard try !db.tableExists("article") else { throw OlderFormat() }
+            try db.execute(sql: """
+                CREATE TABLE article (
+                    id INTEGER PRIMARY KEY,
+                    pmid INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    isCurrent INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    status TEXT,
+                    year INTEGER,
+                    title TEXT NOT NULL,
+                    journal TEXT,
+                    doi TEXT,
+                    pmcid TEXT,
+                    sourceFile TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    block INTEGER NOT NULL,
+                    jsonStart INTEGER NOT NULL,
+                    jsonLength INTEGER NOT NULL,
+                    xmlStream INTEGER NOT NULL,
+                    xmlStart INTEGER NOT NULL,
+                    xmlLength INTEGER NOT NULL,
+                    UNIQUE (pmid, version)
+                );
+                CREATE TABLE block (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    live INTEGER NOT NULL,
+                    data BLOB NOT NULL
+                );
+                CREATE TABLE xmlStream (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    file TEXT NOT NULL,
+                    live INTEGER NOT NULL
+                );
+                CREATE TABLE xmlChunk (
+                    stream INTEGER NOT NULL,
+                    start INTEGER NOT NULL,
+                    length INTEGER NOT NULL,
+                    bits INTEGER NOT NULL,
+                    window BLOB NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (stream, start)
+                );
+                CREATE INDEX articleCurrentPmid ON article (pmid) WHERE isCurrent = 1;
+                CREATE INDEX articleSeq ON article (seq);
+                CREATE INDEX articleDoi ON article (doi) WHERE doi IS NOT NULL;
+                CREATE VIRTUAL TABLE articleSearch USING fts5 (
+                    title, abstract, keywords, mesh, authors, journal, types,
+                    content = '',
+                    tokenize = 'porter unicode61 remove_diacritics 2'
+                );
+                -- FTS5 gathers new terms in memory and writes them out as a segment when this many
+                -- bytes are pending (1 MB by default): fewer, larger segments mean less merging.
+                INSERT INTO articleSearch (articleSearch, rank) VALUES ('hashsize', 16777216);
+                -- Segments are merged 16 at a time rather than 4, so each term is rewritten about
+                -- half as often as the index grows (log16 rather than log4 of its size), and a level
+                -- is merged whole only at 64 segments, so the merging is spread over the writes.
+                -- Measured on 40 files of 30,000 records, FTS5 alone: the 40th file took 0.78 s against
+                -- 1.49 s with the defaults, the first 0.74 s; queries read no slower.
+                INSERT INTO articleSearch (articleSearch, rank) VALUES ('automerge', 16);
+                INSERT INTO articleSearch (articleSearch, rank) VALUES ('crisismerge', 64);
+                CREATE TABLE searchInfo (
+                    chunk INTEGER PRIMARY KEY,
+                    data BLOB NOT NULL
+                );
+                CREATE TABLE appliedFile (
+                    name TEXT PRIMARY KEY,
+                    folder TEXT NOT NULL,
+                    cycle INTEGER,
+                    number INTEGER,
+                    md5 TEXT NOT NULL,
+                    appliedAt DATETIME NOT NULL,
+                    records INTEGER NOT NULL,
+                    inserted INTEGER NOT NULL,
+                    replaced INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    deletionsAbsent INTEGER NOT NULL,
+                    firstSeq INTEGER,
+                    lastSeq INTEGER,
+                    seconds REAL NOT NULL,
+                    position INTEGER NOT NULL
+                );
+                CREATE TABLE deletion (
+                    seq INTEGER PRIMARY KEY,
+                    pmid INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    sourceFile TEXT NOT NULL
+                );
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                INSERT INTO meta (key, value) VALUES ('lastSeq', 0);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import GRDB
+import Logging
+import PubMedGzip
+import PubMedRecords
+import PubMedSupport
+import Synchronization
+
+/// The record store in an SQLite file (WAL): one row per (PMID, version), its JSON compressed with
+/// its neighbours' in blocks (`RecordBlock`) and its original XML kept as the file's own compressed
+/// stream (`CompressedChunk`s), an FTS5 index over the current version of each PMID, the files
+/// applied, and a log of deletions for `export --since`. Schema: README, "The index database", and
+/// `SQLiteRecordStore+Schema`. Applying a file: `+Apply` and `IndexPipeline`; reading: `+Read`.
+///
+/// One connection to the file (GRDB's rule), which both writes and checkpoints. Writable stores
+/// never let a commit copy the log into the database itself (`wal_autocheckpoint = 0`): after each
+/// file a checkpoint is queued on the connection, which copies it while the next file is read and
+/// prepared, and the next write transaction starts on a fully copied log, which SQLite then reuses
+/// from its start instead of growing it. https://www.sqlite.org/wal.html#checkpointing
+public final class SQLiteRecordStore: RecordStore {
+    public let path: String
+    let database: DatabaseQueue
+    let logger: Logger
+    private let readOnly: Bool
+    /// What the last background checkpoint had to say, for the next `waitForCheckpoint`. A box of
+    /// its own, so that the queued checkpoint keeps it alive and not the store (whose `deinit`
+    /// must not run on the database's queue).
+    private let checkpointNotes = CheckpointNotes()
+
+    public init(path: String, readOnly: Bool = false,
+                logger: Logger = Logger(label: "pubmed-mirror.index", factory: { _ in SwiftLogNoOpLogHandler() })) throws(IndexError) {
+        self.path = path
+        self.logger = logger
+        self.readOnly = readOnly
+        do {
+            database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 16384,
+                                               pageSize: 8192, busySeconds: 30, autoCheckpoint: readOnly,
+                                               prepare: SearchInfo.register)
+            let current = try database.read { db in try Self.migrator.hasCompletedMigrations(db) }
+            guard current else { throw IndexError.olderFormat(path: path) }
+        } catch let error as IndexError {
+            throw error
+        } catch is OlderFormat {
+            throw .olderFormat(path: path)
+        } catch {
+            throw .database(DatabaseFailure(path: path, role: "index database", error: error))
+        }
+    }
+
+    deinit {
+        // A finished run leaves the log copied into the database.
+        if !readOnly { waitForCheckpoint() }
+    }
+
+    /// A database failure of this index, from what GRDB or SQLite threw.
+    func failure(_ error: any Error) -> DatabaseFailure {
+        DatabaseFailure(path: path, role: "index database", error: error)
+    }
+
+    // MARK: Checkpoints
+
+    final class CheckpointNotes: Sendable {
+        let problem = Mutex<CheckpointProblem?>(nil)
+    }
+
+    /// What went wrong with a checkpoint (the data is safe in the log either way).
+    struct CheckpointProblem {
+        /// It failed, rather than stopping short of a reader's snapshot (which is normal).
+        var failed: Bool
+        var message: String
+    }
+
+    /// Queues a PASSIVE checkpoint (it never blocks readers and waits for no one) on the store's
+    /// connection, after whatever was written last; the next write runs once it is done.
+    func startCheckpoint() {
+        database.asyncWriteWithoutTransaction { [checkpointNotes] db in
+            let problem: CheckpointProblem?
+            do {
+                let (frames, copied) = try db.checkpoint(.passive)
+                problem = frames >= 0 && copied < frames
+                    ? CheckpointProblem(failed: false, message: "the checkpoint copied \(copied) of \(frames) log frames (a reader holds an older snapshot); the next one copies the rest")
+                    : nil
+            } catch {
+                problem = CheckpointProblem(failed: true, message: "the checkpoint failed (\(DatabaseFailure.describe(error))); the log keeps everything and the next one retries")
+            }
+            if let problem { checkpointNotes.problem.withLock { $0 = problem } }
+        }
+    }
+
+    /// Waits for the queued checkpoint, if any, and logs what went wrong with it (at info: the data
+    /// is safe in the log whatever happened, and the next checkpoint copies it).
+    func waitForCheckpoint() {
+        // An empty write runs after everything queued before it.
+        database.writeWithoutTransaction { _ in }
+        guard let problem = checkpointNotes.problem.withLock({ problem in defer { problem = nil }; return problem }) else { return }
+        logger.info("\(path): \(problem.message)", metadata: ["checkpoint.failed": "\(problem.failed)"])
+    }
+
+    /// Waits until everything applied so far is on the disk: the checkpoint done, the log and the
+    /// database flushed. Call it before relying on the file (switching to it, deleting what it
+    /// replaces); a run's end does it by itself.
+    public func flush() throws(IndexError) {
+        waitForCheckpoint()
+        for file in [path + "-wal", path] {
+            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+            // No log (nothing written since the last close): nothing to flush there.
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            do throws(FileSystemError) { try FileSystem.sync(descriptor: descriptor, path: file) } catch { throw .local(error) }
+        }
+    }
+
+    // MARK: Counts and applied files
+
+    public func appliedFiles() throws(IndexError) -> [AppliedFile] {
+        try read { db in try AppliedFile.order(AppliedFile.Columns.position).fetchAll(db) }
+    }
+
+    public func counts() throws(IndexError) -> IndexCounts {
+        try read { db in
+            IndexCounts(current: try Int.fetchOne(db, sql: "SELECT count(*) FROM article WHERE isCurrent = 1") ?? 0,
+                        versions: try Int.fetchOne(db, sql: "SELECT count(*) FROM article") ?? 0,
+                        files: try Int.fetchOne(db, sql: "SELECT count(*) FROM appliedFile") ?? 0,
+                        highWaterMark: try Self.highWaterMark(db))
+        }
+    }
+
+    static func highWaterMark(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
+    }
+
+    // MARK: Helpers
+
+    /// Reads in a snapshot (a deferred transaction): one consistent state even while a fetch
+    /// applies files.
+    func read<T>(_ body: (Database) throws -> T) throws(IndexError) -> T {
+        do {
+            return try database.read(body)
+        } catch let error as IndexError {
+            throw error
+        } catch {
+            throw .database(failure(error))
+        }
+    }
+
+    /// The JSON of a row with `pmid`, `version`, `block`, `jsonStart` and `jsonLength`, read with
+    /// `reader` (which keeps the last block it read: rows of one block in a row inflate it once).
+    func json(_ row: Row, db: Database, reader: BlockReader) throws -> [UInt8] {
+        let start: Int = row["jsonStart"], length: Int = row["jsonLength"]
+        // Blocks are written only by `RecordPreparer`; one that does not inflate is a damaged database.
+        guard let json = try Self.json(start..<start + length, in: row["block"], db: db, reader: reader) else { throw damaged(row) }
+        return json
+    }
+
+    /// The bytes of `range` in block `block`, read with `reader`; nil when the block is missing or damaged.
+    static func json(_ range: Range<Int>, in block: Int64, db: Database, reader: BlockReader) throws -> [UInt8]? {
+        try reader.bytes(range, of: block) { try Data.fetchOne(db.cachedStatement(sql: "SELECT data FROM block WHERE id = ?"), arguments: [block]) }
+    }
+
+    /// The chunk of a stream whose output holds `offset`, its window inflated; nil when there is none.
+    static func chunk(of stream: Int64, holding offset: Int, db: Database, reader: BlockReader) throws -> CompressedChunk? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT start, length, bits, window, data FROM xmlChunk WHERE stream = ? AND start <= ? ORDER BY start DESC LIMIT 1
+            """), arguments: [stream, offset]) else { return nil }
+        let window: Data = row["window"]
+        guard let inflated = window.isEmpty ? [] : reader.all(window) else { return nil }
+        return CompressedChunk(start: row["start"], length: row["length"], bits: row["bits"], window: inflated,
+                               data: Array(row["data"] as Data))
+    }
+
+    func damaged(_ row: Row) -> IndexError {
+        .damagedRecord(path: path, pmid: row["pmid"], version: row["version"])
+    }
+}
+
+extension AppliedFile: FetchableRecord, TableRecord {
+    public static let databaseTableName = "appliedFile"
+
+    public enum Columns {
+        public static let position = Column("position")
+    }
+}

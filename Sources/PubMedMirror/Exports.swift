@@ -1,0 +1,9 @@
+// `import PubMedMirror` gives the whole library: the composition here and the stages below it
+// (their own modules keep the layering checkable; see Package.swift).
+@_exported import PubMedFiles
+@_exported import PubMedGzip
+@_exported import PubMedIndex
+@_exported import PubMedListing
+@_exported import PubMedRecords
+@_exported import PubMedSupport
+@_exported import PubMedTransfer

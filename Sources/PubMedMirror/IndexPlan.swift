@@ -1,0 +1,135 @@
+import PubMedFiles
+import PubMedIndex
+import PubMedListing
+
+/// What an index run is to do, worked out from the state database's files and the index's applied
+/// files, and nothing else: which index to apply to (the one in use, an annual rollover's new one
+/// beside it, or a rebuild), which files to apply in which order and what each needs applied
+/// first, which are left alone, and when the work is complete. Pure, like `MirrorPlan`; `index`,
+/// `fetch` and `status` all use it, so the rollover is worked out in one place.
+///
+/// The rules are NLM's (NCBI.md): only the newest baseline cycle is indexed, since a new baseline
+/// replaces everything before it; every baseline file before any update file; update files in
+/// number order, each after its predecessor.
+public struct IndexPlan: Sendable, Equatable {
+    public enum Target: Sendable, Equatable {
+        /// The index in use (a new one when there is none).
+        case live
+        /// An annual rollover: the index of cycle `to`, built beside the one in use (cycle `from`),
+        /// which keeps answering until the new one is complete.
+        case rollover(from: Int, to: Int)
+        /// Every local file into a new index beside the old one.
+        case rebuild
+    }
+
+    /// A file to apply, and the files that must be applied before it (every baseline file of the
+    /// cycle, then the predecessor, for an update file; nothing for a baseline file or with
+    /// `allowGaps`).
+    public struct Step: Sendable, Equatable {
+        public var file: MirroredFile
+        public var requires: [String]
+    }
+
+    public var target: Target
+    /// The newest baseline cycle mirrored: the only one indexed.
+    public var cycle: Int?
+    /// The files to apply, in order.
+    public var steps: [Step]
+    /// Mirrored files of older cycles, left alone.
+    public var skipped: [MirroredFile]
+    /// Update files of a rollover's cycle, held back until every listed baseline file is mirrored.
+    public var heldBack: [MirroredFile]
+    /// Every mirrored file of `cycle`: once all are applied (with their MD5), the target is complete.
+    public var candidates: [MirroredFile]
+    /// Baseline files of the cycle being rolled over to that the server lists, and those mirrored.
+    public var baselineListed: Int
+    public var baselineMirrored: Int
+    /// A newer baseline cycle than the index holds, which the server lists but no file of which is
+    /// mirrored yet (a rollover about to start), and how many of its baseline files are listed.
+    public var announced: (cycle: Int, listed: Int)?
+    /// Cycles older than this are pruned: after a rollover's switch, or at once when the index in
+    /// use is already of `cycle` (a rollover interrupted after its switch, or kept with `keepOld`).
+    public var prunesBefore: Int?
+
+    /// Where to apply, from the files and the cycle of the index in use (nil: none, or empty).
+    public static func target(records: [MirroredFile], liveCycle: Int?, rebuild: Bool) -> Target {
+        if rebuild { return .rebuild }
+        if let liveCycle, let cycle = newestCycle(records), liveCycle < cycle { return .rollover(from: liveCycle, to: cycle) }
+        return .live
+    }
+
+    /// The plan for `target`, whose index holds `applied`; `liveCycle` is the cycle of the index in use.
+    public static func make(records: [MirroredFile], liveCycle: Int?, target: Target, applied: [AppliedFile],
+                            allowGaps: Bool, keepOld: Bool) -> IndexPlan {
+        let mirrored = records.filter { $0.status == .mirrored }
+        let cycle = newestCycle(records)
+        let candidates = mirrored.filter { $0.cycle == cycle }.sorted { ($0.folder, $0.fileName) < ($1.folder, $1.fileName) }
+        let listed = records.filter { $0.folder == .baseline && $0.cycle == cycle && $0.status != .gone }
+        let ready = listed.filter { $0.status == .mirrored }.count
+        let done = Dictionary(applied.map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
+        var pending = candidates.filter { done[$0.name] != $0.md5 }
+        var heldBack: [MirroredFile] = []
+        if case .rollover = target, ready < listed.count {
+            heldBack = pending.filter { $0.folder == .updatefiles }
+            pending.removeAll { $0.folder == .updatefiles }
+        }
+        let baselines = candidates.filter { $0.folder == .baseline }.map(\.name)
+        let steps = pending.map { file in
+            Step(file: file, requires: file.folder == .updatefiles && !allowGaps
+                 ? baselines + [PubMedFileName(cycle: file.cycle, number: file.number - 1).name] : [])
+        }
+        var plan = IndexPlan(target: target, cycle: cycle, steps: steps, skipped: mirrored.filter { $0.cycle != cycle },
+                             heldBack: heldBack, candidates: candidates, baselineListed: listed.count, baselineMirrored: ready)
+        if let announced = records.filter({ $0.folder == .baseline && $0.status != .gone }).map(\.cycle).max(),
+           announced > (cycle ?? -1) {
+            plan.announced = (announced, records.filter { $0.folder == .baseline && $0.cycle == announced && $0.status != .gone }.count)
+        }
+        if !keepOld, let cycle, records.contains(where: { $0.cycle < cycle }) {
+            switch target {
+            case .rollover: plan.prunesBefore = cycle
+            case .live where liveCycle == cycle: plan.prunesBefore = cycle
+            case .live, .rebuild: break
+            }
+        }
+        return plan
+    }
+
+    /// The newest baseline cycle mirrored (the newest cycle mirrored, when no baseline file is).
+    static func newestCycle(_ records: [MirroredFile]) -> Int? {
+        let mirrored = records.filter { $0.status == .mirrored }
+        return mirrored.filter { $0.folder == .baseline }.map(\.cycle).max() ?? mirrored.map(\.cycle).max()
+    }
+
+    /// Why `step` cannot be applied after `applied` (the files applied so far, before this run
+    /// and in it, by name, with their MD5): the first file it requires that is not applied.
+    public func refusal(of step: Step, applied: [String: String]) -> IndexError? {
+        guard let missing = step.requires.first(where: { applied[$0] == nil }) else { return nil }
+        return .gap(file: step.file.name, missing: missing)
+    }
+
+    /// Whether the target holds every file of the cycle once `applied` are applied.
+    public func isComplete(applied: [String: String]) -> Bool {
+        heldBack.isEmpty && baselineMirrored == baselineListed && candidates.allSatisfy { applied[$0.name] == $0.md5 }
+    }
+
+    /// Where a rollover stands, for reports: building the new cycle's index (which holds
+    /// `filesIndexed` files), or announced by the server and not begun.
+    public func rollover(filesIndexed: Int) -> RolloverState? {
+        if case .rollover(let from, let to) = target {
+            return RolloverState(fromCycle: from, toCycle: to, baselineListed: baselineListed, baselineMirrored: baselineMirrored,
+                                 filesIndexed: filesIndexed, switched: false, filesPruned: 0)
+        }
+        if let announced, let from = cycle {
+            return RolloverState(fromCycle: from, toCycle: announced.cycle, baselineListed: announced.listed, baselineMirrored: 0,
+                                 filesIndexed: 0, switched: false, filesPruned: 0)
+        }
+        return nil
+    }
+
+    public static func == (lhs: IndexPlan, rhs: IndexPlan) -> Bool {
+        lhs.target == rhs.target && lhs.cycle == rhs.cycle && lhs.steps == rhs.steps && lhs.skipped == rhs.skipped
+            && lhs.heldBack == rhs.heldBack && lhs.candidates == rhs.candidates && lhs.baselineListed == rhs.baselineListed
+            && lhs.baselineMirrored == rhs.baselineMirrored && lhs.announced?.cycle == rhs.announced?.cycle
+            && lhs.announced?.listed == rhs.announced?.listed && lhs.prunesBefore == rhs.prunesBefore
+    }
+}

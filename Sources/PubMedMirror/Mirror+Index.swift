@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import PubMedFiles
+import PubMedIndex
+import PubMedListing
+import PubMedRecords
+import PubMedSupport
+
+extension Mirror {
+    /// Applies the mirrored files not yet applied, in NCBI's order (see `IndexPlan`), and carries
+    /// out an annual rollover when the mirror holds a newer baseline cycle than the index. Takes
+    /// the mirror's lock. Cancelling (the flag, or the calling task) stops at the next batch, with
+    /// the file being applied rolled back.
+    public func index(_ options: IndexOptions = IndexOptions(), progress: ProgressBoard? = nil,
+                      cancellation: CancellationFlag = CancellationFlag()) async throws(IndexError) -> IndexReport {
+        guard FileManager.default.fileExists(atPath: layout.stateDatabase.path) else { throw .nothingMirrored(path: layout.root.path) }
+        let lock: FileLock
+        let state: StateStore
+        do throws(MirrorError) {
+            lock = try self.lock(creating: false)
+            state = try StateStore(path: layout.stateDatabase.path)
+        } catch { throw IndexError(state: error) }
+        defer { withExtendedLifetime(lock) {} }
+        let mirror = self
+        return try await BlockingThreads.value(name: "index", cancellation: cancellation) { () -> Result<IndexReport, IndexError> in
+            Result { () throws(IndexError) -> IndexReport in
+                try mirror.indexLocked(options, state: state, progress: progress, cancellation: cancellation)
+            }
+        }.get()
+    }
+
+    /// The body of `index`, for callers that hold the lock and have the state database open (`fetch`).
+    func indexLocked(_ options: IndexOptions, state: StateStore, progress: ProgressBoard?,
+                     cancellation: CancellationFlag) throws(IndexError) -> IndexReport {
+        let clock = ContinuousClock.now
+        let records: [MirroredFile]
+        do throws(MirrorError) { records = try state.files() } catch { throw IndexError(state: error) }
+        let (plan, live, store) = try prepare(options, records: records)
+        var report = IndexReport()
+        report.skipped = plan.skipped.map {
+            .init(name: $0.name, message: "older cycle than the newest baseline (\(plan.cycle.map(String.init) ?? "?"))", code: .olderCycle)
+        }
+        if case .rollover(let from, let to) = plan.target {
+            logger.info("annual rollover from cycle \(from) to \(to): \(plan.baselineMirrored) of \(plan.baselineListed) new baseline files mirrored; the cycle \(from) index keeps answering until the new one is complete")
+        }
+        var applied = Dictionary(try store.appliedFiles().map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
+        try apply(plan, to: store, applied: &applied, report: &report, progress: progress, cancellation: cancellation)
+        report.counts = try store.counts()
+        report.rollover = plan.rollover(filesIndexed: report.counts?.files ?? 0)
+        try finish(plan, store: store, live: live, applied: applied, records: records, state: state, report: &report)
+        report.seconds = (ContinuousClock.now - clock).inSeconds
+        return report
+    }
+
+    /// Opens the index in use and the index to apply to (the same one unless a rollover or a
+    /// rebuild builds a new one beside it), and plans.
+    private func prepare(_ options: IndexOptions, records: [MirroredFile])
+        throws(IndexError) -> (IndexPlan, live: SQLiteRecordStore?, target: SQLiteRecordStore) {
+        let current = layout.currentIndex()
+        // A rebuild never opens the index in use: it may be damaged or in an earlier format.
+        var live: SQLiteRecordStore?
+        if !options.rebuild, FileManager.default.fileExists(atPath: current.path) {
+            live = try SQLiteRecordStore(path: current.path, logger: logger)
+        }
+        let liveCycle = try live?.appliedFiles().compactMap(\.cycle).max()
+        let target = IndexPlan.target(records: records, liveCycle: liveCycle, rebuild: options.rebuild)
+        let store: SQLiteRecordStore
+        switch target {
+        case .live:
+            if let live { store = live } else { store = try SQLiteRecordStore(path: current.path, logger: logger) }
+        case .rollover(_, let cycle): store = try SQLiteRecordStore(path: layout.rolloverIndex(cycle: cycle).path, logger: logger)
+        case .rebuild: store = try SQLiteRecordStore(path: layout.rebuiltIndex().path, logger: logger)
+        }
+        let plan = IndexPlan.make(records: records, liveCycle: liveCycle, target: target, applied: try store.appliedFiles(),
+                                  allowGaps: options.allowGaps, keepOld: options.keepOld)
+        return (plan, live, store)
+    }
+
+    /// Applies the plan's steps in order, each in its own transaction; a step whose prerequisites
+    /// are not applied (before or during this run) is refused as a gap.
+    private func apply(_ plan: IndexPlan, to store: SQLiteRecordStore, applied: inout [String: String], report: inout IndexReport,
+                       progress: ProgressBoard?, cancellation: CancellationFlag) throws(IndexError) {
+        progress?.plan(files: plan.steps.count, bytes: plan.steps.reduce(0) { $0 + ($1.file.size ?? 0) }, phase: "indexed")
+        for step in plan.steps {
+            let file = step.file
+            if cancellation.isCancelled {
+                report.interrupted = true
+                return
+            }
+            if let gap = plan.refusal(of: step, applied: applied) {
+                report.failures.append(.init(name: file.name, error: gap))
+                continue
+            }
+            let identity = FileIdentity(name: file.name, folder: file.folder.rawValue, cycle: file.cycle, number: file.number,
+                                        md5: file.md5 ?? "")
+            progress?.begin(file.name, total: file.size ?? 0, resumedFrom: 0)
+            do throws(IndexError) {
+                let result = try store.apply(identity, contentsOf: layout.file(file.folder, file.name), cancellation: cancellation)
+                applied[file.name] = file.md5
+                report.applied.append(result)
+                progress?.end(file.name, bytes: file.size ?? 0, received: 0, failed: false)
+                logger.info("\(file.folder.rawValue)/\(file.name): indexed \(result.records) records (\(result.inserted) new, \(result.replaced) replaced), \(result.deleted) deleted, \(result.deletionsAbsent) deletions of absent records, in \(String(format: "%.1f", result.seconds)) s")
+            } catch {
+                progress?.end(file.name, bytes: 0, received: 0, failed: true)
+                if case .cancelled = error {
+                    report.interrupted = true
+                    return
+                }
+                report.failures.append(.init(name: file.name, error: error))
+                logger.info("\(error.description)", metadata: ["error.code": "\(error.code)"])
+            }
+        }
+    }
+
+    /// After the steps: a rebuild or rollover that is complete replaces the index in use, and the
+    /// old cycle's files are pruned as the plan says.
+    private func finish(_ plan: IndexPlan, store: SQLiteRecordStore, live: SQLiteRecordStore?, applied: [String: String],
+                        records: [MirroredFile], state: StateStore, report: inout IndexReport) throws(IndexError) {
+        guard !report.interrupted else { return }
+        switch plan.target {
+        case .live:
+            if let cycle = plan.prunesBefore {
+                let pruned = try prune(before: cycle, records: records, state: state)
+                report.rollover = RolloverState(fromCycle: records.map(\.cycle).min() ?? cycle, toCycle: cycle, baselineListed: 0,
+                                                baselineMirrored: 0, filesIndexed: report.counts?.files ?? 0, switched: true, filesPruned: pruned)
+            }
+        case .rebuild:
+            guard report.failures.isEmpty else { throw .rebuildIncomplete(failed: report.failures.count) }
+            try switchIndex(to: store)
+        case .rollover(_, let cycle):
+            guard report.failures.isEmpty, plan.isComplete(applied: applied) else { return }
+            try switchIndex(to: store)
+            report.rollover?.switched = true
+            logger.info("annual rollover complete: now answering from the cycle \(cycle) index")
+            if let before = plan.prunesBefore {
+                report.rollover?.filesPruned = try prune(before: before, records: records, state: state)
+            }
+        }
+        withExtendedLifetime(live) {}
+    }
+
+    /// Makes `store` the index in use: flushed whole to the disk, then `index.current` pointed at
+    /// it in one atomic rename, then the index it replaces deleted.
+    private func switchIndex(to store: SQLiteRecordStore) throws(IndexError) {
+        try store.flush()
+        let old = layout.currentIndex()
+        let new = URL(fileURLWithPath: store.path)
+        do throws(FileSystemError) {
+            try FileSystem.writeAtomically(Array((new.lastPathComponent + "\n").utf8), to: layout.indexPointer)
+        } catch { throw .local(error) }
+        if old.lastPathComponent != new.lastPathComponent {
+            for file in layout.databaseFiles(old) { FileSystem.remove(file) }
+        }
+    }
+
+    /// Deletes the files of cycles older than `cycle` (data, `.md5`, `.partial`) and forgets them.
+    private func prune(before cycle: Int, records: [MirroredFile], state: StateStore) throws(IndexError) -> Int {
+        let old = records.filter { $0.cycle < cycle }
+        for record in old {
+            for url in [layout.file(record.folder, record.name), layout.md5File(record.folder, record.name),
+                        layout.partial(record.folder, record.name)] {
+                FileSystem.remove(url)
+            }
+        }
+        do throws(MirrorError) { try state.forget(old) } catch { throw IndexError(state: error) }
+        if !old.isEmpty { logger.info("pruned \(old.count) files of cycles before \(cycle)") }
+        return old.count
+    }
+}
+
+extension ErrorCode {
+    /// A mirrored file of an older cycle than the newest baseline, left alone.
+    public static let olderCycle = ErrorCode("index.older-cycle", .badFile)
+}
+
+extension IndexError {
+    /// A failure of the state database (or of the lock or a file beside it), as an index run reports it.
+    init(state error: MirrorError) {
+        switch error {
+        case .database(let failure): self = .database(failure)
+        case .local(let failure): self = .local(failure)
+        case .lock(let failure): self = .lock(failure)
+        default: self = .inconsistency("the state database failed unexpectedly: \(error.description)")
+        }
+    }
+}

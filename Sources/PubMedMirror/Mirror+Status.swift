@@ -1,0 +1,63 @@
+import Foundation
+import PubMedFiles
+import PubMedIndex
+import PubMedSupport
+
+/// What `status` shows: the mirror's files and its index, without the network.
+public struct MirrorStatus: Sendable {
+    public var mirrorPath: String
+    /// Whether a fetch has made the state database yet.
+    public var exists: Bool
+    public var files: FileStatus
+    /// The index in use, when there is one: its counts, and mirrored files it has not applied yet.
+    public var index: IndexCounts?
+    public var indexPath: String?
+    public var notIndexed: [String] = []
+    /// Why the index could not be read, when it could not.
+    public var indexError: IndexError?
+    /// An annual rollover under way: the mirror holds (or the server lists) a newer baseline cycle
+    /// than the index in use.
+    public var rollover: RolloverState?
+}
+
+extension Mirror {
+    public func status() throws(MirrorError) -> MirrorStatus {
+        var status = MirrorStatus(mirrorPath: layout.root.path, exists: false, files: .empty)
+        guard let state = try files.existingState() else { return status }
+        status.exists = true
+        let records = try state.files()
+        status.files = files.status(records: records, runs: try state.runs(limit: 200))
+        let current = layout.currentIndex()
+        guard FileManager.default.fileExists(atPath: current.path) else { return status }
+        status.indexPath = current.path
+        do throws(IndexError) {
+            try indexStatus(&status, records: records, current: current)
+        } catch {
+            status.indexError = error
+        }
+        return status
+    }
+
+    /// The index's counts, and what `index` would do next (the same plan).
+    private func indexStatus(_ status: inout MirrorStatus, records: [MirroredFile], current: URL) throws(IndexError) {
+        let live = try SQLiteRecordStore(path: current.path, readOnly: true)
+        status.index = try live.counts()
+        let liveApplied = try live.appliedFiles()
+        let target = IndexPlan.target(records: records, liveCycle: liveApplied.compactMap(\.cycle).max(), rebuild: false)
+        var applied = liveApplied
+        var filesIndexed = 0
+        if case .rollover(_, let cycle) = target {
+            let building = layout.rolloverIndex(cycle: cycle)
+            if FileManager.default.fileExists(atPath: building.path) {
+                applied = try SQLiteRecordStore(path: building.path, readOnly: true).appliedFiles()
+                filesIndexed = applied.count
+            } else {
+                applied = []
+            }
+        }
+        let plan = IndexPlan.make(records: records, liveCycle: liveApplied.compactMap(\.cycle).max(), target: target,
+                                  applied: applied, allowGaps: true, keepOld: true)
+        status.rollover = plan.rollover(filesIndexed: filesIndexed)
+        status.notIndexed = status.rollover == nil ? (plan.steps.map(\.file) + plan.heldBack).map { "\($0.folder.rawValue)/\($0.name)" } : []
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import PubMedSupport
+
+/// How every request is made: timeouts, TLS trust and credentials.
+public struct TransferOptions: Sendable {
+    /// Seconds allowed for the TCP (and TLS) connection to be set up.
+    public var connectTimeout: Double = 30
+    /// Seconds without a single byte of progress after which a request counts as stalled. There is
+    /// no whole-transfer timeout: a slow but moving download of a 20 MB file is fine.
+    public var stallTimeout: Double = 60
+    /// Skip TLS certificate verification (`--insecure`).
+    public var insecure = false
+    /// A PEM file of extra certificate authorities to trust (`--ca-file`).
+    public var caFile: String?
+    /// From PUBMED_MIRROR_USER / PUBMED_MIRROR_PASSWORD; anonymous when nil. Never printed.
+    public var credentials: Credentials?
+    public var userAgent = "pubmed-mirror/\(PubMedMirrorVersion.current)"
+
+    public init() {}
+
+    public struct Credentials: Sendable {
+        public var user: String
+        public var password: String
+        public init(user: String, password: String) {
+            self.user = user
+            self.password = password
+        }
+    }
+}

@@ -1,0 +1,325 @@
+internal import CCurl
+import Foundation
+import PubMedListing
+import PubMedSupport
+
+/// What a finished download produced.
+package struct DownloadResult: Sendable {
+    /// Bytes in the `.partial` file (all of them, not only those sent this time).
+    package var length: Int64
+    /// Lower-case hex MD5 of the whole file.
+    package var md5: String
+    /// MDTM / Last-Modified, seconds since 1970 (UTC), when the server told.
+    package var remoteModified: Int64?
+    /// Bytes that were already there from an earlier run and were not sent again.
+    package var resumedFrom: Int64
+    /// Bytes that crossed the network this time.
+    package var received: Int64
+}
+
+/// Size and time of one remote file, from FTP SIZE/MDTM or an HTTP HEAD.
+package struct RemoteFileInfo: Sendable {
+    package var size: Int64?
+    package var modified: Int64?
+}
+
+/// The requests one worker makes, in turn, over one reused libcurl handle (and so, one reused
+/// connection). Owned by one thread; not `Sendable`.
+package final class TransferSession {
+    package let source: MirrorSource
+    package let options: TransferOptions
+    private let cancellation: CancellationFlag
+    /// This session's handle; one request at a time, on the session's thread.
+    let easy: CurlEasy
+    /// CA bundle with the user's `--ca-file` added to the system's, built once per session.
+    private let caBundle: [UInt8]?
+    /// Set once an FTP server has refused MLSD, so the session asks for LIST straight away.
+    private var mlsdRefused = false
+    /// Requests sent, for the summary and the benchmarks.
+    package private(set) var requestCount = 0
+
+    package init(source: MirrorSource, options: TransferOptions, cancellation: CancellationFlag) throws(TransferError) {
+        self.source = source
+        self.options = options
+        self.cancellation = cancellation
+        self.easy = try CurlEasy()
+        self.caBundle = try Self.loadCABundle(options.caFile, easy: easy)
+    }
+
+    // MARK: Requests
+
+    /// Lists one folder of the source.
+    package func list(_ folder: MirrorFolder) throws(TransferError) -> [ListingEntry] {
+        let url = source.folderURL(folder)
+        switch source.scheme {
+        case .file:
+            return try listLocalFolder(url)
+        case .http, .https:
+            let page = try fetchSmall(url, limit: 64 << 20)
+            return HTMLIndexParser.parse(page)
+        case .ftp, .ftps:
+            if !mlsdRefused {
+                do throws(TransferError) {
+                    let text = try fetchListing(url, command: "MLSD")
+                    return FTPListingParser.parseMLSD(text)
+                } catch where error.kind == .permanent && (500...504).contains(error.responseCode ?? 0) {
+                    mlsdRefused = true
+                }
+            }
+            return FTPListingParser.parseList(try fetchListing(url, command: nil), now: Date())
+        }
+    }
+
+    /// Fetches a small body (an index page or a `.md5` file) into memory.
+    package func fetchSmall(_ url: URL, limit: Int) throws(TransferError) -> [UInt8] {
+        let sink = MemorySink(limit: limit)
+        try perform(url, sink: sink) { _ in }
+        return sink.bytes
+    }
+
+    /// Exact size and modification time of one file without fetching it.
+    package func probe(_ url: URL) throws(TransferError) -> RemoteFileInfo {
+        let sink = MemorySink(limit: 0)
+        try perform(url, sink: sink) { easy in easy.set(CURLOPT_NOBODY, true) }
+        let size = easy.infoOffset(CURLINFO_CONTENT_LENGTH_DOWNLOAD_T)
+        let time = easy.infoOffset(CURLINFO_FILETIME_T)
+        return RemoteFileInfo(size: size >= 0 ? size : nil, modified: time >= 0 ? time : nil)
+    }
+
+    /// Downloads `url` into `partial`, resuming what an earlier run left there, hashing as the bytes
+    /// arrive and refusing any byte beyond `expectedSize`. Does not check the result: the caller
+    /// compares length and MD5 with what was published.
+    package func download(_ url: URL, to partial: URL, expectedSize: Int64,
+                  progress: @escaping (Int64) -> Void) throws(DownloadError) -> DownloadResult {
+        let name = partial.lastPathComponent
+        let descriptor = open(partial.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .local(FileSystemError(path: partial.path, operation: "open", errno: errno)) }
+        defer { close(descriptor) }
+
+        // What an earlier run left: keep it if it can be the start of this file.
+        var existing = Int64(lseek(descriptor, 0, SEEK_END))
+        if existing > expectedSize {
+            existing = 0
+        }
+        guard ftruncate(descriptor, off_t(existing)) == 0, lseek(descriptor, off_t(existing), SEEK_SET) == existing else {
+            throw .local(FileSystemError(path: partial.path, operation: "truncate", errno: errno))
+        }
+        // The hasher starts on the bytes already there while the rest arrives.
+        let sink: FileSink
+        do throws(FileSystemError) {
+            sink = try FileSink(descriptor: descriptor, path: partial.path, length: existing, limit: expectedSize)
+        } catch { throw .local(error) }
+        var resumedFrom = existing
+
+        func finish(received: Int64) throws(DownloadError) -> DownloadResult {
+            let digest: String
+            do throws(FileSystemError) { digest = try sink.digest() } catch { throw .local(error) }
+            // The bytes reach the disk before the caller renames the file into place.
+            do throws(FileSystemError) { try FileSystem.sync(descriptor: descriptor, path: partial.path) } catch { throw .local(error) }
+            let time = easy.infoOffset(CURLINFO_FILETIME_T)
+            return DownloadResult(length: sink.length, md5: digest, remoteModified: time >= 0 ? time : nil,
+                                  resumedFrom: resumedFrom, received: received)
+        }
+
+        if existing == expectedSize {
+            // Complete already (killed between the last byte and the rename): nothing to send.
+            return try finish(received: 0)
+        }
+
+        var offset = existing
+        for _ in 0..<2 {
+            do throws(TransferError) {
+                try perform(url, sink: sink, progress: { progress(offset + $0) }) { easy in
+                    if offset > 0 { easy.set(CURLOPT_RESUME_FROM_LARGE, offset: offset) }
+                }
+            } catch {
+                if !(cannotResume(error) && offset > 0) { sink.abandon() }
+                if sink.overflowed {
+                    throw .tooLong(file: name, listedSize: expectedSize)
+                }
+                if sink.writeErrno != 0 {
+                    throw .local(FileSystemError(path: partial.path, operation: "write", errno: sink.writeErrno))
+                }
+                if offset > 0 && cannotResume(error) {
+                    if error.responseCode == 416 && sink.length == expectedSize {
+                        return try finish(received: 0)
+                    }
+                    // The server will not send the rest: start this file over, once.
+                    do throws(FileSystemError) { try sink.restart() } catch { throw .local(error) }
+                    offset = 0
+                    resumedFrom = 0
+                    continue
+                }
+                throw .transfer(error)
+            }
+            return try finish(received: sink.length - offset)
+        }
+        sink.abandon()
+        throw .transfer(TransferError(kind: .transient, scope: .file, code: .transferRefused, url: Self.redacted(url),
+                                      summary: "the server refused to resume and then to start over"))
+    }
+
+    /// The server cannot send the rest of a file: HTTP without ranges, FTP without REST, HTTP 416.
+    private func cannotResume(_ error: TransferError) -> Bool {
+        error.curlCode == Int(CURLE_RANGE_ERROR.rawValue)
+            || error.curlCode == Int(CURLE_FTP_COULDNT_USE_REST.rawValue)
+            || error.curlCode == Int(CURLE_BAD_DOWNLOAD_RESUME.rawValue)
+            || error.responseCode == 416
+    }
+
+    // MARK: The one place libcurl requests are configured and run
+
+    private func perform(_ url: URL, sink: ResponseSink, progress: ((Int64) -> Void)? = nil,
+                         configure: (CurlEasy) -> Void) throws(TransferError) {
+        requestCount += 1
+        easy.reset()
+        applyCommonOptions(url)
+        configure(easy)
+
+        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
+        easy.set(CURLOPT_WRITEFUNCTION, callback: { buffer, size, count, userdata in
+            // userdata is the sink, kept alive by `perform`'s frame for the whole transfer.
+            let sink = Unmanaged<ResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
+            let length = size * count
+            return sink.receive(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : 0
+        })
+        easy.set(CURLOPT_WRITEDATA, pointer: sinkPointer)
+
+        let monitor = TransferMonitor(cancellation: cancellation, stallTimeout: options.stallTimeout, progress: progress)
+        easy.set(CURLOPT_NOPROGRESS, false)
+        easy.setProgress(callback: { userdata, _, received, _, _ in
+            let monitor = Unmanaged<TransferMonitor>.fromOpaque(userdata!).takeUnretainedValue()
+            return monitor.shouldAbort(received: Int64(received)) ? 1 : 0
+        })
+        easy.set(CURLOPT_XFERINFODATA, pointer: Unmanaged.passUnretained(monitor).toOpaque())
+
+        let code = withExtendedLifetime((sink, monitor)) { easy.perform() }
+        if code == CURLE_OK { return }
+        throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink))
+    }
+
+    private func applyCommonOptions(_ url: URL) {
+        var curlURL = url.absoluteString
+        if source.scheme == .ftps {
+            // ftps:// in libcurl means implicit TLS; the mirror speaks explicit TLS (AUTH TLS) on the
+            // FTP port, so the request goes to ftp:// with TLS required for both connections.
+            curlURL = "ftp://" + curlURL.dropFirst("ftps://".count)
+            easy.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+        }
+        easy.set(CURLOPT_URL, curlURL)
+        easy.set(CURLOPT_PROTOCOLS_STR, "ftp,ftps,http,https,file")
+        easy.set(CURLOPT_REDIR_PROTOCOLS_STR, source.scheme == .https ? "https" : "http,https")
+        easy.set(CURLOPT_NOSIGNAL, true)
+        easy.set(CURLOPT_FOLLOWLOCATION, true)
+        easy.set(CURLOPT_MAXREDIRS, 5)
+        easy.set(CURLOPT_FAILONERROR, true)
+        easy.set(CURLOPT_FILETIME, true)
+        easy.set(CURLOPT_USERAGENT, options.userAgent)
+        easy.set(CURLOPT_BUFFERSIZE, 256 * 1024)
+        easy.set(CURLOPT_TCP_KEEPALIVE, true)
+        easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+        easy.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, max(1, Int(options.stallTimeout.rounded(.up))))
+        easy.set(CURLOPT_FTP_FILEMETHOD, Int(CURLFTPMETHOD_SINGLECWD.rawValue))
+        if options.insecure {
+            easy.set(CURLOPT_SSL_VERIFYPEER, false)
+            easy.set(CURLOPT_SSL_VERIFYHOST, 0)
+        } else if let caBundle {
+            easy.set(CURLOPT_CAINFO_BLOB, blob: caBundle)
+        }
+        if let credentials = options.credentials {
+            easy.set(CURLOPT_USERNAME, credentials.user)
+            easy.set(CURLOPT_PASSWORD, credentials.password)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func fetchListing(_ url: URL, command: String?) throws(TransferError) -> String {
+        let sink = MemorySink(limit: 64 << 20)
+        try perform(url, sink: sink) { easy in
+            if let command { easy.set(CURLOPT_CUSTOMREQUEST, command) }
+        }
+        return String(decoding: sink.bytes, as: UTF8.self)
+    }
+
+    private func listLocalFolder(_ url: URL) throws(TransferError) -> [ListingEntry] {
+        requestCount += 1
+        let manager = FileManager.default
+        let names: [String]
+        do {
+            names = try manager.contentsOfDirectory(atPath: url.path)
+        } catch {
+            throw TransferError(kind: .permanent, scope: .run, code: .transferNotFound, url: url.absoluteString,
+                                summary: "the folder cannot be read (\((error as NSError).localizedDescription))",
+                                advice: [.checkSourceFolder])
+        }
+        return names.sorted().compactMap { name in
+            var info = stat()
+            guard lstat(url.appendingPathComponent(name).path, &info) == 0 else { return nil }
+            let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+            return ListingEntry(name: name, size: .exact(Int64(info.st_size)),
+                                modified: RemoteTimestamp(seconds: Int64(info.st_mtim.tv_sec), precision: .second),
+                                isDirectory: isDirectory)
+        }
+    }
+
+    private static func loadCABundle(_ caFile: String?, easy: CurlEasy) throws(TransferError) -> [UInt8]? {
+        guard let caFile else { return nil }
+        guard let extra = FileManager.default.contents(atPath: caFile) else {
+            throw TransferError(kind: .permanent, scope: .run, code: .fileSystem, url: "",
+                                summary: "the certificate authorities in \(caFile) cannot be read")
+        }
+        // Add to, not replace, the certificates the system trusts.
+        var bundle: [UInt8] = []
+        if let system = easy.infoString(CURLINFO_CAINFO), let bytes = FileManager.default.contents(atPath: system) {
+            bundle.append(contentsOf: bytes)
+            bundle.append(UInt8(ascii: "\n"))
+        }
+        bundle.append(contentsOf: extra)
+        return bundle
+    }
+
+    /// The URL as it may be shown: never with a user or password in it.
+    static func redacted(_ url: URL) -> String {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url.absoluteString }
+        components.user = nil
+        components.password = nil
+        return components.string ?? url.absoluteString
+    }
+}
+
+/// libcurl's progress callback's state for one request: cancellation and stall detection.
+final class TransferMonitor {
+    let cancellation: CancellationFlag
+    let stallTimeout: Double
+    let progress: ((Int64) -> Void)?
+    private var lastReceived: Int64 = -1
+    private var lastChange = ContinuousClock.now
+    private(set) var stalled = false
+    private var lastReport = ContinuousClock.now
+
+    init(cancellation: CancellationFlag, stallTimeout: Double, progress: ((Int64) -> Void)?) {
+        self.cancellation = cancellation
+        self.stallTimeout = stallTimeout
+        self.progress = progress
+    }
+
+    func shouldAbort(received: Int64) -> Bool {
+        if cancellation.isCancelled { return true }
+        let now = ContinuousClock.now
+        if received != lastReceived {
+            lastReceived = received
+            lastChange = now
+            if let progress, now - lastReport > .milliseconds(100) {
+                lastReport = now
+                progress(received)
+            }
+            return false
+        }
+        if now - lastChange > .milliseconds(Int64(stallTimeout * 1000)) {
+            stalled = true
+            return true
+        }
+        return false
+    }
+}
