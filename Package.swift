@@ -21,7 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // Tests only: children started without blocking a thread, both pipes read at once.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // C modules. libcurl, with one typed wrapper per curl_easy_setopt/getinfo argument kind (Swift
@@ -77,6 +79,7 @@ let package = Package(
                 "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             resources: [.copy("Fixtures")]
         ),

@@ -10,25 +10,25 @@ import Testing
 @testable import PubMedTransfer
 
 /// `index`, `search`, `show` and `export` through the built binary.
-@Suite struct CLIIndexTests {
+@Suite(.heavyweight) struct CLIIndexTests {
     static let larger = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
 
     /// A mirror of the larger 2020 samples, fetched and indexed by the binary.
-    static func indexedMirror(_ label: String) throws -> String {
+    static func indexedMirror(_ label: String) async throws -> String {
         let mirror = try TestPaths.temporaryDirectory(label).path
-        let result = try CLI.run(["fetch", "--source", larger.absoluteString, "--mirror", mirror, "--quiet"])
+        let result = try await CLI.run(["fetch", "--source", larger.absoluteString, "--mirror", mirror, "--quiet"])
         #expect(result.status == 0, "\(result.stderr)")
         return mirror
     }
 
-    @Test func fetchIndexesAndTheQueryCommandsAnswer() throws {
-        let mirror = try Self.indexedMirror("cli-query")
+    @Test func fetchIndexesAndTheQueryCommandsAnswer() async throws {
+        let mirror = try await Self.indexedMirror("cli-query")
 
-        let search = try CLI.run(["search", "--mirror", mirror, "wolbachia", "malaria", "--format", "tsv"])
+        let search = try await CLI.run(["search", "--mirror", mirror, "wolbachia", "malaria", "--format", "tsv"])
         #expect(search.status == 0, "\(search.stderr)")
         #expect(search.stdout.split(separator: "\n").first?.hasPrefix("31828225\t2019\t") == true)
 
-        let jsonLines = try CLI.run(["search", "--mirror", mirror, "title:cancer", "--format", "json", "--limit", "3"])
+        let jsonLines = try await CLI.run(["search", "--mirror", mirror, "title:cancer", "--format", "json", "--limit", "3"])
         let lines = jsonLines.stdout.split(separator: "\n")
         #expect(lines.count == 3)
         for line in lines {
@@ -36,7 +36,7 @@ import Testing
             #expect((object["title"] as? String)?.lowercased().contains("cancer") == true)
         }
 
-        let show = try CLI.run(["show", "--mirror", mirror, "31828225", "--format", "json"])
+        let show = try await CLI.run(["show", "--mirror", mirror, "31828225", "--format", "json"])
         #expect(show.status == 0)
         let record = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
         #expect(record["pmid"] as? Int == 31828225)
@@ -46,15 +46,15 @@ import Testing
         for key in ["title", "abstract", "authors", "journal", "year", "pubDate", "keywords", "publicationTypes", "languages"] {
             #expect(record[key] != nil, "missing \(key)")
         }
-        let older = try CLI.run(["show", "--mirror", mirror, "31828225", "--version", "2", "--format", "xml"])
+        let older = try await CLI.run(["show", "--mirror", mirror, "31828225", "--version", "2", "--format", "xml"])
         #expect(older.stdout.hasPrefix("<PubmedArticle>"))
         #expect(older.stdout.contains("<PMID Version=\"2\">31828225</PMID>"))
         #expect(older.stdout.hasSuffix("</PubmedArticle>\n"))
-        let text = try CLI.run(["show", "--mirror", mirror, "31828225"])
+        let text = try await CLI.run(["show", "--mirror", mirror, "31828225"])
         #expect(text.stdout.contains("PMID 31828225.4"))
         #expect(text.stdout.contains("versions 2, 3, 4"))
 
-        let missing = try CLI.run(["show", "--mirror", mirror, "1"])
+        let missing = try await CLI.run(["show", "--mirror", mirror, "1"])
         #expect(missing.status == 8)
         #expect(missing.stderr.contains("PMID 1 is not in the index"))
 
@@ -64,32 +64,32 @@ import Testing
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["pmid"] as? Int
         }
         #expect(pmids.count == 3)
-        let several = try CLI.run(["show", "--mirror", mirror, "--format", "json", String(pmids[2]), "1", String(pmids[0])])
+        let several = try await CLI.run(["show", "--mirror", mirror, "--format", "json", String(pmids[2]), "1", String(pmids[0])])
         #expect(several.status == 8)
         #expect(several.stderr.contains("PMID 1 is not in the index"))
         let shown = several.stdout.split(separator: "\n").compactMap { line -> Int? in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["pmid"] as? Int
         }
         #expect(shown == [pmids[2], pmids[0]])
-        let texts = try CLI.run(["show", "--mirror", mirror, String(pmids[0]), String(pmids[1])])
+        let texts = try await CLI.run(["show", "--mirror", mirror, String(pmids[0]), String(pmids[1])])
         #expect(texts.status == 0)
         #expect(texts.stdout.contains("PMID \(pmids[0]).") && texts.stdout.contains("\n\n") && texts.stdout.contains("PMID \(pmids[1])."))
-        #expect(try CLI.run(["show", "--mirror", mirror, "--version", "2", String(pmids[0]), String(pmids[1])]).status == 64)
-        let badQuery = try CLI.run(["search", "--mirror", mirror, "colour:red"])
+        #expect(try await CLI.run(["show", "--mirror", mirror, "--version", "2", String(pmids[0]), String(pmids[1])]).status == 64)
+        let badQuery = try await CLI.run(["search", "--mirror", mirror, "colour:red"])
         #expect(badQuery.status == 64)
         #expect(badQuery.stderr.contains("unknown field colour"))
     }
 
-    @Test func exportStreamsJSONLinesAndCSVAtomicallyAndFollowsChanges() throws {
-        let mirror = try Self.indexedMirror("cli-export")
-        let all = try CLI.run(["export", "--mirror", mirror])
+    @Test func exportStreamsJSONLinesAndCSVAtomicallyAndFollowsChanges() async throws {
+        let mirror = try await Self.indexedMirror("cli-export")
+        let all = try await CLI.run(["export", "--mirror", mirror])
         #expect(all.status == 0)
         let lines = all.stdout.split(separator: "\n")
         #expect(lines.count == 1126)
         #expect(all.stderr.contains("high-water mark: 1491"))
 
         let out = try TestPaths.temporaryDirectory("export-out").appendingPathComponent("all.csv").path
-        let csv = try CLI.run(["export", "--mirror", mirror, "--format", "csv", "--output", out])
+        let csv = try await CLI.run(["export", "--mirror", mirror, "--format", "csv", "--output", out])
         #expect(csv.status == 0)
         #expect(csv.stdout.isEmpty)
         let content = try String(contentsOfFile: out, encoding: .utf8)
@@ -97,25 +97,25 @@ import Testing
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent)
         #expect(leftovers == ["all.csv"])
 
-        let none = try CLI.run(["export", "--mirror", mirror, "--since", "1491"])
+        let none = try await CLI.run(["export", "--mirror", mirror, "--since", "1491"])
         #expect(none.stdout.isEmpty)
         #expect(none.stderr.contains("exported 0 records and 0 deletions; high-water mark: 1491"))
-        let recent = try CLI.run(["export", "--mirror", mirror, "--since", "1400"])
+        let recent = try await CLI.run(["export", "--mirror", mirror, "--since", "1400"])
         #expect(!recent.stdout.isEmpty)
         #expect(recent.stdout.split(separator: "\n").count <= 91)
     }
 
-    @Test func indexFileAcceptsAnyNameAndRefusesBadFilesWithTheirName() throws {
+    @Test func indexFileAcceptsAnyNameAndRefusesBadFilesWithTheirName() async throws {
         let mirror = try TestPaths.temporaryDirectory("cli-index-file").path
         let efetch = TestPaths.sharedData.appendingPathComponent("efetch-samples/metapub_20301546_book.xml").path
-        let ok = try CLI.run(["index", "--mirror", mirror, "--file", efetch])
+        let ok = try await CLI.run(["index", "--mirror", mirror, "--file", efetch])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("indexed metapub_20301546_book.xml: 1 records"))
-        let book = try CLI.run(["show", "--mirror", mirror, "20301546", "--format", "json"])
+        let book = try await CLI.run(["show", "--mirror", mirror, "20301546", "--format", "json"])
         #expect(book.stdout.contains("\"kind\":\"book\""))
 
         let legacy = TestPaths.sharedData.appendingPathComponent("legacy-medline16/medline16n0902.xml.gz").path
-        let refused = try CLI.run(["index", "--mirror", mirror, "--file", legacy])
+        let refused = try await CLI.run(["index", "--mirror", mirror, "--file", legacy])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("medline16n0902.xml.gz"))
     }
@@ -123,13 +123,13 @@ import Testing
     /// Several files in one run, in the order given, one store for all (each checkpointed in the
     /// background while the next is read): a bad one in the middle does not stop the others, and
     /// the run ends with the log copied into the database.
-    @Test func indexFileTakesSeveralFilesAndABadOneDoesNotStopTheOthers() throws {
+    @Test func indexFileTakesSeveralFilesAndABadOneDoesNotStopTheOthers() async throws {
         let mirror = try TestPaths.temporaryDirectory("cli-index-files").path
         let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples")
         let files = ["2024/baseline/pubmed24n1219.xml.gz", "../legacy-medline16/medline16n0902.xml.gz",
                      "2025/baseline/pubmed25n1274.xml.gz", "2026/baseline/pubmed26n1334.xml.gz"]
             .map { samples.appendingPathComponent($0).standardizedFileURL.path }
-        let run = try CLI.run(["index", "--mirror", mirror, "--quiet", "--format", "json", "--file"] + files)
+        let run = try await CLI.run(["index", "--mirror", mirror, "--quiet", "--format", "json", "--file"] + files)
         #expect(run.status == 2)
         #expect(run.stderr.contains("medline16n0902.xml.gz"))
         let applied = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
@@ -141,31 +141,33 @@ import Testing
         let log = (try? FileManager.default.attributesOfItem(atPath: mirror + "/index.sqlite-wal")[.size] as? Int) ?? 0
         #expect(log == 0)
         // Applied again: nothing to do for any of them.
-        let again = try CLI.run(["index", "--mirror", mirror, "--quiet", "--file", files[0], files[2], files[3]])
+        let again = try await CLI.run(["index", "--mirror", mirror, "--quiet", "--file", files[0], files[2], files[3]])
         #expect(again.status == 0)
         #expect(try store.counts().files == 3)
     }
 
     /// SIGKILL in the middle of a file's transaction: the index is as before, and a rerun completes.
-    @Test func anIndexRunKilledMidFileLeavesThePreviousStateAndARerunCompletes() throws {
+    @Test func anIndexRunKilledMidFileLeavesThePreviousStateAndARerunCompletes() async throws {
         let mirror = try TestPaths.temporaryDirectory("cli-index-kill")
         let small = Self.larger.appendingPathComponent("baseline/pubmed20n1015.xml.gz").path
-        #expect(try CLI.run(["index", "--mirror", mirror.path, "--file", small, "--quiet"]).status == 0)
+        #expect(try await CLI.run(["index", "--mirror", mirror.path, "--file", small, "--quiet"]).status == 0)
 
         let full = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz").path
-        let process = try CLI.start(["index", "--mirror", mirror.path, "--file", full, "--quiet"])
-        // Kill it a moment into the file (the whole file takes several seconds even in a release build).
-        Thread.sleep(forTimeInterval: 1.5)
-        #expect(process.isRunning, "still inside the file's transaction")
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let wal = mirror.appendingPathComponent("index.sqlite-wal").path
+        let run = try await CLI.whileRunning(["index", "--mirror", mirror.path, "--file", full, "--quiet"]) { (pid) async throws in
+            // Inside the file's transaction: its pages have begun to spill into the log (the
+            // last file's checkpoint left it empty).
+            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, while: pid) > 0, "the transaction got going")
+            kill(pid, SIGKILL)
+        }
+        #expect(run.signal == SIGKILL, "killed inside the file's transaction, not after it: \(run.stderr)")
 
         let path = mirror.appendingPathComponent("index.sqlite").path
         let killed = try SQLiteRecordStore(path: path).counts()
         #expect(killed.current == 754, "756 records, one PMID in 3 versions")
         #expect(killed.files == 1)
 
-        let rerun = try CLI.run(["index", "--mirror", mirror.path, "--file", full, "--quiet", "--format", "json"])
+        let rerun = try await CLI.run(["index", "--mirror", mirror.path, "--file", full, "--quiet", "--format", "json"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let after = try SQLiteRecordStore(path: path).counts()
         #expect(after.current == 754 + 30_000)
@@ -173,9 +175,9 @@ import Testing
     }
 
     /// Readers keep working while a fetch holds the lock and downloads.
-    @Test func queriesAndStatusWorkDuringAFetch() throws {
-        let mirror = try Self.indexedMirror("cli-during")
-        let status = try CLITests.json(try CLI.run(["status", "--mirror", mirror, "--format", "json"]).stdout)
+    @Test func queriesAndStatusWorkDuringAFetch() async throws {
+        let mirror = try await Self.indexedMirror("cli-during")
+        let status = try CLITests.json(try await CLI.run(["status", "--mirror", mirror, "--format", "json"]).stdout)
         #expect((status["index"] as? [String: Any])?["current"] as? Int == 1126)
         #expect((status["notIndexed"] as? [Any])?.isEmpty == true)
 
@@ -185,22 +187,19 @@ import Testing
         let next = tree.appendingPathComponent("updatefiles/pubmed20n1017.xml.gz")
         try FileManager.default.copyItem(at: tree.appendingPathComponent("updatefiles/pubmed20n1016.xml.gz"), to: next)
         try Data("MD5(pubmed20n1017.xml.gz)= \(try FileDigest.md5(of: next))\n".utf8).write(to: next.appendingPathExtension("md5"))
-        let slow = try LoopbackServer.faultyFTP(root: root, arguments: ["--throttle", "150000", "--match", "*1017.xml.gz"])
+        let slow = try await LoopbackServer.faultyFTP(root: root, arguments: ["--throttle", "150000", "--match", "*1017.xml.gz"])
 
-        let fetch = try CLI.start(["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror, "--quiet"])
-        CLI.waitForFile(mirror + "/updatefiles/pubmed20n1017.xml.gz.partial")
-        #expect(fetch.isRunning, "the fetch is still downloading")
-
-        #expect(try CLI.run(["search", "--mirror", mirror, "wolbachia"]).stdout.contains("31828225"))
-        #expect(try CLI.run(["show", "--mirror", mirror, "31828225", "--format", "json"]).status == 0)
-        #expect(try CLI.run(["export", "--mirror", mirror]).stdout.split(separator: "\n").count == 1126)
-        #expect(try CLI.run(["status", "--mirror", mirror]).status == 0)
-        // A second writer is refused while the first holds the lock.
-        #expect(try CLI.run(["index", "--mirror", mirror]).status == 3)
-
-        fetch.waitUntilExit()
-        #expect(fetch.terminationStatus == 0)
-        let after = try CLITests.json(try CLI.run(["status", "--mirror", mirror, "--format", "json"]).stdout)
+        let fetch = try await CLI.whileRunning(["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror, "--quiet"]) { (pid) async throws in
+            #expect(try await CLI.waitForFile(mirror + "/updatefiles/pubmed20n1017.xml.gz.partial", while: pid) >= 0)
+            #expect(try await CLI.run(["search", "--mirror", mirror, "wolbachia"]).stdout.contains("31828225"))
+            #expect(try await CLI.run(["show", "--mirror", mirror, "31828225", "--format", "json"]).status == 0)
+            #expect(try await CLI.run(["export", "--mirror", mirror]).stdout.split(separator: "\n").count == 1126)
+            #expect(try await CLI.run(["status", "--mirror", mirror]).status == 0)
+            // A second writer is refused while the first holds the lock: the fetch is still going.
+            #expect(try await CLI.run(["index", "--mirror", mirror]).status == 3)
+        }
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        let after = try CLITests.json(try await CLI.run(["status", "--mirror", mirror, "--format", "json"]).stdout)
         #expect((after["index"] as? [String: Any])?["files"] as? Int == 3)
     }
 }

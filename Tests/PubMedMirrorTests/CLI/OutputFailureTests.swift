@@ -12,21 +12,21 @@ import Testing
 /// Results that cannot be written are a failure like any other: a full disk or a closed standard
 /// output gives one sentence on standard error and exit 7, for every command and format; a reader
 /// that closes the pipe early (`| head`) ends the command quietly, by SIGPIPE, as `cat` does.
-@Suite struct OutputFailureTests {
+@Suite(.heavyweight) struct OutputFailureTests {
     static let samples = TestPaths.repositoryRoot.appendingPathComponent("Samples/ncbi/").absoluteString
 
     /// A mirror of `Samples/ncbi` (60 records), fetched and indexed once; each test gets a copy,
     /// since fetch, index and verify take the mirror's lock.
-    static let template: Result<URL, any Error> = Result {
-        let mirror = try TestPaths.temporaryDirectory("output-template")
-        let run = try CLI.run(["fetch", "--source", samples, "--mirror", mirror.path, "--quiet"])
+    static let template = Task<URL, any Error> {
+        let mirror = try TestPaths.sharedTemporaryDirectory("output-template")
+        let run = try await CLI.run(["fetch", "--source", samples, "--mirror", mirror.path, "--quiet"])
         guard run.status == 0 else { throw LoopbackServerError("could not make the template mirror: \(run.stderr)") }
         return mirror
     }
 
-    static func mirror() throws -> String {
+    static func mirror() async throws -> String {
         let copy = try TestPaths.temporaryDirectory("output-mirror").appendingPathComponent("mirror")
-        try FileManager.default.copyItem(at: try template.get(), to: copy)
+        try FileManager.default.copyItem(at: try await template.value, to: copy)
         return copy.path
     }
 
@@ -49,9 +49,9 @@ import Testing
     ]
 
     @Test(arguments: commands, [CLI.StandardOutput.full, .closed])
-    func resultsThatCannotBeWrittenExit7WithOneSentence(command: [String], stdout: CLI.StandardOutput) throws {
-        let mirror = try Self.mirror()
-        let run = try CLI.run(command.map { $0 == "MIRROR" ? mirror : $0 }, stdout: stdout)
+    func resultsThatCannotBeWrittenExit7WithOneSentence(command: [String], stdout: CLI.StandardOutput) async throws {
+        let mirror = try await Self.mirror()
+        let run = try await CLI.run(command.map { $0 == "MIRROR" ? mirror : $0 }, stdout: stdout)
         #expect(run.status == 7, "\(command): \(run.stderr)")
         let lines = run.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(command): \(run.stderr)")
@@ -61,19 +61,19 @@ import Testing
     }
 
     @Test(arguments: [["export"], ["export", "--format", "csv"], ["export", "--since", "0"]])
-    func aReaderThatClosesThePipeEndsTheCommandQuietly(command: [String]) throws {
-        let mirror = try Self.mirror()
+    func aReaderThatClosesThePipeEndsTheCommandQuietly(command: [String]) async throws {
+        let mirror = try await Self.mirror()
         // More than the 64 KiB a pipe holds, so the writer is still writing when head exits.
-        #expect(try CLI.run(command + ["--mirror", mirror]).stdout.utf8.count > 65_536)
-        let run = try CLI.run(command + ["--mirror", mirror], stdout: .closedByReader)
+        #expect(try await CLI.run(command + ["--mirror", mirror]).stdout.utf8.count > 65_536)
+        let run = try await CLI.run(command + ["--mirror", mirror], stdout: .closedByReader)
         #expect(run.status == 128 + SIGPIPE, "\(run.stderr)")
         #expect(run.stderr.isEmpty, "\(run.stderr)")
     }
 
-    @Test func theOutputStillGoesOutBeforeAFailureIsReported() throws {
-        let mirror = try Self.mirror()
+    @Test func theOutputStillGoesOutBeforeAFailureIsReported() async throws {
+        let mirror = try await Self.mirror()
         // One PMID found, one not: the record is printed, the missing one reported, exit 8.
-        let run = try CLI.run(["show", "--mirror", mirror, "41026679", "1", "--format", "json"])
+        let run = try await CLI.run(["show", "--mirror", mirror, "41026679", "1", "--format", "json"])
         #expect(run.status == 8)
         #expect(run.stdout.contains("\"pmid\":41026679") || run.stdout.contains("\"pmid\": 41026679"))
         #expect(run.stderr.contains("PMID 1 is not in the index"))
@@ -81,13 +81,13 @@ import Testing
 }
 
 /// `export --output` onto a disk that fills: exit 7, one sentence, and no file left behind.
-@Suite(.enabled(if: SmallDisk.canMount, "needs root and permission to mount a tmpfs"))
+@Suite(.heavyweight, .enabled(if: SmallDisk.canMount, "needs root and permission to mount a tmpfs"))
 struct ExportToAFullDiskTests {
-    @Test func anExportThatDoesNotFitLeavesNoFileAndExits7() throws {
-        let mirror = try OutputFailureTests.mirror()
+    @Test func anExportThatDoesNotFitLeavesNoFileAndExits7() async throws {
+        let mirror = try await OutputFailureTests.mirror()
         let disk = try SmallDisk(kib: 64)
         let target = disk.url.appendingPathComponent("records.jsonl")
-        let run = try CLI.run(["export", "--mirror", mirror, "--output", target.path])
+        let run = try await CLI.run(["export", "--mirror", mirror, "--output", target.path])
         #expect(run.status == 7, "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
         #expect(run.stderr.contains("No space left on device"), "\(run.stderr)")

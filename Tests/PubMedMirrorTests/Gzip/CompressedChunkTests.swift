@@ -11,7 +11,7 @@ import Testing
 
 /// Cutting a gzip stream into chunks at deflate block boundaries, and getting any byte range back
 /// from them; and chunks compressed from scratch.
-@Suite struct CompressedChunkTests {
+@Suite(.heavyweight) struct CompressedChunkTests {
     /// The whole output of `url` (and of each further file, as more gzip members) and its chunks.
     static func cut(_ urls: [URL], span: Int, readSize: Int = 100_000) throws -> (bytes: [UInt8], chunks: [CompressedChunk]) {
         let recorder = AccessPointRecorder(span: span)

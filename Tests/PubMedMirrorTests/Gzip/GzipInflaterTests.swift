@@ -9,7 +9,7 @@ import Testing
 @testable import PubMedSupport
 @testable import PubMedTransfer
 
-@Suite struct GzipInflaterTests {
+@Suite(.heavyweight) struct GzipInflaterTests {
     /// Decompresses `compressed` fed in pieces of `chunkSize`, returning the output and the
     /// largest chunk the inflater emitted.
     private static func inflate(_ compressed: [UInt8], chunkSize: Int, name: String = "test.gz") throws -> (bytes: [UInt8], largestChunk: Int) {

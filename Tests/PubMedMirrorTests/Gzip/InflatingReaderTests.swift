@@ -9,7 +9,7 @@ import Testing
 @testable import PubMedSupport
 @testable import PubMedTransfer
 
-@Suite struct GzipInflatingReaderTests {
+@Suite(.heavyweight) struct GzipInflatingReaderTests {
     /// The read-ahead thread hands over exactly the bytes the plain inflater produces, in order,
     /// in buffers of at most 256 KiB, each with what `ahead` computed for it.
     @Test func sameBytesAsTheInflater() throws {

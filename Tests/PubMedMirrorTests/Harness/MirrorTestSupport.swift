@@ -83,12 +83,12 @@ enum MirrorTest {
         log.split(separator: "\n").filter { $0.contains(text) }.count
     }
 
-    /// Apache writes its log line after the response: wait until `text` shows up (or 2 s pass).
-    static func waitForLog(_ server: LoopbackServer, containing text: String) -> String {
-        let deadline = Date().addingTimeInterval(2)
+    /// Apache writes its log line after the response: wait until `text` shows up (or 5 s pass).
+    static func waitForLog(_ server: LoopbackServer, containing text: String) async throws -> String {
+        let deadline = Date().addingTimeInterval(5)
         var log = server.requestLog()
         while !log.contains(text) && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(20))
             log = server.requestLog()
         }
         return log
@@ -109,38 +109,11 @@ extension ServedTree {
     }
 }
 
-/// The built `pubmed-mirror` executable, run as a user would.
+/// The built `pubmed-mirror` executable, run as a user would: stdout, stderr and exit code, in a
+/// child process of its own (`ChildProcess`), with no `PUBMED_MIRROR_*` variable of the test's
+/// environment leaking in.
 enum CLI {
-    /// Starts the binary without waiting for it; stdout is discarded, stderr goes to `errors` if given.
-    static func start(_ arguments: [String], errors: Pipe? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors ?? FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    /// Waits (up to `seconds`) until the file at `path` exists and holds at least `bytes` bytes;
-    /// returns its size then.
-    @discardableResult
-    static func waitForFile(_ path: String, atLeast bytes: Int = 0, seconds: Double = 20) -> Int {
-        let deadline = Date().addingTimeInterval(seconds)
-        var size = -1
-        while Date() < deadline {
-            size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
-            if size >= bytes && size >= 0 { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return size
-    }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Result = ChildProcess.Outcome
 
     /// The executable beside the test bundle (`swift build --build-tests` builds both).
     static var executable: URL {
@@ -148,7 +121,7 @@ enum CLI {
     }
 
     /// What the binary's standard output is.
-    enum StandardOutput {
+    enum StandardOutput: Sendable {
         /// A pipe the test reads to its end.
         case pipe
         /// `/dev/full`: every write fails with ENOSPC.
@@ -159,35 +132,57 @@ enum CLI {
         case closedByReader
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], stdout: StandardOutput = .pipe) throws -> Result {
-        let process = Process()
-        switch stdout {
-        case .pipe:
-            process.executableURL = executable
-            process.arguments = arguments
-        case .full, .closed, .closedByReader:
-            // bash sets the binary's standard output up; `exec` keeps its exit status (or, for the
-            // pipe, PIPESTATUS does: 128 + the signal that ended it).
-            let script = switch stdout {
-            case .full: #"exec "$0" "$@" > /dev/full"#
-            case .closed: #"exec "$0" "$@" >&-"#
-            default: #""$0" "$@" | head -c 1 > /dev/null; exit "${PIPESTATUS[0]}""#
-            }
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", script, executable.path] + arguments
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdout: StandardOutput = .pipe) async throws -> Result {
+        let (executable, arguments) = command(arguments, stdout: stdout)
+        return try await ChildProcess.run(executable, arguments, environment: self.environment(environment))
+    }
+
+    /// Starts the binary, runs `body` with its pid while it runs, and returns how it ended (its
+    /// standard output discarded).
+    static func whileRunning(_ arguments: [String], environment: [String: String] = [:],
+                             _ body: (pid_t) async throws -> Void) async throws -> Result {
+        try await ChildProcess.whileRunning(executable.path, arguments, environment: self.environment(environment), body)
+    }
+
+    /// Waits (up to `seconds`) until the file at `path` exists and holds at least `bytes` bytes;
+    /// returns its size then (-1: it never did). With `while`, stops waiting as soon as process
+    /// `pid` has ended.
+    @discardableResult
+    static func waitForFile(_ path: String, atLeast bytes: Int = 0, seconds: Double = 20, while pid: pid_t? = nil) async throws -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        var size = -1
+        while Date() < deadline {
+            size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
+            if size >= bytes && size >= 0 { return size }
+            if let pid, !isRunning(pid) { break }
+            try await Task.sleep(for: .milliseconds(10))
         }
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PUBMED_MIRROR_") }
-        env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return size >= bytes ? size : -1
+    }
+
+    /// Whether process `pid` is running: it exists and is not a zombie waiting to be reaped.
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
+    private static func environment(_ extra: [String: String]) -> [String: String] {
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PUBMED_MIRROR_") }
+        variables.merge(extra) { $1 }
+        return variables
+    }
+
+    /// The binary, or bash setting its standard output up (`exec` keeps its exit status; for the
+    /// pipe, PIPESTATUS does: 128 + the signal that ended it).
+    private static func command(_ arguments: [String], stdout: StandardOutput) -> (String, [String]) {
+        let script: String
+        switch stdout {
+        case .pipe: return (executable.path, arguments)
+        case .full: script = #"exec "$0" "$@" > /dev/full"#
+        case .closed: script = #"exec "$0" "$@" >&-"#
+        case .closedByReader: script = #""$0" "$@" | head -c 1 > /dev/null; exit "${PIPESTATUS[0]}""#
+        }
+        return ("/bin/bash", ["-c", script, executable.path] + arguments)
     }
 }

@@ -11,7 +11,7 @@ import Testing
 
 /// Indexing real NCBI files through the built binary and the library: NLM's rules on every sample
 /// cycle, gaps, idempotence, crashes, rebuilds and bad files.
-@Suite struct IndexIntegrationTests {
+@Suite(.heavyweight) struct IndexIntegrationTests {
     static let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples")
 
     /// What the current (PMID, version)s must be after applying `files` in order, worked out without

@@ -11,7 +11,7 @@ import Testing
 
 /// The hand-written JSON writer must give exactly what JSONEncoder gives for the same record, and
 /// the stored JSON must give back the search text of the record it came from.
-@Suite struct RecordJSONWriterTests {
+@Suite(.heavyweight) struct RecordJSONWriterTests {
     static func foundation(_ record: PubMedRecord) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

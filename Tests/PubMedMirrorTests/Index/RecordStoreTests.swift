@@ -107,7 +107,7 @@ import Testing
     @Test func originalXMLComesBackExactly() throws {
         let store = try Self.store()
         let xml = Array("<PubmedArticle>\n  <MedlineCitation Status=\"MEDLINE\">caf\u{e9} &amp; <i>x</i></MedlineCitation>\n</PubmedArticle>".utf8)
-        try store.apply(Self.file("f1")) { sink in try sink(.record(Self.record(3), xml: xml)) }
+        _ = try store.apply(Self.file("f1")) { sink in try sink(.record(Self.record(3), xml: xml)) }
         #expect(try store.record(pmid: 3, version: nil)?.xml == xml)
     }
 
@@ -146,7 +146,7 @@ import Testing
         b.abstract = "Heart failure outcomes with statins."
         let c = Self.record(12, title: "Kidney stones", year: 2019)
         let records = [a, b, c]
-        try store.apply(Self.file("f1")) { sink in
+        _ = try store.apply(Self.file("f1")) { sink in
             for record in records { try sink(.record(record, xml: Self.xml(record.pmid, 1))) }
         }
         #expect(try store.search(SearchQuery(parsing: "\"heart failure\""), limit: 10).first?.pmid == 10, "a title match ranks first")

@@ -12,7 +12,7 @@ import Testing
 /// NCBI's annual rollover: a new baseline cycle appears and the old cycle's files disappear. The
 /// new index is built beside the old one, which keeps answering until the new one is complete; then
 /// the switch is atomic and the old cycle's files are pruned (or kept with --keep-old).
-@Suite struct RolloverTests {
+@Suite(.heavyweight) struct RolloverTests {
     static let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples")
 
     /// Replaces the served tree's PubMed files with those of `cycle`.
@@ -65,7 +65,7 @@ import Testing
         #expect(mirror.layout.currentIndex() == oldIndex)
         #expect(try Self.pmids(mirror) == old)
         #expect(try mirror.status().rollover?.toCycle == 26)
-        let text = try CLI.run(["status", "--mirror", root.path])
+        let text = try await CLI.run(["status", "--mirror", root.path])
         #expect(text.stdout.contains("rollover from cycle 25 to 26 in progress"))
 
         // The .md5 is published: the rollover completes.

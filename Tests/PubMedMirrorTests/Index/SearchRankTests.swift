@@ -12,7 +12,7 @@ import Testing
 
 /// `pubmed_rank` must be bm25 to the last bit and `pubmed_year` the article's year, whether
 /// `searchInfo` is filled or not, after every kind of change the writer makes.
-@Suite struct SearchRankTests {
+@Suite(.heavyweight) struct SearchRankTests {
     static let weights = "10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0"
 
     /// A connection to the store's file with the functions registered.

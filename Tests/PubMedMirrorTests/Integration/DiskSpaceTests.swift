@@ -12,7 +12,7 @@ import Testing
 /// A mirror on a small tmpfs (mounted by the test; needs root, as CI runs): a run that cannot fit is
 /// refused before it downloads, and a disk that fills up mid-download ends the run cleanly, leaving
 /// only verified files in place, and a rerun with more room completes.
-@Suite(.enabled(if: SmallDisk.canMount, "needs root and permission to mount a tmpfs"))
+@Suite(.heavyweight, .enabled(if: SmallDisk.canMount, "needs root and permission to mount a tmpfs"))
 struct DiskSpaceTests {
 
     static let larger = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
@@ -62,7 +62,7 @@ struct DiskSpaceTests {
         #expect(try MirrorTest.pubmedFiles(under: mirror.layout.root).isEmpty)
 
         // The CLI says the same and exits 7.
-        let cli = try CLI.run(["fetch", "--source", Self.larger.absoluteString, "--mirror", mirror.layout.root.path, "--quiet"])
+        let cli = try await CLI.run(["fetch", "--source", Self.larger.absoluteString, "--mirror", mirror.layout.root.path, "--quiet"])
         #expect(cli.status == 7)
         #expect(cli.stderr.contains("not enough free disk space"))
     }

@@ -11,7 +11,7 @@ import Testing
 
 /// `fetch` against real servers on loopback: vsftpd (FTP, explicit FTPS), apache2 (HTTP, HTTPS),
 /// file://, and the scriptable servers in Tests/Servers for faults.
-@Suite struct FetchIntegrationTests {
+@Suite(.heavyweight) struct FetchIntegrationTests {
     enum Transport: String, CaseIterable, Sendable {
         case file, ftp, ftps, http, https
     }
@@ -23,16 +23,16 @@ import Testing
         var options: FetchOptions
     }
 
-    static func serve(_ kind: Transport, cycles: [Int] = [2026], label: String) throws -> Served {
+    static func serve(_ kind: Transport, cycles: [Int] = [2026], label: String) async throws -> Served {
         let root = try TestPaths.temporaryDirectory("served-\(label)")
         let tree = try ServedTree.make(cycles: cycles, at: root)
         let server: LoopbackServer?
         switch kind {
         case .file: server = nil
-        case .ftp: server = try LoopbackServer.vsftpd(root: root, tls: false)
-        case .ftps: server = try LoopbackServer.vsftpd(root: root, tls: true)
-        case .http: server = try LoopbackServer.apache(root: root, tls: false)
-        case .https: server = try LoopbackServer.apache(root: root, tls: true)
+        case .ftp: server = try await LoopbackServer.vsftpd(root: root, tls: false)
+        case .ftps: server = try await LoopbackServer.vsftpd(root: root, tls: true)
+        case .http: server = try await LoopbackServer.apache(root: root, tls: false)
+        case .https: server = try await LoopbackServer.apache(root: root, tls: true)
         }
         let options = try server.map { try MirrorTest.options($0) } ?? MirrorTest.options(tree)
         return Served(tree: tree, server: server, options: options)
@@ -40,7 +40,7 @@ import Testing
 
     @Test(arguments: Transport.allCases)
     func mirrorsByteForByteAndASecondRunDownloadsNothing(kind: Transport) async throws {
-        let served = try Self.serve(kind, label: "full-\(kind)")
+        let served = try await Self.serve(kind, label: "full-\(kind)")
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-\(kind)")
         let logs = CapturedLogs()
         let mirror = Mirror(root: mirrorRoot, logger: logs.logger)
@@ -69,8 +69,8 @@ import Testing
     @Test func httpTransferCutMidwayIsResumedWithARange() async throws {
         let root = try TestPaths.temporaryDirectory("served-cut-http")
         let tree = try ServedTree.make(cycles: [2026], at: root)
-        let apache = try LoopbackServer.apache(root: root, tls: false)
-        let proxy = try LoopbackServer.faultProxy(upstream: apache, arguments: ["--cut-at", "30000", "--times", "1", "--match", "*.xml.gz"])
+        let apache = try await LoopbackServer.apache(root: root, tls: false)
+        let proxy = try await LoopbackServer.faultProxy(upstream: apache, arguments: ["--cut-at", "30000", "--times", "1", "--match", "*.xml.gz"])
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-cut-http")
         var options = try MirrorTest.options(proxy)
         options.jobs = 1
@@ -89,7 +89,7 @@ import Testing
     @Test func ftpTransferCutMidwayIsResumedWithREST() async throws {
         let root = try TestPaths.temporaryDirectory("served-cut-ftp")
         let tree = try ServedTree.make(cycles: [2026], at: root)
-        let server = try LoopbackServer.faultyFTP(root: root, arguments: ["--cut-at", "40000", "--cut-times", "1", "--match", "*.xml.gz"])
+        let server = try await LoopbackServer.faultyFTP(root: root, arguments: ["--cut-at", "40000", "--cut-times", "1", "--match", "*.xml.gz"])
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-cut-ftp")
         var options = try MirrorTest.options(server)
         options.jobs = 1
@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func aPartialFileLeftByAnEarlierRunIsResumedNotRestarted() async throws {
-        let served = try Self.serve(.http, cycles: [2026], label: "partial")
+        let served = try await Self.serve(.http, cycles: [2026], label: "partial")
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-partial")
         let name = "pubmed26n1334.xml.gz"
         let original = try Data(contentsOf: served.tree.appendingPathComponent("baseline/\(name)"))
@@ -118,14 +118,14 @@ import Testing
         #expect(download.resumedFrom == 50_000)
         #expect(download.received == Int64(original.count) - 50_000)
         try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
-        let log = MirrorTest.waitForLog(try #require(served.server), containing: "bytes=50000-")
+        let log = try await MirrorTest.waitForLog(try #require(served.server), containing: "bytes=50000-")
         #expect(log.contains("bytes=50000-"))
     }
 
     @Test func aServerThatCannotResumeGetsTheWholeFileAgain() async throws {
         let root = try TestPaths.temporaryDirectory("served-no-rest")
         let tree = try ServedTree.make(cycles: [2026], at: root)
-        let server = try LoopbackServer.faultyFTP(root: root, arguments: ["--no-rest"])
+        let server = try await LoopbackServer.faultyFTP(root: root, arguments: ["--no-rest"])
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-no-rest")
         let name = "pubmed26n1334.xml.gz"
         let original = try Data(contentsOf: tree.appendingPathComponent("baseline/\(name)"))
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func aPartialThatIsNotTheStartOfTheFileIsDiscardedByTheMD5Check() async throws {
-        let served = try Self.serve(.ftp, cycles: [2026], label: "bad-partial")
+        let served = try await Self.serve(.ftp, cycles: [2026], label: "bad-partial")
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-bad-partial")
         let name = "pubmed26n1334.xml.gz"
         try FileManager.default.createDirectory(at: mirrorRoot.appendingPathComponent("baseline"), withIntermediateDirectories: true)
@@ -154,7 +154,7 @@ import Testing
     }
 
     @Test func aCorruptedFileOnTheServerIsRefusedAndNeverUsed() async throws {
-        let served = try Self.serve(.http, cycles: [2026], label: "corrupt")
+        let served = try await Self.serve(.http, cycles: [2026], label: "corrupt")
         let target = served.tree.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz")
         var bytes = try Data(contentsOf: target)
         let good = bytes
@@ -189,7 +189,7 @@ import Testing
     }
 
     @Test func aRepublishedFileReplacesTheOldCopy() async throws {
-        let served = try Self.serve(.file, cycles: [2026], label: "republish")
+        let served = try await Self.serve(.file, cycles: [2026], label: "republish")
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-republish")
         let mirror = Mirror(root: mirrorRoot)
         _ = try await mirror.fetch(served.options)
@@ -208,7 +208,7 @@ import Testing
     }
 
     @Test func aFileWithoutPublishedMD5IsNotDownloaded() async throws {
-        let served = try Self.serve(.ftp, cycles: [2026], label: "no-md5")
+        let served = try await Self.serve(.ftp, cycles: [2026], label: "no-md5")
         try FileManager.default.removeItem(at: served.tree.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz.md5"))
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-no-md5")
         let report = try await Mirror(root: mirrorRoot).fetch(served.options)
@@ -219,7 +219,7 @@ import Testing
     }
 
     @Test func aDryRunPrintsThePlanAndChangesNothing() async throws {
-        let served = try Self.serve(.http, cycles: [2025, 2026], label: "dry")
+        let served = try await Self.serve(.http, cycles: [2025, 2026], label: "dry")
         let mirrorRoot = try TestPaths.temporaryDirectory("mirror-dry").appendingPathComponent("not-yet")
         var options = served.options
         options.dryRun = true
@@ -238,7 +238,7 @@ import Testing
         let root = try TestPaths.temporaryDirectory("served-missing")
         let tree = try ServedTree.make(cycles: [2026], at: root)
         try FileManager.default.removeItem(at: tree.appendingPathComponent("updatefiles"))
-        for server in [try LoopbackServer.apache(root: root, tls: false), try LoopbackServer.vsftpd(root: root, tls: false)] {
+        for server in [try await LoopbackServer.apache(root: root, tls: false), try await LoopbackServer.vsftpd(root: root, tls: false)] {
             let mirrorRoot = try TestPaths.temporaryDirectory("mirror-missing")
             do {
                 _ = try await Mirror(root: mirrorRoot).fetch(try MirrorTest.options(server))
@@ -249,7 +249,7 @@ import Testing
                 #expect(transfer.url.hasSuffix("/updatefiles/"))
             }
             // Not retried: a permanent error is asked once.
-            #expect(MirrorTest.count("updatefiles", in: MirrorTest.waitForLog(server, containing: "updatefiles")) <= 2)
+            #expect(try MirrorTest.count("updatefiles", in: await MirrorTest.waitForLog(server, containing: "updatefiles")) <= 2)
         }
     }
 }

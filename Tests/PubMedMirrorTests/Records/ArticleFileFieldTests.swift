@@ -12,7 +12,7 @@ import Testing
 /// Field values of real records, checked against the XML (zcat | grep) by hand. Records of the
 /// larger 2020 baseline sample (pubmed20n1015) unless said otherwise; `excerpt` records are cut
 /// byte for byte from the complete baseline file pubmed20n0014.
-@Suite struct ArticleFileFieldTests {
+@Suite(.heavyweight) struct ArticleFileFieldTests {
     private func baseline(_ pmid: Int, version: Int? = nil) throws -> PubMedRecord {
         try RecordTestData.largerBaselineContents.get().record(pmid, version: version)
     }

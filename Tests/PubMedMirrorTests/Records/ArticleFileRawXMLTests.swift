@@ -10,7 +10,7 @@ import Testing
 @testable import PubMedTransfer
 
 /// The `xml` of each record is its exact bytes in the file, whatever the chunking.
-@Suite struct ArticleFileRawXMLTests {
+@Suite(.heavyweight) struct ArticleFileRawXMLTests {
     /// Files of both layouts: NCBI's indented one (excerpt, book) and pmparser's one-line records
     /// with a DeleteCitation block (2020 update sample).
     static let files = [

@@ -10,7 +10,7 @@ import Testing
 @testable import PubMedTransfer
 
 /// Every real file parses, with the counts SOURCES.md gives.
-@Suite struct ArticleFileSamplesTests {
+@Suite(.heavyweight) struct ArticleFileSamplesTests {
     @Test(arguments: RecordTestData.samples.map(\.path))
     func pmparserSample(path: String) throws {
         let expected = try #require(RecordTestData.samples.first { $0.path == path })

@@ -39,7 +39,7 @@ import Testing
             Issue.record("accepted a URL with a password")
         } catch {
             #expect(!error.description.contains("hunter2"))
-            #expect((error as? ConfigurationError)?.advice == [.credentialsFromEnvironment])
+            #expect(error.advice == [.credentialsFromEnvironment])
         }
     }
 }
