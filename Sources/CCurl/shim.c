@@ -21,6 +21,12 @@ static struct {
 } curl;
 
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
+
+// The oldest libcurl with everything the transfers rely on: CURLOPT_PROTOCOLS_STR and
+// CURLOPT_REDIR_PROTOCOLS_STR (7.85.0), which restrict requests to ftp, ftps, http, https and file;
+// CURLOPT_CAINFO_BLOB (7.77.0). An older one would refuse those options, and the restriction with them.
+#define CCURL_MINIMUM_VERSION 0x075500
+#define CCURL_MINIMUM_VERSION_TEXT "7.85.0"
 static char load_error[512];
 
 static void *symbol(void *library, const char *name) {
@@ -47,6 +53,18 @@ static void load(void) {
     curl.easy_setopt = symbol(library, "curl_easy_setopt");
     curl.easy_getinfo = symbol(library, "curl_easy_getinfo");
     curl.version_info = symbol(library, "curl_version_info");
+    if (load_error[0] == 0) {
+        const curl_version_info_data *info = curl.version_info(CURLVERSION_NOW);
+        if (info == NULL || info->version_num < CCURL_MINIMUM_VERSION) {
+            snprintf(load_error, sizeof load_error,
+                     "libcurl %s is older than " CCURL_MINIMUM_VERSION_TEXT ", the first that can restrict transfers to the "
+                     "protocols pubmed-mirror uses (CURLOPT_PROTOCOLS_STR)", info && info->version ? info->version : "(unknown)");
+        }
+    }
+}
+
+int ccurl_version_supported(unsigned int version_num) {
+    return version_num >= CCURL_MINIMUM_VERSION;
 }
 
 const char *ccurl_load(void) {

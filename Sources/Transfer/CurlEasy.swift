@@ -41,39 +41,42 @@ final class CurlEasy {
 
     /// Forgets every option of the previous request but keeps the connection cache.
     /// https://curl.se/libcurl/c/curl_easy_reset.html
-    func reset() {
+    func reset() -> CURLcode {
         ccurl_easy_reset(handle)
         errorBuffer[0] = 0
-        _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        return ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
     }
 
-    func set(_ option: CURLoption, _ value: Int) {
-        _ = ccurl_setopt_long(handle, option, value)
+    // The setters return libcurl's code: an option it refuses (too old, or built without what the
+    // option needs) must not pass unnoticed. `TransferSession.configure` checks every one.
+
+    func set(_ option: CURLoption, _ value: Int) -> CURLcode {
+        ccurl_setopt_long(handle, option, value)
     }
 
-    func set(_ option: CURLoption, _ value: Bool) {
-        _ = ccurl_setopt_long(handle, option, value ? 1 : 0)
+    func set(_ option: CURLoption, _ value: Bool) -> CURLcode {
+        ccurl_setopt_long(handle, option, value ? 1 : 0)
     }
 
     /// libcurl copies string arguments (since 7.17), so the Swift string need not outlive the call.
-    func set(_ option: CURLoption, _ value: String) {
-        _ = value.withCString { ccurl_setopt_string(handle, option, $0) }
+    func set(_ option: CURLoption, _ value: String) -> CURLcode {
+        value.withCString { ccurl_setopt_string(handle, option, $0) }
     }
 
-    func set(_ option: CURLoption, offset value: Int64) {
-        _ = ccurl_setopt_off(handle, option, curl_off_t(value))
+    func set(_ option: CURLoption, offset value: Int64) -> CURLcode {
+        ccurl_setopt_off(handle, option, curl_off_t(value))
     }
 
-    func set(_ option: CURLoption, pointer value: UnsafeMutableRawPointer?) {
-        _ = ccurl_setopt_pointer(handle, option, value)
+    func set(_ option: CURLoption, pointer value: UnsafeMutableRawPointer?) -> CURLcode {
+        ccurl_setopt_pointer(handle, option, value)
     }
 
-    func set(_ option: CURLoption, callback: ccurl_data_callback) {
-        _ = ccurl_setopt_data_callback(handle, option, callback)
+    func set(_ option: CURLoption, callback: ccurl_data_callback) -> CURLcode {
+        ccurl_setopt_data_callback(handle, option, callback)
     }
 
-    func setProgress(callback: ccurl_xferinfo_callback) {
-        _ = ccurl_setopt_xferinfo_callback(handle, callback)
+    func setProgress(callback: ccurl_xferinfo_callback) -> CURLcode {
+        ccurl_setopt_xferinfo_callback(handle, callback)
     }
 
     /// Runs the configured request on the calling thread. Blocks: never call from the async pool.
@@ -110,7 +113,12 @@ final class CurlEasy {
 
 extension CurlEasy {
     /// Copies `bytes` into a blob option such as CURLOPT_CAINFO_BLOB.
-    func set(_ option: CURLoption, blob bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes { ccurl_setopt_blob(handle, option, $0.baseAddress, $0.count) }
+    func set(_ option: CURLoption, blob bytes: [UInt8]) -> CURLcode {
+        bytes.withUnsafeBytes { ccurl_setopt_blob(handle, option, $0.baseAddress, $0.count) }
+    }
+
+    /// Whether a libcurl of `versionNumber` (0xXXYYZZ) has every option the transfers rely on.
+    static func supports(versionNumber: UInt32) -> Bool {
+        ccurl_version_supported(versionNumber) != 0
     }
 }

@@ -7,85 +7,79 @@ import PubMedSupport
 /// receiving and hashing overlap instead of taking turns; a resumed download's existing bytes are
 /// hashed while the rest arrives.
 ///
-/// The writer calls `advance(to:)` after each write and `finish()` at the end; the state behind the
-/// lock is shared by exactly those two threads.
-final class FileHasher: @unchecked Sendable {
+/// The writer says how far it has written (`advance`); the lengths go to the hashing thread through
+/// a `BlockingChannel`, one every MiB at most, and the digest comes back through a `OneShot`, so
+/// `finish` and `cancel` may each be called any number of times. Owned by the writer's thread.
+final class FileHasher {
+    /// How many bytes are written between two messages to the hashing thread.
+    private static let step: Int64 = 1 << 20
+    /// Messages the channel holds: how far, in steps, the writer may run ahead of the hash.
+    private static let capacity = 64
+
     private let path: String
-    private let descriptor: Int32
-    private let condition = NSCondition()
-    private var available: Int64
-    private var finished = false
-    private var cancelled = false
-    private var hashed: Int64 = 0
-    private var hasher = Insecure.MD5()
-    private var readErrno: Int32 = 0
-    private let done = DispatchSemaphore(value: 0)
+    private let written = BlockingChannel<Int64, Never>(capacity: FileHasher.capacity)
+    private let digest = OneShot<Result<String, FileSystemError>>()
+    /// The writer's length, and the last one sent.
+    private var length: Int64
+    private var sent: Int64
 
     /// Starts hashing `path`, whose first `available` bytes are already written.
     init(path: String, available: Int64) throws(FileSystemError) {
         self.path = path
-        self.available = available
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        length = available
+        sent = available
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileSystemError(path: path, operation: "open for hashing", errno: errno) }
-        let thread = Thread { [self] in run() }
+        let written = self.written, digest = self.digest
+        let thread = Thread {
+            defer { close(descriptor) }
+            digest.finish(Self.hash(descriptor: descriptor, path: path, available: available, written: written))
+        }
         thread.name = "md5"
         thread.start()
     }
 
-    deinit {
-        close(descriptor)
-    }
-
     /// The writer has written the file up to `length` bytes.
     func advance(to length: Int64) {
-        condition.lock()
-        available = length
-        condition.signal()
-        condition.unlock()
+        self.length = length
+        guard length - sent >= Self.step else { return }
+        sent = length
+        _ = written.send(length)
     }
 
     /// Waits until every written byte is hashed and returns the lower-case hex MD5.
     func finish() throws(FileSystemError) -> String {
-        condition.lock()
-        finished = true
-        condition.signal()
-        condition.unlock()
-        done.wait()
-        if readErrno != 0 { throw FileSystemError(path: path, operation: "read for hashing", errno: readErrno) }
-        return hasher.finalize().hex
+        if sent < length {
+            sent = length
+            _ = written.send(length)
+        }
+        written.finish()
+        return try digest.wait().get()
     }
 
     /// Stops hashing (the file is being started over or abandoned) and waits for the thread.
     func cancel() {
-        condition.lock()
-        cancelled = true
-        condition.signal()
-        condition.unlock()
-        done.wait()
+        written.cancel()
+        _ = digest.wait()
     }
 
-    private func run() {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer {
-            buffer.deallocate()
-            done.signal()
+    /// The hashing thread: reads the file as far as the writer has written, until it is told the end.
+    private static func hash(descriptor: Int32, path: String, available: Int64,
+                             written: BlockingChannel<Int64, Never>) -> Result<String, FileSystemError> {
+        var hasher = Insecure.MD5()
+        var limit = available
+        do throws(FileSystemError) {
+            try FileChunks.read(descriptor: descriptor, path: path, chunkSize: 1 << 20, limit: { position in
+                // Waits for the writer to get past `position`; nil once it has finished (or gone).
+                while limit <= position {
+                    guard let next = written.receive() else { return nil }
+                    limit = next
+                }
+                return limit
+            }, mapError: { $0 }) { (chunk) throws(FileSystemError) in hasher.update(bufferPointer: chunk) }
+        } catch {
+            return .failure(FileSystemError(path: error.path, operation: "read for hashing", errno: error.errno))
         }
-        while true {
-            condition.lock()
-            while hashed >= available && !finished && !cancelled { condition.wait() }
-            let target = available
-            let stop = cancelled || (finished && hashed >= target)
-            condition.unlock()
-            if stop { return }
-            let wanted = Int(min(Int64(buffer.count), target - hashed))
-            let count = pread(descriptor, buffer.baseAddress, wanted, off_t(hashed))
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 {
-                readErrno = count < 0 ? errno : EIO
-                return
-            }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            hashed += Int64(count)
-        }
+        return .success(hasher.finalize().hex)
     }
 }

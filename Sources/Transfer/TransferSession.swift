@@ -73,14 +73,14 @@ package final class TransferSession {
     /// Fetches a small body (an index page or a `.md5` file) into memory.
     package func fetchSmall(_ url: URL, limit: Int) throws(TransferError) -> [UInt8] {
         let sink = MemorySink(limit: limit)
-        try perform(url, sink: sink) { _ in }
+        try perform(url, sink: sink)
         return sink.bytes
     }
 
     /// Exact size and modification time of one file without fetching it.
     package func probe(_ url: URL) throws(TransferError) -> RemoteFileInfo {
         let sink = MemorySink(limit: 0)
-        try perform(url, sink: sink) { easy in easy.set(CURLOPT_NOBODY, true) }
+        try perform(url, sink: sink, configure: { easy in [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true))] })
         let size = easy.infoOffset(CURLINFO_CONTENT_LENGTH_DOWNLOAD_T)
         let time = easy.infoOffset(CURLINFO_FILETIME_T)
         return RemoteFileInfo(size: size >= 0 ? size : nil, modified: time >= 0 ? time : nil)
@@ -129,9 +129,9 @@ package final class TransferSession {
         var offset = existing
         for _ in 0..<2 {
             do throws(TransferError) {
-                try perform(url, sink: sink, progress: { progress(offset + $0) }) { easy in
-                    if offset > 0 { easy.set(CURLOPT_RESUME_FROM_LARGE, offset: offset) }
-                }
+                try perform(url, sink: sink, progress: { progress(offset + $0) }, configure: { easy in
+                    offset > 0 ? [("CURLOPT_RESUME_FROM_LARGE", easy.set(CURLOPT_RESUME_FROM_LARGE, offset: offset))] : []
+                })
             } catch {
                 if !(cannotResume(error) && offset > 0) { sink.abandon() }
                 if sink.overflowed {
@@ -170,75 +170,88 @@ package final class TransferSession {
     // MARK: The one place libcurl requests are configured and run
 
     private func perform(_ url: URL, sink: ResponseSink, progress: ((Int64) -> Void)? = nil,
-                         configure: (CurlEasy) -> Void) throws(TransferError) {
+                         configure: (CurlEasy) -> [(String, CURLcode)] = { _ in [] }) throws(TransferError) {
         requestCount += 1
-        easy.reset()
-        applyCommonOptions(url)
-        configure(easy)
+        try check("CURLOPT_ERRORBUFFER", easy.reset())
+        try applyCommonOptions(url)
+        for (name, code) in configure(easy) { try check(name, code) }
 
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
-        easy.set(CURLOPT_WRITEFUNCTION, callback: { buffer, size, count, userdata in
+        try check("CURLOPT_WRITEFUNCTION", easy.set(CURLOPT_WRITEFUNCTION, callback: { buffer, size, count, userdata in
             // userdata is the sink, kept alive by `perform`'s frame for the whole transfer.
             let sink = Unmanaged<ResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
             let length = size * count
             return sink.receive(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : 0
-        })
-        easy.set(CURLOPT_WRITEDATA, pointer: sinkPointer)
+        }))
+        try check("CURLOPT_WRITEDATA", easy.set(CURLOPT_WRITEDATA, pointer: sinkPointer))
 
         let monitor = TransferMonitor(cancellation: cancellation, stallTimeout: options.stallTimeout, progress: progress)
-        easy.set(CURLOPT_NOPROGRESS, false)
-        easy.setProgress(callback: { userdata, _, received, _, _ in
+        try check("CURLOPT_NOPROGRESS", easy.set(CURLOPT_NOPROGRESS, false))
+        try check("CURLOPT_XFERINFOFUNCTION", easy.setProgress(callback: { userdata, _, received, _, _ in
+            // userdata is the monitor, kept alive by `perform`'s frame (withExtendedLifetime below)
+            // for the whole transfer, like the sink.
             let monitor = Unmanaged<TransferMonitor>.fromOpaque(userdata!).takeUnretainedValue()
             return monitor.shouldAbort(received: Int64(received)) ? 1 : 0
-        })
-        easy.set(CURLOPT_XFERINFODATA, pointer: Unmanaged.passUnretained(monitor).toOpaque())
+        }))
+        try check("CURLOPT_XFERINFODATA", easy.set(CURLOPT_XFERINFODATA, pointer: Unmanaged.passUnretained(monitor).toOpaque()))
 
         let code = withExtendedLifetime((sink, monitor)) { easy.perform() }
         if code == CURLE_OK { return }
         throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink))
     }
 
-    private func applyCommonOptions(_ url: URL) {
+    /// The options of every request: where, which protocols (and redirects) are allowed, TLS
+    /// trust, timeouts, credentials. Each is checked: a libcurl that refuses one fails the run
+    /// rather than, say, silently allowing every protocol.
+    private func applyCommonOptions(_ url: URL) throws(TransferError) {
         var curlURL = url.absoluteString
         if source.scheme == .ftps {
             // ftps:// in libcurl means implicit TLS; the mirror speaks explicit TLS (AUTH TLS) on the
             // FTP port, so the request goes to ftp:// with TLS required for both connections.
             curlURL = "ftp://" + curlURL.dropFirst("ftps://".count)
-            easy.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+            try check("CURLOPT_USE_SSL", easy.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)))
         }
-        easy.set(CURLOPT_URL, curlURL)
-        easy.set(CURLOPT_PROTOCOLS_STR, "ftp,ftps,http,https,file")
-        easy.set(CURLOPT_REDIR_PROTOCOLS_STR, source.scheme == .https ? "https" : "http,https")
-        easy.set(CURLOPT_NOSIGNAL, true)
-        easy.set(CURLOPT_FOLLOWLOCATION, true)
-        easy.set(CURLOPT_MAXREDIRS, 5)
-        easy.set(CURLOPT_FAILONERROR, true)
-        easy.set(CURLOPT_FILETIME, true)
-        easy.set(CURLOPT_USERAGENT, options.userAgent)
-        easy.set(CURLOPT_BUFFERSIZE, 256 * 1024)
-        easy.set(CURLOPT_TCP_KEEPALIVE, true)
-        easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
-        easy.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, max(1, Int(options.stallTimeout.rounded(.up))))
-        easy.set(CURLOPT_FTP_FILEMETHOD, Int(CURLFTPMETHOD_SINGLECWD.rawValue))
+        try check("CURLOPT_URL", easy.set(CURLOPT_URL, curlURL))
+        try check("CURLOPT_PROTOCOLS_STR", easy.set(CURLOPT_PROTOCOLS_STR, "ftp,ftps,http,https,file"))
+        try check("CURLOPT_REDIR_PROTOCOLS_STR", easy.set(CURLOPT_REDIR_PROTOCOLS_STR, source.scheme == .https ? "https" : "http,https"))
+        try check("CURLOPT_NOSIGNAL", easy.set(CURLOPT_NOSIGNAL, true))
+        try check("CURLOPT_FOLLOWLOCATION", easy.set(CURLOPT_FOLLOWLOCATION, true))
+        try check("CURLOPT_MAXREDIRS", easy.set(CURLOPT_MAXREDIRS, 5))
+        try check("CURLOPT_FAILONERROR", easy.set(CURLOPT_FAILONERROR, true))
+        try check("CURLOPT_FILETIME", easy.set(CURLOPT_FILETIME, true))
+        try check("CURLOPT_USERAGENT", easy.set(CURLOPT_USERAGENT, options.userAgent))
+        try check("CURLOPT_BUFFERSIZE", easy.set(CURLOPT_BUFFERSIZE, 256 * 1024))
+        try check("CURLOPT_TCP_KEEPALIVE", easy.set(CURLOPT_TCP_KEEPALIVE, true))
+        try check("CURLOPT_CONNECTTIMEOUT_MS", easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000)))
+        try check("CURLOPT_SERVER_RESPONSE_TIMEOUT", easy.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, max(1, Int(options.stallTimeout.rounded(.up)))))
+        try check("CURLOPT_FTP_FILEMETHOD", easy.set(CURLOPT_FTP_FILEMETHOD, Int(CURLFTPMETHOD_SINGLECWD.rawValue)))
         if options.insecure {
-            easy.set(CURLOPT_SSL_VERIFYPEER, false)
-            easy.set(CURLOPT_SSL_VERIFYHOST, 0)
+            try check("CURLOPT_SSL_VERIFYPEER", easy.set(CURLOPT_SSL_VERIFYPEER, false))
+            try check("CURLOPT_SSL_VERIFYHOST", easy.set(CURLOPT_SSL_VERIFYHOST, 0))
         } else if let caBundle {
-            easy.set(CURLOPT_CAINFO_BLOB, blob: caBundle)
+            try check("CURLOPT_CAINFO_BLOB", easy.set(CURLOPT_CAINFO_BLOB, blob: caBundle))
         }
         if let credentials = options.credentials {
-            easy.set(CURLOPT_USERNAME, credentials.user)
-            easy.set(CURLOPT_PASSWORD, credentials.password)
+            try check("CURLOPT_USERNAME", easy.set(CURLOPT_USERNAME, credentials.user))
+            try check("CURLOPT_PASSWORD", easy.set(CURLOPT_PASSWORD, credentials.password))
         }
+    }
+
+    /// A refused option: libcurl cannot do what the request needs, so no request is made.
+    private func check(_ option: String, _ code: CURLcode) throws(TransferError) {
+        guard code != CURLE_OK else { return }
+        throw TransferError(kind: .permanent, scope: .run, code: .transferLibcurl, url: "",
+                            summary: "libcurl \(CurlEasy.version ?? "") refused \(option) (\(String(cString: ccurl_easy_strerror(code))))",
+                            advice: [.installLibcurl])
     }
 
     // MARK: Helpers
 
     private func fetchListing(_ url: URL, command: String?) throws(TransferError) -> String {
         let sink = MemorySink(limit: 64 << 20)
-        try perform(url, sink: sink) { easy in
-            if let command { easy.set(CURLOPT_CUSTOMREQUEST, command) }
-        }
+        try perform(url, sink: sink, configure: { easy in
+            command.map { [("CURLOPT_CUSTOMREQUEST", easy.set(CURLOPT_CUSTOMREQUEST, $0))] } ?? []
+        })
         return String(decoding: sink.bytes, as: UTF8.self)
     }
 

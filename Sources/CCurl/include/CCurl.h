@@ -12,8 +12,11 @@ typedef int (*ccurl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_
                                        curl_off_t ultotal, curl_off_t ulnow);
 
 /// Loads libcurl (once; later calls return at once): NULL when it is ready, else why it could not be
-/// loaded. Every other function here needs it loaded.
+/// loaded or is too old (see CCURL_MINIMUM_VERSION). Every other function here needs it loaded.
 const char *ccurl_load(void);
+
+/// Whether a libcurl of `version_num` (0xXXYYZZ) has every option the transfers rely on.
+int ccurl_version_supported(unsigned int version_num);
 
 /// libcurl's own functions, through the loaded library.
 CURLcode ccurl_global_init(long flags);
