@@ -201,8 +201,8 @@ package final class TransferSession {
     }
 
     /// The options of every request: where, which protocols (and redirects) are allowed, TLS
-    /// trust, timeouts, credentials. Each is checked: a libcurl that refuses one fails the run
-    /// rather than, say, silently allowing every protocol.
+    /// trust, timeouts, credentials. Each is checked (but the buffer size, a hint): a libcurl that
+    /// refuses one fails the run rather than, say, silently allowing every protocol.
     private func applyCommonOptions(_ url: URL) throws(TransferError) {
         var curlURL = url.absoluteString
         if source.scheme == .ftps {
@@ -220,7 +220,9 @@ package final class TransferSession {
         try check("CURLOPT_FAILONERROR", easy.set(CURLOPT_FAILONERROR, true))
         try check("CURLOPT_FILETIME", easy.set(CURLOPT_FILETIME, true))
         try check("CURLOPT_USERAGENT", easy.set(CURLOPT_USERAGENT, options.userAgent))
-        try check("CURLOPT_BUFFERSIZE", easy.set(CURLOPT_BUFFERSIZE, 256 * 1024))
+        // A hint, not checked: libcurl 7.88 refuses it (CURLE_BAD_FUNCTION_ARGUMENT) on a handle whose
+        // last transfer failed and left its receive buffer allocated; that buffer is then reused.
+        _ = easy.set(CURLOPT_BUFFERSIZE, 256 * 1024)
         try check("CURLOPT_TCP_KEEPALIVE", easy.set(CURLOPT_TCP_KEEPALIVE, true))
         try check("CURLOPT_CONNECTTIMEOUT_MS", easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000)))
         try check("CURLOPT_SERVER_RESPONSE_TIMEOUT", easy.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, max(1, Int(options.stallTimeout.rounded(.up)))))
