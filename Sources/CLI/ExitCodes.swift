@@ -62,7 +62,7 @@ enum AdviceText {
         texts[advice] ?? advice.description
     }
 
-    private static let texts: [Advice: String] = [
+    static let texts: [Advice: String] = [
         .raiseStallTimeout: "raise --stall-timeout if the link is very slow",
         .checkTimeouts: "see --connect-timeout and --stall-timeout",
         .lowerJobs: "it has too many connections; lower --jobs if this persists",

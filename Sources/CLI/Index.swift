@@ -47,19 +47,20 @@ extension PubMedMirrorCommand {
         func run() async throws {
             let logger = Logging.bootstrap(output)
             let mirror = Mirror(root: self.mirror.root, logger: logger)
+            // A first Ctrl-C stops at the next batch: the file being applied is rolled back.
+            let cancellation = CancellationFlag()
+            let signals = SignalHandling.cancelOnInterrupt(cancellation)
+            defer { withExtendedLifetime(signals) {} }
             if check {
                 try checkFiles(file.map { URL(fileURLWithPath: $0) })
             } else if !file.isEmpty {
-                try await indexFiles(file.map { URL(fileURLWithPath: $0) }, into: mirror)
+                try await indexFiles(file.map { URL(fileURLWithPath: $0) }, into: mirror, cancellation: cancellation)
             } else {
                 var options = IndexOptions()
                 options.allowGaps = allowGaps
                 options.rebuild = rebuild
                 options.keepOld = keepOld
                 let board = ProgressBoard()
-                let cancellation = CancellationFlag()
-                let signals = SignalHandling.cancelOnInterrupt(cancellation)
-                defer { withExtendedLifetime(signals) {} }
                 let report = try await ProgressRenderer.around(board, verb: "indexed", quiet: output.quiet) { () async throws(IndexError) in
                     try await mirror.index(options, progress: board, cancellation: cancellation)
                 }
@@ -74,10 +75,10 @@ extension PubMedMirrorCommand {
 
         /// `--file`: a summary a file (JSON: the object, or an array of them for several files),
         /// each failure on standard error; a file that fails does not stop the others.
-        private func indexFiles(_ urls: [URL], into mirror: Mirror) async throws {
+        private func indexFiles(_ urls: [URL], into mirror: Mirror, cancellation: CancellationFlag) async throws {
             var worst: IndexError?
             var applied: [AppliedFile] = []
-            for result in try await mirror.index(files: urls) {
+            for result in try await mirror.index(files: urls, cancellation: cancellation) {
                 switch result {
                 case .success(let file):
                     applied.append(file)

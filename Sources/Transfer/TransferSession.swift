@@ -79,7 +79,9 @@ package final class TransferSession {
 
     /// Exact size and modification time of one file without fetching it.
     package func probe(_ url: URL) throws(TransferError) -> RemoteFileInfo {
-        let sink = MemorySink(limit: 0)
+        // Nothing of the file is fetched, but over FTP libcurl hands the request's pseudo-headers
+        // ("Last-Modified: …", "Content-Length: …") to the write callback: taken and ignored.
+        let sink = MemorySink(limit: 4096)
         try perform(url, sink: sink, configure: { easy in [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true))] })
         let size = easy.infoOffset(CURLINFO_CONTENT_LENGTH_DOWNLOAD_T)
         let time = easy.infoOffset(CURLINFO_FILETIME_T)

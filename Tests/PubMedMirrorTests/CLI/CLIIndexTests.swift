@@ -203,3 +203,72 @@ import Testing
         #expect((after["index"] as? [String: Any])?["files"] as? Int == 3)
     }
 }
+
+/// A first Ctrl-C while indexing stops at the next batch, with the index as it was before that
+/// file; cancelling the task that runs an index does the same.
+@Suite(.heavyweight) struct IndexInterruptionTests {
+    static let full = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz")
+    static let small = CLIIndexTests.larger.appendingPathComponent("baseline/pubmed20n1015.xml.gz")
+
+    @Test func anInterruptWhileIndexingRollsTheFileBackAndExits130() async throws {
+        let mirror = try TestPaths.temporaryDirectory("cli-index-interrupt")
+        #expect(try await CLI.run(["index", "--mirror", mirror.path, "--file", Self.small.path, "--quiet"]).status == 0)
+        let wal = mirror.appendingPathComponent("index.sqlite-wal").path
+        let run = try await CLI.whileRunning(["index", "--mirror", mirror.path, "--file", Self.full.path]) { (pid) async throws in
+            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, while: pid) > 0, "the transaction got going")
+            kill(pid, SIGINT)
+        }
+        #expect(run.status == 130 && run.signal == nil, "it stopped by itself, not by the signal: \(run.stderr)")
+        #expect(run.stderr.contains("interrupted: stopping"))
+        #expect(run.stderr.contains("stopped before it was applied"), "\(run.stderr)")
+        let counts = try SQLiteRecordStore(path: mirror.appendingPathComponent("index.sqlite").path).counts()
+        #expect(counts.files == 1 && counts.current == 754, "as before the interrupted file")
+    }
+
+    @Test func cancellingTheTaskOfAnIndexRunStopsItAtTheNextBatch() async throws {
+        let root = try TestPaths.temporaryDirectory("task-cancel")
+        let mirror = Mirror(root: root)
+        _ = try await mirror.index(file: Self.small)
+        let wal = root.appendingPathComponent("index.sqlite-wal").path
+        let run = Task { try await mirror.index(files: [Self.full]) }
+        // Cancelled once the file's transaction is under way.
+        #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20) > 0)
+        run.cancel()
+        let results = try await run.value
+        guard case .failure(.cancelled(let file)) = results.first else {
+            Issue.record("expected the file to be stopped, got \(results)")
+            return
+        }
+        #expect(file == "pubmed20n0014.xml.gz")
+        #expect(try mirror.openIndex().counts().files == 1)
+    }
+
+    @Test func anInterruptDuringFetchsIndexPhaseKeepsTheDownloadsAndRollsTheFileBack() async throws {
+        let root = try TestPaths.temporaryDirectory("served-fetch-interrupt")
+        let baseline = root.appendingPathComponent("pubmed/baseline")
+        try FileManager.default.createDirectory(at: baseline, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("pubmed/updatefiles"), withIntermediateDirectories: true)
+        let file = baseline.appendingPathComponent("pubmed20n0014.xml.gz")
+        try FileManager.default.copyItem(at: Self.full, to: file)
+        try Data("MD5(pubmed20n0014.xml.gz)= \(try FileDigest.md5(of: file))\n".utf8).write(to: file.appendingPathExtension("md5"))
+        let server = try await LoopbackServer.faultyFTP(root: root, arguments: [])
+        let mirror = try TestPaths.temporaryDirectory("mirror-fetch-interrupt")
+        let wal = mirror.appendingPathComponent("index.sqlite-wal").path
+        let run = try await CLI.whileRunning(["fetch", "--source", server.baseURL.absoluteString, "--mirror", mirror.path]) { (pid) async throws in
+            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, while: pid) > 0, "indexing got going")
+            kill(pid, SIGINT)
+        }
+        #expect(run.status == 130 && run.signal == nil, "\(run.stderr)")
+        // The download is in place and verified; the file being indexed left nothing in the index.
+        #expect(FileManager.default.fileExists(atPath: mirror.appendingPathComponent("baseline/pubmed20n0014.xml.gz").path))
+        let status = try CLITests.json(try await CLI.run(["status", "--mirror", mirror.path, "--format", "json"]).stdout)
+        #expect((status["lastFetch"] as? [String: Any])?["outcome"] as? String == "interrupted")
+        #expect((status["index"] as? [String: Any])?["files"] as? Int == 0)
+        #expect((status["notIndexed"] as? [String]) == ["baseline/pubmed20n0014.xml.gz"])
+        // The next run indexes it and downloads nothing.
+        let rerun = try CLITests.json(try await CLI.run(["fetch", "--source", server.baseURL.absoluteString, "--mirror", mirror.path,
+                                                         "--quiet", "--format", "json"]).stdout)
+        #expect((rerun["downloaded"] as? [Any])?.isEmpty == true)
+        #expect(((rerun["index"] as? [String: Any])?["applied"] as? [Any])?.count == 1)
+    }
+}

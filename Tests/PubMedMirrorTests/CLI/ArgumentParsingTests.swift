@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import PubMedMirror
+@testable import PubMedMirrorCLI
+
+/// The command line parsed in-process (no binary started): what each command accepts and refuses,
+/// the environment's fallbacks, and the library's advice in the command line's own words.
+@Suite struct ArgumentParsingTests {
+    static func parse(_ arguments: [String]) throws -> any ParsableCommand {
+        try PubMedMirrorCommand.parseAsRoot(arguments)
+    }
+
+    @Test func eachSubcommandParsesItsOptions() throws {
+        let fetch = try #require(try Self.parse(["fetch", "--jobs", "4", "--retries", "2", "--dry-run", "--mirror", "/m"]) as? PubMedMirrorCommand.Fetch)
+        #expect(try fetch.resolvedJobs() == 4)
+        #expect(fetch.retries == 2 && fetch.dryRun && fetch.mirror.root.path == "/m")
+        let search = try #require(try Self.parse(["search", "heart", "failure", "--limit", "5", "--format", "tsv"]) as? PubMedMirrorCommand.Search)
+        #expect(search.query == ["heart", "failure"] && search.limit == 5 && search.format == .tsv)
+        let show = try #require(try Self.parse(["show", "1", "2", "--format", "xml"]) as? PubMedMirrorCommand.Show)
+        #expect(show.pmids == [1, 2] && show.format == .xml)
+        let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2026/baseline/pubmed26n1334.xml.gz").path
+        let index = try #require(try Self.parse(["index", "--file", samples, samples, "--format", "json"]) as? PubMedMirrorCommand.Index)
+        #expect(index.file == [samples, samples] && index.format == .json)
+        #expect(try Self.parse(["export", "--since", "12"]) is PubMedMirrorCommand.Export)
+        #expect(try Self.parse(["status"]) is PubMedMirrorCommand.Status)
+        #expect(try Self.parse(["verify", "--jobs", "3"]) is PubMedMirrorCommand.Verify)
+        #expect(try Self.parse(["health", "--source", "file:///x/"]) is PubMedMirrorCommand.Health)
+    }
+
+    @Test(arguments: [
+        ["fetch", "--jobs", "0"], ["fetch", "--jobs", "17"], ["fetch", "--retries", "101"], ["fetch", "--quiet", "--verbose"],
+        ["fetch", "--source", "gopher://x/"], ["fetch", "--source", "ftp://me:pw@x/"], ["fetch", "--stall-timeout", "0"],
+        ["search", "x", "--limit", "0"], ["show"], ["show", "1", "2", "--version", "3"], ["index", "--check"],
+        ["index", "--file", "/nonexistent.xml.gz"], ["index", "--rebuild", "--file", "x"], ["export", "--since", "-1"],
+        ["verify", "--jobs", "0"], ["fetch", "--format", "yaml"], ["nonsense"],
+    ])
+    func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String]) {
+        #expect(throws: (any Error).self) { _ = try Self.parse(arguments) }
+        let code = PubMedMirrorCommand.exitCode(for: (try? Self.parse(arguments)).map { _ in CleanExit.helpRequest() } ?? ValidationError("x"))
+        #expect(code == .validationFailure)
+    }
+
+    @Test func theEnvironmentFillsInWhatTheOptionsLeaveOut() throws {
+        let options = try #require(try Self.parse(["health"]) as? PubMedMirrorCommand.Health).sourceOptions
+        let (source, transfer) = try options.resolved(environment: [
+            "PUBMED_MIRROR_SOURCE": "https://mirror.example/pubmed", "PUBMED_MIRROR_STALL_TIMEOUT": "9",
+            "PUBMED_MIRROR_USER": "u", "PUBMED_MIRROR_PASSWORD": "p",
+        ])
+        #expect(source.description == "https://mirror.example/pubmed/")
+        #expect(transfer.stallTimeout == 9 && transfer.connectTimeout == 30)
+        #expect(transfer.credentials?.user == "u")
+        #expect(throws: ValidationError.self) { _ = try options.resolved(environment: ["PUBMED_MIRROR_CONNECT_TIMEOUT": "soon"]) }
+        // The environment's source is named as such when it is wrong.
+        let error = try #require(throws: ValidationError.self) { _ = try options.resolved(environment: ["PUBMED_MIRROR_SOURCE": "ftp://a:b@c/"]) }
+        #expect(error.message.hasPrefix("PUBMED_MIRROR_SOURCE: "))
+        #expect(error.message.contains("set PUBMED_MIRROR_USER and PUBMED_MIRROR_PASSWORD instead"))
+    }
+
+    @Test func failuresMapToTheDocumentedExitCodesByTheirKind() {
+        #expect(Exit.code(for: MirrorError.lock(.held(path: "/m/.lock", holder: nil))) == Exit.locked)
+        #expect(Exit.code(for: MirrorError.local(FileSystemError(path: "/x", operation: "write", errno: ENOSPC))) == Exit.localError)
+        #expect(Exit.code(for: MirrorError.md5Mismatch(file: "f", published: "a", actual: "b")) == Exit.permanentServerError)
+        #expect(Exit.code(for: TransferError(kind: .transient, scope: .run, url: "u", summary: "s")) == Exit.unreachable)
+        #expect(Exit.code(for: TransferError(kind: .cancelled, scope: .run, url: "u", summary: "s")) == Exit.interrupted)
+        #expect(Exit.code(for: IndexError.notIndexed(path: "/m")) == Exit.notFound)
+        #expect(Exit.code(for: IndexError.nothingMirrored(path: "/m")) == Exit.notFound)
+        #expect(Exit.code(for: IndexError.badQuery("x")) == Exit.usage)
+        #expect(Exit.code(for: IndexError.gap(file: "a", missing: "b")) == Exit.partial)
+        #expect(Exit.code(for: IndexError.inconsistency("x")) == Exit.internalError)
+        #expect(Exit.message(for: IndexError.gap(file: "a", missing: "b"))
+                == "a cannot be applied: its predecessor b is missing or not applied yet (fetch it, or use --allow-gaps to apply anyway)")
+    }
+
+    /// Every advice a library stage declares has the command line's own words: an option or a
+    /// command it can name, not the library's generic sentence.
+    @Test func everyAdviceTheLibraryDeclaresIsRenderedInTheCommandLinesTerms() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources")
+        var declared = Set<String>()
+        for case let file as String in try #require(FileManager.default.enumerator(atPath: sources.path)) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") where line.contains("static let") && line.contains("= Advice(\"") {
+                if let start = line.range(of: "Advice(\"")?.upperBound, let end = line[start...].firstIndex(of: "\"") {
+                    declared.insert(String(line[start..<end]))
+                }
+            }
+        }
+        #expect(declared.count > 15)
+        let rendered = Set(AdviceText.texts.keys.map(\.name))
+        #expect(declared.subtracting(rendered).isEmpty, "advice without the command line's words: \(declared.subtracting(rendered).sorted())")
+    }
+}

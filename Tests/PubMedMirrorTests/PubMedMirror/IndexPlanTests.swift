@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+@testable import PubMedFiles
+@testable import PubMedIndex
+@testable import PubMedListing
+@testable import PubMedMirror
+
+/// What an index run is to do, worked out from the files alone: the live index, a rollover or a
+/// rebuild; what is pending, in NCBI's order; what each update file needs first; when it is done.
+@Suite struct IndexPlanTests {
+    static func file(_ cycle: Int, _ number: Int, _ folder: MirrorFolder = .baseline, status: MirroredFile.Status = .mirrored,
+                     md5: String = "md5") -> MirroredFile {
+        var record = MirroredFile(folder: folder, file: PubMedFileName(cycle: cycle, number: number), status: status)
+        record.md5 = md5
+        record.size = 1000
+        return record
+    }
+
+    static func applied(_ files: [MirroredFile]) -> [AppliedFile] {
+        files.map { AppliedFile(name: $0.name, folder: $0.folder.rawValue, cycle: $0.cycle, number: $0.number, md5: $0.md5 ?? "",
+                                appliedAt: Date(), records: 1, inserted: 1, replaced: 0, deleted: 0, deletionsAbsent: 0,
+                                firstSeq: nil, lastSeq: nil, seconds: 0) }
+    }
+
+    static func plan(_ records: [MirroredFile], liveCycle: Int?, applied: [MirroredFile] = [], rebuild: Bool = false,
+                     allowGaps: Bool = false, keepOld: Bool = false) -> IndexPlan {
+        let target = IndexPlan.target(records: records, liveCycle: liveCycle, rebuild: rebuild)
+        return IndexPlan.make(records: records, liveCycle: liveCycle, target: target, applied: Self.applied(applied),
+                              allowGaps: allowGaps, keepOld: keepOld)
+    }
+
+    static func names(_ plan: IndexPlan) -> [String] { plan.steps.map(\.file.name) }
+
+    @Test func aNewMirrorAppliesEveryFileInNCBIOrder() {
+        let records = [Self.file(26, 1336, .updatefiles), Self.file(26, 2), Self.file(26, 1335, .updatefiles), Self.file(26, 1)]
+        let plan = Self.plan(records, liveCycle: nil)
+        #expect(plan.target == .live)
+        #expect(plan.cycle == 26)
+        #expect(Self.names(plan) == ["pubmed26n0001.xml.gz", "pubmed26n0002.xml.gz", "pubmed26n1335.xml.gz", "pubmed26n1336.xml.gz"])
+        // Baseline files need nothing; an update file needs every baseline file and its predecessor.
+        #expect(plan.steps[0].requires.isEmpty)
+        #expect(plan.steps[3].requires == ["pubmed26n0001.xml.gz", "pubmed26n0002.xml.gz", "pubmed26n1335.xml.gz"])
+        #expect(plan.rollover(filesIndexed: 0) == nil)
+        #expect(plan.prunesBefore == nil)
+    }
+
+    @Test func appliedFilesAreNotPendingUnlessTheirMD5Changed() {
+        let one = Self.file(26, 1), two = Self.file(26, 2)
+        var republished = two
+        republished.md5 = "new"
+        let plan = Self.plan([one, republished], liveCycle: 26, applied: [one, two])
+        #expect(Self.names(plan) == ["pubmed26n0002.xml.gz"], "the republished file is applied again")
+        #expect(plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n0002.xml.gz": "new"]))
+        #expect(!plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n0002.xml.gz": "md5"]))
+    }
+
+    @Test func aGapIsRefusedUntilWhatIsMissingIsApplied() throws {
+        // The last baseline file, then update files with 1336 missing.
+        let records = [Self.file(26, 1334), Self.file(26, 1335, .updatefiles), Self.file(26, 1337, .updatefiles)]
+        let plan = Self.plan(records, liveCycle: 26, applied: [records[0]])
+        #expect(Self.names(plan) == ["pubmed26n1335.xml.gz", "pubmed26n1337.xml.gz"])
+        let late = try #require(plan.steps.last)
+        #expect(plan.refusal(of: late, applied: ["pubmed26n1334.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"])?.description
+                == "pubmed26n1337.xml.gz cannot be applied: its predecessor pubmed26n1336.xml.gz is missing or not applied yet")
+        // A baseline file that is not applied (it failed in this run) holds back every update file.
+        #expect(plan.refusal(of: plan.steps[0], applied: [:]).map { "\($0)" }?.contains("pubmed26n1334.xml.gz") == true)
+        #expect(plan.refusal(of: plan.steps[0], applied: ["pubmed26n1334.xml.gz": "md5"]) == nil)
+        let allowed = Self.plan(records, liveCycle: 26, applied: [records[0]], allowGaps: true)
+        #expect(allowed.steps.allSatisfy { $0.requires.isEmpty })
+    }
+
+    @Test func olderCyclesAreSkipped() {
+        let records = [Self.file(25, 1274), Self.file(25, 1300, .updatefiles), Self.file(26, 1)]
+        let plan = Self.plan(records, liveCycle: nil)
+        #expect(plan.cycle == 26)
+        #expect(plan.skipped.map(\.name) == ["pubmed25n1274.xml.gz", "pubmed25n1300.xml.gz"])
+        #expect(Self.names(plan) == ["pubmed26n0001.xml.gz"])
+    }
+
+    @Test func aNewerBaselineBuildsARolloverIndexAndHoldsUpdatesBackUntilItIsMirrored() {
+        let old = [Self.file(25, 1), Self.file(25, 1275, .updatefiles)]
+        let new = [Self.file(26, 1), Self.file(26, 2, status: .missing), Self.file(26, 1335, .updatefiles)]
+        let plan = Self.plan(old + new, liveCycle: 25)
+        #expect(plan.target == .rollover(from: 25, to: 26))
+        #expect(Self.names(plan) == ["pubmed26n0001.xml.gz"], "the baseline file that is mirrored; the update waits")
+        #expect(plan.heldBack.map(\.name) == ["pubmed26n1335.xml.gz"])
+        #expect(plan.baselineListed == 2 && plan.baselineMirrored == 1)
+        #expect(!plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"]))
+        #expect(plan.rollover(filesIndexed: 1) == RolloverState(fromCycle: 25, toCycle: 26, baselineListed: 2, baselineMirrored: 1,
+                                                                filesIndexed: 1, switched: false, filesPruned: 0))
+        #expect(plan.prunesBefore == 26, "after the switch")
+        #expect(Self.plan(old + new, liveCycle: 25, keepOld: true).prunesBefore == nil)
+
+        var complete = new
+        complete[1].status = .mirrored
+        let ready = Self.plan(old + complete, liveCycle: 25, applied: [complete[0]])
+        #expect(Self.names(ready) == ["pubmed26n0002.xml.gz", "pubmed26n1335.xml.gz"])
+        #expect(ready.isComplete(applied: Dictionary(uniqueKeysWithValues: complete.map { ($0.name, "md5") })))
+    }
+
+    @Test func aNewerCycleListedButNotMirroredIsAnnounced() {
+        let records = [Self.file(25, 1), Self.file(26, 1, status: .missing), Self.file(26, 2, status: .missing)]
+        let plan = Self.plan(records, liveCycle: 25, applied: [records[0]])
+        #expect(plan.target == .live)
+        #expect(plan.rollover(filesIndexed: 0) == RolloverState(fromCycle: 25, toCycle: 26, baselineListed: 2, baselineMirrored: 0,
+                                                                filesIndexed: 0, switched: false, filesPruned: 0))
+    }
+
+    @Test func filesLeftByASwitchedRolloverArePrunedAtOnce() {
+        let records = [Self.file(25, 1), Self.file(26, 1)]
+        #expect(Self.plan(records, liveCycle: 26, applied: [records[1]]).prunesBefore == 26)
+        #expect(Self.plan(records, liveCycle: nil).prunesBefore == nil, "not before the index of the new cycle exists")
+        #expect(Self.plan(records, liveCycle: 26, applied: [records[1]], keepOld: true).prunesBefore == nil)
+    }
+
+    @Test func aRebuildAppliesEverythingAndPrunesNothing() {
+        let records = [Self.file(25, 1), Self.file(26, 1), Self.file(26, 1335, .updatefiles)]
+        let plan = Self.plan(records, liveCycle: 26, applied: records, rebuild: true)
+        #expect(plan.target == .rebuild)
+        // The plan is made against the new index, which holds nothing yet.
+        let fresh = IndexPlan.make(records: records, liveCycle: 26, target: .rebuild, applied: [], allowGaps: false, keepOld: false)
+        #expect(Self.names(fresh) == ["pubmed26n0001.xml.gz", "pubmed26n1335.xml.gz"])
+        #expect(fresh.prunesBefore == nil)
+    }
+}

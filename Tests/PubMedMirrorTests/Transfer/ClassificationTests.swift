@@ -1,0 +1,71 @@
+import Testing
+@testable import PubMedSupport
+@testable import PubMedTransfer
+
+/// The one place where CURLcodes, FTP replies and HTTP statuses become a decision: retry or not,
+/// this file or the whole run, which code, what would help. As a table, by libcurl's documented
+/// numbers (https://curl.se/libcurl/c/libcurl-errors.html).
+@Suite struct ClassificationTests {
+    struct Row: Sendable, CustomStringConvertible {
+        var curl: Int
+        var response = 0
+        var ftp = false
+        var stalled = false
+        var overflow: Int?
+        var retryAfter: Int64 = 0
+        var kind: TransferError.Kind
+        var scope: TransferError.Scope
+        var code: ErrorCode
+        var advice: [Advice] = []
+        var description: String { "curl \(curl) reply \(response)\(ftp ? " ftp" : "")\(stalled ? " stalled" : "")" }
+    }
+
+    static let rows: [Row] = [
+        Row(curl: 42, stalled: true, kind: .transient, scope: .file, code: .transferStalled, advice: [.raiseStallTimeout]),
+        Row(curl: 42, kind: .cancelled, scope: .run, code: .cancelled),
+        Row(curl: 23, overflow: 4096, kind: .permanent, scope: .file, code: .transferResponseTooLarge),
+        Row(curl: 78, response: 421, ftp: true, kind: .transient, scope: .file, code: .transferTooManyConnections, advice: [.lowerJobs]),
+        Row(curl: 19, response: 426, ftp: true, kind: .transient, scope: .file, code: .transferServerError),
+        Row(curl: 67, response: 530, ftp: true, kind: .permanent, scope: .run, code: .transferLoginRefused, advice: [.checkCredentials]),
+        Row(curl: 78, response: 550, ftp: true, kind: .permanent, scope: .file, code: .transferNotFound),
+        Row(curl: 19, response: 502, ftp: true, kind: .permanent, scope: .file, code: .transferUnsupported),
+        Row(curl: 22, response: 503, retryAfter: 7, kind: .transient, scope: .file, code: .transferServerError),
+        Row(curl: 22, response: 429, kind: .transient, scope: .file, code: .transferServerError),
+        Row(curl: 22, response: 403, kind: .permanent, scope: .run, code: .transferLoginRefused, advice: [.checkCredentials, .checkSource]),
+        Row(curl: 22, response: 404, kind: .permanent, scope: .file, code: .transferNotFound),
+        Row(curl: 22, response: 416, kind: .permanent, scope: .file, code: .transferRefused),
+        Row(curl: 6, kind: .transient, scope: .run, code: .transferUnresolvedHost, advice: [.checkSourceAndDNS]),
+        Row(curl: 7, kind: .transient, scope: .file, code: .transferCannotConnect),
+        Row(curl: 28, kind: .transient, scope: .file, code: .transferTimedOut, advice: [.checkTimeouts]),
+        Row(curl: 18, kind: .transient, scope: .file, code: .transferFailed),
+        Row(curl: 56, kind: .transient, scope: .file, code: .transferFailed),
+        Row(curl: 60, kind: .permanent, scope: .run, code: .transferTLSUntrusted, advice: [.trustCertificate]),
+        Row(curl: 64, kind: .permanent, scope: .run, code: .transferNoTLS, advice: [.usePlainFTP]),
+        Row(curl: 67, kind: .permanent, scope: .run, code: .transferLoginRefused, advice: [.checkCredentials]),
+        Row(curl: 37, kind: .permanent, scope: .file, code: .transferNotFound),
+        Row(curl: 9, kind: .permanent, scope: .file, code: .transferNotFound),
+        Row(curl: 1, kind: .permanent, scope: .run, code: .transferBadURL, advice: [.checkSource]),
+        Row(curl: 19, ftp: true, kind: .transient, scope: .file, code: .transferFailed),
+        Row(curl: 99, kind: .transient, scope: .file, code: .transferFailed),
+    ]
+
+    @Test(arguments: rows)
+    func aFailureIsClassifiedOnce(row: Row) {
+        let error = TransferError.classify(FailedRequest(
+            curlCode: row.curl, responseCode: row.response, isFTP: row.ftp, stalled: row.stalled, overflowLimit: row.overflow,
+            detail: "detail", retryAfter: row.retryAfter, url: "ftp://host/pubmed/baseline/x", stallTimeout: 2))
+        #expect(error.kind == row.kind)
+        #expect(error.scope == row.scope)
+        #expect(error.code == row.code)
+        #expect(error.advice == row.advice)
+        #expect(error.curlCode == row.curl)
+        #expect(error.responseCode == (row.response == 0 ? nil : row.response))
+        #expect(error.retryAfter == (row.retryAfter > 0 ? Double(row.retryAfter) : nil))
+        #expect(error.description.hasPrefix("ftp://host/pubmed/baseline/x: "))
+    }
+
+    @Test func aStallSaysHowLongItWaited() {
+        let error = TransferError.classify(FailedRequest(curlCode: 42, isFTP: false, stalled: true, detail: "", url: "u", stallTimeout: 1.5))
+        #expect(error.summary == "no data for 1.5 s (stalled)")
+    }
+}
