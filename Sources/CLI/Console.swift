@@ -37,15 +37,22 @@ final class Console: Sendable {
         count == 0 ? "" : "\u{1B}[\(count)A\u{1B}[J"
     }
 
+    /// The time at the start of a log line that goes to a file or a pipe, UTC, to the second.
+    static func timestamp() -> String {
+        Date().formatted(.iso8601)
+    }
+
+    /// Best effort: a standard error that cannot be written (full, closed) has nowhere else to say so.
     private static func write(_ text: String) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { Foundation.write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            // `offset < count`, so the array is not empty and has a base address.
+            let written = bytes.withUnsafeBytes { Foundation.write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
             if written <= 0 { break }
             offset += written
         }
-        bytes.removeAll()
     }
 }
 
@@ -64,17 +71,13 @@ struct ConsoleLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let details = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let stamp = Console.shared.isTerminal ? "" : Self.timestamp() + " "
+        let stamp = Console.shared.isTerminal ? "" : Console.timestamp() + " "
         Console.shared.printLine("\(stamp)\(event.level.rawValue): \(event.message)\(details.isEmpty ? "" : " [\(details)]")")
-    }
-
-    private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date())
     }
 }
 
-enum Logging {
+/// The process's log: swift-log bootstrapped once, at the level the options ask for.
+enum LogSetup {
     static func bootstrap(_ output: OutputOptions) -> Logger {
         let level: Logger.Level = output.verbose ? .debug : output.quiet ? .warning : .info
         LoggingSystem.bootstrap { label in ConsoleLogHandler(logLevel: level, label: label) }

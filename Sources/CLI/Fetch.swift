@@ -60,7 +60,7 @@ extension PubMedMirrorCommand {
         }
 
         func run() async throws {
-            let logger = Logging.bootstrap(output)
+            let logger = LogSetup.bootstrap(output)
             let (source, transfer) = try sourceOptions.resolved()
             var options = FetchOptions(source: source)
             options.transfer = transfer

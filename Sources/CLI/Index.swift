@@ -45,7 +45,7 @@ extension PubMedMirrorCommand {
         }
 
         func run() async throws {
-            let logger = Logging.bootstrap(output)
+            let logger = LogSetup.bootstrap(output)
             let mirror = Mirror(root: self.mirror.root, logger: logger)
             // A first Ctrl-C stops at the next batch: the file being applied is rolled back.
             let cancellation = CancellationFlag()

@@ -28,7 +28,7 @@ final class ProgressRenderer: Sendable {
                     console.draw(Self.lines(snapshot, verb: verb))
                 } else if ContinuousClock.now - lastLog >= .seconds(interval), snapshot.filesTotal > 0 {
                     lastLog = .now
-                    console.printLine(Self.timestamp() + " info: " + Self.totalLine(snapshot, verb: verb))
+                    console.printLine(Console.timestamp() + " info: " + Self.totalLine(snapshot, verb: verb))
                 }
             }
             if console.isTerminal { console.clearLive() }
@@ -67,18 +67,18 @@ final class ProgressRenderer: Sendable {
         let elapsed = (ContinuousClock.now - snapshot.startedAt).inSeconds
         let rate = elapsed > 0.5 ? Double(snapshot.bytesReceived) / elapsed : 0
         let remaining = max(0, snapshot.bytesTotal - snapshot.bytesDone)
-        let eta = rate > 0 && remaining > 0 ? ", ETA " + Format.duration(Double(remaining) / rate) : ""
+        let eta = rate > 0 && remaining > 0 ? ", ETA " + DurationText.format(Double(remaining) / rate) : ""
         let failed = snapshot.filesFailed > 0 ? ", \(snapshot.filesFailed) failed" : ""
         let verb = snapshot.phase.isEmpty ? verb : snapshot.phase
         return "\(verb) \(snapshot.filesDone + snapshot.filesFailed)/\(snapshot.filesTotal) files\(failed), \(ByteCount.format(snapshot.bytesDone)) of \(ByteCount.format(snapshot.bytesTotal)), \(ByteCount.format(Int64(rate)))/s\(eta)"
     }
 
-    private static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
 }
 
 
-enum Format {
-    static func duration(_ seconds: Double) -> String {
+/// A duration as a progress line shows it: "42s", "3m07s", "2h05m".
+enum DurationText {
+    static func format(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }

@@ -24,7 +24,7 @@ extension PubMedMirrorCommand {
         }
 
         func run() async throws {
-            let logger = Logging.bootstrap(output)
+            let logger = LogSetup.bootstrap(output)
             let mirror = Mirror(root: self.mirror.root, logger: logger)
             let board = ProgressBoard()
             let cancellation = CancellationFlag()

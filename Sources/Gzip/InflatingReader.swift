@@ -116,67 +116,94 @@ package enum InflatingReader {
             self.empty = empty
         }
 
-        func run(ahead: (UnsafeRawBufferPointer) -> Found) {
+        func run(ahead: @escaping (UnsafeRawBufferPointer) -> Found) {
             let name = url.lastPathComponent
             let recorder = cutting ? AccessPointRecorder() : nil
             var md5 = hashing ? Insecure.MD5() : nil
-            /// The buffer being filled, and how far.
-            var current: [UInt8]?
-            var filledBytes = 0
-            /// Set when the reader has gone: the loop is left with an error no one will see.
-            var readerGone = false
-            let gone = GzipError(kind: .io, file: name, message: "the reader stopped reading")
-
-            func takeBuffer() -> Bool {
-                guard let buffer = empty.receive() else { return false }
-                current = buffer
-                filledBytes = 0
-                return true
-            }
-            func handOver() -> Bool {
-                guard let buffer = current.take() else { return true }
-                let count = filledBytes
-                let found = buffer.withUnsafeBytes { ahead(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                return filled.send(Piece(buffer: consume buffer, count: count, found: found, chunks: recorder?.take() ?? []))
-            }
+            var buffers = Buffers(filled: filled, empty: empty, recorder: recorder, ahead: ahead, file: name)
             do throws(GzipError) {
                 let inflater = try GzipInflater(fileName: name, recorder: recorder)
                 let size = try FileChunks.read(url, chunkSize: readSize, mapError: { GzipError(file: name, $0) }) { (chunk) throws(GzipError) in
                     md5?.update(bufferPointer: chunk)
-                    try inflater.inflate(chunk) { (output) throws(GzipError) in
-                        var offset = 0
-                        while offset < output.count {
-                            if current == nil, !takeBuffer() {
-                                readerGone = true
-                                throw gone
-                            }
-                            let count = min(output.count - offset, bufferSize - filledBytes)
-                            let start = filledBytes
-                            // `current` was set just above; `output` is not empty (offset < count).
-                            current!.withUnsafeMutableBytes { target in
-                                (target.baseAddress! + start).copyMemory(from: output.baseAddress! + offset, byteCount: count)
-                            }
-                            offset += count
-                            filledBytes += count
-                            if filledBytes == bufferSize, !handOver() {
-                                readerGone = true
-                                throw gone
-                            }
-                        }
-                    }
+                    try inflater.inflate(chunk) { (output) throws(GzipError) in try buffers.append(output) }
                 }
                 try inflater.finish()
                 // The last chunk was completed by `finish`: it goes with the last bytes (with no
                 // bytes when those filled the previous buffer exactly).
-                if current == nil, let recorder, recorder.hasFinished, !takeBuffer() { return }
-                guard handOver() else { return }
+                if buffers.current == nil, let recorder, recorder.hasFinished, !buffers.takeBuffer() { return }
+                guard buffers.handOver() else { return }
                 _ = filled.send(Piece(end: End(fileSize: Int(size), md5: md5.map { $0.finalize().hex })))
             } catch {
-                if readerGone { return }
+                if buffers.readerGone { return }
                 // The bytes before the damage first, so that the caller sees everything readable.
-                if filledBytes > 0, !handOver() { return }
+                if buffers.hasBytes, !buffers.handOver() { return }
                 filled.fail(error)
             }
+        }
+    }
+
+    /// The reading thread's buffers: the one being filled and the channels they go round through.
+    /// Owned by that thread.
+    private struct Buffers<Found: Sendable> {
+        let filled: BlockingChannel<Piece<Found>, GzipError>
+        let empty: BlockingChannel<[UInt8], Never>
+        let recorder: AccessPointRecorder?
+        let ahead: (UnsafeRawBufferPointer) -> Found
+        let file: String
+        /// The buffer being filled, and how far.
+        var current: [UInt8]?
+        var count = 0
+        /// Set when the reader has gone: the read loop is left with an error no one will see.
+        var readerGone = false
+
+        init(filled: BlockingChannel<Piece<Found>, GzipError>, empty: BlockingChannel<[UInt8], Never>,
+             recorder: AccessPointRecorder?, ahead: @escaping (UnsafeRawBufferPointer) -> Found, file: String) {
+            self.filled = filled
+            self.empty = empty
+            self.recorder = recorder
+            self.ahead = ahead
+            self.file = file
+        }
+
+        var hasBytes: Bool { current != nil && count > 0 }
+
+        /// Copies decompressed bytes into buffers, handing each over as it fills.
+        mutating func append(_ output: UnsafeRawBufferPointer) throws(GzipError) {
+            var offset = 0
+            while offset < output.count {
+                if current == nil, !takeBuffer() { throw stop() }
+                let length = min(output.count - offset, bufferSize - count)
+                let start = count
+                // `current` was set just above; `output` is not empty (offset < count).
+                current!.withUnsafeMutableBytes { target in
+                    (target.baseAddress! + start).copyMemory(from: output.baseAddress! + offset, byteCount: length)
+                }
+                offset += length
+                count += length
+                if count == bufferSize, !handOver() { throw stop() }
+            }
+        }
+
+        /// The next empty buffer; false once the reader has gone.
+        mutating func takeBuffer() -> Bool {
+            guard let buffer = empty.receive() else { return false }
+            current = buffer
+            count = 0
+            return true
+        }
+
+        /// Hands the buffer being filled over (if any), with what `ahead` finds in it and the
+        /// chunks completed meanwhile; false once the reader has gone.
+        mutating func handOver() -> Bool {
+            guard let buffer = current.take() else { return true }
+            let length = count
+            let found = buffer.withUnsafeBytes { ahead(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            return filled.send(Piece(buffer: consume buffer, count: length, found: found, chunks: recorder?.take() ?? []))
+        }
+
+        private mutating func stop() -> GzipError {
+            readerGone = true
+            return GzipError(kind: .io, file: file, message: "the reader stopped reading")
         }
     }
 }

@@ -1,9 +1,10 @@
 import PubMedRecords
+
 /// Writes a `PubMedRecord` as JSON bytes, exactly as `JSONEncoder` with `.sortedKeys` and
 /// `.withoutEscapingSlashes` would (a test compares the two on every record of the real files), at a
 /// fraction of the cost: no intermediate values, no dictionaries, one growing byte buffer.
 ///
-/// Generated from the model's fields with their keys in byte order; keep it in step with
+/// Written by hand from the model's fields, with their keys in byte order; keep it in step with
 /// `PubMedRecord` (the equality test fails when a field is added to one and not the other).
 struct RecordJSONWriter {
     private(set) var bytes: [UInt8] = []

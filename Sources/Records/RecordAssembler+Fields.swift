@@ -27,8 +27,24 @@ extension RecordAssembler {
         medlinePgn = nil
     }
 
-    // swiftlint:disable:next cyclomatic_complexity function_body_length
+    /// Stores the text just captured into `field`, through the function of its family.
     func finishCapture(_ field: Field) {
+        switch field {
+        case .pmid, .commentPMID, .deletedPMID:
+            finishIdentifier(field)
+        case .year, .month, .day, .season, .medlineDate:
+            finishDatePart(field)
+        case .issn, .volume, .issue, .journalTitle, .isoAbbreviation, .articleTitle, .bookTitle, .vernacularTitle, .startPage, .endPage, .medlinePgn, .eLocationID, .abstractText, .otherAbstractText, .language, .publicationType:
+            finishArticleText(field)
+        case .lastName, .foreName, .initials, .suffix, .collectiveName, .orcid, .affiliation:
+            finishAuthorPart(field)
+        case .country, .medlineTA, .nlmUniqueID, .issnLinking, .registryNumber, .nameOfSubstance, .refSource, .descriptor, .qualifier, .keyword, .grantID, .acronym, .agency, .grantCountry, .articleID:
+            finishListEntry(field)
+        }
+    }
+
+    /// The record's PMID, a comment's, a deletion's.
+    private func finishIdentifier(_ field: Field) {
         switch field {
         case .pmid:
             guard let pmid = TextBytes.integer(text.bytes) else { return fail(.invalidRecord, "a PMID that is not a number") }
@@ -42,11 +58,27 @@ extension RecordAssembler {
                 return fail(.invalidRecord, "a deleted PMID that is not a number")
             }
             items.append(.deletion(pmid: pmid, version: pendingNumber))
+        default:
+            break
+        }
+    }
+
+    /// A part of the date being read.
+    private func finishDatePart(_ field: Field) {
+        switch field {
         case .year: date.year = TextBytes.integer(text.bytes)
         case .month: date.month = TextBytes.month(text.bytes)
         case .day: date.day = TextBytes.integer(text.bytes)
         case .season: date.season = optionalString()
         case .medlineDate: date.medlineDate = optionalString()
+        default:
+            break
+        }
+    }
+
+    /// The journal's and the article's text: titles, pages, abstracts, languages, types.
+    private func finishArticleText(_ field: Field) {
+        switch field {
         case .issn:
             record.journal?.issn = optionalString()
             record.journal?.issnType = pendingFirst
@@ -67,6 +99,20 @@ extension RecordAssembler {
             record.abstractSections.append(section())
         case .otherAbstractText:
             otherSections.append(section())
+        case .language:
+            if let value = optionalString() { record.languages.append(value) }
+        case .publicationType:
+            guard let value = optionalString() else { return }
+            record.publicationTypes.append(value)
+            record.publicationTypeUIs.append(pendingFirst ?? "")
+        default:
+            break
+        }
+    }
+
+    /// A part of the author being read.
+    private func finishAuthorPart(_ field: Field) {
+        switch field {
         case .lastName: author.lastName = optionalString()
         case .foreName: author.foreName = optionalString()
         case .initials: author.initials = optionalString()
@@ -75,12 +121,14 @@ extension RecordAssembler {
         case .orcid: author.orcid = author.orcid ?? optionalString().map(TextBytes.bareORCID)
         case .affiliation:
             if let value = optionalString() { author.affiliations.append(value) }
-        case .language:
-            if let value = optionalString() { record.languages.append(value) }
-        case .publicationType:
-            guard let value = optionalString() else { return }
-            record.publicationTypes.append(value)
-            record.publicationTypeUIs.append(pendingFirst ?? "")
+        default:
+            break
+        }
+    }
+
+    /// A part of an entry of the citation's lists: journal info, chemical, comment, MeSH heading, keyword, grant, id.
+    private func finishListEntry(_ field: Field) {
+        switch field {
         case .country: journal { $0.country = optionalString() }
         case .medlineTA: journal { $0.medlineTA = optionalString() }
         case .nlmUniqueID: journal { $0.nlmUniqueID = optionalString() }
@@ -114,6 +162,8 @@ extension RecordAssembler {
             let id = PubMedRecord.ArticleID(type: pendingFirst ?? "pubmed", value: value)
             // A book's ids can be listed both in BookDocument and in PubmedBookData.
             if !record.articleIds.contains(id) { record.articleIds.append(id) }
+        default:
+            break
         }
     }
 

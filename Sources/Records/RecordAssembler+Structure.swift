@@ -46,10 +46,25 @@ extension RecordAssembler {
         return decideInRecord(tag, parent: parent, attributes: attributes)
     }
 
-    // swiftlint:disable:next cyclomatic_complexity function_body_length
+    /// A tag of a record is read by the function of its family.
     private func decideInRecord(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
         switch tag {
-        // Containers
+        case .medlineCitation, .pubmedData, .bookDocument, .pubmedBookData, .article, .book, .journal, .journalIssue, .pagination, .abstract, .otherAbstract:
+            return decideContainer(tag, parent: parent, attributes: attributes)
+        case .pubDate, .dateCompleted, .dateRevised, .articleDate, .year, .month, .day, .season, .medlineDate:
+            return decideDate(tag, parent: parent, attributes: attributes)
+        case .authorList, .author, .affiliationInfo, .lastName, .foreName, .initials, .suffix, .collectiveName, .identifier, .affiliation:
+            return decidePerson(tag, parent: parent, attributes: attributes)
+        case .publicationTypeList, .medlineJournalInfo, .chemicalList, .commentsCorrectionsList, .meshHeadingList, .keywordList, .grantList, .articleIdList, .chemical, .commentsCorrections, .meshHeading, .grant:
+            return decideList(tag, parent: parent, attributes: attributes)
+        default:
+            return decideText(tag, parent: parent, attributes: attributes)
+        }
+    }
+
+    /// The containers of a record: citation, article or book, journal and issue, pagination, abstracts.
+    private func decideContainer(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
+        switch tag {
         case .medlineCitation:
             guard parent == .pubmedArticle else { return .skip }
             record.status = attributes.value("Status")
@@ -66,6 +81,22 @@ extension RecordAssembler {
             return .track
         case .journalIssue:
             return parent == .journal ? .track : .skip
+        case .pagination, .abstract:
+            return parent == .article || parent == .bookDocument ? .track : .skip
+        case .otherAbstract:
+            guard parent == .medlineCitation || parent == .bookDocument else { return .skip }
+            otherAbstract = PubMedRecord.OtherAbstract(type: attributes.value("Type"),
+                                                       language: attributes.value("Language") ?? "eng", text: "")
+            otherSections.removeAll()
+            return .track
+        default:
+            return .skip
+        }
+    }
+
+    /// Publication, completion, revision and electronic dates, and their parts.
+    private func decideDate(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
+        switch tag {
         case .pubDate:
             guard parent == .journalIssue || parent == .book else { return .skip }
             date = DateParts()
@@ -79,14 +110,27 @@ extension RecordAssembler {
             date = DateParts()
             date.type = attributes.value("DateType") ?? "Electronic"
             return .track
-        case .pagination, .abstract:
-            return parent == .article || parent == .bookDocument ? .track : .skip
-        case .otherAbstract:
-            guard parent == .medlineCitation || parent == .bookDocument else { return .skip }
-            otherAbstract = PubMedRecord.OtherAbstract(type: attributes.value("Type"),
-                                                       language: attributes.value("Language") ?? "eng", text: "")
-            otherSections.removeAll()
-            return .track
+        case .year, .month, .day, .season, .medlineDate:
+            switch parent {
+            case .pubDate, .articleDate, .dateCompleted, .dateRevised:
+                switch tag {
+                case .year: return .capture(.year)
+                case .month: return .capture(.month)
+                case .day: return .capture(.day)
+                case .season: return .capture(.season)
+                default: return .capture(.medlineDate)
+                }
+            default:
+                return .skip
+            }
+        default:
+            return .skip
+        }
+    }
+
+    /// Author lists and authors: names, ORCID, affiliations.
+    private func decidePerson(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
+        switch tag {
         case .authorList:
             // Article authors; for books the chapter's authors, never the book's editors.
             let type = attributes.value("Type")
@@ -102,6 +146,28 @@ extension RecordAssembler {
             return .track
         case .affiliationInfo:
             return parent == .author ? .track : .skip
+        case .lastName, .foreName, .initials, .suffix, .collectiveName:
+            guard parent == .author else { return .skip }
+            switch tag {
+            case .lastName: return .capture(.lastName)
+            case .foreName: return .capture(.foreName)
+            case .initials: return .capture(.initials)
+            case .suffix: return .capture(.suffix)
+            default: return .capture(.collectiveName)
+            }
+        case .identifier:
+            guard parent == .author, attributes.value("Source")?.lowercased() == "orcid" else { return .skip }
+            return .capture(.orcid)
+        case .affiliation:
+            return parent == .affiliationInfo ? .capture(.affiliation) : .skip
+        default:
+            return .skip
+        }
+    }
+
+    /// The lists of a citation (types, MeSH, chemicals, keywords, grants, ids, comments) and their entries.
+    private func decideList(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
+        switch tag {
         case .publicationTypeList, .medlineJournalInfo, .chemicalList, .commentsCorrectionsList, .meshHeadingList:
             return parent == .article || parent == .medlineCitation ? .track : .skip
         case .keywordList:
@@ -128,20 +194,14 @@ extension RecordAssembler {
             grant = PubMedRecord.Grant()
             return .track
 
-        // Text fields
-        case .year, .month, .day, .season, .medlineDate:
-            switch parent {
-            case .pubDate, .articleDate, .dateCompleted, .dateRevised:
-                switch tag {
-                case .year: return .capture(.year)
-                case .month: return .capture(.month)
-                case .day: return .capture(.day)
-                case .season: return .capture(.season)
-                default: return .capture(.medlineDate)
-                }
-            default:
-                return .skip
-            }
+        default:
+            return .skip
+        }
+    }
+
+    /// The text fields of the article and the journal; the lists' entries have their own.
+    private func decideText(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
+        switch tag {
         case .issn:
             guard parent == .journal else { return .skip }
             pendingFirst = attributes.value("IssnType")
@@ -173,22 +233,18 @@ extension RecordAssembler {
             pendingFirst = attributes.value("Label")
             pendingSecond = attributes.value("NlmCategory")
             return .capture(parent == .abstract ? .abstractText : .otherAbstractText)
-        case .lastName, .foreName, .initials, .suffix, .collectiveName:
-            guard parent == .author else { return .skip }
-            switch tag {
-            case .lastName: return .capture(.lastName)
-            case .foreName: return .capture(.foreName)
-            case .initials: return .capture(.initials)
-            case .suffix: return .capture(.suffix)
-            default: return .capture(.collectiveName)
-            }
-        case .identifier:
-            guard parent == .author, attributes.value("Source")?.lowercased() == "orcid" else { return .skip }
-            return .capture(.orcid)
-        case .affiliation:
-            return parent == .affiliationInfo ? .capture(.affiliation) : .skip
         case .language:
             return parent == .article || parent == .bookDocument ? .capture(.language) : .skip
+        case .publicationType, .country, .medlineTA, .nlmUniqueID, .issnLinking, .registryNumber, .nameOfSubstance, .refSource, .descriptorName, .qualifierName, .keyword, .grantID, .acronym, .agency, .articleId:
+            return decideEntryText(tag, parent: parent, attributes: attributes)
+        default:
+            return .skip
+        }
+    }
+
+    /// The text fields of the lists' entries: publication types, journal info, chemicals, comments, MeSH, keywords, grants, ids.
+    private func decideEntryText(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
+        switch tag {
         case .publicationType:
             guard parent == .publicationTypeList || parent == .bookDocument else { return .skip }
             pendingFirst = attributes.value("UI")

@@ -1,5 +1,17 @@
 import Foundation  // memchr
 
+/// The original bytes of one record, as the scanner found them.
+struct RawRecord: Sendable {
+    enum Kind: Sendable, Equatable { case article, book }
+
+    var kind: Kind
+    /// Empty when the scanner was told not to copy them (`RecordBoundaryScanner.copiesBytes`).
+    var bytes: [UInt8]
+    /// Where the record's first byte is in the stream, and how many bytes it has.
+    var offset: Int
+    var length: Int
+}
+
 /// Finds each record's original bytes in the raw XML stream, from `<PubmedArticle` through
 /// `</PubmedArticle>` (or `PubmedBookArticle`), exactly as they are in the file.
 ///
@@ -13,18 +25,6 @@ import Foundation  // memchr
 /// Chunks are scanned where they lie; only a record's own bytes are copied (once), plus, rarely,
 /// the few bytes of a `<…` cut by the end of a chunk. Memory: the record being read, and the
 /// records found but not yet taken. Not thread-safe.
-/// The original bytes of one record, as the scanner found them.
-struct RawRecord: Sendable {
-    enum Kind: Sendable, Equatable { case article, book }
-
-    var kind: Kind
-    /// Empty when the scanner was told not to copy them (`RecordBoundaryScanner.copiesBytes`).
-    var bytes: [UInt8]
-    /// Where the record's first byte is in the stream, and how many bytes it has.
-    var offset: Int
-    var length: Int
-}
-
 struct RecordBoundaryScanner {
     typealias RecordKind = RawRecord.Kind
 
@@ -123,9 +123,9 @@ struct RecordBoundaryScanner {
 
     // MARK: - Private
 
-    private static let less = UInt8(ascii: "<")
-    private static let greater = UInt8(ascii: ">")
-    private static let slash = UInt8(ascii: "/")
+    static let less = UInt8(ascii: "<")
+    static let greater = UInt8(ascii: ">")
+    static let slash = UInt8(ascii: "/")
     private static let articleClose = Array("</PubmedArticle".utf8)
     private static let bookClose = Array("</PubmedBookArticle".utf8)
     private static let markupOpenings: [([UInt8], Terminator?)] = [
@@ -138,12 +138,22 @@ struct RecordBoundaryScanner {
 
     private enum Match { case yes, no, needMore }
 
-    /// Scans the absolute range `from..<to`; `base` points at the byte at offset `from`.
-    // swiftlint:disable:next cyclomatic_complexity function_body_length
-    private mutating func run(_ base: UnsafePointer<UInt8>, from: Int, to end: Int) {
+    /// The bytes of one `scan`: `base` points at the byte at absolute offset `from`, and they end at
+    /// `end`. Positions are absolute stream offsets throughout.
+    private struct Window {
+        let base: UnsafePointer<UInt8>
+        let from: Int
+        let end: Int
+
         @inline(__always) func byte(_ offset: Int) -> UInt8 { base[offset - from] }
+
         @inline(__always) func position(of found: UnsafeMutableRawPointer) -> Int {
             from + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
+        }
+
+        /// The first `byte` at or after `offset`, if there is one before the end.
+        @inline(__always) func find(_ byte: UInt8, from offset: Int) -> Int? {
+            memchr(base + (offset - from), Int32(byte), end - offset).map(position(of:))
         }
 
         /// Whether `pattern` is at `offset`, followed by a name delimiter when `delimited`.
@@ -155,181 +165,212 @@ struct RecordBoundaryScanner {
             guard delimited else { return .yes }
             guard available > pattern.count else { return .needMore }
             let next = byte(offset + pattern.count)
-            if TextBytes.isSpace(next) || next == Self.greater { return .yes }
-            return selfClosingAllowed && next == Self.slash ? .yes : .no
+            if TextBytes.isSpace(next) || next == RecordBoundaryScanner.greater { return .yes }
+            return selfClosingAllowed && next == RecordBoundaryScanner.slash ? .yes : .no
         }
+    }
 
-        /// Copies the record's bytes up to `limit` (absolute) into `recordBytes`.
-        func copyRecord(upTo limit: Int) {
-            // Only called while a record is open.
-            let first = max(recordStart!, copiedUpTo, from)
-            if limit > first && copiesBytes {
-                recordBytes.append(contentsOf: UnsafeBufferPointer(start: base + (first - from), count: limit - first))
-            }
-            copiedUpTo = max(copiedUpTo, limit)
-        }
-
-        func complete(at recordEnd: Int) {
-            copyRecord(upTo: recordEnd)
-            // `recordStart` is set while a record is being read, which is when this runs.
-            completed.append(RawRecord(kind: recordKind, bytes: recordBytes, offset: recordStart!, length: recordEnd - recordStart!))
-            recordBytes = []
-            recordStart = nil
-            copiedUpTo = 0
-            state = .content
-            cursor = recordEnd
-        }
-
-        /// Stops at `offset` for want of bytes: they are kept for the next chunk.
-        func wait(at offset: Int) {
-            cursor = offset
-        }
-
-        scanning: while cursor < end {
+    /// Scans the absolute range `from..<to`; `base` points at the byte at offset `from`. Each state
+    /// has a method of its own, which returns false when the scan must stop for want of bytes.
+    private mutating func run(_ base: UnsafePointer<UInt8>, from: Int, to end: Int) {
+        let window = Window(base: base, from: from, end: end)
+        while cursor < end {
+            let goOn: Bool
             switch state {
-            case .content:
-                guard let found = memchr(base + (cursor - from), Int32(Self.less), end - cursor) else {
-                    cursor = end
-                    break scanning
+            case .content: goOn = scanContent(window)
+            case .markup(let terminator, let matched, let doctypeDepth):
+                goOn = scanMarkup(window, terminator: terminator, matched: matched, doctypeDepth: doctypeDepth)
+            case .doctype(let depth, let quote): goOn = scanDoctype(window, depth: depth, quote: quote)
+            case .recordStartTag(let quote, let slash): goOn = scanRecordStartTag(window, quote: quote, slash: slash)
+            case .recordEndTag: goOn = scanRecordEndTag(window)
+            }
+            if !goOn { break }
+        }
+        if recordStart != nil { copyRecord(window, upTo: end) }
+        if cursor < end { carry = Array(UnsafeBufferPointer(start: base + (cursor - from), count: end - cursor)) }
+    }
+
+    /// Copies the record's bytes up to `limit` (absolute) into `recordBytes`. Only while a record is open.
+    private mutating func copyRecord(_ window: Window, upTo limit: Int) {
+        // `recordStart` is set while a record is open, which is when this is called.
+        let first = max(recordStart!, copiedUpTo, window.from)
+        if limit > first && copiesBytes {
+            recordBytes.append(contentsOf: UnsafeBufferPointer(start: window.base + (first - window.from), count: limit - first))
+        }
+        copiedUpTo = max(copiedUpTo, limit)
+    }
+
+    /// The open record ends at `recordEnd` (absolute, exclusive).
+    private mutating func complete(_ window: Window, at recordEnd: Int) {
+        copyRecord(window, upTo: recordEnd)
+        // `recordStart` is set while a record is being read, which is when this runs.
+        completed.append(RawRecord(kind: recordKind, bytes: recordBytes, offset: recordStart!, length: recordEnd - recordStart!))
+        recordBytes = []
+        recordStart = nil
+        copiedUpTo = 0
+        state = .content
+        cursor = recordEnd
+    }
+
+    /// Between markup: from `<` to `<` with memchr; what each `<` opens decides the next state.
+    private mutating func scanContent(_ window: Window) -> Bool {
+        guard let at = window.find(Self.less, from: cursor) else {
+            cursor = window.end
+            return true
+        }
+        guard at + 1 < window.end else {
+            cursor = at
+            return false
+        }
+        let next = window.byte(at + 1)
+        if next == Self.slash {
+            guard recordStart != nil else {
+                cursor = at + 2
+                return true
+            }
+            let pattern = recordKind == .article ? Self.articleClose : Self.bookClose
+            switch window.match(pattern, at: at, delimited: true, selfClosingAllowed: false) {
+            case .yes:
+                state = .recordEndTag
+                cursor = at + pattern.count
+            case .no:
+                cursor = at + 2
+            case .needMore:
+                cursor = at
+                return false
+            }
+        } else if next == UInt8(ascii: "P") && recordStart == nil {
+            return scanRecordOpening(window, at: at)
+        } else if next == UInt8(ascii: "!") || next == UInt8(ascii: "?") {
+            guard let (newState, newCursor) = Self.markupStart(at: at, doctypeDepth: -1, in: window) else {
+                cursor = at
+                return false
+            }
+            state = newState
+            cursor = newCursor
+        } else {
+            cursor = at + 1
+        }
+        return true
+    }
+
+    /// `<P` outside a record: a record's start tag, or some other element.
+    private mutating func scanRecordOpening(_ window: Window, at: Int) -> Bool {
+        for (pattern, kind) in Self.recordOpenings {
+            switch window.match(pattern, at: at, delimited: true, selfClosingAllowed: true) {
+            case .yes:
+                recordStart = at
+                recordKind = kind
+                copiedUpTo = at
+                state = .recordStartTag(quote: 0, slash: false)
+                cursor = at + pattern.count
+                return true
+            case .needMore:
+                cursor = at
+                return false
+            case .no:
+                continue
+            }
+        }
+        cursor = at + 2
+        return true
+    }
+
+    /// Inside a comment, CDATA section or processing instruction, until its terminator.
+    private mutating func scanMarkup(_ window: Window, terminator: Terminator, matched: Int, doctypeDepth: Int) -> Bool {
+        let pattern = terminator.bytes
+        var matched = matched
+        while cursor < window.end {
+            let current = window.byte(cursor)
+            cursor += 1
+            if current == pattern[matched] {
+                matched += 1
+            } else if current == pattern[0] {
+                // "--->" still ends a comment, "]]]>" a CDATA section.
+                matched = matched >= 2 && pattern[1] == pattern[0] ? 2 : 1
+            } else {
+                matched = 0
+            }
+            if matched == pattern.count {
+                state = doctypeDepth >= 0 ? .doctype(depth: doctypeDepth, quote: 0) : .content
+                return true
+            }
+        }
+        state = .markup(terminator: terminator, matched: matched, doctypeDepth: doctypeDepth)
+        return true
+    }
+
+    /// Inside `<!DOCTYPE`: quotes, the internal subset's brackets, and the comments and processing
+    /// instructions it may hold, until its `>`.
+    private mutating func scanDoctype(_ window: Window, depth: Int, quote: UInt8) -> Bool {
+        var depth = depth, quote = quote
+        while cursor < window.end {
+            let current = window.byte(cursor)
+            if quote != 0 {
+                if current == quote { quote = 0 }
+            } else if current == UInt8(ascii: "\"") || current == UInt8(ascii: "'") {
+                quote = current
+            } else if current == UInt8(ascii: "[") {
+                depth += 1
+            } else if current == UInt8(ascii: "]") {
+                depth = max(0, depth - 1)
+            } else if current == Self.greater && depth == 0 {
+                cursor += 1
+                state = .content
+                return true
+            } else if current == Self.less && depth > 0 {
+                guard let (newState, newCursor) = Self.markupStart(at: cursor, doctypeDepth: depth, in: window) else {
+                    state = .doctype(depth: depth, quote: quote)
+                    return false
                 }
-                let at = position(of: found)
-                guard at + 1 < end else {
-                    wait(at: at)
-                    break scanning
-                }
-                let next = byte(at + 1)
-                if next == Self.slash {
-                    guard recordStart != nil else {
-                        cursor = at + 2
-                        continue
-                    }
-                    let pattern = recordKind == .article ? Self.articleClose : Self.bookClose
-                    switch match(pattern, at: at, delimited: true, selfClosingAllowed: false) {
-                    case .yes:
-                        state = .recordEndTag
-                        cursor = at + pattern.count
-                    case .no:
-                        cursor = at + 2
-                    case .needMore:
-                        wait(at: at)
-                        break scanning
-                    }
-                } else if next == UInt8(ascii: "P") && recordStart == nil {
-                    var outcome = Match.no
-                    for (pattern, kind) in Self.recordOpenings {
-                        outcome = match(pattern, at: at, delimited: true, selfClosingAllowed: true)
-                        if outcome == .yes {
-                            recordStart = at
-                            recordKind = kind
-                            copiedUpTo = at
-                            state = .recordStartTag(quote: 0, slash: false)
-                            cursor = at + pattern.count
-                            break
-                        }
-                        if outcome == .needMore { break }
-                    }
-                    if outcome == .needMore {
-                        wait(at: at)
-                        break scanning
-                    }
-                    if outcome == .no { cursor = at + 2 }
-                } else if next == UInt8(ascii: "!") || next == UInt8(ascii: "?") {
-                    guard let (newState, newCursor) = Self.markupStart(at: at, doctypeDepth: -1, match: match) else {
-                        wait(at: at)
-                        break scanning
-                    }
+                if case .markup = newState {
                     state = newState
                     cursor = newCursor
-                } else {
-                    cursor = at + 1
+                    return true
                 }
-
-            case .markup(let terminator, var matched, let doctypeDepth):
-                let pattern = terminator.bytes
-                while cursor < end {
-                    let current = byte(cursor)
-                    cursor += 1
-                    if current == pattern[matched] {
-                        matched += 1
-                    } else if current == pattern[0] {
-                        // "--->" still ends a comment, "]]]>" a CDATA section.
-                        matched = matched >= 2 && pattern[1] == pattern[0] ? 2 : 1
-                    } else {
-                        matched = 0
-                    }
-                    if matched == pattern.count {
-                        state = doctypeDepth >= 0 ? .doctype(depth: doctypeDepth, quote: 0) : .content
-                        continue scanning
-                    }
-                }
-                state = .markup(terminator: terminator, matched: matched, doctypeDepth: doctypeDepth)
-
-            case .doctype(var depth, var quote):
-                while cursor < end {
-                    let current = byte(cursor)
-                    if quote != 0 {
-                        if current == quote { quote = 0 }
-                    } else if current == UInt8(ascii: "\"") || current == UInt8(ascii: "'") {
-                        quote = current
-                    } else if current == UInt8(ascii: "[") {
-                        depth += 1
-                    } else if current == UInt8(ascii: "]") {
-                        depth = max(0, depth - 1)
-                    } else if current == Self.greater && depth == 0 {
-                        cursor += 1
-                        state = .content
-                        continue scanning
-                    } else if current == Self.less && depth > 0 {
-                        guard let (newState, newCursor) = Self.markupStart(at: cursor, doctypeDepth: depth, match: match) else {
-                            state = .doctype(depth: depth, quote: quote)
-                            wait(at: cursor)
-                            break scanning
-                        }
-                        if case .markup = newState {
-                            state = newState
-                            cursor = newCursor
-                            continue scanning
-                        }
-                    }
-                    cursor += 1
-                }
-                state = .doctype(depth: depth, quote: quote)
-
-            case .recordStartTag(var quote, var slash):
-                while cursor < end {
-                    let current = byte(cursor)
-                    cursor += 1
-                    if quote != 0 {
-                        if current == quote { quote = 0 }
-                    } else if current == UInt8(ascii: "\"") || current == UInt8(ascii: "'") {
-                        quote = current
-                    } else if current == Self.greater {
-                        if slash { complete(at: cursor) } else { state = .content }
-                        continue scanning
-                    }
-                    slash = quote == 0 && current == Self.slash
-                }
-                state = .recordStartTag(quote: quote, slash: slash)
-
-            case .recordEndTag:
-                guard let found = memchr(base + (cursor - from), Int32(Self.greater), end - cursor) else {
-                    cursor = end
-                    break scanning
-                }
-                complete(at: position(of: found) + 1)
             }
+            cursor += 1
         }
-        if recordStart != nil { copyRecord(upTo: end) }
-        if cursor < end { carry = Array(UnsafeBufferPointer(start: base + (cursor - from), count: end - cursor)) }
+        state = .doctype(depth: depth, quote: quote)
+        return true
+    }
+
+    /// Inside a record's start tag, until its `>` (a self-closing record ends there).
+    private mutating func scanRecordStartTag(_ window: Window, quote: UInt8, slash: Bool) -> Bool {
+        var quote = quote, slash = slash
+        while cursor < window.end {
+            let current = window.byte(cursor)
+            cursor += 1
+            if quote != 0 {
+                if current == quote { quote = 0 }
+            } else if current == UInt8(ascii: "\"") || current == UInt8(ascii: "'") {
+                quote = current
+            } else if current == Self.greater {
+                if slash { complete(window, at: cursor) } else { state = .content }
+                return true
+            }
+            slash = quote == 0 && current == Self.slash
+        }
+        state = .recordStartTag(quote: quote, slash: slash)
+        return true
+    }
+
+    /// Inside a record's end tag, until its `>`.
+    private mutating func scanRecordEndTag(_ window: Window) -> Bool {
+        guard let at = window.find(Self.greater, from: cursor) else {
+            cursor = window.end
+            return true
+        }
+        complete(window, at: at + 1)
+        return true
     }
 
     /// What `<!` or `<?` at `offset` opens: the new state and where scanning resumes, or `nil`
     /// when more bytes are needed to tell. Inside a DOCTYPE (`doctypeDepth >= 0`) only comments
     /// and processing instructions change the state; declarations are left to the caller.
-    private static func markupStart(at offset: Int, doctypeDepth: Int,
-                                    match: ([UInt8], Int, Bool, Bool) -> Match) -> (State, Int)? {
+    private static func markupStart(at offset: Int, doctypeDepth: Int, in window: Window) -> (State, Int)? {
         for (pattern, terminator) in markupOpenings {
-            switch match(pattern, offset, false, false) {
+            switch window.match(pattern, at: offset, delimited: false, selfClosingAllowed: false) {
             case .needMore:
                 return nil
             case .no:

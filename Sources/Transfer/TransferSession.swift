@@ -93,72 +93,83 @@ package final class TransferSession {
     /// compares length and MD5 with what was published.
     package func download(_ url: URL, to partial: URL, expectedSize: Int64,
                   progress: @escaping (Int64) -> Void) throws(DownloadError) -> DownloadResult {
-        let name = partial.lastPathComponent
-        let descriptor = open(partial.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .local(FileSystemError(path: partial.path, operation: "open", errno: errno)) }
+        let (descriptor, existing) = try Self.openPartial(partial, expectedSize: expectedSize)
         defer { close(descriptor) }
-
-        // What an earlier run left: keep it if it can be the start of this file.
-        var existing = Int64(lseek(descriptor, 0, SEEK_END))
-        if existing > expectedSize {
-            existing = 0
-        }
-        guard ftruncate(descriptor, off_t(existing)) == 0, lseek(descriptor, off_t(existing), SEEK_SET) == existing else {
-            throw .local(FileSystemError(path: partial.path, operation: "truncate", errno: errno))
-        }
         // The hasher starts on the bytes already there while the rest arrives.
         let sink: FileSink
         do throws(FileSystemError) {
             sink = try FileSink(descriptor: descriptor, path: partial.path, length: existing, limit: expectedSize)
         } catch { throw .local(error) }
-        var resumedFrom = existing
-
-        func finish(received: Int64) throws(DownloadError) -> DownloadResult {
-            let digest: String
-            do throws(FileSystemError) { digest = try sink.digest() } catch { throw .local(error) }
-            // The bytes reach the disk before the caller renames the file into place.
-            do throws(FileSystemError) { try FileSystem.sync(descriptor: descriptor, path: partial.path) } catch { throw .local(error) }
-            let time = easy.infoOffset(CURLINFO_FILETIME_T)
-            return DownloadResult(length: sink.length, md5: digest, remoteModified: time >= 0 ? time : nil,
-                                  resumedFrom: resumedFrom, received: received)
+        func finish(resumedFrom: Int64) throws(DownloadError) -> DownloadResult {
+            try finishDownload(sink, descriptor: descriptor, path: partial.path, resumedFrom: resumedFrom)
         }
-
         if existing == expectedSize {
             // Complete already (killed between the last byte and the rename): nothing to send.
-            return try finish(received: 0)
+            return try finish(resumedFrom: existing)
         }
-
         var offset = existing
         for _ in 0..<2 {
+            let failure: TransferError?
             do throws(TransferError) {
                 try perform(url, sink: sink, progress: { progress(offset + $0) }, configure: { easy in
                     offset > 0 ? [("CURLOPT_RESUME_FROM_LARGE", easy.set(CURLOPT_RESUME_FROM_LARGE, offset: offset))] : []
                 })
-            } catch {
-                if !(cannotResume(error) && offset > 0) { sink.abandon() }
-                if sink.overflowed {
-                    throw .tooLong(file: name, listedSize: expectedSize)
-                }
-                if sink.writeErrno != 0 {
-                    throw .local(FileSystemError(path: partial.path, operation: "write", errno: sink.writeErrno))
-                }
-                if offset > 0 && cannotResume(error) {
-                    if error.responseCode == 416 && sink.length == expectedSize {
-                        return try finish(received: 0)
-                    }
-                    // The server will not send the rest: start this file over, once.
-                    do throws(FileSystemError) { try sink.restart() } catch { throw .local(error) }
-                    offset = 0
-                    resumedFrom = 0
-                    continue
-                }
-                throw .transfer(error)
+                failure = nil
+            } catch { failure = error }
+            guard let failure else { return try finish(resumedFrom: offset) }
+            switch try afterFailure(failure, sink: sink, offset: offset, partial: partial, expectedSize: expectedSize) {
+            case .complete: return try finish(resumedFrom: offset)
+            case .startOver: offset = 0
             }
-            return try finish(received: sink.length - offset)
         }
         sink.abandon()
         throw .transfer(TransferError(kind: .transient, scope: .file, code: .transferRefused, url: Self.redacted(url),
                                       summary: "the server refused to resume and then to start over"))
+    }
+
+    /// Opens (or creates) `NAME.partial` and keeps what an earlier run left there, if it can be the
+    /// start of this file; returns the descriptor, positioned at the end, and how much is there.
+    private static func openPartial(_ partial: URL, expectedSize: Int64) throws(DownloadError) -> (Int32, Int64) {
+        let descriptor = open(partial.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .local(FileSystemError(path: partial.path, operation: "open", errno: errno)) }
+        var existing = Int64(lseek(descriptor, 0, SEEK_END))
+        if existing > expectedSize { existing = 0 }
+        guard ftruncate(descriptor, off_t(existing)) == 0, lseek(descriptor, off_t(existing), SEEK_SET) == existing else {
+            let error = FileSystemError(path: partial.path, operation: "truncate", errno: errno)
+            close(descriptor)
+            throw .local(error)
+        }
+        return (descriptor, existing)
+    }
+
+    /// What to do after a failed attempt: the file is complete after all (HTTP 416 for a full
+    /// partial), start it over (the server cannot resume), or give up with the error.
+    private enum Recovery { case complete, startOver }
+
+    private func afterFailure(_ error: TransferError, sink: FileSink, offset: Int64, partial: URL,
+                              expectedSize: Int64) throws(DownloadError) -> Recovery {
+        let resumable = offset > 0 && cannotResume(error)
+        if !resumable { sink.abandon() }
+        if sink.overflowed { throw .tooLong(file: partial.lastPathComponent, listedSize: expectedSize) }
+        if sink.writeErrno != 0 { throw .local(FileSystemError(path: partial.path, operation: "write", errno: sink.writeErrno)) }
+        guard resumable else { throw .transfer(error) }
+        if error.responseCode == 416 && sink.length == expectedSize { return .complete }
+        // The server will not send the rest: start this file over, once.
+        do throws(FileSystemError) { try sink.restart() } catch { throw .local(error) }
+        return .startOver
+    }
+
+    /// The download's result once every byte is in: the MD5 (the hasher caught up), the file
+    /// flushed to the disk before the caller renames it into place, the server's time.
+    private func finishDownload(_ sink: FileSink, descriptor: Int32, path: String, resumedFrom: Int64) throws(DownloadError) -> DownloadResult {
+        let digest: String
+        do throws(FileSystemError) {
+            digest = try sink.digest()
+            try FileSystem.sync(descriptor: descriptor, path: path)
+        } catch { throw .local(error) }
+        let time = easy.infoOffset(CURLINFO_FILETIME_T)
+        return DownloadResult(length: sink.length, md5: digest, remoteModified: time >= 0 ? time : nil,
+                              resumedFrom: resumedFrom, received: sink.length - resumedFrom)
     }
 
     /// The server cannot send the rest of a file: HTTP without ranges, FTP without REST, HTTP 416.

@@ -9,7 +9,7 @@
 // bm25 reads each matched row's length (in tokens) from the %_docsize table, one B-tree search a
 // row: on a common word that is most of a query's time. These read it, and the year, from
 // `searchInfo`, where the index keeps both for 1024 rows at a time (4 bytes a row, little-endian:
-// the row's token count, then its year; see SQLiteRecordStore), so a query over thousands of
+// the row's token count, then its year; see SearchInfo.swift), so a query over thousands of
 // matches in rowid order reads a few hundred rows of it. An entry that is missing or not filled
 // falls back to the exact slow way (xColumnSize, and the article table), so the results never
 // depend on it.

@@ -1,0 +1,251 @@
+import Foundation
+import PubMedMirror
+
+/// Machine-readable results on stdout: camelCase JSON, one object per command run.
+enum JSONOutput {
+    static func write<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(value)
+        try ResultWriter.standardOutput.write(Array(data))
+        try ResultWriter.standardOutput.write("\n")
+    }
+}
+
+struct FetchSummary: Encodable {
+    struct File: Encodable {
+        var folder: String
+        var name: String
+        var reason: String?
+        var bytes: Int64?
+        var received: Int64?
+        var resumedFrom: Int64?
+        var md5: String?
+        var error: String?
+        var errorCode: String?
+    }
+    struct Plan: Encodable {
+        var new: Int
+        var toDownload: Int
+        var toCheck: Int
+        var unchanged: Int
+        var gone: Int
+        var unverifiable: Int
+        var bytesToDownload: Int64
+    }
+    var mirror: String
+    var source: String
+    var outcome: String
+    var plan: Plan
+    var downloaded: [File]
+    var confirmedUnchanged: Int
+    var failed: [File]
+    var ignoredNames: [String]
+    var error: String?
+    var errorCode: String?
+    var requests: Int
+    var bytesReceived: Int64
+    var seconds: Double
+    var freeBytes: Int64?
+    var bytesNeeded: Int64
+    var index: IndexSummary?
+    var indexError: String?
+    var indexErrorCode: String?
+
+    init(_ report: FetchReport, mirror: String) {
+        self.mirror = mirror
+        source = report.source
+        outcome = report.outcome.rawValue
+        let plan = report.plan
+        self.plan = Plan(new: plan.count(.download(.new)), toDownload: plan.downloadCount, toCheck: plan.count(.check),
+                         unchanged: plan.count(.unchanged), gone: plan.count(.gone), unverifiable: plan.count(.unverifiable),
+                         bytesToDownload: plan.bytesToDownload)
+        downloaded = report.downloads.map {
+            File(folder: $0.folder.rawValue, name: $0.name, reason: $0.reason.rawValue, bytes: $0.size,
+                 received: $0.received, resumedFrom: $0.resumedFrom, md5: $0.md5)
+        }
+        confirmedUnchanged = report.confirmed
+        failed = report.failures.map {
+            File(folder: $0.folder.rawValue, name: $0.name, error: Exit.message($0.message, advice: $0.advice), errorCode: $0.code.name)
+        }
+        ignoredNames = report.ignored.filter { $0.reason == .unsafe || $0.reason == .unexpected }
+            .map { "\($0.folder.rawValue)/\($0.printableName)" }
+        error = report.runError.map(Exit.message(for:))
+        errorCode = report.runError?.code.name
+        requests = report.requests
+        bytesReceived = report.bytesReceived
+        seconds = report.seconds
+        freeBytes = report.freeBytes
+        bytesNeeded = report.bytesNeeded
+        index = report.index.map(IndexSummary.init)
+        indexError = report.indexError.map(Exit.message(for:))
+        indexErrorCode = report.indexError?.code.name
+    }
+}
+
+struct IndexSummary: Encodable {
+    struct Problem: Encodable {
+        var name: String
+        var message: String
+        var code: String
+        init(_ problem: IndexReport.Problem) {
+            name = problem.name
+            message = Exit.message(problem.message, advice: problem.advice)
+            code = problem.code.name
+        }
+    }
+    var applied: [AppliedFile]
+    var records: Int
+    var inserted: Int
+    var replaced: Int
+    var deleted: Int
+    var deletionsAbsent: Int
+    var failed: [Problem]
+    var skipped: [Problem]
+    var currentRecords: Int?
+    var highWaterMark: Int64?
+    var seconds: Double
+    var rollover: RolloverState?
+    var interrupted: Bool
+
+    init(_ report: IndexReport) {
+        applied = report.applied
+        records = report.applied.reduce(0) { $0 + $1.records }
+        inserted = report.applied.reduce(0) { $0 + $1.inserted }
+        replaced = report.applied.reduce(0) { $0 + $1.replaced }
+        deleted = report.applied.reduce(0) { $0 + $1.deleted }
+        deletionsAbsent = report.applied.reduce(0) { $0 + $1.deletionsAbsent }
+        failed = report.failures.map(Problem.init)
+        skipped = report.skipped.map(Problem.init)
+        currentRecords = report.counts?.current
+        highWaterMark = report.counts?.highWaterMark
+        seconds = report.seconds
+        rollover = report.rollover
+        interrupted = report.interrupted
+    }
+}
+
+struct StatusSummary: Encodable {
+    struct Folder: Encodable {
+        var folder: String
+        var mirrored: Int
+        var missing: Int
+        var damaged: Int
+        var gone: Int
+        var bytes: Int64
+        var first: String?
+        var last: String?
+    }
+    struct Run: Encodable {
+        var startedAt: Date
+        var finishedAt: Date?
+        var outcome: String?
+        var filesDownloaded: Int
+        var bytesDownloaded: Int64
+        var filesFailed: Int
+        var source: String
+        var error: String?
+        var errorCode: String?
+        init(_ run: FetchRun) {
+            startedAt = run.startedAt
+            finishedAt = run.finishedAt
+            outcome = run.outcome?.rawValue ?? "running-or-killed"
+            filesDownloaded = run.filesDownloaded
+            bytesDownloaded = run.bytesDownloaded
+            filesFailed = run.filesFailed
+            source = run.source
+            error = run.error
+            errorCode = run.errorCode
+        }
+    }
+    struct Pending: Encodable {
+        var folder: String
+        var name: String
+        var status: String
+        var error: String?
+        var errorCode: String?
+        var partialBytes: Int64?
+    }
+    var mirror: String
+    var exists: Bool
+    var files: Int
+    var bytes: Int64
+    var folders: [Folder]
+    var lastFetch: Run?
+    var lastSuccessfulFetch: Run?
+    var pending: [Pending]
+    var index: IndexCounts?
+    var notIndexed: [String]
+    var indexError: String?
+    var indexErrorCode: String?
+    var rollover: RolloverState?
+
+    init(_ status: MirrorStatus) {
+        mirror = status.mirrorPath
+        exists = status.exists
+        files = status.files.totalFiles
+        bytes = status.files.totalBytes
+        folders = status.files.folders.map {
+            Folder(folder: $0.folder.rawValue, mirrored: $0.mirrored, missing: $0.missing, damaged: $0.damaged,
+                   gone: $0.gone, bytes: $0.bytes, first: $0.first, last: $0.last)
+        }
+        lastFetch = status.files.lastRun.map(Run.init)
+        lastSuccessfulFetch = status.files.lastSuccess.map(Run.init)
+        pending = status.files.pending.map {
+            Pending(folder: $0.folder.rawValue, name: $0.name, status: $0.status.rawValue, error: $0.error, errorCode: $0.errorCode,
+                    partialBytes: $0.partialBytes)
+        }
+        index = status.index
+        notIndexed = status.notIndexed
+        indexError = status.indexError.map(Exit.message(for:))
+        indexErrorCode = status.indexError?.code.name
+        rollover = status.rollover
+    }
+}
+
+struct VerifySummary: Encodable {
+    struct File: Encodable {
+        var folder: String
+        var name: String
+        var result: String
+        var detail: String?
+    }
+    var files: Int
+    var ok: Int
+    var problems: [File]
+    var bytesHashed: Int64
+    var seconds: Double
+
+    init(_ report: VerifyReport) {
+        files = report.files.count
+        ok = report.files.count - report.problems.count
+        problems = report.problems.map { File(folder: $0.folder.rawValue, name: $0.name, result: $0.result.rawValue, detail: $0.detail) }
+        bytesHashed = report.bytesHashed
+        seconds = report.seconds
+    }
+}
+
+struct HealthSummary: Encodable {
+    struct Check: Encodable {
+        var folder: String
+        var ok: Bool
+        var milliseconds: Double
+        var files: Int
+        var withoutMD5: Int
+        var error: String?
+        var errorCode: String?
+    }
+    var source: String
+    var healthy: Bool
+    var checks: [Check]
+
+    init(_ report: HealthReport) {
+        source = report.source
+        healthy = report.healthy
+        checks = report.checks.map {
+            Check(folder: $0.folder.rawValue, ok: $0.ok, milliseconds: ($0.milliseconds * 10).rounded() / 10,
+                  files: $0.files, withoutMD5: $0.withoutMD5, error: $0.error, errorCode: $0.errorCode?.name)
+        }
+    }
+}
