@@ -23,46 +23,18 @@ extension LoopbackServer {
         try TestPaths.makeDirectory(runtime)
         let logFile = folder.appendingPathComponent("access.log")
         let errorLog = folder.appendingPathComponent("error.log")
-        let mimeTypes = folder.appendingPathComponent("mime.types")
-        // Our own types file: /etc/mime.types may be missing, and ".gz" must map to a type,
-        // never to a Content-Encoding (clients would unzip the file).
         try "application/gzip gz\ntext/plain txt md5\ntext/html html\n"
-            .write(to: mimeTypes, atomically: true, encoding: .utf8)
+            .write(to: folder.appendingPathComponent("mime.types"), atomically: true, encoding: .utf8)
         let port = try freePort()
-        let modules = "/usr/lib/apache2/modules"
-        var lines = [
-            "ServerRoot \"\(folder.path)\"",
-            "ServerName localhost",
-            "Listen 127.0.0.1:\(port)",
-            "PidFile \"\(folder.path)/apache.pid\"",
-            "DefaultRuntimeDir \"\(runtime.path)\"",
-            "Mutex file:\(runtime.path) default",
-            "ErrorLog \"\(errorLog.path)\"",
-            "LogLevel warn",
-            "LoadModule mpm_event_module \(modules)/mod_mpm_event.so",
-            "LoadModule authz_core_module \(modules)/mod_authz_core.so",
-            "LoadModule dir_module \(modules)/mod_dir.so",
-            "LoadModule autoindex_module \(modules)/mod_autoindex.so",
-            "LoadModule mime_module \(modules)/mod_mime.so",
-            "StartServers 1", "ServerLimit 2", "ThreadsPerChild 16", "MaxRequestWorkers 32",
-            "MinSpareThreads 4", "MaxSpareThreads 16",
-            "User nobody", "Group nogroup",
-            "TypesConfig \"\(mimeTypes.path)\"",
-            // Request line, status, bytes and the Range header, so tests see resumes.
-            "LogFormat \"%r %>s %b \\\"%{Range}i\\\"\" requests",
-            "CustomLog \"\(logFile.path)\" requests",
-            "DocumentRoot \"\(root.path)\"",
-            "<Directory />", "  AllowOverride None", "  Require all denied", "</Directory>",
-            "<Directory \"\(root.path)\">",
-            "  Options +Indexes",
-            "  IndexOptions FancyIndexing NameWidth=* SuppressDescription",
-            "  Require all granted",
-            "</Directory>",
-        ]
+        // The configuration the benchmarks use too.
+        let template = try String(contentsOf: TestPaths.repositoryRoot.appendingPathComponent("Tests/Servers/apache2.conf.in"), encoding: .utf8)
+        var lines = [template.replacingOccurrences(of: "@FOLDER@", with: folder.path)
+            .replacingOccurrences(of: "@PORT@", with: String(port)).replacingOccurrences(of: "@ROOT@", with: root.path)]
         var caFile: URL?
         if tls {
             let certificate = try await Self.certificate.value
             caFile = certificate.cert
+            let modules = "/usr/lib/apache2/modules"
             lines += [
                 "LoadModule socache_shmcb_module \(modules)/mod_socache_shmcb.so",
                 "LoadModule ssl_module \(modules)/mod_ssl.so",
