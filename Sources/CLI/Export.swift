@@ -40,24 +40,17 @@ extension PubMedMirrorCommand {
             var records = 0
             var deletions = 0
             if format == .csv { try destination.write(CSVRow.header) }
+            let decoder = JSONDecoder()
             let mark = try store.export(since: since) { item in
-                switch item {
-                case .record(let json, _, _):
-                    records += 1
-                    if format == .jsonl {
-                        try destination.write(json)
-                        try destination.write("\n")
-                    } else {
-                        let record = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
-                        try destination.write(CSVRow.line(record))
-                    }
-                case .deletion(let pmid, let version):
-                    deletions += 1
-                    if format == .jsonl {
-                        try destination.write("{\"deleted\":true,\"pmid\":\(pmid),\"version\":\(version)}\n")
-                    } else {
-                        try destination.write(CSVRow.deletion(pmid: pmid, version: version))
-                    }
+                if case .record = item { records += 1 } else { deletions += 1 }
+                switch (format, item) {
+                case (.jsonl, _):
+                    try destination.write(item.jsonLine)
+                    try destination.write("\n")
+                case (.csv, .record(let json, _, _)):
+                    try destination.write(CSVRow.line(try decoder.decode(PubMedRecord.self, from: Data(json))))
+                case (.csv, .deletion(let pmid, let version)):
+                    try destination.write(CSVRow.deletion(pmid: pmid, version: version))
                 }
             }
             try destination.commit()

@@ -35,10 +35,13 @@ enum OutputError: CodedError {
 public final class ResultWriter {
     static let standardOutputName = "standard output"
     /// Standard output was closed when the process started (it holds /dev/null, read-only, now):
-    /// the executable says so before anything runs.
+    /// the executable says so before anything runs. Unchecked (`nonisolated(unsafe)`) because it
+    /// is written once, in `main.swift` before any task or thread starts, and only read after.
     nonisolated(unsafe) public static var standardOutputWasClosed = false
 
-    /// The process's standard output; commands flush it before they return.
+    /// The process's standard output; commands flush it before they return. Unchecked because one
+    /// command at a time writes to it, from its `run`, and a `ResultWriter` is not `Sendable`
+    /// (its buffer): every use is on that command's task, never from two at once.
     nonisolated(unsafe) static let standardOutput = ResultWriter(descriptor: STDOUT_FILENO)
 
     /// Where the bytes go: standard output, or a file that appears whole when committed.

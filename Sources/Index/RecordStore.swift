@@ -125,6 +125,16 @@ public enum ExportItem: Sendable {
     case record(json: [UInt8], pmid: Int, version: Int)
     /// A (PMID, version) that a DeleteCitation removed.
     case deletion(pmid: Int, version: Int)
+
+    /// The item as one line of `export`'s JSON lines, without the newline: the record's JSON (the
+    /// shape of `RecordJSONWriter`), or `{"deleted":true,"pmid":…,"version":…}`. The one place the
+    /// deletion's shape is written, beside the record's.
+    public var jsonLine: [UInt8] {
+        switch self {
+        case .record(let json, _, _): json
+        case .deletion(let pmid, let version): Array("{\"deleted\":true,\"pmid\":\(pmid),\"version\":\(version)}".utf8)
+        }
+    }
 }
 
 public struct IndexCounts: Sendable, Codable {

@@ -1,4 +1,5 @@
 @preconcurrency internal import CLibXML2
+import Foundation
 
 /// Parses the HTML folder index a web server generates: Apache's "fancy" index (NCBI's own format,
 /// in `<pre>` or `HTMLTable` form), nginx's `autoindex` and lighttpd's `dir-listing`.
@@ -178,7 +179,7 @@ public enum HTMLIndexParser {
 
     private static func entry(href rawHref: String, linkText: String, trailing: String) -> ListingEntry? {
         guard let (name, isDirectory) = entryName(href: rawHref),
-              linkText.trimmingBlanks().lowercased() != "parent directory"
+              linkText.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() != "parent directory"
         else { return nil }
         let (modified, size) = IndexRowText.parse(trailing)
         return ListingEntry(name: name, size: size, modified: modified, isDirectory: isDirectory)
@@ -186,7 +187,7 @@ public enum HTMLIndexParser {
 
     /// The entry name an href stands for, or nil if the link does not name an entry of this folder.
     static func entryName(href rawHref: String) -> (name: String, isDirectory: Bool)? {
-        var href = Substring(rawHref.trimmingBlanks())
+        var href = Substring(rawHref.trimmingCharacters(in: .whitespacesAndNewlines))
         guard !href.isEmpty, !href.contains("?"), !href.contains("#"), !href.hasPrefix("/") else { return nil }
         // A colon before any slash is a scheme (`http:`, `mailto:`). Apache writes `./a:b` for a
         // file whose name holds a colon, precisely so that it is not read as one.
@@ -202,32 +203,13 @@ public enum HTMLIndexParser {
         return (name, isDirectory)
     }
 
-    /// `%XX` escapes decoded as UTF-8; nil for a malformed escape or bytes that are not UTF-8.
+    /// The name a link's target stands for: nil when a `%` is not followed by two hex digits or
+    /// the bytes are not UTF-8 (Foundation's `removingPercentEncoding`, which refuses both).
     static func percentDecoded(_ text: Substring) -> String? {
-        guard text.contains("%") else { return String(text) }
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue)
-            else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        String(text).removingPercentEncoding
     }
 }
+
 
 /// The date and size columns that follow a link in an index row.
 enum IndexRowText {
@@ -301,13 +283,5 @@ enum IndexRowText {
         let bytes = rounded / scale
         let tolerance = (unit + scale - 1) / scale
         return .approximate(bytes: bytes, tolerance: tolerance)
-    }
-}
-
-private extension String {
-    func trimmingBlanks() -> String {
-        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace })
-        else { return "" }
-        return String(self[first...last])
     }
 }

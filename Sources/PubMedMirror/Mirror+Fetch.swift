@@ -62,8 +62,9 @@ extension Mirror {
         return report
     }
 
-    /// Index bytes per byte of `.xml.gz` downloaded: 171 MB of index for the 16.6 MB
-    /// `pubmed20n0014.xml.gz` (Docs/benchmarks.md), rounded up.
+    /// Index bytes per byte of `.xml.gz` downloaded, reserved before a download: indexing the
+    /// 16.6 MB `pubmed20n0014.xml.gz` peaks at 125 MB on disk (the database and its write-ahead
+    /// log) and leaves 62 MB (Docs/benchmarks.md); 11 leaves room for FTS5's merges.
     static let indexBytesPerCompressedByte = 11.0
 
     /// The listing compared with the database and the disk: what the run would do.
