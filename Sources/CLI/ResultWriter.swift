@@ -98,7 +98,7 @@ public final class ResultWriter {
         defer { buffer.removeAll(keepingCapacity: true) }
         switch destination {
         case .descriptor(let descriptor):
-            if let failure = Self.write(buffer, to: descriptor) {
+            if let failure = FileSystem.writeAll(buffer, to: descriptor) {
                 if failure == EPIPE { throw .closedByReader }
                 throw .failed(destination: name, operation: "write", errno: failure)
             }
@@ -112,23 +112,6 @@ public final class ResultWriter {
         try flush()
         guard case .file(let file) = destination else { return }
         do throws(FileSystemError) { try file.commit() } catch { throw .failed(destination: name, operation: error.operation, errno: error.errno) }
-    }
-
-    /// Writes all of `bytes` with write(2); errno when it fails.
-    private static func write(_ bytes: [UInt8], to descriptor: Int32) -> Int32? {
-        bytes.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                // `offset < count`, so the buffer is not empty and has a base address.
-                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += written
-            }
-            return nil
-        }
     }
 }
 

@@ -37,6 +37,24 @@ public enum FileSystem {
 
     /// Writes `bytes` to a temporary name beside `url`, flushes, and renames it into place: readers
     /// see the old file or the new one, never half of one.
+    /// Writes all of `bytes` to `descriptor` with write(2), again after EINTR and after a short
+    /// write; the errno when it fails, nil when every byte was written.
+    public static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Int32? {
+        bytes.withUnsafeBytes { raw in
+            var written = 0
+            while written < raw.count {
+                // `written < count`, so the buffer is not empty and has a base address.
+                let result = Foundation.write(descriptor, raw.baseAddress! + written, raw.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += result
+            }
+            return nil
+        }
+    }
+
     public static func writeAtomically(_ bytes: [UInt8], to url: URL) throws(FileSystemError) {
         let file = try AtomicFile(url)
         try file.write(bytes)
@@ -81,20 +99,9 @@ public final class AtomicFile {
     }
 
     public func write(_ bytes: [UInt8]) throws(FileSystemError) {
-        let failure: Int32? = bytes.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                // `written < count`, so the buffer is not empty and has a base address.
-                let result = Foundation.write(descriptor, raw.baseAddress! + written, raw.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                written += result
-            }
-            return nil
+        if let failure = FileSystem.writeAll(bytes, to: descriptor) {
+            throw FileSystemError(path: temporary, operation: "write", errno: failure)
         }
-        if let failure { throw FileSystemError(path: temporary, operation: "write", errno: failure) }
     }
 
     /// Flushes the file and renames it into place.
