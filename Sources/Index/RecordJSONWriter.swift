@@ -25,22 +25,27 @@ struct RecordJSONWriter {
         key("articleIds", &first); array(value.articleIds) { $0.write($1) }
         key("authors", &first); array(value.authors) { $0.write($1) }
         key("chemicals", &first); array(value.chemicals) { $0.write($1) }
+        key("citationSubsets", &first); strings(value.citationSubsets)
         key("commentsCorrections", &first); array(value.commentsCorrections) { $0.write($1) }
         if let v = value.dateCompleted { key("dateCompleted", &first); write(v) }
         if let v = value.dateRevised { key("dateRevised", &first); write(v) }
         if let v = value.doi { key("doi", &first); string(v) }
         key("elocationIds", &first); array(value.elocationIds) { $0.write($1) }
         key("grants", &first); array(value.grants) { $0.write($1) }
+        key("history", &first); array(value.history) { $0.write($1) }
+        key("investigators", &first); array(value.investigators) { $0.write($1) }
         if let v = value.journal { key("journal", &first); write(v) }
         key("keywords", &first); strings(value.keywords)
         key("kind", &first); string(value.kind.rawValue)
         key("languages", &first); strings(value.languages)
         key("meshHeadings", &first); array(value.meshHeadings) { $0.write($1) }
         key("otherAbstracts", &first); array(value.otherAbstracts) { $0.write($1) }
+        if let v = value.owner { key("owner", &first); string(v) }
         if let v = value.pages { key("pages", &first); string(v) }
         if let v = value.pmcid { key("pmcid", &first); string(v) }
         key("pmid", &first); int(value.pmid)
         if let v = value.pubDate { key("pubDate", &first); write(v) }
+        if let v = value.publicationStatus { key("publicationStatus", &first); string(v) }
         key("publicationTypeUIs", &first); strings(value.publicationTypeUIs)
         key("publicationTypes", &first); strings(value.publicationTypes)
         if let v = value.sourceFile { key("sourceFile", &first); string(v) }
@@ -181,6 +186,18 @@ struct RecordJSONWriter {
         if let v = value.pmid { key("pmid", &first); int(v) }
         if let v = value.refSource { key("refSource", &first); string(v) }
         key("refType", &first); string(value.refType)
+        if first { bytes.append(UInt8(ascii: "{")) }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    mutating func write(_ value: PubMedRecord.HistoryDate) {
+        var first = true
+        if let v = value.day { key("day", &first); int(v) }
+        if let v = value.hour { key("hour", &first); int(v) }
+        if let v = value.minute { key("minute", &first); int(v) }
+        if let v = value.month { key("month", &first); int(v) }
+        key("status", &first); string(value.status)
+        key("year", &first); int(value.year)
         if first { bytes.append(UInt8(ascii: "{")) }
         bytes.append(UInt8(ascii: "}"))
     }

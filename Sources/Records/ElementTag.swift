@@ -22,6 +22,7 @@ enum ElementTag: UInt8, CaseIterable, Sendable {
     case meshHeadingList, meshHeading, descriptorName, qualifierName
     case keywordList, keyword, grantList, grant, grantID, acronym, agency
     case articleIdList, articleId
+    case citationSubset, investigatorList, investigator, history, pubMedPubDate, hour, minute, publicationStatus
 
     /// The element's name in the file; empty for `.other`.
     var name: String {

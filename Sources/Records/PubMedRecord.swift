@@ -52,6 +52,18 @@ public struct PubMedRecord: Codable, Sendable, Equatable {
     public var commentsCorrections: [CommentCorrection]
     public var dateCompleted: SimpleDate?
     public var dateRevised: SimpleDate?
+    /// `MedlineCitation@Owner` (NLM, NASA, PIP, KIE, NOTNLM, HMD…); `nil` for books.
+    public var owner: String?
+    /// `MedlineCitation/CitationSubset` codes (IM, AIM, N, D, E, K, OM, QIS, QO, R, S, T, X…).
+    public var citationSubsets: [String]
+    /// `InvestigatorList/Investigator`: people credited on the study who are not authors.
+    public var investigators: [Author]
+    /// `PubmedData/History/PubMedPubDate` (for books `PubmedBookData/History`), in file order:
+    /// received, accepted, `entrez` (PubMed's create date), `pubmed` (its Entrez date), `medline`
+    /// (its MeSH date)…
+    public var history: [HistoryDate]
+    /// `PubmedData/PublicationStatus`: ppublish, epublish or aheadofprint.
+    public var publicationStatus: String?
     /// The file the record was read from; set by the indexer, `nil` from the parser.
     public var sourceFile: String?
 
@@ -74,6 +86,9 @@ public struct PubMedRecord: Codable, Sendable, Equatable {
         self.chemicals = []
         self.grants = []
         self.commentsCorrections = []
+        self.citationSubsets = []
+        self.investigators = []
+        self.history = []
     }
 }
 
@@ -300,6 +315,27 @@ extension PubMedRecord {
             self.refType = refType
             self.refSource = refSource
             self.pmid = pmid
+        }
+    }
+
+    /// `PubMedPubDate`: a date in the record's history, with its `PubStatus`.
+    public struct HistoryDate: Codable, Sendable, Equatable {
+        /// `PubStatus`: received, accepted, revised, epublish, ppublish, aheadofprint, ecollection,
+        /// pmc, pmcr, pmc-release, entrez, pubmed, medline, medliner, retracted.
+        public var status: String
+        public var year: Int
+        public var month: Int?
+        public var day: Int?
+        public var hour: Int?
+        public var minute: Int?
+
+        public init(status: String, year: Int, month: Int? = nil, day: Int? = nil, hour: Int? = nil, minute: Int? = nil) {
+            self.status = status
+            self.year = year
+            self.month = month
+            self.day = day
+            self.hour = hour
+            self.minute = minute
         }
     }
 

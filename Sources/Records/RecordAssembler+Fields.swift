@@ -3,13 +3,13 @@ extension RecordAssembler {
     /// A text element whose content the assembler gathers.
     enum Field {
         case pmid, commentPMID, deletedPMID
-        case year, month, day, season, medlineDate
+        case year, month, day, hour, minute, season, medlineDate
         case issn, volume, issue, journalTitle, isoAbbreviation
         case articleTitle, bookTitle, vernacularTitle
         case startPage, endPage, medlinePgn, eLocationID
         case abstractText, otherAbstractText
         case lastName, foreName, initials, suffix, collectiveName, orcid, affiliation
-        case language, publicationType
+        case language, publicationType, citationSubset, publicationStatus
         case country, medlineTA, nlmUniqueID, issnLinking
         case registryNumber, nameOfSubstance, refSource
         case descriptor, qualifier, keyword
@@ -32,9 +32,9 @@ extension RecordAssembler {
         switch field {
         case .pmid, .commentPMID, .deletedPMID:
             finishIdentifier(field)
-        case .year, .month, .day, .season, .medlineDate:
+        case .year, .month, .day, .hour, .minute, .season, .medlineDate:
             finishDatePart(field)
-        case .issn, .volume, .issue, .journalTitle, .isoAbbreviation, .articleTitle, .bookTitle, .vernacularTitle, .startPage, .endPage, .medlinePgn, .eLocationID, .abstractText, .otherAbstractText, .language, .publicationType:
+        case .issn, .volume, .issue, .journalTitle, .isoAbbreviation, .articleTitle, .bookTitle, .vernacularTitle, .startPage, .endPage, .medlinePgn, .eLocationID, .abstractText, .otherAbstractText, .language, .publicationType, .citationSubset, .publicationStatus:
             finishArticleText(field)
         case .lastName, .foreName, .initials, .suffix, .collectiveName, .orcid, .affiliation:
             finishAuthorPart(field)
@@ -69,6 +69,8 @@ extension RecordAssembler {
         case .year: date.year = TextBytes.integer(text.bytes)
         case .month: date.month = TextBytes.month(text.bytes)
         case .day: date.day = TextBytes.integer(text.bytes)
+        case .hour: date.hour = TextBytes.integer(text.bytes)
+        case .minute: date.minute = TextBytes.integer(text.bytes)
         case .season: date.season = optionalString()
         case .medlineDate: date.medlineDate = optionalString()
         default:
@@ -101,6 +103,10 @@ extension RecordAssembler {
             otherSections.append(section())
         case .language:
             if let value = optionalString() { record.languages.append(value) }
+        case .citationSubset:
+            if let value = optionalString() { record.citationSubsets.append(value) }
+        case .publicationStatus:
+            record.publicationStatus = record.publicationStatus ?? optionalString()
         case .publicationType:
             guard let value = optionalString() else { return }
             record.publicationTypes.append(value)

@@ -49,11 +49,11 @@ extension RecordAssembler {
     /// A tag of a record is read by the function of its family.
     private func decideInRecord(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
         switch tag {
-        case .medlineCitation, .pubmedData, .bookDocument, .pubmedBookData, .article, .book, .journal, .journalIssue, .pagination, .abstract, .otherAbstract:
+        case .medlineCitation, .pubmedData, .bookDocument, .pubmedBookData, .article, .book, .journal, .journalIssue, .pagination, .abstract, .otherAbstract, .history:
             return decideContainer(tag, parent: parent, attributes: attributes)
-        case .pubDate, .dateCompleted, .dateRevised, .articleDate, .year, .month, .day, .season, .medlineDate:
+        case .pubDate, .dateCompleted, .dateRevised, .articleDate, .pubMedPubDate, .year, .month, .day, .hour, .minute, .season, .medlineDate:
             return decideDate(tag, parent: parent, attributes: attributes)
-        case .authorList, .author, .affiliationInfo, .lastName, .foreName, .initials, .suffix, .collectiveName, .identifier, .affiliation:
+        case .authorList, .author, .investigatorList, .investigator, .affiliationInfo, .lastName, .foreName, .initials, .suffix, .collectiveName, .identifier, .affiliation:
             return decidePerson(tag, parent: parent, attributes: attributes)
         case .publicationTypeList, .medlineJournalInfo, .chemicalList, .commentsCorrectionsList, .meshHeadingList, .keywordList, .grantList, .articleIdList, .chemical, .commentsCorrections, .meshHeading, .grant:
             return decideList(tag, parent: parent, attributes: attributes)
@@ -68,6 +68,7 @@ extension RecordAssembler {
         case .medlineCitation:
             guard parent == .pubmedArticle else { return .skip }
             record.status = attributes.value("Status")
+            record.owner = attributes.value("Owner")
             return .track
         case .pubmedData, .bookDocument, .pubmedBookData:
             return parent == .pubmedArticle || parent == .pubmedBookArticle ? .track : .skip
@@ -83,6 +84,8 @@ extension RecordAssembler {
             return parent == .journal ? .track : .skip
         case .pagination, .abstract:
             return parent == .article || parent == .bookDocument ? .track : .skip
+        case .history:
+            return parent == .pubmedData || parent == .pubmedBookData ? .track : .skip
         case .otherAbstract:
             guard parent == .medlineCitation || parent == .bookDocument else { return .skip }
             otherAbstract = PubMedRecord.OtherAbstract(type: attributes.value("Type"),
@@ -110,9 +113,17 @@ extension RecordAssembler {
             date = DateParts()
             date.type = attributes.value("DateType") ?? "Electronic"
             return .track
+        case .pubMedPubDate:
+            guard parent == .history else { return .skip }
+            date = DateParts()
+            date.type = attributes.value("PubStatus")
+            return .track
+        case .hour, .minute:
+            guard parent == .pubMedPubDate else { return .skip }
+            return .capture(tag == .hour ? .hour : .minute)
         case .year, .month, .day, .season, .medlineDate:
             switch parent {
-            case .pubDate, .articleDate, .dateCompleted, .dateRevised:
+            case .pubDate, .articleDate, .dateCompleted, .dateRevised, .pubMedPubDate:
                 switch tag {
                 case .year: return .capture(.year)
                 case .month: return .capture(.month)
@@ -144,10 +155,16 @@ extension RecordAssembler {
             guard parent == .authorList else { return .skip }
             author = PubMedRecord.Author()
             return .track
+        case .investigatorList:
+            return parent == .medlineCitation ? .track : .skip
+        case .investigator:
+            guard parent == .investigatorList else { return .skip }
+            author = PubMedRecord.Author()
+            return .track
         case .affiliationInfo:
-            return parent == .author ? .track : .skip
+            return parent == .author || parent == .investigator ? .track : .skip
         case .lastName, .foreName, .initials, .suffix, .collectiveName:
-            guard parent == .author else { return .skip }
+            guard parent == .author || parent == .investigator else { return .skip }
             switch tag {
             case .lastName: return .capture(.lastName)
             case .foreName: return .capture(.foreName)
@@ -156,7 +173,7 @@ extension RecordAssembler {
             default: return .capture(.collectiveName)
             }
         case .identifier:
-            guard parent == .author, attributes.value("Source")?.lowercased() == "orcid" else { return .skip }
+            guard parent == .author || parent == .investigator, attributes.value("Source")?.lowercased() == "orcid" else { return .skip }
             return .capture(.orcid)
         case .affiliation:
             return parent == .affiliationInfo ? .capture(.affiliation) : .skip
@@ -235,6 +252,10 @@ extension RecordAssembler {
             return .capture(parent == .abstract ? .abstractText : .otherAbstractText)
         case .language:
             return parent == .article || parent == .bookDocument ? .capture(.language) : .skip
+        case .citationSubset:
+            return parent == .medlineCitation ? .capture(.citationSubset) : .skip
+        case .publicationStatus:
+            return parent == .pubmedData || parent == .pubmedBookData ? .capture(.publicationStatus) : .skip
         case .publicationType, .country, .medlineTA, .nlmUniqueID, .issnLinking, .registryNumber, .nameOfSubstance, .refSource, .descriptorName, .qualifierName, .keyword, .grantID, .acronym, .agency, .articleId:
             return decideEntryText(tag, parent: parent, attributes: attributes)
         default:
@@ -308,6 +329,12 @@ extension RecordAssembler {
             record.otherAbstracts.append(otherAbstract)
         case .author:
             record.authors.append(author)
+        case .investigator:
+            record.investigators.append(author)
+        case .pubMedPubDate:
+            guard let year = date.year, let status = date.type else { return }
+            record.history.append(PubMedRecord.HistoryDate(status: status, year: year, month: date.month, day: date.day,
+                                                           hour: date.hour, minute: date.minute))
         case .chemical:
             record.chemicals.append(chemical)
         case .commentsCorrections:

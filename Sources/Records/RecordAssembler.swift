@@ -166,6 +166,8 @@ struct DateParts {
     var day: Int?
     var season: String?
     var medlineDate: String?
-    /// `ArticleDate@DateType`.
+    var hour: Int?
+    var minute: Int?
+    /// `ArticleDate@DateType`, `PubMedPubDate@PubStatus`.
     var type: String?
 }

@@ -56,6 +56,15 @@ import Testing
         #expect(record.dateRevised == PubMedRecord.SimpleDate(year: 2019, month: 12, day: 16))
         #expect(record.dateCompleted == nil)
         #expect(record.meshHeadings.isEmpty && record.chemicals.isEmpty && record.grants.isEmpty)
+        #expect(record.owner == "NLM")
+        #expect(record.citationSubsets == ["IM"])
+        #expect(record.publicationStatus == "ppublish")
+        #expect(record.history == [
+            PubMedRecord.HistoryDate(status: "received", year: 2019, month: 8, day: 2),
+            PubMedRecord.HistoryDate(status: "accepted", year: 2019, month: 10, day: 20),
+            PubMedRecord.HistoryDate(status: "entrez", year: 2019, month: 12, day: 17, hour: 6, minute: 0),
+        ])
+        #expect(record.investigators.isEmpty)
         // Affiliations, two for the last author.
         #expect(record.authors.map(\.lastName) == ["Weemaes", "Hiele", "Vermeersch"])
         #expect(record.authors[2] == PubMedRecord.Author(

@@ -25,7 +25,8 @@ import Testing
             "pmid", "version", "kind", "status", "title", "abstract", "abstractSections", "otherAbstracts", "authors",
             "journal", "pubDate", "year", "articleDates", "pages", "elocationIds", "articleIds", "doi", "pmcid",
             "languages", "publicationTypes", "publicationTypeUIs", "meshHeadings", "keywords", "chemicals", "grants",
-            "commentsCorrections", "dateRevised",
+            "commentsCorrections", "dateRevised", "owner", "citationSubsets", "investigators", "history",
+            "publicationStatus",
         ])
         let journal = try #require(object["journal"] as? [String: Any])
         #expect(Set(journal.keys) == ["title", "isoAbbreviation", "medlineTA", "nlmUniqueID", "country", "issn",
