@@ -5,7 +5,8 @@ import PackageDescription
 // README's development section draws (Tests/…/Architecture/StageDependencyTests checks the imports too):
 //
 //   Support ← Listing ← Transfer ← Files ┐
-//   Support ← Gzip ← Records ← Index ────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
+//   Support ← Gzip ← Records ← Index ────┴─ PubMedMirror
+//   Support ← Query ← Index (fetch = plan, download, index) ← CLI ← pubmed-mirror
 let swiftLog = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
@@ -49,10 +50,12 @@ let package = Package(
                 path: "Sources/Files"),
         .target(name: "PubMedGzip", dependencies: ["PubMedSupport", "CZlib", crypto], path: "Sources/Gzip"),
         .target(name: "PubMedRecords", dependencies: ["PubMedGzip", "PubMedSupport", "CLibXML2", crypto], path: "Sources/Records"),
+        // PubMed's query language, parsed into a tree the stores translate.
+        .target(name: "PubMedQuery", dependencies: ["PubMedSupport"], path: "Sources/Query"),
         .target(
             name: "PubMedIndex",
             dependencies: [
-                "PubMedRecords", "PubMedGzip", "PubMedSupport", "CSearchRank", grdb, swiftLog,
+                "PubMedRecords", "PubMedQuery", "PubMedGzip", "PubMedSupport", "CSearchRank", grdb, swiftLog,
                 // SQLite's C API, for the index writer's hot path (WriterStatement).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -62,7 +65,7 @@ let package = Package(
         // index runs and the annual rollover, status.
         .target(
             name: "PubMedMirror",
-            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
             path: "Sources/PubMedMirror"
         ),
         // The command line as a library, so that tests parse arguments in-process.
@@ -76,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedRecords", "PubMedGzip",
+                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -6,34 +6,75 @@ extension PubMedMirrorCommand {
     struct Search: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "search",
-            abstract: "Search the index: words, \"phrases\", prefix*, field:value, year:2019 or year:2015..2020.",
+            abstract: "Search the index in PubMed's query language: autism[tiab] AND 2020:2021[dp].",
             discussion: """
-                Fields: title, abstract, author, mesh, journal, type (publication type), keyword, year. Terms are \
-                ANDed; OR and NOT combine them. Results are ranked by bm25 (title and MeSH weigh most). \
-                Example: pubmed-mirror search 'mesh:"breast neoplasms" tamoxif* year:2015..2020'
+                Field tags as in PubMed ([tiab], [au], [mh], [majr], [pt], [la], [ta], [dp], [edat], [sb], …, long or \
+                short), AND, OR and NOT processed left to right, parentheses, "quoted phrases", truncation* (at least 4 \
+                characters before the *), proximity "gene therapy"[tiab:~2], dates 2020/03[dp] and ranges 2015:2020[dp]. \
+                Untagged terms search the text fields. Results are ranked by relevance (bm25) unless --sort says \
+                otherwise. A query that cannot be read exits with 64 and says where. See the README for what differs \
+                from PubMed.
                 """
         )
 
         @OptionGroup var mirror: MirrorOptions
 
-        @Argument(help: "The query (several words are joined with spaces).")
+        @Argument(help: "The query (several arguments are joined with spaces).")
         var query: [String]
 
         @Option(name: .shortAndLong, help: "The most results to print.")
         var limit: Int = 20
 
-        @Option(name: .long, help: "text, json (one JSON record per line, the same shape as show and export) or tsv.")
+        @Option(name: .long, help: "Skip this many results first (for paging).")
+        var offset: Int = 0
+
+        @Option(name: .long, help: "relevance, pub_date (newest first), first_author, journal or pmid (newest first).")
+        var sort: SortOrder = .relevance
+
+        @Option(name: .long, help: "text, json (one JSON record per line, the same shape as show and export), tsv, or pmid (one PMID a line).")
         var format: SearchFormat = .text
 
-        enum SearchFormat: String, ExpressibleByArgument, CaseIterable { case text, json, tsv }
+        @Flag(name: .long, help: "Print only the number of matching records.")
+        var count = false
+
+        @Flag(name: .long, help: "Print the query as it was understood (PubMed's query translation) instead of searching.")
+        var explain = false
+
+        enum SearchFormat: String, ExpressibleByArgument, CaseIterable { case text, json, tsv, pmid }
+
+        enum SortOrder: String, ExpressibleByArgument, CaseIterable {
+            case relevance, pubDate = "pub_date", firstAuthor = "first_author", journal, pmid
+
+            var sort: SearchSort { SearchSort(rawValue: rawValue)! }  // the same raw values
+        }
 
         func validate() throws {
-            guard limit > 0, limit <= 100_000 else { throw ValidationError("--limit must be between 1 and 100000") }
+            guard limit > 0, limit <= 1_000_000 else { throw ValidationError("--limit must be between 1 and 1000000") }
+            guard offset >= 0 else { throw ValidationError("--offset cannot be negative") }
+            if count && explain { throw ValidationError("--count and --explain go alone") }
         }
 
         func run() async throws {
-            let hits = try results()
+            let parsed = try Self.parse(query.joined(separator: " "))
             let output = ResultWriter.standardOutput
+            if explain {
+                try output.line(parsed.translation)
+                return
+            }
+            let mirror = Mirror(root: self.mirror.root)
+            let store = try mirror.openIndex()
+            let mesh = try mirror.openMeshVocabulary()
+            if count {
+                try output.line(String(try store.count(parsed, mesh: mesh)))
+                return
+            }
+            let request = SearchRequest(query: parsed, sort: sort.sort, limit: limit, offset: offset, mesh: mesh)
+            let result = try store.search(request, withJSON: format == .json)
+            for note in result.notes { Console.shared.printLine("note: \(note)") }
+            try write(result.hits, to: output)
+        }
+
+        private func write(_ hits: [SearchHit], to output: ResultWriter) throws {
             for hit in hits {
                 switch format {
                 case .json:
@@ -41,6 +82,8 @@ extension PubMedMirrorCommand {
                     try output.write("\n")
                 case .tsv:
                     try output.line([String(hit.pmid), hit.year.map(String.init) ?? "", TextOutput.oneLine(hit.title), hit.journal ?? ""].joined(separator: "\t"))
+                case .pmid:
+                    try output.line(String(hit.pmid))
                 case .text:
                     try output.line("\(hit.pmid)  \(hit.year.map(String.init) ?? "----")  \(TextOutput.oneLine(hit.title))  — \(hit.journal ?? "")")
                 }
@@ -48,9 +91,14 @@ extension PubMedMirrorCommand {
             if format == .text && hits.isEmpty { Console.shared.printLine("no matches") }
         }
 
-        private func results() throws(IndexError) -> [SearchHit] {
-            let parsed = try SearchQuery(parsing: query.joined(separator: " "))
-            return try Mirror(root: mirror.root).openIndex().search(parsed, limit: limit, withJSON: format == .json)
+        /// The query, or the error with the query and a caret under the place on stderr.
+        static func parse(_ text: String) throws -> PubMedQuery {
+            do {
+                return try PubMedQuery(parsing: text)
+            } catch {
+                Console.shared.printLine(error.pointer)
+                throw error
+            }
         }
     }
 }

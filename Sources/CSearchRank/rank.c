@@ -84,8 +84,10 @@ static int countRow(const Fts5ExtensionApi *api, Fts5Context *context, void *cou
     return SQLITE_OK;
 }
 
-/// bm25's statistics for the query: the average row length and each phrase's IDF.
-static int statistics(const Fts5ExtensionApi *api, Fts5Context *context, Query *query) {
+/// bm25's statistics for the query: the average row length and each phrase's IDF. A phrase that
+/// `scored` marks with '0' (a MeSH code, a date prefix: a filter, not words) gets no IDF and adds
+/// nothing to the score, and is not counted: counting a prefix phrase reads all its postings.
+static int statistics(const Fts5ExtensionApi *api, Fts5Context *context, Query *query, const unsigned char *scored) {
     if (query->idf) return SQLITE_OK;
     int phrases = api->xPhraseCount(context);
     sqlite3_int64 rows = 0, tokens = 0;
@@ -100,6 +102,10 @@ static int statistics(const Fts5ExtensionApi *api, Fts5Context *context, Query *
         return SQLITE_NOMEM;
     }
     for (int phrase = 0; phrase < phrases; phrase++) {
+        if (scored && (int)strlen((const char *)scored) > phrase && scored[phrase] == '0') {
+            idf[phrase] = 0.0;
+            continue;
+        }
         sqlite3_int64 hits = 0;
         rc = api->xQueryPhrase(context, phrase, &hits, countRow);
         if (rc != SQLITE_OK) {
@@ -126,7 +132,14 @@ static void pubmedRank(const Fts5ExtensionApi *api, Fts5Context *context, sqlite
         sqlite3_result_error_nomem(result);
         return;
     }
-    int rc = statistics(api, context, query);
+    // An optional first argument, text: which phrases score ('1') and which only filter ('0').
+    const unsigned char *scored = NULL;
+    if (count > 0 && sqlite3_value_type(values[0]) == SQLITE_TEXT) {
+        scored = sqlite3_value_text(values[0]);
+        values++;
+        count--;
+    }
+    int rc = statistics(api, context, query, scored);
     if (rc != SQLITE_OK) {
         sqlite3_result_error_code(result, rc);
         return;

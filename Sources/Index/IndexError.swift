@@ -1,3 +1,4 @@
+import PubMedQuery
 import PubMedRecords
 import PubMedSupport
 
@@ -14,7 +15,8 @@ public enum IndexError: CodedError {
     case lock(LockError)
     /// An update file whose predecessor in the cycle is missing or not applied.
     case gap(file: String, missing: String)
-    case badQuery(String)
+    /// A query that cannot be read.
+    case query(QueryError)
     /// There is no index yet.
     case notIndexed(path: String)
     /// There are no mirrored files to index yet.
@@ -37,7 +39,7 @@ public enum IndexError: CodedError {
         case .local(let error): error.code
         case .lock(let error): error.code
         case .gap: .gap
-        case .badQuery: .badQuery
+        case .query(let error): error.code
         case .notIndexed: .notIndexed
         case .nothingMirrored: .nothingMirrored
         case .rebuildIncomplete: .rebuildIncomplete
@@ -59,7 +61,7 @@ public enum IndexError: CodedError {
         case .nothingMirrored: [.runFetch]
         case .olderFormat, .damagedRecord: [.rebuildIndex]
         case .inconsistency: [.reportBug]
-        case .badQuery, .rebuildIncomplete, .cancelled: []
+        case .query, .rebuildIncomplete, .cancelled: []
         }
     }
 
@@ -81,7 +83,7 @@ public enum IndexError: CodedError {
         case .lock(let error): error.description
         case .gap(let file, let missing):
             "\(file) cannot be applied: its predecessor \(missing) is missing or not applied yet"
-        case .badQuery(let message): "bad query: \(message)"
+        case .query(let error): error.description
         case .notIndexed(let path): "\(path) has no index yet"
         case .nothingMirrored(let path): "\(path) has no mirrored files to index yet"
         case .rebuildIncomplete(let failed):
@@ -98,7 +100,6 @@ public enum IndexError: CodedError {
 
 extension ErrorCode {
     public static let gap = ErrorCode("index.gap", .badFile)
-    public static let badQuery = ErrorCode("index.bad-query", .invalidInput)
     public static let notIndexed = ErrorCode("index.none", .notFound)
     public static let nothingMirrored = ErrorCode("mirror.empty", .notFound)
     public static let rebuildIncomplete = ErrorCode("index.rebuild-incomplete", .badFile)

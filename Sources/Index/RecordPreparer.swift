@@ -26,11 +26,15 @@ struct PreparedRecord: Sendable {
     var journal: String?
     var doi: String?
     var pmcid: String?
+    /// The publication date as `YYYYMMDD` (00 for what is not known), for sorting.
+    var pubDate: Int?
+    /// The first author as `Last Initials` (or the collective name), for sorting.
+    var firstAuthor: String?
     /// Where its JSON lies in its block.
     var json: Range<Int>
     /// Where its original XML lies in the file's uncompressed stream.
     var xml: Range<Int>
-    var search: SearchText
+    var search: SearchDocument
 }
 
 /// A `CompressedChunk` as stored: its window compressed (zlib), empty when it has none.
@@ -91,7 +95,8 @@ final class RecordPreparer {
             let prepared = PreparedRecord(
                 pmid: record.pmid, version: record.version, kind: record.kind.rawValue, status: record.status,
                 year: record.year, title: record.title, journal: RecordWriter.journalName(record), doi: record.doi,
-                pmcid: record.pmcid, json: 0..<0, xml: place, search: SearchText(record))
+                pmcid: record.pmcid, pubDate: Self.sortDate(record), firstAuthor: Self.firstAuthor(record),
+                json: 0..<0, xml: place, search: SearchDocument(record))
             pending.append((prepared, RecordJSONWriter.encode(record)))
             if pending.count == RecordBlock.capacity { flush(into: &ready) }
         }
@@ -118,6 +123,17 @@ final class RecordPreparer {
     private func prepare(_ chunk: CompressedChunk) -> PreparedChunk {
         PreparedChunk(start: chunk.start, length: chunk.length, bits: chunk.bits,
                       window: chunk.window.isEmpty ? Data() : compressor.compress([chunk.window]), data: Data(chunk.data))
+    }
+
+    static func sortDate(_ record: PubMedRecord) -> Int? {
+        guard let year = record.year else { return nil }
+        let date = record.pubDate?.year == year ? record.pubDate : nil
+        return year * 10_000 + (date?.month ?? 0) * 100 + (date?.day ?? 0)
+    }
+
+    static func firstAuthor(_ record: PubMedRecord) -> String? {
+        guard let author = record.authors.first else { return nil }
+        return author.collectiveName ?? [author.lastName, author.initials].compactMap { $0 }.joined(separator: " ")
     }
 
     private static func mixed(_ file: String) -> IndexError {

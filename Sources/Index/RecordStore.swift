@@ -1,4 +1,5 @@
 import Foundation
+import PubMedQuery
 import PubMedRecords
 import PubMedSupport
 
@@ -20,9 +21,12 @@ public protocol RecordStore: AnyObject, Sendable {
     /// (and recorded). A set `cancellation` stops the file at the next batch, rolled back.
     func apply(_ file: FileIdentity, contentsOf url: URL, cancellation: CancellationFlag) throws(IndexError) -> AppliedFile
 
-    /// Ranked search over current records; each hit's JSON only when `withJSON` (it is read from
-    /// the stored blocks, which a list of titles does not need).
-    func search(_ query: SearchQuery, limit: Int, withJSON: Bool) throws(IndexError) -> [SearchHit]
+    /// A page of the current records that match, in the order asked for; each hit's JSON only when
+    /// `withJSON` (it is read from the stored blocks, which a list of titles does not need).
+    func search(_ request: SearchRequest, withJSON: Bool) throws(IndexError) -> SearchResult
+
+    /// How many current records match.
+    func count(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> Int
 
     /// One record: the current version, or the given one; its original XML only when `withXML`
     /// (it is inflated from the file's stream, which the other formats do not need).

@@ -38,18 +38,19 @@ final class RecordWriter {
         let byVersion, deleteArticle, insertDeletion, highest, promote, searchSource, docsize: WriterStatement
 
         init(_ db: Database) throws {
-            let columns = "kind, status, year, title, journal, doi, pmcid, sourceFile, seq, block, jsonStart, jsonLength, xmlStream, xmlStart, xmlLength"
-            let search = "title, abstract, keywords, mesh, authors, journal, types"
+            let columns = "kind, status, year, title, journal, doi, pmcid, pubDate, firstAuthor, sourceFile, seq, block, jsonStart, jsonLength, xmlStream, xmlStart, xmlLength"
+            let search = SearchDocument.Column.allCases.map(\.name).joined(separator: ", ")
+            let width = SearchDocument.Column.allCases.count
             insertBlock = try WriterStatement(db, "INSERT INTO block (live, data) VALUES (?, ?)")
             versions = try WriterStatement(db, "SELECT id, version, isCurrent, block, xmlStream FROM article WHERE pmid = ?")
-            insertArticle = try WriterStatement(db, "INSERT INTO article (pmid, version, isCurrent, \(columns)) VALUES (?, ?, ?, \(Self.marks(15)))")
+            insertArticle = try WriterStatement(db, "INSERT INTO article (pmid, version, isCurrent, \(columns)) VALUES (?, ?, ?, \(Self.marks(17)))")
             updateArticle = try WriterStatement(db, """
-                UPDATE article SET (\(columns)) = (\(Self.marks(15))) WHERE id = ?
+                UPDATE article SET (\(columns)) = (\(Self.marks(17))) WHERE id = ?
                 """)
             demote = try WriterStatement(db, "UPDATE article SET isCurrent = 0 WHERE id = ?")
-            addSearch = try WriterStatement(db, "INSERT INTO articleSearch (rowid, \(search)) VALUES (?, \(Self.marks(7)))")
+            addSearch = try WriterStatement(db, "INSERT INTO articleSearch (rowid, \(search)) VALUES (?, \(Self.marks(width)))")
             removeSearch = try WriterStatement(db, """
-                INSERT INTO articleSearch (articleSearch, rowid, \(search)) VALUES ('delete', ?, \(Self.marks(7)))
+                INSERT INTO articleSearch (articleSearch, rowid, \(search)) VALUES ('delete', ?, \(Self.marks(width)))
                 """)
             insertChunk = try WriterStatement(db, "INSERT INTO xmlChunk (stream, start, length, bits, window, data) VALUES (?, ?, ?, ?, ?, ?)")
             releaseBlock = try WriterStatement(db, "UPDATE block SET live = live - 1 WHERE id = ?")
@@ -145,7 +146,7 @@ final class RecordWriter {
         }
         let values: [SQLValue] = [
             .text(record.kind), .text(record.status), .int(record.year), .text(record.title), .text(record.journal),
-            .text(record.doi), .text(record.pmcid), .text(sourceFile), .int(seq), .int(block),
+            .text(record.doi), .text(record.pmcid), .int(record.pubDate), .text(record.firstAuthor), .text(sourceFile), .int(seq), .int(block),
             .int(record.json.lowerBound), .int(record.json.count), .int(stream), .int(record.xml.lowerBound), .int(record.xml.count),
         ]
         if let same = versions.first(where: { $0.version == Int64(record.version) }) {
@@ -214,9 +215,8 @@ final class RecordWriter {
         try sql.dropStream.run(.int(id))
     }
 
-    private func addToSearch(_ id: Int64, _ text: SearchText, year: Int?) throws {
-        try sql.addSearch.run(.int(id), .text(text.title), .text(text.abstract), .text(text.keywords), .text(text.mesh),
-                              .text(text.authors), .text(text.journal), .text(text.types))
+    private func addToSearch(_ id: Int64, _ document: SearchDocument, year: Int?) throws {
+        try sql.addSearch.run([.int(id)] + document.columns.map { .text($0) })
         // The row's length as FTS5 counted it (its tokenizer decides), for bm25 at search time.
         var length = 0
         try sql.docsize.query(.int(id)) { row in length = SearchInfo.length(docsize: row.blob(0)) }
@@ -226,13 +226,12 @@ final class RecordWriter {
     /// Takes a row out of the contentless search index, which needs exactly the text it indexed:
     /// rebuilt from the row's stored record, so call this before the row changes.
     private func removeFromSearch(_ id: Int64) throws {
-        let text = try storedSearchText(id).text
-        try sql.removeSearch.run(.int(id), .text(text.title), .text(text.abstract), .text(text.keywords), .text(text.mesh),
-                                 .text(text.authors), .text(text.journal), .text(text.types))
+        let document = try storedSearchText(id).text
+        try sql.removeSearch.run([.int(id)] + document.columns.map { .text($0) })
     }
 
     /// The search text of a stored row, from its record's JSON, and its year.
-    private func storedSearchText(_ id: Int64) throws -> (text: SearchText, year: Int?) {
+    private func storedSearchText(_ id: Int64) throws -> (text: SearchDocument, year: Int?) {
         var location: (block: Int64, json: Range<Int>, pmid: Int64, version: Int64, year: Int?)?
         try sql.searchSource.query(.int(id)) { row in
             let start = Int(row.int(1))
@@ -240,7 +239,7 @@ final class RecordWriter {
         }
         guard let location else { throw IndexError.inconsistency("\(path): row \(id) vanished while being changed") }
         guard let json = try SQLiteRecordStore.json(location.json, in: location.block, db: db, reader: reader),
-              let text = SearchText(json: json)
+              let text = SearchDocument(json: json)
         else { throw IndexError.damagedRecord(path: path, pmid: Int(location.pmid), version: Int(location.version)) }
         return (text, location.year)
     }

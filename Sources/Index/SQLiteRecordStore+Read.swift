@@ -1,39 +1,45 @@
 import Foundation
 import GRDB
 import PubMedGzip
+import PubMedQuery
 import PubMedRecords
 import PubMedSupport
 
 extension SQLiteRecordStore {
 
-    public func search(_ query: SearchQuery, limit: Int, withJSON: Bool = true) throws(IndexError) -> [SearchHit] {
-        try read { db in
+    public func search(_ request: SearchRequest, withJSON: Bool = true) throws(IndexError) -> SearchResult {
+        let fts = try translate(request.query, mesh: request.mesh)
+        let hits = try read { db in
+            let columns = "a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength"
             var arguments: StatementArguments = []
-            var sql: String
-            if let match = query.match {
-                // Rank first, on the search index alone (pubmed_rank is bm25 with the weights
-                // below; it and pubmed_year read what they need from searchInfo), and read the
-                // blocks of only the hits kept.
-                let years = query.years.map { _ in " AND pubmed_year(articleSearch) BETWEEN ? AND ?" } ?? ""
+            let sql: String
+            if request.sort == .relevance && fts.ranks {
+                // Rank first, on the search index alone (pubmed_rank is bm25 with the columns'
+                // weights, over the phrases that are words, not codes; it reads each row's length
+                // from searchInfo), and read the blocks of only the hits kept.
+                let weights = SearchDocument.Column.allCases.map { String($0.weight) }.joined(separator: ", ")
                 sql = """
-                    SELECT a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength, hit.rank
-                    FROM (SELECT rowid AS id, pubmed_rank(articleSearch, 10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0) AS rank
-                          FROM articleSearch
-                          WHERE articleSearch MATCH ?\(years) ORDER BY rank, rowid LIMIT ?) hit
+                    SELECT \(columns), hit.rank
+                    FROM (SELECT rowid AS id, pubmed_rank(articleSearch, ?, \(weights)) AS rank
+                          FROM articleSearch WHERE articleSearch MATCH ? ORDER BY rank, rowid LIMIT ? OFFSET ?) hit
                     JOIN article a ON a.id = hit.id
                     ORDER BY hit.rank, hit.id
                     """
-                arguments += [match]
-                if let years = query.years { arguments += [years.lowerBound, years.upperBound] }
-                arguments += [limit]
+                arguments += [fts.scored, fts.match, request.limit, request.offset]
             } else {
-                sql = "SELECT pmid, version, year, title, journal, block, jsonStart, jsonLength, 0.0 AS rank FROM article a WHERE isCurrent = 1"
-                if let years = query.years {
-                    sql += " AND a.year BETWEEN ? AND ?"
-                    arguments += [years.lowerBound, years.upperBound]
+                let order = switch request.sort {
+                case .relevance, .pmid: "a.pmid DESC"
+                case .pubDate: "a.pubDate DESC, a.pmid DESC"
+                case .firstAuthor: "a.firstAuthor COLLATE NOCASE, a.pmid DESC"
+                case .journal: "a.journal COLLATE NOCASE, a.pmid DESC"
                 }
-                sql += " ORDER BY a.pmid DESC LIMIT ?"
-                arguments += [limit]
+                sql = """
+                    SELECT \(columns), 0.0 AS rank
+                    FROM (SELECT rowid AS id FROM articleSearch WHERE articleSearch MATCH ?) hit
+                    JOIN article a ON a.id = hit.id
+                    ORDER BY \(order) LIMIT ? OFFSET ?
+                    """
+                arguments += [fts.match, request.limit, request.offset]
             }
             let reader = BlockReader()
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
@@ -41,6 +47,25 @@ extension SQLiteRecordStore {
                           journal: row["journal"], rank: row["rank"],
                           json: withJSON ? try self.json(row, db: db, reader: reader) : [])
             }
+        }
+        return SearchResult(hits: hits, notes: fts.notes)
+    }
+
+    public func count(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> Int {
+        let fts = try translate(query, mesh: mesh)
+        return try read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM articleSearch WHERE articleSearch MATCH ?", arguments: [fts.match]) ?? 0
+        }
+    }
+
+    /// The query as FTS5 reads it.
+    func translate(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> FTSQuery {
+        do {
+            return try FTSQuery(query, mesh: mesh)
+        } catch let error as QueryError {
+            throw .query(error)
+        } catch {
+            throw .database(DatabaseFailure(path: path, role: "MeSH thesaurus", error: error))
         }
     }
 

@@ -7,13 +7,13 @@ extension SQLiteRecordStore {
 
     /// The schema. `articleSearch` is contentless: it keeps only the index, not a second copy of
     /// the text, so removing a row hands FTS5 the text that was indexed, rebuilt from the stored
-    /// record by `SearchText`. Changing `SearchText` therefore needs a migration that rebuilds
+    /// record by `SearchDocument`. Changing `SearchDocument` therefore needs a migration that rebuilds
     /// `articleSearch`.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v3: JSON in blocks, XML in the files' streams, contentless search, files, deletions") { db in
+        migrator.registerMigration("v4: PubMed's fields: unstemmed words by field, codes for values and dates") { db in
             // Version 1 kept JSON and XML in two blobs and the search text twice; version 2 kept
-            // one blob a record.
+            // one blob a record; version 3 had a stemmed index of seven columns and no codes.
             guard try !db.tableExists("article") else { throw OlderFormat() }
             try db.execute(sql: """
                 CREATE TABLE article (
@@ -28,6 +28,8 @@ extension SQLiteRecordStore {
                     journal TEXT,
                     doi TEXT,
                     pmcid TEXT,
+                    pubDate INTEGER,
+                    firstAuthor TEXT,
                     sourceFile TEXT NOT NULL,
                     seq INTEGER NOT NULL,
                     block INTEGER NOT NULL,
@@ -61,9 +63,9 @@ extension SQLiteRecordStore {
                 CREATE INDEX articleSeq ON article (seq);
                 CREATE INDEX articleDoi ON article (doi) WHERE doi IS NOT NULL;
                 CREATE VIRTUAL TABLE articleSearch USING fts5 (
-                    title, abstract, keywords, mesh, authors, journal, types,
+                    ti, ab, ot, mhw, tx, aw, jw, ad, gr, cn, codes,
                     content = '',
-                    tokenize = 'porter unicode61 remove_diacritics 2'
+                    tokenize = 'unicode61 remove_diacritics 2 tokenchars ''_'''
                 );
                 -- FTS5 gathers new terms in memory and writes them out as a segment when this many
                 -- bytes are pending (1 MB by default): fewer, larger segments mean less merging.

@@ -3,7 +3,9 @@
 // Two FTS5 auxiliary functions for the index's articleSearch table, registered on each connection.
 // https://www.sqlite.org/fts5.html#custom_auxiliary_functions
 //
-//   pubmed_rank(articleSearch, w0, ..., w6)  exactly FTS5's bm25(articleSearch, w0, ..., w6)
+//   pubmed_rank(articleSearch, w0, ..., wN)  exactly FTS5's bm25(articleSearch, w0, ..., wN)
+//   pubmed_rank(articleSearch, 'mask', w0, ...)  the same over the phrases the mask marks '1' (the
+//                                            others, '0', are filters: they neither score nor are counted)
 //   pubmed_year(articleSearch)               the row's publication year, NULL when it has none
 //
 // bm25 reads each matched row's length (in tokens) from the %_docsize table, one B-tree search a

@@ -218,7 +218,7 @@ import Testing
         #expect(applied.inserted == 30_000)
         let counts = try mirror.openIndex().counts()
         #expect(counts.current == 30_000)
-        let hits = try mirror.openIndex().search(SearchQuery(parsing: "year:1979"), limit: 100_000)
+        let hits = try mirror.openIndex().search("year:1979", limit: 100_000)
         #expect(hits.count > 1000)
     }
 }

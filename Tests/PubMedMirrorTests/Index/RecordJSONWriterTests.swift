@@ -38,9 +38,8 @@ import Testing
             // The search index is told to remove a row with the text rebuilt from the stored JSON:
             // it must be the text that was indexed from the parsed record.
             let decoded = try JSONDecoder().decode(PubMedRecord.self, from: Data(json))
-            if SearchText(decoded) != SearchText(record) { searchMismatches.append(record.pmid) }
-            // The writer reads the text straight from the JSON, without decoding the record.
-            if SearchText(json: json) != SearchText(record) { searchMismatches.append(record.pmid) }
+            if SearchDocument(decoded) != SearchDocument(record) { searchMismatches.append(record.pmid) }
+            if SearchDocument(json: json) != SearchDocument(record) { searchMismatches.append(record.pmid) }
             checked += 1
         }
         #expect(checked > 0)
@@ -65,17 +64,12 @@ import Testing
         record.publicationTypes = ["Review", "Journal Article"]
         record.journal = PubMedRecord.Journal(title: "J \"Q\"", isoAbbreviation: "")
         record.authors += [PubMedRecord.Author(lastName: "Ng", foreName: nil, initials: "")]
-        #expect(SearchText(json: RecordJSONWriter.encode(record)) == SearchText(record))
+        #expect(SearchDocument(json: RecordJSONWriter.encode(record)) == SearchDocument(record))
     }
 
-    @Test func searchTextFromJSONReadsEscapesAndRefusesWhatIsNotARecord() {
-        // Escapes the writer never emits but JSON allows: \/, \uXXXX and a surrogate pair.
-        let json = Array(#"{"kind":"article","pmid":1,"title":"a\/b \u00e9 \ud83e\uddec","keywords":["x"],"version":1}"#.utf8)
-        let text = SearchText(json: json)
-        #expect(text?.title == "a/b é 🧬")
-        #expect(text?.keywords == "x")
+    @Test func searchDocumentFromJSONRefusesWhatIsNotARecord() {
         for bad in [#"{"title":"open"#, #"{"title":1}"#, #"["title"]"#, #"{"pmid":1}"#, "", #"{"title":"x","keywords":["y"}"#] {
-            #expect(SearchText(json: Array(bad.utf8)) == nil, "\(bad)")
+            #expect(SearchDocument(json: Array(bad.utf8)) == nil, "\(bad)")
         }
     }
 }

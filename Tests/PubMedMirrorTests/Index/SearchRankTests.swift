@@ -13,7 +13,7 @@ import Testing
 /// `pubmed_rank` must be bm25 to the last bit and `pubmed_year` the article's year, whether
 /// `searchInfo` is filled or not, after every kind of change the writer makes.
 @Suite(.heavyweight) struct SearchRankTests {
-    static let weights = "10.0, 4.0, 6.0, 6.0, 3.0, 2.0, 2.0"
+    static let weights = SearchDocument.Column.allCases.map { String($0.weight) }.joined(separator: ", ")
 
     /// A connection to the store's file with the functions registered.
     static func connection(_ store: SQLiteRecordStore) throws -> DatabaseQueue {
@@ -44,7 +44,7 @@ import Testing
         }
     }
 
-    static let queries = ["cancer", "\"heart failure\"", "types:review", "authors:wang", "title:patients OR abstract:treatment", "cardi*", "the", "child* NOT adult*"]
+    static let queries = ["cancer", "\"heart failure\"", "tx:review", "aw:wang", "ti:patients OR ab:treatment", "cardi*", "the", "child* NOT adult*"]
 
     @Test func bm25ToTheLastBitOnARealFileWithAndWithoutSearchInfo() throws {
         let url = RecordTestData.url(RecordTestData.largerBaseline)
@@ -56,6 +56,18 @@ import Testing
         // Without searchInfo the functions fall back to FTS5's own lengths and the article table.
         try DatabaseQueue(path: store.path).write { db in try db.execute(sql: "DELETE FROM searchInfo") }
         try Self.expectSame(store, Self.queries, minimumMatches: 3)
+        // A phrase the mask marks '0' (a code: a filter) neither scores nor changes the others' scores.
+        try Self.connection(store).read { db in
+            let alone = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
+                SELECT rowid AS id, pubmed_rank(articleSearch, \(Self.weights)) AS rank FROM articleSearch WHERE articleSearch MATCH 'cancer'
+                """).map { (($0["id"] as Int64), ($0["rank"] as Double)) })
+            let filtered = try Row.fetchAll(db, sql: """
+                SELECT rowid AS id, pubmed_rank(articleSearch, '10', \(Self.weights)) AS rank FROM articleSearch
+                WHERE articleSearch MATCH 'cancer AND codes : "sb_hasabstract"'
+                """)
+            #expect(filtered.count >= 3 && filtered.count < alone.count)
+            for row in filtered { #expect(alone[row["id"] as Int64] == row["rank"] as Double) }
+        }
     }
 
     @Test func searchInfoFollowsReplacementsDeletionsAndPromotions() throws {
@@ -74,9 +86,9 @@ import Testing
         try T.apply(store, "f3", [.deletion(pmid: 1, version: 2)])
         try Self.expectSame(store, ["cancer", "screening", "filler"], minimumMatches: 1)
         // The search itself ranks the same as bm25 would, and filters years the same way.
-        let hits = try store.search(SearchQuery(parsing: "cancer year:1990..2000"), limit: 5)
+        let hits = try store.search("cancer year:1990..2000", limit: 5)
         #expect(hits.map(\.pmid) == [1])
-        let ranked = try store.search(SearchQuery(parsing: "filler"), limit: 3000)
+        let ranked = try store.search("filler", limit: 3000)
         let bm25 = try Self.connection(store).read { db in
             try Int.fetchAll(db, sql: """
                 SELECT a.pmid FROM articleSearch s JOIN article a ON a.id = s.rowid WHERE articleSearch MATCH 'filler'
@@ -94,7 +106,7 @@ import Testing
             let store = try RecordStoreTests.store()
             path = store.path
             try RecordStoreTests.apply(store, "f1", (1...40).map { RecordStoreTests.rec($0, 1, title: "Cancer \($0)") })
-            #expect(try store.search(SearchQuery(parsing: "cancer year:2000..2030"), limit: 5).count == 5)
+            #expect(try store.search("cancer year:2000..2030", limit: 5).count == 5)
         }
         let deadline = Date().addingTimeInterval(5)
         while FileManager.default.fileExists(atPath: path + "-wal") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }

@@ -24,8 +24,8 @@ import Testing
         #expect(try current.record.version == 3)
         #expect(current.versions == [1, 2, 3])
         #expect(try current.record.doi == "10.0000/living.3")
-        #expect(try store.search(SearchQuery(parsing: "twelve"), limit: 5).map(\.pmid) == [Self.pmid])
-        #expect(try store.search(SearchQuery(parsing: "seven"), limit: 5).isEmpty, "only the current version is searchable")
+        #expect(try store.search("twelve", limit: 5).map(\.pmid) == [Self.pmid])
+        #expect(try store.search("seven", limit: 5).isEmpty, "only the current version is searchable")
 
         // Every version's original XML comes back exactly.
         let text = try String(contentsOf: Self.folder.appendingPathComponent("pubmed99n0001.xml"), encoding: .utf8)
@@ -45,8 +45,8 @@ import Testing
         #expect(try current.record.title == "Living review of hand-made records: second version, corrected.")
         #expect(try current.record.sourceFile == "pubmed99n0002.xml")
         #expect(current.versions == [1, 2])
-        #expect(try store.search(SearchQuery(parsing: "withdrawn"), limit: 5).map(\.pmid) == [Self.pmid])
-        #expect(try store.search(SearchQuery(parsing: "twelve"), limit: 5).isEmpty)
+        #expect(try store.search("withdrawn", limit: 5).map(\.pmid) == [Self.pmid])
+        #expect(try store.search("twelve", limit: 5).isEmpty)
 
         var changes: [String] = []
         _ = try store.export(since: first.lastSeq) { item in

@@ -1,0 +1,65 @@
+/// The fewest date-code prefixes whose dates all lie in a span of days, and that together hold
+/// every date code in it: whole millennia, centuries, decades and years as prefixes of the year,
+/// whole months as `YYYYMM`, single days as `YYYYMMDD`. A record's date is coded as precisely as
+/// the record gives it (`2020`, `202003`, `20200315`), so a date known only to the year is in a
+/// span only if the whole year is (`2020[dp]` finds it; `2020/03[dp]` does not).
+enum DateCover {
+    static func prefixes(first: Int, last: Int) -> [String] {
+        guard first <= last else { return [] }
+        let firstYear = first / 10_000, lastYear = last / 10_000
+        var prefixes: [String] = []
+        var wholeYears: [Int] = []
+        for year in firstYear...lastYear {
+            let start = max(first, year * 10_000 + 101), end = min(last, year * 10_000 + 1231)
+            if start == year * 10_000 + 101 && end >= year * 10_000 + 1231 {
+                wholeYears.append(year)
+                continue
+            }
+            prefixes += yearParts(year, from: start, to: end)
+        }
+        return compress(wholeYears) + prefixes
+    }
+
+    /// The months and days of one year between two days of it.
+    private static func yearParts(_ year: Int, from start: Int, to end: Int) -> [String] {
+        var parts: [String] = []
+        for month in (start / 100 % 100)...(end / 100 % 100) {
+            let length = days(year: year, month: month)
+            let monthStart = year * 10_000 + month * 100
+            let low = max(start, monthStart + 1), high = min(end, monthStart + length)
+            guard low <= high else { continue }
+            if low == monthStart + 1 && high == monthStart + length {
+                parts.append(String(monthStart / 100))
+            } else {
+                parts += (low...high).map(String.init)
+            }
+        }
+        return parts
+    }
+
+    /// Runs of whole years as the shortest prefixes: 2020…2029 is `202`, 2100…2999 is `21`…`29`.
+    private static func compress(_ years: [Int]) -> [String] {
+        var prefixes: [String] = []
+        var index = 0
+        while index < years.count {
+            let year = years[index]
+            var size = 1000
+            while size > 1 {
+                let end = year + size - 1
+                if year % size == 0, index + size - 1 < years.count, years[index + size - 1] == end { break }
+                size /= 10
+            }
+            prefixes.append(String(year / size))
+            index += size
+        }
+        return prefixes
+    }
+
+    static func days(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import PubMedQuery
+
+/// A `PubMedQuery` as an FTS5 MATCH expression over `SearchDocument`'s columns.
+///
+/// Boolean steps keep PubMed's left-to-right grouping in explicit parentheses. Words become
+/// quoted phrases in their field's columns (`{ti ab ot} : "heart failure"`, `"canc" *`,
+/// `NEAR("gene" "therapy", 2)`); values become codes (`codes : "mh_neoplasms"`), a MeSH heading
+/// with every narrower heading when a thesaurus is at hand; a date range becomes the fewest code
+/// prefixes that cover it (whole years, months and days). `scored` says, phrase by phrase in the
+/// order FTS5 numbers them, which ones rank (words) and which only filter (codes).
+struct FTSQuery {
+    private(set) var match = ""
+    private(set) var scored = ""
+    /// Things the user should know about how the query ran (MeSH without a thesaurus).
+    private(set) var notes: [String] = []
+    private let mesh: (any MeshVocabulary)?
+
+    init(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws {
+        self.mesh = mesh
+        match = try node(query.root)
+    }
+
+    /// Whether any phrase ranks: a query of codes alone has no relevance to sort by.
+    var ranks: Bool { scored.contains("1") }
+
+    private mutating func node(_ node: QueryNode) throws -> String {
+        switch node {
+        case .term(let term): try self.term(term)
+        case .and(let left, let right): "(\(try self.node(left)) AND \(try self.node(right)))"
+        case .or(let left, let right): "(\(try self.node(left)) OR \(try self.node(right)))"
+        case .not(let left, let right): "(\(try self.node(left)) NOT \(try self.node(right)))"
+        }
+    }
+
+    private mutating func term(_ term: QueryTerm) throws -> String {
+        switch term.field.kind {
+        case .words:
+            let words = self.words(term)
+            guard term.field == .untagged, !term.quoted, let mesh, let heading = try mesh.heading(for: term.text) else { return words }
+            // PubMed's automatic term mapping, the part that can be done here: an untagged term
+            // that is a MeSH entry term also finds the heading's records, with its narrower ones.
+            return "(\(words) OR \(codes(try exploded(heading, qualifier: nil).map { "mh_" + $0 }, prefix: false)))"
+        case .date:
+            return dates(term)
+        case .value:
+            return try value(term)
+        }
+    }
+
+    // MARK: - Words
+
+    private mutating func words(_ term: QueryTerm) -> String {
+        let columns = Self.columns(term.field).map(\.name).joined(separator: " ")
+        if let distance = term.proximity {
+            let words = SearchCode.words(term.text)
+            let phrases = words.map { phrase($0, prefix: false) }.joined(separator: " ")
+            return "{\(columns)} : NEAR(\(phrases), \(distance))"
+        }
+        return "{\(columns)} : \(phrase(term.text, prefix: term.truncated))"
+    }
+
+    /// The columns a words field searches.
+    static func columns(_ field: QueryField) -> [SearchDocument.Column] {
+        switch field {
+        case .untagged: [.title, .abstract, .keywords, .meshWords, .otherText, .authorWords, .journalWords]
+        case .titleAbstract: [.title, .abstract, .keywords]
+        case .title: [.title]
+        case .abstract: [.abstract]
+        case .textWord: [.title, .abstract, .keywords, .meshWords, .otherText, .corporateAuthor]
+        case .affiliation: [.affiliation]
+        case .otherTerm: [.keywords]
+        case .grant: [.grant]
+        case .corporateAuthor: [.corporateAuthor]
+        default: SearchDocument.Column.allCases.filter { $0 != .codes }
+        }
+    }
+
+    /// One FTS5 phrase, quoted, scoring.
+    private mutating func phrase(_ text: String, prefix: Bool) -> String {
+        scored += "1"
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" + (prefix ? " *" : "")
+    }
+
+    // MARK: - Values
+
+    private mutating func value(_ term: QueryTerm) throws -> String {
+        let prefix = term.truncated
+        switch term.field {
+        case .author, .firstAuthor, .lastAuthor, .investigator:
+            let tag = [QueryField.author: "au", .firstAuthor: "au1", .lastAuthor: "aul", .investigator: "ir"][term.field]!  // the four cases
+            return codes([tag + "_" + Self.shortName(term.text)], prefix: true)
+        case .fullAuthor, .fullInvestigator:
+            let tag = term.field == .fullAuthor ? "fau" : "fir"
+            let name = Self.fullName(term.text)
+            if prefix || name.hasSuffix("__") { return codes([tag + "_" + name], prefix: true) }
+            return "(\(codes([tag + "_" + name], prefix: false)) OR \(codes([tag + "_" + name + "_"], prefix: true)))"
+        case .mesh, .meshMajor:
+            let tag = term.field == .mesh ? "mh_" : "majr_"
+            let parts = term.text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let qualifier = parts.count == 2 ? SearchCode.code(parts[1]) : nil
+            if prefix || !term.explode {
+                let heading = prefix ? parts[0] : try mesh?.heading(for: parts[0]) ?? parts[0]
+                return codes([tag + SearchCode.code(heading) + (qualifier.map { "__" + $0 } ?? "")], prefix: prefix)
+            }
+            let heading = try mesh?.heading(for: parts[0]) ?? parts[0]
+            return codes(try exploded(heading, qualifier: qualifier).map { tag + $0 }, prefix: false)
+        case .subset:
+            return codes(["sb_" + SearchCode.subset(term.text)], prefix: prefix)
+        case .pmid:
+            return codes(["pmid_" + SearchCode.code(term.text)], prefix: prefix)
+        case .authorIdentifier:
+            let orcid = term.text.replacingOccurrences(of: "https://orcid.org/", with: "").replacingOccurrences(of: "http://orcid.org/", with: "")
+            return codes(["auid_" + SearchCode.code(orcid)], prefix: prefix)
+        default:
+            let tag: [QueryField: String] = [
+                .subheading: "sh", .publicationType: "pt", .language: "la", .journal: "ta", .nlmUniqueID: "jid", .issn: "is",
+                .volume: "vi", .issue: "ip", .pagination: "pg", .substance: "nm", .registryNumber: "rn",
+                .articleIdentifier: "aid", .locationIdentifier: "lid",
+            ]
+            guard let name = tag[term.field] else { throw QueryError("the field [\(term.field.displayName)] cannot be searched here", query: "", offset: 0) }
+            return codes([name + "_" + SearchCode.code(term.text)], prefix: prefix)
+        }
+    }
+
+    /// The heading and, unless MeSH is missing, its narrower headings, as codes (with the qualifier).
+    private mutating func exploded(_ heading: String, qualifier: String?) throws -> [String] {
+        var names = [heading]
+        if let mesh {
+            names = try mesh.narrower(than: heading)
+            if names.isEmpty { names = [heading] }
+        } else if !notes.contains(Self.noThesaurus) {
+            notes.append(Self.noThesaurus)
+        }
+        var seen: Set<String> = []
+        return names.map { SearchCode.code($0) + (qualifier.map { "__" + $0 } ?? "") }.filter { seen.insert($0).inserted }
+    }
+
+    static let noThesaurus = "no MeSH thesaurus: [mh] and [majr] match the heading named, without the narrower headings PubMed would add (run `pubmed-mirror mesh` to get it)"
+
+    /// `codes : "a"` or `codes : ("a" OR "b" …)`; none of them ranks.
+    private mutating func codes(_ tokens: [String], prefix: Bool) -> String {
+        let phrases = tokens.map { token -> String in
+            scored += "0"
+            return "\"\(token)\"" + (prefix ? " *" : "")
+        }
+        return phrases.count == 1 ? "codes : \(phrases[0])" : "codes : (\(phrases.joined(separator: " OR ")))"
+    }
+
+    /// `smith j` → `smith__j`, `smith` → `smith__`, `van der berg ja` → `van_der_berg__ja`: the last word
+    /// is the initials when it is three letters or fewer and there is a last name before it.
+    static func shortName(_ text: String) -> String {
+        var words = SearchCode.words(text.replacingOccurrences(of: ",", with: " "))
+        guard words.count >= 2, let last = words.last, last.count <= 3, last.allSatisfy(\.isLetter) else {
+            return words.joined(separator: "_") + "__"
+        }
+        words.removeLast()
+        return words.joined(separator: "_") + "__" + last
+    }
+
+    /// `smith, john a` or `smith john a` → `smith__john_a`: the last name before the comma, or the first word.
+    static func fullName(_ text: String) -> String {
+        if let comma = text.firstIndex(of: ",") {
+            return SearchCode.fullName(last: String(text[..<comma]), fore: String(text[text.index(after: comma)...]))
+        }
+        let words = SearchCode.words(text)
+        guard let first = words.first else { return "__" }
+        return first + "__" + words.dropFirst().joined(separator: "_")
+    }
+
+    // MARK: - Dates
+
+    private mutating func dates(_ term: QueryTerm) -> String {
+        let tag: [QueryField: String] = [
+            .publicationDate: "dp", .entryDate: "edat", .createDate: "crdt", .meshDate: "mhda",
+            .completionDate: "dcom", .modificationDate: "lr",
+        ]
+        guard let span = term.dates, let name = tag[term.field] else { return codes(["none_"], prefix: false) }
+        let prefixes = DateCover.prefixes(first: span.first, last: span.last)
+        guard !prefixes.isEmpty else { return codes(["none_"], prefix: false) }
+        let phrases = prefixes.map { prefix -> String in
+            scored += "0"
+            return "\"\(name)_\(prefix)\"" + (prefix.count < 8 ? " *" : "")
+        }
+        return phrases.count == 1 ? "codes : \(phrases[0])" : "codes : (\(phrases.joined(separator: " OR ")))"
+    }
+}

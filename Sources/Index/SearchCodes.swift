@@ -1,0 +1,201 @@
+import Foundation
+import PubMedRecords
+
+/// How a value becomes a code: its words (runs of letters and digits), lowercased, accents
+/// removed, joined by `_`. The tokenizer leaves such a token as it is.
+enum SearchCode {
+    static func code(_ value: String) -> String {
+        words(value).joined(separator: "_")
+    }
+
+    static func words(_ value: String) -> [String] {
+        value.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+            .split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+            .map(String.init)
+    }
+
+    /// A person as `[au]` finds them: last name, `__`, initials (`smith__ja`).
+    static func author(last: String, initials: String?) -> String {
+        code(last) + "__" + code(initials ?? "")
+    }
+
+    /// A person as `[fau]` finds them: last name, `__`, fore names (`smith__john_a`).
+    static func fullName(last: String, fore: String?) -> String {
+        code(last) + "__" + code(fore ?? "")
+    }
+
+    /// A subset as `[sb]` names it: letters and digits only (`pubmednotmedline`).
+    static func subset(_ value: String) -> String {
+        words(value).joined()
+    }
+
+    /// A date as precise as it is known: `YYYY`, `YYYYMM` or `YYYYMMDD`.
+    static func date(year: Int, month: Int?, day: Int?) -> String {
+        guard (1000...9999).contains(year) else { return "" }
+        var text = String(year)
+        guard let month, (1...12).contains(month) else { return text }
+        text += month < 10 ? "0\(month)" : "\(month)"
+        guard let day, (1...31).contains(day) else { return text }
+        text += day < 10 ? "0\(day)" : "\(day)"
+        return text
+    }
+
+    /// `2020/03/15`-style prefixes of the tags.
+    enum Prefix: String {
+        case mesh = "mh", major = "majr", subheading = "sh", author = "au", fullAuthor = "fau"
+        case firstAuthor = "au1", firstFullAuthor = "fau1", lastAuthor = "aul", lastFullAuthor = "faul"
+        case investigator = "ir", fullInvestigator = "fir", orcid = "auid"
+        case publicationType = "pt", language = "la", journal = "ta", journalID = "jid", issn = "is"
+        case volume = "vi", issue = "ip", page = "pg", substance = "nm", registryNumber = "rn"
+        case pmid, articleID = "aid", locationID = "lid", subset = "sb"
+        case publicationDate = "dp", entryDate = "edat", createDate = "crdt", meshDate = "mhda"
+        case completionDate = "dcom", modificationDate = "lr"
+    }
+}
+
+/// The codes of one record, gathered in order.
+struct SearchCodes {
+    private(set) var tokens: [String] = []
+
+    var text: String { tokens.joined(separator: " ") }
+
+    mutating func add(_ prefix: SearchCode.Prefix, _ code: String) {
+        guard !code.isEmpty, code != "__" else { return }
+        tokens.append(prefix.rawValue + "_" + code)
+    }
+
+    mutating func add(_ record: PubMedRecord) {
+        addMeSH(record)
+        addPeople(record)
+        addJournal(record)
+        addDates(record)
+        for type in record.publicationTypes { add(.publicationType, SearchCode.code(type)) }
+        for language in record.languages {
+            add(.language, SearchCode.code(language))
+            if let name = LanguageNames.name(language) { add(.language, SearchCode.code(name)) }
+        }
+        for chemical in record.chemicals {
+            add(.substance, SearchCode.code(chemical.name))
+            if let number = chemical.registryNumber, number != "0" { add(.registryNumber, SearchCode.code(number)) }
+        }
+        add(.pmid, String(record.pmid))
+        for id in record.articleIds { add(.articleID, SearchCode.code(id.value)) }
+        for id in record.elocationIds { add(.locationID, SearchCode.code(id.value)) }
+        for subset in Self.subsets(record) { add(.subset, subset) }
+    }
+
+    private mutating func addMeSH(_ record: PubMedRecord) {
+        for heading in record.meshHeadings {
+            let descriptor = SearchCode.code(heading.descriptor)
+            let major = heading.majorTopic || heading.qualifiers.contains(where: \.majorTopic)
+            add(.mesh, descriptor)
+            if major { add(.major, descriptor) }
+            for qualifier in heading.qualifiers {
+                let pair = descriptor + "__" + SearchCode.code(qualifier.name)
+                add(.mesh, pair)
+                if heading.majorTopic || qualifier.majorTopic { add(.major, pair) }
+                add(.subheading, SearchCode.code(qualifier.name))
+            }
+        }
+    }
+
+    private mutating func addPeople(_ record: PubMedRecord) {
+        let people = record.authors.filter { $0.lastName != nil }
+        for (index, author) in people.enumerated() {
+            let short = SearchCode.author(last: author.lastName ?? "", initials: author.initials)
+            let full = SearchCode.fullName(last: author.lastName ?? "", fore: author.foreName)
+            add(.author, short)
+            add(.fullAuthor, full)
+            if index == 0 { add(.firstAuthor, short); add(.firstFullAuthor, full) }
+            if index == people.count - 1 { add(.lastAuthor, short); add(.lastFullAuthor, full) }
+        }
+        for person in record.authors + record.investigators {
+            if let orcid = person.orcid { add(.orcid, SearchCode.code(orcid)) }
+        }
+        for investigator in record.investigators where investigator.lastName != nil {
+            add(.investigator, SearchCode.author(last: investigator.lastName ?? "", initials: investigator.initials))
+            add(.fullInvestigator, SearchCode.fullName(last: investigator.lastName ?? "", fore: investigator.foreName))
+        }
+    }
+
+    private mutating func addJournal(_ record: PubMedRecord) {
+        guard let journal = record.journal else { return }
+        var names: Set<String> = []
+        for name in [journal.medlineTA, journal.isoAbbreviation, journal.title, journal.issn, journal.issnLinking].compactMap({ $0 }) {
+            let code = SearchCode.code(name)
+            if names.insert(code).inserted { add(.journal, code) }
+        }
+        if let id = journal.nlmUniqueID { add(.journalID, SearchCode.code(id)) }
+        for issn in Set([journal.issn, journal.issnLinking].compactMap { $0 }).sorted() { add(.issn, SearchCode.code(issn)) }
+        if let volume = journal.volume { add(.volume, SearchCode.code(volume)) }
+        if let issue = journal.issue { add(.issue, SearchCode.code(issue)) }
+        if let first = record.pages?.split(separator: "-").first { add(.page, SearchCode.code(String(first))) }
+    }
+
+    private mutating func addDates(_ record: PubMedRecord) {
+        var published: [String] = []
+        if let date = record.pubDate {
+            if let year = date.year {
+                published.append(SearchCode.date(year: year, month: date.month, day: date.day))
+            } else if let text = date.medlineDate, let year = Self.firstYear(in: text) {
+                published.append(SearchCode.date(year: year, month: Self.firstMonth(in: text), day: nil))
+            }
+        }
+        for date in record.articleDates {
+            if let year = date.year { published.append(SearchCode.date(year: year, month: date.month, day: date.day)) }
+        }
+        // A record without a date of its own but with a year (records made elsewhere) has that year.
+        if published.isEmpty, let year = record.year { published.append(SearchCode.date(year: year, month: nil, day: nil)) }
+        for date in Set(published).sorted() { add(.publicationDate, date) }
+        // PubMed's create date is the `entrez` history date; its entry date the `pubmed` one, and its
+        // MeSH date the `medline` one, each falling back on the one before when the record lacks it
+        // (records not yet indexed for MEDLINE, and the files of some years, have `entrez` alone).
+        func history(_ status: String) -> PubMedRecord.HistoryDate? { record.history.first { $0.status == status } }
+        let create = history("entrez")
+        let entry = history("pubmed") ?? create
+        let mesh = history("medline") ?? entry
+        for (prefix, event) in [(SearchCode.Prefix.createDate, create), (.entryDate, entry), (.meshDate, mesh)] {
+            if let event { add(prefix, SearchCode.date(year: event.year, month: event.month, day: event.day)) }
+        }
+        if let date = record.dateCompleted { add(.completionDate, SearchCode.date(year: date.year, month: date.month, day: date.day)) }
+        if let date = record.dateRevised { add(.modificationDate, SearchCode.date(year: date.year, month: date.month, day: date.day)) }
+    }
+
+    /// The first four-digit number of a `MedlineDate` ("1998 Dec-1999 Jan" → 1998).
+    static func firstYear(in text: String) -> Int? {
+        let characters = Array(text)
+        var index = 0
+        while index + 4 <= characters.count {
+            let run = characters[index..<index + 4]
+            let bounded = (index == 0 || !characters[index - 1].isNumber) && (index + 4 == characters.count || !characters[index + 4].isNumber)
+            if bounded, run.allSatisfy(\.isASCII), let year = Int(String(run)) { return year }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The month of a `MedlineDate` ("1979 Jul-Sep" → 7), when it starts with a year and a month name.
+    static func firstMonth(in text: String) -> Int? {
+        let words = text.split(separator: " ")
+        guard words.count >= 2 else { return nil }
+        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        return months.firstIndex(of: String(words[1].prefix(3)).lowercased()).map { $0 + 1 }
+    }
+
+    /// The `[sb]` subsets the record itself tells: its status, its citation subsets, whether it has
+    /// an abstract, whether it is in PMC.
+    static func subsets(_ record: PubMedRecord) -> [String] {
+        var subsets: [String] = []
+        switch record.status {
+        case "MEDLINE", "OLDMEDLINE": subsets.append("medline")
+        case .some(let status): subsets.append(SearchCode.subset(status))
+        case nil: break
+        }
+        if let status = record.status, status == "OLDMEDLINE" { subsets.append("oldmedline") }
+        for subset in record.citationSubsets { subsets.append("jsubset" + SearchCode.subset(subset)) }
+        if record.abstract != nil { subsets.append("hasabstract") }
+        if record.pmcid != nil { subsets.append(contentsOf: ["pmc", "pubmedpmc"]) }
+        if record.kind == .book { subsets.append("books") }
+        return subsets
+    }
+}

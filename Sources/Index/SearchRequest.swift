@@ -1,0 +1,35 @@
+import PubMedQuery
+
+/// A search to run: the query, its order and the page of hits wanted.
+public struct SearchRequest: Sendable {
+    public var query: PubMedQuery
+    public var sort: SearchSort
+    public var limit: Int
+    public var offset: Int
+    /// The MeSH thesaurus, for explosion and term mapping; without it a heading matches itself.
+    public var mesh: (any MeshVocabulary)?
+
+    public init(query: PubMedQuery, sort: SearchSort = .relevance, limit: Int = 20, offset: Int = 0,
+                mesh: (any MeshVocabulary)? = nil) {
+        self.query = query
+        self.sort = sort
+        self.limit = limit
+        self.offset = offset
+        self.mesh = mesh
+    }
+}
+
+/// PubMed's orders: best match (bm25 here), then newest first, first author, journal, PMID (newest first).
+public enum SearchSort: String, Sendable, CaseIterable {
+    case relevance
+    case pubDate = "pub_date"
+    case firstAuthor = "first_author"
+    case journal
+    case pmid
+}
+
+/// The hits of a search, and what the user should know about how it ran.
+public struct SearchResult: Sendable {
+    public var hits: [SearchHit]
+    public var notes: [String]
+}

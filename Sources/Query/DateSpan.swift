@@ -1,0 +1,49 @@
+/// A span of days from a query's date term: `2020` is the whole year, `2020/03` the month,
+/// `2020/03/15` the day, `2015:2020` the years 2015 to 2020, `2020/01/01:2020/06/30` the first half of 2020.
+///
+/// Days are `YYYYMMDD` integers, so spans compare as numbers; months are taken as 31 days long
+/// (a span only ever needs to contain the real days).
+public struct DateSpan: Sendable, Equatable, CustomStringConvertible {
+    public var first: Int
+    public var last: Int
+    /// As written, for the query translation.
+    public var text: String
+
+    public init(first: Int, last: Int, text: String) {
+        self.first = first
+        self.last = last
+        self.text = text
+    }
+
+    public var description: String { text }
+
+    /// One date as PubMed writes it (`YYYY`, `YYYY/MM`, `YYYY/MM/DD`; `-` or `.` may separate the
+    /// parts), as the span of days it covers; nil if it is not one.
+    static func single(_ text: String) -> (first: Int, last: Int)? {
+        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "/" || $0 == "-" || $0 == "." })
+        guard (1...3).contains(parts.count),
+              parts[0].count == 4, let year = Int(parts[0]), year >= 1000
+        else { return nil }
+        if parts.count == 1 { return (year * 10_000 + 101, year * 10_000 + 1231) }
+        guard parts[1].count <= 2, let month = Int(parts[1]), (1...12).contains(month) else { return nil }
+        if parts.count == 2 { return (year * 10_000 + month * 100 + 1, year * 10_000 + month * 100 + 31) }
+        guard parts[2].count <= 2, let day = Int(parts[2]), (1...31).contains(day) else { return nil }
+        let date = year * 10_000 + month * 100 + day
+        return (date, date)
+    }
+
+    /// A date or a range `A:B`; nil if the text is neither.
+    static func parse(_ text: String) -> DateSpan? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let colon = trimmed.firstIndex(of: ":") {
+            let low = String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces)
+            let high = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            guard let from = single(low), let to = single(high) else { return nil }
+            return DateSpan(first: from.first, last: to.last, text: "\(low):\(high)")
+        }
+        guard let day = single(trimmed) else { return nil }
+        return DateSpan(first: day.first, last: day.last, text: trimmed)
+    }
+}
+
+import Foundation

@@ -1,0 +1,112 @@
+/// A search in PubMed's query language, parsed: a tree of terms joined by `AND`, `OR` and `NOT`.
+///
+/// PubMed processes Boolean operators left to right, all with the same precedence
+/// (`a OR b AND c` is `(a OR b) AND c`), and so does the tree `QueryParser` builds. Pure data: the
+/// stores translate it into their own engine's terms.
+public indirect enum QueryNode: Sendable, Equatable {
+    case term(QueryTerm)
+    case and(QueryNode, QueryNode)
+    case or(QueryNode, QueryNode)
+    /// The left side without the right (PubMed's `NOT` is binary).
+    case not(QueryNode, QueryNode)
+
+    /// Every term, left to right.
+    public var terms: [QueryTerm] {
+        switch self {
+        case .term(let term): [term]
+        case .and(let left, let right), .or(let left, let right), .not(let left, let right): left.terms + right.terms
+        }
+    }
+
+    /// The same tree with every term changed by `transform`.
+    public func mapTerms<E: Error>(_ transform: (QueryTerm) throws(E) -> QueryNode) throws(E) -> QueryNode {
+        switch self {
+        case .term(let term): try transform(term)
+        case .and(let left, let right): .and(try left.mapTerms(transform), try right.mapTerms(transform))
+        case .or(let left, let right): .or(try left.mapTerms(transform), try right.mapTerms(transform))
+        case .not(let left, let right): .not(try left.mapTerms(transform), try right.mapTerms(transform))
+        }
+    }
+}
+
+/// One term: words or a value, in a field.
+public struct QueryTerm: Sendable, Equatable {
+    /// The term as written, without its quotes, tag or trailing `*`.
+    public var text: String
+    public var field: QueryField
+    /// Written in double quotes.
+    public var quoted: Bool
+    /// Written with a trailing `*`: the last word (or the value) is a beginning.
+    public var truncated: Bool
+    /// `[mh]` and `[majr]` include the narrower headings unless written `[mh:noexp]`.
+    public var explode: Bool
+    /// `[tiab:~N]`: the words within N words of each other, in any order.
+    public var proximity: Int?
+    /// For date fields: the dates the term stands for.
+    public var dates: DateSpan?
+    /// Where the term stands in the query (0-based character offsets), for messages.
+    public var position: Range<Int>
+
+    public init(text: String, field: QueryField = .untagged, quoted: Bool = false, truncated: Bool = false,
+                explode: Bool = true, proximity: Int? = nil, dates: DateSpan? = nil, position: Range<Int> = 0..<0) {
+        self.text = text
+        self.field = field
+        self.quoted = quoted
+        self.truncated = truncated
+        self.explode = explode
+        self.proximity = proximity
+        self.dates = dates
+        self.position = position
+    }
+}
+
+/// A parsed query, and how it reads back.
+public struct PubMedQuery: Sendable, Equatable {
+    public var root: QueryNode
+    /// The query as the user wrote it.
+    public var source: String
+
+    public init(root: QueryNode, source: String) {
+        self.root = root
+        self.source = source
+    }
+
+    /// Parses PubMed's query language (and the older `field:value` aliases).
+    public init(parsing text: String) throws(QueryError) {
+        var parser = QueryParser(text)
+        self = try parser.parse()
+    }
+
+    /// The query as it was understood, in PubMed's own "query translation" style: every term with
+    /// its field, every Boolean step in parentheses.
+    public var translation: String { Self.translate(root, top: true) }
+
+    private static func translate(_ node: QueryNode, top: Bool) -> String {
+        let text: String
+        switch node {
+        case .term(let term):
+            return term.translation
+        case .and(let left, let right):
+            text = "\(translate(left, top: false)) AND \(translate(right, top: false))"
+        case .or(let left, let right):
+            text = "\(translate(left, top: false)) OR \(translate(right, top: false))"
+        case .not(let left, let right):
+            text = "\(translate(left, top: false)) NOT \(translate(right, top: false))"
+        }
+        return top ? text : "(\(text))"
+    }
+}
+
+extension QueryTerm {
+    /// `"heart failure"[Title/Abstract]`, `2015:2020[Date - Publication]`, `"neoplasms"[MeSH Terms:noexp]`.
+    public var translation: String {
+        if let dates {
+            return "\(dates.description)[\(field.displayName)]"
+        }
+        let body = "\"\(text)\(truncated ? "*" : "")\""
+        var tag = field.displayName
+        if field.explodes && !explode { tag += ":noexp" }
+        if let proximity { tag += ":~\(proximity)" }
+        return "\(body)[\(tag)]"
+    }
+}

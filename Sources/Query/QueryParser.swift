@@ -1,0 +1,214 @@
+import Foundation
+
+/// Reads PubMed's query language into a `PubMedQuery`:
+///
+///     query   := operand ( [AND | OR | NOT] operand )*     left to right; no operator means AND
+///     operand := "(" query ")" [tag] | "phrase" [tag] | words [tag] | field:value
+///
+/// A tag applies to the words written just before it, back to the last operator, parenthesis,
+/// phrase or tag, taken together (`smith j[au]`, `retracted publication[pt]`, `heart attack[tiab]`
+/// as the phrase); words with no tag are each a term of their own, joined by AND. A tag after a
+/// parenthesis applies to every untagged term inside. `"2020"[edat] : "3000"[edat]` is one range.
+struct QueryParser {
+    private let source: String
+    private var tokens: [QueryToken] = []
+    private var next = 0
+
+    init(_ source: String) {
+        self.source = source
+    }
+
+    mutating func parse() throws(QueryError) -> PubMedQuery {
+        tokens = try QueryLexer.tokens(source)
+        guard !tokens.isEmpty else { throw QueryError("the query is empty", query: source, offset: 0) }
+        let root = try expression(depth: 0)
+        if next < tokens.count {
+            // Only a `)` stops an expression early.
+            throw QueryError("a ) without its (", query: source, offset: tokens[next].range.lowerBound)
+        }
+        return PubMedQuery(root: root, source: source)
+    }
+
+    // MARK: - Boolean structure
+
+    private mutating func expression(depth: Int) throws(QueryError) -> QueryNode {
+        var node = try operand(depth: depth, after: nil)
+        while next < tokens.count {
+            let token = tokens[next]
+            var combine: (QueryNode, QueryNode) -> QueryNode = QueryNode.and
+            switch token.kind {
+            case .close:
+                guard depth > 0 else { throw QueryError("a ) without its (", query: source, offset: token.range.lowerBound) }
+                return node
+            case .and: combine = QueryNode.and
+            case .or: combine = QueryNode.or
+            case .not: combine = QueryNode.not
+            default:
+                // Terms side by side: AND.
+                node = .and(node, try operand(depth: depth, after: nil))
+                continue
+            }
+            next += 1
+            node = combine(node, try operand(depth: depth, after: token))
+        }
+        return node
+    }
+
+    /// One operand; `after` is the operator before it, for messages.
+    private mutating func operand(depth: Int, after op: QueryToken?) throws(QueryError) -> QueryNode {
+        guard next < tokens.count else {
+            let offset = op?.range.lowerBound ?? source.count
+            throw QueryError(op.map { "\(Self.name($0)) needs a term after it" } ?? "a term is missing", query: source, offset: offset)
+        }
+        let token = tokens[next]
+        switch token.kind {
+        case .open:
+            next += 1
+            let inner = try expression(depth: depth + 1)
+            guard next < tokens.count, tokens[next].kind == .close else {
+                throw QueryError("a ( is never closed", query: source, offset: token.range.lowerBound)
+            }
+            next += 1
+            guard let tag = takeTag() else { return inner }
+            return try inner.mapTerms { term throws(QueryError) in
+                guard term.field == .untagged else { return .term(term) }
+                return .term(try self.term(term.text, quoted: term.quoted, tag: tag, at: term.position))
+            }
+        case .and, .or, .not:
+            throw QueryError("\(Self.name(token)) needs a term before it", query: source, offset: token.range.lowerBound)
+        case .close:
+            throw QueryError(depth > 0 ? "empty parentheses" : "a ) without its (", query: source, offset: token.range.lowerBound)
+        case .tag(let tag):
+            throw QueryError("the tag [\(tag)] follows no term", query: source, offset: token.range.lowerBound)
+        case .colon:
+            throw QueryError("a : must stand between two dates", query: source, offset: token.range.lowerBound)
+        case .phrase(let text):
+            next += 1
+            return try dateRange(term(text, quoted: true, tag: takeTag(), at: token.range))
+        case .word:
+            return try words()
+        }
+    }
+
+    /// A run of words: one term if a tag follows, else a term a word, joined by AND.
+    private mutating func words() throws(QueryError) -> QueryNode {
+        var run: [QueryToken] = []
+        while next < tokens.count, case .word(let text) = tokens[next].kind {
+            // A legacy `field:value` starts a run of its own.
+            if !run.isEmpty && LegacySyntax.isField(text) { break }
+            run.append(tokens[next])
+            next += 1
+            if LegacySyntax.isField(text) && text.hasSuffix(":") { break }
+        }
+        if let legacy = try LegacySyntax.term(run, tokens: tokens, next: &next, source: source) { return legacy }
+        let texts = run.map { token -> String in if case .word(let text) = token.kind { text } else { "" } }
+        if let tag = takeTag() {
+            let range = run[0].range.lowerBound..<run[run.count - 1].range.upperBound
+            return try dateRange(term(texts.joined(separator: " "), quoted: false, tag: tag, at: range))
+        }
+        var node: QueryNode?
+        for (text, token) in zip(texts, run) {
+            let term = QueryNode.term(try term(text, quoted: false, tag: nil, at: token.range))
+            node = node.map { .and($0, term) } ?? term
+        }
+        return node!  // `run` has at least one word: `words()` is only called on a word.
+    }
+
+    /// `"2020"[edat] : "3000"[edat]`: a date term, a lone colon, and a date term of the same field.
+    private mutating func dateRange(_ first: QueryTerm) throws(QueryError) -> QueryNode {
+        guard let from = first.dates, next < tokens.count, tokens[next].kind == .colon else { return .term(first) }
+        let colon = tokens[next]
+        next += 1
+        guard case .term(let second) = try operand(depth: 0, after: colon), let to = second.dates, second.field == first.field else {
+            throw QueryError("a date range needs a date of the same field on both sides of the :", query: source, offset: colon.range.lowerBound)
+        }
+        var range = first
+        range.dates = DateSpan(first: from.first, last: to.last, text: "\(from.text):\(to.text)")
+        range.text = range.dates!.text  // set on the line above
+        range.position = first.position.lowerBound..<second.position.upperBound
+        return .term(range)
+    }
+
+    private mutating func takeTag() -> (text: String, range: Range<Int>)? {
+        guard next < tokens.count, case .tag(let text) = tokens[next].kind else { return nil }
+        next += 1
+        return (text, tokens[next - 1].range)
+    }
+
+    // MARK: - Terms
+
+    /// A term from its text and tag, checked.
+    private func term(_ raw: String, quoted: Bool, tag: (text: String, range: Range<Int>)?, at range: Range<Int>) throws(QueryError) -> QueryTerm {
+        var term = QueryTerm(text: raw.trimmingCharacters(in: .whitespaces), quoted: quoted,
+                             position: range.lowerBound..<(tag?.range.upperBound ?? range.upperBound))
+        guard !term.text.isEmpty else { throw QueryError("an empty phrase", query: source, offset: range.lowerBound) }
+        if let tag { try apply(tag, to: &term) }
+        if term.field.kind == .date {
+            guard let dates = DateSpan.parse(term.text) else {
+                throw QueryError("\"\(term.text)\" is not a date or a range of dates (write YYYY, YYYY/MM, YYYY/MM/DD, or two of them with a : between)",
+                                 query: source, offset: range.lowerBound)
+            }
+            term.dates = dates
+            return term
+        }
+        if term.text.hasSuffix("*") {
+            term.text = String(term.text.drop(while: { $0 == "*" }).reversed().drop(while: { $0 == "*" }).reversed())
+            term.truncated = true
+            let stem = term.text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).last.map(String.init) ?? ""
+            guard stem.count >= 4 || (term.field.kind == .value && !term.text.isEmpty) else {
+                throw QueryError("truncation needs at least 4 characters before the * (PubMed's rule): \"\(raw)\"",
+                                 query: source, offset: range.lowerBound)
+            }
+        }
+        guard term.text.contains(where: { $0.isLetter || $0.isNumber }) else {
+            throw QueryError("\"\(raw)\" has no letters or digits to search for", query: source, offset: range.lowerBound)
+        }
+        return term
+    }
+
+    /// `[tiab]`, `[mh:noexp]`, `[tiab:~3]`, `[Title/Abstract]`…
+    private func apply(_ tag: (text: String, range: Range<Int>), to term: inout QueryTerm) throws(QueryError) {
+        var name = tag.text.lowercased().trimmingCharacters(in: .whitespaces)
+        var noexp = false
+        var proximity: Int?
+        if let colon = name.lastIndex(of: ":") {
+            let option = name[name.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if option == "noexp" {
+                noexp = true
+            } else if option.hasPrefix("~"), let distance = Int(option.dropFirst()), distance >= 0 {
+                proximity = distance
+            } else {
+                throw QueryError("unknown option :\(option) in the tag [\(tag.text)] (:noexp goes with [mh] and [majr], :~N with [tiab], [ti] and [ad])",
+                                 query: source, offset: tag.range.lowerBound)
+            }
+            name = name[..<colon].trimmingCharacters(in: .whitespaces)
+        }
+        guard let field = QueryField.tags[name] else {
+            throw QueryError("unknown field tag [\(tag.text)]", query: source, offset: tag.range.lowerBound)
+        }
+        if noexp && !field.explodes {
+            throw QueryError(":noexp goes only with [mh] and [majr]", query: source, offset: tag.range.lowerBound)
+        }
+        if proximity != nil {
+            guard field.allowsProximity else {
+                throw QueryError("a proximity search (:~N) goes only with [tiab], [ti] and [ad]", query: source, offset: tag.range.lowerBound)
+            }
+            guard term.text.split(separator: " ").count >= 2 else {
+                throw QueryError("a proximity search needs two or more words in quotes, like \"gene therapy\"[tiab:~2]",
+                                 query: source, offset: term.position.lowerBound)
+            }
+        }
+        term.field = field
+        term.explode = !noexp
+        term.proximity = proximity
+    }
+
+    private static func name(_ token: QueryToken) -> String {
+        switch token.kind {
+        case .and: "AND"
+        case .or: "OR"
+        case .not: "NOT"
+        default: "an operator"
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Testing
+@testable import PubMedQuery
+
+/// PubMed's query language as the parser reads it, checked through the query translation, which
+/// shows every term's field and every Boolean step in parentheses.
+@Suite struct QueryParserTests {
+    @Test(arguments: [
+        ("autism[tiab] AND 2020:2021[dp]", #""autism"[Title/Abstract] AND 2020:2021[Date - Publication]"#),
+        // Left to right, all operators alike: a OR b AND c is (a OR b) AND c.
+        ("a OR b AND c", #"("a"[All Fields] OR "b"[All Fields]) AND "c"[All Fields]"#),
+        ("a AND b OR c NOT d", #"(("a"[All Fields] AND "b"[All Fields]) OR "c"[All Fields]) NOT "d"[All Fields]"#),
+        ("a AND (b OR (c NOT d))", #""a"[All Fields] AND ("b"[All Fields] OR ("c"[All Fields] NOT "d"[All Fields]))"#),
+        ("breast cancer", #""breast"[All Fields] AND "cancer"[All Fields]"#),
+        (#""breast cancer""#, #""breast cancer"[All Fields]"#),
+        ("smith j[au]", #""smith j"[Author]"#),
+        ("retracted publication[pt]", #""retracted publication"[Publication Type]"#),
+        ("cancer smith j[au]", #""cancer smith j"[Author]"#),
+        ("cancer AND smith j[au]", #""cancer"[All Fields] AND "smith j"[Author]"#),
+        ("Neoplasms[MeSH Terms]", #""Neoplasms"[MeSH Terms]"#),
+        ("neoplasms[mh:noexp]", #""neoplasms"[MeSH Terms:noexp]"#),
+        (#""neoplasms/drug therapy"[majr]"#, #""neoplasms/drug therapy"[MeSH Major Topic]"#),
+        (#""gene therapy"[tiab:~3]"#, #""gene therapy"[Title/Abstract:~3]"#),
+        ("cardio*[ti]", #""cardio*"[Title]"#),
+        (#""breast canc*"[tiab]"#, #""breast canc*"[Title/Abstract]"#),
+        (#""2020/01/01"[edat] : "3000"[edat]"#, "2020/01/01:3000[Date - Entry]"),
+        ("2020/03[dp]", "2020/03[Date - Publication]"),
+        ("2015:2020[pdat]", "2015:2020[Date - Publication]"),
+        ("(aspirin OR ibuprofen)[tiab]", #""aspirin"[Title/Abstract] OR "ibuprofen"[Title/Abstract]"#),
+        ("medline[sb] NOT eng[la]", #""medline"[Filter] NOT "eng"[Language]"#),
+        ("title:aspirin year:2015..2020", #""aspirin"[Title] AND 2015:2020[Date - Publication]"#),
+        (#"author:"smith j" mesh:"breast neoplasms""#, #""smith j"[Author] AND "breast neoplasms"[MeSH Terms]"#),
+        ("heart year:..1990", #""heart"[All Fields] AND 1000:1990[Date - Publication]"#),
+        ("and or not", #"("and"[All Fields] AND "or"[All Fields]) AND "not"[All Fields]"#),
+    ])
+    func translates(query: String, translation: String) throws {
+        #expect(try PubMedQuery(parsing: query).translation == translation)
+    }
+
+    /// Each bad query names the place: (query, 0-based offset, words the message has).
+    @Test(arguments: [
+        ("", 0, "empty"),
+        ("(cancer OR tumor", 0, "never closed"),
+        ("cancer)", 6, "without its ("),
+        ("cancer[xyz]", 6, "unknown field tag [xyz]"),
+        ("cancer AND", 7, "AND needs a term after it"),
+        ("OR cancer", 0, "OR needs a term before it"),
+        ("canc* AND can*", 10, "at least 4 characters"),
+        (#"cancer AND "open"#, 11, "closing quote"),
+        ("cancer[tiab", 6, "closing ]"),
+        ("2020/13[dp]", 0, "not a date"),
+        ("cancer[ti:noexp]", 6, ":noexp"),
+        ("cancer[au:~2]", 6, "proximity"),
+        ("cancer[tiab:~2]", 0, "two or more words"),
+        ("()", 1, "empty parentheses"),
+        (#""2020"[edat] : cancer"#, 13, "same field"),
+        ("[tiab]", 0, "follows no term"),
+        ("year:20x", 0, "not a year"),
+        ("title:", 0, "has no value"),
+    ])
+    func rejects(query: String, offset: Int, words: String) {
+        do {
+            _ = try PubMedQuery(parsing: query)
+            Issue.record("\(query) parsed")
+        } catch {
+            #expect(error.offset == offset, "\(query): \(error.description)")
+            #expect(error.description.contains(words), "\(query): \(error.description)")
+            #expect(error.code.kind == .invalidInput)
+        }
+    }
+
+    @Test func termsKeepTheirFieldsAndOptions() throws {
+        let terms = try PubMedQuery(parsing: #"neoplasms[mh:noexp] "cell death"[tiab:~2] smith*[au] 2020/02[dp]"#).root.terms
+        #expect(terms.map(\.field) == [.mesh, .titleAbstract, .author, .publicationDate])
+        #expect(terms[0].explode == false && terms[1].proximity == 2 && terms[2].truncated && terms[2].text == "smith")
+        #expect(terms[3].dates == DateSpan(first: 2020_02_01, last: 2020_02_31, text: "2020/02"))
+    }
+}
