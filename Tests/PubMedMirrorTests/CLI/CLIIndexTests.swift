@@ -75,9 +75,37 @@ import Testing
         #expect(texts.status == 0)
         #expect(texts.stdout.contains("PMID \(pmids[0]).") && texts.stdout.contains("\n\n") && texts.stdout.contains("PMID \(pmids[1])."))
         #expect(try await CLI.run(["show", "--mirror", mirror, "--version", "2", String(pmids[0]), String(pmids[1])]).status == 64)
-        let badQuery = try await CLI.run(["search", "--mirror", mirror, "colour:red"])
+        let badQuery = try await CLI.run(["search", "--mirror", mirror, "malaria AND cancer[colour]"])
         #expect(badQuery.status == 64)
-        #expect(badQuery.stderr.contains("unknown field colour"))
+        #expect(badQuery.stderr.contains("unknown field tag [colour] at character 19"), "\(badQuery.stderr)")
+        #expect(badQuery.stderr.contains("malaria AND cancer[colour]\n                  ^"), "\(badQuery.stderr)")
+    }
+
+    @Test func searchSpeaksPubMedsQueryLanguage() async throws {
+        let mirror = try await Self.indexedMirror("cli-pubmed-syntax")
+        func pmids(_ arguments: [String]) async throws -> [Int] {
+            let run = try await CLI.run(["search", "--mirror", mirror, "--format", "pmid", "--limit", "100000"] + arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            return run.stdout.split(separator: "\n").compactMap { Int($0) }
+        }
+        let query = "wolbachia[tiab] AND 2019:2020[dp]"
+        let all = try await pmids([query])
+        #expect(all.contains(31828225))
+        let count = try await CLI.run(["search", "--mirror", mirror, "--count", query])
+        #expect(count.stdout == "\(all.count)\n")
+        // Paging: the pages join up to the whole, in the same order.
+        let sorted = try await pmids(["--sort", "pmid", "cancer[tiab]"])
+        #expect(sorted == sorted.sorted(by: >) && sorted.count > 20)
+        let second = try await pmids(["--sort", "pmid", "--offset", "10", "--limit", "10", "cancer[tiab]"])
+        #expect(second == Array(sorted[10..<20]))
+        let explained = try await CLI.run(["search", "--mirror", mirror, "--explain", "a OR b AND c"])
+        #expect(explained.stdout == "(\"a\"[All Fields] OR \"b\"[All Fields]) AND \"c\"[All Fields]\n")
+        // [mh] without the thesaurus: the heading alone, said once on stderr.
+        let mesh = try await CLI.run(["search", "--mirror", mirror, "wolbachia[tiab] OR humans[mh] OR female[mh]", "--format", "pmid"])
+        #expect(mesh.status == 0 && !mesh.stdout.isEmpty)
+        #expect(mesh.stderr.components(separatedBy: "no MeSH thesaurus").count == 2, "\(mesh.stderr)")
+        let short = try await CLI.run(["search", "--mirror", mirror, "can*[tiab]"])
+        #expect(short.status == 64 && short.stderr.contains("at least 4 characters"))
     }
 
     @Test func exportStreamsJSONLinesAndCSVAtomicallyAndFollowsChanges() async throws {

@@ -34,7 +34,8 @@ import Testing
     static let commands: [[String]] = [
         ["status", "--mirror", "MIRROR"], ["status", "--mirror", "MIRROR", "--format", "json"],
         ["search", "--mirror", "MIRROR", "cat"], ["search", "--mirror", "MIRROR", "cat", "--format", "json"],
-        ["search", "--mirror", "MIRROR", "cat", "--format", "tsv"],
+        ["search", "--mirror", "MIRROR", "cat", "--format", "tsv"], ["search", "--mirror", "MIRROR", "cat", "--format", "pmid"],
+        ["search", "--mirror", "MIRROR", "cat", "--count"], ["search", "--mirror", "MIRROR", "cat", "--explain"],
         ["show", "--mirror", "MIRROR", "41026679"], ["show", "--mirror", "MIRROR", "41026679", "--format", "json"],
         ["show", "--mirror", "MIRROR", "41026679", "--format", "xml"],
         ["export", "--mirror", "MIRROR"], ["export", "--mirror", "MIRROR", "--format", "csv"],
