@@ -17,7 +17,7 @@ struct SearchDocument: Sendable, Equatable {
     enum Column: Int, CaseIterable {
         /// Article title (a book's title).
         case title
-        /// Abstract and other abstracts.
+        /// Abstract (its sections' text, not their labels) and other abstracts.
         case abstract
         /// Keywords (PubMed's "other terms").
         case keywords
@@ -60,7 +60,8 @@ struct SearchDocument: Sendable, Equatable {
         let collective = (record.authors + record.investigators).compactMap(\.collectiveName)
         columns = [
             record.title,
-            ([record.abstract] + record.otherAbstracts.map(\.text)).compactMap { $0 }.joined(separator: "\n"),
+            // The sections' text without their labels (a label is not the author's words).
+            (record.abstractSections.map(\.text) + record.otherAbstracts.map(\.text)).joined(separator: "\n"),
             record.keywords.joined(separator: "; "),
             mesh.joined(separator: "; "),
             (record.publicationTypes + record.chemicals.map(\.name)).joined(separator: "; "),
