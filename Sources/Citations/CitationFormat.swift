@@ -24,6 +24,11 @@ public enum CitationFormat: String, CaseIterable, Sendable {
         }
     }
 
+    /// Several records as one output, as `CitationOutput` streams them.
+    public func render(_ records: [PubMedRecord]) -> String {
+        opening + records.map(render).joined(separator: separator) + closing(empty: records.isEmpty)
+    }
+
     /// Written before the first record.
     public var opening: String { self == .cslJSON ? "[\n" : "" }
     /// Written between two records.

@@ -16,7 +16,7 @@ enum MedlineFormat: CitationRenderer {
         lines.add("PG", record.pages)
         for location in record.elocationIds { lines.add("LID", "\(location.value) [\(location.type)]") }
         lines.add("AB", CitationText.abstract(record))
-        authors(record.authors, &lines)
+        people(record.authors, authorTags, &lines)
         lines.add("LA", record.languages)
         lines.add("GR", record.grants.map(grant))
         lines.add("PT", record.publicationTypes)
@@ -35,7 +35,7 @@ enum MedlineFormat: CitationRenderer {
             lines.add("OTO", "NOTNLM")
             lines.add("OT", record.keywords)
         }
-        investigators(record.investigators, &lines)
+        people(record.investigators, investigatorTags, &lines)
         history(record, &lines)
         lines.add("PST", record.publicationStatus)
         lines.add("SO", source(record))
@@ -67,30 +67,26 @@ enum MedlineFormat: CitationRenderer {
         lines.add("JID", journal.nlmUniqueID)
     }
 
-    /// FAU, AU, AUID and AD for each person, CN for each group, in the file's order.
-    private static func authors(_ authors: [PubMedRecord.Author], _ lines: inout MedlineLines) {
-        for author in authors {
-            if let group = author.collectiveName {
-                lines.add("CN", group)
-                continue
-            }
-            lines.add("FAU", fullName(author))
-            lines.add("AU", shortName(author))
-            lines.add("AUID", author.orcid.map { "ORCID: \($0)" })
-            lines.add("AD", author.affiliations)
-        }
+    /// The tags of one kind of person: authors (FAU, AU, AUID, AD; CN for a group) or
+    /// investigators (FIR, IR, IRAD; IR for a group).
+    struct PersonTags {
+        var full: String, short: String, identifier: String?, affiliation: String, group: String
     }
 
-    /// FIR, IR and IRAD for each investigator.
-    private static func investigators(_ people: [PubMedRecord.Author], _ lines: inout MedlineLines) {
+    static let authorTags = PersonTags(full: "FAU", short: "AU", identifier: "AUID", affiliation: "AD", group: "CN")
+    static let investigatorTags = PersonTags(full: "FIR", short: "IR", identifier: nil, affiliation: "IRAD", group: "IR")
+
+    /// Each person's names, ORCID and affiliations, or a group's name, in the file's order.
+    private static func people(_ people: [PubMedRecord.Author], _ tags: PersonTags, _ lines: inout MedlineLines) {
         for person in people {
             if let group = person.collectiveName {
-                lines.add("IR", group)
+                lines.add(tags.group, group)
                 continue
             }
-            lines.add("FIR", fullName(person))
-            lines.add("IR", shortName(person))
-            lines.add("IRAD", person.affiliations)
+            lines.add(tags.full, fullName(person))
+            lines.add(tags.short, shortName(person))
+            if let identifier = tags.identifier { lines.add(identifier, person.orcid.map { "ORCID: \($0)" }) }
+            lines.add(tags.affiliation, person.affiliations)
         }
     }
 

@@ -82,9 +82,7 @@ import Testing
         let format = CitationFormat.cslJSON
         let records = [try Self.baseline(31839728), try Self.baseline(31839962)]
         for count in 0...2 {
-            var text = format.opening
-            for (index, record) in records.prefix(count).enumerated() { text += (index == 0 ? "" : format.separator) + format.render(record) }
-            text += format.closing(empty: count == 0)
+            let text = format.render(Array(records.prefix(count)))
             let array = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
             #expect(array.count == count)
         }

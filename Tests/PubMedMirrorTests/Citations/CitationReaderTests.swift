@@ -75,12 +75,10 @@ import Testing
         }
     }
 
-    /// Writes `records` as one output of `format` (as `CitationOutput` does) and returns what
+    /// Writes `records` as one output of `format` and returns what
     /// the format's reader found in it.
     static func read(_ records: [PubMedRecord], as format: CitationFormat) async throws -> [Read] {
-        var text = format.opening
-        for (index, record) in records.enumerated() { text += (index == 0 ? "" : format.separator) + format.render(record) }
-        text += format.closing(empty: records.isEmpty)
+        let text = format.render(records)
         let file = try TestPaths.temporaryDirectory("citations").appendingPathComponent("records.\(format.rawValue)")
         try Data(text.utf8).write(to: file)
         let python = TestPaths.repositoryRoot.appendingPathComponent(".venv-test/bin/python").path
