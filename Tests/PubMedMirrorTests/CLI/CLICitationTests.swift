@@ -4,10 +4,8 @@ import Testing
 /// `show` and `export` in the citation formats, through the built binary, on a mirror of the
 /// larger 2020 samples.
 @Suite(.heavyweight) struct CLICitationTests {
-    static let mirror = Task<String, any Error> { try await CLIIndexTests.indexedMirror("cli-citations") }
-
     @Test func showPrintsEachCitationFormat() async throws {
-        let mirror = try await Self.mirror.value
+        let mirror = try await CLIIndexTests.indexedMirror("cli-show-citations")
         let medline = try await CLI.run(["show", "--mirror", mirror, "31839728", "--format", "medline"])
         #expect(medline.status == 0, "\(medline.stderr)")
         #expect(medline.stdout.hasPrefix("PMID- 31839728\nOWN - NLM\nSTAT- In-Process\n"))
@@ -29,7 +27,7 @@ import Testing
     }
 
     @Test func exportWritesEveryCurrentRecordInEachCitationFormat() async throws {
-        let mirror = try await Self.mirror.value
+        let mirror = try await CLIIndexTests.indexedMirror("cli-export-citations")
         let csl = try await CLI.run(["export", "--mirror", mirror, "--format", "csl-json"])
         #expect(csl.status == 0, "\(csl.stderr)")
         let items = try #require(try JSONSerialization.jsonObject(with: Data(csl.stdout.utf8)) as? [[String: Any]])
