@@ -7,6 +7,7 @@ import PackageDescription
 //   Support ← Listing ← Transfer ← Files ┐
 //   Support ← Gzip ← Records ← Index ────┴─ PubMedMirror
 //   Support ← Query ← Index (fetch = plan, download, index) ← CLI ← pubmed-mirror
+//   Records ← Citations ← PubMedMirror (MEDLINE, RIS, BibTeX, CSL-JSON)
 let swiftLog = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
@@ -61,11 +62,13 @@ let package = Package(
             ],
             path: "Sources/Index"
         ),
+        // Records as citations: MEDLINE text, RIS, BibTeX and CSL-JSON, rendered from the record alone.
+        .target(name: "PubMedCitations", dependencies: ["PubMedRecords"], path: "Sources/Citations"),
         // Where the mirror's files and its index meet: fetch (plan, download, then index), the
         // index runs and the annual rollover, status.
         .target(
             name: "PubMedMirror",
-            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
             path: "Sources/PubMedMirror"
         ),
         // The command line as a library, so that tests parse arguments in-process.
@@ -79,7 +82,7 @@ let package = Package(
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedGzip",
+                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

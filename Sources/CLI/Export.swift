@@ -6,19 +6,20 @@ extension PubMedMirrorCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export",
-            abstract: "Stream every current record (or, with --since, what changed after a sequence number) as JSON lines or CSV.",
+            abstract: "Stream every current record (or, with --since, what changed after a sequence number) as JSON lines, CSV or citations.",
             discussion: """
                 Every change the index applies gets an increasing sequence number. --since SEQ prints only the records \
                 that changed after SEQ and the deletions ({"pmid":…,"version":…,"deleted":true}), then reports the new \
                 high-water mark on stderr ("high-water mark: N"), so a pipeline can follow the mirror incrementally. \
                 The export is one consistent snapshot even while a fetch runs. With --output, the file is written under \
-                a temporary name and renamed when complete.
+                a temporary name and renamed when complete. The citation formats (medline, ris, bibtex, csl-json) print \
+                the records only: a deletion has no citation, and is counted on stderr but not printed.
                 """
         )
 
         @OptionGroup var mirror: MirrorOptions
 
-        @Option(name: .long, help: "jsonl (the JSON shape of show) or csv.")
+        @Option(name: .long, help: "jsonl (the JSON shape of show), csv, or a citation format: medline, ris, bibtex, csl-json.")
         var format: ExportFormat = .jsonl
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file (atomically) instead of stdout.", valueName: "file"))
@@ -27,7 +28,12 @@ extension PubMedMirrorCommand {
         @Option(name: .long, help: ArgumentHelp("Only what changed after this sequence number.", valueName: "seq"))
         var since: Int64?
 
-        enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
+        enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+            case jsonl, csv, medline, ris, bibtex, cslJSON = "csl-json"
+
+            /// The citation format this is, if it is one.
+            var citation: CitationFormat? { CitationFormat(rawValue: rawValue) }
+        }
 
         func validate() throws {
             if let since, since < 0 { throw ValidationError("--since must be 0 or more") }
@@ -41,6 +47,7 @@ extension PubMedMirrorCommand {
             var deletions = 0
             if format == .csv { try destination.write(CSVRow.header) }
             let decoder = JSONDecoder()
+            var citations = format.citation.map(CitationOutput.init(format:))
             let mark = try store.export(since: since) { item in
                 if case .record = item { records += 1 } else { deletions += 1 }
                 switch (format, item) {
@@ -51,8 +58,13 @@ extension PubMedMirrorCommand {
                     try destination.write(CSVRow.line(try decoder.decode(PubMedRecord.self, from: Data(json))))
                 case (.csv, .deletion(let pmid, let version)):
                     try destination.write(CSVRow.deletion(pmid: pmid, version: version))
+                case (_, .record(let json, _, _)):
+                    try citations?.write(json: json, to: destination)
+                case (_, .deletion):
+                    break
                 }
             }
+            try citations?.finish(to: destination)
             try destination.commit()
             Console.shared.printLine("exported \(records) records and \(deletions) deletions; high-water mark: \(mark)")
         }

@@ -9,8 +9,9 @@ extension PubMedMirrorCommand {
             abstract: "Print records: the current version, or --version N. xml prints the original XML exactly as NCBI published it.",
             discussion: """
                 Several PMIDs print several records in that order, one process for all: json one object a line, xml \
-                one record after another (each followed by a newline), text separated by blank lines. A PMID not in \
-                the index is reported on stderr and the others are still printed (exit code 8).
+                one record after another (each followed by a newline), text, medline, ris and bibtex separated by \
+                blank lines, csl-json one array of all of them. A PMID not in the index is reported on stderr and the \
+                others are still printed (exit code 8).
                 """
         )
 
@@ -22,10 +23,15 @@ extension PubMedMirrorCommand {
         @Option(name: .long, help: "A specific version (default: the current one, the highest present).")
         var version: Int?
 
-        @Option(name: .long, help: "json, xml or text.")
+        @Option(name: .long, help: "json, xml, text, or a citation format: medline, ris, bibtex, csl-json.")
         var format: ShowFormat = .text
 
-        enum ShowFormat: String, ExpressibleByArgument, CaseIterable { case json, xml, text }
+        enum ShowFormat: String, ExpressibleByArgument, CaseIterable {
+            case json, xml, text, medline, ris, bibtex, cslJSON = "csl-json"
+
+            /// The citation format this is, if it is one.
+            var citation: CitationFormat? { CitationFormat(rawValue: rawValue) }
+        }
 
         func validate() throws {
             if pmids.isEmpty { throw ValidationError("give at least one PMID") }
@@ -36,6 +42,7 @@ extension PubMedMirrorCommand {
             let store = try Mirror(root: mirror.root).openIndex()
             let output = ResultWriter.standardOutput
             var missing = false
+            var citations = format.citation.map(CitationOutput.init(format:))
             for (index, pmid) in pmids.enumerated() {
                 guard let stored = try store.record(pmid: pmid, version: version, withXML: format == .xml) else {
                     Console.shared.printLine("error: PMID \(pmid)\(version.map { " version \($0)" } ?? "") is not in the index")
@@ -51,8 +58,11 @@ extension PubMedMirrorCommand {
                     try output.write("\n")
                 case .text:
                     try output.line((index > 0 ? "\n" : "") + TextOutput.record(stored))
+                case .medline, .ris, .bibtex, .cslJSON:
+                    try citations?.write(stored.record, to: output)
                 }
             }
+            try citations?.finish(to: output)
             if missing { throw Exit.notFound }
         }
     }

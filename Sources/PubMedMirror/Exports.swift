@@ -1,5 +1,6 @@
 // `import PubMedMirror` gives the whole library: the composition here and the stages below it
 // (their own modules keep the layering checkable; see Package.swift).
+@_exported import PubMedCitations
 @_exported import PubMedFiles
 @_exported import PubMedGzip
 @_exported import PubMedIndex

@@ -16,14 +16,15 @@ import Testing
         "Records": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
         "Query": ["PubMedSupport"],
         "Index": ["PubMedRecords", "PubMedQuery", "PubMedGzip", "PubMedSupport", "CSearchRank", "GRDBSQLite"],
-        "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
+        "Citations": ["PubMedRecords"],
+        "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
         "CLI": ["PubMedMirror"],
         "pubmed-mirror": ["PubMedMirrorCLI", "CStandardStreams"],
     ]
 
     /// The project's own modules (anything else imported is a package or the system's).
     static let projectModules: Set<String> = [
-        "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex",
+        "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedCitations",
         "PubMedMirror", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
     ]
 
@@ -66,7 +67,7 @@ import Testing
     /// The table itself runs one way: no stage reaches, through others, back to itself.
     @Test func theTableHasNoCycle() {
         let folderOf = ["PubMedSupport": "Support", "PubMedListing": "Listing", "PubMedTransfer": "Transfer", "PubMedFiles": "Files",
-                        "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedQuery": "Query", "PubMedIndex": "Index", "PubMedMirror": "PubMedMirror",
+                        "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedQuery": "Query", "PubMedIndex": "Index", "PubMedCitations": "Citations", "PubMedMirror": "PubMedMirror",
                         "PubMedMirrorCLI": "CLI"]
         func reaches(_ start: String, _ folder: String, _ seen: inout Set<String>) -> Bool {
             for module in Self.allowed[folder] ?? [] {

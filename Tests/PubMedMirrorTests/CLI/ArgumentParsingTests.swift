@@ -23,6 +23,14 @@ import Testing
         let index = try #require(try Self.parse(["index", "--file", samples, samples, "--format", "json"]) as? PubMedMirrorCommand.Index)
         #expect(index.file == [samples, samples] && index.format == .json)
         #expect(try Self.parse(["export", "--since", "12"]) is PubMedMirrorCommand.Export)
+        // The citation formats, by the names the README gives them.
+        for format in CitationFormat.allCases {
+            let show = try #require(try Self.parse(["show", "1", "--format", format.rawValue]) as? PubMedMirrorCommand.Show)
+            #expect(show.format.citation == format)
+            let export = try #require(try Self.parse(["export", "--format", format.rawValue]) as? PubMedMirrorCommand.Export)
+            #expect(export.format.citation == format)
+        }
+        #expect(try #require(try Self.parse(["export", "--format", "csv"]) as? PubMedMirrorCommand.Export).format.citation == nil)
         #expect(try Self.parse(["status"]) is PubMedMirrorCommand.Status)
         #expect(try Self.parse(["verify", "--jobs", "3"]) is PubMedMirrorCommand.Verify)
         #expect(try Self.parse(["health", "--source", "file:///x/"]) is PubMedMirrorCommand.Health)
@@ -33,7 +41,7 @@ import Testing
         ["fetch", "--source", "gopher://x/"], ["fetch", "--source", "ftp://me:pw@x/"], ["fetch", "--stall-timeout", "0"],
         ["search", "x", "--limit", "0"], ["show"], ["show", "1", "2", "--version", "3"], ["index", "--check"],
         ["index", "--file", "/nonexistent.xml.gz"], ["index", "--rebuild", "--file", "x"], ["export", "--since", "-1"],
-        ["verify", "--jobs", "0"], ["fetch", "--format", "yaml"], ["nonsense"],
+        ["verify", "--jobs", "0"], ["fetch", "--format", "yaml"], ["show", "1", "--format", "csljson"], ["nonsense"],
     ])
     func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String]) {
         #expect(throws: (any Error).self) { _ = try Self.parse(arguments) }

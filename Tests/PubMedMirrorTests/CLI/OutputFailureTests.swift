@@ -46,6 +46,9 @@ import Testing
         ["index", "--mirror", "MIRROR", "--quiet"], ["index", "--mirror", "MIRROR", "--quiet", "--format", "json"],
         ["verify", "--mirror", "MIRROR", "--quiet"], ["verify", "--mirror", "MIRROR", "--quiet", "--format", "json"],
         ["health", "--source", samples], ["health", "--source", samples, "--format", "json"],
+    ] + ["medline", "ris", "bibtex", "csl-json"].flatMap { format in
+        [["show", "--mirror", "MIRROR", "41026679", "--format", format], ["export", "--mirror", "MIRROR", "--format", format]]
+    } + [
         ["--help"], ["search", "--help"], ["--version"],
     ]
 
@@ -61,7 +64,8 @@ import Testing
         #expect(lines.first.map(String.init) == expected, "\(command)")
     }
 
-    @Test(arguments: [["export"], ["export", "--format", "csv"], ["export", "--since", "0"]])
+    @Test(arguments: [["export"], ["export", "--format", "csv"], ["export", "--since", "0"], ["export", "--format", "medline"],
+                      ["export", "--format", "csl-json"]])
     func aReaderThatClosesThePipeEndsTheCommandQuietly(command: [String]) async throws {
         let mirror = try await Self.mirror()
         // More than the 64 KiB a pipe holds, so the writer is still writing when head exits.

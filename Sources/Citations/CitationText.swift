@@ -1,0 +1,106 @@
+import Foundation
+import PubMedRecords
+
+/// The pieces of a record every format needs, worked out once: names, dates, pages, links.
+enum CitationText {
+    static let monthAbbreviations = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// "Feb" for 2; nil outside 1–12.
+    static func month(_ month: Int?) -> String? {
+        guard let month, (1...12).contains(month) else { return nil }
+        return monthAbbreviations[month - 1]
+    }
+
+    /// The publication date as PubMed prints it: "2020 Feb 15", "1990 Spring", or the
+    /// `MedlineDate` as written ("1979 Jul-Sep").
+    static func publicationDate(_ record: PubMedRecord) -> String? {
+        guard let date = record.pubDate else { return record.year.map(String.init) }
+        if let medlineDate = date.medlineDate { return medlineDate }
+        guard let year = date.year else { return nil }
+        var parts = [String(year)]
+        if let season = date.season {
+            parts.append(season)
+        } else if let month = month(date.month) {
+            parts.append(month)
+            if let day = date.day { parts.append(String(day)) }
+        }
+        return parts.joined(separator: " ")
+    }
+
+    /// The electronic publication date (`ArticleDate`), if the record has one with a year.
+    static func electronicDate(_ record: PubMedRecord) -> PubMedRecord.ArticleDate? {
+        record.articleDates.first { ($0.dateType ?? "Electronic") == "Electronic" && $0.year != nil }
+    }
+
+    /// "2019 Dec 15" (as much of it as is known).
+    static func text(_ date: PubMedRecord.ArticleDate) -> String {
+        var parts = [date.year.map(String.init) ?? ""]
+        if let month = month(date.month) {
+            parts.append(month)
+            if let day = date.day { parts.append(String(day)) }
+        }
+        return parts.joined(separator: " ")
+    }
+
+    /// The year, month and day the record was published, as far as they are known: the
+    /// `PubDate`, with the year from `MedlineDate` when that is all there is.
+    static func dateParts(_ record: PubMedRecord) -> [Int] {
+        guard let year = record.pubDate?.year ?? record.year else { return [] }
+        guard let month = record.pubDate?.month, record.pubDate?.year != nil else { return [year] }
+        guard let day = record.pubDate?.day else { return [year, month] }
+        return [year, month, day]
+    }
+
+    /// The first and last page of `MedlinePgn`, the last written out in full ("123-9" gives 123
+    /// and 129, as MEDLINE abbreviates the last page); nil for the last page when there is none.
+    static func pageRange(_ pages: String?) -> (first: String, last: String?)? {
+        guard let pages, !pages.isEmpty else { return nil }
+        let range = pages.split(separator: ",", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces)
+        let ends = range.split(separator: "-", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+        guard ends.count == 2, !ends[1].isEmpty else { return (ends.first ?? range, nil) }
+        let (first, last) = (ends[0], ends[1])
+        if last.count < first.count, first.allSatisfy(\.isNumber), last.allSatisfy(\.isNumber) {
+            return (first, String(first.prefix(first.count - last.count)) + last)
+        }
+        return (first, last)
+    }
+
+    /// The pages as one range with the last page in full: "123-129".
+    static func fullPages(_ pages: String?, dash: String = "-") -> String? {
+        guard let range = pageRange(pages) else { return nil }
+        guard let last = range.last else { return range.first }
+        return range.first + dash + last
+    }
+
+    /// The record's DOI: its own article id, else a valid DOI `ELocationID`.
+    static func doi(_ record: PubMedRecord) -> String? {
+        record.doi ?? record.elocationIds.first { $0.type == "doi" && $0.valid }?.value
+    }
+
+    /// The abstract as one paragraph, each labelled section as "LABEL: text".
+    static func abstract(_ record: PubMedRecord) -> String? {
+        guard !record.abstractSections.isEmpty else { return record.abstract.map(oneLine) }
+        return record.abstractSections.map { section in (section.label.map { "\($0): " } ?? "") + section.text }.joined(separator: " ")
+    }
+
+    /// `text` with line breaks and tabs as spaces (the formats are line-based).
+    static func oneLine(_ text: String) -> String {
+        String(text.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : $0 })
+    }
+
+    /// The NCBI Bookshelf page of a book record (`bookaccession` id), if it has one.
+    static func bookshelfURL(_ record: PubMedRecord) -> String? {
+        record.articleIds.first { $0.type == "bookaccession" }.map { "https://www.ncbi.nlm.nih.gov/books/\($0.value)/" }
+    }
+
+    /// The record's page on PubMed.
+    static func url(_ record: PubMedRecord) -> String { "https://pubmed.ncbi.nlm.nih.gov/\(record.pmid)/" }
+
+    /// The journal's ISSN: the article's, else the linking ISSN.
+    static func issn(_ record: PubMedRecord) -> String? { record.journal?.issn ?? record.journal?.issnLinking }
+
+    /// A person's given names: `ForeName`, else `Initials`.
+    static func givenName(_ author: PubMedRecord.Author) -> String? {
+        author.foreName ?? author.initials
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import PubMedCitations
+@testable import PubMedRecords
+
+/// RIS, BibTeX and CSL-JSON of real records (the larger 2020 baseline sample and the book
+/// record); `CitationReaderTests` has real readers of each format read a whole file.
+@Suite(.heavyweight) struct CitationFormatsTests {
+    static func baseline(_ pmid: Int) throws -> PubMedRecord { try MedlineFormatTests.baseline(pmid) }
+
+    @Test func risOfAnArticle() throws {
+        let lines = RISFormat.render(try Self.baseline(31839728)).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.filter { !$0.hasPrefix("AB  - ") } == [
+            "TY  - JOUR",
+            "TI  - High anion gap metabolic acidosis caused by D-lactate: mind the time of blood collection.",
+            "AU  - Weemaes, Matthias", "AU  - Hiele, Martin", "AU  - Vermeersch, Pieter",
+            "PY  - 2020", "DA  - 2020/02/15", "JF  - Biochemia medica", "JO  - Biochem Med (Zagreb)", "VL  - 30", "IS  - 1",
+            "SP  - 011001", "SN  - 1846-7482", "DO  - 10.11613/BM.2020.011001", "AN  - 31839728", "C2  - PMC6904971",
+            "UR  - https://pubmed.ncbi.nlm.nih.gov/31839728/",
+            "KW  - D-lactate", "KW  - D-lactic acidosis", "KW  - case report", "KW  - high anion gap acidosis", "KW  - preanalytical phase",
+            "LA  - eng", "ER  - ", "",
+        ])
+        #expect(lines.filter { $0.hasPrefix("AB  - Introduction: D-lactic acidosis is an uncommon cause") }.count == 1)
+    }
+
+    @Test func risOfABookAndAGroup() throws {
+        let book = RISFormat.render(try MedlineFormatTests.book())
+        #expect(book.hasPrefix("TY  - BOOK\nTI  - Hereditary Motor and Sensory Neuropathy"))
+        #expect(book.contains("AU  - Dupré, Nicolas\n"))
+        #expect(book.contains("UR  - https://www.ncbi.nlm.nih.gov/books/NBK1372/\n"))
+        #expect(RISFormat.render(try Self.baseline(31839962)).contains("AU  - Bowell Group\n"))
+        // MEDLINE's shortened last page is written out in full.
+        #expect(CitationText.pageRange("123-9")! == ("123", "129"))
+        #expect(CitationText.pageRange("e1234")! == ("e1234", nil))
+        #expect(CitationText.pageRange("S12-S19")! == ("S12", "S19"))
+    }
+
+    @Test func bibTeXOfAnArticleAndABook() throws {
+        let article = BibTeXFormat.render(try Self.baseline(31839728))
+        #expect(article.hasPrefix("@article{pmid31839728,\n  author = {Weemaes, Matthias and Hiele, Martin and Vermeersch, Pieter},\n"))
+        #expect(article.contains("\n  year = {2020},\n  month = feb,\n  pages = {011001},\n  doi = {10.11613/BM.2020.011001},\n"))
+        #expect(article.hasSuffix("  url = {https://pubmed.ncbi.nlm.nih.gov/31839728/},\n}\n"))
+        let book = BibTeXFormat.render(try MedlineFormatTests.book())
+        #expect(book.hasPrefix("@book{pmid20301546,\n  author = {Gauvreau, Claudie and Brisson, Jean-Denis and Dupré, Nicolas},\n"))
+        #expect(book.contains("a 25\\% chance of being affected"))
+        let group = BibTeXFormat.render(try Self.baseline(31839962))
+        #expect(group.contains(" and {Bowell Group}"))
+    }
+
+    @Test func bibTeXEscapesItsSpecialCharacters() {
+        #expect(BibTeXFormat.escape(##"50% & $5 #1 a_b x^2 ~ {set} C:\dir é"##)
+                == ##"50\% \& \$5 \#1 a\_b x\textasciicircum{}2 \textasciitilde{} \textbraceleft{}set\textbraceright{} C:\textbackslash{}dir é"##)
+        // An unbalanced brace in the text cannot unbalance the value's braces.
+        #expect(BibTeXFormat.escape("a } b") == #"a \textbraceright{} b"#)
+        let suffixed = PubMedRecord.Author(lastName: "Hambrick", foreName: "George W", initials: "GW", suffix: "Jr")
+        #expect(BibTeXFormat.name(suffixed) == "Hambrick, Jr, George W")
+        #expect(BibTeXFormat.name(PubMedRecord.Author(collectiveName: "Smith & Jones and Partners")) == #"{Smith \& Jones and Partners}"#)
+    }
+
+    @Test func cslJSONItems() throws {
+        let item = try Self.object(CSLJSONFormat.render(try Self.baseline(31839728)))
+        #expect(item["id"] as? String == "pmid31839728")
+        #expect(item["type"] as? String == "article-journal")
+        #expect(item["container-title"] as? String == "Biochemia medica")
+        #expect(item["container-title-short"] as? String == "Biochem Med (Zagreb)")
+        #expect((item["issued"] as? [String: Any])?["date-parts"] as? [[Int]] == [[2020, 2, 15]])
+        #expect(item["DOI"] as? String == "10.11613/BM.2020.011001")
+        #expect(item["PMID"] as? String == "31839728")
+        #expect(item["PMCID"] as? String == "PMC6904971")
+        let authors = try #require(item["author"] as? [[String: String]])
+        #expect(authors.first == ["family": "Weemaes", "given": "Matthias"])
+        let group = try Self.object(CSLJSONFormat.render(try Self.baseline(31839962)))
+        #expect((group["author"] as? [[String: String]])?.contains(["literal": "Bowell Group"]) == true)
+        let book = try Self.object(CSLJSONFormat.render(try MedlineFormatTests.book()))
+        #expect(book["type"] as? String == "book")
+        #expect(book["URL"] as? String == "https://www.ncbi.nlm.nih.gov/books/NBK1372/")
+        #expect(book["container-title"] == nil)
+    }
+
+    /// CSL-JSON output is one array, also with no record or one.
+    @Test func cslJSONOutputIsOneArray() throws {
+        let format = CitationFormat.cslJSON
+        let records = [try Self.baseline(31839728), try Self.baseline(31839962)]
+        for count in 0...2 {
+            let text = format.render(Array(records.prefix(count)))
+            let array = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+            #expect(array.count == count)
+        }
+        #expect(CitationFormat.medline.separator == "\n" && CitationFormat.medline.closing(empty: false).isEmpty)
+    }
+
+    static func object(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+}
