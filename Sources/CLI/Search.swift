@@ -31,7 +31,7 @@ extension PubMedMirrorCommand {
         @Option(name: .long, help: "relevance, pub_date (newest first), first_author, journal or pmid (newest first).")
         var sort: SortOrder = .relevance
 
-        @Option(name: .long, help: "text, json (one JSON record per line, the same shape as show and export), tsv, or pmid (one PMID a line).")
+        @Option(name: .long, help: "text, json (one JSON record per line, the same shape as show and export), tsv, pmid (one PMID a line), or a citation format: medline, ris, bibtex, csl-json.")
         var format: SearchFormat = .text
 
         @Flag(name: .long, help: "Print only the number of matching records.")
@@ -40,7 +40,12 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Print the query as it was understood (PubMed's query translation) instead of searching.")
         var explain = false
 
-        enum SearchFormat: String, ExpressibleByArgument, CaseIterable { case text, json, tsv, pmid }
+        enum SearchFormat: String, ExpressibleByArgument, CaseIterable {
+            case text, json, tsv, pmid, medline, ris, bibtex, cslJSON = "csl-json"
+
+            /// The citation format this is, if it is one.
+            var citation: CitationFormat? { CitationFormat(rawValue: rawValue) }
+        }
 
         enum SortOrder: String, ExpressibleByArgument, CaseIterable {
             case relevance, pubDate = "pub_date", firstAuthor = "first_author", journal, pmid
@@ -69,14 +74,22 @@ extension PubMedMirrorCommand {
                 return
             }
             let request = SearchRequest(query: parsed, sort: sort.sort, limit: limit, offset: offset, mesh: mesh)
-            let result = try store.search(request, withJSON: format == .json)
+            let result = try store.search(request, withJSON: format == .json || format.citation != nil)
             for note in result.notes { Console.shared.printLine("note: \(note)") }
             try write(result.hits, to: output)
         }
 
         private func write(_ hits: [SearchHit], to output: ResultWriter) throws {
+            if let citation = format.citation {
+                var citations = CitationOutput(format: citation)
+                for hit in hits { try citations.write(json: hit.json, to: output) }
+                try citations.finish(to: output)
+                return
+            }
             for hit in hits {
                 switch format {
+                case .medline, .ris, .bibtex, .cslJSON:
+                    break  // written above
                 case .json:
                     try output.write(hit.json)
                     try output.write("\n")

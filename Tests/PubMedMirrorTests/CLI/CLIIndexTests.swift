@@ -104,6 +104,12 @@ import Testing
         let mesh = try await CLI.run(["search", "--mirror", mirror, "wolbachia[tiab] OR humans[mh] OR female[mh]", "--format", "pmid"])
         #expect(mesh.status == 0 && !mesh.stdout.isEmpty)
         #expect(mesh.stderr.components(separatedBy: "no MeSH thesaurus").count == 2, "\(mesh.stderr)")
+        // The hits in a citation format: as many as PMIDs, one CSL-JSON array.
+        let csl = try await CLI.run(["search", "--mirror", mirror, "--format", "csl-json", "--limit", "100000", query])
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(csl.stdout.utf8)) as? [[String: Any]])
+        #expect(items.compactMap { $0["PMID"] as? String }.compactMap { Int($0) } == all)
+        let ris = try await CLI.run(["search", "--mirror", mirror, "--format", "ris", query])
+        #expect(ris.stdout.components(separatedBy: "TY  - JOUR").count - 1 == min(all.count, 20))
         let short = try await CLI.run(["search", "--mirror", mirror, "can*[tiab]"])
         #expect(short.status == 64 && short.stderr.contains("at least 4 characters"))
     }
@@ -185,7 +191,7 @@ import Testing
         let run = try await CLI.whileRunning(["index", "--mirror", mirror.path, "--file", full, "--quiet"]) { (pid) async throws in
             // Inside the file's transaction: its pages have begun to spill into the log (the
             // last file's checkpoint left it empty).
-            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, while: pid) > 0, "the transaction got going")
+            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, seconds: 180, while: pid) > 0, "the transaction got going")
             kill(pid, SIGKILL)
         }
         #expect(run.signal == SIGKILL, "killed inside the file's transaction, not after it: \(run.stderr)")
@@ -243,7 +249,7 @@ import Testing
         #expect(try await CLI.run(["index", "--mirror", mirror.path, "--file", Self.small.path, "--quiet"]).status == 0)
         let wal = mirror.appendingPathComponent("index.sqlite-wal").path
         let run = try await CLI.whileRunning(["index", "--mirror", mirror.path, "--file", Self.full.path]) { (pid) async throws in
-            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, while: pid) > 0, "the transaction got going")
+            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, seconds: 180, while: pid) > 0, "the transaction got going")
             kill(pid, SIGINT)
         }
         #expect(run.status == 130 && run.signal == nil, "it stopped by itself, not by the signal: \(run.stderr)")
@@ -260,7 +266,7 @@ import Testing
         let wal = root.appendingPathComponent("index.sqlite-wal").path
         let run = Task { try await mirror.index(files: [Self.full]) }
         // Cancelled once the file's transaction is under way.
-        #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20) > 0)
+        #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, seconds: 180) > 0)
         run.cancel()
         let results = try await run.value
         guard case .failure(.cancelled(let file)) = results.first else {
@@ -283,7 +289,7 @@ import Testing
         let mirror = try TestPaths.temporaryDirectory("mirror-fetch-interrupt")
         let wal = mirror.appendingPathComponent("index.sqlite-wal").path
         let run = try await CLI.whileRunning(["fetch", "--source", server.baseURL.absoluteString, "--mirror", mirror.path]) { (pid) async throws in
-            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, while: pid) > 0, "indexing got going")
+            #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, seconds: 180, while: pid) > 0, "indexing got going")
             kill(pid, SIGINT)
         }
         #expect(run.status == 130 && run.signal == nil, "\(run.stderr)")

@@ -74,4 +74,17 @@ import Testing
         #expect(terms[0].explode == false && terms[1].proximity == 2 && terms[2].truncated && terms[2].text == "smith")
         #expect(terms[3].dates == DateSpan(first: 2020_02_01, last: 2020_02_31, text: "2020/02"))
     }
+
+    /// Every field has a tag, and every tag of the list is known, in any case.
+    @Test func everyFieldHasATagAndTagsIgnoreCase() throws {
+        let named = Set(QueryField.tags.values)
+        #expect(Set(QueryField.allCases).subtracting(named) == [.untagged])
+        for tag in ["tiab", "ti", "ab", "tw", "all", "au", "fau", "1au", "lastau", "ir", "cn", "ad", "affl", "auid", "mh", "majr",
+                    "sh", "pt", "la", "ta", "jour", "jid", "is", "vi", "ip", "pg", "ot", "nm", "rn", "gr", "pmid", "uid", "aid",
+                    "lid", "dp", "pdat", "edat", "crdt", "mhda", "dcom", "lr", "sb"] {
+            let field = try #require(QueryField.tags[tag], "[\(tag)]")
+            let query = field.kind == .date ? "2020[\(tag.uppercased())]" : "x1[\(tag.uppercased())]"
+            #expect(try PubMedQuery(parsing: query).root.terms.first?.field == field, "[\(tag)]")
+        }
+    }
 }
