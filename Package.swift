@@ -5,7 +5,8 @@ import PackageDescription
 // README's development section draws (Tests/…/Architecture/StageDependencyTests checks the imports too):
 //
 //   Support ← Listing ← Transfer ← Files ┐
-//   Support ← Gzip ← Records ← Index ────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
+//   Support ← Gzip ← Records ← Index ────┤
+//   Support ← Gzip ← MeSH ───────────────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
 let swiftLog = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
@@ -58,11 +59,14 @@ let package = Package(
             ],
             path: "Sources/Index"
         ),
+        // The MeSH thesaurus: NLM's descriptor file parsed (libxml2) into an SQLite file of names,
+        // entry terms and tree numbers, for MeSH explosion in queries.
+        .target(name: "PubMedMeSH", dependencies: ["PubMedGzip", "PubMedSupport", "CLibXML2", crypto, grdb], path: "Sources/MeSH"),
         // Where the mirror's files and its index meet: fetch (plan, download, then index), the
         // index runs and the annual rollover, status.
         .target(
             name: "PubMedMirror",
-            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
             path: "Sources/PubMedMirror"
         ),
         // The command line as a library, so that tests parse arguments in-process.
@@ -76,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedRecords", "PubMedGzip",
+                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -15,7 +15,8 @@ import Testing
         "Gzip": ["PubMedSupport", "CZlib"],
         "Records": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
         "Index": ["PubMedRecords", "PubMedGzip", "PubMedSupport", "CSearchRank", "GRDBSQLite"],
-        "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
+        "MeSH": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
+        "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
         "CLI": ["PubMedMirror"],
         "pubmed-mirror": ["PubMedMirrorCLI", "CStandardStreams"],
     ]
@@ -23,7 +24,7 @@ import Testing
     /// The project's own modules (anything else imported is a package or the system's).
     static let projectModules: Set<String> = [
         "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedGzip", "PubMedRecords", "PubMedIndex",
-        "PubMedMirror", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
+        "PubMedMeSH", "PubMedMirror", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
     ]
 
     static let sources = URL(fileURLWithPath: #filePath)
@@ -65,7 +66,7 @@ import Testing
     /// The table itself runs one way: no stage reaches, through others, back to itself.
     @Test func theTableHasNoCycle() {
         let folderOf = ["PubMedSupport": "Support", "PubMedListing": "Listing", "PubMedTransfer": "Transfer", "PubMedFiles": "Files",
-                        "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedIndex": "Index", "PubMedMirror": "PubMedMirror",
+                        "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedIndex": "Index", "PubMedMeSH": "MeSH", "PubMedMirror": "PubMedMirror",
                         "PubMedMirrorCLI": "CLI"]
         func reaches(_ start: String, _ folder: String, _ seen: inout Set<String>) -> Bool {
             for module in Self.allowed[folder] ?? [] {
