@@ -157,6 +157,11 @@ enum TextOutput {
             lines.append("Index: none yet (run `pubmed-mirror index`)")
         }
         if let state = status.rollover { lines.append(TextOutput.rollover(state)) }
+        if let mesh = status.mesh {
+            lines.append("MeSH thesaurus: \(mesh.year), \(mesh.descriptors) descriptors, from \(mesh.sourceFile), built \(mesh.builtAt.formatted(.iso8601))")
+        } else if let error = status.meshError {
+            lines.append("MeSH thesaurus: cannot be read: \(Exit.message(for: error))")
+        }
         if files.pending.isEmpty {
             lines.append("Pending: nothing")
         } else {
@@ -167,6 +172,23 @@ enum TextOutput {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func mesh(_ report: MeshReport, thesaurus path: String) -> String {
+        let held = report.thesaurus.map { "MeSH \($0.year), \($0.descriptors) descriptors, from \($0.sourceFile)" }
+        switch report.outcome {
+        case .updated:
+            let received = report.bytesReceived > 0 ? " (\(ByteCount.format(report.bytesReceived)) downloaded)" : ""
+            return "MeSH thesaurus built: \(held ?? "?")\(received), in \(path)"
+        case .upToDate:
+            return "MeSH thesaurus up to date: \(held ?? "?"); \(report.source) has not changed"
+        case .planned:
+            if let found = report.descriptorsFound {
+                return "\(report.source): a complete DescriptorRecordSet of \(found) descriptors; nothing changed"
+            }
+            let size = report.remoteSize.map { " (\(ByteCount.format($0)))" } ?? ""
+            return "Would download \(report.source)\(size) and build the thesaurus in \(path); nothing changed"
+        }
     }
 
     static func verify(_ report: VerifyReport) -> String {
