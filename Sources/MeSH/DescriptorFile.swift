@@ -24,9 +24,12 @@ public struct DescriptorFileSummary: Sendable, Equatable {
 public enum DescriptorFile {
     static let readSize = 1 << 20
 
+    /// `name` is the file's name in messages and in the summary (default: its last path component;
+    /// a download being checked under `NAME.partial` goes by `NAME`).
     @discardableResult
-    public static func read(_ url: URL, _ body: (MeshDescriptor) throws(MeshError) -> Void) throws(MeshError) -> DescriptorFileSummary {
-        let name = url.lastPathComponent
+    public static func read(_ url: URL, name: String? = nil,
+                            _ body: (MeshDescriptor) throws(MeshError) -> Void) throws(MeshError) -> DescriptorFileSummary {
+        let name = name ?? url.lastPathComponent
         let magic: [UInt8]
         do throws(FileSystemError) { magic = try FileChunks.prefix(url, count: 2) } catch {
             throw .unreadable(file: name, message: "\(error.operation) failed: \(String(cString: strerror(error.errno)))", cause: error)

@@ -9,12 +9,15 @@ import PubMedSupport
 public enum MeshThesaurusBuilder {
     /// Where the file comes from, for the thesaurus's `thesaurus` row.
     public struct Origin: Sendable {
+        /// The file's name, when it is read under another (a download checked as `NAME.partial`).
+        public var fileName: String?
         /// The MeSH year when the caller knows it (`--year`, the file's name); else the file tells.
         public var year: Int?
         public var sourceURL: String?
         public var remoteModified: Int64?
 
-        public init(year: Int? = nil, sourceURL: String? = nil, remoteModified: Int64? = nil) {
+        public init(fileName: String? = nil, year: Int? = nil, sourceURL: String? = nil, remoteModified: Int64? = nil) {
+            self.fileName = fileName
             self.year = year
             self.sourceURL = sourceURL
             self.remoteModified = remoteModified
@@ -64,7 +67,7 @@ public enum MeshThesaurusBuilder {
                 let rows = try Rows(db)
                 let summary: DescriptorFileSummary
                 do throws(MeshError) {
-                    summary = try DescriptorFile.read(file) { (descriptor) throws(MeshError) in
+                    summary = try DescriptorFile.read(file, name: origin.fileName) { (descriptor) throws(MeshError) in
                         if cancellation.isCancelled { throw .cancelled }
                         do { try rows.insert(descriptor) } catch {
                             throw .database(DatabaseFailure(path: path.path, role: "MeSH thesaurus", error: error))

@@ -175,15 +175,24 @@ extension Mirror {
         let (url, name, remote, session) = try probeMeSH(options, cancellation: cancellation)
         var report = MeshReport(outcome: .planned, source: url.absoluteString, thesaurus: currentMeSH,
                                 remoteSize: remote.size, remoteModified: remote.modified)
-        defer { report.requests = session.requestCount }
+        try downloadMeSH(url, name: name, remote: remote, into: &report, options, session: session, progress: progress,
+                         cancellation: cancellation)
+        report.requests = session.requestCount
+        return report
+    }
+
+    /// Downloads and builds unless the thesaurus was built from this very file (same URL, size
+    /// and server time), recording what it did in `report`.
+    private func downloadMeSH(_ url: URL, name: String, remote: RemoteFileInfo, into report: inout MeshReport, _ options: MeshOptions,
+                              session: TransferSession, progress: ProgressBoard?, cancellation: CancellationFlag) throws(MeshUpdateError) {
         let partial = layout.meshFile(name + ".partial")
         if let current = report.thesaurus, current.sourceURL == url.absoluteString, let modified = remote.modified,
            current.remoteModified == modified, current.size == remote.size {
             report.outcome = .upToDate
             if !options.dryRun { FileSystem.remove(partial) }
-            return report
+            return
         }
-        if options.dryRun { return report }
+        if options.dryRun { return }
         guard let size = remote.size else {
             throw .mirror(.transfer(TransferError(kind: .transient, scope: .file, url: url.absoluteString,
                                                   summary: "the server did not tell the file's size")))
@@ -195,20 +204,21 @@ extension Mirror {
         report.resumedFrom = downloaded.resumedFrom
         // The file is used only once all of it has parsed; one that does not is deleted, so that
         // the next run downloads it afresh rather than resuming a file that cannot be used.
-        let origin = MeshThesaurusBuilder.Origin(year: options.year ?? MeshYear.fromFileName(name), sourceURL: url.absoluteString,
+        let origin = MeshThesaurusBuilder.Origin(fileName: name, year: options.year ?? MeshYear.fromFileName(name), sourceURL: url.absoluteString,
                                                  remoteModified: downloaded.remoteModified ?? remote.modified)
         do throws(MeshError) {
             report.thesaurus = try MeshThesaurusBuilder.build(from: partial, to: layout.meshThesaurus, origin: origin, cancellation: cancellation)
         } catch {
-            if case .malformed = error { FileSystem.remove(partial) }
-            if case .unreadable = error { FileSystem.remove(partial) }
+            switch error {
+            case .malformed, .unreadable: FileSystem.remove(partial)
+            default: break
+            }
             throw .mesh(error)
         }
         try keepDescriptorFile(partial, as: name)
         report.outcome = .updated
         logger.info("MeSH thesaurus built from \(url.absoluteString)",
                     metadata: ["mesh.year": "\(report.thesaurus?.year ?? 0)", "file.md5": "\(downloaded.md5)"])
-        return report
     }
 
     /// The first of the candidate URLs the server has, with its size and time, and the session
