@@ -52,6 +52,8 @@ struct FetchSummary: Encodable {
     var index: IndexSummary?
     var indexError: String?
     var indexErrorCode: String?
+    /// `fetch --mesh`: what the thesaurus update did.
+    var mesh: MeshSummary?
 
     init(_ report: FetchReport, mirror: String) {
         self.mirror = mirror

@@ -48,20 +48,29 @@ extension PubMedMirrorCommand {
                 guard (1999...2999).contains(year) else { throw ValidationError("--year must be a MeSH year, such as 2026") }
                 options.year = year
             }
-            let fromEnvironment = source == nil ? environment["PUBMED_MIRROR_MESH_SOURCE"].flatMap { $0.isEmpty ? nil : $0 } : nil
+            let fromEnvironment = source == nil ? try Self.environmentSource(environment) : nil
             if let file {
                 guard source == nil else { throw ValidationError("--file and --source cannot be used together") }
                 guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("--file \(file) cannot be read") }
                 options.localFile = URL(fileURLWithPath: file)
-            } else if let text = source ?? fromEnvironment {
-                do { _ = try MeshOptions.remoteFile(text) } catch {
-                    throw ValidationError("\(fromEnvironment == nil ? "--source" : "PUBMED_MIRROR_MESH_SOURCE"): " + Exit.message(for: error))
-                }
-                options.source = text
+            } else if let source {
+                do { _ = try MeshOptions.remoteFile(source) } catch { throw ValidationError("--source: " + Exit.message(for: error)) }
+                options.source = source
+            } else {
+                options.source = fromEnvironment
             }
             options.transfer = try connection.resolved(environment: environment)
             options.dryRun = dryRun
             return options
+        }
+
+        /// `PUBMED_MIRROR_MESH_SOURCE`, checked, or nil when it is not set (`mesh`, `fetch --mesh`).
+        static func environmentSource(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+            guard let text = environment["PUBMED_MIRROR_MESH_SOURCE"], !text.isEmpty else { return nil }
+            do { _ = try MeshOptions.remoteFile(text) } catch {
+                throw ValidationError("PUBMED_MIRROR_MESH_SOURCE: " + Exit.message(for: error))
+            }
+            return text
         }
 
         func run() async throws {

@@ -109,6 +109,25 @@ import Testing
         #expect(try Mirror(root: URL(fileURLWithPath: mirror)).openMeSH()?.info == thesaurus.info)
     }
 
+    @Test func fetchWithMeshFetchesTheFilesThenTheThesaurus() async throws {
+        let tree = try ServedTree.make(cycles: [2026], at: try TestPaths.temporaryDirectory("served-fetch-mesh"))
+        let descriptors = try MeshFixture.write(MeshFixture.bytes(), named: "desc2025.xml", label: "served-fetch-mesh-file")
+        let mirror = try TestPaths.temporaryDirectory("mirror-fetch-mesh").path
+        let arguments = ["fetch", "--source", tree.absoluteString, "--mirror", mirror, "--mesh", "--no-index", "--format", "json", "--quiet"]
+        let environment = ["PUBMED_MIRROR_MESH_SOURCE": descriptors.absoluteString]
+        let first = try await CLI.run(arguments, environment: environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try Self.json(first.stdout)
+        #expect(report["outcome"] as? String == "updated")
+        let mesh = try #require(report["mesh"] as? [String: Any])
+        #expect(mesh["outcome"] as? String == "updated")
+        #expect((mesh["thesaurus"] as? [String: Any])?["descriptors"] as? Int == 19)
+
+        let second = try await CLI.run(arguments, environment: environment)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect((try Self.json(second.stdout)["mesh"] as? [String: Any])?["outcome"] as? String == "up-to-date")
+    }
+
     @Test func optionsAreCheckedBeforeAnythingRuns() throws {
         let file = try MeshFixture.url().path
         #expect(throws: (any Error).self) { try PubMedMirrorCommand.parseAsRoot(["mesh", "--file", file, "--source", "https://example.org/desc2026.gz"]) }
