@@ -42,7 +42,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The stages.
-        .target(name: "PubMedSupport", dependencies: ["CLinux", crypto, grdb], path: "Sources/Support"),
+        .target(name: "PubMedSupport", dependencies: ["CLinux", "CLibXML2", crypto, grdb], path: "Sources/Support"),
         .target(name: "PubMedListing", dependencies: ["PubMedSupport", "CLibXML2"], path: "Sources/Listing"),
         .target(name: "PubMedTransfer", dependencies: ["PubMedListing", "PubMedSupport", "CCurl", "CLinux", crypto],
                 path: "Sources/Transfer"),

@@ -1,13 +1,14 @@
 @preconcurrency internal import CLibXML2
 import Foundation
+import PubMedSupport
 
 /// libxml2's SAX2 push parser over NLM's `DescriptorRecordSet`, handing each `DescriptorRecord` to
 /// `emit` as soon as it ends, so memory holds one record whatever the file's size.
 ///
 /// Set up like the record parser (Sources/Records/XMLPushParser.swift) for a file from the network:
-/// `XML_PARSE_NONET` and none of `NOENT`, `DTDLOAD`, `DTDATTR`, `DTDVALID`; no `externalSubset`,
-/// `resolveEntity` or `getEntity` handler, so the DTD the DOCTYPE names is never fetched; a document
-/// that declares an entity is refused; errors go to a structured handler, never to stderr.
+/// the context `LibXML2.pushContext` makes; no `externalSubset`, `resolveEntity` or `getEntity`
+/// handler, so the DTD the DOCTYPE names is never fetched; a document that declares an entity is
+/// refused; errors go to a structured handler, never to stderr.
 ///
 /// Owns its parser context (freed in `deinit`); the context's user data points back at this object,
 /// unretained. Not `Sendable`: one thread at a time. libxml2 manual:
@@ -53,7 +54,6 @@ final class DescriptorParser {
     private var failure: MeshError?
 
     init(fileName: String, emit: @escaping (MeshDescriptor) throws(MeshError) -> Void) throws(MeshError) {
-        _ = Self.libraryInitialized
         self.fileName = fileName
         self.emit = emit
         var handler = xmlSAXHandler()
@@ -67,19 +67,13 @@ final class DescriptorParser {
         handler.entityDecl = Self.entityDeclaration
         handler.serror = Self.structuredError
         // No user data yet: `self` is not complete. It is set below, before any byte is parsed.
-        guard let context = xmlCreatePushParserCtxt(&handler, nil, nil, 0, nil) else {
+        guard let context = LibXML2.pushContext(&handler) else {
             throw .unreadable(file: fileName, message: "libxml2 could not create a parser (out of memory?)", cause: nil)
         }
-        xmlCtxtUseOptions(context, Int32(bitPattern: XML_PARSE_NONET.rawValue))
         self.context = context
         // Element names come from the context's dictionary: known ones are then told by pointer.
         for element in Element.allCases where element != .other {
-            let pointer = element.rawValue.withCString { name in
-                name.withMemoryRebound(to: xmlChar.self, capacity: element.rawValue.utf8.count + 1) {
-                    xmlDictLookup(context.pointee.dict, $0, -1)
-                }
-            }
-            if let pointer { interned.append((pointer, element)) }
+            if let pointer = LibXML2.intern(element.rawValue, in: context) { interned.append((pointer, element)) }
         }
         context.pointee.userData = Unmanaged.passUnretained(self).toOpaque()
     }
@@ -92,12 +86,10 @@ final class DescriptorParser {
     /// first fatal one, or what `emit` threw. After an error every call throws it again.
     func parse(_ bytes: UnsafeRawBufferPointer, terminate: Bool = false) throws(MeshError) {
         if let failure { throw failure }
-        let savedHandler = __xmlStructuredError().pointee
-        let savedContext = __xmlStructuredErrorContext().pointee
-        xmlSetStructuredErrorFunc(Unmanaged.passUnretained(self).toOpaque(), Self.structuredError)
-        defer { xmlSetStructuredErrorFunc(savedContext, savedHandler) }
         let start = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
-        _ = xmlParseChunk(context, start, Int32(bytes.count), terminate ? 1 : 0)
+        _ = LibXML2.catchingErrors(Unmanaged.passUnretained(self).toOpaque(), Self.structuredError) {
+            xmlParseChunk(context, start, Int32(bytes.count), terminate ? 1 : 0)
+        }
         if failure == nil, let firstError {
             failure = .malformed(file: fileName, line: firstError.line, message: firstError.message)
         }
@@ -119,9 +111,6 @@ final class DescriptorParser {
     var line: Int { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer(context))) }
 
     // MARK: - Private
-
-    /// libxml2's manual asks threaded programs to call `xmlInitParser` once before parsing.
-    private static let libraryInitialized: Void = xmlInitParser()
 
     private func element(_ name: UnsafePointer<xmlChar>) -> Element {
         for (pointer, element) in interned where pointer == name { return element }
@@ -173,11 +162,7 @@ final class DescriptorParser {
     }
 
     private func record(_ error: xmlErrorPtr) {
-        // Warnings and recoverable errors do not stop the parse; the first fatal one does.
-        guard error.pointee.level == XML_ERR_FATAL, firstError == nil else { return }
-        var message = error.pointee.message.map { String(cString: $0) } ?? "error \(error.pointee.code)"
-        while message.last?.isWhitespace == true { message.removeLast() }
-        firstError = (message, Int(error.pointee.line))
+        if firstError == nil { firstError = LibXML2.fatalError(error) }
     }
 
     @inline(__always)

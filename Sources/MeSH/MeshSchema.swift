@@ -30,7 +30,6 @@ enum MeshSchema {
                     PRIMARY KEY (key, descriptor)
                 ) WITHOUT ROWID;
                 CREATE TABLE thesaurus (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
                     year INTEGER NOT NULL,
                     descriptors INTEGER NOT NULL,
                     sourceFile TEXT NOT NULL,
@@ -44,34 +43,9 @@ enum MeshSchema {
         }
         return migrator
     }
+}
 
-    /// The `thesaurus` row.
-    struct InfoRow: Codable, FetchableRecord, PersistableRecord {
-        static let databaseTableName = "thesaurus"
-        var id = 1
-        var year: Int
-        var descriptors: Int
-        var sourceFile: String
-        var size: Int64
-        var md5: String
-        var sourceURL: String?
-        var remoteModified: Int64?
-        var builtAt: Date
-
-        init(_ info: MeshThesaurusInfo) {
-            year = info.year
-            descriptors = info.descriptors
-            sourceFile = info.sourceFile
-            size = info.size
-            md5 = info.md5
-            sourceURL = info.sourceURL
-            remoteModified = info.remoteModified
-            builtAt = info.builtAt
-        }
-
-        var info: MeshThesaurusInfo {
-            MeshThesaurusInfo(year: year, descriptors: descriptors, sourceFile: sourceFile, size: size, md5: md5,
-                              sourceURL: sourceURL, remoteModified: remoteModified, builtAt: builtAt)
-        }
-    }
+/// The `thesaurus` table's one row.
+extension MeshThesaurusInfo: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "thesaurus"
 }

@@ -58,7 +58,7 @@ public final class MeshThesaurus: Sendable {
             let info = try database.read { db throws -> MeshThesaurusInfo? in
                 guard try MeshSchema.migrator.hasCompletedMigrations(db) else { return nil }
                 guard try !MeshSchema.migrator.hasBeenSuperseded(db) else { return nil }
-                return try MeshSchema.InfoRow.fetchOne(db)?.info
+                return try MeshThesaurusInfo.fetchOne(db)
             }
             guard let info else {
                 throw MeshError.unusable(path: path, message: "it was built by another version of pubmed-mirror (its schema differs)")

@@ -86,7 +86,7 @@ public enum MeshThesaurusBuilder {
                 let info = MeshThesaurusInfo(year: year, descriptors: summary.descriptors, sourceFile: summary.fileName,
                                              size: summary.size, md5: summary.md5, sourceURL: origin.sourceURL,
                                              remoteModified: origin.remoteModified)
-                try MeshSchema.InfoRow(info).insert(db)
+                try info.insert(db)
                 return info
             }
         } catch {
