@@ -39,7 +39,8 @@ public enum DescriptorFile {
             let end: InflatingReader.End
             if magic == [0x1f, 0x8b] {
                 end = try InflatingReader.read(url, readSize: readSize, hashing: true, ahead: { _ in () }, mapError: { error in
-                    MeshError.unreadable(file: name, message: error.message, cause: error)
+                    // A read that failed keeps its file-system error; damaged data, the gzip error.
+                    MeshError.unreadable(file: name, message: error.message, cause: error.kind == .io ? error.cause ?? error : error)
                 }) { (bytes, _, _) throws(MeshError) in try parser.parse(bytes) }
             } else {
                 var hasher = Insecure.MD5()

@@ -22,7 +22,9 @@ public enum MeshError: CodedError {
     public var code: ErrorCode {
         switch self {
         case .malformed: .meshMalformed
-        case .unreadable(_, _, let cause): (cause as? any CodedError)?.code ?? .meshMalformed
+        // A file that cannot be read is this machine's failure; one that cannot be inflated
+        // (damaged or cut gzip) is a bad descriptor file like any other.
+        case .unreadable(_, _, let cause): (cause as? FileSystemError)?.code ?? .meshMalformed
         case .missing: .meshMissing
         case .unusable: .meshUnusable
         case .database(let failure): failure.code

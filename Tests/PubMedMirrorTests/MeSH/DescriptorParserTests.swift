@@ -49,6 +49,17 @@ import Testing
         #expect(plain.md5 != summary.md5)
     }
 
+    @Test func aCutGzipFileIsABadDescriptorFile() throws {
+        let gzip = try Data(contentsOf: MeshFixture.gzipped(label: "mesh-gzip-cut"))
+        let cut = try MeshFixture.write([UInt8](gzip.prefix(gzip.count / 2)), named: "desc2025.gz", label: "mesh-gzip-cut-file")
+        #expect {
+            try DescriptorFile.read(cut) { (_) throws(MeshError) in }
+        } throws: { error in
+            let error = error as? MeshError
+            return error?.code == .meshMalformed && error?.description.hasPrefix("desc2025.gz") == true
+        }
+    }
+
     @Test(arguments: [1, 7, 65536])
     func aTruncatedFileIsRefusedWithItsLine(chunkSize: Int) throws {
         let bytes = try MeshFixture.bytes()
