@@ -65,6 +65,27 @@ import Testing
         #expect((try Self.json(status.stdout)["mesh"] as? [String: Any])?["year"] as? Int == 2025)
     }
 
+    @Test func anInterruptedDownloadIsResumed() async throws {
+        let (server, url, _) = try await Self.serve(label: "mesh-resume")
+        defer { withExtendedLifetime(server) {} }
+        let mirror = try TestPaths.temporaryDirectory("mirror-mesh-resume").path
+        // What a run killed mid-download leaves: the first bytes under NAME.partial.
+        let bytes = try MeshFixture.bytes()
+        try TestPaths.makeDirectory(URL(fileURLWithPath: mirror + "/mesh"))
+        try Data(bytes[0..<10000]).write(to: URL(fileURLWithPath: mirror + "/mesh/desc2025.xml.partial"))
+
+        let run = try await CLI.run(["mesh", "--source", url.absoluteString, "--mirror", mirror, "--format", "json", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try Self.json(run.stdout)
+        #expect(report["resumedFrom"] as? Int == 10000)
+        #expect(report["bytesReceived"] as? Int == bytes.count - 10000)
+        #expect((report["thesaurus"] as? [String: Any])?["descriptors"] as? Int == 19)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: mirror + "/mesh/desc2025.xml")) == Data(bytes))
+
+        let status = try await CLI.run(["status", "--mirror", mirror])
+        #expect(status.stdout.contains("MeSH thesaurus: 2025, 19 descriptors, from desc2025.xml"), "\(status.stdout)")
+    }
+
     @Test func aDamagedFileOnTheServerLeavesTheThesaurusInPlace() async throws {
         let (server, url, served) = try await Self.serve(label: "mesh-damaged")
         defer { withExtendedLifetime(server) {} }
