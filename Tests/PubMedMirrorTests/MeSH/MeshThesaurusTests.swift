@@ -15,8 +15,8 @@ import Testing
     @Test func recordsWhatItWasBuiltFrom() throws {
         let (thesaurus, destination) = try Self.build(MeshFixture.url(), label: "mesh-info")
         #expect(thesaurus.year == 2025)
-        #expect(thesaurus.info.descriptors == 19)
-        #expect(try thesaurus.count() == 19)
+        #expect(thesaurus.info.descriptors == 21)
+        #expect(try thesaurus.count() == 21)
         #expect(thesaurus.info.sourceFile == "desc-test.xml")
         #expect(thesaurus.info.size == Int64(try MeshFixture.bytes().count))
         #expect(thesaurus.info.md5.count == 32)
@@ -53,6 +53,7 @@ import Testing
         #expect(try thesaurus.narrower(than: "Adenocarcinoma") == ["Adenocarcinoma"])
         #expect(try thesaurus.narrower(than: "Male") == ["Male"])
         #expect(try thesaurus.narrower(than: "Adult") == ["Adult", "Aged", "Middle Aged"])
+        #expect(try thesaurus.narrower(than: "Mouth Diseases") == ["Mouth Diseases", "Periodontal Diseases"])
         #expect(try thesaurus.narrower(than: "No Such Heading").isEmpty)
     }
 
