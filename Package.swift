@@ -5,9 +5,10 @@ import PackageDescription
 // README's development section draws (Tests/…/Architecture/StageDependencyTests checks the imports too):
 //
 //   Support ← Listing ← Transfer ← Files ┐
-//   Support ← Gzip ← Records ← Index ────┴─ PubMedMirror
-//   Support ← Query ← Index (fetch = plan, download, index) ← CLI ← pubmed-mirror
-//   Records ← Citations ← PubMedMirror (MEDLINE, RIS, BibTeX, CSL-JSON)
+//   Support ← Gzip ← Records ← Index ────┤
+//   Support ← Query ← Index               │
+//   Records ← Citations ─────────────────┤ (MEDLINE, RIS, BibTeX, CSL-JSON)
+//   Support ← Gzip ← MeSH ───────────────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
 let swiftLog = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
@@ -43,7 +44,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The stages.
-        .target(name: "PubMedSupport", dependencies: ["CLinux", crypto, grdb], path: "Sources/Support"),
+        .target(name: "PubMedSupport", dependencies: ["CLinux", "CLibXML2", crypto, grdb], path: "Sources/Support"),
         .target(name: "PubMedListing", dependencies: ["PubMedSupport", "CLibXML2"], path: "Sources/Listing"),
         .target(name: "PubMedTransfer", dependencies: ["PubMedListing", "PubMedSupport", "CCurl", "CLinux", crypto],
                 path: "Sources/Transfer"),
@@ -64,11 +65,14 @@ let package = Package(
         ),
         // Records as citations: MEDLINE text, RIS, BibTeX and CSL-JSON, rendered from the record alone.
         .target(name: "PubMedCitations", dependencies: ["PubMedRecords"], path: "Sources/Citations"),
+        // The MeSH thesaurus: NLM's descriptor file parsed (libxml2) into an SQLite file of names,
+        // entry terms and tree numbers, for MeSH explosion in queries.
+        .target(name: "PubMedMeSH", dependencies: ["PubMedGzip", "PubMedSupport", "CLibXML2", crypto, grdb], path: "Sources/MeSH"),
         // Where the mirror's files and its index meet: fetch (plan, download, then index), the
         // index runs and the annual rollover, status.
         .target(
             name: "PubMedMirror",
-            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
             path: "Sources/PubMedMirror"
         ),
         // The command line as a library, so that tests parse arguments in-process.
@@ -82,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedRecords", "PubMedGzip",
+                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

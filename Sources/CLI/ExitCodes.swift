@@ -84,5 +84,6 @@ enum AdviceText {
         .runFetch: "run `pubmed-mirror fetch` first",
         .rebuildIndex: "rebuild it from the mirrored files with `pubmed-mirror index --rebuild`",
         .reportBug: "a bug: please report it",
+        .buildMeSH: "run `pubmed-mirror mesh` to build it",
     ]
 }

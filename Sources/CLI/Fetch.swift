@@ -43,11 +43,15 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Only mirror the files; do not index them (index later with `pubmed-mirror index`).")
         var noIndex = false
 
+        @Flag(name: .long, help: "Then bring the MeSH thesaurus up to date, as `pubmed-mirror mesh` does (env PUBMED_MIRROR_MESH_SOURCE for its URL).")
+        var mesh = false
+
         @Option(name: .long, help: "Summary format on stdout: text or json.")
         var format: OutputFormat = .text
 
         func validate() throws {
             _ = try resolvedJobs()
+            if mesh { _ = try MeSH.environmentSource() }
             guard retries >= 0, retries <= 100 else { throw ValidationError("--retries must be between 0 and 100") }
             guard retryBase >= 0, retryCap >= 0, retryBase.isFinite, retryCap.isFinite else {
                 throw ValidationError("--retry-base and --retry-cap must be positive numbers of seconds")
@@ -79,9 +83,30 @@ extension PubMedMirrorCommand {
             let report = try await ProgressRenderer.around(board, verb: "fetched", quiet: output.quiet || dryRun) { () async throws(MirrorError) in
                 try await mirror.fetch(options, progress: board, cancellation: cancellation)
             }
+            // The thesaurus after the files, when they were fetched (its failure is reported after the summary).
+            var meshReport: MeshReport?
+            var meshFailure: MeshUpdateError?
+            if mesh, !dryRun, [.upToDate, .updated, .partial].contains(report.outcome) {
+                var meshOptions = MeshOptions()
+                meshOptions.source = try MeSH.environmentSource()
+                meshOptions.transfer = transfer
+                meshOptions.retry = options.retry
+                do { meshReport = try await mirror.updateMeSH(meshOptions, cancellation: cancellation) } catch { meshFailure = error }
+            }
+            let thesaurus = mirror.layout.meshThesaurus.path
             switch format {
-            case .json: try JSONOutput.write(FetchSummary(report, mirror: mirror.layout.root.path))
-            case .text: try ResultWriter.standardOutput.line(TextOutput.fetch(report, mirror: mirror.layout.root.path))
+            case .json:
+                var summary = FetchSummary(report, mirror: mirror.layout.root.path)
+                summary.mesh = meshReport.map { MeshSummary($0, thesaurus: thesaurus) }
+                try JSONOutput.write(summary)
+            case .text:
+                try ResultWriter.standardOutput.line(TextOutput.fetch(report, mirror: mirror.layout.root.path))
+                if let meshReport { try ResultWriter.standardOutput.line(TextOutput.mesh(meshReport, thesaurus: thesaurus)) }
+            }
+            if let meshFailure {
+                if report.outcome == .upToDate || report.outcome == .updated { throw meshFailure }
+                // The fetch's own outcome decides the exit code; the thesaurus's failure is still told.
+                Console.shared.printLine("error: \(Exit.message(for: meshFailure))")
             }
             switch report.outcome {
             case .upToDate, .updated, .planned: return

@@ -52,6 +52,8 @@ struct FetchSummary: Encodable {
     var index: IndexSummary?
     var indexError: String?
     var indexErrorCode: String?
+    /// `fetch --mesh`: what the thesaurus update did.
+    var mesh: MeshSummary?
 
     init(_ report: FetchReport, mirror: String) {
         self.mirror = mirror
@@ -180,6 +182,9 @@ struct StatusSummary: Encodable {
     var indexError: String?
     var indexErrorCode: String?
     var rollover: RolloverState?
+    var mesh: MeshThesaurusInfo?
+    var meshError: String?
+    var meshErrorCode: String?
 
     init(_ status: MirrorStatus) {
         mirror = status.mirrorPath
@@ -201,6 +206,9 @@ struct StatusSummary: Encodable {
         indexError = status.indexError.map(Exit.message(for:))
         indexErrorCode = status.indexError?.code.name
         rollover = status.rollover
+        mesh = status.mesh
+        meshError = status.meshError.map(Exit.message(for:))
+        meshErrorCode = status.meshError?.code.name
     }
 }
 
@@ -247,5 +255,34 @@ struct HealthSummary: Encodable {
             Check(folder: $0.folder.rawValue, ok: $0.ok, milliseconds: ($0.milliseconds * 10).rounded() / 10,
                   files: $0.files, withoutMD5: $0.withoutMD5, error: $0.error, errorCode: $0.errorCode?.name)
         }
+    }
+}
+
+struct MeshSummary: Encodable {
+    var outcome: String
+    var source: String
+    /// The thesaurus file, and what it holds after the run.
+    var path: String
+    var thesaurus: MeshThesaurusInfo?
+    var remoteSize: Int64?
+    var remoteModified: Int64?
+    var descriptorsFound: Int?
+    var bytesReceived: Int64
+    var resumedFrom: Int64
+    var requests: Int
+    var seconds: Double
+
+    init(_ report: MeshReport, thesaurus path: String) {
+        outcome = report.outcome.rawValue
+        source = report.source
+        self.path = path
+        thesaurus = report.thesaurus
+        remoteSize = report.remoteSize
+        remoteModified = report.remoteModified
+        descriptorsFound = report.descriptorsFound
+        bytesReceived = report.bytesReceived
+        resumedFrom = report.resumedFrom
+        requests = report.requests
+        seconds = report.seconds
     }
 }

@@ -30,24 +30,15 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-/// Where to fetch from and how: `--source`, TLS, timeouts. Each has an environment fallback.
+/// Where to fetch from and how: `--source`, and the connection's TLS and timeouts. Each has an
+/// environment fallback.
 struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The folder holding baseline/ and updatefiles/: ftp://, ftps:// (explicit TLS), http://, https:// or file:// (env PUBMED_MIRROR_SOURCE; default \(MirrorSource.ncbi)).",
         valueName: "url"))
     var source: String?
 
-    @Flag(name: .long, help: "Do not verify TLS certificates (https://, ftps://). Only for servers you trust by other means.")
-    var insecure = false
-
-    @Option(name: .long, help: ArgumentHelp("A PEM file of extra certificate authorities to trust, added to the system's (env PUBMED_MIRROR_CA_FILE).", valueName: "file"))
-    var caFile: String?
-
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for a connection (env PUBMED_MIRROR_CONNECT_TIMEOUT; default 30).", valueName: "seconds"))
-    var connectTimeout: Double?
-
-    @Option(name: .long, help: ArgumentHelp("Seconds without any data before a request counts as stalled and is retried (env PUBMED_MIRROR_STALL_TIMEOUT; default 60). There is no whole-transfer timeout.", valueName: "seconds"))
-    var stallTimeout: Double?
+    @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
         _ = try resolved()
@@ -62,6 +53,26 @@ struct SourceOptions: ParsableArguments {
             let origin = fromEnvironment == nil ? "--source" : "PUBMED_MIRROR_SOURCE"
             throw ValidationError("\(origin): " + Exit.message(for: error))
         }
+        return (parsed, try connection.resolved(environment: environment))
+    }
+}
+
+/// How every request is made: TLS trust, timeouts, credentials (`fetch`, `health`, `mesh`).
+struct ConnectionOptions: ParsableArguments {
+    @Flag(name: .long, help: "Do not verify TLS certificates (https://, ftps://). Only for servers you trust by other means.")
+    var insecure = false
+
+    @Option(name: .long, help: ArgumentHelp("A PEM file of extra certificate authorities to trust, added to the system's (env PUBMED_MIRROR_CA_FILE).", valueName: "file"))
+    var caFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for a connection (env PUBMED_MIRROR_CONNECT_TIMEOUT; default 30).", valueName: "seconds"))
+    var connectTimeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds without any data before a request counts as stalled and is retried (env PUBMED_MIRROR_STALL_TIMEOUT; default 60). There is no whole-transfer timeout.", valueName: "seconds"))
+    var stallTimeout: Double?
+
+    /// The transfer settings, from flags, then the environment, then defaults.
+    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TransferOptions {
         var options = TransferOptions()
         options.insecure = insecure
         options.caFile = caFile ?? environment["PUBMED_MIRROR_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
@@ -75,7 +86,7 @@ struct SourceOptions: ParsableArguments {
         let user = environment["PUBMED_MIRROR_USER"].flatMap { $0.isEmpty ? nil : $0 }
         let password = environment["PUBMED_MIRROR_PASSWORD"] ?? ""
         if let user { options.credentials = .init(user: user, password: password) }
-        return (parsed, options)
+        return options
     }
 }
 

@@ -130,7 +130,9 @@ enum TextOutput {
     }
 
     static func status(_ status: MirrorStatus) -> String {
-        guard status.exists else { return "No mirror at \(status.mirrorPath) yet: run `pubmed-mirror fetch`." }
+        guard status.exists else {
+            return (["No mirror at \(status.mirrorPath) yet: run `pubmed-mirror fetch`."] + meshStatus(status)).joined(separator: "\n")
+        }
         let files = status.files
         var lines = ["Mirror \(status.mirrorPath): \(files.totalFiles) files, \(ByteCount.format(files.totalBytes))"]
         for folder in files.folders {
@@ -157,6 +159,7 @@ enum TextOutput {
             lines.append("Index: none yet (run `pubmed-mirror index`)")
         }
         if let state = status.rollover { lines.append(TextOutput.rollover(state)) }
+        lines += meshStatus(status)
         if files.pending.isEmpty {
             lines.append("Pending: nothing")
         } else {
@@ -167,6 +170,31 @@ enum TextOutput {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The thesaurus's line in `status`, when there is one (or one that cannot be read).
+    private static func meshStatus(_ status: MirrorStatus) -> [String] {
+        if let mesh = status.mesh {
+            return ["MeSH thesaurus: \(mesh.year), \(mesh.descriptors) descriptors, from \(mesh.sourceFile), built \(mesh.builtAt.formatted(.iso8601))"]
+        }
+        return status.meshError.map { ["MeSH thesaurus: cannot be read: \(Exit.message(for: $0))"] } ?? []
+    }
+
+    static func mesh(_ report: MeshReport, thesaurus path: String) -> String {
+        let held = report.thesaurus.map { "MeSH \($0.year), \($0.descriptors) descriptors, from \($0.sourceFile)" }
+        switch report.outcome {
+        case .updated:
+            let received = report.bytesReceived > 0 ? " (\(ByteCount.format(report.bytesReceived)) downloaded)" : ""
+            return "MeSH thesaurus built: \(held ?? "?")\(received), in \(path)"
+        case .upToDate:
+            return "MeSH thesaurus up to date: \(held ?? "?"); \(report.source) has not changed"
+        case .planned:
+            if let found = report.descriptorsFound {
+                return "\(report.source): a complete DescriptorRecordSet of \(found) descriptors; nothing changed"
+            }
+            let size = report.remoteSize.map { " (\(ByteCount.format($0)))" } ?? ""
+            return "Would download \(report.source)\(size) and build the thesaurus in \(path); nothing changed"
+        }
     }
 
     static func verify(_ report: VerifyReport) -> String {

@@ -147,7 +147,7 @@ extension FileMirror {
     }
 
     /// Runs `body`, retrying retryable failures with the policy's backoff.
-    static func retrying<T>(_ policy: RetryPolicy, cancellation: CancellationFlag, logger: Logger, what: String,
+    package static func retrying<T>(_ policy: RetryPolicy, cancellation: CancellationFlag, logger: Logger, what: String,
                             _ body: () throws(MirrorError) -> T) throws(MirrorError) -> T {
         var retry = 0
         while true {

@@ -11,6 +11,8 @@ import PubMedListing
 /// DIR/index.current                             the name of the index in use, once one has been replaced
 /// DIR/index-cycleYY.sqlite                      an annual rollover's new index, built beside the old one
 /// DIR/index-YYYYMMDDTHHMMSS-PID.sqlite          a rebuilt index
+/// DIR/mesh/mesh.sqlite                          the MeSH thesaurus (built by the MeSH stage)
+/// DIR/mesh/desc2026.gz                          NLM's descriptor file it was built from
 /// ```
 public struct MirrorLayout: Sendable {
     public let root: URL
@@ -32,6 +34,15 @@ public struct MirrorLayout: Sendable {
     public func file(_ folder: MirrorFolder, _ name: String) -> URL { self.folder(folder).appendingPathComponent(name) }
     public func md5File(_ folder: MirrorFolder, _ name: String) -> URL { file(folder, name + ".md5") }
     public func partial(_ folder: MirrorFolder, _ name: String) -> URL { file(folder, name + ".partial") }
+
+    // MARK: The MeSH thesaurus
+
+    /// The folder of the MeSH thesaurus and the descriptor file it was built from.
+    public var meshFolder: URL { root.appendingPathComponent("mesh", isDirectory: true) }
+    /// The thesaurus in use, replaced whole by each build.
+    public var meshThesaurus: URL { meshFolder.appendingPathComponent("mesh.sqlite") }
+    /// A downloaded descriptor file (`name` is a validated file name, such as `desc2026.gz`).
+    public func meshFile(_ name: String) -> URL { meshFolder.appendingPathComponent(name) }
 
     // MARK: The index files
 

@@ -18,16 +18,19 @@ struct FTSQuery {
 
     init(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws {
         self.mesh = mesh
+        source = Array(query.source)
         match = try node(query.root)
     }
 
     /// Whether any phrase ranks: a query of codes alone has no relevance to sort by.
     var ranks: Bool { scored.contains("1") }
 
+    private let source: [Character]
+
     private mutating func node(_ node: QueryNode) throws -> String {
         switch node {
         case .term(let term): try self.term(term)
-        case .and(let left, let right): "(\(try self.node(left)) AND \(try self.node(right)))"
+        case .and: try conjunction(Self.chain(node))
         case .or(let left, let right): "(\(try self.node(left)) OR \(try self.node(right)))"
         case .not(let left, let right): "(\(try self.node(left)) NOT \(try self.node(right)))"
         }
@@ -46,6 +49,61 @@ struct FTSQuery {
         case .value:
             return try value(term)
         }
+    }
+
+    // MARK: - Automatic term mapping
+
+    /// The operands of a chain of ANDs, left to right (AND is associative, so the chain is one step).
+    private static func chain(_ node: QueryNode) -> [QueryNode] {
+        guard case .and(let left, let right) = node else { return [node] }
+        return chain(left) + chain(right)
+    }
+
+    /// An AND chain; with a thesaurus, words written side by side without tags or quotes
+    /// (`heart attack`) that together name a MeSH heading or entry term also find that heading, as
+    /// PubMed's automatic term mapping does: `((heart AND attack) OR "myocardial infarction"[mh])`.
+    private mutating func conjunction(_ operands: [QueryNode]) throws -> String {
+        var parts: [String] = []
+        var index = 0
+        while index < operands.count {
+            if mesh != nil, let (length, heading) = try mappedRun(operands, from: index) {
+                var words: [String] = []
+                for operand in operands[index..<index + length] {
+                    guard case .term(let term) = operand else { continue }
+                    words.append(self.words(term))
+                }
+                let headings = try exploded(heading, qualifier: nil).map { "mh_" + $0 }
+                parts.append("((\(words.joined(separator: " AND "))) OR \(codes(headings, prefix: false)))")
+                index += length
+                continue
+            }
+            parts.append(try node(operands[index]))
+            index += 1
+        }
+        return "(" + parts.joined(separator: " AND ") + ")"
+    }
+
+    /// The longest run of two or more plain untagged words from `start`, written side by side, that
+    /// names a MeSH heading, and the heading.
+    private func mappedRun(_ operands: [QueryNode], from start: Int) throws -> (Int, String)? {
+        var terms: [QueryTerm] = []
+        for operand in operands[start...] {
+            guard case .term(let term) = operand, term.field == .untagged, !term.quoted, !term.truncated else { break }
+            if let last = terms.last, !adjacent(last, term) { break }
+            terms.append(term)
+        }
+        guard let mesh, terms.count >= 2 else { return nil }
+        for length in stride(from: terms.count, through: 2, by: -1) {
+            if let heading = try mesh.heading(for: terms[0..<length].map(\.text).joined(separator: " ")) { return (length, heading) }
+        }
+        return nil
+    }
+
+    /// Only white space between two terms in the query.
+    private func adjacent(_ first: QueryTerm, _ second: QueryTerm) -> Bool {
+        let between = first.position.upperBound..<second.position.lowerBound
+        return between.lowerBound <= between.upperBound && between.upperBound <= source.count
+            && source[between].allSatisfy(\.isWhitespace)
     }
 
     // MARK: - Words

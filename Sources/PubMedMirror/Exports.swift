@@ -5,6 +5,7 @@
 @_exported import PubMedGzip
 @_exported import PubMedIndex
 @_exported import PubMedListing
+@_exported import PubMedMeSH
 @_exported import PubMedQuery
 @_exported import PubMedRecords
 @_exported import PubMedSupport

@@ -1,6 +1,7 @@
 import Foundation
 import PubMedFiles
 import PubMedIndex
+import PubMedMeSH
 import PubMedSupport
 
 /// What `status` shows: the mirror's files and its index, without the network.
@@ -18,11 +19,15 @@ public struct MirrorStatus: Sendable {
     /// An annual rollover under way: the mirror holds (or the server lists) a newer baseline cycle
     /// than the index in use.
     public var rollover: RolloverState?
+    /// The MeSH thesaurus, when one has been built, or why it cannot be read.
+    public var mesh: MeshThesaurusInfo?
+    public var meshError: MeshError?
 }
 
 extension Mirror {
     public func status() throws(MirrorError) -> MirrorStatus {
         var status = MirrorStatus(mirrorPath: layout.root.path, exists: false, files: .empty)
+        do throws(MeshError) { status.mesh = try openMeSH()?.info } catch { status.meshError = error }
         guard let state = try files.existingState() else { return status }
         status.exists = true
         let records = try state.files()

@@ -1,11 +1,12 @@
 @preconcurrency internal import CLibXML2
+import PubMedSupport
 
 /// libxml2's SAX2 push parser, set up for untrusted PubMed files and wired to a `RecordAssembler`.
 ///
 /// Safety settings:
-/// - `XML_PARSE_NONET`, and none of `NOENT`, `DTDLOAD`, `DTDATTR`, `DTDVALID`: the DTD named in the
-///   DOCTYPE is never fetched or read, and no entity is ever substituted except the five predefined
-///   ones and character references.
+/// - libxml2's context as `LibXML2.pushContext` makes it: the DTD named in the DOCTYPE is never
+///   fetched or read, and no entity is ever substituted except the five predefined ones and
+///   character references.
 /// - The SAX handler has no `externalSubset`, `resolveEntity`, `getEntity` or
 ///   `getParameterEntity`, so libxml2 has no way to load anything; and its `entityDecl` refuses
 ///   the document at the first entity declaration of an internal subset (no "billion laughs",
@@ -24,7 +25,6 @@ final class XMLPushParser {
     private var failure: RecordError?
 
     init(fileName: String) throws(RecordError) {
-        _ = Self.libraryInitialized
         self.fileName = fileName
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
@@ -39,10 +39,9 @@ final class XMLPushParser {
         handler.entityDecl = Self.entityDeclaration
         handler.serror = Self.structuredError
         // No user data yet: `self` is not complete. It is set below, before any byte is parsed.
-        guard let context = xmlCreatePushParserCtxt(&handler, nil, nil, 0, nil) else {
+        guard let context = LibXML2.pushContext(&handler) else {
             throw RecordError(kind: .xml, file: fileName, message: "libxml2 could not create a parser (out of memory?)")
         }
-        xmlCtxtUseOptions(context, Int32(bitPattern: XML_PARSE_NONET.rawValue))
         self.context = context
 
         // Intern every known element name in the context's dictionary: libxml2 reports each
@@ -50,12 +49,7 @@ final class XMLPushParser {
         let dictionary = context.pointee.dict
         var interned: [(UnsafePointer<UInt8>, ElementTag)] = []
         for tag in ElementTag.allCases where tag != .other {
-            let pointer = tag.name.withCString { name in
-                name.withMemoryRebound(to: xmlChar.self, capacity: tag.name.utf8.count + 1) {
-                    xmlDictLookup(dictionary, $0, -1)
-                }
-            }
-            if let pointer { interned.append((pointer, tag)) }
+            if let pointer = LibXML2.intern(tag.name, in: context) { interned.append((pointer, tag)) }
         }
         let names = ElementNameTable(interned: interned) { pointer in xmlDictOwns(dictionary, pointer) == 1 }
         assembler = RecordAssembler(fileName: fileName, names: names) { [context] in
@@ -73,12 +67,10 @@ final class XMLPushParser {
     /// stopped and every later call returns the same error.
     func parse(_ bytes: UnsafeRawBufferPointer, terminate: Bool) -> RecordError? {
         if let failure { return failure }
-        let savedHandler = __xmlStructuredError().pointee
-        let savedContext = __xmlStructuredErrorContext().pointee
-        xmlSetStructuredErrorFunc(Unmanaged.passUnretained(self).toOpaque(), Self.structuredError)
-        defer { xmlSetStructuredErrorFunc(savedContext, savedHandler) }
         let start = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
-        _ = xmlParseChunk(context, start, Int32(bytes.count), terminate ? 1 : 0)
+        _ = LibXML2.catchingErrors(Unmanaged.passUnretained(self).toOpaque(), Self.structuredError) {
+            xmlParseChunk(context, start, Int32(bytes.count), terminate ? 1 : 0)
+        }
         failure = currentFailure()
         return failure
     }
@@ -86,10 +78,6 @@ final class XMLPushParser {
     var line: Int { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer(context))) }
 
     // MARK: - Private
-
-    /// libxml2's manual asks multi-threaded programs to call `xmlInitParser` once before parsing;
-    /// a `static let` runs it exactly once, whichever thread gets here first.
-    private static let libraryInitialized: Void = xmlInitParser()
 
     private func currentFailure() -> RecordError? {
         if let failure = assembler.failure { return failure }
@@ -108,12 +96,7 @@ final class XMLPushParser {
     }
 
     private func record(_ error: xmlErrorPtr) {
-        // Warnings and recoverable errors (an entity the unread DTD may define, a namespace
-        // prefix not declared) do not stop the parse; fatal errors do.
-        guard error.pointee.level == XML_ERR_FATAL, firstError == nil else { return }
-        var message = error.pointee.message.map { String(cString: $0) } ?? "error \(error.pointee.code)"
-        while message.last?.isWhitespace == true { message.removeLast() }
-        firstError = (message, Int(error.pointee.line))
+        if firstError == nil { firstError = LibXML2.fatalError(error) }
     }
 
     @inline(__always)

@@ -8,7 +8,7 @@ import Testing
 @Suite struct StageDependencyTests {
     /// Source folder → the project's modules its files may import.
     static let allowed: [String: Set<String>] = [
-        "Support": ["CLinux"],
+        "Support": ["CLinux", "CLibXML2"],
         "Listing": ["PubMedSupport", "CLibXML2"],
         "Transfer": ["PubMedListing", "PubMedSupport", "CCurl", "CLinux"],
         "Files": ["PubMedTransfer", "PubMedListing", "PubMedSupport"],
@@ -17,7 +17,8 @@ import Testing
         "Query": ["PubMedSupport"],
         "Index": ["PubMedRecords", "PubMedQuery", "PubMedGzip", "PubMedSupport", "CSearchRank", "GRDBSQLite"],
         "Citations": ["PubMedRecords"],
-        "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
+        "MeSH": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
+        "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
         "CLI": ["PubMedMirror"],
         "pubmed-mirror": ["PubMedMirrorCLI", "CStandardStreams"],
     ]
@@ -25,7 +26,7 @@ import Testing
     /// The project's own modules (anything else imported is a package or the system's).
     static let projectModules: Set<String> = [
         "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedCitations",
-        "PubMedMirror", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
+        "PubMedMeSH", "PubMedMirror", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
     ]
 
     static let sources = URL(fileURLWithPath: #filePath)
@@ -67,7 +68,8 @@ import Testing
     /// The table itself runs one way: no stage reaches, through others, back to itself.
     @Test func theTableHasNoCycle() {
         let folderOf = ["PubMedSupport": "Support", "PubMedListing": "Listing", "PubMedTransfer": "Transfer", "PubMedFiles": "Files",
-                        "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedQuery": "Query", "PubMedIndex": "Index", "PubMedCitations": "Citations", "PubMedMirror": "PubMedMirror",
+                        "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedQuery": "Query", "PubMedIndex": "Index", "PubMedCitations": "Citations",
+                        "PubMedMeSH": "MeSH", "PubMedMirror": "PubMedMirror",
                         "PubMedMirrorCLI": "CLI"]
         func reaches(_ start: String, _ folder: String, _ seen: inout Set<String>) -> Bool {
             for module in Self.allowed[folder] ?? [] {

@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+/// The thesaurus file's schema, in named migrations (README, "MeSH thesaurus"):
+///
+/// - `descriptor`: `id`, `ui` (unique), `name`, `nameKey` (the name folded, indexed);
+/// - `treeNumber`: `treeNumber` (the key, so that a prefix is a range scan), `descriptor`;
+/// - `term`: `key` (an entry term folded), `descriptor`; the key is (`key`, `descriptor`);
+/// - `thesaurus`: one row saying what it was built from (`MeshThesaurusInfo`).
+enum MeshSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: descriptors, tree numbers, terms") { db in
+            try db.execute(sql: """
+                CREATE TABLE descriptor (
+                    id INTEGER PRIMARY KEY,
+                    ui TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    nameKey TEXT NOT NULL
+                );
+                CREATE INDEX descriptorByNameKey ON descriptor(nameKey);
+                CREATE TABLE treeNumber (
+                    treeNumber TEXT NOT NULL PRIMARY KEY,
+                    descriptor INTEGER NOT NULL REFERENCES descriptor(id)
+                ) WITHOUT ROWID;
+                CREATE INDEX treeNumberByDescriptor ON treeNumber(descriptor);
+                CREATE TABLE term (
+                    key TEXT NOT NULL,
+                    descriptor INTEGER NOT NULL REFERENCES descriptor(id),
+                    PRIMARY KEY (key, descriptor)
+                ) WITHOUT ROWID;
+                CREATE TABLE thesaurus (
+                    year INTEGER NOT NULL,
+                    descriptors INTEGER NOT NULL,
+                    sourceFile TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    md5 TEXT NOT NULL,
+                    sourceURL TEXT,
+                    remoteModified INTEGER,
+                    builtAt TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}
+
+/// The `thesaurus` table's one row.
+extension MeshThesaurusInfo: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "thesaurus"
+}
