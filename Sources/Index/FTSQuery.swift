@@ -147,7 +147,9 @@ struct FTSQuery {
         switch term.field {
         case .author, .firstAuthor, .lastAuthor, .investigator:
             let tag = [QueryField.author: "au", .firstAuthor: "au1", .lastAuthor: "aul", .investigator: "ir"][term.field]!  // the four cases
-            return codes([tag + "_" + Self.shortName(term.text)], prefix: true)
+            // `smit*[au]`: every last name beginning so; otherwise the name as `[au]` writes it.
+            let name = Self.shortName(term.text)
+            return codes([tag + "_" + (prefix && name.hasSuffix("__") ? String(name.dropLast(2)) : name)], prefix: true)
         case .fullAuthor, .fullInvestigator:
             let tag = term.field == .fullAuthor ? "fau" : "fir"
             let name = Self.fullName(term.text)
@@ -165,6 +167,8 @@ struct FTSQuery {
             return codes(try exploded(heading, qualifier: qualifier).map { tag + $0 }, prefix: false)
         case .subset:
             return codes(["sb_" + SearchCode.subset(term.text)], prefix: prefix)
+        case .language where !prefix:
+            return codes(LanguageNames.codes(for: term.text).map { "la_" + $0 }, prefix: false)
         case .pmid:
             return codes(["pmid_" + SearchCode.code(term.text)], prefix: prefix)
         case .authorIdentifier:

@@ -1,7 +1,16 @@
 /// The English names of the language codes MEDLINE uses (`Language`, ISO 639-2/B as NLM writes
-/// them), so that `english[la]` finds what `eng[la]` finds, as in PubMed.
+/// them), so that `english[la]` finds what `eng[la]` finds, as in PubMed. The index keeps the code;
+/// a name in a query becomes its codes.
 enum LanguageNames {
     static func name(_ code: String) -> String? { names[code.lowercased()] }
+
+    /// The codes a `[la]` term stands for: a name's codes (Croatian is `hrv` and the older `scr`),
+    /// or the term itself.
+    static func codes(for term: String) -> [String] {
+        let key = SearchCode.code(term)
+        let codes = names.filter { SearchCode.code($0.value) == key }.map(\.key).sorted()
+        return codes.isEmpty ? [key] : codes
+    }
 
     private static let names: [String: String] = [
         "afr": "Afrikaans", "alb": "Albanian", "amh": "Amharic", "ara": "Arabic", "arm": "Armenian",

@@ -5,7 +5,36 @@ import PubMedRecords
 /// removed, joined by `_`. The tokenizer leaves such a token as it is.
 enum SearchCode {
     static func code(_ value: String) -> String {
-        words(value).joined(separator: "_")
+        var bytes: [UInt8] = []
+        append(value, separator: UInt8(ascii: "_"), to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the code of `value` (its words joined by `separator`, or run together without one).
+    /// An ASCII value (nearly every one) is coded in one pass over its bytes; Foundation's folding,
+    /// which costs microseconds a call, and a record has about a hundred codes, is only for others.
+    static func append(_ value: String, separator: UInt8?, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        var pending = false
+        for byte in value.utf8 {
+            guard byte < 0x80 else {
+                bytes.removeSubrange(start...)
+                let words = words(value)
+                for (index, word) in words.enumerated() {
+                    if index > 0, let separator { bytes.append(separator) }
+                    bytes.append(contentsOf: word.utf8)
+                }
+                return
+            }
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+            if (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) {
+                if pending, let separator, bytes.count > start { bytes.append(separator) }
+                pending = false
+                bytes.append(lower)
+            } else {
+                pending = true
+            }
+        }
     }
 
     static func words(_ value: String) -> [String] {
@@ -26,7 +55,9 @@ enum SearchCode {
 
     /// A subset as `[sb]` names it: letters and digits only (`pubmednotmedline`).
     static func subset(_ value: String) -> String {
-        words(value).joined()
+        var bytes: [UInt8] = []
+        append(value, separator: nil, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A date as precise as it is known: `YYYY`, `YYYYMM` or `YYYYMMDD`.
@@ -43,7 +74,7 @@ enum SearchCode {
     /// `2020/03/15`-style prefixes of the tags.
     enum Prefix: String {
         case mesh = "mh", major = "majr", subheading = "sh", author = "au", fullAuthor = "fau"
-        case firstAuthor = "au1", firstFullAuthor = "fau1", lastAuthor = "aul", lastFullAuthor = "faul"
+        case firstAuthor = "au1", lastAuthor = "aul"
         case investigator = "ir", fullInvestigator = "fir", orcid = "auid"
         case publicationType = "pt", language = "la", journal = "ta", journalID = "jid", issn = "is"
         case volume = "vi", issue = "ip", page = "pg", substance = "nm", registryNumber = "rn"
@@ -55,13 +86,33 @@ enum SearchCode {
 
 /// The codes of one record, gathered in order.
 struct SearchCodes {
-    private(set) var tokens: [String] = []
+    /// The tokens, separated by spaces, as the codes column's text.
+    private(set) var bytes: [UInt8] = []
 
-    var text: String { tokens.joined(separator: " ") }
+    init() { bytes.reserveCapacity(2048) }
 
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// A token whose code is already made.
     mutating func add(_ prefix: SearchCode.Prefix, _ code: String) {
         guard !code.isEmpty, code != "__" else { return }
-        tokens.append(prefix.rawValue + "_" + code)
+        start(prefix)
+        bytes.append(contentsOf: code.utf8)
+    }
+
+    /// A token of a value's code, written straight into the text.
+    mutating func add(_ prefix: SearchCode.Prefix, value: String) {
+        let mark = bytes.count
+        start(prefix)
+        let codeStart = bytes.count
+        SearchCode.append(value, separator: UInt8(ascii: "_"), to: &bytes)
+        if bytes.count == codeStart { bytes.removeSubrange(mark...) }
+    }
+
+    private mutating func start(_ prefix: SearchCode.Prefix) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
+        bytes.append(contentsOf: prefix.rawValue.utf8)
+        bytes.append(UInt8(ascii: "_"))
     }
 
     mutating func add(_ record: PubMedRecord) {
@@ -69,18 +120,17 @@ struct SearchCodes {
         addPeople(record)
         addJournal(record)
         addDates(record)
-        for type in record.publicationTypes { add(.publicationType, SearchCode.code(type)) }
+        for type in record.publicationTypes { add(.publicationType, value: type) }
         for language in record.languages {
-            add(.language, SearchCode.code(language))
-            if let name = LanguageNames.name(language) { add(.language, SearchCode.code(name)) }
+            add(.language, value: language)
         }
         for chemical in record.chemicals {
-            add(.substance, SearchCode.code(chemical.name))
-            if let number = chemical.registryNumber, number != "0" { add(.registryNumber, SearchCode.code(number)) }
+            add(.substance, value: chemical.name)
+            if let number = chemical.registryNumber, number != "0" { add(.registryNumber, value: number) }
         }
         add(.pmid, String(record.pmid))
-        for id in record.articleIds { add(.articleID, SearchCode.code(id.value)) }
-        for id in record.elocationIds { add(.locationID, SearchCode.code(id.value)) }
+        for id in record.articleIds { add(.articleID, value: id.value) }
+        for id in record.elocationIds { add(.locationID, value: id.value) }
         for subset in Self.subsets(record) { add(.subset, subset) }
     }
 
@@ -94,7 +144,7 @@ struct SearchCodes {
                 let pair = descriptor + "__" + SearchCode.code(qualifier.name)
                 add(.mesh, pair)
                 if heading.majorTopic || qualifier.majorTopic { add(.major, pair) }
-                add(.subheading, SearchCode.code(qualifier.name))
+                add(.subheading, value: qualifier.name)
             }
         }
     }
@@ -106,11 +156,11 @@ struct SearchCodes {
             let full = SearchCode.fullName(last: author.lastName ?? "", fore: author.foreName)
             add(.author, short)
             add(.fullAuthor, full)
-            if index == 0 { add(.firstAuthor, short); add(.firstFullAuthor, full) }
-            if index == people.count - 1 { add(.lastAuthor, short); add(.lastFullAuthor, full) }
+            if index == 0 { add(.firstAuthor, short) }
+            if index == people.count - 1 { add(.lastAuthor, short) }
         }
         for person in record.authors + record.investigators {
-            if let orcid = person.orcid { add(.orcid, SearchCode.code(orcid)) }
+            if let orcid = person.orcid { add(.orcid, value: orcid) }
         }
         for investigator in record.investigators where investigator.lastName != nil {
             add(.investigator, SearchCode.author(last: investigator.lastName ?? "", initials: investigator.initials))
@@ -125,11 +175,11 @@ struct SearchCodes {
             let code = SearchCode.code(name)
             if names.insert(code).inserted { add(.journal, code) }
         }
-        if let id = journal.nlmUniqueID { add(.journalID, SearchCode.code(id)) }
-        for issn in Set([journal.issn, journal.issnLinking].compactMap { $0 }).sorted() { add(.issn, SearchCode.code(issn)) }
-        if let volume = journal.volume { add(.volume, SearchCode.code(volume)) }
-        if let issue = journal.issue { add(.issue, SearchCode.code(issue)) }
-        if let first = record.pages?.split(separator: "-").first { add(.page, SearchCode.code(String(first))) }
+        if let id = journal.nlmUniqueID { add(.journalID, value: id) }
+        for issn in Set([journal.issn, journal.issnLinking].compactMap { $0 }).sorted() { add(.issn, value: issn) }
+        if let volume = journal.volume { add(.volume, value: volume) }
+        if let issue = journal.issue { add(.issue, value: issue) }
+        if let first = record.pages?.split(separator: "-").first { add(.page, value: String(first)) }
     }
 
     private mutating func addDates(_ record: PubMedRecord) {

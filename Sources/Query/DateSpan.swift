@@ -27,9 +27,18 @@ public struct DateSpan: Sendable, Equatable, CustomStringConvertible {
         if parts.count == 1 { return (year * 10_000 + 101, year * 10_000 + 1231) }
         guard parts[1].count <= 2, let month = Int(parts[1]), (1...12).contains(month) else { return nil }
         if parts.count == 2 { return (year * 10_000 + month * 100 + 1, year * 10_000 + month * 100 + 31) }
-        guard parts[2].count <= 2, let day = Int(parts[2]), (1...31).contains(day) else { return nil }
+        guard parts[2].count <= 2, let day = Int(parts[2]), (1...days(year: year, month: month)).contains(day) else { return nil }
         let date = year * 10_000 + month * 100 + day
         return (date, date)
+    }
+
+    /// The days of a month, leap years included.
+    static func days(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// A date or a range `A:B`; nil if the text is neither.

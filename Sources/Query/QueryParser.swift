@@ -160,7 +160,10 @@ struct QueryParser {
                                  query: source, offset: range.lowerBound)
             }
         }
-        guard term.text.contains(where: { $0.isLetter || $0.isNumber }) else {
+        if term.truncated && term.proximity != nil {
+            throw QueryError("truncation (*) cannot be combined with a proximity search", query: source, offset: range.lowerBound)
+        }
+        guard term.text.contains(where: { $0.isLetter || $0.isNumber || $0 == "_" }) else {
             throw QueryError("\"\(raw)\" has no letters or digits to search for", query: source, offset: range.lowerBound)
         }
         return term
@@ -193,7 +196,7 @@ struct QueryParser {
             guard field.allowsProximity else {
                 throw QueryError("a proximity search (:~N) goes only with [tiab], [ti] and [ad]", query: source, offset: tag.range.lowerBound)
             }
-            guard term.text.split(separator: " ").count >= 2 else {
+            guard term.text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count >= 2 else {
                 throw QueryError("a proximity search needs two or more words in quotes, like \"gene therapy\"[tiab:~2]",
                                  query: source, offset: term.position.lowerBound)
             }

@@ -1,4 +1,5 @@
 import Testing
+@testable import PubMedIndex
 @testable import PubMedQuery
 
 /// PubMed's query language as the parser reads it, checked through the query translation, which
@@ -86,5 +87,15 @@ import Testing
             let query = field.kind == .date ? "2020[\(tag.uppercased())]" : "x1[\(tag.uppercased())]"
             #expect(try PubMedQuery(parsing: query).root.terms.first?.field == field, "[\(tag)]")
         }
+    }
+}
+
+/// A value's code: the same by the quick ASCII way as by folding.
+@Suite struct SearchCodeTests {
+    @Test(arguments: ["Breast Neoplasms", "Neoplasms, Glandular and Epithelial", "N Engl J Med", "0028-4793", "  Smith  ",
+                      "10.1016/S0140-6736(20)30183-5", "In-Data-Review", "", "--", "a_b", "Müller", "Ångström 5", "x\u{301}y"])
+    func asciiAndFoldingAgree(value: String) {
+        #expect(PubMedIndex.SearchCode.code(value) == PubMedIndex.SearchCode.words(value).joined(separator: "_"))
+        #expect(PubMedIndex.SearchCode.subset(value) == PubMedIndex.SearchCode.words(value).joined())
     }
 }
