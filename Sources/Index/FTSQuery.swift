@@ -171,12 +171,23 @@ struct FTSQuery {
             return codes(LanguageNames.codes(for: term.text).map { "la_" + $0 }, prefix: false)
         case .pmid:
             return codes(["pmid_" + SearchCode.code(term.text)], prefix: prefix)
+        case .issn where !prefix:
+            // An ISSN is one of the journal's codes ([ta] takes ISSNs too); anything else is no ISSN.
+            let code = SearchCode.code(term.text)
+            let issn = code.count == 9 && code.enumerated().allSatisfy { index, character in
+                index == 4 ? character == "_" : character.isNumber || (index == 8 && character == "x")
+            }
+            return codes([issn ? "ta_" + code : "none_"], prefix: false)
+        case .articleIdentifier where term.text.allSatisfy(\.isNumber):
+            // The record's own PMID is an article id too, kept once, as the pmid code.
+            return codes(["pmid_" + term.text, "aid_" + term.text], prefix: prefix)
         case .authorIdentifier:
             let orcid = term.text.replacingOccurrences(of: "https://orcid.org/", with: "").replacingOccurrences(of: "http://orcid.org/", with: "")
             return codes(["auid_" + SearchCode.code(orcid)], prefix: prefix)
         default:
             let tag: [QueryField: String] = [
-                .subheading: "sh", .publicationType: "pt", .language: "la", .journal: "ta", .nlmUniqueID: "jid", .issn: "is",
+                // An ISSN is one of the journal's codes ([ta] takes ISSNs too): [is] looks there.
+                .subheading: "sh", .publicationType: "pt", .language: "la", .journal: "ta", .nlmUniqueID: "jid", .issn: "ta",
                 .volume: "vi", .issue: "ip", .pagination: "pg", .substance: "nm", .registryNumber: "rn",
                 .articleIdentifier: "aid", .locationIdentifier: "lid",
             ]

@@ -76,7 +76,7 @@ enum SearchCode {
         case mesh = "mh", major = "majr", subheading = "sh", author = "au", fullAuthor = "fau"
         case firstAuthor = "au1", lastAuthor = "aul"
         case investigator = "ir", fullInvestigator = "fir", orcid = "auid"
-        case publicationType = "pt", language = "la", journal = "ta", journalID = "jid", issn = "is"
+        case publicationType = "pt", language = "la", journal = "ta", journalID = "jid"
         case volume = "vi", issue = "ip", page = "pg", substance = "nm", registryNumber = "rn"
         case pmid, articleID = "aid", locationID = "lid", subset = "sb"
         case publicationDate = "dp", entryDate = "edat", createDate = "crdt", meshDate = "mhda"
@@ -129,7 +129,8 @@ struct SearchCodes {
             if let number = chemical.registryNumber, number != "0" { add(.registryNumber, value: number) }
         }
         add(.pmid, String(record.pmid))
-        for id in record.articleIds { add(.articleID, value: id.value) }
+        // The record's own PMID is also an article id; [aid] finds it through the pmid code.
+        for id in record.articleIds where id.type != "pubmed" { add(.articleID, value: id.value) }
         for id in record.elocationIds { add(.locationID, value: id.value) }
         for subset in Self.subsets(record) { add(.subset, subset) }
     }
@@ -176,7 +177,6 @@ struct SearchCodes {
             if names.insert(code).inserted { add(.journal, code) }
         }
         if let id = journal.nlmUniqueID { add(.journalID, value: id) }
-        for issn in Set([journal.issn, journal.issnLinking].compactMap { $0 }).sorted() { add(.issn, value: issn) }
         if let volume = journal.volume { add(.volume, value: volume) }
         if let issue = journal.issue { add(.issue, value: issue) }
         if let first = record.pages?.split(separator: "-").first { add(.page, value: String(first)) }

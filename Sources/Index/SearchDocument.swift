@@ -61,7 +61,9 @@ struct SearchDocument: Sendable, Equatable {
         columns = [
             record.title,
             // The sections' text without their labels (a label is not the author's words).
-            (record.abstractSections.map(\.text) + record.otherAbstracts.map(\.text)).joined(separator: "\n"),
+            // (A record made elsewhere may have its abstract alone.)
+            ((record.abstractSections.isEmpty ? [record.abstract].compactMap { $0 } : record.abstractSections.map(\.text))
+                + record.otherAbstracts.map(\.text)).joined(separator: "\n"),
             record.keywords.joined(separator: "; "),
             mesh.joined(separator: "; "),
             (record.publicationTypes + record.chemicals.map(\.name)).joined(separator: "; "),

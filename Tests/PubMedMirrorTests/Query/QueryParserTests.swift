@@ -99,3 +99,22 @@ import Testing
         #expect(PubMedIndex.SearchCode.subset(value) == PubMedIndex.SearchCode.words(value).joined())
     }
 }
+
+/// The fewest code prefixes that cover a span of days, and only it.
+@Suite struct DateCoverTests {
+    @Test(arguments: [
+        (2020_01_01, 2020_12_31, ["2020"]),
+        (2015_01_01, 2020_12_31, ["2015", "2016", "2017", "2018", "2019", "2020"]),
+        (2020_01_01, 3000_12_31, ["202", "203", "204", "205", "206", "207", "208", "209", "21", "22", "23", "24", "25", "26", "27", "28", "29", "3000"]),
+        (2020_03_01, 2020_03_31, ["202003"]),
+        (2020_02_01, 2020_02_29, ["202002"]),
+        (2019_02_01, 2019_02_28, ["201902"]),
+        (2020_01_01, 2020_06_30, ["202001", "202002", "202003", "202004", "202005", "202006"]),
+        (2020_03_15, 2020_03_15, ["20200315"]),
+        (2020_12_30, 2021_01_02, ["20201230", "20201231", "20210101", "20210102"]),
+        (2021_01_01, 2020_12_31, [String]()),
+    ])
+    func covers(first: Int, last: Int, prefixes: [String]) {
+        #expect(PubMedIndex.DateCover.prefixes(first: first, last: last) == prefixes)
+    }
+}
