@@ -30,7 +30,7 @@ enum IndexPipeline {
     static func run<T>(sourceFile: String, xmlSource: RecordPreparer.XMLSource, cancellation: CancellationFlag,
                        produce: @escaping Produce,
                        write: (_ next: () throws -> [PreparedItem]?, _ summary: () -> ArticleFileSummary?) throws -> T) throws -> T {
-        let parsed = BlockingChannel<[FileItem], any Error>(capacity: capacity)
+        let parsed = BlockingChannel<[ParsedItem], any Error>(capacity: capacity)
         let prepared = BlockingChannel<[PreparedItem], any Error>(capacity: capacity)
         let summary = OneShot<ArticleFileSummary?>()
         let parserDone = OneShot<Bool>(), preparerDone = OneShot<Bool>()
@@ -58,14 +58,22 @@ enum IndexPipeline {
     }
 
     /// The parser stage: runs `produce`, handing its items on in batches, then its summary.
-    private static func parse(_ produce: Produce, into parsed: BlockingChannel<[FileItem], any Error>,
+    /// A file item with its search document, made on the parser's thread: it has the lightest load
+    /// of the three (measured: parser 1.0 CPU-s a 30,000-record file, preparer 1.8, writer 1.9).
+    typealias ParsedItem = (item: FileItem, search: SearchDocument?)
+
+    private static func parse(_ produce: Produce, into parsed: BlockingChannel<[ParsedItem], any Error>,
                               summary: OneShot<ArticleFileSummary?>) {
         struct ReaderGone: Error {}
         do {
-            var batch: [FileItem] = []
+            var batch: [ParsedItem] = []
             batch.reserveCapacity(batchSize)
             let result = try produce { item in
-                batch.append(item)
+                if case .record(let record, _) = item {
+                    batch.append((item, SearchDocument(record)))
+                } else {
+                    batch.append((item, nil))
+                }
                 if batch.count == batchSize {
                     guard parsed.send(batch) else { throw ReaderGone() }
                     batch.removeAll(keepingCapacity: true)
@@ -85,12 +93,12 @@ enum IndexPipeline {
     }
 
     /// The preparer stage: each batch of items made ready for the writer.
-    private static func prepare(_ parsed: BlockingChannel<[FileItem], any Error>, into prepared: BlockingChannel<[PreparedItem], any Error>,
+    private static func prepare(_ parsed: BlockingChannel<[ParsedItem], any Error>, into prepared: BlockingChannel<[PreparedItem], any Error>,
                                 preparer: RecordPreparer) {
         do {
             var ready: [PreparedItem] = []
             while let batch = try parsed.receive() {
-                for item in batch { try preparer.prepare(item, into: &ready) }
+                for parsed in batch { try preparer.prepare(parsed.item, search: parsed.search, into: &ready) }
                 if !ready.isEmpty {
                     guard prepared.send(ready) else { return parsed.cancel() }
                     ready = []

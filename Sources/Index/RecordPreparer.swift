@@ -69,8 +69,9 @@ final class RecordPreparer {
         pending.reserveCapacity(RecordBlock.capacity)
     }
 
-    /// Takes the next item of the file; appends what is ready for the writer to `ready`, in order.
-    func prepare(_ item: FileItem, into ready: inout [PreparedItem]) throws {
+    /// Takes the next item of the file, with its record's search document when it was made
+    /// already; appends what is ready for the writer to `ready`, in order.
+    func prepare(_ item: FileItem, search: SearchDocument? = nil, into ready: inout [PreparedItem]) throws {
         switch item {
         case .deletion(let pmid, let version):
             flush(into: &ready)
@@ -96,7 +97,7 @@ final class RecordPreparer {
                 pmid: record.pmid, version: record.version, kind: record.kind.rawValue, status: record.status,
                 year: record.year, title: record.title, journal: RecordWriter.journalName(record), doi: record.doi,
                 pmcid: record.pmcid, pubDate: Self.sortDate(record), firstAuthor: Self.firstAuthor(record),
-                json: 0..<0, xml: place, search: SearchDocument(record))
+                json: 0..<0, xml: place, search: search ?? SearchDocument(record))
             pending.append((prepared, RecordJSONWriter.encode(record)))
             if pending.count == RecordBlock.capacity { flush(into: &ready) }
         }
