@@ -1,9 +1,30 @@
-/// The fewest date-code prefixes whose dates all lie in a span of days, and that together hold
-/// every date code in it: whole millennia, centuries, decades and years as prefixes of the year,
-/// whole months as `YYYYMM`, single days as `YYYYMMDD`. A record's date is coded as precisely as
-/// the record gives it (`2020`, `202003`, `20200315`), so a date known only to the year is in a
-/// span only if the whole year is (`2020[dp]` finds it; `2020/03[dp]` does not).
+/// The date codes that together find every date in a span of days, and only those: whole years as
+/// the year's own code (`2020`, which every date of that year carries besides its precise code),
+/// whole months as the prefix `YYYYMM`, single days as `YYYYMMDD`; more than `maximumYears` whole
+/// years as prefixes of decades, centuries and millennia instead. A record's date is coded as
+/// precisely as the record gives it (`2020`, `202003`, `20200315`), so a date known only to the
+/// year is in a span only if the whole year is (`2020[dp]` finds it; `2020/03[dp]` does not).
 enum DateCover {
+    /// A code and whether it is a prefix (`*`) or a whole token.
+    struct Code: Equatable {
+        var text: String
+        var prefix: Bool
+    }
+
+    /// Whole years up to this many are each one exact token (an OR of exact tokens is read lazily;
+    /// a prefix's postings are all merged before the query starts).
+    static let maximumYears = 200
+
+    static func codes(first: Int, last: Int) -> [Code] {
+        guard first <= last else { return [] }
+        let parts = prefixes(first: first, last: last)
+        return parts.map { Code(text: $0, prefix: $0.count != 8 && !($0.count == 4 && !longRun(first, last))) }
+    }
+
+    private static func longRun(_ first: Int, _ last: Int) -> Bool {
+        last / 10_000 - first / 10_000 + 1 > maximumYears
+    }
+
     static func prefixes(first: Int, last: Int) -> [String] {
         guard first <= last else { return [] }
         let firstYear = first / 10_000, lastYear = last / 10_000
@@ -17,7 +38,7 @@ enum DateCover {
             }
             prefixes += yearParts(year, from: start, to: end)
         }
-        return compress(wholeYears) + prefixes
+        return (longRun(first, last) ? compress(wholeYears) : wholeYears.map(String.init)) + prefixes
     }
 
     /// The months and days of one year between two days of it.

@@ -249,11 +249,11 @@ struct FTSQuery {
             .completionDate: "dcom", .modificationDate: "lr",
         ]
         guard let span = term.dates, let name = tag[term.field] else { return codes(["none_"], prefix: false) }
-        let prefixes = DateCover.prefixes(first: span.first, last: span.last)
-        guard !prefixes.isEmpty else { return codes(["none_"], prefix: false) }
-        let phrases = prefixes.map { prefix -> String in
+        let cover = DateCover.codes(first: span.first, last: span.last)
+        guard !cover.isEmpty else { return codes(["none_"], prefix: false) }
+        let phrases = cover.map { code -> String in
             scored += "0"
-            return "\"\(name)_\(prefix)\"" + (prefix.count < 8 ? " *" : "")
+            return "\"\(name)_\(code.text)\"" + (code.prefix ? " *" : "")
         }
         return phrases.count == 1 ? "codes : \(phrases[0])" : "codes : (\(phrases.joined(separator: " OR ")))"
     }

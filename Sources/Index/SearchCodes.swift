@@ -196,7 +196,7 @@ struct SearchCodes {
         }
         // A record without a date of its own but with a year (records made elsewhere) has that year.
         if published.isEmpty, let year = record.year { published.append(SearchCode.date(year: year, month: nil, day: nil)) }
-        for date in Set(published).sorted() { add(.publicationDate, date) }
+        addDates(.publicationDate, published)
         // PubMed's create date is the `entrez` history date; its entry date the `pubmed` one, and its
         // MeSH date the `medline` one, each falling back on the one before when the record lacks it
         // (records not yet indexed for MEDLINE, and the files of some years, have `entrez` alone).
@@ -205,10 +205,19 @@ struct SearchCodes {
         let entry = history("pubmed") ?? create
         let mesh = history("medline") ?? entry
         for (prefix, event) in [(SearchCode.Prefix.createDate, create), (.entryDate, entry), (.meshDate, mesh)] {
-            if let event { add(prefix, SearchCode.date(year: event.year, month: event.month, day: event.day)) }
+            if let event { addDates(prefix, [SearchCode.date(year: event.year, month: event.month, day: event.day)]) }
         }
-        if let date = record.dateCompleted { add(.completionDate, SearchCode.date(year: date.year, month: date.month, day: date.day)) }
-        if let date = record.dateRevised { add(.modificationDate, SearchCode.date(year: date.year, month: date.month, day: date.day)) }
+        if let date = record.dateCompleted { addDates(.completionDate, [SearchCode.date(year: date.year, month: date.month, day: date.day)]) }
+        if let date = record.dateRevised { addDates(.modificationDate, [SearchCode.date(year: date.year, month: date.month, day: date.day)]) }
+    }
+
+    /// Each date as precise as it is known, and its year alone besides (`dp_19790715 dp_1979`), so
+    /// that a range of whole years is a few exact tokens (`DateCover`) rather than prefixes whose
+    /// every posting FTS5 must merge first (1975:1979[dp] on 1.2 million records: 92 ms that way).
+    private mutating func addDates(_ prefix: SearchCode.Prefix, _ dates: [String]) {
+        var tokens = Set(dates.filter { !$0.isEmpty })
+        for date in tokens where date.count > 4 { tokens.insert(String(date.prefix(4))) }
+        for token in tokens.sorted() { add(prefix, token) }
     }
 
     /// The first four-digit number of a `MedlineDate` ("1998 Dec-1999 Jan" → 1998).

@@ -105,6 +105,7 @@ import Testing
     @Test(arguments: [
         (2020_01_01, 2020_12_31, ["2020"]),
         (2015_01_01, 2020_12_31, ["2015", "2016", "2017", "2018", "2019", "2020"]),
+        (2020_01_01, 2200_12_31, (2020...2200).map(String.init)),
         (2020_01_01, 3000_12_31, ["202", "203", "204", "205", "206", "207", "208", "209", "21", "22", "23", "24", "25", "26", "27", "28", "29", "3000"]),
         (2020_03_01, 2020_03_31, ["202003"]),
         (2020_02_01, 2020_02_29, ["202002"]),
@@ -116,5 +117,13 @@ import Testing
     ])
     func covers(first: Int, last: Int, prefixes: [String]) {
         #expect(PubMedIndex.DateCover.prefixes(first: first, last: last) == prefixes)
+    }
+
+    @Test func yearsAreExactTokensMonthsPrefixesDaysExact() {
+        typealias Code = PubMedIndex.DateCover.Code
+        #expect(PubMedIndex.DateCover.codes(first: 2019_12_31, last: 2021_02_14) == [
+            Code(text: "2020", prefix: false), Code(text: "20191231", prefix: false), Code(text: "202101", prefix: true),
+        ] + (1...14).map { Code(text: String(2021_02_00 + $0), prefix: false) })
+        #expect(PubMedIndex.DateCover.codes(first: 2020_01_01, last: 3000_12_31).first == Code(text: "202", prefix: true))
     }
 }
