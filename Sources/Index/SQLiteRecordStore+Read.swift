@@ -26,6 +26,18 @@ extension SQLiteRecordStore {
                     ORDER BY hit.rank, hit.id
                     """
                 arguments += [fts.scored, fts.match, request.limit, request.offset]
+            } else if request.sort == .relevance {
+                // Nothing to rank (codes only: `neoplasms[mh] AND 2020[dp]`): the most recently
+                // indexed first, read off the search index in its own order, so that only the page
+                // kept is joined (sorting every hit by PMID joins them all: 39 ms against 14 for
+                // 12,000 hits of 1.2 million).
+                sql = """
+                    SELECT \(columns), 0.0 AS rank
+                    FROM (SELECT rowid AS id FROM articleSearch WHERE articleSearch MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?) hit
+                    JOIN article a ON a.id = hit.id
+                    ORDER BY hit.id DESC
+                    """
+                arguments += [fts.match, request.limit, request.offset]
             } else {
                 let order = switch request.sort {
                 case .relevance, .pmid: "a.pmid DESC"
