@@ -1,3 +1,5 @@
+import PubMedQuery
+
 /// The date codes that together find every date in a span of days, and only those: whole years as
 /// the year's own code (`2020`, which every date of that year carries besides its precise code),
 /// whole months as the prefix `YYYYMM`, single days as `YYYYMMDD`; more than `maximumYears` whole
@@ -45,7 +47,7 @@ enum DateCover {
     private static func yearParts(_ year: Int, from start: Int, to end: Int) -> [String] {
         var parts: [String] = []
         for month in (start / 100 % 100)...(end / 100 % 100) {
-            let length = days(year: year, month: month)
+            let length = DateSpan.days(year: year, month: month)
             let monthStart = year * 10_000 + month * 100
             let low = max(start, monthStart + 1), high = min(end, monthStart + length)
             guard low <= high else { continue }
@@ -74,13 +76,5 @@ enum DateCover {
             index += size
         }
         return prefixes
-    }
-
-    static func days(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
     }
 }

@@ -33,7 +33,7 @@ public struct DateSpan: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The days of a month, leap years included.
-    static func days(year: Int, month: Int) -> Int {
+    public static func days(year: Int, month: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30
