@@ -76,9 +76,9 @@ struct SearchDocument: Sendable, Equatable {
         ]
     }
 
-    /// The document of a stored record, from its JSON.
+    /// The document of a stored record, from its JSON (the fields it is made of, read by hand).
     init?(json: [UInt8]) {
-        guard let record = try? JSONDecoder().decode(PubMedRecord.self, from: Data(json)) else { return nil }
+        guard let record = RecordJSONReader.record(json) else { return nil }
         self.init(record)
     }
 }
