@@ -49,9 +49,22 @@ enum QueryLexer {
                 index = end + 1
             case "]":
                 throw QueryError("a ] without its [", query: query, offset: index)
+            case ":" where tokens.last.map({ if case .tag = $0.kind { true } else { false } }) == true:
+                // `2020[dp]:2021[dp]`: the colon right after a tag joins two dates.
+                tokens.append(QueryToken(kind: .colon, range: index..<index + 1))
+                index += 1
             default:
                 var end = index
-                while end < characters.count, !Self.endsWord(characters[end]) { end += 1 }
+                while end < characters.count {
+                    if characters[end] == "(", end > index, let close = Self.innerParenthesis(characters, from: end) {
+                        // `10.1016/S0140-6736(20)30183-5`: parentheses inside a word, with no space
+                        // in them, are part of it (DOIs and PIIs have them).
+                        end = close + 1
+                        continue
+                    }
+                    if Self.endsWord(characters[end]) { break }
+                    end += 1
+                }
                 let word = String(characters[index..<end])
                 let kind: QueryToken.Kind = switch word {
                 case "AND": .and
@@ -65,6 +78,19 @@ enum QueryLexer {
             }
         }
         return tokens
+    }
+
+    /// The `)` closing the `(` at `open` before any white space, quote or bracket, if there is one.
+    private static func innerParenthesis(_ characters: [Character], from open: Int) -> Int? {
+        var index = open + 1
+        while index < characters.count {
+            switch characters[index] {
+            case ")": return index > open + 1 ? index : nil
+            case _ where characters[index].isWhitespace || "(\"“”[]".contains(characters[index]): return nil
+            default: index += 1
+            }
+        }
+        return nil
     }
 
     private static func endsWord(_ character: Character) -> Bool {

@@ -32,6 +32,9 @@ import Testing
         (#"author:"smith j" mesh:"breast neoplasms""#, #""smith j"[Author] AND "breast neoplasms"[MeSH Terms]"#),
         ("heart year:..1990", #""heart"[All Fields] AND 1000:1990[Date - Publication]"#),
         ("and or not", #"("and"[All Fields] AND "or"[All Fields]) AND "not"[All Fields]"#),
+        ("2020[dp]:2021[dp]", "2020:2021[Date - Publication]"),
+        ("10.1016/S0140-6736(20)30183-5[aid]", #""10.1016/S0140-6736(20)30183-5"[Article Identifier]"#),
+        ("covid(a OR b)", #""covid"[All Fields] AND ("a"[All Fields] OR "b"[All Fields])"#),
     ])
     func translates(query: String, translation: String) throws {
         #expect(try PubMedQuery(parsing: query).translation == translation)
