@@ -62,11 +62,12 @@ extension PubMedMirrorCommand {
         func run() async throws {
             let parsed = try Self.parse(query.joined(separator: " "))
             let output = ResultWriter.standardOutput
+            let mirror = Mirror(root: self.mirror.root)
             if explain {
                 try output.line(parsed.translation)
+                try explainExplosion(parsed, mesh: try mirror.openMeshVocabulary(), to: output)
                 return
             }
-            let mirror = Mirror(root: self.mirror.root)
             let store = try mirror.openIndex()
             let mesh = try mirror.openMeshVocabulary()
             if count {
@@ -102,6 +103,26 @@ extension PubMedMirrorCommand {
                 }
             }
             if format == .text && hits.isEmpty { Console.shared.printLine("no matches") }
+        }
+
+        /// Under the translation, what each exploded MeSH term stands for: the heading and how many
+        /// narrower headings the thesaurus adds, or that there is no thesaurus.
+        private func explainExplosion(_ query: PubMedQuery, mesh: (any MeshVocabulary)?, to output: ResultWriter) throws {
+            let exploded = query.root.terms.filter { $0.field.explodes && $0.explode && !$0.truncated }
+            guard !exploded.isEmpty else { return }
+            guard let mesh else {
+                try output.line("  (no MeSH thesaurus: each heading stands for itself; `pubmed-mirror mesh` installs it)")
+                return
+            }
+            for term in exploded {
+                let name = String(term.text.split(separator: "/", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces)
+                guard let heading = try mesh.heading(for: name) else {
+                    try output.line("  \(term.translation): not a MeSH heading or entry term; searched as written")
+                    continue
+                }
+                let narrower = try mesh.narrower(than: heading).count - 1
+                try output.line("  \(term.translation): \(heading) and \(narrower) narrower heading\(narrower == 1 ? "" : "s")")
+            }
         }
 
         /// The query, or the error with the query and a caret under the place on stderr.
