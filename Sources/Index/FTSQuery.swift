@@ -43,7 +43,7 @@ struct FTSQuery {
             guard term.field == .untagged, !term.quoted, let mesh, let heading = try mesh.heading(for: term.text) else { return words }
             // PubMed's automatic term mapping, the part that can be done here: an untagged term
             // that is a MeSH entry term also finds the heading's records, with its narrower ones.
-            return "(\(words) OR \(codes(Self.mesh(try exploded(heading, qualifier: nil), major: false), prefix: false)))"
+            return "(\(words) OR \(codes(try exploded(heading, qualifier: nil).map { "mh_" + $0 }, prefix: false)))"
         case .date:
             return dates(term)
         case .value:
@@ -72,7 +72,7 @@ struct FTSQuery {
                     guard case .term(let term) = operand else { continue }
                     words.append(self.words(term))
                 }
-                let headings = Self.mesh(try exploded(heading, qualifier: nil), major: false)
+                let headings = try exploded(heading, qualifier: nil).map { "mh_" + $0 }
                 parts.append("((\(words.joined(separator: " AND "))) OR \(codes(headings, prefix: false)))")
                 index += length
                 continue
@@ -156,15 +156,15 @@ struct FTSQuery {
             if prefix || name.hasSuffix("__") { return codes([tag + "_" + name], prefix: true) }
             return "(\(codes([tag + "_" + name], prefix: false)) OR \(codes([tag + "_" + name + "_"], prefix: true)))"
         case .mesh, .meshMajor:
-            let major = term.field == .meshMajor
+            let tag = term.field == .mesh ? "mh_" : "majr_"
             let parts = term.text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             let qualifier = parts.count == 2 ? SearchCode.code(parts[1]) : nil
             if prefix || !term.explode {
                 let heading = prefix ? parts[0] : try mesh?.heading(for: parts[0]) ?? parts[0]
-                return codes(Self.mesh([SearchCode.code(heading) + (qualifier.map { "__" + $0 } ?? "")], major: major), prefix: prefix)
+                return codes([tag + SearchCode.code(heading) + (qualifier.map { "__" + $0 } ?? "")], prefix: prefix)
             }
             let heading = try mesh?.heading(for: parts[0]) ?? parts[0]
-            return codes(Self.mesh(try exploded(heading, qualifier: qualifier), major: major), prefix: false)
+            return codes(try exploded(heading, qualifier: qualifier).map { tag + $0 }, prefix: false)
         case .subset:
             return codes(["sb_" + SearchCode.subset(term.text)], prefix: prefix)
         case .language where !prefix:
@@ -207,11 +207,6 @@ struct FTSQuery {
         }
         var seen: Set<String> = []
         return names.map { SearchCode.code($0) + (qualifier.map { "__" + $0 } ?? "") }.filter { seen.insert($0).inserted }
-    }
-
-    /// The tokens of headings: a major topic is coded `majr_`, any other heading `mh_` (`SearchCodes`).
-    static func mesh(_ codes: [String], major: Bool) -> [String] {
-        major ? codes.map { "majr_" + $0 } : codes.flatMap { ["mh_" + $0, "majr_" + $0] }
     }
 
     static let noThesaurus = "no MeSH thesaurus: [mh] and [majr] match the heading named, without the narrower headings PubMed would add (run `pubmed-mirror mesh` to get it)"

@@ -138,13 +138,13 @@ struct SearchCodes {
     private mutating func addMeSH(_ record: PubMedRecord) {
         for heading in record.meshHeadings {
             let descriptor = SearchCode.code(heading.descriptor)
-            // A major topic is coded `majr_` instead of `mh_`, not as well: [mh] reads both, [majr]
-            // the one, and a record has a token fewer for each of its major topics.
             let major = heading.majorTopic || heading.qualifiers.contains(where: \.majorTopic)
-            add(major ? .major : .mesh, descriptor)
+            add(.mesh, descriptor)
+            if major { add(.major, descriptor) }
             for qualifier in heading.qualifiers {
                 let pair = descriptor + "__" + SearchCode.code(qualifier.name)
-                add(heading.majorTopic || qualifier.majorTopic ? .major : .mesh, pair)
+                add(.mesh, pair)
+                if heading.majorTopic || qualifier.majorTopic { add(.major, pair) }
                 add(.subheading, value: qualifier.name)
             }
         }
