@@ -160,6 +160,13 @@ struct QueryParser {
                                  query: source, offset: range.lowerBound)
             }
         }
+        if term.field == .subset && !term.truncated {
+            let code = term.text.lowercased().filter { $0.isLetter || $0.isNumber }
+            guard Self.subsets.contains(code) || (code.hasPrefix("jsubset") && code.count > 7) else {
+                throw QueryError("\"\(term.text)\"[sb] is a PubMed filter that cannot be worked out from the records themselves; the subsets here are \(Self.subsets.sorted().joined(separator: ", ")) and jsubset + a citation subset",
+                                 query: source, offset: range.lowerBound)
+            }
+        }
         if term.truncated && term.proximity != nil {
             throw QueryError("truncation (*) cannot be combined with a proximity search", query: source, offset: range.lowerBound)
         }
@@ -205,6 +212,13 @@ struct QueryParser {
         term.explode = !noexp
         term.proximity = proximity
     }
+
+    /// The `[sb]` subsets the records tell (their status, whether they have an abstract, whether
+    /// they are in PMC, books), besides `jsubset` + a citation subset.
+    static let subsets: Set<String> = [
+        "medline", "oldmedline", "pubmednotmedline", "inprocess", "indatareview", "publisher", "completed",
+        "hasabstract", "pmc", "pubmedpmc", "books",
+    ]
 
     private static func name(_ token: QueryToken) -> String {
         switch token.kind {

@@ -62,6 +62,10 @@ def code(text):
     return "_".join(_ALNUM_RE.findall(normalize(text)))
 
 
+KNOWN_SUBSETS = {"medline", "oldmedline", "pubmednotmedline", "inprocess", "indatareview", "publisher",
+                 "completed", "hasabstract", "pmc", "pubmedpmc", "books"}
+
+
 def sb_code(text):
     return "".join(_ALNUM_RE.findall(normalize(text)))
 
@@ -905,6 +909,9 @@ def eval_term(t, ix):
     field = VALUE_FIELDS[tag]
     if field == "sb":
         c = sb_code(text)
+        # Only the subsets the records themselves tell; any other PubMed filter is an error.
+        if not truncated and c not in KNOWN_SUBSETS and not (c.startswith("jsubset") and len(c) > 7):
+            raise QueryError("%r[sb] cannot be computed from the records" % text)
         return _value_lookup(ix, "v", "sb", c, truncated)
     if field == "auid":
         c = code(_strip_orcid(text))

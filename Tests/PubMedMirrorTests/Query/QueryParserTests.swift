@@ -60,6 +60,8 @@ import Testing
         ("[tiab]", 0, "follows no term"),
         ("year:20x", 0, "not a year"),
         ("title:", 0, "has no value"),
+        ("cancer AND systematic[sb]", 11, "cannot be worked out from the records"),
+        ("free full text[sb]", 0, "cannot be worked out from the records"),
     ])
     func rejects(query: String, offset: Int, words: String) {
         do {
@@ -87,7 +89,7 @@ import Testing
                     "sh", "pt", "la", "ta", "jour", "jid", "is", "vi", "ip", "pg", "ot", "nm", "rn", "gr", "pmid", "uid", "aid",
                     "lid", "dp", "pdat", "edat", "crdt", "mhda", "dcom", "lr", "sb"] {
             let field = try #require(QueryField.tags[tag], "[\(tag)]")
-            let query = field.kind == .date ? "2020[\(tag.uppercased())]" : "x1[\(tag.uppercased())]"
+            let query = field.kind == .date ? "2020[\(tag.uppercased())]" : field == .subset ? "medline[\(tag.uppercased())]" : "x1[\(tag.uppercased())]"
             #expect(try PubMedQuery(parsing: query).root.terms.first?.field == field, "[\(tag)]")
         }
     }
