@@ -63,13 +63,14 @@ extension PubMedMirrorCommand {
             let parsed = try Self.parse(query.joined(separator: " "))
             let output = ResultWriter.standardOutput
             let mirror = Mirror(root: self.mirror.root)
+            // The thesaurus is a database of its own: opened only for a query it can change.
+            let mesh = parsed.usesThesaurus ? try mirror.openMeshVocabulary() : nil
             if explain {
                 try output.line(parsed.translation)
-                try explainExplosion(parsed, mesh: try mirror.openMeshVocabulary(), to: output)
+                try explainExplosion(parsed, mesh: mesh, to: output)
                 return
             }
             let store = try mirror.openIndex()
-            let mesh = try mirror.openMeshVocabulary()
             if count {
                 try output.line(String(try store.count(parsed, mesh: mesh)))
                 return

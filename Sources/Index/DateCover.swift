@@ -19,12 +19,9 @@ enum DateCover {
 
     static func codes(first: Int, last: Int) -> [Code] {
         guard first <= last else { return [] }
-        let parts = prefixes(first: first, last: last)
-        return parts.map { Code(text: $0, prefix: $0.count != 8 && !($0.count == 4 && !longRun(first, last))) }
-    }
-
-    private static func longRun(_ first: Int, _ last: Int) -> Bool {
-        last / 10_000 - first / 10_000 + 1 > maximumYears
+        // A year (4 digits) is a whole token, which every date of that year carries; a day (8) is one
+        // too; millennia, centuries, decades (1–3) and months (6) are prefixes.
+        return prefixes(first: first, last: last).map { Code(text: $0, prefix: $0.count != 4 && $0.count != 8) }
     }
 
     static func prefixes(first: Int, last: Int) -> [String] {
@@ -40,7 +37,7 @@ enum DateCover {
             }
             prefixes += yearParts(year, from: start, to: end)
         }
-        return (longRun(first, last) ? compress(wholeYears) : wholeYears.map(String.init)) + prefixes
+        return (wholeYears.count > maximumYears ? compress(wholeYears) : wholeYears.map(String.init)) + prefixes
     }
 
     /// The months and days of one year between two days of it.

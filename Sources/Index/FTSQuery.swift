@@ -159,11 +159,11 @@ struct FTSQuery {
             let tag = term.field == .mesh ? "mh_" : "majr_"
             let parts = term.text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             let qualifier = parts.count == 2 ? SearchCode.code(parts[1]) : nil
+            // A truncated heading is a beginning, not a name to look up.
+            let heading = prefix ? parts[0] : try mesh?.heading(for: parts[0]) ?? parts[0]
             if prefix || !term.explode {
-                let heading = prefix ? parts[0] : try mesh?.heading(for: parts[0]) ?? parts[0]
                 return codes([tag + SearchCode.code(heading) + (qualifier.map { "__" + $0 } ?? "")], prefix: prefix)
             }
-            let heading = try mesh?.heading(for: parts[0]) ?? parts[0]
             return codes(try exploded(heading, qualifier: qualifier).map { tag + $0 }, prefix: false)
         case .subset:
             return codes(["sb_" + SearchCode.subset(term.text)], prefix: prefix)
@@ -213,7 +213,12 @@ struct FTSQuery {
 
     /// `codes : "a"` or `codes : ("a" OR "b" …)`; none of them ranks.
     private mutating func codes(_ tokens: [String], prefix: Bool) -> String {
-        let phrases = tokens.map { token -> String in
+        codes(tokens.map { ($0, prefix) })
+    }
+
+    /// The same, each token a prefix or not.
+    private mutating func codes(_ tokens: [(token: String, prefix: Bool)]) -> String {
+        let phrases = tokens.map { token, prefix -> String in
             scored += "0"
             return "\"\(token)\"" + (prefix ? " *" : "")
         }
@@ -251,10 +256,6 @@ struct FTSQuery {
         guard let span = term.dates, let name = tag[term.field] else { return codes(["none_"], prefix: false) }
         let cover = DateCover.codes(first: span.first, last: span.last)
         guard !cover.isEmpty else { return codes(["none_"], prefix: false) }
-        let phrases = cover.map { code -> String in
-            scored += "0"
-            return "\"\(name)_\(code.text)\"" + (code.prefix ? " *" : "")
-        }
-        return phrases.count == 1 ? "codes : \(phrases[0])" : "codes : (\(phrases.joined(separator: " OR ")))"
+        return codes(cover.map { ("\(name)_\($0.text)", $0.prefix) })
     }
 }

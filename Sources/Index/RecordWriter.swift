@@ -191,8 +191,8 @@ final class RecordWriter {
         if let next {
             seq += 1
             try sql.promote.run(.int(seq), .int(next))
-            let (text, year) = try storedSearchText(next)
-            try addToSearch(next, text, year: year)
+            let (document, year) = try storedDocument(next)
+            try addToSearch(next, document, year: year)
         }
     }
 
@@ -226,12 +226,12 @@ final class RecordWriter {
     /// Takes a row out of the contentless search index, which needs exactly the text it indexed:
     /// rebuilt from the row's stored record, so call this before the row changes.
     private func removeFromSearch(_ id: Int64) throws {
-        let document = try storedSearchText(id).text
+        let document = try storedDocument(id).document
         try sql.removeSearch.run([.int(id)] + document.columns.map { .text($0) })
     }
 
-    /// The search text of a stored row, from its record's JSON, and its year.
-    private func storedSearchText(_ id: Int64) throws -> (text: SearchDocument, year: Int?) {
+    /// The search document of a stored row, from its record's JSON, and its year.
+    private func storedDocument(_ id: Int64) throws -> (document: SearchDocument, year: Int?) {
         var location: (block: Int64, json: Range<Int>, pmid: Int64, version: Int64, year: Int?)?
         try sql.searchSource.query(.int(id)) { row in
             let start = Int(row.int(1))
@@ -239,9 +239,9 @@ final class RecordWriter {
         }
         guard let location else { throw IndexError.inconsistency("\(path): row \(id) vanished while being changed") }
         guard let json = try SQLiteRecordStore.json(location.json, in: location.block, db: db, reader: reader),
-              let text = SearchDocument(json: json)
+              let document = SearchDocument(json: json)
         else { throw IndexError.damagedRecord(path: path, pmid: Int(location.pmid), version: Int(location.version)) }
-        return (text, location.year)
+        return (document, location.year)
     }
 
     static func journalName(_ record: PubMedRecord) -> String? {

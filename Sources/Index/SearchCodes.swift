@@ -185,10 +185,8 @@ struct SearchCodes {
     private mutating func addDates(_ record: PubMedRecord) {
         var published: [String] = []
         if let date = record.pubDate {
-            if let year = date.year {
-                published.append(SearchCode.date(year: year, month: date.month, day: date.day))
-            } else if let text = date.medlineDate, let year = Self.firstYear(in: text) {
-                published.append(SearchCode.date(year: year, month: Self.firstMonth(in: text), day: nil))
+            if let year = date.firstYear {
+                published.append(SearchCode.date(year: year, month: date.firstMonth, day: date.day))
             }
         }
         for date in record.articleDates {
@@ -218,27 +216,6 @@ struct SearchCodes {
         var tokens = Set(dates.filter { !$0.isEmpty })
         for date in tokens where date.count > 4 { tokens.insert(String(date.prefix(4))) }
         for token in tokens.sorted() { add(prefix, token) }
-    }
-
-    /// The first four-digit number of a `MedlineDate` ("1998 Dec-1999 Jan" → 1998).
-    static func firstYear(in text: String) -> Int? {
-        let characters = Array(text)
-        var index = 0
-        while index + 4 <= characters.count {
-            let run = characters[index..<index + 4]
-            let bounded = (index == 0 || !characters[index - 1].isNumber) && (index + 4 == characters.count || !characters[index + 4].isNumber)
-            if bounded, run.allSatisfy(\.isASCII), let year = Int(String(run)) { return year }
-            index += 1
-        }
-        return nil
-    }
-
-    /// The month of a `MedlineDate` ("1979 Jul-Sep" → 7), when it starts with a year and a month name.
-    static func firstMonth(in text: String) -> Int? {
-        let words = text.split(separator: " ")
-        guard words.count >= 2 else { return nil }
-        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-        return months.firstIndex(of: String(words[1].prefix(3)).lowercased()).map { $0 + 1 }
     }
 
     /// The `[sb]` subsets the record itself tells: its status, its citation subsets, whether it has

@@ -77,6 +77,12 @@ public struct PubMedQuery: Sendable, Equatable {
         self = try parser.parse()
     }
 
+    /// Whether a MeSH thesaurus changes what the query finds: it names a heading (`[mh]`, `[majr]`),
+    /// or has untagged words, which may name one. Otherwise there is no need to open it.
+    public var usesThesaurus: Bool {
+        root.terms.contains { $0.field.explodes || ($0.field == .untagged && !$0.quoted) }
+    }
+
     /// The query as it was understood, in PubMed's own "query translation" style: every term with
     /// its field, every Boolean step in parentheses.
     public var translation: String { Self.translate(root, top: true) }

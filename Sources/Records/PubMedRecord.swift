@@ -353,3 +353,17 @@ extension PubMedRecord {
         }
     }
 }
+
+extension PubMedRecord.PubDate {
+    /// The year, or the first four-digit year of a `MedlineDate` ("1998 Dec-1999 Jan" → 1998).
+    public var firstYear: Int? {
+        year ?? medlineDate.flatMap(TextBytes.firstYear(in:))
+    }
+
+    /// The month, or the month a `MedlineDate` starts with ("1979 Jul-Sep" → 7); nil for a season.
+    public var firstMonth: Int? {
+        if year != nil { return month }
+        guard let words = medlineDate?.split(separator: " "), words.count >= 2 else { return nil }
+        return TextBytes.month(Array(words[1].utf8))
+    }
+}

@@ -74,6 +74,12 @@ import Testing
         }
     }
 
+    @Test func onlyHeadingsAndUntaggedWordsNeedTheThesaurus() throws {
+        #expect(try PubMedQuery(parsing: "neoplasms[mh:noexp]").usesThesaurus)
+        #expect(try PubMedQuery(parsing: "cancer[tiab] AND heart attack").usesThesaurus)
+        #expect(try !PubMedQuery(parsing: "cancer[tiab] AND \"heart attack\" AND 2020[dp]").usesThesaurus)
+    }
+
     @Test func termsKeepTheirFieldsAndOptions() throws {
         let terms = try PubMedQuery(parsing: #"neoplasms[mh:noexp] "cell death"[tiab:~2] smith*[au] 2020/02[dp]"#).root.terms
         #expect(terms.map(\.field) == [.mesh, .titleAbstract, .author, .publicationDate])
