@@ -67,7 +67,7 @@ extension PubMedMirrorCommand {
             let mesh = parsed.usesThesaurus ? try mirror.openMeshVocabulary() : nil
             if explain {
                 try output.line(parsed.translation)
-                try explainExplosion(parsed, mesh: mesh, to: output)
+                for line in try parsed.thesaurusLines(mesh: mesh) { try output.line("  " + line) }
                 return
             }
             let store = try mirror.openIndex()
@@ -104,26 +104,6 @@ extension PubMedMirrorCommand {
                 }
             }
             if format == .text && hits.isEmpty { Console.shared.printLine("no matches") }
-        }
-
-        /// Under the translation, what each exploded MeSH term stands for: the heading and how many
-        /// narrower headings the thesaurus adds, or that there is no thesaurus.
-        private func explainExplosion(_ query: PubMedQuery, mesh: (any MeshVocabulary)?, to output: ResultWriter) throws {
-            let exploded = query.root.terms.filter { $0.field.explodes && $0.explode && !$0.truncated }
-            guard !exploded.isEmpty else { return }
-            guard let mesh else {
-                try output.line("  (no MeSH thesaurus: each heading stands for itself; `pubmed-mirror mesh` installs it)")
-                return
-            }
-            for term in exploded {
-                let name = String(term.text.split(separator: "/", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces)
-                guard let heading = try mesh.heading(for: name) else {
-                    try output.line("  \(term.translation): not a MeSH heading or entry term; searched as written")
-                    continue
-                }
-                let narrower = try mesh.narrower(than: heading).count - 1
-                try output.line("  \(term.translation): \(heading) and \(narrower) narrower heading\(narrower == 1 ? "" : "s")")
-            }
         }
 
         /// The query, or the error with the query and a caret under the place on stderr.

@@ -76,7 +76,7 @@ enum TextOutput {
 
     /// Text on one line: tabs and newlines become spaces (for text and TSV output).
     static func oneLine(_ text: String) -> String {
-        String(text.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 })
+        CitationFormat.oneLine(text)
     }
 
     static func record(_ stored: StoredRecord) throws -> String {

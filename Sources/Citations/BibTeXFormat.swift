@@ -5,7 +5,7 @@ import PubMedRecords
 /// commands or escapes; other characters, accented letters included, stay UTF-8 (biber, and
 /// bibtex with `inputenc`, read them). Authors are "Last, First and Last, First"; a group's
 /// name is wrapped in braces so that it is read as one name, "and" and commas included.
-enum BibTeXFormat: CitationRenderer {
+enum BibTeXFormat {
     static func render(_ record: PubMedRecord) -> String {
         var fields: [String] = []
         func add(_ name: String, _ value: String?, verbatim: Bool = false) {

@@ -5,7 +5,7 @@ import PubMedRecords
 /// (`type` "article-journal", or "book" for a book record), written by `CitationFormat` into
 /// one array for the whole output. Dates are `{"date-parts": [[year, month, day]]}` with as
 /// many parts as are known; people are `{"family", "given"}`, groups `{"literal"}`.
-enum CSLJSONFormat: CitationRenderer {
+enum CSLJSONFormat {
     /// One item; absent values are left out.
     struct Item: Encodable {
         struct Name: Encodable {

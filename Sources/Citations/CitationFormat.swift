@@ -29,6 +29,12 @@ public enum CitationFormat: String, CaseIterable, Sendable {
         opening + records.map(render).joined(separator: separator) + closing(empty: records.isEmpty)
     }
 
+    /// `text` with line breaks and tabs as spaces, for line-based output (the one such function:
+    /// the command line's text and TSV use it too).
+    public static func oneLine(_ text: String) -> String {
+        CitationText.oneLine(text)
+    }
+
     /// Written before the first record.
     public var opening: String { self == .cslJSON ? "[\n" : "" }
     /// Written between two records.
@@ -41,7 +47,3 @@ public enum CitationFormat: String, CaseIterable, Sendable {
     }
 }
 
-/// What one format's renderer offers: a record in, its text out.
-protocol CitationRenderer {
-    static func render(_ record: PubMedRecord) -> String
-}

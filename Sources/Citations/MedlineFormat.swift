@@ -8,7 +8,7 @@ import PubMedRecords
 /// real efetch output): a line holds at most 81 characters of the value, broken at spaces, the
 /// space kept at the end of the broken line. Fields the record model does not keep (CI, COIS,
 /// OAB, MID, BTI and the other book fields) are not written.
-enum MedlineFormat: CitationRenderer {
+enum MedlineFormat {
     static func render(_ record: PubMedRecord) -> String {
         var lines = MedlineLines()
         header(record, &lines)

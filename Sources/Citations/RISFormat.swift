@@ -8,7 +8,7 @@ import PubMedRecords
 /// last page, the last written out in full (MEDLINE's "123-9" gives 123 and 129). `AN` is the
 /// PMID, `KW` the author keywords then the MeSH headings, `UR` the PubMed page (and, for a book,
 /// its NCBI Bookshelf page).
-enum RISFormat: CitationRenderer {
+enum RISFormat {
     static func render(_ record: PubMedRecord) -> String {
         var lines: [String] = []
         func add(_ tag: String, _ value: String?) {

@@ -14,6 +14,8 @@ struct FTSQuery {
     private(set) var scored = ""
     /// Things the user should know about how the query ran (MeSH without a thesaurus).
     private(set) var notes: [String] = []
+    /// What the thesaurus made of the query, a line a heading: what `search --explain` shows.
+    private(set) var explosions: [String] = []
     private let mesh: (any MeshVocabulary)?
 
     init(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws {
@@ -43,6 +45,7 @@ struct FTSQuery {
             guard term.field == .untagged, !term.quoted, let mesh, let heading = try mesh.heading(for: term.text) else { return words }
             // PubMed's automatic term mapping, the part that can be done here: an untagged term
             // that is a MeSH entry term also finds the heading's records, with its narrower ones.
+            explosions.append("\"\(term.text)\" also finds \(heading)[MeSH Terms]")
             return "(\(words) OR \(codes(try exploded(heading, qualifier: nil).map { "mh_" + $0 }, prefix: false)))"
         case .date:
             return dates(term)
@@ -72,6 +75,8 @@ struct FTSQuery {
                     guard case .term(let term) = operand else { continue }
                     words.append(self.words(term))
                 }
+                let written = operands[index..<index + length].flatMap(\.terms).map(\.text).joined(separator: " ")
+                explosions.append("\"\(written)\" also finds \(heading)[MeSH Terms]")
                 let headings = try exploded(heading, qualifier: nil).map { "mh_" + $0 }
                 parts.append("((\(words.joined(separator: " AND "))) OR \(codes(headings, prefix: false)))")
                 index += length
@@ -202,6 +207,8 @@ struct FTSQuery {
         if let mesh {
             names = try mesh.narrower(than: heading)
             if names.isEmpty { names = [heading] }
+            let line = "\(heading)[MeSH Terms] with \(names.count - 1) narrower heading\(names.count == 2 ? "" : "s")"
+            if !explosions.contains(line) { explosions.append(line) }
         } else if !notes.contains(Self.noThesaurus) {
             notes.append(Self.noThesaurus)
         }
@@ -257,5 +264,24 @@ struct FTSQuery {
         let cover = DateCover.codes(first: span.first, last: span.last)
         guard !cover.isEmpty else { return codes(["none_"], prefix: false) }
         return codes(cover.map { ("\(name)_\($0.text)", $0.prefix) })
+    }
+}
+
+extension PubMedQuery {
+    /// What the thesaurus makes of the query, as `search` will run it (each exploded heading with
+    /// the number of narrower headings, each untagged term mapped to a heading), then the notes
+    /// the search would give (no thesaurus): the lines `search --explain` prints under the
+    /// translation. The same translation as the search itself, so the two cannot disagree.
+    public func thesaurusLines(mesh: (any MeshVocabulary)?) throws(IndexError) -> [String] {
+        do {
+            let fts = try FTSQuery(self, mesh: mesh)
+            return fts.explosions + fts.notes
+        } catch let error as QueryError {
+            throw .query(error)
+        } catch let error as IndexError {
+            throw error
+        } catch {
+            throw .inconsistency("the MeSH thesaurus failed: \(error)")
+        }
     }
 }
