@@ -14,20 +14,26 @@ enum SearchCode {
     /// An ASCII value (nearly every one) is coded in one pass over its bytes; Foundation's folding,
     /// which costs microseconds a call, and a record has about a hundred codes, is only for others.
     static func append(_ value: String, separator: UInt8?, to bytes: inout [UInt8]) {
+        let coded = value.utf8.withContiguousStorageIfAvailable { appendASCII($0, separator: separator, to: &bytes) }
+        if coded == true { return }
+        for (index, word) in words(value).enumerated() {
+            if index > 0, let separator { bytes.append(separator) }
+            bytes.append(contentsOf: word.utf8)
+        }
+    }
+
+    /// The ASCII path of `append`: false, with nothing appended, when the value is not ASCII.
+    private static func appendASCII(_ value: UnsafeBufferPointer<UInt8>, separator: UInt8?, to bytes: inout [UInt8]) -> Bool {
         let start = bytes.count
+        bytes.reserveCapacity(start + value.count)
         var pending = false
-        for byte in value.utf8 {
+        for byte in value {
             guard byte < 0x80 else {
                 bytes.removeSubrange(start...)
-                let words = words(value)
-                for (index, word) in words.enumerated() {
-                    if index > 0, let separator { bytes.append(separator) }
-                    bytes.append(contentsOf: word.utf8)
-                }
-                return
+                return false
             }
-            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-            if (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) {
+            let lower = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+            if lower &- UInt8(ascii: "a") < 26 || lower &- UInt8(ascii: "0") < 10 {
                 if pending, let separator, bytes.count > start { bytes.append(separator) }
                 pending = false
                 bytes.append(lower)
@@ -35,6 +41,7 @@ enum SearchCode {
                 pending = true
             }
         }
+        return true
     }
 
     static func words(_ value: String) -> [String] {
@@ -84,10 +91,13 @@ enum SearchCode {
     }
 }
 
-/// The codes of one record, gathered in order.
+/// The codes of one record, gathered in order, written straight into the column's text: a record
+/// has about sixty, and making each a `String` first cost more than the rest of its indexing.
 struct SearchCodes {
     /// The tokens, separated by spaces, as the codes column's text.
     private(set) var bytes: [UInt8] = []
+
+    private static let space = UInt8(ascii: " "), underscore = UInt8(ascii: "_")
 
     init() { bytes.reserveCapacity(2048) }
 
@@ -95,24 +105,38 @@ struct SearchCodes {
 
     /// A token whose code is already made.
     mutating func add(_ prefix: SearchCode.Prefix, _ code: String) {
-        guard !code.isEmpty, code != "__" else { return }
-        start(prefix)
-        bytes.append(contentsOf: code.utf8)
+        token(prefix) { $0.append(contentsOf: code.utf8) }
     }
 
-    /// A token of a value's code, written straight into the text.
+    /// A token of a value's code.
     mutating func add(_ prefix: SearchCode.Prefix, value: String) {
-        let mark = bytes.count
-        start(prefix)
-        let codeStart = bytes.count
-        SearchCode.append(value, separator: UInt8(ascii: "_"), to: &bytes)
-        if bytes.count == codeStart { bytes.removeSubrange(mark...) }
+        token(prefix) { SearchCode.append(value, separator: Self.underscore, to: &$0) }
     }
 
-    private mutating func start(_ prefix: SearchCode.Prefix) {
-        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
+    /// Writes one token: the prefix, `_` and what `code` appends. A token whose code is empty (or
+    /// `__`, a person without a name) is taken back.
+    private mutating func token(_ prefix: SearchCode.Prefix, _ code: (inout [UInt8]) -> Void) {
+        let mark = bytes.count
+        if mark > 0 { bytes.append(Self.space) }
         bytes.append(contentsOf: prefix.rawValue.utf8)
-        bytes.append(UInt8(ascii: "_"))
+        bytes.append(Self.underscore)
+        let start = bytes.count
+        code(&bytes)
+        let length = bytes.count - start
+        guard length > 0, length != 2 || bytes[start] != Self.underscore || bytes[start + 1] != Self.underscore else {
+            bytes.removeSubrange(mark...)
+            return
+        }
+    }
+
+    /// A person's token: last name, `__`, then initials or fore names (`smith__ja`, `smith__john_a`).
+    private mutating func person(_ prefix: SearchCode.Prefix, last: String, given: String?) {
+        token(prefix) { bytes in
+            SearchCode.append(last, separator: Self.underscore, to: &bytes)
+            bytes.append(Self.underscore)
+            bytes.append(Self.underscore)
+            if let given { SearchCode.append(given, separator: Self.underscore, to: &bytes) }
+        }
     }
 
     mutating func add(_ record: PubMedRecord) {
@@ -136,16 +160,28 @@ struct SearchCodes {
     }
 
     private mutating func addMeSH(_ record: PubMedRecord) {
+        // Each name coded once, into buffers kept across headings.
+        var descriptor: [UInt8] = [], qualifier: [UInt8] = []
+        descriptor.reserveCapacity(128)
+        qualifier.reserveCapacity(64)
         for heading in record.meshHeadings {
-            let descriptor = SearchCode.code(heading.descriptor)
+            descriptor.removeAll(keepingCapacity: true)
+            SearchCode.append(heading.descriptor, separator: Self.underscore, to: &descriptor)
             let major = heading.majorTopic || heading.qualifiers.contains(where: \.majorTopic)
-            add(.mesh, descriptor)
-            if major { add(.major, descriptor) }
-            for qualifier in heading.qualifiers {
-                let pair = descriptor + "__" + SearchCode.code(qualifier.name)
-                add(.mesh, pair)
-                if heading.majorTopic || qualifier.majorTopic { add(.major, pair) }
-                add(.subheading, value: qualifier.name)
+            token(.mesh) { $0.append(contentsOf: descriptor) }
+            if major { token(.major) { $0.append(contentsOf: descriptor) } }
+            for each in heading.qualifiers {
+                qualifier.removeAll(keepingCapacity: true)
+                SearchCode.append(each.name, separator: Self.underscore, to: &qualifier)
+                func pair(_ bytes: inout [UInt8]) {
+                    bytes.append(contentsOf: descriptor)
+                    bytes.append(Self.underscore)
+                    bytes.append(Self.underscore)
+                    bytes.append(contentsOf: qualifier)
+                }
+                token(.mesh, pair)
+                if heading.majorTopic || each.majorTopic { token(.major, pair) }
+                token(.subheading) { $0.append(contentsOf: qualifier) }
             }
         }
     }
@@ -153,28 +189,32 @@ struct SearchCodes {
     private mutating func addPeople(_ record: PubMedRecord) {
         let people = record.authors.filter { $0.lastName != nil }
         for (index, author) in people.enumerated() {
-            let short = SearchCode.author(last: author.lastName ?? "", initials: author.initials)
-            let full = SearchCode.fullName(last: author.lastName ?? "", fore: author.foreName)
-            add(.author, short)
-            add(.fullAuthor, full)
-            if index == 0 { add(.firstAuthor, short) }
-            if index == people.count - 1 { add(.lastAuthor, short) }
+            let last = author.lastName ?? ""
+            person(.author, last: last, given: author.initials)
+            person(.fullAuthor, last: last, given: author.foreName)
+            if index == 0 { person(.firstAuthor, last: last, given: author.initials) }
+            if index == people.count - 1 { person(.lastAuthor, last: last, given: author.initials) }
         }
         for person in record.authors + record.investigators {
             if let orcid = person.orcid { add(.orcid, value: orcid) }
         }
         for investigator in record.investigators where investigator.lastName != nil {
-            add(.investigator, SearchCode.author(last: investigator.lastName ?? "", initials: investigator.initials))
-            add(.fullInvestigator, SearchCode.fullName(last: investigator.lastName ?? "", fore: investigator.foreName))
+            person(.investigator, last: investigator.lastName ?? "", given: investigator.initials)
+            person(.fullInvestigator, last: investigator.lastName ?? "", given: investigator.foreName)
         }
     }
 
     private mutating func addJournal(_ record: PubMedRecord) {
         guard let journal = record.journal else { return }
-        var names: Set<String> = []
-        for name in [journal.medlineTA, journal.isoAbbreviation, journal.title, journal.issn, journal.issnLinking].compactMap({ $0 }) {
-            let code = SearchCode.code(name)
-            if names.insert(code).inserted { add(.journal, code) }
+        // Each name's code once (the abbreviation and the title are often the same words).
+        var written: [[UInt8]] = []
+        for name in [journal.medlineTA, journal.isoAbbreviation, journal.title, journal.issn, journal.issnLinking] {
+            guard let name else { continue }
+            var code: [UInt8] = []
+            SearchCode.append(name, separator: Self.underscore, to: &code)
+            guard !written.contains(code) else { continue }
+            written.append(code)
+            token(.journal) { $0.append(contentsOf: code) }
         }
         if let id = journal.nlmUniqueID { add(.journalID, value: id) }
         if let volume = journal.volume { add(.volume, value: volume) }
@@ -182,18 +222,43 @@ struct SearchCodes {
         if let first = record.pages?.split(separator: "-").first { add(.page, value: String(first)) }
     }
 
+    /// A date as precise as it is known, as a number of 4, 6 or 8 digits (`YYYY`, `YYYYMM`,
+    /// `YYYYMMDD`); nil for a year outside 1000–9999. `SearchCode.date` as a number.
+    private struct DateCode: Comparable {
+        var value: Int
+        var digits: Int
+
+        init?(year: Int, month: Int?, day: Int?) {
+            guard (1000...9999).contains(year) else { return nil }
+            guard let month, (1...12).contains(month) else { (value, digits) = (year, 4); return }
+            guard let day, (1...31).contains(day) else { (value, digits) = (year * 100 + month, 6); return }
+            (value, digits) = (year * 10000 + month * 100 + day, 8)
+        }
+
+        init(value: Int, digits: Int) { (self.value, self.digits) = (value, digits) }
+
+        var year: DateCode { DateCode(value: value / (digits == 8 ? 10000 : digits == 6 ? 100 : 1), digits: 4) }
+
+        /// The order of the codes' text: a code before the longer ones it begins.
+        static func < (a: DateCode, b: DateCode) -> Bool {
+            func padded(_ code: DateCode) -> Int { code.digits == 4 ? code.value * 10000 : code.digits == 6 ? code.value * 100 : code.value }
+            return (padded(a), a.digits) < (padded(b), b.digits)
+        }
+    }
+
     private mutating func addDates(_ record: PubMedRecord) {
-        var published: [String] = []
-        if let date = record.pubDate {
-            if let year = date.firstYear {
-                published.append(SearchCode.date(year: year, month: date.firstMonth, day: date.day))
-            }
+        var published: [DateCode] = []
+        if let date = record.pubDate, let year = date.firstYear,
+           let code = DateCode(year: year, month: date.firstMonth, day: date.day) {
+            published.append(code)
         }
         for date in record.articleDates {
-            if let year = date.year { published.append(SearchCode.date(year: year, month: date.month, day: date.day)) }
+            if let year = date.year, let code = DateCode(year: year, month: date.month, day: date.day) { published.append(code) }
         }
         // A record without a date of its own but with a year (records made elsewhere) has that year.
-        if published.isEmpty, let year = record.year { published.append(SearchCode.date(year: year, month: nil, day: nil)) }
+        // (A date whose year is out of range counts as one: the record has a date, not a usable one.)
+        let hasOwn = record.pubDate?.firstYear != nil || record.articleDates.contains { $0.year != nil }
+        if !hasOwn, let year = record.year, let code = DateCode(year: year, month: nil, day: nil) { published.append(code) }
         addDates(.publicationDate, published)
         // PubMed's create date is the `entrez` history date; its entry date the `pubmed` one, and its
         // MeSH date the `medline` one, each falling back on the one before when the record lacks it
@@ -203,19 +268,36 @@ struct SearchCodes {
         let entry = history("pubmed") ?? create
         let mesh = history("medline") ?? entry
         for (prefix, event) in [(SearchCode.Prefix.createDate, create), (.entryDate, entry), (.meshDate, mesh)] {
-            if let event { addDates(prefix, [SearchCode.date(year: event.year, month: event.month, day: event.day)]) }
+            if let event { addDates(prefix, [DateCode(year: event.year, month: event.month, day: event.day)].compactMap { $0 }) }
         }
-        if let date = record.dateCompleted { addDates(.completionDate, [SearchCode.date(year: date.year, month: date.month, day: date.day)]) }
-        if let date = record.dateRevised { addDates(.modificationDate, [SearchCode.date(year: date.year, month: date.month, day: date.day)]) }
+        if let date = record.dateCompleted {
+            addDates(.completionDate, [DateCode(year: date.year, month: date.month, day: date.day)].compactMap { $0 })
+        }
+        if let date = record.dateRevised {
+            addDates(.modificationDate, [DateCode(year: date.year, month: date.month, day: date.day)].compactMap { $0 })
+        }
     }
 
     /// Each date as precise as it is known, and its year alone besides (`dp_19790715 dp_1979`), so
     /// that a range of whole years is a few exact tokens (`DateCover`) rather than prefixes whose
     /// every posting FTS5 must merge first (1975:1979[dp] on 1.2 million records: 92 ms that way).
-    private mutating func addDates(_ prefix: SearchCode.Prefix, _ dates: [String]) {
-        var tokens = Set(dates.filter { !$0.isEmpty })
-        for date in tokens where date.count > 4 { tokens.insert(String(date.prefix(4))) }
-        for token in tokens.sorted() { add(prefix, token) }
+    private mutating func addDates(_ prefix: SearchCode.Prefix, _ dates: [DateCode]) {
+        var tokens = dates
+        for date in dates where date.digits > 4 { tokens.append(date.year) }
+        tokens.sort()
+        var previous: DateCode?
+        for date in tokens where date != previous {
+            previous = date
+            token(prefix) { bytes in
+                var value = date.value, digit = bytes.count + date.digits
+                bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: date.digits))
+                while value > 0 {
+                    digit -= 1
+                    bytes[digit] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+        }
     }
 
     /// The `[sb]` subsets the record itself tells: its status, its citation subsets, whether it has
