@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // One target per pipeline stage, so that the compiler holds the stages to the one-way layering the
@@ -8,7 +8,8 @@ import PackageDescription
 //   Support ← Gzip ← Records ← Index ────┤
 //   Support ← Query ← Index               │
 //   Records ← Citations ─────────────────┤ (MEDLINE, RIS, BibTeX, CSL-JSON)
-//   Support ← Gzip ← MeSH ───────────────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
+//   Support ← Gzip ← MeSH ───────────────┴─ PubMedMirror (fetch = plan, download, index) ← Server ← CLI ← pubmed-mirror
+//                                                   (Server: `serve`, NCBI's E-utilities over HTTP, on Hummingbird)
 let swiftLog = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
@@ -24,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // `serve`: Hummingbird 2 on SwiftNIO, without its default traits (swift-configuration and
+        // the parts that need all of Foundation), which the server does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // Hummingbird's own event loops; the server's reader threads are NIOPosix's thread pool.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // Tests only: children started without blocking a thread, both pipes read at once.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
@@ -75,10 +81,19 @@ let package = Package(
             dependencies: ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
             path: "Sources/PubMedMirror"
         ),
+        // `serve`: a resident HTTP server over the index that speaks NCBI's E-utilities.
+        .target(
+            name: "PubMedServer",
+            dependencies: [
+                "PubMedMirror", swiftLog,
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Server"
+        ),
         // The command line as a library, so that tests parse arguments in-process.
         .target(
             name: "PubMedMirrorCLI",
-            dependencies: ["PubMedMirror", .product(name: "ArgumentParser", package: "swift-argument-parser"), swiftLog],
+            dependencies: ["PubMedMirror", "PubMedServer", .product(name: "ArgumentParser", package: "swift-argument-parser"), swiftLog],
             path: "Sources/CLI"
         ),
         .executableTarget(name: "pubmed-mirror", dependencies: ["PubMedMirrorCLI", "CStandardStreams"]),
@@ -86,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirrorCLI", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
+                "PubMedMirrorCLI", "PubMedServer", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -19,14 +19,15 @@ import Testing
         "Citations": ["PubMedRecords"],
         "MeSH": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
         "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
-        "CLI": ["PubMedMirror"],
+        "Server": ["PubMedMirror"],
+        "CLI": ["PubMedMirror", "PubMedServer"],
         "pubmed-mirror": ["PubMedMirrorCLI", "CStandardStreams"],
     ]
 
     /// The project's own modules (anything else imported is a package or the system's).
     static let projectModules: Set<String> = [
         "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedCitations",
-        "PubMedMeSH", "PubMedMirror", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
+        "PubMedMeSH", "PubMedMirror", "PubMedServer", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
     ]
 
     static let sources = URL(fileURLWithPath: #filePath)

@@ -1,0 +1,161 @@
+import Foundation
+import PubMedMirror
+
+/// esearch.fcgi: a PubMed query, its count, a page of PMIDs, and its translation.
+extension EUtilities {
+    /// NCBI's window: PubMed's esearch gives at most the first 9,999 PMIDs of a search.
+    static let searchWindow = 9_999
+
+    func esearch(_ parameters: EParameters) async throws -> EResponse {
+        let json = parameters["retmode"]?.lowercased() == "json"
+        do {
+            try requirePubMed(parameters)
+            let request = try searchRequest(parameters)
+            return try await answer(request, json: json)
+        } catch let error as EUtilityError {
+            return json
+                ? .json("{\"header\":{\"type\":\"esearch\",\"version\":\"0.3\"},\"esearchresult\":{\"ERROR\":\(Markup.json(error.message))}}\n", status: 400)
+                : .xml(Doctype.eSearch + "<eSearchResult><ERROR>\(Markup.xml(error.message))</ERROR></eSearchResult>\n", status: 400)
+        }
+    }
+
+    /// What an esearch asks for, checked.
+    struct SearchAsked: Sendable {
+        /// Nil for a history set alone (`query_key` without `term`).
+        var query: PubMedQuery?
+        var sort: SearchSort
+        var start: Int
+        var count: Int
+        var countOnly: Bool
+        var keep: Bool
+        var webEnv: String?
+        /// The history set the query is limited to (`query_key` with `term`).
+        var within: [Int]?
+    }
+
+    private func searchRequest(_ parameters: EParameters) throws(EUtilityError) -> SearchAsked {
+        var text = parameters["term"] ?? ""
+        let webEnv = parameters["webenv"]
+        let queryKey = try parameters.integer("query_key")
+        if text.isEmpty && queryKey == nil { throw .badRequest("Empty term and query_key - nothing todo") }
+        if let field = parameters["field"], !text.isEmpty { text = "(\(text))[\(field)]" }
+        if let range = try dateLimit(parameters) { text = text.isEmpty ? range : "(\(text)) AND \(range)" }
+        let within: [Int]? = if let queryKey {
+            try history.ids(webEnv: try require(webEnv, "WebEnv"), queryKey: queryKey)
+        } else {
+            nil
+        }
+        var query: PubMedQuery?
+        if !text.isEmpty {
+            do {
+                query = try PubMedQuery(parsing: text)
+            } catch {
+                throw .badRequest("Invalid query: \(error.description)")
+            }
+        }
+        let start = try parameters.integer("retstart") ?? 0
+        guard start >= 0 else { throw .badRequest("Invalid retstart value '\(start)'") }
+        guard start < Self.searchWindow else {
+            throw .badRequest("Search Backend failed: Exception:\n'retstart' cannot be larger than \(Self.searchWindow - 1). For PubMed, ESearch can only retrieve the first \(Self.searchWindow.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))) records matching the query.")
+        }
+        let count = try parameters.integer("retmax") ?? 20
+        guard count >= 0 else { throw .badRequest("Invalid retmax value '\(count)'") }
+        return SearchAsked(query: query, sort: try sort(parameters["sort"]), start: start,
+                           count: min(count, Self.searchWindow - start), countOnly: parameters["rettype"]?.lowercased() == "count",
+                           keep: parameters["usehistory"]?.lowercased() == "y", webEnv: webEnv, within: within)
+    }
+
+    /// `datetype` with `mindate` and `maxdate`, or `reldate` (the last N days), as a date range term.
+    private func dateLimit(_ parameters: EParameters) throws(EUtilityError) -> String? {
+        let tag: String
+        switch parameters["datetype"]?.lowercased() ?? "pdat" {
+        case "pdat", "dp": tag = "dp"
+        case "edat": tag = "edat"
+        case "mdat", "lr": tag = "lr"
+        case "crdt": tag = "crdt"
+        case "mhda": tag = "mhda"
+        case "dcom": tag = "dcom"
+        case let other: throw .badRequest("Invalid datetype '\(other)': pdat, edat, mdat, crdt, mhda or dcom")
+        }
+        if let days = try parameters.integer("reldate") {
+            guard days > 0 else { throw .badRequest("Invalid reldate value '\(days)'") }
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyy/MM/dd"
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            let now = Date()
+            return "\(formatter.string(from: now.addingTimeInterval(-Double(days) * 86_400))):\(formatter.string(from: now))[\(tag)]"
+        }
+        switch (parameters["mindate"], parameters["maxdate"]) {
+        case (nil, nil): return nil
+        case (let minimum?, let maximum?): return "\(minimum):\(maximum)[\(tag)]"
+        default: throw .badRequest("mindate and maxdate go together")
+        }
+    }
+
+    /// NCBI's sort names (and the project's own): the default is the newest first.
+    private func sort(_ name: String?) throws(EUtilityError) -> SearchSort {
+        switch name?.lowercased().replacingOccurrences(of: "+", with: " ").replacingOccurrences(of: "_", with: " ") {
+        case nil, "most recent", "date desc", "pmid": .pmid
+        case "relevance", "best match": .relevance
+        case "pub date", "pubdate", "publication date": .pubDate
+        case "author", "first author": .firstAuthor
+        case "journalname", "journal", "journal name": .journal
+        case let other?: throw .badRequest("Invalid sort value '\(other)': relevance, pub_date, first_author, journal or most+recent")
+        }
+    }
+
+    private func answer(_ asked: SearchAsked, json: Bool) async throws -> EResponse {
+        let (total, page, all) = try await run(asked)
+        let stored = asked.keep ? history.store(all ?? [], in: asked.webEnv) : nil
+        let translation = asked.query?.translation ?? ""
+        if json {
+            var fields = ["\"count\":\"\(total)\""]
+            if !asked.countOnly {
+                fields += ["\"retmax\":\"\(page.count)\"", "\"retstart\":\"\(asked.start)\""]
+                if let stored { fields += ["\"querykey\":\"\(stored.queryKey)\"", "\"webenv\":\(Markup.json(stored.webEnv))"] }
+                fields += ["\"idlist\":\(Markup.jsonStrings(page.map(String.init)))", "\"translationset\":[]", "\"querytranslation\":\(Markup.json(translation))"]
+                if total == 0 {
+                    fields.append("\"warninglist\":{\"phrasesignored\":[],\"quotedphrasesnotfound\":[],\"outputmessages\":[\"No items found.\"]}")
+                }
+            }
+            return .json("{\"header\":{\"type\":\"esearch\",\"version\":\"0.3\"},\"esearchresult\":{\(fields.joined(separator: ","))}}\n")
+        }
+        var xml = Doctype.eSearch + "<eSearchResult><Count>\(total)</Count>"
+        if !asked.countOnly {
+            xml += "<RetMax>\(page.count)</RetMax><RetStart>\(asked.start)</RetStart>"
+            if let stored { xml += "<QueryKey>\(stored.queryKey)</QueryKey><WebEnv>\(Markup.xml(stored.webEnv))</WebEnv>" }
+            xml += page.isEmpty ? "<IdList/>" : "<IdList>\n" + page.map { "<Id>\($0)</Id>\n" }.joined() + "</IdList>"
+            xml += "<TranslationSet/><QueryTranslation>\(Markup.xml(translation))</QueryTranslation>"
+            if total == 0 { xml += "<WarningList><OutputMessage>No items found.</OutputMessage></WarningList>" }
+        }
+        return .xml(xml + "</eSearchResult>\n")
+    }
+
+    /// The count, the page of PMIDs asked for, and, when the history needs them or the search is
+    /// limited to a history set, every PMID (up to the history's cap).
+    private func run(_ asked: SearchAsked) async throws -> (total: Int, page: [Int], all: [Int]?) {
+        guard let query = asked.query else {
+            // A history set alone: its PMIDs, in their order.
+            let all = asked.within ?? []
+            return (all.count, asked.countOnly ? [] : Array(all.dropFirst(asked.start).prefix(asked.count)), all)
+        }
+        let mesh = query.usesThesaurus ? try thesaurus() : nil
+        let cap = history.limits.idsPerSet
+        return try await pool.read { store in
+            if !asked.keep && asked.within == nil {
+                let total = try store.count(query, mesh: mesh)
+                guard !asked.countOnly, asked.count > 0, asked.start < total else { return (total, [], nil) }
+                let request = SearchRequest(query: query, sort: asked.sort, limit: asked.count, offset: asked.start, mesh: mesh)
+                return (total, try store.search(request, withJSON: false).hits.map(\.pmid), nil)
+            }
+            let request = SearchRequest(query: query, sort: asked.sort, limit: cap, offset: 0, mesh: mesh)
+            var all = try store.search(request, withJSON: false).hits.map(\.pmid)
+            if let within = asked.within {
+                let set = Set(within)
+                all = all.filter(set.contains)
+            }
+            let total = asked.within == nil && all.count == cap ? try store.count(query, mesh: mesh) : all.count
+            return (total, asked.countOnly ? [] : Array(all.dropFirst(asked.start).prefix(asked.count)), all)
+        }
+    }
+}

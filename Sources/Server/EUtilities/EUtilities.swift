@@ -1,0 +1,54 @@
+import Foundation
+import PubMedMirror
+
+/// NCBI's E-utilities for `db=pubmed`, answered from the mirror's index: esearch, efetch,
+/// esummary, einfo and epost, in NCBI's own shapes (elements, DOCTYPEs, JSON keys with numbers as
+/// strings, error forms), so that clients written for NCBI (Biopython, EDirect, rentrez) work once
+/// pointed here. Parameters NCBI's clients add and the mirror has no use for (`tool`, `email`,
+/// `api_key` when no token is set, EDirect's own) are accepted and ignored.
+struct EUtilities: Sendable {
+    let mirror: Mirror
+    let pool: ReaderPool
+    let history: SearchHistory
+    /// The most ids one efetch or esummary answers (NCBI's own limit is 10,000 for efetch).
+    var idsPerRequest = 10_000
+
+    /// `db` is pubmed (or absent: pubmed is NCBI's default too).
+    func requirePubMed(_ parameters: EParameters) throws(EUtilityError) {
+        if let db = parameters["db"], db.lowercased() != "pubmed" { throw .badRequest("Invalid db name specified: \(db)") }
+    }
+
+    func require(_ value: String?, _ name: String) throws(EUtilityError) -> String {
+        guard let value else { throw .badRequest("Missing parameter: \(name)") }
+        return value
+    }
+
+    /// The MeSH thesaurus, when the mirror has one.
+    func thesaurus() throws -> (any MeshVocabulary)? {
+        try mirror.openMeshVocabulary()
+    }
+
+    /// The PMIDs a request names: `id`, or a history set (`WebEnv` and `query_key`) with
+    /// `retstart` and `retmax` over it.
+    func requestedIDs(_ parameters: EParameters) throws(EUtilityError) -> [Int] {
+        var ids = try parameters.ids()
+        if ids.isEmpty, let queryKey = try parameters.integer("query_key") {
+            let set = try history.ids(webEnv: try require(parameters["webenv"], "WebEnv"), queryKey: queryKey)
+            let start = max(0, try parameters.integer("retstart") ?? 0)
+            let count = max(0, try parameters.integer("retmax") ?? idsPerRequest)
+            ids = Array(set.dropFirst(start).prefix(count))
+        }
+        guard !ids.isEmpty else { throw .badRequest("Empty id list - nothing todo") }
+        guard ids.count <= idsPerRequest else {
+            throw .badRequest("Too many ids: \(ids.count); at most \(idsPerRequest) in one request (use retstart and retmax)")
+        }
+        return ids
+    }
+
+    /// The records of `ids` that the index holds, in the order asked (the others left out).
+    func records(_ ids: [Int], withXML: Bool) async throws -> [(pmid: Int, record: StoredRecord)] {
+        try await pool.read { store in
+            try ids.compactMap { pmid in try store.record(pmid: pmid, version: nil, withXML: withXML).map { (pmid, $0) } }
+        }
+    }
+}
