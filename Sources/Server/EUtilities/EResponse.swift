@@ -77,6 +77,7 @@ enum Doctype {
     static let declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n"
     static let eSearch = declaration + "<!DOCTYPE eSearchResult PUBLIC \"-//NLM//DTD esearch 20060628//EN\" \"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd\">\n"
     static let eSummary = declaration + "<!DOCTYPE eSummaryResult PUBLIC \"-//NLM//DTD esummary v1 20041029//EN\" \"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20041029/esummary-v1.dtd\">\n"
+    static let eSummary2 = declaration + "<!DOCTYPE eSummaryResult PUBLIC \"-//NLM//DTD esummary pubmed 20250110//EN\" \"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20250110/esummary_pubmed.dtd\">\n"
     static let eInfo = declaration + "<!DOCTYPE eInfoResult PUBLIC \"-//NLM//DTD einfo 20190110//EN\" \"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20190110/einfo.dtd\">\n"
     static let ePost = declaration + "<!DOCTYPE ePostResult PUBLIC \"-//NLM//DTD epost 20090526//EN\" \"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20090526/epost.dtd\">\n"
     /// efetch's PubMed records: the declaration efetch writes (no encoding) and the DTD of the

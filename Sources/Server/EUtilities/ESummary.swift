@@ -11,13 +11,11 @@ extension EUtilities {
             if let version = parameters["version"], version != "1.0", version != "2.0" {
                 throw EUtilityError.badRequest("Invalid version '\(version)': 1.0 or 2.0")
             }
-            if parameters["version"] == "2.0" && !json {
-                throw EUtilityError.badRequest("version=2.0 is answered as JSON here (retmode=json)")
-            }
             let ids = try requestedIDs(parameters)
             let found = Dictionary(try await records(ids, withXML: false).map { ($0.pmid, $0.record) }, uniquingKeysWith: { first, _ in first })
             let summaries = try ids.map { pmid in (pmid, try found[pmid].map { DocumentSummary(try $0.record) }) }
-            return json ? Self.summaryJSON(summaries) : Self.summaryXML(summaries)
+            if json { return Self.summaryJSON(summaries) }
+            return parameters["version"] == "2.0" ? Self.summaryXML2(summaries) : Self.summaryXML(summaries)
         } catch let error as EUtilityError {
             return json
                 ? .json("{\"header\":{\"type\":\"esummary\",\"version\":\"0.3\"},\"esummaryresult\":[\(Markup.json(error.message))]}\n", status: 400)
@@ -57,6 +55,41 @@ extension EUtilities {
             xml += "</DocSum>\n\n"
         }
         return .xml(xml + "</eSummaryResult>\n")
+    }
+
+    /// Version 2.0 XML (EDirect's `-format docsum` asks for it): a `DocumentSummarySet` of
+    /// `DocumentSummary` elements named as the JSON keys are, in their case.
+    static func summaryXML2(_ summaries: [(Int, DocumentSummary?)]) -> EResponse {
+        var xml = Doctype.eSummary2 + "<eSummaryResult>\n<DocumentSummarySet status=\"OK\">\n"
+        for (pmid, summary) in summaries {
+            guard let s = summary else {
+                xml += "<DocumentSummary uid=\"\(pmid)\"><error>cannot get document summary</error></DocumentSummary>\n"
+                continue
+            }
+            func element(_ name: String, _ value: String) -> String {
+                value.isEmpty ? "\t<\(name)/>\n" : "\t<\(name)>\(Markup.xml(value))</\(name)>\n"
+            }
+            func flags(_ name: String, _ values: [String]) -> String {
+                values.isEmpty ? "\t<\(name)/>\n" : "\t<\(name)>\n" + values.map { "\t\t<flag>\(Markup.xml($0))</flag>\n" }.joined() + "\t</\(name)>\n"
+            }
+            xml += "<DocumentSummary uid=\"\(pmid)\">\n"
+            xml += element("PubDate", s.publicationDate) + element("EPubDate", s.electronicDate) + element("Source", s.source)
+            xml += "\t<Authors>\n" + s.authors.map { "\t\t<Author>\n\t\t\t<Name>\(Markup.xml($0))</Name>\n\t\t\t<AuthType>Author</AuthType>\n\t\t\t<ClusterID/>\n\t\t</Author>\n" }.joined() + "\t</Authors>\n"
+            xml += element("LastAuthor", s.lastAuthor) + element("Title", s.title) + element("SortTitle", s.title.lowercased())
+            xml += element("Volume", s.volume) + element("Issue", s.issue) + element("Pages", s.pages)
+            xml += s.languages.map { element("Lang", $0) }.joined()
+            xml += element("NlmUniqueID", s.nlmUniqueID) + element("ISSN", s.issn) + element("ESSN", s.essn)
+            xml += flags("PubType", s.publicationTypes)
+            xml += element("RecordStatus", s.recordStatus) + element("PubStatus", s.publicationStatus)
+            xml += "\t<ArticleIds>\n" + s.articleIds.map { "\t\t<ArticleId>\n\t\t\t<IdType>\(Markup.xml($0.type))</IdType>\n\t\t\t<Value>\(Markup.xml($0.value))</Value>\n\t\t</ArticleId>\n" }.joined() + "\t</ArticleIds>\n"
+            xml += "\t<History>\n" + s.history.map { "\t\t<PubMedPubDate>\n\t\t\t<PubStatus>\(Markup.xml($0.status))</PubStatus>\n\t\t\t<Date>\($0.date)</Date>\n\t\t</PubMedPubDate>\n" }.joined() + "\t</History>\n"
+            xml += "\t<References/>\n" + flags("Attributes", s.hasAbstract ? ["Has Abstract"] : [])
+            xml += element("PmcRefCount", "0") + element("FullJournalName", s.fullJournalName) + element("ELocationID", s.electronicLocation)
+            xml += element("DocType", "citation") + element("SortPubDate", s.sortDate) + element("SortFirstAuthor", s.authors.first ?? "")
+            xml += element("VernacularTitle", s.vernacularTitle)
+            xml += "</DocumentSummary>\n"
+        }
+        return .xml(xml + "</DocumentSummarySet>\n</eSummaryResult>\n")
     }
 
     static func summaryJSON(_ summaries: [(Int, DocumentSummary?)]) -> EResponse {

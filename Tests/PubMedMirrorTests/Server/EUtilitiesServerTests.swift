@@ -146,6 +146,39 @@ import Testing
         #expect(result.stderr.contains("GET /entrez/eutils/efetch.fcgi 400 "))
     }
 
+    /// NCBI's own EDirect (Debian's ncbi-entrez-direct), pointed here with `-base`.
+    @Test func edirectSearchesAndFetchesInEachFormat() async throws {
+        let mirror = try await CLIIndexTests.indexedMirror("serve-edirect")
+        let store = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex()
+        let term = "cancer[tiab] AND 2019[dp]"
+        let expected = try store.search(term, limit: 10_000, withJSON: false).map(\.pmid).sorted()
+        #expect(expected.count > 3)
+        let someIDs: [String] = expected.prefix(3).map(String.init)
+        let some = someIDs.joined(separator: ",")
+        let result = try await Self.withServer(mirror) { base in
+            func edirect(_ script: String) async throws -> String {
+                let run = try await ChildProcess.run("/bin/bash", ["-c", script], environment: ["BASE": base, "PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
+                #expect(run.status == 0, "\(script): \(run.stderr)")
+                return run.stdout
+            }
+            let count = try await edirect("esearch -base \"$BASE\" -db pubmed -query '\(term)' | xtract -pattern ENTREZ_DIRECT -element Count")
+            #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == String(expected.count))
+            let uids = try await edirect("esearch -base \"$BASE\" -db pubmed -query '\(term)' | efetch -base \"$BASE\" -format uid")
+            let fetched: [Int] = uids.split(separator: "\n").compactMap { Int($0) }
+            #expect(fetched.sorted() == expected)
+            let medline = try await edirect("efetch -base \"$BASE\" -db pubmed -id \(some) -format medline")
+            let medlineIDs: [String] = medline.split(separator: "\n").filter { $0.hasPrefix("PMID- ") }.map { String($0.dropFirst(6)) }
+            #expect(medlineIDs == someIDs)
+            let xml = try await edirect("efetch -base \"$BASE\" -db pubmed -id \(some) -format xml | xtract -pattern PubmedArticle -element MedlineCitation/PMID")
+            let xmlIDs: [String] = xml.split(separator: "\n").map(String.init)
+            #expect(xmlIDs == someIDs)
+            let docsum = try await edirect("efetch -base \"$BASE\" -db pubmed -id \(some) -format docsum | xtract -pattern DocumentSummary -element Id Title")
+            let first = try #require(try store.record(pmid: expected[0], version: nil, withXML: false)).record
+            #expect(docsum.split(separator: "\n").first.map(String.init) == "\(expected[0])\t\(first.title)")
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
     @Test func aTokenIsRequiredOnceSetAndAnotherAddressNeedsOne() async throws {
         let mirror = try await CLIIndexTests.indexedMirror("serve-token")
         let token = "s3cret-token-of-the-lab-0123"
