@@ -8,8 +8,9 @@ import PackageDescription
 //   Support ← Gzip ← Records ← Index ────┤
 //   Support ← Query ← Index               │
 //   Records ← Citations ─────────────────┤ (MEDLINE, RIS, BibTeX, CSL-JSON)
-//   Support ← Gzip ← MeSH ───────────────┴─ PubMedMirror (fetch = plan, download, index) ← Server ← CLI ← pubmed-mirror
-//                                                   (Server: `serve`, NCBI's E-utilities over HTTP, on Hummingbird)
+//   Support ← Gzip ← MeSH ───────────────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
+//                                            PubMedMirror ← Server ┐    CLI ← pubmed-mirror-serve (`serve`:
+//                                                                  └──────── NCBI's E-utilities on Hummingbird)
 let swiftLog = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
@@ -18,6 +19,7 @@ let package = Package(
     name: "pubmed-mirror",
     products: [
         .executable(name: "pubmed-mirror", targets: ["pubmed-mirror"]),
+        .executable(name: "pubmed-mirror-serve", targets: ["pubmed-mirror-serve"]),
         .library(name: "PubMedMirror", targets: ["PubMedMirror"]),
     ],
     dependencies: [
@@ -93,10 +95,13 @@ let package = Package(
         // The command line as a library, so that tests parse arguments in-process.
         .target(
             name: "PubMedMirrorCLI",
-            dependencies: ["PubMedMirror", "PubMedServer", .product(name: "ArgumentParser", package: "swift-argument-parser"), swiftLog],
+            dependencies: ["PubMedMirror", .product(name: "ArgumentParser", package: "swift-argument-parser"), swiftLog],
             path: "Sources/CLI"
         ),
         .executableTarget(name: "pubmed-mirror", dependencies: ["PubMedMirrorCLI", "CStandardStreams"]),
+        // `pubmed-mirror serve` execs this one (beside it) with the same arguments: the server's
+        // libraries stay out of the binary every search and show starts.
+        .executableTarget(name: "pubmed-mirror-serve", dependencies: ["PubMedMirrorCLI", "PubMedServer", "CStandardStreams"]),
 
         .testTarget(
             name: "PubMedMirrorTests",

@@ -20,8 +20,9 @@ import Testing
         "MeSH": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
         "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
         "Server": ["PubMedMirror"],
-        "CLI": ["PubMedMirror", "PubMedServer"],
+        "CLI": ["PubMedMirror"],
         "pubmed-mirror": ["PubMedMirrorCLI", "CStandardStreams"],
+        "pubmed-mirror-serve": ["PubMedMirrorCLI", "PubMedServer", "PubMedMirror", "CStandardStreams"],
     ]
 
     /// The project's own modules (anything else imported is a package or the system's).

@@ -198,6 +198,12 @@ import Testing
         let open = try await CLI.run(["serve", "--mirror", mirror, "--listen", "0.0.0.0:0"])
         #expect(open.status == 64)
         #expect(open.stderr.contains("--token-file"))
+        // pubmed-mirror serve runs pubmed-mirror-serve from its own folder, and says how to build it when it is not there.
+        let alone = try TestPaths.temporaryDirectory("serve-alone")
+        try FileManager.default.copyItem(at: CLI.executable, to: alone.appendingPathComponent("pubmed-mirror"))
+        let missing = try await ChildProcess.run(alone.appendingPathComponent("pubmed-mirror").path, ["serve", "--mirror", mirror])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("pubmed-mirror-serve, which is not built: Scripts/build-release serve"))
         let empty = try await CLI.run(["serve", "--mirror", try TestPaths.temporaryDirectory("serve-empty").path, "--listen", "127.0.0.1:0"])
         #expect(empty.status != 0)
         #expect(empty.stderr.contains("index"))

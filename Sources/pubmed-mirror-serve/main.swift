@@ -1,0 +1,22 @@
+import CStandardStreams
+import Foundation
+import PubMedMirror
+import PubMedMirrorCLI
+import PubMedServer
+
+// `pubmed-mirror serve`, run in its own executable: `pubmed-mirror serve …` execs this one with the
+// same arguments, and the command line is parsed here exactly as there, with the server attached.
+ResultWriter.standardOutputWasClosed = cstandardstreams_closed_at_start() & 2 != 0
+ServeSettings.server = { settings in
+    var options = PubMedServer.Options()
+    options.host = settings.host
+    options.port = settings.port
+    options.readers = settings.readers
+    options.token = settings.token
+    let server = PubMedServer(mirror: Mirror(root: settings.root), options: options, log: settings.log)
+    try await server.run { host, port in
+        let shown = host.contains(":") ? "[\(host)]" : host
+        settings.log("serving \(settings.root.path) on http://\(shown):\(port)/ (E-utilities at /entrez/eutils/\(settings.token != nil ? "; a token is required" : ""))")
+    }
+}
+await PubMedMirrorCommand.runAndExit()
