@@ -124,3 +124,33 @@ package final class BlockReader {
         }
     }
 }
+
+/// Compresses one stream into gzip as its pieces come (an HTTP response's body, sent as it is
+/// made): each call returns what deflate has ready, the last one (`finish`) the rest and the
+/// trailer. Not `Sendable`: one per response.
+package final class GzipStreamEncoder {
+    private let zlib = ZlibDeflater(level: 1, windowBits: 31)
+    private var stream: UnsafeMutablePointer<z_stream> { zlib.stream }
+    private var output = [UInt8](repeating: 0, count: 64 << 10)
+
+    package init() {}
+
+    package func encode(_ bytes: [UInt8], finish: Bool = false) -> [UInt8] {
+        var produced: [UInt8] = []
+        bytes.withUnsafeBufferPointer { source in
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+            stream.pointee.avail_in = uInt(source.count)
+            output.withUnsafeMutableBufferPointer { out in
+                var status: Int32
+                repeat {
+                    stream.pointee.next_out = out.baseAddress
+                    stream.pointee.avail_out = uInt(out.count)
+                    status = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                    precondition(status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR, "deflate failed: \(status)")
+                    produced.append(contentsOf: UnsafeBufferPointer(rebasing: out[0..<(out.count - Int(stream.pointee.avail_out))]))
+                } while stream.pointee.avail_out == 0 || (finish && status != Z_STREAM_END)
+            }
+        }
+        return produced
+    }
+}

@@ -29,6 +29,9 @@ public enum IndexError: CodedError {
     case damagedRecord(path: String, pmid: Int, version: Int)
     /// The run was asked to stop: the file being applied was rolled back.
     case cancelled(file: String)
+    /// A read was stopped from another thread (`SQLiteRecordStore.interrupt`: a server's time
+    /// limit per query).
+    case interrupted
     /// Something that cannot happen did (a bug).
     case inconsistency(String)
 
@@ -46,6 +49,7 @@ public enum IndexError: CodedError {
         case .olderFormat: .olderIndexFormat
         case .damagedRecord: .damagedRecord
         case .cancelled: .cancelled
+        case .interrupted: .queryInterrupted
         case .inconsistency: .internalFailure
         }
     }
@@ -61,7 +65,7 @@ public enum IndexError: CodedError {
         case .nothingMirrored: [.runFetch]
         case .olderFormat, .damagedRecord: [.rebuildIndex]
         case .inconsistency: [.reportBug]
-        case .query, .rebuildIncomplete, .cancelled: []
+        case .query, .rebuildIncomplete, .cancelled, .interrupted: []
         }
     }
 
@@ -93,6 +97,7 @@ public enum IndexError: CodedError {
         case .damagedRecord(let path, let pmid, let version):
             "\(path): the stored record of PMID \(pmid) version \(version) is damaged"
         case .cancelled(let file): "\(file): stopped before it was applied; the index is as it was before it"
+        case .interrupted: "the query was stopped before it finished"
         case .inconsistency(let message): message
         }
     }
@@ -106,6 +111,7 @@ extension ErrorCode {
     public static let olderIndexFormat = ErrorCode("index.older-format", .local)
     public static let damagedRecord = ErrorCode("index.damaged-record", .local)
     public static let recordNotFound = ErrorCode("index.pmid-not-found", .notFound)
+    public static let queryInterrupted = ErrorCode("index.query-interrupted", .interrupted)
 }
 
 extension Advice {

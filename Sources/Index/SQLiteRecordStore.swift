@@ -129,6 +129,12 @@ public final class SQLiteRecordStore: RecordStore {
         try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
     }
 
+    /// Stops the statement running on this store's connection, from another thread (it throws
+    /// `IndexError.interrupted`); nothing when none runs. A server's time limit per query.
+    public func interrupt() {
+        database.interrupt()
+    }
+
     // MARK: Helpers
 
     /// Reads in a snapshot (a deferred transaction): one consistent state even while a fetch
@@ -138,6 +144,8 @@ public final class SQLiteRecordStore: RecordStore {
             return try database.read(body)
         } catch let error as IndexError {
             throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+            throw .interrupted
         } catch {
             throw .database(failure(error))
         }

@@ -18,6 +18,10 @@ public struct PubMedServer: Sendable {
         public var token: String?
         /// The largest request body read (a POST of ids or a long query).
         public var maximumBody = 1 << 20
+        /// The longest a query may run before it is stopped with an error.
+        public var queryLimit: Duration = .seconds(10)
+        /// The longest query text taken.
+        public var maximumQueryLength = 4_096
         public var history = SearchHistory.Limits()
 
         public init() {}
@@ -39,20 +43,54 @@ public struct PubMedServer: Sendable {
     public func run(listening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void) async throws {
         // The index must be there to start with: a clear error now rather than on every request.
         _ = try mirror.openIndex()
-        let pool = ReaderPool(mirror: mirror, size: options.readers)
-        let utilities = EUtilities(mirror: mirror, pool: pool, history: SearchHistory(limits: options.history))
+        let pool = ReaderPool(mirror: mirror, size: options.readers, queryLimit: options.queryLimit)
+        var eutilities = EUtilities(mirror: mirror, pool: pool, history: SearchHistory(limits: options.history))
+        eutilities.maximumQueryLength = options.maximumQueryLength
+        let utilities = eutilities
+        var configured = JSONAPI(mirror: mirror, pool: pool)
+        configured.maximumQueryLength = options.maximumQueryLength
+        let api = configured
         let router = Router()
         router.add(middleware: AccessLog(log: log))
+        router.add(middleware: GzipMiddleware())
+        let gate = Gate(token: options.token, maximumBody: options.maximumBody)
+        /// A route whose answer is computed from the request's parameters.
+        func route(_ path: RouterPath, _ methods: [HTTPRequest.Method] = [.get], open: Bool = false,
+                   _ answer: @escaping @Sendable (EParameters, BasicRequestContext) async throws -> EResponse) {
+            for method in methods {
+                router.on(path, method: method) { request, context in
+                    switch await gate.parameters(of: request, open: open) {
+                    case .refused(let refusal): return refusal
+                    case .admitted(let parameters): return try await Self.respond { try await answer(parameters, context) }
+                    }
+                }
+            }
+        }
         let handlers: [(String, @Sendable (EUtilities) -> @Sendable (EParameters) async throws -> EResponse)] = [
             ("esearch", { $0.esearch }), ("efetch", { $0.efetch }), ("esummary", { $0.esummary }),
             ("einfo", { $0.einfo }), ("epost", { $0.epost }),
         ]
-        let token = options.token, maximumBody = options.maximumBody
         for (name, handler) in handlers {
             let answer = handler(utilities)
-            for method in [HTTPRequest.Method.get, .post] {
-                router.on("entrez/eutils/\(name).fcgi", method: method) { request, _ in
-                    try await Self.respond(to: request, token: token, maximumBody: maximumBody, answer)
+            route("entrez/eutils/\(name).fcgi", [.get, .post]) { parameters, _ in try await answer(parameters) }
+        }
+        route("api/search") { parameters, _ in try await api.search(parameters) }
+        route("api/records", [.get, .post]) { parameters, _ in try await api.records(parameters, pmid: nil) }
+        route("api/records/:pmid") { parameters, context in try await api.records(parameters, pmid: context.parameters.get("pmid")) }
+        route("api/status") { _, _ in try await api.status() }
+        route("api/openapi.json", open: true) { _, _ in .json(OpenAPIDocument.json) }
+        route("health", open: true) { _, _ in await api.health() }
+        router.get("api/changes") { request, _ in
+            switch await gate.parameters(of: request, open: false) {
+            case .refused(let refusal): return refusal
+            case .admitted(let parameters):
+                switch api.changes(parameters) {
+                case .failure(let failure): return Self.response(failure.response)
+                case .success(let feed):
+                    return Response(status: .ok, headers: [.contentType: "application/x-ndjson; charset=UTF-8"], body: ResponseBody { writer in
+                        try await feed.drain { try await writer.write($0) }
+                        try await writer.finish(nil)
+                    })
                 }
             }
         }
@@ -74,41 +112,60 @@ public struct PubMedServer: Sendable {
         try await pool.shutdown()
     }
 
-    /// One E-utilities request: its parameters (query and form body), the token, the answer.
-    static func respond(to request: Request, token: String?, maximumBody: Int,
-                        _ answer: @Sendable (EParameters) async throws -> EResponse) async throws -> Response {
-        var request = request
-        var body: [UInt8]?
-        if request.method == .post {
-            do {
-                body = Array(buffer: try await request.collectBody(upTo: maximumBody))
-            } catch {
-                return plain(413, "The request body is larger than \(maximumBody) bytes\n")
-            }
-        }
-        let parameters = EParameters(query: request.uri.query, body: body)
-        if let token, !authorized(request, parameters, token: token) {
-            return plain(401, "This server needs a token: Authorization: Bearer TOKEN, or api_key=TOKEN\n")
-        }
-        let response: EResponse
+    /// An answer as an HTTP response: the index's failures as 503, anything else unexpected as 500.
+    static func respond(_ answer: () async throws -> EResponse) async throws -> Response {
         do {
-            response = try await answer(parameters)
+            return response(try await answer())
+        } catch IndexError.interrupted {
+            return plain(503, "The query took longer than this server allows and was stopped\n")
         } catch let error as IndexError {
             return plain(503, "The index cannot be read: \(error)\n")
         } catch {
             return plain(500, "Internal error: \(error)\n")
         }
-        return Response(status: .init(code: response.status), headers: [.contentType: response.contentType],
-                        body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+
+    static func response(_ answer: EResponse) -> Response {
+        Response(status: .init(code: answer.status), headers: [.contentType: answer.contentType],
+                 body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     static func plain(_ status: Int, _ text: String) -> Response {
         Response(status: .init(code: status), headers: [.contentType: EResponse.textType],
                  body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+}
 
-    /// The bearer token or the `api_key` parameter equals `token` (compared in constant time).
-    static func authorized(_ request: Request, _ parameters: EParameters, token: String) -> Bool {
+/// What every request passes first: its body read (up to a size) into its parameters with those
+/// of its URL, and, when the server has a token, the token: `Authorization: Bearer TOKEN`, or the
+/// `api_key` parameter E-utilities clients send anyway (compared in constant time).
+struct Gate: Sendable {
+    let token: String?
+    let maximumBody: Int
+
+    enum Admission {
+        case admitted(EParameters)
+        case refused(Response)
+    }
+
+    func parameters(of request: Request, open: Bool) async -> Admission {
+        var request = request
+        var body: [UInt8]?
+        if request.method == .post {
+            do {
+                body = Array(buffer: try await request.collectBody(upTo: maximumBody))
+            } catch {
+                return .refused(PubMedServer.plain(413, "The request body is larger than \(maximumBody) bytes\n"))
+            }
+        }
+        let parameters = EParameters(query: request.uri.query, body: body)
+        if let token, !open, !authorized(request, parameters, token: token) {
+            return .refused(PubMedServer.plain(401, "This server needs a token: Authorization: Bearer TOKEN, or api_key=TOKEN\n"))
+        }
+        return .admitted(parameters)
+    }
+
+    func authorized(_ request: Request, _ parameters: EParameters, token: String) -> Bool {
         let bearer = request.headers[.authorization].flatMap { value in
             value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
         }

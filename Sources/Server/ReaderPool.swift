@@ -14,21 +14,37 @@ import Synchronization
 final class ReaderPool: Sendable {
     let mirror: Mirror
     let size: Int
+    /// The longest a read may take (`read` without a limit of its own).
+    let queryLimit: Duration
     private let threads: NIOThreadPool
     private let idle = Mutex<[SQLiteRecordStore]>([])
 
-    init(mirror: Mirror, size: Int) {
+    init(mirror: Mirror, size: Int, queryLimit: Duration) {
         self.mirror = mirror
         self.size = size
+        self.queryLimit = queryLimit
         threads = NIOThreadPool(numberOfThreads: size)
         threads.start()
     }
 
-    /// Runs `body` with a connection, on one of the pool's threads.
-    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteRecordStore) throws -> T) async throws -> T {
-        try await threads.runIfActive {
+    /// Runs `body` with a connection, on one of the pool's threads; after `limit` its statement is
+    /// interrupted (it throws `IndexError.interrupted`), so that no query holds a reader longer.
+    func read<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable (SQLiteRecordStore) throws -> T) async throws -> T {
+        let limit = limit ?? queryLimit
+        return try await threads.runIfActive {
             let store = try self.borrow()
             defer { self.giveBack(store) }
+            // The watch interrupts only while the body runs: never a later query on this connection.
+            let running = Mutex(true)
+            let watch = DispatchWorkItem {
+                running.withLock { if $0 { store.interrupt() } }
+            }
+            let (seconds, attoseconds) = limit.components
+            DispatchQueue.global().asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18, execute: watch)
+            defer {
+                running.withLock { $0 = false }
+                watch.cancel()
+            }
             return try body(store)
         }
     }

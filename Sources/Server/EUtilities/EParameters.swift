@@ -20,6 +20,11 @@ struct EParameters: Sendable {
         }
     }
 
+    /// Gives parameter `name` the name `other` (the API's `ids` read as the E-utilities' `id`).
+    mutating func rename(_ name: String, to other: String) {
+        values[other.lowercased()] = values.removeValue(forKey: name.lowercased())
+    }
+
     /// The value, trimmed; nil when absent or empty.
     subscript(_ name: String) -> String? {
         guard let value = values[name.lowercased()]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }

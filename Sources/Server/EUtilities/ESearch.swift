@@ -38,6 +38,9 @@ extension EUtilities {
         let webEnv = parameters["webenv"]
         let queryKey = try parameters.integer("query_key")
         if text.isEmpty && queryKey == nil { throw .badRequest("Empty term and query_key - nothing todo") }
+        guard text.count <= maximumQueryLength else {
+            throw .badRequest("The term is \(text.count) characters long; this server takes at most \(maximumQueryLength)")
+        }
         if let field = parameters["field"], !text.isEmpty { text = "(\(text))[\(field)]" }
         if let range = try dateLimit(parameters) { text = text.isEmpty ? range : "(\(text)) AND \(range)" }
         let within: [Int]? = if let queryKey {

@@ -12,6 +12,8 @@ struct EUtilities: Sendable {
     let history: SearchHistory
     /// The most ids one efetch or esummary answers (NCBI's own limit is 10,000 for efetch).
     var idsPerRequest = 10_000
+    /// The longest query text taken.
+    var maximumQueryLength = 4_096
 
     /// `db` is pubmed (or absent: pubmed is NCBI's default too).
     func requirePubMed(_ parameters: EParameters) throws(EUtilityError) {

@@ -1,0 +1,184 @@
+import Foundation
+import PubMedMirror
+
+/// The server's own API for new code, under `/api/` (documented by `OpenAPIDocument`, served at
+/// `/api/openapi.json`): search in PubMed's syntax, records by PMID in every format `show` has,
+/// the change feed (`export --since` as JSON lines, with the high-water mark last), status, and
+/// `/health`. Errors are `{"error": {"code": …, "message": …}}` with a 4xx or 5xx status.
+struct JSONAPI: Sendable {
+    let mirror: Mirror
+    let pool: ReaderPool
+    var maximumQueryLength = 4_096
+    var idsPerRequest = 10_000
+    /// The deepest a page of search results may start, as in NCBI's esearch.
+    var window = 10_000
+
+    struct Failure: Error {
+        var status: Int
+        var code: String
+        var message: String
+
+        var response: EResponse {
+            .json("{\"error\":{\"code\":\(Markup.json(code)),\"message\":\(Markup.json(message))}}\n", status: status)
+        }
+    }
+
+    /// `GET /api/search?q=…&sort=…&limit=…&offset=…`
+    func search(_ parameters: EParameters) async throws -> EResponse {
+        do {
+            guard let text = parameters["q"] else { throw Failure(status: 400, code: "request.missing-parameter", message: "Missing parameter: q (a query in PubMed's syntax)") }
+            guard text.count <= maximumQueryLength else {
+                throw Failure(status: 400, code: "query.too-long", message: "The query is \(text.count) characters long; this server takes at most \(maximumQueryLength)")
+            }
+            let query: PubMedQuery
+            do {
+                query = try PubMedQuery(parsing: text)
+            } catch {
+                throw Failure(status: 400, code: error.code.name, message: error.description)
+            }
+            let sortName = parameters["sort"] ?? "relevance"
+            guard let sort = SearchSort(rawValue: sortName) else {
+                throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid sort '\(sortName)': relevance, pub_date, first_author, journal or pmid")
+            }
+            let limit = try number(parameters, "limit", default: 20, within: 0...1_000)
+            let offset = try number(parameters, "offset", default: 0, within: 0...window)
+            let mesh = query.usesThesaurus ? try mirror.openMeshVocabulary() : nil
+            let request = SearchRequest(query: query, sort: sort, limit: max(limit, 1), offset: offset, mesh: mesh)
+            let (count, result) = try await pool.read { store in
+                (try store.count(query, mesh: mesh), limit == 0 ? nil : try store.search(request, withJSON: false))
+            }
+            let notes = result?.notes ?? []
+            let hits = (result?.hits ?? []).map { hit in
+                "{\"pmid\":\(hit.pmid),\"version\":\(hit.version),\"year\":\(hit.year.map(String.init) ?? "null"),"
+                    + "\"title\":\(Markup.json(hit.title)),\"journal\":\(hit.journal.map(Markup.json) ?? "null")}"
+            }
+            return .json("{\"query\":\(Markup.json(text)),\"translation\":\(Markup.json(query.translation)),\"count\":\(count),"
+                + "\"offset\":\(offset),\"limit\":\(limit),\"sort\":\(Markup.json(sort.rawValue)),\"notes\":\(Markup.jsonStrings(notes)),"
+                + "\"results\":[\(hits.joined(separator: ","))]}\n")
+        } catch let failure as Failure {
+            return failure.response
+        }
+    }
+
+    /// The formats a record is given in.
+    enum RecordFormat: String, CaseIterable {
+        case json, xml, text, medline, ris, bibtex, cslJSON = "csl-json"
+
+        var contentType: String {
+            switch self {
+            case .json, .cslJSON: EResponse.jsonType
+            case .xml: EResponse.xmlType
+            case .text, .medline, .ris, .bibtex: EResponse.textType
+            }
+        }
+    }
+
+    /// `GET /api/records/{pmid}?format=…&version=…`, and `GET /api/records?ids=…&format=…`.
+    func records(_ parameters: EParameters, pmid: String?) async throws -> EResponse {
+        do {
+            let formatName = parameters["format"] ?? "json"
+            guard let format = RecordFormat(rawValue: formatName) else {
+                throw Failure(status: 400, code: "request.bad-parameter",
+                              message: "Invalid format '\(formatName)': \(RecordFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let ids: [Int]
+            if let pmid {
+                guard let id = Int(pmid), id > 0 else { throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid PMID '\(pmid)'") }
+                ids = [id]
+            } else {
+                do {
+                    var list = parameters
+                    list.rename("ids", to: "id")
+                    ids = try list.ids()
+                } catch {
+                    throw Failure(status: 400, code: "request.bad-parameter", message: error.message)
+                }
+                guard !ids.isEmpty else { throw Failure(status: 400, code: "request.missing-parameter", message: "Missing parameter: ids (PMIDs, separated by commas)") }
+                guard ids.count <= idsPerRequest else {
+                    throw Failure(status: 400, code: "request.too-many-ids", message: "Too many ids: \(ids.count); at most \(idsPerRequest) in one request")
+                }
+            }
+            let version = try parameters["version"].map { text in
+                guard let number = Int(text), number > 0 else { throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid version '\(text)'") }
+                guard pmid != nil else { throw Failure(status: 400, code: "request.bad-parameter", message: "version goes with a single PMID: /api/records/{pmid}?version=N") }
+                return number
+            }
+            let found = try await pool.read { store in
+                try ids.map { id in (id, try store.record(pmid: id, version: version, withXML: format == .xml)) }
+            }
+            let missing = found.filter { $0.1 == nil }.map(\.0)
+            if pmid != nil, let id = missing.first {
+                throw Failure(status: 404, code: ErrorCode.recordNotFound.name,
+                              message: "PMID \(id)\(version.map { " version \($0)" } ?? "") is not in the index")
+            }
+            let records = found.compactMap(\.1)
+            return EResponse(contentType: format.contentType, body: try Self.render(records, format, single: pmid != nil, missing: missing))
+        } catch let failure as Failure {
+            return failure.response
+        }
+    }
+
+    /// The records as one answer: one JSON object (a single PMID) or `{"records":[…],"missing":[…]}`,
+    /// the XML one after another, the citation formats as `show` writes them.
+    static func render(_ records: [StoredRecord], _ format: RecordFormat, single: Bool, missing: [Int]) throws -> [UInt8] {
+        switch format {
+        case .json:
+            if single, let record = records.first { return record.json + [UInt8(ascii: "\n")] }
+            var body = Array("{\"records\":[".utf8)
+            for (index, record) in records.enumerated() {
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                body += record.json
+            }
+            return body + Array("],\"missing\":[\(missing.map(String.init).joined(separator: ","))]}\n".utf8)
+        case .xml:
+            return records.flatMap { $0.xml + [UInt8(ascii: "\n")] }
+        case .text:
+            return Array(try records.map { RecordText.render(try $0.record, isCurrent: $0.isCurrent, versions: $0.versions) + "\n" }.joined(separator: "\n").utf8)
+        case .medline, .ris, .bibtex, .cslJSON:
+            let citation = CitationFormat(rawValue: format.rawValue)!
+            return Array(citation.render(try records.map { try $0.record }).utf8)
+        }
+    }
+
+    /// `GET /api/changes?since=SEQ`: every record current and every deletion made after change
+    /// `SEQ` (all current records without it), one JSON line each, then
+    /// `{"highWaterMark":N}`, the `since` of the next call; streamed as it is read (`ChangeFeed`).
+    func changes(_ parameters: EParameters) -> Result<ChangeFeed, Failure> {
+        var since: Int64?
+        if let text = parameters["since"] {
+            guard let value = Int64(text), value >= 0 else {
+                return .failure(Failure(status: 400, code: "request.bad-parameter", message: "Invalid since '\(text)': a change number, 0 or more"))
+            }
+            since = value
+        }
+        return .success(ChangeFeed(pool: pool, since: since))
+    }
+
+    /// `GET /api/status`
+    func status() async throws -> EResponse {
+        let (counts, files) = try await pool.read { store in (try store.counts(), try store.appliedFiles()) }
+        let last = files.last
+        let stamp = last.map { Markup.json(ISO8601DateFormatter().string(from: $0.appliedAt)) } ?? "null"
+        return .json("{\"records\":\(counts.current),\"versions\":\(counts.versions),\"files\":\(counts.files),"
+            + "\"highWaterMark\":\(counts.highWaterMark),\"lastFile\":\(last.map { Markup.json($0.name) } ?? "null"),\"lastUpdate\":\(stamp),"
+            + "\"index\":\(Markup.json(mirror.layout.currentIndex().lastPathComponent))}\n")
+    }
+
+    /// `GET /health`: 200 when the index answers, 503 when it does not.
+    func health() async -> EResponse {
+        do {
+            let counts = try await pool.read(limit: .seconds(5)) { store in try store.counts() }
+            return .json("{\"status\":\"ok\",\"records\":\(counts.current)}\n")
+        } catch {
+            return .json("{\"status\":\"unavailable\",\"error\":\(Markup.json(String(describing: error)))}\n", status: 503)
+        }
+    }
+
+    private func number(_ parameters: EParameters, _ name: String, default value: Int, within range: ClosedRange<Int>) throws -> Int {
+        guard let text = parameters[name] else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid \(name) '\(text)': a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+@testable import PubMedIndex
+@testable import PubMedMirror
+@testable import PubMedQuery
+
+/// The server's JSON API (`/api/…`), on the built binary: every answer checked against the OpenAPI
+/// document the server serves (`Tests/Clients/api_openapi.py`: openapi-spec-validator and
+/// jsonschema), the change feed against `export --since`, records against `show`, gzip by curl.
+@Suite(.heavyweight) struct JSONAPIServerTests {
+    @Test func theAPIAnswersAsItsOpenAPIDocumentSays() async throws {
+        let mirror = try await CLIIndexTests.indexedMirror("api")
+        let store = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex()
+        let pmid = try #require(try store.search("wolbachia", limit: 1, withJSON: false).first).pmid
+        let counts = try store.counts()
+        let result = try await EUtilitiesServerTests.withServer(mirror) { eutils in
+            let base = String(eutils.dropLast("entrez/eutils/".count))
+            let python = TestPaths.repositoryRoot.appendingPathComponent(".venv-test/bin/python").path
+            let script = TestPaths.repositoryRoot.appendingPathComponent("Tests/Clients/api_openapi.py").path
+            let run = try await ChildProcess.run(python, [script, base, String(pmid)])
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            #expect((report["problems"] as? [String]) == [], "\(report["problems"] ?? "")")
+            #expect((report["made"] as? [[String: Any]])?.count == 14)
+
+            // Search: the count and the hits the index gives.
+            let search = try await EUtilitiesServerTests.curl(base + "api/search?q=wolbachia&limit=3")
+            let found = try #require(try JSONSerialization.jsonObject(with: Data(search.body.utf8)) as? [String: Any])
+            #expect(found["count"] as? Int == (try store.count(try PubMedQuery(parsing: "wolbachia"), mesh: nil)))
+            let hits = try #require(found["results"] as? [[String: Any]])
+            #expect(hits.map { $0["pmid"] as? Int } == (try store.search("wolbachia", limit: 3, withJSON: false)).map(\.pmid))
+
+            // A record in each format, as show prints it.
+            for format in ["json", "xml", "medline", "ris", "bibtex", "csl-json", "text"] {
+                let api = try await EUtilitiesServerTests.curl(base + "api/records/\(pmid)?format=\(format)")
+                let show = try await CLI.run(["show", "--mirror", mirror, "--format", format, String(pmid)])
+                #expect(api.status == 200)
+                #expect(api.body == show.stdout, "format \(format)")
+            }
+
+            // The change feed: export's lines, then the high-water mark; from the mark, nothing.
+            let feed = try await EUtilitiesServerTests.curl(base + "api/changes?since=0")
+            let export = try await CLI.run(["export", "--mirror", mirror, "--since", "0"])
+            #expect(feed.headers.contains("content-type: application/x-ndjson"))
+            #expect(feed.body == export.stdout + "{\"highWaterMark\":\(counts.highWaterMark)}\n")
+            let none = try await EUtilitiesServerTests.curl(base + "api/changes?since=\(counts.highWaterMark)")
+            #expect(none.body == "{\"highWaterMark\":\(counts.highWaterMark)}\n")
+
+            // gzip when asked for, the same bytes once inflated (curl --compressed inflates).
+            let zipped = try await EUtilitiesServerTests.curl(base + "api/changes", ["--compressed"])
+            #expect(zipped.headers.contains("content-encoding: gzip"))
+            let plain = try await EUtilitiesServerTests.curl(base + "api/changes")
+            #expect(!plain.headers.contains("content-encoding"))
+            #expect(zipped.body == plain.body)
+            let fetched = try await EUtilitiesServerTests.curl(base + "entrez/eutils/efetch.fcgi?db=pubmed&id=\(pmid)", ["--compressed"])
+            #expect(fetched.headers.contains("content-encoding: gzip"))
+            #expect(fetched.body.contains("<PMID Version=\"1\">\(pmid)</PMID>") || fetched.body.contains(">\(pmid)</PMID>"))
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
