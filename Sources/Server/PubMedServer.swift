@@ -78,6 +78,11 @@ public struct PubMedServer: Sendable {
         route("api/records", [.get, .post]) { parameters, _ in try await api.records(parameters, pmid: nil) }
         route("api/records/:pmid") { parameters, context in try await api.records(parameters, pmid: context.parameters.get("pmid")) }
         route("api/status") { _, _ in try await api.status() }
+        route("api/export") { parameters, _ in try await api.export(parameters) }
+        // The search page and its two files: open (the page asks for the token, the API checks it).
+        route("", open: true) { _, _ in EResponse(contentType: "text/html; charset=UTF-8", body: Array(SearchPage.html.utf8)) }
+        route("page.css", open: true) { _, _ in EResponse(contentType: "text/css; charset=UTF-8", body: Array(SearchPage.css.utf8)) }
+        route("page.js", open: true) { _, _ in EResponse(contentType: "text/javascript; charset=UTF-8", body: Array(SearchPage.javascript.utf8)) }
         route("api/openapi.json", open: true) { _, _ in .json(OpenAPIDocument.json) }
         route("health", open: true) { _, _ in await api.health() }
         router.get("api/changes") { request, _ in
@@ -126,8 +131,9 @@ public struct PubMedServer: Sendable {
     }
 
     static func response(_ answer: EResponse) -> Response {
-        Response(status: .init(code: answer.status), headers: [.contentType: answer.contentType],
-                 body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        var headers: HTTPFields = [.contentType: answer.contentType]
+        if let disposition = answer.disposition { headers[.contentDisposition] = disposition }
+        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     static func plain(_ status: Int, _ text: String) -> Response {

@@ -60,6 +60,59 @@ struct JSONAPI: Sendable {
         }
     }
 
+    /// `GET /api/export?q=…&sort=…&format=medline|ris|bibtex|csl-json|csv`: the first 10,000
+    /// results of a search as one file to save (the page's downloads).
+    func export(_ parameters: EParameters) async throws -> EResponse {
+        do {
+            guard let text = parameters["q"] else { throw Failure(status: 400, code: "request.missing-parameter", message: "Missing parameter: q (a query in PubMed's syntax)") }
+            guard text.count <= maximumQueryLength else {
+                throw Failure(status: 400, code: "query.too-long", message: "The query is \(text.count) characters long; this server takes at most \(maximumQueryLength)")
+            }
+            let query: PubMedQuery
+            do {
+                query = try PubMedQuery(parsing: text)
+            } catch {
+                throw Failure(status: 400, code: error.code.name, message: error.description)
+            }
+            let sort = SearchSort(rawValue: parameters["sort"] ?? "relevance") ?? .relevance
+            let formatName = parameters["format"] ?? "medline"
+            let citation = CitationFormat(rawValue: formatName)
+            guard citation != nil || formatName == "csv" else {
+                throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid format '\(formatName)': medline, ris, bibtex, csl-json or csv")
+            }
+            let mesh = query.usesThesaurus ? try mirror.openMeshVocabulary() : nil
+            let request = SearchRequest(query: query, sort: sort, limit: window, offset: 0, mesh: mesh)
+            let hits = try await pool.read { store in try store.search(request, withJSON: true).hits }
+            let decoder = JSONDecoder()
+            let records = try hits.map { try decoder.decode(PubMedRecord.self, from: Data($0.json)) }
+            var response: EResponse
+            if let citation {
+                response = EResponse(contentType: citation == .cslJSON ? EResponse.jsonType : EResponse.textType, body: Array(citation.render(records).utf8))
+            } else {
+                response = EResponse(contentType: "text/csv; charset=UTF-8", body: Array(Self.csv(records).utf8))
+            }
+            let suffix = switch formatName { case "medline": "txt"; case "csl-json": "json"; case "bibtex": "bib"; default: formatName }
+            response.disposition = "attachment; filename=\"pubmed-results.\(suffix)\""
+            return response
+        } catch let failure as Failure {
+            return failure.response
+        }
+    }
+
+    /// Records as CSV (RFC 4180): PMID, year, title, journal, authors, DOI.
+    static func csv(_ records: [PubMedRecord]) -> String {
+        func field(_ value: String) -> String {
+            value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+        }
+        var lines = ["pmid,year,title,journal,authors,doi"]
+        for record in records {
+            let summary = DocumentSummary(record)
+            lines.append([String(record.pmid), record.year.map(String.init) ?? "", record.title, record.journal?.title ?? "",
+                          summary.authors.joined(separator: "; "), record.doi ?? ""].map(field).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
     /// The formats a record is given in.
     enum RecordFormat: String, CaseIterable {
         case json, xml, text, medline, ris, bibtex, cslJSON = "csl-json"

@@ -26,6 +26,24 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/api/export": {
+          "get": {
+            "summary": "The first 10,000 results of a search as one file to save",
+            "parameters": [
+              {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 4096}},
+              {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["relevance", "pub_date", "first_author", "journal", "pmid"], "default": "relevance"}},
+              {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["medline", "ris", "bibtex", "csl-json", "csv"], "default": "medline"}}
+            ],
+            "responses": {
+              "200": {"description": "The records, with Content-Disposition: attachment", "content": {
+                "text/plain": {"schema": {"type": "string", "description": "medline, ris or bibtex"}},
+                "text/csv": {"schema": {"type": "string", "description": "pmid, year, title, journal, authors, doi"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}, "description": "CSL-JSON"}}
+              }},
+              "400": {"description": "A query that cannot be read, or a bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+          }
+        },
         "/api/records/{pmid}": {
           "get": {
             "summary": "One record: the current version, or the version asked for",

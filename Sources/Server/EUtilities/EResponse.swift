@@ -5,6 +5,8 @@ struct EResponse: Sendable {
     var status: Int = 200
     var contentType: String
     var body: [UInt8]
+    /// `Content-Disposition`, for a download.
+    var disposition: String?
 
     static let xmlType = "text/xml; charset=UTF-8"
     static let jsonType = "application/json; charset=UTF-8"

@@ -21,7 +21,7 @@ import Testing
             #expect(run.status == 0, "\(run.stderr)")
             let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
             #expect((report["problems"] as? [String]) == [], "\(report["problems"] ?? "")")
-            #expect((report["made"] as? [[String: Any]])?.count == 14)
+            #expect((report["made"] as? [[String: Any]])?.count == 17)
 
             // Search: the count and the hits the index gives.
             let search = try await EUtilitiesServerTests.curl(base + "api/search?q=wolbachia&limit=3")
@@ -37,6 +37,14 @@ import Testing
                 #expect(api.status == 200)
                 #expect(api.body == show.stdout, "format \(format)")
             }
+
+            // A search's results to save: its hits, in order, as CSV and RIS.
+            let csv = try await EUtilitiesServerTests.curl(base + "api/export?q=wolbachia&format=csv")
+            #expect(csv.headers.contains("content-disposition: attachment; filename=\"pubmed-results.csv\""))
+            let rows = csv.body.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",").first.map(String.init) }
+            #expect(rows == (try store.search("wolbachia", limit: 10_000, withJSON: false)).map { String($0.pmid) })
+            let ris = try await EUtilitiesServerTests.curl(base + "api/export?q=wolbachia&format=ris&sort=pmid")
+            #expect(ris.body.components(separatedBy: "TY  - ").count - 1 == (found["count"] as? Int))
 
             // The change feed: export's lines, then the high-water mark; from the mark, nothing.
             let feed = try await EUtilitiesServerTests.curl(base + "api/changes?since=0")
