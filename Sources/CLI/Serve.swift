@@ -30,8 +30,19 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Listen on an address other than loopback without a token.")
         var `public` = false
 
+        @Option(name: .long, help: ArgumentHelp("The longest a query may run before it is stopped with an error (HTTP 503).", valueName: "seconds"))
+        var querySeconds: Double = 10
+
+        @Option(name: .long, help: "The access log's lines: text, or json (one object a line, for log collectors).")
+        var logFormat: LogFormat = .text
+
+        enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+            case text, json
+        }
+
         func validate() throws {
             guard (1...256).contains(readers) else { throw ValidationError("--readers must be between 1 and 256") }
+            guard querySeconds > 0, querySeconds <= 86_400 else { throw ValidationError("--query-seconds must be more than 0 and at most 86400") }
             _ = try address()
         }
 
@@ -74,6 +85,8 @@ extension PubMedMirrorCommand {
                 throw ValidationError("serving on \(host) opens the mirror to the network: give --token-file FILE (or PUBMED_MIRROR_TOKEN), or --public")
             }
             settings.public = self.public
+            settings.querySeconds = querySeconds
+            settings.jsonLog = logFormat == .json
             if let server = ServeSettings.server {
                 try await server(settings)
             } else {
@@ -106,6 +119,10 @@ public struct ServeSettings: Sendable {
     /// The token every request must carry, if one was given.
     public var token: String?
     public var `public` = false
+    /// The longest a query may run.
+    public var querySeconds: Double = 10
+    /// The access log as JSON lines.
+    public var jsonLog = false
     /// Where the server's lines go: standard error, above any live lines.
     public var log: @Sendable (String) -> Void = { Console.shared.printLine($0) }
 

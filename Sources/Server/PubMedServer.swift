@@ -23,6 +23,8 @@ public struct PubMedServer: Sendable {
         /// The longest query text taken.
         public var maximumQueryLength = 4_096
         public var history = SearchHistory.Limits()
+        /// The access log's lines: text, or one JSON object a line for log collectors.
+        public var jsonLog = false
 
         public init() {}
     }
@@ -51,7 +53,7 @@ public struct PubMedServer: Sendable {
         configured.maximumQueryLength = options.maximumQueryLength
         let api = configured
         let router = Router()
-        router.add(middleware: AccessLog(log: log))
+        router.add(middleware: AccessLog(log: log, json: options.jsonLog))
         router.add(middleware: GzipMiddleware())
         let gate = Gate(token: options.token, maximumBody: options.maximumBody)
         /// A route whose answer is computed from the request's parameters.
@@ -184,27 +186,34 @@ struct Gate: Sendable {
     }
 }
 
-/// One line a request on the log: method, path, status, bytes and milliseconds.
+/// One line a request on the log: method, path, status, bytes and milliseconds, as text or as
+/// one JSON object (`--log-format json`). A streamed body's bytes are not known when it starts: "-".
 struct AccessLog<Context: RequestContext>: RouterMiddleware {
     let log: @Sendable (String) -> Void
+    let json: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let path = request.uri.path
         do {
             let response = try await next(request, context)
-            let elapsed = ContinuousClock.now - start
-            log("\(request.method) \(path) \(response.status.code) \(response.body.contentLength.map(String.init) ?? "-") \(Self.milliseconds(elapsed)) ms")
+            write(request, status: response.status.code, bytes: response.body.contentLength, since: start)
             return response
         } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            log("\(request.method) \(path) \(status) - \(Self.milliseconds(ContinuousClock.now - start)) ms")
+            write(request, status: (error as? any HTTPResponseError)?.status.code ?? 500, bytes: nil, since: start)
             throw error
         }
     }
 
-    static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+    private func write(_ request: Request, status: Int, bytes: Int?, since start: ContinuousClock.Instant) {
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        let milliseconds = String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+        let path = request.uri.path
+        if json {
+            let time = Date().formatted(.iso8601)
+            log("{\"time\":\"\(time)\",\"method\":\"\(request.method)\",\"path\":\(Markup.json(path)),\"status\":\(status),"
+                + "\"bytes\":\(bytes.map(String.init) ?? "null"),\"ms\":\(milliseconds)}")
+        } else {
+            log("\(request.method) \(path) \(status) \(bytes.map(String.init) ?? "-") \(milliseconds) ms")
+        }
     }
 }

@@ -13,6 +13,8 @@ ServeSettings.server = { settings in
     options.port = settings.port
     options.readers = settings.readers
     options.token = settings.token
+    options.queryLimit = .milliseconds(Int64(settings.querySeconds * 1000))
+    options.jsonLog = settings.jsonLog
     let server = PubMedServer(mirror: Mirror(root: settings.root), options: options, log: settings.log)
     try await server.run { host, port in
         let shown = host.contains(":") ? "[\(host)]" : host

@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import PubMedIndex
+@testable import PubMedMirror
+
+/// The server while the index changes under it and while clients misbehave: a file applied during
+/// a stream of requests (none fails, and the new records are served once committed), a client that
+/// goes away mid-response, one that sends its headers a byte at a time, 1,000 ids in one POST, a
+/// query that runs past the time limit; after each, the others are still served.
+@Suite(.heavyweight) struct ServerFaultTests {
+    static let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
+
+    /// A raw TCP client (Python's socket module), for what curl will not do.
+    static func python(_ script: String, _ arguments: [String]) async throws -> ChildProcess.Outcome {
+        try await ChildProcess.run("/usr/bin/python3", ["-c", script] + arguments)
+    }
+
+    @Test func aFileAppliedWhileServingAndMisbehavingClients() async throws {
+        let mirror = try TestPaths.temporaryDirectory("serve-live").path
+        let baseline = Self.samples.appendingPathComponent("baseline/pubmed20n1015.xml.gz").path
+        let update = Self.samples.appendingPathComponent("updatefiles/pubmed20n1016.xml.gz").path
+        let first = try await CLI.run(["index", "--mirror", mirror, "--file", baseline, "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex().counts()
+
+        let result = try await EUtilitiesServerTests.withServer(mirror, arguments: ["--log-format", "json"]) { eutils in
+            let base = String(eutils.dropLast("entrez/eutils/".count))
+            let port = String(URL(string: base)!.port!)
+
+            // Requests keep coming while another process applies the update file: every one answers 200.
+            let done = Flag()
+            let applying = Task {
+                defer { done.set() }
+                return try await CLI.run(["index", "--mirror", mirror, "--file", update, "--quiet"])
+            }
+            var statuses: [Int] = []
+            repeat {
+                statuses.append(try await EUtilitiesServerTests.curl(base + "api/status").status)
+                statuses.append(try await EUtilitiesServerTests.curl(eutils + "esearch.fcgi?db=pubmed&term=malaria&rettype=count").status)
+            } while statuses.count < 2_000 && !done.isSet
+            let applied = try await applying.value
+            #expect(applied.status == 0, "\(applied.stderr)")
+            #expect(Set(statuses) == [200], "\(statuses.count) requests during the apply")
+            let after = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex().counts()
+            #expect(after.highWaterMark > before.highWaterMark)
+            let status = try await EUtilitiesServerTests.curl(base + "api/status")
+            #expect(status.body.contains("\"highWaterMark\":\(after.highWaterMark)"), "the new file is served without a restart")
+            let record = try await EUtilitiesServerTests.curl(base + "api/records/31828225")
+            #expect(record.body.contains("\"sourceFile\":\"pubmed20n1016.xml.gz\""))
+
+            // 1,000 ids in one POST: the ones the index holds come back, in order.
+            let store = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex()
+            let held = try store.search("the OR of OR and", limit: 500, sort: .pmid, withJSON: false).map(\.pmid)
+            let ids = held + (1...(1000 - held.count)).map { 90_000_000 + $0 }
+            let posted = try await EUtilitiesServerTests.curl(eutils + "efetch.fcgi", ["--data", "db=pubmed&rettype=uilist&retmode=text&id=" + ids.map(String.init).joined(separator: ",")])
+            #expect(posted.status == 200)
+            #expect(posted.body == held.map { "\($0)\n" }.joined())
+
+            // A client that goes away after the first bytes of a long answer.
+            let gone = try await Self.python("""
+                import socket, sys
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                s.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                print(len(s.recv(1000)))
+                s.close()
+                """, [port])
+            #expect(gone.status == 0, "\(gone.stderr)")
+            // One that sends its request a byte every 20 ms (2 s) while another is answered at once.
+            let slow = Task {
+                try await Self.python("""
+                    import socket, sys, time
+                    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                    for byte in b"GET /health HTTP/1.1\\r\\nHost: slowly.example\\r\\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\r\\n\\r\\n":
+                        s.send(bytes([byte])); time.sleep(0.02)
+                    print(s.recv(100).split(b"\\r\\n")[0].decode())
+                    """, [port])
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let start = ContinuousClock.now
+            let quick = try await EUtilitiesServerTests.curl(base + "health")
+            #expect(quick.status == 200)
+            #expect(ContinuousClock.now - start < .seconds(1), "a slow client holds no one else up")
+            let slowly = try await slow.value
+            #expect(slowly.stdout.hasPrefix("HTTP/1.1 200"), "\(slowly.stdout) \(slowly.stderr)")
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        // The access log as JSON lines, one a request.
+        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count > 10)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["status"] is Int && object?["path"] is String && object?["ms"] != nil, "\(line)")
+        }
+    }
+}
+
+extension ServerFaultTests {
+    /// A query that runs past the limit (2 ms here) ends with 503, and the next is answered.
+    @Test func aQueryPastTheTimeLimitIsStoppedAndTheNextAnswered() async throws {
+        // 30,000 records: enough for that query to take tens of milliseconds.
+        let mirror = try TestPaths.temporaryDirectory("serve-limit").path
+        let file = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz").path
+        let indexed = try await CLI.run(["index", "--mirror", mirror, "--file", file, "--quiet"])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        let everything = ["stud", "pati", "cell", "prot", "effe", "trea", "resu", "meth", "clin", "anal", "incr", "rela",
+                          "func", "diff", "acti", "expr", "dise", "indi", "gene", "cont"].map { $0 + "*" }.joined(separator: "%20OR%20")
+        let result = try await EUtilitiesServerTests.withServer(mirror, arguments: ["--query-seconds", "0.002"]) { eutils in
+            let base = String(eutils.dropLast("entrez/eutils/".count))
+            let long = try await EUtilitiesServerTests.curl(base + "api/search?q=\(everything)&sort=pub_date")
+            #expect(long.status == 503)
+            #expect(long.body.contains("took longer than this server allows"))
+            let next = try await EUtilitiesServerTests.curl(base + "health")
+            #expect(next.status == 200)
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
+
+/// A flag one task sets and another reads.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
