@@ -117,6 +117,41 @@ extension ServerFaultTests {
     }
 }
 
+extension ServerFaultTests {
+    /// The index switched under the server (`index --rebuild` builds a new file and switches to it,
+    /// as the annual rollover does): requests during the rebuild and the switch all answer, and the
+    /// next ones read the new file, without a restart.
+    @Test func theIndexSwitchedUnderTheServer() async throws {
+        let mirror = try await CLIIndexTests.indexedMirror("serve-switch")
+        let result = try await EUtilitiesServerTests.withServer(mirror) { eutils in
+            let base = String(eutils.dropLast("entrez/eutils/".count))
+            let before = try await EUtilitiesServerTests.curl(base + "api/status")
+            #expect(before.body.contains("\"index\":\"index.sqlite\""))
+            let count = try await EUtilitiesServerTests.curl(eutils + "esearch.fcgi?db=pubmed&term=malaria&rettype=count").body
+            let done = Flag()
+            let rebuilding = Task {
+                defer { done.set() }
+                return try await CLI.run(["index", "--mirror", mirror, "--rebuild", "--quiet"])
+            }
+            var answers: [(Int, String)] = []
+            repeat {
+                let search = try await EUtilitiesServerTests.curl(eutils + "esearch.fcgi?db=pubmed&term=malaria&rettype=count")
+                answers.append((search.status, search.body))
+            } while answers.count < 2_000 && !done.isSet
+            let rebuilt = try await rebuilding.value
+            #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+            #expect(answers.allSatisfy { $0.0 == 200 && $0.1 == count }, "\(answers.count) searches during the rebuild")
+            let after = try await EUtilitiesServerTests.curl(base + "api/status")
+            let current = Mirror(root: URL(fileURLWithPath: mirror)).layout.currentIndex().lastPathComponent
+            #expect(current != "index.sqlite")
+            #expect(after.body.contains("\"index\":\"\(current)\""), "\(after.body)")
+            let again = try await EUtilitiesServerTests.curl(eutils + "esearch.fcgi?db=pubmed&term=malaria&rettype=count")
+            #expect(again.body == count)
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
+
 /// A flag one task sets and another reads.
 final class Flag: Sendable {
     private let value = Mutex(false)
