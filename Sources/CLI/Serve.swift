@@ -33,6 +33,9 @@ extension PubMedMirrorCommand {
         @Option(name: .long, help: ArgumentHelp("The longest a query may run before it is stopped with an error (HTTP 503).", valueName: "seconds"))
         var querySeconds: Double = 10
 
+        @Option(name: .long, help: ArgumentHelp("Once listening, write the port to this file (with --listen HOST:0, the port the system chose).", valueName: "file"))
+        var portFile: String?
+
         @Option(name: .long, help: "The access log's lines: text, or json (one object a line, for log collectors).")
         var logFormat: LogFormat = .text
 
@@ -87,6 +90,7 @@ extension PubMedMirrorCommand {
             settings.public = self.public
             settings.querySeconds = querySeconds
             settings.jsonLog = logFormat == .json
+            settings.portFile = portFile.map { URL(fileURLWithPath: $0) }
             if let server = ServeSettings.server {
                 try await server(settings)
             } else {
@@ -123,6 +127,8 @@ public struct ServeSettings: Sendable {
     public var querySeconds: Double = 10
     /// The access log as JSON lines.
     public var jsonLog = false
+    /// Where to write the port once listening.
+    public var portFile: URL?
     /// Where the server's lines go: standard error, above any live lines.
     public var log: @Sendable (String) -> Void = { Console.shared.printLine($0) }
 

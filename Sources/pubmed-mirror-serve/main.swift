@@ -17,6 +17,16 @@ ServeSettings.server = { settings in
     options.jsonLog = settings.jsonLog
     let server = PubMedServer(mirror: Mirror(root: settings.root), options: options, log: settings.log)
     try await server.run { host, port in
+        if let file = settings.portFile {
+            // Written whole under a temporary name, then renamed: a reader never sees half of it.
+            let partial = file.appendingPathExtension("partial")
+            do {
+                try Data("\(port)\n".utf8).write(to: partial)
+                try FileManager.default.moveItem(at: partial, to: file)
+            } catch {
+                settings.log("warning: the port file \(file.path) cannot be written: \(error.localizedDescription)")
+            }
+        }
         let shown = host.contains(":") ? "[\(host)]" : host
         settings.log("serving \(settings.root.path) on http://\(shown):\(port)/ (E-utilities at /entrez/eutils/\(settings.token != nil ? "; a token is required" : ""))")
     }

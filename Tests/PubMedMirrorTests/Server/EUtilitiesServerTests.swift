@@ -11,27 +11,33 @@ import Testing
 @Suite(.heavyweight) struct EUtilitiesServerTests {
     static let term = "cancer[tiab]"
 
-    /// Runs the server on a free port while `body` talks to it, then stops it with SIGTERM.
+    /// Runs the server on a port the system chooses (`--listen 127.0.0.1:0`; it writes the port to
+    /// a file: a port picked free beforehand may be taken by another test meanwhile) while `body`
+    /// talks to it, then stops it with SIGTERM.
     static func withServer(_ mirror: String, arguments: [String] = [], environment: [String: String] = [:],
                            _ body: (_ base: String) async throws -> Void) async throws -> CLI.Result {
-        let port = try LoopbackServer.freePort()
-        let base = "http://127.0.0.1:\(port)/entrez/eutils/"
-        return try await CLI.whileRunning(["serve", "--mirror", mirror, "--listen", "127.0.0.1:\(port)"] + arguments,
+        let portFile = try TestPaths.temporaryDirectory("serve-port").appendingPathComponent("port")
+        return try await CLI.whileRunning(["serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", portFile.path] + arguments,
                                           environment: environment) { pid in
-            try await waitUntilListening(port: port, pid: pid)
-            try await body(base)
+            guard let port = try await waitUntilListening(portFile, pid: pid) else { return }
+            try await body("http://127.0.0.1:\(port)/entrez/eutils/")
             kill(pid, SIGTERM)
         }
     }
 
-    static func waitUntilListening(port: Int, pid: pid_t) async throws {
-        let deadline = Date().addingTimeInterval(30)
+    /// The port the server wrote once listening; nil (and an issue) when it stopped or took 60 s.
+    static func waitUntilListening(_ portFile: URL, pid: pid_t) async throws -> Int? {
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if LoopbackServer.bindablePort(port) == nil { return }  // taken: the server has it
+            if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return port
+            }
             guard CLI.isRunning(pid) else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("the server did not start listening on port \(port)")
+        Issue.record("the server did not start listening")
+        kill(pid, SIGTERM)
+        return nil
     }
 
     /// curl's view of one request: the status line and headers, then the body.
