@@ -53,9 +53,9 @@ with Entrez.efetch(db="pubmed", id=",".join(ids), rettype="medline", retmode="te
 with Entrez.efetch(db="pubmed", id=ids[0], rettype="abstract", retmode="text") as handle:
     report["efetch_abstract"] = handle.read()
 
-# esummary: version 1.0 XML and 2.0 JSON, with an id the index does not hold.
+# esummary: version 1.0 XML (Entrez.parse, a summary at a time) and 2.0 JSON, with an id the index does not hold.
 with Entrez.esummary(db="pubmed", id=",".join(ids)) as handle:
-    report["esummary"] = [{"id": str(d["Id"]), "title": str(d["Title"]), "authors": [str(a) for a in d["AuthorList"]]} for d in Entrez.read(handle)]
+    report["esummary"] = [{"id": str(d["Id"]), "title": str(d["Title"]), "authors": [str(a) for a in d["AuthorList"]]} for d in Entrez.parse(handle)]
 with Entrez.esummary(db="pubmed", id=ids[0] + ",1", retmode="json") as handle:
     result = json.load(handle)["result"]
 report["esummary_json"] = {"uids": result["uids"], "title": result[ids[0]]["title"], "missing": result["1"].get("error")}

@@ -26,20 +26,7 @@ struct JSONAPI: Sendable {
     /// `GET /api/search?q=…&sort=…&limit=…&offset=…`
     func search(_ parameters: EParameters) async throws -> EResponse {
         do {
-            guard let text = parameters["q"] else { throw Failure(status: 400, code: "request.missing-parameter", message: "Missing parameter: q (a query in PubMed's syntax)") }
-            guard text.count <= maximumQueryLength else {
-                throw Failure(status: 400, code: "query.too-long", message: "The query is \(text.count) characters long; this server takes at most \(maximumQueryLength)")
-            }
-            let query: PubMedQuery
-            do {
-                query = try PubMedQuery(parsing: text)
-            } catch {
-                throw Failure(status: 400, code: error.code.name, message: error.description)
-            }
-            let sortName = parameters["sort"] ?? "relevance"
-            guard let sort = SearchSort(rawValue: sortName) else {
-                throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid sort '\(sortName)': relevance, pub_date, first_author, journal or pmid")
-            }
+            let (text, query, sort) = try self.query(parameters)
             let limit = try number(parameters, "limit", default: 20, within: 0...1_000)
             let offset = try number(parameters, "offset", default: 0, within: 0...window)
             let mesh = query.usesThesaurus ? try mirror.openMeshVocabulary() : nil
@@ -60,21 +47,30 @@ struct JSONAPI: Sendable {
         }
     }
 
+    /// `q` (present, not too long, readable) and `sort`.
+    private func query(_ parameters: EParameters) throws(Failure) -> (text: String, query: PubMedQuery, sort: SearchSort) {
+        guard let text = parameters["q"] else { throw Failure(status: 400, code: "request.missing-parameter", message: "Missing parameter: q (a query in PubMed's syntax)") }
+        guard text.count <= maximumQueryLength else {
+            throw Failure(status: 400, code: "query.too-long", message: "The query is \(text.count) characters long; this server takes at most \(maximumQueryLength)")
+        }
+        let query: PubMedQuery
+        do {
+            query = try PubMedQuery(parsing: text)
+        } catch {
+            throw Failure(status: 400, code: error.code.name, message: error.description)
+        }
+        let sortName = parameters["sort"] ?? "relevance"
+        guard let sort = SearchSort(rawValue: sortName) else {
+            throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid sort '\(sortName)': relevance, pub_date, first_author, journal or pmid")
+        }
+        return (text, query, sort)
+    }
+
     /// `GET /api/export?q=…&sort=…&format=medline|ris|bibtex|csl-json|csv`: the first 10,000
     /// results of a search as one file to save (the page's downloads).
     func export(_ parameters: EParameters) async throws -> EResponse {
         do {
-            guard let text = parameters["q"] else { throw Failure(status: 400, code: "request.missing-parameter", message: "Missing parameter: q (a query in PubMed's syntax)") }
-            guard text.count <= maximumQueryLength else {
-                throw Failure(status: 400, code: "query.too-long", message: "The query is \(text.count) characters long; this server takes at most \(maximumQueryLength)")
-            }
-            let query: PubMedQuery
-            do {
-                query = try PubMedQuery(parsing: text)
-            } catch {
-                throw Failure(status: 400, code: error.code.name, message: error.description)
-            }
-            let sort = SearchSort(rawValue: parameters["sort"] ?? "relevance") ?? .relevance
+            let (_, query, sort) = try self.query(parameters)
             let formatName = parameters["format"] ?? "medline"
             let citation = CitationFormat(rawValue: formatName)
             guard citation != nil || formatName == "csv" else {
