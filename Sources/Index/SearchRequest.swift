@@ -19,13 +19,16 @@ public struct SearchRequest: Sendable {
     }
 }
 
-/// PubMed's orders: best match (bm25 here), then newest first, first author, journal, PMID (newest first).
+/// PubMed's orders: best match (bm25 here), then newest first, first author, journal, PMID (newest
+/// first); and the index's own order, the most recently indexed first, which costs nothing to sort
+/// (read off the search index backwards: the E-utilities' default, PubMed's "most recent").
 public enum SearchSort: String, Sendable, CaseIterable {
     case relevance
     case pubDate = "pub_date"
     case firstAuthor = "first_author"
     case journal
     case pmid
+    case recent
 }
 
 /// The hits of a search, and what the user should know about how it ran.

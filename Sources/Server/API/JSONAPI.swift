@@ -61,7 +61,7 @@ struct JSONAPI: Sendable {
         }
         let sortName = parameters["sort"] ?? "relevance"
         guard let sort = SearchSort(rawValue: sortName) else {
-            throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid sort '\(sortName)': relevance, pub_date, first_author, journal or pmid")
+            throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid sort '\(sortName)': relevance, pub_date, first_author, journal, pmid or recent")
         }
         return (text, query, sort)
     }

@@ -15,7 +15,7 @@ enum OpenAPIDocument {
             "summary": "Search in PubMed's query language",
             "parameters": [
               {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 4096}, "description": "A query in PubMed's syntax: autism[tiab] AND 2020:2021[dp]"},
-              {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["relevance", "pub_date", "first_author", "journal", "pmid"], "default": "relevance"}},
+              {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["relevance", "pub_date", "first_author", "journal", "pmid", "recent"], "default": "relevance"}, "description": "recent: the most recently indexed first"},
               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 20}},
               {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}}
             ],
@@ -31,7 +31,7 @@ enum OpenAPIDocument {
             "summary": "The first 10,000 results of a search as one file to save",
             "parameters": [
               {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 4096}},
-              {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["relevance", "pub_date", "first_author", "journal", "pmid"], "default": "relevance"}},
+              {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["relevance", "pub_date", "first_author", "journal", "pmid", "recent"], "default": "relevance"}},
               {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["medline", "ris", "bibtex", "csl-json", "csv"], "default": "medline"}}
             ],
             "responses": {

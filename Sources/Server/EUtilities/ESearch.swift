@@ -95,15 +95,17 @@ extension EUtilities {
         }
     }
 
-    /// NCBI's sort names (and the project's own): the default is the newest first.
+    /// NCBI's sort names (and the project's own): the default, NCBI's "most recent", is the most
+    /// recently indexed first (NCBI's is by entry date, which the index does not sort on).
     private func sort(_ name: String?) throws(EUtilityError) -> SearchSort {
         switch name?.lowercased().replacingOccurrences(of: "+", with: " ").replacingOccurrences(of: "_", with: " ") {
-        case nil, "most recent", "date desc", "pmid": .pmid
+        case nil, "most recent", "date desc", "recent": .recent
+        case "pmid": .pmid
         case "relevance", "best match": .relevance
         case "pub date", "pubdate", "publication date": .pubDate
         case "author", "first author": .firstAuthor
         case "journalname", "journal", "journal name": .journal
-        case let other?: throw .badRequest("Invalid sort value '\(other)': relevance, pub_date, first_author, journal or most+recent")
+        case let other?: throw .badRequest("Invalid sort value '\(other)': relevance, pub_date, first_author, journal, pmid or most+recent")
         }
     }
 

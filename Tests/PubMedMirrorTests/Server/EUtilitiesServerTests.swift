@@ -55,7 +55,7 @@ import Testing
         let store = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex()
         let query = try PubMedQuery(parsing: Self.term)
         let total = try store.count(query, mesh: nil)
-        let newest = try store.search(Self.term, limit: 5, sort: .pmid, withJSON: false).map { String($0.pmid) }
+        let newest = try store.search(Self.term, limit: 5, sort: .recent, withJSON: false).map { String($0.pmid) }
         #expect(total > 10)
         let ids = Array(newest.prefix(2))
         let titles = try ids.map { try #require(try store.record(pmid: Int($0)!, version: nil, withXML: false)).record.title }

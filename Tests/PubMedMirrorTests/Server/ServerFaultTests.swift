@@ -152,6 +152,51 @@ extension ServerFaultTests {
     }
 }
 
+extension ServerFaultTests {
+    /// SIGTERM while a long answer streams: the server takes no new connection, finishes the answer
+    /// (the change feed's last line, the high-water mark, arrives), and exits 0.
+    @Test func sigtermLetsTheAnswerInFlightFinish() async throws {
+        let mirror = try TestPaths.temporaryDirectory("serve-stop").path
+        let file = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz").path
+        let indexed = try await CLI.run(["index", "--mirror", mirror, "--file", file, "--quiet"])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        let started = try TestPaths.temporaryDirectory("serve-stop-client").appendingPathComponent("started")
+        let portFile = try TestPaths.temporaryDirectory("serve-stop-port").appendingPathComponent("port")
+        var client: ChildProcess.Outcome?
+        let result = try await CLI.whileRunning(["serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", portFile.path]) { pid in
+            guard let port = try await EUtilitiesServerTests.waitUntilListening(portFile, pid: pid) else { return }
+            // The client reads the first chunk, says so in a file, waits for the signal, then reads the rest.
+            let reading = Task {
+                try await Self.python("""
+                    import socket, sys, time, os
+                    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                    s.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                    data = s.recv(65536)
+                    open(sys.argv[2], "w").write("yes")
+                    time.sleep(1)
+                    while True:
+                        more = s.recv(1 << 20)
+                        if not more: break
+                        data += more
+                        if data.endswith(b"\\r\\n0\\r\\n\\r\\n"): break
+                    lines = [l for l in data.split(b"\\n") if l.startswith(b"{")]
+                    print(lines[-1].decode())
+                    """, [String(port), started.path])
+            }
+            let deadline = Date().addingTimeInterval(30)
+            while !FileManager.default.fileExists(atPath: started.path) && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            kill(pid, SIGTERM)
+            client = try await reading.value
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        let last = try #require(client).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let mark = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex().counts().highWaterMark
+        #expect(last == "{\"highWaterMark\":\(mark)}", "\(client?.stderr ?? "")")
+    }
+}
+
 /// A flag one task sets and another reads.
 final class Flag: Sendable {
     private let value = Mutex(false)
