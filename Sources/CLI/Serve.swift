@@ -91,25 +91,12 @@ extension PubMedMirrorCommand {
             settings.querySeconds = querySeconds
             settings.jsonLog = logFormat == .json
             settings.portFile = portFile.map { URL(fileURLWithPath: $0) }
-            if let server = ServeSettings.server {
-                try await server(settings)
-            } else {
-                try Self.execServer()
+            guard let server = ServeSettings.server else {
+                // `pubmed-mirror` replaces itself with the server's executable before anything else
+                // runs (`ServeSettings.execServerIfAsked`); here, it could not.
+                throw ValidationError(ServeSettings.missingServer ?? "serve needs pubmed-mirror-serve beside pubmed-mirror")
             }
-        }
-
-        /// Replaces this process with `pubmed-mirror-serve` from the same folder, given the same
-        /// arguments.
-        static func execServer() throws {
-            let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-            let sibling = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("pubmed-mirror-serve").path
-            guard FileManager.default.isExecutableFile(atPath: sibling) else {
-                throw ValidationError("serve runs \(sibling), which is not built: Scripts/build-release serve (or swift build --product pubmed-mirror-serve)")
-            }
-            let arguments = [sibling] + CommandLine.arguments.dropFirst()
-            let argv = arguments.map { strdup($0) } + [nil]
-            execv(sibling, argv)
-            throw ValidationError("cannot start \(sibling): \(String(cString: strerror(errno)))")
+            try await server(settings)
         }
     }
 }
@@ -137,4 +124,28 @@ public struct ServeSettings: Sendable {
     /// so that `pubmed-mirror`, which every search and show starts anew, stays small: linked
     /// in, it made each start 1.1 ms slower (6.0 ms against 4.9 for `--version`).
     nonisolated(unsafe) public static var server: (@Sendable (ServeSettings) async throws -> Void)?
+
+    /// Why `execServerIfAsked` could not start the server, for the error `serve` then gives.
+    nonisolated(unsafe) static var missingServer: String?
+
+    /// For `pubmed-mirror serve …`: replaces this process with `pubmed-mirror-serve` from the same
+    /// folder, given the same arguments (it parses them as `pubmed-mirror` would, with the server
+    /// attached). Called first thing in `main`, while the process has one thread: `execv` from
+    /// one of several threads leaves the old main thread a zombie under the process's id until
+    /// the exec completes, which a parent watching that id takes for the end of the process.
+    /// Returns when the command is not `serve`, or when the executable is missing (the command
+    /// then says so).
+    public static func execServerIfAsked() {
+        guard CommandLine.arguments.count > 1, CommandLine.arguments[1] == "serve" else { return }
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let sibling = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("pubmed-mirror-serve").path
+        guard FileManager.default.isExecutableFile(atPath: sibling) else {
+            missingServer = "serve runs \(sibling), which is not built: Scripts/build-release serve (or swift build --product pubmed-mirror-serve)"
+            return
+        }
+        let arguments = [sibling] + CommandLine.arguments.dropFirst()
+        let argv = arguments.map { strdup($0) } + [nil]
+        execv(sibling, argv)
+        missingServer = "cannot start \(sibling): \(String(cString: strerror(errno)))"
+    }
 }

@@ -5,10 +5,12 @@ import Synchronization
 
 /// The change feed's body, streamed as the index is read: a reader thread exports (`export
 /// --since`) into chunks of about 256 KB and waits after each until the client has taken it, so
-/// a feed of millions of records holds two chunks in memory, and a client that goes away stops the
-/// export (and frees its reader) at the next chunk.
+/// a feed of millions of records holds two chunks in memory, and a client that goes away (or takes
+/// no chunk for a minute) stops the export and frees its reader.
 final class ChangeFeed: Sendable {
     private static let chunkBytes = 256 << 10
+    /// How long a chunk may wait for the client to take it.
+    private static let patience: DispatchTimeInterval = .seconds(60)
     private let chunks: AsyncThrowingStream<[UInt8], any Error>
     private let gate = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
@@ -30,7 +32,9 @@ final class ChangeFeed: Sendable {
                         guard buffer.count >= Self.chunkBytes else { return }
                         continuation.yield(buffer)
                         buffer.removeAll(keepingCapacity: true)
-                        gate.wait()
+                        // A chunk not taken in a minute: the client is gone (or its body was never
+                        // written); the reader is freed rather than held for ever.
+                        if gate.wait(timeout: .now() + Self.patience) == .timedOut { self.stop() }
                         if self.isStopped { throw CancellationError() }
                     }
                     buffer += Array("{\"highWaterMark\":\(mark)}\n".utf8)

@@ -57,6 +57,15 @@ import Testing
             #expect(posted.status == 200)
             #expect(posted.body == held.map { "\($0)\n" }.joined())
 
+            // A request that is not HTTP: 400, and the connection closed.
+            let garbage = try await Self.python("""
+                import socket, sys
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                s.sendall(b"GARBAGE \\x01\\x02 nonsense\\r\\n\\r\\n")
+                print(s.recv(200).split(b"\\r\\n")[0].decode())
+                """, [port])
+            #expect(garbage.stdout.hasPrefix("HTTP/1.1 400"), "\(garbage.stdout) \(garbage.stderr)")
+
             // A client that goes away after the first bytes of a long answer.
             let gone = try await Self.python("""
                 import socket, sys
