@@ -82,25 +82,38 @@ extension SQLiteRecordStore {
     }
 
     public func record(pmid: Int, version: Int?, withXML: Bool = true) throws(IndexError) -> StoredRecord? {
+        try read { db in try record(pmid: pmid, version: version, withXML: withXML, db: db, readers: (BlockReader(), ChunkReader())) }
+    }
+
+    /// The current records of `pmids`, in that order (nil for a PMID not in the index), in one
+    /// snapshot, with one pair of readers: records of one block or one XML chunk (a batch of PMIDs
+    /// from one file, as a search gives them) inflate it once, not once each.
+    public func records(_ pmids: [Int], withXML: Bool) throws(IndexError) -> [StoredRecord?] {
         try read { db in
-            let versions = try Int.fetchAll(db, sql: "SELECT version FROM article WHERE pmid = ? ORDER BY version", arguments: [pmid])
-            let columns = "pmid, version, isCurrent, block, jsonStart, jsonLength, xmlStream, xmlStart, xmlLength"
-            let row: Row?
-            if let version {
-                row = try Row.fetchOne(db, sql: "SELECT \(columns) FROM article WHERE pmid = ? AND version = ?", arguments: [pmid, version])
-            } else {
-                row = try Row.fetchOne(db, sql: "SELECT \(columns) FROM article WHERE pmid = ? AND isCurrent = 1", arguments: [pmid])
-            }
-            guard let row else { return StoredRecord?.none }
-            let reader = BlockReader()
-            let json = try self.json(row, db: db, reader: reader)
-            let stream: Int64 = row["xmlStream"], start: Int = row["xmlStart"], length: Int = row["xmlLength"]
-            let xml = withXML ? try ChunkReader().bytes(start..<start + length) { offset in
-                try Self.chunk(of: stream, holding: offset, db: db, reader: reader)
-            } : []
-            guard let xml else { throw damaged(row) }
-            return StoredRecord(json: json, xml: xml, isCurrent: row["isCurrent"], versions: versions)
+            let readers = (BlockReader(), ChunkReader())
+            return try pmids.map { pmid in try record(pmid: pmid, version: nil, withXML: withXML, db: db, readers: readers) }
         }
+    }
+
+    private func record(pmid: Int, version: Int?, withXML: Bool, db: Database, readers: (BlockReader, ChunkReader)) throws -> StoredRecord? {
+        let versions = try Int.fetchAll(db.cachedStatement(sql: "SELECT version FROM article WHERE pmid = ? ORDER BY version"), arguments: [pmid])
+        let columns = "pmid, version, isCurrent, block, jsonStart, jsonLength, xmlStream, xmlStart, xmlLength"
+        let row: Row?
+        if let version {
+            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM article WHERE pmid = ? AND version = ?"), arguments: [pmid, version])
+        } else {
+            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM article WHERE pmid = ? AND isCurrent = 1"), arguments: [pmid])
+        }
+        guard let row else { return nil }
+        let (reader, chunks) = readers
+        let json = try self.json(row, db: db, reader: reader)
+        let stream: Int64 = row["xmlStream"], start: Int = row["xmlStart"], length: Int = row["xmlLength"]
+        // The stream id names one stream within this snapshot (the chunk reader keeps its last chunk).
+        let xml = withXML ? try chunks.bytes(start..<start + length, stream: stream) { offset in
+            try Self.chunk(of: stream, holding: offset, db: db, reader: reader)
+        } : []
+        guard let xml else { throw damaged(row) }
+        return StoredRecord(json: json, xml: xml, isCurrent: row["isCurrent"], versions: versions)
     }
 
     public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws -> Int64 {

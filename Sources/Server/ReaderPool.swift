@@ -34,10 +34,17 @@ final class ReaderPool: Sendable {
         return try await threads.runIfActive {
             let store = try self.borrow()
             defer { self.giveBack(store) }
-            // The watch interrupts only while the body runs: never a later query on this connection.
+            // Past the limit, the watch interrupts the connection every 2 ms for as long as the body
+            // runs (an interrupt between two statements stops nothing, so once is not enough), and
+            // never once it has returned: not a later query on this connection.
             let running = Mutex(true)
             let watch = DispatchWorkItem {
-                running.withLock { if $0 { store.interrupt() } }
+                while running.withLock({ running in
+                    if running { store.interrupt() }
+                    return running
+                }) {
+                    usleep(2_000)
+                }
             }
             let (seconds, attoseconds) = limit.components
             DispatchQueue.global().asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18, execute: watch)

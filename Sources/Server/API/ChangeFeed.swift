@@ -54,6 +54,9 @@ final class ChangeFeed: Sendable {
                 try await write(ByteBuffer(bytes: chunk))
                 gate.signal()
             }
+            // The stream also ends when this task is cancelled: never let a cut feed look whole
+            // (the client must see the connection fail, not an answer without its high-water mark).
+            try Task.checkCancellation()
         } catch {
             stop()
             throw error

@@ -153,7 +153,8 @@ struct JSONAPI: Sendable {
                 return number
             }
             let found = try await pool.read { store in
-                try ids.map { id in (id, try store.record(pmid: id, version: version, withXML: format == .xml)) }
+                if let version { return [(ids[0], try store.record(pmid: ids[0], version: version, withXML: format == .xml))] }
+                return Array(zip(ids, try store.records(ids, withXML: format == .xml)))
             }
             let missing = found.filter { $0.1 == nil }.map(\.0)
             if pmid != nil, let id = missing.first {

@@ -50,7 +50,7 @@ struct EUtilities: Sendable {
     /// The records of `ids` that the index holds, in the order asked (the others left out).
     func records(_ ids: [Int], withXML: Bool) async throws -> [(pmid: Int, record: StoredRecord)] {
         try await pool.read { store in
-            try ids.compactMap { pmid in try store.record(pmid: pmid, version: nil, withXML: withXML).map { (pmid, $0) } }
+            zip(ids, try store.records(ids, withXML: withXML)).compactMap { pmid, record in record.map { (pmid, $0) } }
         }
     }
 }
