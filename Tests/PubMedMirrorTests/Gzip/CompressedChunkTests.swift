@@ -69,6 +69,31 @@ import Testing
         }
     }
 
+    /// A reader told the stream keeps its last chunk between calls: the same ranges, in an order
+    /// that goes back and forth within chunks and jumps between them, and interleaved with a
+    /// second stream of the same offsets, still come back byte for byte.
+    @Test func aReaderThatKeepsItsLastChunkGivesTheSameBytes() throws {
+        let first = try Self.cut([RecordTestData.url(RecordTestData.largerBaseline)], span: 64 * 1024)
+        let second = try Self.cut([RecordTestData.url(RecordTestData.largerUpdate)], span: 64 * 1024)
+        let reader = ChunkReader()
+        var lookups = 0
+        let ranges = Self.ranges(first.chunks, total: first.bytes.count)
+        for (index, range) in (ranges + ranges.reversed()).enumerated() {
+            #expect(reader.bytes(range, stream: 1, chunk: { lookups += 1; return Self.lookup(first.chunks)($0) }) == Array(first.bytes[range]), "\(range)")
+            // Another stream with its own chunks at the same offsets, now and then.
+            if index % 7 == 0, range.upperBound <= second.bytes.count {
+                #expect(reader.bytes(range, stream: 2, chunk: Self.lookup(second.chunks)) == Array(second.bytes[range]), "stream 2 \(range)")
+            }
+        }
+        // Consecutive ranges of one chunk are read from the chunk in hand.
+        let chunk = first.chunks[3]
+        lookups = 0
+        for offset in stride(from: chunk.start, to: chunk.start + chunk.length - 1000, by: 1000).reversed() {
+            #expect(reader.bytes(offset..<offset + 1000, stream: 1, chunk: { lookups += 1; return Self.lookup(first.chunks)($0) }) == Array(first.bytes[offset..<offset + 1000]))
+        }
+        #expect(lookups == 1)
+    }
+
     @Test func theDefaultSpanCutsAboutAMegabyteAtATime() throws {
         let (bytes, chunks) = try Self.cut([RecordTestData.url(RecordTestData.largerBaseline)], span: CompressedChunk.span)
         #expect(chunks.count == (bytes.count + CompressedChunk.span - 1) / CompressedChunk.span)
