@@ -43,8 +43,15 @@ extension PubMedMirrorCommand {
             let output = ResultWriter.standardOutput
             var missing = false
             var citations = format.citation.map(CitationOutput.init(format:))
-            for (index, pmid) in pmids.enumerated() {
-                guard let stored = try store.record(pmid: pmid, version: version, withXML: format == .xml) else {
+            // Several PMIDs in one snapshot with shared readers: records of one block or XML chunk
+            // inflate it once.
+            let found = if let version {
+                [try store.record(pmid: pmids[0], version: version, withXML: format == .xml)]
+            } else {
+                try store.records(pmids, withXML: format == .xml)
+            }
+            for (index, (pmid, record)) in zip(pmids, found).enumerated() {
+                guard let stored = record else {
                     Console.shared.printLine("error: PMID \(pmid)\(version.map { " version \($0)" } ?? "") is not in the index")
                     missing = true
                     continue
