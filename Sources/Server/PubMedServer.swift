@@ -43,9 +43,9 @@ public struct PubMedServer: Sendable {
     /// Serves until SIGTERM or SIGINT, then lets the requests in flight finish. `listening` is told
     /// the address once the socket is bound (the port, when 0 was asked for, is the one given).
     public func run(listening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void) async throws {
-        // The index must be there to start with: a clear error now rather than on every request.
-        _ = try mirror.openIndex()
-        let pool = ReaderPool(mirror: mirror, size: options.readers, queryLimit: options.queryLimit)
+        // The index must be there to start with: a clear error now rather than on every request
+        // (the connection opened to check it is the pool's first).
+        let pool = ReaderPool(mirror: mirror, size: options.readers, queryLimit: options.queryLimit, opened: try mirror.openIndex())
         var eutilities = EUtilities(mirror: mirror, pool: pool, history: SearchHistory(limits: options.history))
         eutilities.maximumQueryLength = options.maximumQueryLength
         let utilities = eutilities

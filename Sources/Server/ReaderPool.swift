@@ -19,10 +19,13 @@ final class ReaderPool: Sendable {
     private let threads: NIOThreadPool
     private let idle = Mutex<[SQLiteRecordStore]>([])
 
-    init(mirror: Mirror, size: Int, queryLimit: Duration) {
+    /// `opened`: a connection already open (the one the server checked the index with), kept for
+    /// the first read.
+    init(mirror: Mirror, size: Int, queryLimit: Duration, opened: SQLiteRecordStore? = nil) {
         self.mirror = mirror
         self.size = size
         self.queryLimit = queryLimit
+        if let opened { idle.withLock { $0.append(opened) } }
         threads = NIOThreadPool(numberOfThreads: size)
         threads.start()
     }
@@ -32,8 +35,10 @@ final class ReaderPool: Sendable {
     func read<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable (SQLiteRecordStore) throws -> T) async throws -> T {
         let limit = limit ?? queryLimit
         return try await threads.runIfActive {
-            let store = try self.borrow()
-            defer { self.giveBack(store) }
+            // Which file the mirror's index is now: read once a read, for the borrow and the return.
+            let current = self.mirror.layout.currentIndex().path
+            let store = try self.borrow(current)
+            defer { self.giveBack(store, current) }
             // Past the limit, the watch interrupts the connection every 2 ms for as long as the body
             // runs (an interrupt between two statements stops nothing, so once is not enough), and
             // never once it has returned: not a later query on this connection.
@@ -61,16 +66,15 @@ final class ReaderPool: Sendable {
         idle.withLock { $0.removeAll() }
     }
 
-    private func borrow() throws -> SQLiteRecordStore {
-        let current = mirror.layout.currentIndex().path
+    private func borrow(_ current: String) throws -> SQLiteRecordStore {
         while let store = idle.withLock({ $0.popLast() }) {
             if store.path == current { return store }
         }
         return try mirror.openIndex()
     }
 
-    private func giveBack(_ store: SQLiteRecordStore) {
-        guard store.path == mirror.layout.currentIndex().path else { return }
+    private func giveBack(_ store: SQLiteRecordStore, _ current: String) {
+        guard store.path == current else { return }
         idle.withLock { $0.append(store) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PubMedMirror
 
 /// What an E-utility answers: a status, a content type and the bytes.
 struct EResponse: Sendable {
@@ -46,25 +47,9 @@ enum Markup {
         return out
     }
 
-    /// A JSON string literal, quotes included.
+    /// A JSON string literal, quotes included (escaped as the stored records are).
     static func json(_ text: String) -> String {
-        var out = "\""
-        for character in text.unicodeScalars {
-            switch character {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if character.value < 0x20 {
-                    out += String(format: "\\u%04x", character.value)
-                } else {
-                    out.unicodeScalars.append(character)
-                }
-            }
-        }
-        return out + "\""
+        JSONString.quoted(text)
     }
 
     /// A JSON array of strings.

@@ -144,7 +144,7 @@ extension EUtilities {
             let all = asked.within ?? []
             return (all.count, asked.countOnly ? [] : Array(all.dropFirst(asked.start).prefix(asked.count)), all)
         }
-        let mesh = query.usesThesaurus ? try thesaurus() : nil
+        let mesh = query.usesThesaurus ? try mirror.openMeshVocabulary() : nil
         let cap = history.limits.idsPerSet
         return try await pool.read { store in
             if !asked.keep && asked.within == nil {

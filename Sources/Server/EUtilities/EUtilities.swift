@@ -25,11 +25,6 @@ struct EUtilities: Sendable {
         return value
     }
 
-    /// The MeSH thesaurus, when the mirror has one.
-    func thesaurus() throws -> (any MeshVocabulary)? {
-        try mirror.openMeshVocabulary()
-    }
-
     /// The PMIDs a request names: `id`, or a history set (`WebEnv` and `query_key`) with
     /// `retstart` and `retmax` over it.
     func requestedIDs(_ parameters: EParameters) throws(EUtilityError) -> [Int] {
