@@ -12,6 +12,15 @@ import Testing
     static let samples = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2020-larger")
 
     /// A raw TCP client (Python's socket module), for what curl will not do.
+    /// A mirror with the 30,000-record file indexed (`index --file`): long answers, slow queries.
+    static func fullFileMirror(_ label: String) async throws -> String {
+        let mirror = try TestPaths.temporaryDirectory(label).path
+        let file = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz").path
+        let indexed = try await CLI.run(["index", "--mirror", mirror, "--file", file, "--quiet"])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        return mirror
+    }
+
     static func python(_ script: String, _ arguments: [String]) async throws -> ChildProcess.Outcome {
         try await ChildProcess.run("/usr/bin/python3", ["-c", script] + arguments)
     }
@@ -108,10 +117,7 @@ extension ServerFaultTests {
     /// A query that runs past the limit (2 ms here) ends with 503, and the next is answered.
     @Test func aQueryPastTheTimeLimitIsStoppedAndTheNextAnswered() async throws {
         // 30,000 records: enough for that query to take tens of milliseconds.
-        let mirror = try TestPaths.temporaryDirectory("serve-limit").path
-        let file = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz").path
-        let indexed = try await CLI.run(["index", "--mirror", mirror, "--file", file, "--quiet"])
-        #expect(indexed.status == 0, "\(indexed.stderr)")
+        let mirror = try await Self.fullFileMirror("serve-limit")
         let everything = ["stud", "pati", "cell", "prot", "effe", "trea", "resu", "meth", "clin", "anal", "incr", "rela",
                           "func", "diff", "acti", "expr", "dise", "indi", "gene", "cont"].map { $0 + "*" }.joined(separator: "%20OR%20")
         let result = try await EUtilitiesServerTests.withServer(mirror, arguments: ["--query-seconds", "0.002"]) { eutils in
@@ -165,10 +171,7 @@ extension ServerFaultTests {
     /// SIGTERM while a long answer streams: the server takes no new connection, finishes the answer
     /// (the change feed's last line, the high-water mark, arrives), and exits 0.
     @Test func sigtermLetsTheAnswerInFlightFinish() async throws {
-        let mirror = try TestPaths.temporaryDirectory("serve-stop").path
-        let file = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz").path
-        let indexed = try await CLI.run(["index", "--mirror", mirror, "--file", file, "--quiet"])
-        #expect(indexed.status == 0, "\(indexed.stderr)")
+        let mirror = try await Self.fullFileMirror("serve-stop")
         let started = try TestPaths.temporaryDirectory("serve-stop-client").appendingPathComponent("started")
         let portFile = try TestPaths.temporaryDirectory("serve-stop-port").appendingPathComponent("port")
         var client: ChildProcess.Outcome?
