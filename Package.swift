@@ -5,6 +5,7 @@ import PackageDescription
 // README's development section draws (Tests/…/Architecture/StageDependencyTests checks the imports too):
 //
 //   Support ← Listing ← Transfer ← Files ┐
+//                          Files ← Publish ┤ (uploads to an internal FTP/SFTP server)
 //   Support ← Gzip ← Records ← Index ────┤
 //   Support ← Query ← Index               │
 //   Records ← Citations ─────────────────┤ (MEDLINE, RIS, BibTeX, CSL-JSON)
@@ -76,11 +77,14 @@ let package = Package(
         // The MeSH thesaurus: NLM's descriptor file parsed (libxml2) into an SQLite file of names,
         // entry terms and tree numbers, for MeSH explosion in queries.
         .target(name: "PubMedMeSH", dependencies: ["PubMedGzip", "PubMedSupport", "CLibXML2", crypto, grdb], path: "Sources/MeSH"),
+        // `publish`: the verified files copied to an internal FTP, FTPS or SFTP server in NCBI's layout.
+        .target(name: "PubMedPublish", dependencies: ["PubMedFiles", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+                path: "Sources/Publish"),
         // Where the mirror's files and its index meet: fetch (plan, download, then index), the
         // index runs and the annual rollover, status.
         .target(
             name: "PubMedMirror",
-            dependencies: ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+            dependencies: ["PubMedFiles", "PubMedPublish", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
             path: "Sources/PubMedMirror"
         ),
         // `serve`: a resident HTTP server over the index that speaks NCBI's E-utilities.
@@ -106,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirrorCLI", "PubMedServer", "PubMedMirror", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
+                "PubMedMirrorCLI", "PubMedServer", "PubMedMirror", "PubMedPublish", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

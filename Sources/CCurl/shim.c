@@ -18,12 +18,14 @@ static struct {
     CURLcode (*easy_setopt)(CURL *handle, CURLoption option, ...);
     CURLcode (*easy_getinfo)(CURL *handle, CURLINFO info, ...);
     curl_version_info_data *(*version_info)(CURLversion age);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *string);
+    void (*slist_free_all)(struct curl_slist *list);
 } curl;
 
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 
 // The oldest libcurl with everything the transfers rely on: CURLOPT_PROTOCOLS_STR and
-// CURLOPT_REDIR_PROTOCOLS_STR (7.85.0), which restrict requests to ftp, ftps, http, https and file;
+// CURLOPT_REDIR_PROTOCOLS_STR (7.85.0), which restrict requests to ftp, ftps, http, https, sftp and file;
 // CURLOPT_CAINFO_BLOB (7.77.0). An older one would refuse those options, and the restriction with them.
 #define CCURL_MINIMUM_VERSION 0x075500
 #define CCURL_MINIMUM_VERSION_TEXT "7.85.0"
@@ -53,6 +55,8 @@ static void load(void) {
     curl.easy_setopt = symbol(library, "curl_easy_setopt");
     curl.easy_getinfo = symbol(library, "curl_easy_getinfo");
     curl.version_info = symbol(library, "curl_version_info");
+    curl.slist_append = symbol(library, "curl_slist_append");
+    curl.slist_free_all = symbol(library, "curl_slist_free_all");
     if (load_error[0] == 0) {
         const curl_version_info_data *info = curl.version_info(CURLVERSION_NOW);
         if (info == NULL || info->version_num < CCURL_MINIMUM_VERSION) {
@@ -119,6 +123,10 @@ CURLcode ccurl_getinfo_double(CURL *handle, CURLINFO info, double *value) {
 CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, const char **value) {
     return curl.easy_getinfo(handle, info, value);
 }
+struct curl_slist *ccurl_slist_append(struct curl_slist *list, const char *string) {
+    return curl.slist_append(list, string);
+}
+void ccurl_slist_free_all(struct curl_slist *list) { curl.slist_free_all(list); }
 const char *ccurl_version_number(void) {
     return curl.version_info(CURLVERSION_NOW)->version;
 }

@@ -85,5 +85,11 @@ enum AdviceText {
         .rebuildIndex: "rebuild it from the mirrored files with `pubmed-mirror index --rebuild`",
         .reportBug: "a bug: please report it",
         .buildMeSH: "run `pubmed-mirror mesh` to build it",
+        .fetchBeforePublishing: "run `pubmed-mirror fetch` first",
+        .freeTargetSpace: "free space on the target server; what is published there is intact",
+        .checkTargetPermissions: "check that PUBMED_MIRROR_TARGET_USER may create, rename and delete files in the target's folders",
+        .addKnownHost: "add the server's host key to the known-hosts file (--known-hosts; ssh-keyscan -p PORT HOST, after checking it)",
+        .checkTargetCredentials: "check PUBMED_MIRROR_TARGET_USER and PUBMED_MIRROR_TARGET_PASSWORD",
+        .checkSSHCredentials: "check PUBMED_MIRROR_TARGET_USER and PUBMED_MIRROR_TARGET_SSH_KEY",
     ]
 }

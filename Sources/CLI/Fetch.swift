@@ -22,14 +22,7 @@ extension PubMedMirrorCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("Parallel transfers, each over its own reused connection (env PUBMED_MIRROR_JOBS; default 3).", valueName: "n"))
         var jobs: Int?
 
-        @Option(name: .long, help: ArgumentHelp("Retries of a request that failed for a passing reason (default 5).", valueName: "n"))
-        var retries: Int = 5
-
-        @Option(name: .long, help: ArgumentHelp("Base delay of the exponential backoff, doubled each retry, with full jitter, capped at --retry-cap.", valueName: "seconds"))
-        var retryBase: Double = 1
-
-        @Option(name: .long, help: ArgumentHelp("The longest wait between two retries.", valueName: "seconds"))
-        var retryCap: Double = 60
+        @OptionGroup var retry: RetryOptions
 
         @Flag(name: .long, help: "Print what would be downloaded (files, bytes) and the free disk space; change nothing.")
         var dryRun = false
@@ -46,16 +39,28 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Then bring the MeSH thesaurus up to date, as `pubmed-mirror mesh` does (env PUBMED_MIRROR_MESH_SOURCE for its URL).")
         var mesh = false
 
+        @Option(name: .long, help: ArgumentHelp("Then publish the mirror to this target, as `pubmed-mirror publish --target URL` does (with --delete and --known-hosts; the target's credentials from PUBMED_MIRROR_TARGET_*).", valueName: "url"))
+        var publish: String?
+
+        @OptionGroup var target: TargetOptions
+
         @Option(name: .long, help: "Summary format on stdout: text or json.")
         var format: OutputFormat = .text
+
+        /// `--publish URL`'s options: the source's TLS and timeouts, the target's own credentials.
+        func publishOptions(_ connection: TransferOptions) throws -> PublishOptions? {
+            guard let publish else {
+                if target.target != nil { throw ValidationError("--target is publish's; with fetch, give --publish URL") }
+                if target.delete { throw ValidationError("--delete needs --publish URL") }
+                return nil
+            }
+            return try target.resolved(connection: connection, flag: publish)
+        }
 
         func validate() throws {
             _ = try resolvedJobs()
             if mesh { _ = try MeSH.environmentSource() }
-            guard retries >= 0, retries <= 100 else { throw ValidationError("--retries must be between 0 and 100") }
-            guard retryBase >= 0, retryCap >= 0, retryBase.isFinite, retryCap.isFinite else {
-                throw ValidationError("--retry-base and --retry-cap must be positive numbers of seconds")
-            }
+            _ = try publishOptions(try sourceOptions.connection.resolved())
         }
 
         func resolvedJobs() throws -> Int {
@@ -69,7 +74,7 @@ extension PubMedMirrorCommand {
             var options = FetchOptions(source: source)
             options.transfer = transfer
             options.jobs = try resolvedJobs()
-            options.retry = RetryPolicy(retries: retries, base: retryBase, cap: retryCap)
+            options.retry = retry.policy
             options.dryRun = dryRun
             options.index = !noIndex
             options.checkSpace = !noSpaceCheck
@@ -93,21 +98,42 @@ extension PubMedMirrorCommand {
                 meshOptions.retry = options.retry
                 do { meshReport = try await mirror.updateMeSH(meshOptions, cancellation: cancellation) } catch { meshFailure = error }
             }
+            // Then the target, with what is verified (a partial fetch publishes what it has).
+            var publishReport: PublishReport?
+            var publishFailure: PublishError?
+            if var publishOptions = try publishOptions(transfer), [.upToDate, .updated, .partial, .planned].contains(report.outcome) {
+                publishOptions.jobs = min(options.jobs, 2)
+                publishOptions.retry = options.retry
+                publishOptions.dryRun = dryRun
+                do {
+                    publishReport = try await ProgressRenderer.around(board, verb: "published", quiet: output.quiet || dryRun) { () async throws(PublishError) in
+                        try await mirror.publish(publishOptions, progress: board, cancellation: cancellation)
+                    }
+                } catch { publishFailure = error }
+            }
             let thesaurus = mirror.layout.meshThesaurus.path
             switch format {
             case .json:
                 var summary = FetchSummary(report, mirror: mirror.layout.root.path)
                 summary.mesh = meshReport.map { MeshSummary($0, thesaurus: thesaurus) }
+                summary.publish = publishReport.map(PublishSummary.init)
                 try JSONOutput.write(summary)
             case .text:
                 try ResultWriter.standardOutput.line(TextOutput.fetch(report, mirror: mirror.layout.root.path))
                 if let meshReport { try ResultWriter.standardOutput.line(TextOutput.mesh(meshReport, thesaurus: thesaurus)) }
+                if let publishReport { try ResultWriter.standardOutput.line(TextOutput.publish(publishReport)) }
             }
+            let fetched = report.outcome == .upToDate || report.outcome == .updated || report.outcome == .planned
             if let meshFailure {
-                if report.outcome == .upToDate || report.outcome == .updated { throw meshFailure }
+                if fetched { throw meshFailure }
                 // The fetch's own outcome decides the exit code; the thesaurus's failure is still told.
                 Console.shared.printLine("error: \(Exit.message(for: meshFailure))")
             }
+            if let publishFailure {
+                if fetched { throw publishFailure }
+                Console.shared.printLine("error: \(Exit.message(for: publishFailure))")
+            }
+            if fetched, let publishReport { try Publish.exit(publishReport) }
             switch report.outcome {
             case .upToDate, .updated, .planned: return
             case .partial: throw Exit.partial

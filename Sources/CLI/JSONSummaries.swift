@@ -54,6 +54,8 @@ struct FetchSummary: Encodable {
     var indexErrorCode: String?
     /// `fetch --mesh`: what the thesaurus update did.
     var mesh: MeshSummary?
+    /// `fetch --publish`: what publishing did.
+    var publish: PublishSummary?
 
     init(_ report: FetchReport, mirror: String) {
         self.mirror = mirror
@@ -185,6 +187,7 @@ struct StatusSummary: Encodable {
     var mesh: MeshThesaurusInfo?
     var meshError: String?
     var meshErrorCode: String?
+    var published: [PublishedTargetSummary]
 
     init(_ status: MirrorStatus) {
         mirror = status.mirrorPath
@@ -209,6 +212,7 @@ struct StatusSummary: Encodable {
         mesh = status.mesh
         meshError = status.meshError.map(Exit.message(for:))
         meshErrorCode = status.meshError?.code.name
+        published = status.published.map(PublishedTargetSummary.init)
     }
 }
 
@@ -284,5 +288,90 @@ struct MeshSummary: Encodable {
         resumedFrom = report.resumedFrom
         requests = report.requests
         seconds = report.seconds
+    }
+}
+
+struct PublishSummary: Encodable {
+    struct File: Encodable {
+        var folder: String
+        var name: String
+        var reason: String?
+        var bytes: Int64?
+        var sent: Int64?
+        var resumedFrom: Int64?
+        var error: String?
+        var errorCode: String?
+    }
+    struct Plan: Encodable {
+        var upload: Int
+        var sendMD5: Int
+        var confirm: Int
+        var inPlace: Int
+        var delete: Int
+        var bytesToUpload: Int64
+        var files: [File]
+        var deletions: [String]
+    }
+    var target: String
+    var outcome: String
+    var plan: Plan
+    var uploaded: [File]
+    var md5Sent: Int
+    var confirmedInPlace: Int
+    var deleted: [String]
+    var deletionsHeldBack: Int
+    var failed: [File]
+    var error: String?
+    var errorCode: String?
+    var requests: Int
+    var bytesSent: Int64
+    var seconds: Double
+
+    init(_ report: PublishReport) {
+        target = report.target
+        outcome = report.outcome.rawValue
+        let plan = report.plan
+        self.plan = Plan(upload: plan.uploads.count, sendMD5: plan.count(.sendMD5), confirm: plan.count(.confirm),
+                         inPlace: plan.count(.inPlace), delete: plan.deletions.count, bytesToUpload: plan.bytesToUpload,
+                         files: plan.work.map { File(folder: $0.folder.rawValue, name: $0.file.name, reason: TextOutput.describe($0.action), bytes: $0.size) },
+                         deletions: plan.deletions.map { "\($0.folder.rawValue)/\($0.name)" })
+        uploaded = report.uploads.map {
+            File(folder: $0.folder.rawValue, name: $0.name, reason: $0.reason.rawValue, bytes: $0.size, sent: $0.sent, resumedFrom: $0.resumedFrom)
+        }
+        md5Sent = report.md5Sent
+        confirmedInPlace = report.confirmed
+        deleted = report.deleted.map { "\($0.folder.rawValue)/\($0.name)" }
+        deletionsHeldBack = report.deletionsHeldBack
+        failed = report.failures.map {
+            File(folder: $0.folder.rawValue, name: $0.name, error: Exit.message($0.message, advice: $0.advice), errorCode: $0.code.name)
+        }
+        error = report.runError.map(Exit.message(for:))
+        errorCode = report.runError?.code.name
+        requests = report.requests
+        bytesSent = report.bytesSent
+        seconds = report.seconds
+    }
+}
+
+/// What `status` tells of one publish target.
+struct PublishedTargetSummary: Encodable {
+    var target: String
+    var files: Int
+    var bytes: Int64
+    var failing: Int
+    var lastPublished: Date?
+    var lastRun: String?
+    var lastRunAt: Date?
+    var lastRunError: String?
+
+    init(_ target: PublishedTarget) {
+        self.target = target.target
+        files = target.files
+        bytes = target.bytes
+        failing = target.failing
+        lastPublished = target.lastPublished
+        lastRun = target.lastRun.map { $0.outcome?.rawValue ?? "running-or-killed" }
+        lastRunAt = target.lastRun?.finishedAt ?? target.lastRun?.startedAt
+        lastRunError = target.lastRun?.error
     }
 }

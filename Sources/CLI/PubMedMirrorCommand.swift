@@ -16,7 +16,7 @@ public struct PubMedMirrorCommand: AsyncParsableCommand {
             before it is put in place. See the README for exit codes and the environment variables.
             """,
         version: PubMedMirrorVersion.current,
-        subcommands: [Fetch.self, Index.self, Search.self, Show.self, Export.self, Serve.self, Status.self, Verify.self, Health.self, MeSH.self]
+        subcommands: [Fetch.self, Index.self, Search.self, Show.self, Export.self, Serve.self, Publish.self, Status.self, Verify.self, Health.self, MeSH.self]
     )
 
     /// ArgumentParser's own `main` (AsyncParsableCommand.main), with the one place where a failure becomes its message and its

@@ -48,6 +48,45 @@ enum TextOutput {
         return lines.joined(separator: "\n")
     }
 
+    static func publish(_ report: PublishReport) -> String {
+        let plan = report.plan
+        var lines: [String] = []
+        if report.outcome == .planned {
+            lines.append("Plan for publishing to \(report.target):")
+            lines.append("  upload: \(plan.uploads.count) files, \(ByteCount.format(plan.bytesToUpload))")
+            if plan.count(.sendMD5) > 0 { lines.append("  .md5 only: \(plan.count(.sendMD5))") }
+            if plan.count(.confirm) > 0 { lines.append("  check the target's .md5 (send if it differs): \(plan.count(.confirm))") }
+            lines.append("  in place: \(plan.count(.inPlace))")
+            lines.append("  delete: \(plan.deletions.count)")
+            for item in plan.work.prefix(50) { lines.append("    \(item.folder.rawValue)/\(item.file.name)  \(describe(item.action))") }
+            if plan.work.count > 50 { lines.append("    … and \(plan.work.count - 50) more") }
+            for deletion in plan.deletions.prefix(50) { lines.append("    \(deletion.folder.rawValue)/\(deletion.name)  delete") }
+            if plan.deletions.count > 50 { lines.append("    … and \(plan.deletions.count - 50) more deletions") }
+            return lines.joined(separator: "\n")
+        }
+        lines.append("published \(report.outcome.rawValue) to \(report.target): \(report.uploads.count) uploaded (\(ByteCount.format(report.bytesSent)) sent), \(report.md5Sent) .md5 only, \(report.confirmed) confirmed in place, \(plan.count(.inPlace)) in place, \(report.deleted.count) deleted, \(report.failures.count) failed; \(report.requests) requests in \(String(format: "%.2f", report.seconds)) s")
+        for upload in report.uploads {
+            let resumed = upload.resumedFrom > 0 ? ", resumed from \(upload.resumedFrom)" : ""
+            lines.append("  \(upload.folder.rawValue)/\(upload.name)  \(upload.reason.rawValue)  \(upload.size) bytes\(resumed)")
+        }
+        for deletion in report.deleted { lines.append("  deleted \(deletion.folder.rawValue)/\(deletion.name)") }
+        if report.deletionsHeldBack > 0 { lines.append("  \(report.deletionsHeldBack) deletions held back until every file is in place") }
+        for failure in report.failures {
+            lines.append("  FAILED \(failure.folder.rawValue)/\(failure.name): \(Exit.message(failure.message, advice: failure.advice))")
+        }
+        if let error = report.runError { lines.append("  run stopped: \(Exit.message(for: error))") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ action: PublishPlan.Action) -> String {
+        switch action {
+        case .upload(let reason): "upload (\(reason.rawValue))"
+        case .sendMD5: "send .md5"
+        case .confirm: "check the target's .md5"
+        case .inPlace: "in place"
+        }
+    }
+
     static func index(_ report: IndexReport) -> String {
         let summary = IndexSummary(report)
         var lines = ["indexed \(report.applied.count) files: \(summary.records) records (\(summary.inserted) new, \(summary.replaced) replaced), \(summary.deleted) deleted, \(summary.deletionsAbsent) deletions of absent records, in \(String(format: "%.1f", report.seconds)) s"]
@@ -125,6 +164,15 @@ enum TextOutput {
         }
         if let state = status.rollover { lines.append(TextOutput.rollover(state)) }
         lines += meshStatus(status)
+        for target in status.published {
+            var line = "Published to \(target.target): \(target.files) files (\(ByteCount.format(target.bytes)))"
+            if let at = target.lastPublished { line += ", last sent \(at.formatted(.iso8601))" }
+            if target.failing > 0 { line += ", \(target.failing) failing" }
+            if let run = target.lastRun {
+                line += "; last run \(run.outcome?.rawValue ?? "running or killed")\(run.error.map { ": \($0)" } ?? "")"
+            }
+            lines.append(line)
+        }
         if files.pending.isEmpty {
             lines.append("Pending: nothing")
         } else {

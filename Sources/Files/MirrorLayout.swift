@@ -7,6 +7,7 @@ import PubMedListing
 /// DIR/baseline/pubmed26n0001.xml.gz (+ .md5)   DIR/updatefiles/…
 /// DIR/state.sqlite                              the state database
 /// DIR/.pubmed-mirror.lock                       the single writer's lock
+/// DIR/.publish-HASH.lock                        the lock of publish to one target
 /// DIR/index.sqlite                              the index, until a rebuild or rollover replaces it
 /// DIR/index.current                             the name of the index in use, once one has been replaced
 /// DIR/index-cycleYY.sqlite                      an annual rollover's new index, built beside the old one
@@ -30,6 +31,13 @@ public struct MirrorLayout: Sendable {
 
     public var stateDatabase: URL { root.appendingPathComponent("state.sqlite") }
     public var lockFile: URL { root.appendingPathComponent(".pubmed-mirror.lock") }
+    /// The lock of `publish` to one target (named by a hash of its URL): two publishes to one
+    /// target never overlap, while fetch and publishes to other targets go on.
+    public func publishLock(target: String) -> URL {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
+        for byte in target.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return root.appendingPathComponent(".publish-\(String(hash, radix: 16)).lock")
+    }
     public func folder(_ folder: MirrorFolder) -> URL { root.appendingPathComponent(folder.rawValue, isDirectory: true) }
     public func file(_ folder: MirrorFolder, _ name: String) -> URL { self.folder(folder).appendingPathComponent(name) }
     public func md5File(_ folder: MirrorFolder, _ name: String) -> URL { file(folder, name + ".md5") }

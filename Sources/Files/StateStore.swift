@@ -212,6 +212,35 @@ public final class StateStore: Sendable {
             try db.alter(table: "mirroredFile") { t in t.add(column: "lastErrorCode", .text) }
             try db.alter(table: "fetchRun") { t in t.add(column: "errorCode", .text) }
         }
+        migrator.registerMigration("v3: publish targets") { db in
+            try db.create(table: "publishedFile") { t in
+                t.column("target", .text).notNull()
+                t.column("folder", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("size", .integer)
+                t.column("md5", .text)
+                t.column("publishedAt", .datetime)
+                t.column("pendingMD5", .text)
+                t.column("lastError", .text)
+                t.column("lastErrorCode", .text)
+                t.column("lastErrorAt", .datetime)
+                t.primaryKey(["target", "folder", "name"])
+            }
+            try db.create(table: "publishRun") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("target", .text).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("finishedAt", .datetime)
+                t.column("outcome", .text)
+                t.column("filesUploaded", .integer).notNull()
+                t.column("bytesUploaded", .integer).notNull()
+                t.column("filesDeleted", .integer).notNull()
+                t.column("filesFailed", .integer).notNull()
+                t.column("requests", .integer).notNull()
+                t.column("error", .text)
+                t.column("errorCode", .text)
+            }
+        }
         return migrator
     }
 
@@ -261,11 +290,11 @@ public final class StateStore: Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(MirrorError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(MirrorError) -> T {
         do { return try database.read(body) } catch { throw .database(DatabaseFailure(path: path, role: "state database", error: error)) }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(MirrorError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(MirrorError) -> T {
         do { return try database.write(body) } catch { throw .database(DatabaseFailure(path: path, role: "state database", error: error)) }
     }
 

@@ -22,6 +22,8 @@ public struct MirrorStatus: Sendable {
     /// The MeSH thesaurus, when one has been built, or why it cannot be read.
     public var mesh: MeshThesaurusInfo?
     public var meshError: MeshError?
+    /// The targets `publish` has copied the mirror to: files there, and the last run.
+    public var published: [PublishedTarget] = []
 }
 
 extension Mirror {
@@ -32,6 +34,7 @@ extension Mirror {
         status.exists = true
         let records = try state.files()
         status.files = files.status(records: records, runs: try state.runs(limit: 200))
+        status.published = try state.publishTargets()
         let current = layout.currentIndex()
         guard FileManager.default.fileExists(atPath: current.path) else { return status }
         status.indexPath = current.path

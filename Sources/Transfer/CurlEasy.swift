@@ -75,6 +75,10 @@ final class CurlEasy {
         ccurl_setopt_data_callback(handle, option, callback)
     }
 
+    func set(_ option: CURLoption, list: UnsafeMutablePointer<curl_slist>) -> CURLcode {
+        ccurl_setopt_slist(handle, option, list)
+    }
+
     func setProgress(callback: ccurl_xferinfo_callback) -> CURLcode {
         ccurl_setopt_xferinfo_callback(handle, callback)
     }

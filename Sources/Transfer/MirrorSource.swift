@@ -2,10 +2,11 @@ import Foundation
 import PubMedListing
 import PubMedSupport
 
-/// Where the mirror comes from: the folder that holds `baseline/` and `updatefiles/`.
+/// A folder in NCBI's layout, holding `baseline/` and `updatefiles/`: where the mirror comes from,
+/// or (for `publish`) where it is copied to.
 public struct MirrorSource: Sendable, Equatable, CustomStringConvertible {
     public enum Scheme: String, Sendable, CaseIterable {
-        case ftp, ftps, http, https, file
+        case ftp, ftps, http, https, sftp, file
     }
 
     public static let ncbi = "ftp://ftp.ncbi.nlm.nih.gov/pubmed/"
@@ -16,10 +17,10 @@ public struct MirrorSource: Sendable, Equatable, CustomStringConvertible {
 
     public init(_ text: String) throws(ConfigurationError) {
         guard let parsed = URL(string: text), let rawScheme = parsed.scheme?.lowercased() else {
-            throw ConfigurationError("\(text) is not a URL; expected ftp://, ftps://, http://, https:// or file://")
+            throw ConfigurationError("\(text) is not a URL; expected ftp://, ftps://, http://, https://, sftp:// or file://")
         }
         guard let scheme = Scheme(rawValue: rawScheme) else {
-            throw ConfigurationError("\(text): the scheme \(rawScheme):// is not supported; use ftp, ftps, http, https or file")
+            throw ConfigurationError("\(text): the scheme \(rawScheme):// is not supported; use ftp, ftps, http, https, sftp or file")
         }
         if parsed.user != nil || parsed.password != nil {
             throw ConfigurationError("the source URL must not hold a user or password (they would show in the process list and in logs)", advice: [.credentialsFromEnvironment])
@@ -52,6 +53,7 @@ public struct MirrorSource: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var isFTP: Bool { scheme == .ftp || scheme == .ftps }
+    public var isSFTP: Bool { scheme == .sftp }
     public var isHTTP: Bool { scheme == .http || scheme == .https }
 
     public var description: String { url.absoluteString }

@@ -81,6 +81,12 @@ extension ErrorCode {
     public static let transferNotFound = ErrorCode("transfer.not-found", .serverRefused)
     public static let transferBadURL = ErrorCode("transfer.bad-url", .serverRefused)
     public static let transferUnsupported = ErrorCode("transfer.unsupported", .serverRefused)
+    /// Writing to a server (`publish`): no room left, a name it will not take, no right to write.
+    public static let transferStorageFull = ErrorCode("transfer.storage-full", .serverRefused)
+    public static let transferNameRefused = ErrorCode("transfer.name-refused", .serverRefused)
+    public static let transferWriteRefused = ErrorCode("transfer.write-refused", .serverRefused)
+    /// SFTP: the server's host key is not in the known-hosts file, or differs from it.
+    public static let transferHostKeyUnverified = ErrorCode("transfer.host-key-unverified", .serverRefused)
     /// The server's response is far larger than such a file can be.
     public static let transferResponseTooLarge = ErrorCode("transfer.response-too-large", .serverData)
     /// libcurl itself cannot be used: missing, too old, or refusing an option the mirror relies on.
@@ -99,6 +105,11 @@ extension Advice {
     public static let checkSourceFolder = Advice("check-source-folder", "check that the source names the folder that holds baseline/ and updatefiles/")
     public static let tryAgainLater = Advice("try-again-later", "try again later")
     public static let credentialsFromEnvironment = Advice("credentials-from-environment", "give the user and password separately, not inside the URL")
+    public static let freeTargetSpace = Advice("free-target-space", "free space on the target server; what is published there is intact")
+    public static let checkTargetPermissions = Advice("check-target-permissions", "check that the target's user may create, rename and delete files in its folders")
+    public static let addKnownHost = Advice("add-known-host", "add the server's host key to the known-hosts file (ssh-keyscan), after checking it")
+    public static let checkTargetCredentials = Advice("check-target-credentials", "check the target's user and password")
+    public static let checkSSHCredentials = Advice("check-ssh-credentials", "check the user and the SSH key file given")
     public static let installLibcurl = Advice("install-libcurl", "install libcurl 7.85 or later (Debian: libcurl4-openssl-dev)")
 }
 

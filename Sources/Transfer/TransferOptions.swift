@@ -14,6 +14,14 @@ public struct TransferOptions: Sendable {
     public var caFile: String?
     /// From PUBMED_MIRROR_USER / PUBMED_MIRROR_PASSWORD; anonymous when nil. Never printed.
     public var credentials: Credentials?
+    /// SFTP: the private key to log in with (PUBMED_MIRROR_SSH_KEY); the password, if any, unlocks it.
+    public var sshKeyFile: String?
+    /// SFTP: the OpenSSH known-hosts file the server's host key must be in (`--known-hosts`);
+    /// `insecure` skips the check.
+    public var knownHostsFile: String?
+    /// Whether the server is the mirror's source or a `publish` target (for the advice errors carry).
+    public var role: Role = .source
+    public enum Role: Sendable { case source, target }
     public var userAgent = "pubmed-mirror/\(PubMedMirrorVersion.current)"
 
     public init() {}

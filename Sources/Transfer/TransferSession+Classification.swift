@@ -10,6 +10,11 @@ struct FailedRequest: Sendable, Equatable {
     /// The last FTP reply or HTTP status; 0 when there was none.
     var responseCode: Int = 0
     var isFTP: Bool
+    var isSFTP = false
+    /// The server is a `publish` target.
+    var isTarget = false
+    /// The request sent a file (STOR, APPE, an SFTP write) or ran commands that change the server.
+    var isUpload = false
     /// The progress callback aborted the request because no byte came for `stallTimeout`.
     var stalled = false
     /// The in-memory response outgrew this limit (CURLE_WRITE_ERROR from the memory sink).
@@ -46,6 +51,9 @@ extension TransferError {
         if code == curl(CURLE_WRITE_ERROR), let limit = failed.overflowLimit {
             return error(.permanent, .file, .transferResponseTooLarge, "the response is larger than \(limit) bytes, far more than such a file can be")
         }
+        if failed.isUpload, let classified = classifyUploadFailure(failed) {
+            return classified
+        }
         if failed.isFTP, response > 0, let classified = classifyFTPReply(failed) {
             return classified
         }
@@ -69,7 +77,9 @@ extension TransferError {
 
     private static func make(_ failed: FailedRequest, _ kind: Kind, _ scope: Scope, _ code: ErrorCode, _ summary: String,
                              advice: [Advice] = [], retryAfter: Double? = nil) -> TransferError {
-        TransferError(kind: kind, scope: scope, code: code, url: failed.url, summary: summary, advice: advice, retryAfter: retryAfter,
+        // A publish target's login is the user's own, not NCBI's.
+        let advice = failed.isTarget ? advice.map { $0 == .checkCredentials ? .checkTargetCredentials : $0 } : advice
+        return TransferError(kind: kind, scope: scope, code: code, url: failed.url, summary: summary, advice: advice, retryAfter: retryAfter,
                       curlCode: failed.curlCode, responseCode: failed.responseCode == 0 ? nil : failed.responseCode)
     }
 
@@ -96,6 +106,37 @@ extension TransferError {
         }
     }
 
+    /// Refusals that only a write meets (FTP 552, 553, 550 and their SFTP equivalents); nil for
+    /// the others, which read like a download's.
+    private static func classifyUploadFailure(_ failed: FailedRequest) -> TransferError? {
+        let detail = failed.detail
+        func error(_ scope: Scope, _ code: ErrorCode, _ summary: String, advice: [Advice] = []) -> TransferError {
+            make(failed, .permanent, scope, code, summary, advice: advice)
+        }
+        if failed.isFTP {
+            switch failed.responseCode {
+            case 552:
+                return error(.run, .transferStorageFull, "the FTP server has no room for the file (552: \(detail))", advice: [.freeTargetSpace])
+            case 553:
+                return error(.file, .transferNameRefused, "the FTP server does not allow this file name (553: \(detail))", advice: [.checkTargetPermissions])
+            case 550:
+                return error(.run, .transferWriteRefused, "the FTP server refused to write here (550: \(detail))", advice: [.checkTargetPermissions])
+            default:
+                return nil
+            }
+        }
+        switch CURLcode(rawValue: UInt32(failed.curlCode)) {
+        case CURLE_REMOTE_DISK_FULL:
+            return error(.run, .transferStorageFull, "the server has no room for the file (\(detail))", advice: [.freeTargetSpace])
+        case CURLE_REMOTE_ACCESS_DENIED:
+            return error(.run, .transferWriteRefused, "the server refused to write here (\(detail))", advice: [.checkTargetPermissions])
+        case CURLE_QUOTE_ERROR:
+            return error(.file, .transferWriteRefused, "the server refused a rename or deletion (\(detail))", advice: [.checkTargetPermissions])
+        default:
+            return nil
+        }
+    }
+
     private static func classifyCurlCode(_ failed: FailedRequest) -> TransferError {
         let detail = failed.detail
         func error(_ kind: Kind, _ scope: Scope, _ code: ErrorCode, _ summary: String, advice: [Advice] = []) -> TransferError {
@@ -114,6 +155,11 @@ extension TransferError {
              CURLE_FTP_ACCEPT_TIMEOUT, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_FTP_PORT_FAILED,
              CURLE_SSL_SHUTDOWN_FAILED, CURLE_AGAIN:
             return error(.transient, .file, .transferFailed, "the connection failed (\(detail))")
+        case CURLE_PEER_FAILED_VERIFICATION where failed.isSFTP, CURLE_SSH where failed.isSFTP && detail.contains("fingerprint"):
+            return error(.permanent, .run, .transferHostKeyUnverified, "the server's SSH host key is not the one the known-hosts file holds for it (\(detail))",
+                         advice: [.addKnownHost])
+        case CURLE_LOGIN_DENIED where failed.isSFTP:
+            return error(.permanent, .run, .transferLoginRefused, "the SSH server refused the login (\(detail))", advice: [.checkSSHCredentials])
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
              CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_CERTPROBLEM, CURLE_SSL_INVALIDCERTSTATUS:
             return error(.permanent, .run, .transferTLSUntrusted, "the server's TLS certificate is not trusted (\(detail))", advice: [.trustCertificate])
@@ -141,10 +187,10 @@ extension TransferError {
 
 extension TransferSession {
     /// The facts of the request that just failed with `code`, for `TransferError.classify`.
-    func failure(_ code: CURLcode, url: URL, monitor: TransferMonitor, sink: ResponseSink) -> FailedRequest {
+    func failure(_ code: CURLcode, url: URL, monitor: TransferMonitor, sink: ResponseSink, isUpload: Bool = false) -> FailedRequest {
         let memory = sink as? MemorySink
         return FailedRequest(curlCode: Int(code.rawValue), responseCode: easy.infoInt(CURLINFO_RESPONSE_CODE), isFTP: source.isFTP,
-                             stalled: monitor.stalled, overflowLimit: memory?.overflowed == true ? memory?.limit : nil,
+                             isSFTP: source.isSFTP, isTarget: options.role == .target, isUpload: isUpload, stalled: monitor.stalled, overflowLimit: memory?.overflowed == true ? memory?.limit : nil,
                              detail: easy.message(for: code), retryAfter: easy.infoOffset(CURLINFO_RETRY_AFTER),
                              url: Self.redacted(url), stallTimeout: options.stallTimeout)
     }

@@ -33,10 +33,12 @@ package final class TransferSession {
     let easy: CurlEasy
     /// CA bundle with the user's `--ca-file` added to the system's, built once per session.
     private let caBundle: [UInt8]?
+    /// SFTP: the known-hosts file host keys are checked against (nil when not checking).
+    private let knownHosts: String?
     /// Set once an FTP server has refused MLSD, so the session asks for LIST straight away.
     private var mlsdRefused = false
     /// Requests sent, for the summary and the benchmarks.
-    package private(set) var requestCount = 0
+    package internal(set) var requestCount = 0
 
     package init(source: MirrorSource, options: TransferOptions, cancellation: CancellationFlag) throws(TransferError) {
         self.source = source
@@ -44,6 +46,7 @@ package final class TransferSession {
         self.cancellation = cancellation
         self.easy = try CurlEasy()
         self.caBundle = try Self.loadCABundle(options.caFile, easy: easy)
+        self.knownHosts = try Self.knownHostsFile(options, source: source)
     }
 
     // MARK: Requests
@@ -57,6 +60,9 @@ package final class TransferSession {
         case .http, .https:
             let page = try fetchSmall(url, limit: 64 << 20)
             return HTMLIndexParser.parse(page)
+        case .sftp:
+            // libcurl lists an SFTP folder as `ls -l` would.
+            return FTPListingParser.parseList(try fetchListing(url, command: nil), now: Date())
         case .ftp, .ftps:
             if !mlsdRefused {
                 do throws(TransferError) {
@@ -182,12 +188,29 @@ package final class TransferSession {
 
     // MARK: The one place libcurl requests are configured and run
 
-    private func perform(_ url: URL, sink: ResponseSink, progress: ((Int64) -> Void)? = nil,
-                         configure: (CurlEasy) -> [(String, CURLcode)] = { _ in [] }) throws(TransferError) {
+    /// Runs one request. With `upload`, the body is read from it (STOR or APPE, an SFTP write) and
+    /// progress and stalls count the bytes sent; `commands` are FTP or SFTP commands run after the
+    /// request (CURLOPT_POSTQUOTE), such as a rename.
+    func perform(_ url: URL, sink: ResponseSink, upload: UploadSource? = nil, commands: [String] = [],
+                 progress: ((Int64) -> Void)? = nil,
+                 configure: (CurlEasy) -> [(String, CURLcode)] = { _ in [] }) throws(TransferError) {
         requestCount += 1
         try check("CURLOPT_ERRORBUFFER", easy.reset())
         try applyCommonOptions(url)
         for (name, code) in configure(easy) { try check(name, code) }
+        let commandList = CommandList(commands)
+        defer { commandList.free() }
+        if let list = commandList.list { try check("CURLOPT_POSTQUOTE", easy.set(CURLOPT_POSTQUOTE, list: list)) }
+        if let upload {
+            try check("CURLOPT_UPLOAD", easy.set(CURLOPT_UPLOAD, true))
+            try check("CURLOPT_INFILESIZE_LARGE", easy.set(CURLOPT_INFILESIZE_LARGE, offset: upload.length))
+            try check("CURLOPT_READFUNCTION", easy.set(CURLOPT_READFUNCTION, callback: { buffer, size, count, userdata in
+                // userdata is the source, kept alive by `perform`'s frame for the whole transfer.
+                let source = Unmanaged<UploadSource>.fromOpaque(userdata!).takeUnretainedValue()
+                return source.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+            }))
+            try check("CURLOPT_READDATA", easy.set(CURLOPT_READDATA, pointer: Unmanaged.passUnretained(upload).toOpaque()))
+        }
 
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         try check("CURLOPT_WRITEFUNCTION", easy.set(CURLOPT_WRITEFUNCTION, callback: { buffer, size, count, userdata in
@@ -198,19 +221,20 @@ package final class TransferSession {
         }))
         try check("CURLOPT_WRITEDATA", easy.set(CURLOPT_WRITEDATA, pointer: sinkPointer))
 
-        let monitor = TransferMonitor(cancellation: cancellation, stallTimeout: options.stallTimeout, progress: progress)
+        let monitor = TransferMonitor(cancellation: cancellation, stallTimeout: options.stallTimeout, progress: progress,
+                                      countsSent: upload != nil)
         try check("CURLOPT_NOPROGRESS", easy.set(CURLOPT_NOPROGRESS, false))
-        try check("CURLOPT_XFERINFOFUNCTION", easy.setProgress(callback: { userdata, _, received, _, _ in
+        try check("CURLOPT_XFERINFOFUNCTION", easy.setProgress(callback: { userdata, _, received, _, sent in
             // userdata is the monitor, kept alive by `perform`'s frame (withExtendedLifetime below)
             // for the whole transfer, like the sink.
             let monitor = Unmanaged<TransferMonitor>.fromOpaque(userdata!).takeUnretainedValue()
-            return monitor.shouldAbort(received: Int64(received)) ? 1 : 0
+            return monitor.shouldAbort(received: Int64(monitor.countsSent ? sent : received)) ? 1 : 0
         }))
         try check("CURLOPT_XFERINFODATA", easy.set(CURLOPT_XFERINFODATA, pointer: Unmanaged.passUnretained(monitor).toOpaque()))
 
-        let code = withExtendedLifetime((sink, monitor)) { easy.perform() }
+        let code = withExtendedLifetime((sink, monitor, upload)) { easy.perform() }
         if code == CURLE_OK { return }
-        throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink))
+        throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink, isUpload: upload != nil || !commands.isEmpty))
     }
 
     /// The options of every request: where, which protocols (and redirects) are allowed, TLS
@@ -225,7 +249,7 @@ package final class TransferSession {
             try check("CURLOPT_USE_SSL", easy.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)))
         }
         try check("CURLOPT_URL", easy.set(CURLOPT_URL, curlURL))
-        try check("CURLOPT_PROTOCOLS_STR", easy.set(CURLOPT_PROTOCOLS_STR, "ftp,ftps,http,https,file"))
+        try check("CURLOPT_PROTOCOLS_STR", easy.set(CURLOPT_PROTOCOLS_STR, "ftp,ftps,http,https,sftp,file"))
         try check("CURLOPT_REDIR_PROTOCOLS_STR", easy.set(CURLOPT_REDIR_PROTOCOLS_STR, source.scheme == .https ? "https" : "http,https"))
         try check("CURLOPT_NOSIGNAL", easy.set(CURLOPT_NOSIGNAL, true))
         try check("CURLOPT_FOLLOWLOCATION", easy.set(CURLOPT_FOLLOWLOCATION, true))
@@ -246,10 +270,51 @@ package final class TransferSession {
         } else if let caBundle {
             try check("CURLOPT_CAINFO_BLOB", easy.set(CURLOPT_CAINFO_BLOB, blob: caBundle))
         }
-        if let credentials = options.credentials {
+        if source.isSFTP {
+            try applySSHOptions()
+        } else if let credentials = options.credentials {
             try check("CURLOPT_USERNAME", easy.set(CURLOPT_USERNAME, credentials.user))
             try check("CURLOPT_PASSWORD", easy.set(CURLOPT_PASSWORD, credentials.password))
         }
+    }
+
+    /// SFTP: the user (this machine's own by default), a key file or a password, and the server's
+    /// host key checked against the known-hosts file unless `insecure`.
+    private func applySSHOptions() throws(TransferError) {
+        try check("CURLOPT_USERNAME", easy.set(CURLOPT_USERNAME, options.credentials?.user ?? Self.localUserName))
+        if let key = options.sshKeyFile {
+            try check("CURLOPT_SSH_AUTH_TYPES", easy.set(CURLOPT_SSH_AUTH_TYPES, Int(CURLSSH_AUTH_PUBLICKEY)))
+            try check("CURLOPT_SSH_PRIVATE_KEYFILE", easy.set(CURLOPT_SSH_PRIVATE_KEYFILE, key))
+            if let passphrase = options.credentials?.password, !passphrase.isEmpty {
+                try check("CURLOPT_KEYPASSWD", easy.set(CURLOPT_KEYPASSWD, passphrase))
+            }
+        } else {
+            try check("CURLOPT_SSH_AUTH_TYPES", easy.set(CURLOPT_SSH_AUTH_TYPES, Int(CURLSSH_AUTH_PASSWORD | CURLSSH_AUTH_KEYBOARD)))
+            try check("CURLOPT_PASSWORD", easy.set(CURLOPT_PASSWORD, options.credentials?.password ?? ""))
+        }
+        if !options.insecure, let knownHosts {
+            // Without a key callback libcurl accepts only a host key that matches the file's.
+            try check("CURLOPT_SSH_KNOWNHOSTS", easy.set(CURLOPT_SSH_KNOWNHOSTS, knownHosts))
+        }
+    }
+
+    /// The user this process runs as, for SFTP logins without PUBMED_MIRROR_USER.
+    private static var localUserName: String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "root"
+    }
+
+    /// The known-hosts file an SFTP session checks host keys against: `--known-hosts`, else
+    /// `~/.ssh/known_hosts`; a missing one is refused before any request (nil when not checking).
+    private static func knownHostsFile(_ options: TransferOptions, source: MirrorSource) throws(TransferError) -> String? {
+        guard source.isSFTP, !options.insecure else { return nil }
+        let path = options.knownHostsFile ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".ssh/known_hosts").path
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw TransferError(kind: .permanent, scope: .run, code: .transferHostKeyUnverified, url: source.description,
+                                summary: "the server's SSH host key cannot be checked: \(path) cannot be read",
+                                advice: [.addKnownHost])
+        }
+        return path
     }
 
     /// A refused option: libcurl cannot do what the request needs, so no request is made.
@@ -321,13 +386,16 @@ final class TransferMonitor {
     let cancellation: CancellationFlag
     let stallTimeout: Double
     let progress: ((Int64) -> Void)?
+    /// An upload: progress and stalls count the bytes sent, not received.
+    let countsSent: Bool
     private var lastReceived: Int64 = -1
     private var lastChange = ContinuousClock.now
     private(set) var stalled = false
     private var lastReport = ContinuousClock.now
 
-    init(cancellation: CancellationFlag, stallTimeout: Double, progress: ((Int64) -> Void)?) {
+    init(cancellation: CancellationFlag, stallTimeout: Double, progress: ((Int64) -> Void)?, countsSent: Bool = false) {
         self.cancellation = cancellation
+        self.countsSent = countsSent
         self.stallTimeout = stallTimeout
         self.progress = progress
     }

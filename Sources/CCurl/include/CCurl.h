@@ -41,6 +41,11 @@ CURLcode ccurl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value);
 CURLcode ccurl_getinfo_double(CURL *handle, CURLINFO info, double *value);
 CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
 
+/// A list of strings (FTP or SFTP commands for CURLOPT_QUOTE and CURLOPT_POSTQUOTE): libcurl copies
+/// each string; the list is freed with ccurl_slist_free_all once the request is done.
+struct curl_slist *ccurl_slist_append(struct curl_slist *list, const char *string);
+void ccurl_slist_free_all(struct curl_slist *list);
+
 /// The version string of the libcurl the process runs with ("7.88.1").
 const char *ccurl_version_number(void);
 

@@ -14,7 +14,7 @@ import Testing
     @Test func eachSubcommandParsesItsOptions() throws {
         let fetch = try #require(try Self.parse(["fetch", "--jobs", "4", "--retries", "2", "--dry-run", "--mirror", "/m"]) as? PubMedMirrorCommand.Fetch)
         #expect(try fetch.resolvedJobs() == 4)
-        #expect(fetch.retries == 2 && fetch.dryRun && fetch.mirror.root.path == "/m")
+        #expect(fetch.retry.retries == 2 && fetch.dryRun && fetch.mirror.root.path == "/m")
         let search = try #require(try Self.parse(["search", "heart", "failure", "--limit", "5", "--format", "tsv"]) as? PubMedMirrorCommand.Search)
         #expect(search.query == ["heart", "failure"] && search.limit == 5 && search.format == .tsv)
         let show = try #require(try Self.parse(["show", "1", "2", "--format", "xml"]) as? PubMedMirrorCommand.Show)
@@ -42,6 +42,9 @@ import Testing
         ["search", "x", "--limit", "0"], ["show"], ["show", "1", "2", "--version", "3"], ["index", "--check"],
         ["index", "--file", "/nonexistent.xml.gz"], ["index", "--rebuild", "--file", "x"], ["export", "--since", "-1"],
         ["verify", "--jobs", "0"], ["fetch", "--format", "yaml"], ["show", "1", "--format", "csljson"], ["nonsense"],
+        ["publish"], ["publish", "--target", "http://x/pubmed/"], ["publish", "--target", "ftp://u:p@x/"],
+        ["publish", "--target", "ftp://x/", "--jobs", "0"], ["publish", "--target", "sftp://x/", "--known-hosts", "/nonexistent"],
+        ["fetch", "--delete"], ["fetch", "--target", "ftp://x/"], ["fetch", "--publish", "https://x/"],
     ])
     func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String]) {
         #expect(throws: (any Error).self) { _ = try Self.parse(arguments) }
@@ -63,6 +66,31 @@ import Testing
         let error = try #require(throws: ValidationError.self) { _ = try options.resolved(environment: ["PUBMED_MIRROR_SOURCE": "ftp://a:b@c/"]) }
         #expect(error.message.hasPrefix("PUBMED_MIRROR_SOURCE: "))
         #expect(error.message.contains("set PUBMED_MIRROR_USER and PUBMED_MIRROR_PASSWORD instead"))
+    }
+
+    @Test func publishTakesItsTargetAndItsCredentialsFromTheEnvironment() throws {
+        let publish = try #require(try Self.parse(["publish", "--target", "sftp://files.lab/srv/pubmed", "--delete", "--jobs", "3"]) as? PubMedMirrorCommand.Publish)
+        let key = TestPaths.sharedData.appendingPathComponent("SOURCES.md").path  // any readable file stands for a key here
+        let options = try #require(try publish.target.resolved(connection: TransferOptions(), environment: [
+            "PUBMED_MIRROR_TARGET_USER": "mirror", "PUBMED_MIRROR_TARGET_PASSWORD": "passphrase", "PUBMED_MIRROR_TARGET_SSH_KEY": key,
+            "PUBMED_MIRROR_USER": "source-user",
+        ]))
+        #expect(options.target.description == "sftp://files.lab/srv/pubmed/" && options.delete && publish.jobs == 3)
+        #expect(options.transfer.credentials?.user == "mirror" && options.transfer.credentials?.password == "passphrase")
+        #expect(options.transfer.sshKeyFile == key && options.transfer.role == .target)
+        // The environment's target, and fetch --publish with the target's own credentials, not the source's.
+        let fromEnvironment = try #require(try TargetOptions.parse([]).resolved(connection: TransferOptions(),
+                                                                                environment: ["PUBMED_MIRROR_TARGET": "file:///srv/pubmed"]))
+        #expect(fromEnvironment.target.description == "file:///srv/pubmed/" && !fromEnvironment.delete)
+        let fetch = try #require(try Self.parse(["fetch", "--publish", "ftp://files.lab/pubmed/", "--delete"]) as? PubMedMirrorCommand.Fetch)
+        var source = TransferOptions()
+        source.credentials = .init(user: "anonymous", password: "")
+        let target = try #require(try fetch.target.resolved(connection: source, flag: fetch.publish, environment: [:]))
+        #expect(target.target.description == "ftp://files.lab/pubmed/" && target.delete && target.transfer.credentials == nil)
+        let error = try #require(throws: ValidationError.self) {
+            _ = try publish.target.resolved(connection: TransferOptions(), flag: nil, environment: ["PUBMED_MIRROR_TARGET_SSH_KEY": "/nonexistent/key"])
+        }
+        #expect(error.message == "PUBMED_MIRROR_TARGET_SSH_KEY: /nonexistent/key cannot be read")
     }
 
     @Test func failuresMapToTheDocumentedExitCodesByTheirKind() {

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import PubMedFiles
+import PubMedListing
+import PubMedSupport
+import PubMedTransfer
+
+/// Publishing one file over a worker's session, as the plan says, each attempt retried with the
+/// download's backoff:
+///
+/// 1. The state database records which bytes are about to go to `.NAME.partial` (`pendingMD5`);
+///    an upload cut short in this run or an earlier one is resumed (APPE, an SFTP append) only
+///    when it was for the same bytes.
+/// 2. The server's size of `.NAME.partial` must be the file's, then it is renamed to `NAME`,
+///    and the database records the file as in place.
+/// 3. Only then is `NAME.md5` written (through a temporary name and a rename, in one request).
+struct FileUpload {
+    let publisher: Publisher
+    let item: PublishPlan.Item
+    let target: String
+    let session: TransferSession
+    let state: StateStore
+    let progress: ProgressBoard?
+
+    private var folder: MirrorFolder { item.folder }
+    private var name: String { item.file.name }
+    private var temporary: String { "." + name + ".partial" }
+
+    func run(_ retry: RetryPolicy, cancellation: CancellationFlag) -> Publisher.ItemOutcome {
+        var record = item.record ?? PublishedFile(target: target, folder: folder, name: name)
+        do throws(MirrorError) {
+            let outcome = try FileMirror.retrying(retry, cancellation: cancellation, logger: publisher.logger,
+                                                  what: "\(target)\(folder.rawValue)/\(name)") { () throws(MirrorError) in
+                try attempt(&record)
+            }
+            if case .uploaded(let sent, let resumed) = outcome {
+                publisher.logger.info("published", metadata: ["file.folder": "\(folder.rawValue)", "file.name": "\(name)",
+                                                               "bytes.sent": "\(sent)", "bytes.resumed": "\(resumed)"])
+            }
+            return outcome
+        } catch {
+            progress?.abandon(name)
+            progress?.end(name, bytes: 0, received: 0, failed: !error.isCancellation)
+            if !error.isCancellation {
+                record.fail(error)
+                try? state.save(record)
+                publisher.logger.info("\(error.description)", metadata: ["file.name": "\(name)", "error.code": "\(error.code)"])
+            }
+            return .failed(error)
+        }
+    }
+
+    private func attempt(_ record: inout PublishedFile) throws(MirrorError) -> Publisher.ItemOutcome {
+        switch item.action {
+        case .inPlace:
+            return .confirmed
+        case .sendMD5:
+            try sendMD5()
+            progress?.end(name, bytes: 0, received: 0, failed: false)
+            return .md5Sent
+        case .confirm:
+            if try targetHoldsThisFile() {
+                try markInPlace(&record)
+                progress?.end(name, bytes: item.size, received: 0, failed: false)
+                return .confirmed
+            }
+            return try upload(&record)
+        case .upload:
+            return try upload(&record)
+        }
+    }
+
+    private func upload(_ record: inout PublishedFile) throws(MirrorError) -> Publisher.ItemOutcome {
+        let size = item.size
+        var offset: Int64 = 0
+        if record.pendingMD5 == item.md5, let there = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) }),
+           there <= size {
+            offset = there
+        } else if record.pendingMD5 != item.md5 {
+            record.pendingMD5 = item.md5
+            try state.save(record)
+        }
+        progress?.begin(name, total: size, resumedFrom: offset)
+        var sent: Int64 = 0
+        if offset < size {
+            let board = progress, name = self.name
+            do throws(UploadError) {
+                sent = try session.upload(publisher.layout.file(folder, name), length: size, to: folder, temporary, from: offset,
+                                          progress: { board?.update(name, done: $0) })
+            } catch {
+                switch error {
+                case .transfer(let error): throw .transfer(error)
+                case .local(let error): throw .local(error)
+                }
+            }
+        }
+        let landed = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) })
+        guard landed == size else {
+            throw .sizeMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: size, actual: landed ?? 0)
+        }
+        try transfer({ () throws(TransferError) in try session.rename(in: folder, temporary, to: name) })
+        try markInPlace(&record)
+        try sendMD5()
+        progress?.end(name, bytes: size, received: sent, failed: false)
+        return .uploaded(sent: sent, resumedFrom: offset)
+    }
+
+    /// The file is under its real name: recorded at once, so that a run killed before its `.md5`
+    /// is sent sends only that next time.
+    private func markInPlace(_ record: inout PublishedFile) throws(MirrorError) {
+        record.size = item.size
+        record.md5 = item.md5
+        record.publishedAt = Date()
+        record.pendingMD5 = nil
+        record.lastError = nil
+        record.lastErrorCode = nil
+        record.lastErrorAt = nil
+        try state.save(record)
+    }
+
+    /// The mirror's own `.md5` file, byte for byte (NCBI's), through a temporary name.
+    private func sendMD5() throws(MirrorError) {
+        let local = publisher.layout.md5File(folder, name)
+        guard let bytes = FileSystem.contents(local) else {
+            throw .local(FileSystemError(path: local.path, operation: "read", errno: errno))
+        }
+        try transfer({ () throws(TransferError) in try session.put(bytes, to: folder, item.file.md5Name, through: "." + item.file.md5Name + ".partial") })
+    }
+
+    /// Whether the target's `.md5` names the mirror's MD5 (its size was already seen to match).
+    private func targetHoldsThisFile() throws(MirrorError) -> Bool {
+        let bytes: [UInt8]
+        do throws(TransferError) {
+            bytes = try session.fetchSmall(session.source.fileURL(folder, item.file.md5Name), limit: MD5File.maximumByteCount)
+        } catch {
+            if error.code == .transferNotFound { return false }
+            throw .transfer(error)
+        }
+        guard let published = try? MD5File.parse(bytes, expectedFileName: name) else { return false }
+        return published.digest == item.md5
+    }
+
+    private func transfer<T>(_ body: () throws(TransferError) -> T) throws(MirrorError) -> T {
+        do throws(TransferError) { return try body() } catch { throw .transfer(error) }
+    }
+}

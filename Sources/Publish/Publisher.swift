@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+import PubMedFiles
+import PubMedListing
+import PubMedSupport
+import PubMedTransfer
+import Synchronization
+
+/// Copies a mirror's verified files to an internal server in NCBI's layout, so that machines that
+/// cannot reach NCBI run `fetch --source` against it. Only what changed is sent; a file reaches its
+/// real name only whole (uploaded to a hidden temporary name, its size checked on the server, then
+/// renamed), and its `.md5` follows it; deletions come last. Each target has its own records in the
+/// state database and its own lock.
+public struct Publisher: Sendable {
+    public let layout: MirrorLayout
+    public let logger: Logger
+
+    public init(layout: MirrorLayout, logger: Logger) {
+        self.layout = layout
+        self.logger = logger
+    }
+
+    /// Lists the target, plans, uploads with `options.jobs` workers, then deletes (with
+    /// `options.delete`), recording each file's outcome in `state` as it ends. Throws only when
+    /// nothing could be done (the lock is held, the listing failed); a run in which some files
+    /// failed returns a report with outcome `.partial`.
+    public func publish(_ options: PublishOptions, state: StateStore, progress: ProgressBoard? = nil,
+                        cancellation: CancellationFlag) async throws(PublishError) -> PublishReport {
+        let clock = ContinuousClock.now
+        let target = options.target.description
+        let lock: FileLock?
+        do throws(LockError) {
+            lock = options.dryRun ? nil : try FileLock(path: layout.publishLock(target: target).path)
+        } catch { throw .mirror(.lock(error)) }
+        defer { withExtendedLifetime(lock) {} }
+
+        let local = try mirrored(state)
+        let records: [PublishedFile]
+        do throws(MirrorError) { records = try state.publishedFiles(target: target) } catch { throw .mirror(error) }
+        let (listing, listingRequests) = try await list(options, cancellation: cancellation)
+        let plan = PublishPlan.make(local: local, records: records, listing: listing, delete: options.delete)
+        var report = PublishReport(target: target, outcome: .planned, plan: plan, requests: listingRequests)
+        if options.dryRun {
+            report.seconds = (ContinuousClock.now - clock).inSeconds
+            return report
+        }
+        var run: PublishRun
+        do throws(MirrorError) { run = try state.startPublishRun(target: target) } catch { throw .mirror(error) }
+        await upload(&report, options, state: state, progress: progress, cancellation: cancellation)
+        await deleteIfWhole(&report, options, state: state, cancellation: cancellation)
+        report.outcome = Self.outcome(report, cancelled: cancellation.isCancelled)
+        report.seconds = (ContinuousClock.now - clock).inSeconds
+        run.finishedAt = Date()
+        run.outcome = report.outcome.run
+        run.filesUploaded = report.uploads.count
+        run.bytesUploaded = report.bytesSent
+        run.filesDeleted = report.deleted.count
+        run.filesFailed = report.failures.count
+        run.requests = report.requests
+        run.error = report.runError?.description
+        run.errorCode = report.runError?.code.name
+        do throws(MirrorError) { try state.finish(run) } catch {
+            // What is on the target and the file records are right either way; only the journal entry is lost.
+            logger.info("could not record this run in the state database: \(error.description)")
+        }
+        return report
+    }
+
+    /// The mirror's verified files; refuses a mirror that has none.
+    private func mirrored(_ state: StateStore) throws(PublishError) -> [MirroredFile] {
+        let files: [MirroredFile]
+        do throws(MirrorError) { files = try state.files() } catch { throw .mirror(error) }
+        guard files.contains(where: { $0.status == .mirrored }) else { throw .nothingMirrored(path: layout.root.path) }
+        return files
+    }
+
+    /// Both folders of the target, over one connection, each retried; a folder that does not
+    /// exist yet (the first publish) lists as empty.
+    private func list(_ options: PublishOptions, cancellation: CancellationFlag) async throws(PublishError) -> ([MirrorFolder: [ListingEntry]], Int) {
+        let logger = self.logger
+        let result = await BlockingThreads.value(name: "listing", cancellation: cancellation) { () -> Result<([MirrorFolder: [ListingEntry]], Int), MirrorError> in
+            Result { () throws(MirrorError) -> ([MirrorFolder: [ListingEntry]], Int) in
+                let session = try Self.session(options, cancellation: cancellation)
+                var listing: [MirrorFolder: [ListingEntry]] = [:]
+                for folder in MirrorFolder.allCases {
+                    listing[folder] = try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
+                                                              what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
+                        do throws(TransferError) { return try session.list(folder) } catch {
+                            if error.code == .transferNotFound { return [] }
+                            throw .transfer(error)
+                        }
+                    }
+                }
+                return (listing, session.requestCount)
+            }
+        }
+        do throws(MirrorError) { return try result.get() } catch { throw .mirror(error) }
+    }
+
+    static func session(_ options: PublishOptions, cancellation: CancellationFlag) throws(MirrorError) -> TransferSession {
+        do throws(TransferError) {
+            return try TransferSession(source: options.target, options: options.transfer, cancellation: cancellation)
+        } catch { throw .transfer(error) }
+    }
+
+    /// What happened to one file.
+    enum ItemOutcome: Sendable {
+        case uploaded(sent: Int64, resumedFrom: Int64)
+        case md5Sent
+        case confirmed
+        case failed(MirrorError)
+    }
+
+    /// Sends the plan's work in NCBI's order with `options.jobs` workers, each over one reused
+    /// connection; a failure that dooms every file (login, no room, host key) stops them all.
+    private func upload(_ report: inout PublishReport, _ options: PublishOptions, state: StateStore,
+                        progress: ProgressBoard?, cancellation: CancellationFlag) async {
+        let work = report.plan.work
+        progress?.plan(files: work.count, bytes: report.plan.bytesToUpload, phase: "published")
+        let results = Mutex<[(PublishPlan.Item, ItemOutcome)]>([])
+        let requests = Atomic<Int>(0)
+        let stop = Mutex<MirrorError?>(nil)
+        let queue = WorkQueue(work)
+        let publisher = self
+        @Sendable func stopAll(_ error: MirrorError) {
+            stop.withLock { $0 = $0 ?? error }
+            cancellation.cancel()
+        }
+        await BlockingThreads.run(count: work.isEmpty ? 0 : max(1, min(options.jobs, work.count)), name: "publish",
+                                  cancellation: cancellation) { _ in
+            let session: TransferSession
+            do throws(MirrorError) { session = try Self.session(options, cancellation: cancellation) } catch { return stopAll(error) }
+            defer { requests.add(session.requestCount, ordering: .relaxed) }
+            while let item = queue.next(), !cancellation.isCancelled {
+                let file = FileUpload(publisher: publisher, item: item, target: options.target.description, session: session,
+                                      state: state, progress: progress)
+                let outcome = file.run(options.retry, cancellation: cancellation)
+                if case .failed(let error) = outcome, error.stopsRun { stopAll(error) }
+                results.withLock { $0.append((item, outcome)) }
+            }
+        }
+        for (item, outcome) in results.withLock({ $0 }).sorted(by: { ($0.0.folder, $0.0.file) < ($1.0.folder, $1.0.file) }) {
+            switch outcome {
+            case .uploaded(let sent, let resumedFrom):
+                let reason: PublishPlan.Reason
+                if case .upload(let why) = item.action { reason = why } else { reason = .unconfirmed }
+                report.uploads.append(.init(folder: item.folder, name: item.file.name, reason: reason, size: item.size,
+                                            sent: sent, resumedFrom: resumedFrom))
+                report.bytesSent += sent
+            case .md5Sent:
+                report.md5Sent += 1
+            case .confirmed:
+                report.confirmed += 1
+            case .failed(let error):
+                if error.isCancellation { continue }
+                report.failures.append(.init(folder: item.folder, name: item.file.name, error: error))
+            }
+        }
+        report.requests += requests.load(ordering: .relaxed)
+        report.runError = stop.withLock { $0 }.map(PublishError.mirror)
+    }
+
+    /// Deletes what the plan names, only once every file is in place: after an annual rollover
+    /// the old cycle stays until the new one is whole on the target.
+    private func deleteIfWhole(_ report: inout PublishReport, _ options: PublishOptions, state: StateStore,
+                               cancellation: CancellationFlag) async {
+        let deletions = report.plan.deletions
+        guard !deletions.isEmpty else { return }
+        guard report.failures.isEmpty, report.runError == nil, !cancellation.isCancelled else {
+            report.deletionsHeldBack = deletions.count
+            logger.info("\(deletions.count) deletions held back: not every file reached the target")
+            return
+        }
+        let logger = self.logger
+        let target = options.target.description
+        let outcome = await BlockingThreads.value(name: "delete", cancellation: cancellation) { () -> (Int, [PublishPlan.Deletion], MirrorError?) in
+            var requests = 0
+            var deleted: [PublishPlan.Deletion] = []
+            do throws(MirrorError) {
+                let session = try Self.session(options, cancellation: cancellation)
+                defer { requests = session.requestCount }
+                for folder in MirrorFolder.allCases {
+                    let names = deletions.filter { $0.folder == folder }.map(\.name)
+                    guard !names.isEmpty else { continue }
+                    try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
+                                            what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
+                        do throws(TransferError) { try session.delete(names, in: folder) } catch { throw .transfer(error) }
+                    }
+                    deleted += deletions.filter { $0.folder == folder }
+                    try state.forget(names.map { PublishedFile(target: target, folder: folder, name: $0) })
+                    for name in names { logger.info("deleted from the target", metadata: ["file.folder": "\(folder.rawValue)", "file.name": "\(name)"]) }
+                }
+                return (requests, deleted, nil)
+            } catch {
+                return (requests, deleted, error)
+            }
+        }
+        report.requests += outcome.0
+        report.deleted = outcome.1
+        if let error = outcome.2 { report.runError = .mirror(error) }
+    }
+
+    private static func outcome(_ report: PublishReport, cancelled: Bool) -> PublishReport.Outcome {
+        if report.runError?.isCancellation == false { return .failed }
+        if cancelled { return .interrupted }
+        if !report.failures.isEmpty { return .partial }
+        if report.uploads.isEmpty && report.md5Sent == 0 && report.confirmed == 0 && report.deleted.isEmpty { return .upToDate }
+        return .updated
+    }
+}

@@ -1,0 +1,206 @@
+internal import CCurl
+import Foundation
+import PubMedListing
+import PubMedSupport
+
+/// Why an upload failed: the request, or reading the local file.
+public enum UploadError: CodedError {
+    case transfer(TransferError)
+    case local(FileSystemError)
+
+    public var code: ErrorCode {
+        switch self {
+        case .transfer(let error): error.code
+        case .local(let error): error.code
+        }
+    }
+
+    public var advice: [Advice] {
+        switch self {
+        case .transfer(let error): error.advice
+        case .local(let error): error.advice
+        }
+    }
+
+    public var cause: (any Error)? {
+        switch self {
+        case .transfer(let error): error
+        case .local(let error): error
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .transfer(let error): error.description
+        case .local(let error): error.description
+        }
+    }
+}
+
+/// The requests that write to a server in NCBI's layout (`publish`): sizes, uploads that resume,
+/// renames and deletions, over FTP (STOR, APPE, SIZE, RNFR/RNTO, DELE), SFTP (libssh2's write,
+/// append, rename and rm) or, for `file://`, the local file system. Folders are created as an
+/// upload needs them (CURLOPT_FTP_CREATE_MISSING_DIRS, which SFTP honours too).
+extension TransferSession {
+    /// Bytes in `name` in `folder` on the server; nil when there is no such file (or folder).
+    package func remoteSize(_ folder: MirrorFolder, _ name: String) throws(TransferError) -> Int64? {
+        let url = source.fileURL(folder, name)
+        switch source.scheme {
+        case .file:
+            requestCount += 1
+            return FileSystem.size(of: url)
+        case .sftp:
+            // libcurl tells no size for an SFTP request without a body: the folder's listing does.
+            do throws(TransferError) {
+                return try list(folder).first { $0.name == name && !$0.isDirectory }.flatMap(\.size?.estimate)
+            } catch where error.code == .transferNotFound {
+                return nil
+            }
+        default:
+            do throws(TransferError) {
+                let size = try probe(url).size
+                return size
+            } catch where error.code == .transferNotFound {
+                return nil
+            }
+        }
+    }
+
+    /// Sends bytes `offset..<length` of the local `file` to `name` in `folder`, appending to the
+    /// `offset` bytes already there (APPE, an SFTP append) or, from 0, replacing whatever is there.
+    /// Returns the bytes sent. Does not check the result: the caller asks for the size.
+    package func upload(_ file: URL, length: Int64, to folder: MirrorFolder, _ name: String, from offset: Int64,
+                        progress: @escaping (Int64) -> Void) throws(UploadError) -> Int64 {
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .local(FileSystemError(path: file.path, operation: "open", errno: errno)) }
+        defer { close(descriptor) }
+        if source.scheme == .file {
+            return try copyLocally(descriptor, from: file.path, length: length, to: source.fileURL(folder, name), offset: offset, progress: progress)
+        }
+        let body = UploadSource(descriptor: descriptor, path: file.path, offset: offset, length: length - offset)
+        do throws(TransferError) {
+            try perform(source.fileURL(folder, name), sink: MemorySink(limit: 4096), upload: body,
+                        progress: { progress(offset + $0) }, configure: { easy in
+                Self.createFolders(easy) + [("CURLOPT_APPEND", easy.set(CURLOPT_APPEND, offset > 0))]
+            })
+        } catch {
+            if let local = body.readFailure { throw .local(local) }
+            throw .transfer(error)
+        }
+        return body.sent
+    }
+
+    /// Writes `bytes` (a `.md5` file) to `temporary` in `folder`, then renames it to `name`, in one
+    /// request: readers see the old file or the new one, never a part.
+    package func put(_ bytes: [UInt8], to folder: MirrorFolder, _ name: String, through temporary: String) throws(TransferError) {
+        if source.scheme == .file {
+            requestCount += 1
+            let url = source.fileURL(folder, name)
+            do throws(FileSystemError) {
+                try FileSystem.createDirectory(url.deletingLastPathComponent())
+                try FileSystem.writeAtomically(bytes, to: url)
+            } catch { throw Self.localFailure(error, url: url) }
+            return
+        }
+        try perform(source.fileURL(folder, temporary), sink: MemorySink(limit: 4096), upload: UploadSource(bytes: bytes),
+                    commands: renameCommands(folder, from: temporary, to: name), configure: { easy in Self.createFolders(easy) })
+    }
+
+    /// Renames `temporary` to `name` in `folder`, replacing a file of that name.
+    package func rename(in folder: MirrorFolder, _ temporary: String, to name: String) throws(TransferError) {
+        if source.scheme == .file {
+            requestCount += 1
+            let from = source.fileURL(folder, temporary)
+            do throws(FileSystemError) { try FileSystem.rename(from, to: source.fileURL(folder, name)) } catch { throw Self.localFailure(error, url: from) }
+            return
+        }
+        try runCommands(in: folder, renameCommands(folder, from: temporary, to: name))
+    }
+
+    /// Deletes `names` from `folder`, in order.
+    package func delete(_ names: [String], in folder: MirrorFolder) throws(TransferError) {
+        guard !names.isEmpty else { return }
+        if source.scheme == .file {
+            requestCount += 1
+            for name in names {
+                let url = source.fileURL(folder, name)
+                guard unlink(url.path) == 0 || errno == ENOENT else {
+                    throw Self.localFailure(FileSystemError(path: url.path, operation: "delete", errno: errno), url: url)
+                }
+            }
+            return
+        }
+        let commands = source.isSFTP ? names.map { "rm \(sftpPath(folder, $0))" } : names.map { "DELE \($0)" }
+        try runCommands(in: folder, commands)
+    }
+
+    // MARK: Helpers
+
+    /// Missing folders are made (MKD, SFTP mkdir) as the upload changes into them; libcurl does
+    /// that one folder at a time, so not with the single-CWD method other requests use.
+    private static func createFolders(_ easy: CurlEasy) -> [(String, CURLcode)] {
+        [("CURLOPT_FTP_FILEMETHOD", easy.set(CURLOPT_FTP_FILEMETHOD, Int(CURLFTPMETHOD_MULTICWD.rawValue))),
+         ("CURLOPT_FTP_CREATE_MISSING_DIRS", easy.set(CURLOPT_FTP_CREATE_MISSING_DIRS, Int(CURLFTP_CREATE_DIR_RETRY.rawValue)))]
+    }
+
+    /// FTP runs the commands in the folder (the request changes into it first); SFTP takes paths.
+    private func renameCommands(_ folder: MirrorFolder, from temporary: String, to name: String) -> [String] {
+        if source.isSFTP {
+            // SFTP version 3 (OpenSSH) will not rename onto an existing file: remove it first
+            // ('*': carry on if there is none). A reader sees the old file, then none for an
+            // instant, then the new one; never a part of it.
+            return ["*rm \(sftpPath(folder, name))", "rename \(sftpPath(folder, temporary)) \(sftpPath(folder, name))"]
+        }
+        return ["RNFR \(temporary)", "RNTO \(name)"]
+    }
+
+    /// The path of a file in an SFTP quote command: as in the URL (absolute, or under the home
+    /// folder for `/~/`), quoted.
+    private func sftpPath(_ folder: MirrorFolder, _ name: String) -> String {
+        var path = source.fileURL(folder, name).path
+        if path.hasPrefix("/~/") { path.removeFirst(3) }
+        let escaped = path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(escaped)\""
+    }
+
+    /// Runs `commands` after changing into `folder`, without a transfer.
+    private func runCommands(in folder: MirrorFolder, _ commands: [String]) throws(TransferError) {
+        try perform(source.folderURL(folder), sink: MemorySink(limit: 1 << 20), commands: commands, configure: { easy in [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true))] })
+    }
+
+    /// `file://`: the bytes appended to (or, from 0, written over) the target file, flushed.
+    private func copyLocally(_ descriptor: Int32, from path: String, length: Int64, to target: URL, offset: Int64,
+                             progress: (Int64) -> Void) throws(UploadError) -> Int64 {
+        requestCount += 1
+        do throws(FileSystemError) { try FileSystem.createDirectory(target.deletingLastPathComponent()) } catch { throw .local(error) }
+        let output = open(target.path, O_WRONLY | O_CREAT | O_CLOEXEC | (offset > 0 ? 0 : O_TRUNC), 0o644)
+        guard output >= 0 else { throw .local(FileSystemError(path: target.path, operation: "open", errno: errno)) }
+        defer { close(output) }
+        let source = UploadSource(descriptor: descriptor, path: path, offset: offset, length: length - offset)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var position = offset
+        while true {
+            let count = source.read(into: buffer)
+            if let failure = source.readFailure { throw .local(failure) }
+            if count == 0 { break }
+            var written = 0
+            while written < count {
+                let result = pwrite(output, buffer.baseAddress! + written, count - written, off_t(position))
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else { throw .local(FileSystemError(path: target.path, operation: "write", errno: errno)) }
+                written += result
+                position += Int64(result)
+            }
+            progress(position)
+        }
+        do throws(FileSystemError) { try FileSystem.sync(descriptor: output, path: target.path) } catch { throw .local(error) }
+        return source.sent
+    }
+
+    /// A local file operation of a `file://` target, as the request failure it stands for.
+    private static func localFailure(_ error: FileSystemError, url: URL) -> TransferError {
+        TransferError(kind: .permanent, scope: error.stopsRun ? .run : .file, code: error.code, url: url.absoluteString,
+                      summary: error.description, advice: error.advice)
+    }
+}
