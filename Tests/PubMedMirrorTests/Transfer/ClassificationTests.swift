@@ -10,6 +10,11 @@ import Testing
         var curl: Int
         var response = 0
         var ftp = false
+        var sftp = false
+        /// A write: an upload, a rename or a deletion (`publish`).
+        var upload = false
+        /// The server is a publish target.
+        var target = false
         var stalled = false
         var overflow: Int?
         var retryAfter: Int64 = 0
@@ -17,7 +22,9 @@ import Testing
         var scope: TransferError.Scope
         var code: ErrorCode
         var advice: [Advice] = []
-        var description: String { "curl \(curl) reply \(response)\(ftp ? " ftp" : "")\(stalled ? " stalled" : "")" }
+        var description: String {
+            "curl \(curl) reply \(response)\(ftp ? " ftp" : "")\(sftp ? " sftp" : "")\(upload ? " upload" : "")\(target ? " target" : "")\(stalled ? " stalled" : "")"
+        }
     }
 
     static let rows: [Row] = [
@@ -47,12 +54,27 @@ import Testing
         Row(curl: 1, kind: .permanent, scope: .run, code: .transferBadURL, advice: [.checkSource]),
         Row(curl: 19, ftp: true, kind: .transient, scope: .file, code: .transferFailed),
         Row(curl: 99, kind: .transient, scope: .file, code: .transferFailed),
+        // Writes (publish): FTP 552, 553, 550 and the SFTP equivalents get their own codes.
+        Row(curl: 25, response: 552, ftp: true, upload: true, kind: .permanent, scope: .run, code: .transferStorageFull, advice: [.freeTargetSpace]),
+        Row(curl: 55, response: 552, ftp: true, upload: true, kind: .permanent, scope: .run, code: .transferStorageFull, advice: [.freeTargetSpace]),
+        Row(curl: 25, response: 553, ftp: true, upload: true, kind: .permanent, scope: .file, code: .transferNameRefused, advice: [.checkTargetPermissions]),
+        Row(curl: 25, response: 550, ftp: true, upload: true, kind: .permanent, scope: .run, code: .transferWriteRefused, advice: [.checkTargetPermissions]),
+        Row(curl: 21, response: 550, ftp: true, upload: true, kind: .permanent, scope: .run, code: .transferWriteRefused, advice: [.checkTargetPermissions]),
+        Row(curl: 67, response: 530, ftp: true, upload: true, target: true, kind: .permanent, scope: .run, code: .transferLoginRefused, advice: [.checkTargetCredentials]),
+        Row(curl: 25, response: 451, ftp: true, upload: true, kind: .transient, scope: .file, code: .transferServerError),
+        Row(curl: 55, ftp: true, upload: true, kind: .transient, scope: .file, code: .transferFailed),
+        Row(curl: 70, sftp: true, upload: true, kind: .permanent, scope: .run, code: .transferStorageFull, advice: [.freeTargetSpace]),
+        Row(curl: 9, sftp: true, upload: true, kind: .permanent, scope: .run, code: .transferWriteRefused, advice: [.checkTargetPermissions]),
+        Row(curl: 21, sftp: true, upload: true, kind: .permanent, scope: .file, code: .transferWriteRefused, advice: [.checkTargetPermissions]),
+        Row(curl: 60, sftp: true, kind: .permanent, scope: .run, code: .transferHostKeyUnverified, advice: [.addKnownHost]),
+        Row(curl: 67, sftp: true, target: true, kind: .permanent, scope: .run, code: .transferLoginRefused, advice: [.checkSSHCredentials]),
+        Row(curl: 78, sftp: true, kind: .permanent, scope: .file, code: .transferNotFound),
     ]
 
     @Test(arguments: rows)
     func aFailureIsClassifiedOnce(row: Row) {
         let error = TransferError.classify(FailedRequest(
-            curlCode: row.curl, responseCode: row.response, isFTP: row.ftp, stalled: row.stalled, overflowLimit: row.overflow,
+            curlCode: row.curl, responseCode: row.response, isFTP: row.ftp, isSFTP: row.sftp, isTarget: row.target, isUpload: row.upload, stalled: row.stalled, overflowLimit: row.overflow,
             detail: "detail", retryAfter: row.retryAfter, url: "ftp://host/pubmed/baseline/x", stallTimeout: 2))
         #expect(error.kind == row.kind)
         #expect(error.scope == row.scope)

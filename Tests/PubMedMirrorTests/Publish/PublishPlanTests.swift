@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+@testable import PubMedFiles
+@testable import PubMedListing
+@testable import PubMedPublish
+
+/// What `publish` sends, confirms and deletes, from the mirror's files, the target's records and the
+/// target's listing alone.
+@Suite struct PublishPlanTests {
+    static let target = "ftp://files.lab/pubmed/"
+    static let md5 = "0123456789abcdef0123456789abcdef"
+
+    static func local(_ number: Int, cycle: Int = 26, folder: MirrorFolder = .baseline, size: Int64 = 1000, md5: String = md5,
+                      status: MirroredFile.Status = .mirrored) -> MirroredFile {
+        var file = MirroredFile(folder: folder, file: PubMedFileName(cycle: cycle, number: number), status: status)
+        file.size = size
+        file.md5 = md5
+        return file
+    }
+
+    static func record(_ file: MirroredFile, md5: String? = md5, pending: String? = nil) -> PublishedFile {
+        var record = PublishedFile(target: target, folder: file.folder, name: file.name)
+        record.size = md5 == nil ? nil : file.size
+        record.md5 = md5
+        record.pendingMD5 = pending
+        return record
+    }
+
+    /// The target's listing of `files` (name, size), each with its `.md5` unless told otherwise.
+    static func listing(_ files: [(MirroredFile, Int64)], md5: Bool = true, extra: [MirrorFolder: [String]] = [:]) -> [MirrorFolder: [ListingEntry]] {
+        var listing: [MirrorFolder: [ListingEntry]] = [:]
+        for (file, size) in files {
+            listing[file.folder, default: []].append(ListingEntry(name: file.name, size: .exact(size)))
+            if md5 { listing[file.folder, default: []].append(ListingEntry(name: file.name + ".md5", size: .exact(60))) }
+        }
+        for (folder, names) in extra { listing[folder, default: []] += names.map { ListingEntry(name: $0, size: .exact(1)) } }
+        return listing
+    }
+
+    @Test func aFirstPublishSendsEveryVerifiedFileInNCBIOrder() {
+        let files = [Self.local(1335, folder: .updatefiles), Self.local(2), Self.local(1), Self.local(3, status: .damaged),
+                     Self.local(4, status: .missing), Self.local(5, status: .gone)]
+        let plan = PublishPlan.make(local: files, records: [], listing: [:], delete: true)
+        #expect(plan.items.map(\.file.number) == [1, 2, 1335])
+        #expect(plan.items.allSatisfy { $0.action == .upload(.new) })
+        #expect(plan.bytesToUpload == 3000 && plan.work.count == 3 && plan.deletions.isEmpty)
+    }
+
+    @Test func aTargetThatHoldsWhatTheRecordsSayNeedsNothing() {
+        let files = [Self.local(1), Self.local(1335, folder: .updatefiles)]
+        let plan = PublishPlan.make(local: files, records: files.map { Self.record($0) }, listing: Self.listing(files.map { ($0, 1000) }), delete: true)
+        #expect(plan.items.map(\.action) == [.inPlace, .inPlace])
+        #expect(plan.work.isEmpty && plan.deletions.isEmpty)
+    }
+
+    @Test func eachDifferenceHasItsReason() {
+        let republished = Self.local(1, md5: "ffffffffffffffffffffffffffffffff")
+        let missing = Self.local(2)
+        let wrongSize = Self.local(3)
+        let md5Missing = Self.local(4)
+        let unknownButRightSize = Self.local(5)
+        let unknownNoMD5 = Self.local(6)
+        let cutUpload = Self.local(7)
+        let files = [republished, missing, wrongSize, md5Missing, unknownButRightSize, unknownNoMD5, cutUpload]
+        let records = [Self.record(republished), Self.record(missing), Self.record(wrongSize), Self.record(md5Missing),
+                       Self.record(cutUpload, md5: nil, pending: Self.md5)]
+        var listing = Self.listing([(republished, 1000), (wrongSize, 999), (unknownButRightSize, 1000)])
+        listing[.baseline]! += Self.listing([(md5Missing, 1000), (unknownNoMD5, 1000)], md5: false)[.baseline]!
+        let plan = PublishPlan.make(local: files, records: records, listing: listing, delete: false)
+        #expect(plan.items.map(\.action) == [.upload(.republished), .upload(.missing), .upload(.wrongSize), .sendMD5, .confirm,
+                                             .upload(.unconfirmed), .upload(.new)])
+        #expect(plan.uploads.count == 5 && plan.work.count == 7)
+        // The record travels with the item: the upload of number 7 resumes only for the same bytes.
+        #expect(plan.items.last?.record?.pendingMD5 == Self.md5)
+    }
+
+    @Test func aSizeWithoutExactBytesNeverCountsAsInPlace() {
+        let file = Self.local(1)
+        let listing: [MirrorFolder: [ListingEntry]] = [.baseline: [ListingEntry(name: file.name, size: .approximate(bytes: 1000, tolerance: 50)),
+                                                                   ListingEntry(name: file.name + ".md5", size: .exact(60))]]
+        #expect(PublishPlan.make(local: [file], records: [Self.record(file)], listing: listing, delete: false).items.map(\.action) == [.upload(.wrongSize)])
+    }
+
+    @Test func deletionsTakeOnlyPubMedNamesTheMirrorNoLongerHolds() {
+        let kept = Self.local(1, cycle: 26)
+        let gone = Self.local(1400, cycle: 26, folder: .updatefiles, status: .gone)
+        let damaged = Self.local(2, cycle: 26, status: .damaged)
+        let oldCycle = [Self.local(1, cycle: 25), Self.local(2, cycle: 25)]
+        let listing = Self.listing([(kept, 1000), (damaged, 1000), (gone, 1000)] + oldCycle.map { ($0, 500) }, extra: [
+            .baseline: ["README.txt", "pubmed25n0003.xml.gz.md5", ".pubmed26n0009.xml.gz.partial", "pubmed25n0001.xml", "pubmed25n01.xml.gz"],
+            .updatefiles: ["stats.html"],
+        ])
+        let plan = PublishPlan.make(local: [kept, gone, damaged], records: [], listing: listing, delete: true)
+        #expect(plan.deletions.map { "\($0.folder.rawValue)/\($0.name)" } == [
+            "baseline/pubmed25n0001.xml.gz", "baseline/pubmed25n0001.xml.gz.md5",
+            "baseline/pubmed25n0002.xml.gz", "baseline/pubmed25n0002.xml.gz.md5",
+            "baseline/pubmed25n0003.xml.gz.md5",
+            "updatefiles/pubmed26n1400.xml.gz", "updatefiles/pubmed26n1400.xml.gz.md5",
+        ])
+        // Without --delete, nothing is.
+        #expect(PublishPlan.make(local: [kept, gone, damaged], records: [], listing: listing, delete: false).deletions.isEmpty)
+    }
+}
