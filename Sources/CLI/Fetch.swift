@@ -39,7 +39,7 @@ extension PubMedMirrorCommand {
         @Flag(name: .long, help: "Then bring the MeSH thesaurus up to date, as `pubmed-mirror mesh` does (env PUBMED_MIRROR_MESH_SOURCE for its URL).")
         var mesh = false
 
-        @Option(name: .long, help: ArgumentHelp("Then publish the mirror to this target, as `pubmed-mirror publish --target URL` does (with --delete and --known-hosts; the target's credentials from PUBMED_MIRROR_TARGET_*).", valueName: "url"))
+        @Option(name: .long, help: ArgumentHelp("Then publish the mirror to this target, as `pubmed-mirror publish --target URL` does (with --delete; the target's credentials from PUBMED_MIRROR_TARGET_*).", valueName: "url"))
         var publish: String?
 
         @OptionGroup var target: TargetOptions

@@ -34,7 +34,7 @@ struct OutputOptions: ParsableArguments {
 /// environment fallback.
 struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The folder holding baseline/ and updatefiles/: ftp://, ftps:// (explicit TLS), http://, https:// or file:// (env PUBMED_MIRROR_SOURCE; default \(MirrorSource.ncbi)).",
+        "The folder holding baseline/ and updatefiles/: ftp://, ftps:// (explicit TLS), http://, https://, sftp:// or file:// (env PUBMED_MIRROR_SOURCE; default \(MirrorSource.ncbi)).",
         valueName: "url"))
     var source: String?
 
@@ -65,6 +65,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A PEM file of extra certificate authorities to trust, added to the system's (env PUBMED_MIRROR_CA_FILE).", valueName: "file"))
     var caFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("sftp://: the OpenSSH known-hosts file the server's host key must be in (env PUBMED_MIRROR_KNOWN_HOSTS; default ~/.ssh/known_hosts).", valueName: "file"))
+    var knownHosts: String?
+
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for a connection (env PUBMED_MIRROR_CONNECT_TIMEOUT; default 30).", valueName: "seconds"))
     var connectTimeout: Double?
 
@@ -83,10 +86,30 @@ struct ConnectionOptions: ParsableArguments {
                                                               name: "--connect-timeout", default: 30)
         options.stallTimeout = try EnvironmentValue.seconds(stallTimeout, environment["PUBMED_MIRROR_STALL_TIMEOUT"],
                                                             name: "--stall-timeout", default: 60)
-        let user = environment["PUBMED_MIRROR_USER"].flatMap { $0.isEmpty ? nil : $0 }
-        let password = environment["PUBMED_MIRROR_PASSWORD"] ?? ""
-        if let user { options.credentials = .init(user: user, password: password) }
+        options.knownHostsFile = knownHosts ?? environment["PUBMED_MIRROR_KNOWN_HOSTS"].flatMap { $0.isEmpty ? nil : $0 }
+        if let file = options.knownHostsFile, !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("--known-hosts \(file) cannot be read")
+        }
+        try Self.login(&options, user: "PUBMED_MIRROR_USER", password: "PUBMED_MIRROR_PASSWORD", key: "PUBMED_MIRROR_SSH_KEY", environment: environment)
         return options
+    }
+
+    /// A user and password, or for SFTP a private key file (the password then unlocks it), from
+    /// the environment only: never from the command line, where the process list shows them.
+    static func login(_ options: inout TransferOptions, user userVariable: String, password passwordVariable: String,
+                      key keyVariable: String, environment: [String: String]) throws {
+        options.credentials = nil
+        let user = environment[userVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let password = environment[passwordVariable] ?? ""
+        if let user { options.credentials = .init(user: user, password: password) }
+        if let key = environment[keyVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard FileManager.default.isReadableFile(atPath: key) else { throw ValidationError("\(keyVariable): \(key) cannot be read") }
+            options.sshKeyFile = key
+            if user == nil, !password.isEmpty {
+                let name = getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "root"
+                options.credentials = .init(user: name, password: password)
+            }
+        }
     }
 }
 

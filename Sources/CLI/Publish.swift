@@ -77,7 +77,7 @@ extension PubMedMirrorCommand {
     }
 }
 
-/// `--target`, `--delete` and `--known-hosts`, with the target's credentials from the environment
+/// `--target` and `--delete`, with the target's credentials from the environment
 /// (`publish`, and `fetch --publish`).
 struct TargetOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
@@ -87,9 +87,6 @@ struct TargetOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Remove from the target the PubMed files the mirror no longer holds (after an annual rollover, the old cycle), once every file is in place. Other names are never touched.")
     var delete = false
-
-    @Option(name: .long, help: ArgumentHelp("sftp://: the OpenSSH known-hosts file the server's host key must be in (env PUBMED_MIRROR_KNOWN_HOSTS; default ~/.ssh/known_hosts).", valueName: "file"))
-    var knownHosts: String?
 
     /// The publish options, or nil when no target is given (`fetch` without `--publish`).
     func resolved(connection: TransferOptions, flag: String? = nil,
@@ -101,31 +98,15 @@ struct TargetOptions: ParsableArguments {
         do { options = try PublishOptions(target: MirrorSource(text)) } catch {
             throw ValidationError("\(name): " + Exit.message(for: error))
         }
+        // TLS trust, host keys and timeouts as for the source; the login is the target's own.
         var transfer = connection
         transfer.role = .target
-        transfer.credentials = nil
-        let user = environment["PUBMED_MIRROR_TARGET_USER"].flatMap { $0.isEmpty ? nil : $0 }
-        let password = environment["PUBMED_MIRROR_TARGET_PASSWORD"] ?? ""
-        if let user { transfer.credentials = .init(user: user, password: password) }
-        if let key = environment["PUBMED_MIRROR_TARGET_SSH_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            guard FileManager.default.isReadableFile(atPath: key) else {
-                throw ValidationError("PUBMED_MIRROR_TARGET_SSH_KEY: \(key) cannot be read")
-            }
-            transfer.sshKeyFile = key
-            if user == nil, !password.isEmpty { transfer.credentials = .init(user: Self.localUser, password: password) }
-        }
-        transfer.knownHostsFile = knownHosts ?? environment["PUBMED_MIRROR_KNOWN_HOSTS"].flatMap { $0.isEmpty ? nil : $0 }
-        if let file = transfer.knownHostsFile, !FileManager.default.isReadableFile(atPath: file) {
-            throw ValidationError("--known-hosts \(file) cannot be read")
-        }
+        transfer.sshKeyFile = nil
+        try ConnectionOptions.login(&transfer, user: "PUBMED_MIRROR_TARGET_USER", password: "PUBMED_MIRROR_TARGET_PASSWORD",
+                                    key: "PUBMED_MIRROR_TARGET_SSH_KEY", environment: environment)
         options.transfer = transfer
         options.delete = delete
         return options
-    }
-
-    private static var localUser: String {
-        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return "root"
     }
 }
 

@@ -12,6 +12,8 @@ public enum MirrorError: CodedError {
     case tooLong(file: String, listedSize: Int64)
     /// The download ended at a size other than the listed one.
     case sizeMismatch(file: String, expected: Int64, actual: Int64)
+    /// After an upload (`publish`), the server holds another size than the file's (nil: none at all).
+    case uploadSizeMismatch(file: String, expected: Int64, actual: Int64?)
     /// The bytes do not hash to the published `.md5`.
     case md5Mismatch(file: String, published: String, actual: String)
     /// The published `.md5` file cannot be used.
@@ -40,7 +42,7 @@ public enum MirrorError: CodedError {
     public var isRetryable: Bool {
         switch self {
         case .transfer(let error): error.isTransient
-        case .tooLong, .sizeMismatch, .md5Mismatch: true
+        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch: true
         case .badMD5File, .missingMD5, .local, .database, .lock, .insufficientSpace: false
         }
     }
@@ -70,6 +72,7 @@ public enum MirrorError: CodedError {
         case .transfer(let error): error.code
         case .tooLong: .downloadTooLong
         case .sizeMismatch: .sizeMismatch
+        case .uploadSizeMismatch: .uploadSizeMismatch
         case .md5Mismatch: .md5Mismatch
         case .badMD5File(_, let problem): problem.code
         case .missingMD5: .missingMD5
@@ -87,7 +90,7 @@ public enum MirrorError: CodedError {
         case .database(let error): error.advice
         case .lock(let error): error.advice
         case .insufficientSpace: [.freeSpace, .useLargerDisk]
-        case .tooLong, .sizeMismatch, .md5Mismatch, .badMD5File, .missingMD5: []
+        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch, .badMD5File, .missingMD5: []
         }
     }
 
@@ -98,7 +101,7 @@ public enum MirrorError: CodedError {
         case .local(let error): error
         case .database(let error): error
         case .lock(let error): error
-        case .tooLong, .sizeMismatch, .md5Mismatch, .missingMD5, .insufficientSpace: nil
+        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch, .missingMD5, .insufficientSpace: nil
         }
     }
 
@@ -110,6 +113,9 @@ public enum MirrorError: CodedError {
             return DownloadError.tooLong(file: file, listedSize: listed).description
         case .sizeMismatch(let file, let expected, let actual):
             return "\(file): downloaded \(actual) bytes but the server listed \(expected); the download was discarded"
+        case .uploadSizeMismatch(let file, let expected, let actual):
+            let held = actual.map { "\($0) bytes" } ?? "no file"
+            return "\(file): after the upload the server holds \(held), not the \(expected) bytes of the file; it was not put in place"
         case .md5Mismatch(let file, let published, let actual):
             return "\(file): MD5 \(actual) does not match the published \(published); the download was discarded"
         case .badMD5File(_, let problem):
@@ -133,6 +139,7 @@ public enum MirrorError: CodedError {
 extension ErrorCode {
     public static let sizeMismatch = ErrorCode("server.size-mismatch", .serverData)
     public static let md5Mismatch = ErrorCode("server.md5-mismatch", .serverData)
+    public static let uploadSizeMismatch = ErrorCode("server.upload-size-mismatch", .serverData)
     public static let missingMD5 = ErrorCode("server.missing-md5", .serverData)
     public static let insufficientSpace = ErrorCode("local.insufficient-space", .local)
 }

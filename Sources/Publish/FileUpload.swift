@@ -8,10 +8,10 @@ import PubMedTransfer
 /// Publishing one file over a worker's session, as the plan says, each attempt retried with the
 /// download's backoff:
 ///
-/// 1. The state database records which bytes are about to go to `.NAME.partial` (`pendingMD5`);
+/// 1. The state database records which bytes are about to go to `.NAME.MD5PREFIX.partial` (`pendingMD5`);
 ///    an upload cut short in this run or an earlier one is resumed (APPE, an SFTP append) only
 ///    when it was for the same bytes.
-/// 2. The server's size of `.NAME.partial` must be the file's, then it is renamed to `NAME`,
+/// 2. The server's size of that temporary file must be the file's, then it is renamed to `NAME`,
 ///    and the database records the file as in place.
 /// 3. Only then is `NAME.md5` written (through a temporary name and a rename, in one request).
 struct FileUpload {
@@ -24,7 +24,11 @@ struct FileUpload {
 
     private var folder: MirrorFolder { item.folder }
     private var name: String { item.file.name }
-    private var temporary: String { "." + name + ".partial" }
+    /// Hidden, and named for the bytes it is to hold: a session of an earlier, killed run that the
+    /// server is still finishing never writes into the upload of another version of the file.
+    private var temporary: String { Self.temporaryName(name, md5: item.md5) }
+
+    static func temporaryName(_ name: String, md5: String) -> String { "." + name + "." + md5.prefix(8) + ".partial" }
 
     func run(_ retry: RetryPolicy, cancellation: CancellationFlag) -> Publisher.ItemOutcome {
         var record = item.record ?? PublishedFile(target: target, folder: folder, name: name)
@@ -96,7 +100,9 @@ struct FileUpload {
         }
         let landed = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) })
         guard landed == size else {
-            throw .sizeMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: size, actual: landed ?? 0)
+            // Another writer (a session of a killed run the server is still draining, say) may
+            // have added to it: the next attempt starts it over.
+            throw .uploadSizeMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: size, actual: landed)
         }
         try transfer({ () throws(TransferError) in try session.rename(in: folder, temporary, to: name) })
         try markInPlace(&record)

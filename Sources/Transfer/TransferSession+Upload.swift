@@ -57,12 +57,17 @@ extension TransferSession {
                 return nil
             }
         default:
+            // SIZE alone (no MDTM): libcurl puts it in the content length.
+            let sink = MemorySink(limit: 4096)
             do throws(TransferError) {
-                let size = try probe(url).size
-                return size
+                try perform(url, sink: sink, configure: { easy in
+                    [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true)), ("CURLOPT_FILETIME", easy.set(CURLOPT_FILETIME, false))]
+                })
             } catch where error.code == .transferNotFound {
                 return nil
             }
+            let size = easy.infoOffset(CURLINFO_CONTENT_LENGTH_DOWNLOAD_T)
+            return size >= 0 ? size : nil
         }
     }
 
@@ -139,7 +144,8 @@ extension TransferSession {
     /// Missing folders are made (MKD, SFTP mkdir) as the upload changes into them; libcurl does
     /// that one folder at a time, so not with the single-CWD method other requests use.
     private static func createFolders(_ easy: CurlEasy) -> [(String, CURLcode)] {
-        [("CURLOPT_FTP_FILEMETHOD", easy.set(CURLOPT_FTP_FILEMETHOD, Int(CURLFTPMETHOD_MULTICWD.rawValue))),
+        [("CURLOPT_FILETIME", easy.set(CURLOPT_FILETIME, false)),
+         ("CURLOPT_FTP_FILEMETHOD", easy.set(CURLOPT_FTP_FILEMETHOD, Int(CURLFTPMETHOD_MULTICWD.rawValue))),
          ("CURLOPT_FTP_CREATE_MISSING_DIRS", easy.set(CURLOPT_FTP_CREATE_MISSING_DIRS, Int(CURLFTP_CREATE_DIR_RETRY.rawValue)))]
     }
 
@@ -165,7 +171,9 @@ extension TransferSession {
 
     /// Runs `commands` after changing into `folder`, without a transfer.
     private func runCommands(in folder: MirrorFolder, _ commands: [String]) throws(TransferError) {
-        try perform(source.folderURL(folder), sink: MemorySink(limit: 1 << 20), commands: commands, configure: { easy in [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true))] })
+        try perform(source.folderURL(folder), sink: MemorySink(limit: 1 << 20), commands: commands, configure: { easy in
+            [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true)), ("CURLOPT_FILETIME", easy.set(CURLOPT_FILETIME, false))]
+        })
     }
 
     /// `file://`: the bytes appended to (or, from 0, written over) the target file, flushed.

@@ -1,6 +1,6 @@
-"""A scriptable anonymous FTP server for integration tests (pyftpdlib).
+"""A scriptable FTP server for integration tests (pyftpdlib).
 
-Serves --root read-only to anonymous users on 127.0.0.1, binds --port (0 picks
+Serves --root read-only to anonymous users (and, with --writer, writable to one user) on 127.0.0.1, binds --port (0 picks
 a free one), prints "PORT <n>" as its first stdout line once listening, and
 stops cleanly on SIGTERM. Passive mode (PASV/EPSV), LIST, NLST, MLSD, SIZE,
 MDTM, REST and RETR are pyftpdlib's own.
@@ -36,13 +36,31 @@ Faults are chosen by flags. Each one hits only the first N matching events
   --no-rest
       REST answers "502 Command not implemented." and FEAT omits REST STREAM.
       curl -C: exit 31 (couldn't use REST).
+  --writer USER:PASSWORD
+      Adds a user who may write (upload, append, make folders, rename,
+      delete) under --root; anonymous users stay read-only. The faults below
+      hit uploads (STOR and APPE) of any user:
+  --stor-error CODE --stor-error-times N
+      The first N uploads are answered CODE (550, 553, ...) before any data
+      is taken; the data connection is closed.
+  --stor-full-after BYTES --stor-full-times N
+      The first N uploads keep BYTES bytes, then the server answers "552
+      Requested file action aborted. Exceeded storage allocation." and
+      closes the data connection, as a full disk or a quota does.
+  --stor-cut-at BYTES --stor-cut-times N
+      The first N uploads keep BYTES bytes (the file on the server holds
+      them), then the data connection is closed and 426 answered.
+  --stor-stall-at BYTES --stor-stall-seconds S --stor-stall-times N
+      The first N uploads keep BYTES bytes, then nothing is read for S
+      seconds, then they end like --stor-cut-at.
   --match GLOB
       Only RETRs whose path matches GLOB (fnmatch, over the whole path, so
       "*.xml.gz" leaves the .md5 files alone) count for --retr-error,
       --cut-at and --stall-at.
   --log FILE
       Appends one line per command received, as sent ("RETR pubmed25n1275.xml.gz",
-      "REST 4096"; PASS is masked), so tests can count requests.
+      "REST 4096"; PASS is masked), so tests can count requests. With
+      --match, STOR and APPE faults also hit only matching paths.
 
 The counters are shared by all connections; the server is one process with
 one event loop, so no locking is needed.
@@ -79,6 +97,10 @@ class Faults:
             "retr_error": options.retr_error_times if options.retr_error else 0,
             "cut": options.cut_times if options.cut_at is not None else 0,
             "stall": options.stall_times if options.stall_at is not None else 0,
+            "stor_error": options.stor_error_times if options.stor_error else 0,
+            "stor_full": options.stor_full_times if options.stor_full_after is not None else 0,
+            "stor_cut": options.stor_cut_times if options.stor_cut_at is not None else 0,
+            "stor_stall": options.stor_stall_times if options.stor_stall_at is not None else 0,
         }
         self.log_file = open(options.log, "a", buffering=1) if options.log else None
 
@@ -119,8 +141,16 @@ class ListedSizeFS(AbstractedFS):
         return self._adjust(path, super().lstat(path))
 
 
+STOR_ERROR_MESSAGES = {
+    550: "Permission denied.",
+    553: "File name not allowed.",
+    452: "Insufficient storage space.",
+}
+
+
 class FaultyDTPHandler(DTPHandler):
-    """Data channel that can cut, stall or pace a RETR transfer at a byte offset.
+    """Data channel that can cut, stall or pace a RETR transfer at a byte offset,
+    and cut, stall or fill up an upload.
 
     pyftpdlib sends files with sendfile(2) unless told not to, which would
     bypass send() and so every fault; use_sendfile() is turned off here.
@@ -135,6 +165,45 @@ class FaultyDTPHandler(DTPHandler):
 
     def use_sendfile(self):
         return False
+
+    def enable_receiving(self, type, cmd):
+        # Called when an upload starts (STOR or APPE): arms at most one fault.
+        stor = self.cmd_channel.pending_stor
+        self.cmd_channel.pending_stor = None
+        if stor is not None and FAULTS.matches(stor):
+            options = FAULTS.options
+            if FAULTS.take("stor_full"):
+                self.fault = ("full", options.stor_full_after)
+            elif FAULTS.take("stor_cut"):
+                self.fault = ("cut", options.stor_cut_at)
+            elif FAULTS.take("stor_stall"):
+                self.fault = ("stall", options.stor_stall_at)
+        super().enable_receiving(type, cmd)
+
+    def handle_read(self):
+        if self.halted:
+            return
+        if self.fault is None:
+            super().handle_read()
+            return
+        try:
+            chunk = self.recv(self.ac_in_buffer_size)
+        except OSError:
+            self.handle_error()
+            return
+        room = self.fault[1] - self.tot_bytes_received
+        if chunk and room > 0:
+            kept = chunk[:room]
+            self.tot_bytes_received += len(kept)
+            self.file_obj.write(kept)
+            self.file_obj.flush()
+        if not chunk and self.tot_bytes_received < self.fault[1]:
+            self.transfer_finished = True  # the whole upload fitted before the fault
+            return
+        if self.tot_bytes_received >= self.fault[1]:
+            self.halt()
+
+    handle_read_event = handle_read
 
     def push_with_producer(self, producer):
         # Called when a transfer starts: RETR or a listing. Only RETR arms faults.
@@ -190,7 +259,9 @@ class FaultyDTPHandler(DTPHandler):
             return
         self.halted = True
         self.del_channel()
-        delay = FAULTS.options.stall_seconds if self.fault[0] == "stall" else 0
+        delay = 0
+        if self.fault[0] == "stall":
+            delay = FAULTS.options.stor_stall_seconds if self.receive else FAULTS.options.stall_seconds
         self.ioloop.call_later(delay, self.abort, _errback=self.handle_error)
 
     def abort(self):
@@ -198,7 +269,10 @@ class FaultyDTPHandler(DTPHandler):
         # then sends _resp on the control connection.
         if not self._closed:
             self.transfer_finished = False
-            self._resp = ("426 Connection closed; transfer aborted.", logging.debug)
+            if self.fault[0] == "full":
+                self._resp = ("552 Requested file action aborted. Exceeded storage allocation.", logging.debug)
+            else:
+                self._resp = ("426 Connection closed; transfer aborted.", logging.debug)
             self.close()
 
 
@@ -207,6 +281,7 @@ class FaultyFTPHandler(FTPHandler):
     use_sendfile = False
     banner = "faulty_ftpd ready."
     pending_retr = None  # the RETR argument whose transfer has not started yet
+    pending_stor = None  # the STOR or APPE argument whose transfer has not started yet
 
     def handle(self):
         if FAULTS.take("refuse"):
@@ -235,6 +310,21 @@ class FaultyFTPHandler(FTPHandler):
             self.pending_retr = None
         return result
 
+    def ftp_STOR(self, file, mode="w"):
+        options = FAULTS.options
+        if options.stor_error and FAULTS.matches(file) and FAULTS.take("stor_error"):
+            self._restart_position = 0
+            if self.data_channel is not None:
+                self.data_channel.close()
+            code = options.stor_error
+            self.respond(f"{code} {STOR_ERROR_MESSAGES.get(code, 'Requested action not taken.')}")
+            return None
+        self.pending_stor = file
+        result = super().ftp_STOR(file, mode)
+        if result is None:  # the file could not be opened: no transfer starts
+            self.pending_stor = None
+        return result
+
     def ftp_REST(self, line):
         if FAULTS.options.no_rest:
             self.respond("502 Command not implemented.")
@@ -254,7 +344,7 @@ class FaultyFTPHandler(FTPHandler):
 
 
 def parse_options(argv):
-    parser = argparse.ArgumentParser(description="Scriptable anonymous FTP server for tests.")
+    parser = argparse.ArgumentParser(description="Scriptable FTP server for tests.")
     parser.add_argument("--root", required=True, help="folder served read-only")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--log", help="append one line per received command to this file")
@@ -270,6 +360,16 @@ def parse_options(argv):
     parser.add_argument("--no-rest", action="store_true")
     parser.add_argument("--list-size-delta", type=int, default=0, metavar="BYTES",
                         help="LIST and MLSD report matching files BYTES larger (negative: smaller)")
+    parser.add_argument("--writer", metavar="USER:PASSWORD")
+    parser.add_argument("--stor-error", type=int, metavar="CODE")
+    parser.add_argument("--stor-error-times", type=int, default=1, metavar="N")
+    parser.add_argument("--stor-full-after", type=int, metavar="BYTES")
+    parser.add_argument("--stor-full-times", type=int, default=1, metavar="N")
+    parser.add_argument("--stor-cut-at", type=int, metavar="BYTES")
+    parser.add_argument("--stor-cut-times", type=int, default=1, metavar="N")
+    parser.add_argument("--stor-stall-at", type=int, metavar="BYTES")
+    parser.add_argument("--stor-stall-seconds", type=float, default=2.0, metavar="S")
+    parser.add_argument("--stor-stall-times", type=int, default=1, metavar="N")
     parser.add_argument("--match", metavar="GLOB")
     options = parser.parse_args(argv)
     if options.retr_error is not None and not 400 <= options.retr_error <= 599:
@@ -291,6 +391,9 @@ def main(argv):
 
     authorizer = DummyAuthorizer()
     authorizer.add_anonymous(options.root, perm="elr")  # list and read only
+    if options.writer:
+        user, _, password = options.writer.partition(":")
+        authorizer.add_user(user, password, options.root, perm="elradfmw")
     FaultyFTPHandler.authorizer = authorizer
     FaultyFTPHandler.abstracted_fs = ListedSizeFS
     FaultyFTPHandler.timeout = 60  # idle control connections end by themselves

@@ -12,13 +12,14 @@ import Testing
         "Listing": ["PubMedSupport", "CLibXML2"],
         "Transfer": ["PubMedListing", "PubMedSupport", "CCurl", "CLinux"],
         "Files": ["PubMedTransfer", "PubMedListing", "PubMedSupport"],
+        "Publish": ["PubMedFiles", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
         "Gzip": ["PubMedSupport", "CZlib"],
         "Records": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
         "Query": ["PubMedSupport"],
         "Index": ["PubMedRecords", "PubMedQuery", "PubMedGzip", "PubMedSupport", "CSearchRank", "GRDBSQLite"],
         "Citations": ["PubMedRecords"],
         "MeSH": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
-        "PubMedMirror": ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
+        "PubMedMirror": ["PubMedFiles", "PubMedPublish", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
         "Server": ["PubMedMirror"],
         "CLI": ["PubMedMirror"],
         "pubmed-mirror": ["PubMedMirrorCLI", "CStandardStreams"],
@@ -27,7 +28,7 @@ import Testing
 
     /// The project's own modules (anything else imported is a package or the system's).
     static let projectModules: Set<String> = [
-        "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedCitations",
+        "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedPublish", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedCitations",
         "PubMedMeSH", "PubMedMirror", "PubMedServer", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
     ]
 
@@ -70,7 +71,7 @@ import Testing
     /// The table itself runs one way: no stage reaches, through others, back to itself.
     @Test func theTableHasNoCycle() {
         let folderOf = ["PubMedSupport": "Support", "PubMedListing": "Listing", "PubMedTransfer": "Transfer", "PubMedFiles": "Files",
-                        "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedQuery": "Query", "PubMedIndex": "Index", "PubMedCitations": "Citations",
+                        "PubMedPublish": "Publish", "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedQuery": "Query", "PubMedIndex": "Index", "PubMedCitations": "Citations",
                         "PubMedMeSH": "MeSH", "PubMedMirror": "PubMedMirror",
                         "PubMedMirrorCLI": "CLI"]
         func reaches(_ start: String, _ folder: String, _ seen: inout Set<String>) -> Bool {

@@ -56,7 +56,7 @@ import Testing
 
     @Test(arguments: [
         (["fetch", "--jobs", "0"], [String: String](), "--jobs"),
-        (["fetch", "--source", "sftp://host/pubmed/"], [:], "sftp"),
+        (["fetch", "--source", "gopher://host/pubmed/"], [:], "gopher"),
         (["fetch", "--source", "ftp://me:pw@host/pubmed/"], [:], "PUBMED_MIRROR_PASSWORD"),
         (["fetch"], ["PUBMED_MIRROR_STALL_TIMEOUT": "soon"], "--stall-timeout"),
         (["fetch", "--quiet", "--verbose"], [:], "--quiet"),

@@ -47,6 +47,9 @@ import Testing
         ["index", "--mirror", "MIRROR", "--quiet"], ["index", "--mirror", "MIRROR", "--quiet", "--format", "json"],
         ["verify", "--mirror", "MIRROR", "--quiet"], ["verify", "--mirror", "MIRROR", "--quiet", "--format", "json"],
         ["health", "--source", samples], ["health", "--source", samples, "--format", "json"],
+        ["publish", "--mirror", "MIRROR", "--target", "TARGET", "--quiet"],
+        ["publish", "--mirror", "MIRROR", "--target", "TARGET", "--quiet", "--format", "json"],
+        ["publish", "--mirror", "MIRROR", "--target", "TARGET", "--dry-run", "--delete"],
     ] + ["medline", "ris", "bibtex", "csl-json"].flatMap { format in
         [["show", "--mirror", "MIRROR", "41026679", "--format", format], ["export", "--mirror", "MIRROR", "--format", format]]
     } + [
@@ -56,7 +59,8 @@ import Testing
     @Test(arguments: commands, [CLI.StandardOutput.full, .closed])
     func resultsThatCannotBeWrittenExit7WithOneSentence(command: [String], stdout: CLI.StandardOutput) async throws {
         let mirror = try await Self.mirror()
-        let run = try await CLI.run(command.map { $0 == "MIRROR" ? mirror : $0 }, stdout: stdout)
+        let target = URL(fileURLWithPath: mirror + "-published/pubmed/").absoluteString
+        let run = try await CLI.run(command.map { $0 == "MIRROR" ? mirror : $0 == "TARGET" ? target : $0 }, stdout: stdout)
         #expect(run.status == 7, "\(command): \(run.stderr)")
         let lines = run.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(command): \(run.stderr)")

@@ -1,0 +1,312 @@
+import Foundation
+import Testing
+@testable import PubMedFiles
+@testable import PubMedListing
+@testable import PubMedPublish
+@testable import PubMedSupport
+
+/// `publish` run as cron runs it, against real servers on loopback: vsftpd with a local user
+/// allowed to write (plain and explicit FTPS), OpenSSH's sshd for SFTP, a local folder, and the
+/// scriptable FTP server for the faults an upload meets.
+@Suite(.heavyweight) struct PublishIntegrationTests {
+    static func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    /// A mirror fetched (and indexed) from the shared samples of `cycles`; returns it and the tree it came from.
+    static func mirror(_ label: String, cycles: [Int] = [2026], into existing: URL? = nil) async throws -> URL {
+        let tree = try ServedTree.make(cycles: cycles, at: try TestPaths.temporaryDirectory("served-\(label)"))
+        let mirror = try existing ?? TestPaths.temporaryDirectory("mirror-\(label)")
+        let fetched = try await CLI.run(["fetch", "--source", tree.absoluteString, "--mirror", mirror.path, "--quiet"])
+        #expect(fetched.status == 0, "fetch of the samples: \(fetched.stderr)")
+        return mirror
+    }
+
+    static func target(_ scheme: String) async throws -> PublishTarget {
+        switch scheme {
+        case "ftp": return try await LoopbackServer.writableVsftpd(tls: false)
+        case "ftps": return try await LoopbackServer.writableVsftpd(tls: true)
+        case "sftp": return try await LoopbackServer.sshd()
+        default:
+            let tree = try TestPaths.temporaryDirectory("folder-target").appendingPathComponent("pubmed", isDirectory: true)
+            return PublishTarget(server: nil, url: tree, tree: tree, environment: [:], arguments: [], secret: "no-secret-\(UUID())")
+        }
+    }
+
+    /// The target holds exactly the mirror's PubMed files, byte for byte, and no temporary file.
+    static func expectPublished(mirror: URL, tree: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let expected = try MirrorTest.pubmedFiles(under: mirror)
+        let actual = try MirrorTest.pubmedFiles(under: tree)
+        #expect(!expected.isEmpty, sourceLocation: sourceLocation)
+        #expect(Set(actual.keys) == Set(expected.keys), sourceLocation: sourceLocation)
+        for (path, bytes) in expected { #expect(actual[path] == bytes, "\(path) differs", sourceLocation: sourceLocation) }
+        let leftovers = (try? FileManager.default.subpathsOfDirectory(atPath: tree.path))?.filter { $0.hasSuffix(".partial") } ?? []
+        #expect(leftovers.isEmpty, "left on the target: \(leftovers)", sourceLocation: sourceLocation)
+    }
+
+    /// Every name under a real PubMed name on the target is a whole file: the mirror's bytes.
+    static func expectNoPartFileUnderARealName(mirror: URL, tree: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let expected = try MirrorTest.pubmedFiles(under: mirror)
+        for (path, bytes) in try MirrorTest.pubmedFiles(under: tree) {
+            #expect(expected[path] == bytes, "\(path) is on the target but is not the mirror's file", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// The target's login, for `fetch --source` (PUBMED_MIRROR_TARGET_X becomes PUBMED_MIRROR_X).
+    static func sourceEnvironment(_ target: PublishTarget) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: target.environment.map { ($0.key.replacingOccurrences(of: "_TARGET_", with: "_"), $0.value) })
+    }
+
+    @Test(arguments: ["ftp", "ftps", "sftp", "file"])
+    func aPublishedTargetIsASourceThatFetchReadsBackWhole(scheme: String) async throws {
+        let source = try await Self.mirror("round-trip-\(scheme)")
+        let target = try await Self.target(scheme)
+        let published = try await CLI.run(target.publish(source, ["--format", "json", "--quiet"]), environment: target.environment)
+        #expect(published.status == 0, "\(published.stderr)")
+        let report = try Self.json(published.stdout)
+        #expect(report["outcome"] as? String == "updated")
+        #expect((report["uploaded"] as? [[String: Any]])?.map { $0["reason"] as? String } == ["new", "new"])
+        try Self.expectPublished(mirror: source, tree: target.tree)
+
+        // The internal server as the source of another mirror: the same files, the same records.
+        let copy = try TestPaths.temporaryDirectory("copy-\(scheme)")
+        let fetched = try await CLI.run(["fetch", "--source", target.url.absoluteString, "--mirror", copy.path, "--quiet"] + target.arguments,
+                                        environment: Self.sourceEnvironment(target))
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        try MirrorTest.expectIdentical(served: source, mirror: copy)
+        let original = try await CLI.run(["export", "--mirror", source.path])
+        let copied = try await CLI.run(["export", "--mirror", copy.path])
+        #expect(original.status == 0 && copied.status == 0 && original.stdout.count > 10_000)
+        #expect(original.stdout == copied.stdout, "the two mirrors export differently")
+
+        // Nothing new: nothing sent, a few listing requests.
+        let again = try await CLI.run(target.publish(source, ["--format", "json", "--quiet"]), environment: target.environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        let second = try Self.json(again.stdout)
+        #expect(second["outcome"] as? String == "up-to-date")
+        #expect((second["uploaded"] as? [Any])?.isEmpty == true && second["bytesSent"] as? Int == 0)
+        #expect(try #require(second["requests"] as? Int) <= 3)
+
+        let status = try await CLI.run(["status", "--mirror", source.path])
+        #expect(status.stdout.contains("Published to \(target.url.absoluteString): 2 files"), "\(status.stdout)")
+        for text in [published.stdout, published.stderr, again.stdout, again.stderr, status.stdout, fetched.stdout, fetched.stderr] {
+            #expect(!text.contains(target.secret))
+        }
+        if let server = target.server, scheme.hasPrefix("ftp") {
+            // The second run wrote nothing: every STOR of the log is the first run's four.
+            #expect(MirrorTest.count("STOR", in: server.requestLog()) == 4)
+        }
+    }
+
+    /// Killed with SIGKILL mid-upload, then again after the first file is in place: no part of a
+    /// file ever shows under its real name, and each rerun sends only what is not there yet.
+    @Test func aPublishKilledAtAnyMomentLeavesNoPartFileUnderARealNameAndResumes() async throws {
+        let root = try TestPaths.temporaryDirectory("served-publish-kill")
+        let tree = try ServedTree.larger(at: root)
+        let source = try TestPaths.temporaryDirectory("mirror-publish-kill")
+        let fetched = try await CLI.run(["fetch", "--source", tree.absoluteString, "--mirror", source.path, "--quiet", "--no-index"])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        let slow = try await LoopbackServer.writableVsftpd(tls: false, maxRate: 250_000)
+        let baselineTemporary = try Self.temporary(.baseline, "pubmed20n1015.xml.gz", mirror: source, tree: slow.tree)
+        let updateTemporary = try Self.temporary(.updatefiles, "pubmed20n1016.xml.gz", mirror: source, tree: slow.tree)
+
+        // 1. In the middle of the first file.
+        var seen = -1
+        let first = try await CLI.whileRunning(slow.publish(source, ["--jobs", "1", "--quiet"]), environment: slow.environment) { (pid) async throws in
+            seen = try await CLI.waitForFile(baselineTemporary, atLeast: 150_000, while: pid)
+            kill(pid, SIGKILL)
+        }
+        #expect(seen >= 150_000 && first.signal == SIGKILL, "\(first.stderr)")
+        // The server finishes writing what the killed run had sent before the next run looks.
+        try await Self.waitUntilSteady(baselineTemporary)
+        try Self.expectNoPartFileUnderARealName(mirror: source, tree: slow.tree)
+        #expect(!FileManager.default.fileExists(atPath: slow.tree.appendingPathComponent("baseline/pubmed20n1015.xml.gz").path))
+
+        // 2. With the first file in place, in the middle of the second.
+        let second = try await CLI.whileRunning(slow.publish(source, ["--jobs", "1", "--quiet"]), environment: slow.environment) { (pid) async throws in
+            seen = try await CLI.waitForFile(updateTemporary, atLeast: 100_000, while: pid)
+            kill(pid, SIGKILL)
+        }
+        #expect(seen >= 100_000 && second.signal == SIGKILL, "\(second.stderr)")
+        try Self.expectNoPartFileUnderARealName(mirror: source, tree: slow.tree)
+        #expect(FileManager.default.fileExists(atPath: slow.tree.appendingPathComponent("baseline/pubmed20n1015.xml.gz").path))
+        let kept = try await Self.waitUntilSteady(updateTemporary)
+
+        // 3. The rerun: the second file resumed, the first not sent again.
+        let fast = slow
+        let before = try #require(fast.server?.requestLog().count)
+        let rerun = try await CLI.run(fast.publish(source, ["--jobs", "1", "--quiet", "--format", "json"]), environment: fast.environment)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let uploads = try #require(try Self.json(rerun.stdout)["uploaded"] as? [[String: Any]])
+        #expect(uploads.map { $0["name"] as? String } == ["pubmed20n1016.xml.gz"])
+        #expect(uploads.first?["resumedFrom"] as? Int == kept && uploads.first?["sent"] as? Int == 761_246 - kept)
+        let log = String(try #require(fast.server?.requestLog()).dropFirst(before))
+        // What the killed run had sent is kept (the server may have received all of it: loopback's
+        // socket buffers hold most of a file): the rest is appended, never the whole sent again.
+        let temporaryName = URL(fileURLWithPath: updateTemporary).lastPathComponent
+        #expect(!log.contains("STOR \(temporaryName)") && log.contains("SIZE \(temporaryName)"), "\(log)")
+        #expect(kept == 761_246 || log.contains("APPE \(temporaryName)"), "\(log)")
+        #expect(!log.contains("pubmed20n1015.xml.gz."), "the file in place was not touched again")
+        try Self.expectPublished(mirror: source, tree: fast.tree)
+    }
+
+    /// Where the upload of `name` goes before it is renamed into place.
+    static func temporary(_ folder: MirrorFolder, _ name: String, mirror: URL, tree: URL) throws -> String {
+        let published = try MD5File.parse(Array(try Data(contentsOf: mirror.appendingPathComponent("\(folder.rawValue)/\(name).md5"))),
+                                          expectedFileName: name)
+        return tree.appendingPathComponent(folder.rawValue).appendingPathComponent(FileUpload.temporaryName(name, md5: published.digest)).path
+    }
+
+    /// Waits until the file at `path` has kept its size for half a second (up to 20 s); returns it.
+    @discardableResult
+    static func waitUntilSteady(_ path: String) async throws -> Int {
+        var last = -1
+        var steadySince = Date()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let size = FileSystem.size(of: URL(fileURLWithPath: path)).map { Int($0) } ?? -1
+            if size != last { last = size; steadySince = Date() }
+            if Date().timeIntervalSince(steadySince) >= 0.5 { return size }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return last
+    }
+
+    /// After an annual rollover the old cycle goes, and only it: after the new one is in place,
+    /// never a name that is not a PubMed file's.
+    @Test func deleteAfterARolloverRemovesExactlyTheOldCycle() async throws {
+        let mirror = try await Self.mirror("publish-rollover", cycles: [2025])
+        let target = try await Self.target("sftp")
+        let first = try await CLI.run(target.publish(mirror, ["--quiet"]), environment: target.environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let foreign = ["baseline/README.txt", "updatefiles/notes.txt", "baseline/pubmed25n1274.xml"]
+        for name in foreign { try Data("kept".utf8).write(to: target.tree.appendingPathComponent(name)) }
+
+        // The mirror rolls over to cycle 2026: the 2025 files are pruned once the new index is in use.
+        _ = try await Self.mirror("publish-rollover-2026", cycles: [2026], into: mirror)
+        let old = ["baseline/pubmed25n1274.xml.gz", "baseline/pubmed25n1274.xml.gz.md5",
+                   "updatefiles/pubmed25n1275.xml.gz", "updatefiles/pubmed25n1275.xml.gz.md5"]
+        let planned = try await CLI.run(target.publish(mirror, ["--delete", "--dry-run", "--format", "json"]), environment: target.environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect((try Self.json(planned.stdout)["plan"] as? [String: Any])?["deletions"] as? [String] == old)
+        #expect(FileManager.default.fileExists(atPath: target.tree.appendingPathComponent(old[0]).path), "a dry run changes nothing")
+
+        let published = try await CLI.run(target.publish(mirror, ["--delete", "--format", "json", "--quiet"]), environment: target.environment)
+        #expect(published.status == 0, "\(published.stderr)")
+        let report = try Self.json(published.stdout)
+        #expect(report["deleted"] as? [String] == old)
+        #expect((report["uploaded"] as? [Any])?.count == 2)
+        try Self.expectPublished(mirror: mirror, tree: target.tree)
+        for name in foreign { #expect(FileManager.default.fileExists(atPath: target.tree.appendingPathComponent(name).path), "\(name) was touched") }
+    }
+
+    /// The server fills up after 20,000 bytes (FTP 552): the run stops with its own message and
+    /// code, nothing half-sent is under a real name, and the next run resumes where it stopped.
+    @Test func aServerOutOfSpaceStopsTheRunAndTheNextResumes() async throws {
+        let source = try await Self.mirror("publish-552")
+        let full = try await LoopbackServer.writableFaultyFTP(arguments: ["--stor-full-after", "20000", "--stor-full-times", "1000", "--match", "*.xml.gz.????????.partial"])
+        let refused = try await CLI.run(full.publish(source, ["--jobs", "1", "--format", "json", "--quiet"]), environment: full.environment)
+        #expect(refused.status == 4, "\(refused.stderr)")
+        let report = try Self.json(refused.stdout)
+        #expect(report["errorCode"] as? String == "transfer.storage-full" && report["outcome"] as? String == "failed")
+        #expect(refused.stderr.contains("552") && refused.stderr.contains("free space on the target server"))
+        #expect(MirrorTest.count("STOR", in: full.server!.requestLog()) == 1, "no room is not retried, and stops the run")
+        try Self.expectNoPartFileUnderARealName(mirror: source, tree: full.tree)
+        #expect(try MirrorTest.pubmedFiles(under: full.tree).isEmpty)
+        await full.server?.stop()
+
+        // The same server (same port, so the same target), with room again.
+        let roomy = try await LoopbackServer.writableFaultyFTP(arguments: ["--port", "\(full.server!.port)"], root: full.root)
+        let rerun = try await CLI.run(roomy.publish(source, ["--jobs", "1", "--format", "json", "--quiet"]), environment: roomy.environment)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let uploads = try #require(try Self.json(rerun.stdout)["uploaded"] as? [[String: Any]])
+        #expect(uploads.first?["resumedFrom"] as? Int == 20_000)
+        #expect(roomy.server!.requestLog().contains("APPE"))
+        try Self.expectPublished(mirror: source, tree: roomy.tree)
+    }
+
+    /// A name the server will not take (553) fails that file only; a refused write (550) stops the run.
+    @Test func refusedNamesFailTheirFileAndRefusedWritesStopTheRun() async throws {
+        let source = try await Self.mirror("publish-553")
+        let picky = try await LoopbackServer.writableFaultyFTP(arguments: ["--stor-error", "553", "--stor-error-times", "1000", "--match", "*pubmed26n1335.xml.gz.????????.partial"])
+        let partly = try await CLI.run(picky.publish(source, ["--jobs", "1", "--format", "json", "--quiet"]), environment: picky.environment)
+        #expect(partly.status == 2, "\(partly.stderr)")
+        let report = try Self.json(partly.stdout)
+        let failed = try #require(report["failed"] as? [[String: Any]])
+        #expect(failed.map { $0["name"] as? String } == ["pubmed26n1335.xml.gz"] && failed.first?["errorCode"] as? String == "transfer.name-refused")
+        #expect((report["uploaded"] as? [[String: Any]])?.map { $0["name"] as? String } == ["pubmed26n1334.xml.gz"])
+        let status = try await CLI.run(["status", "--mirror", source.path, "--format", "json"])
+        let published = try #require(try Self.json(status.stdout)["published"] as? [[String: Any]])
+        #expect(published.first?["failing"] as? Int == 1 && published.first?["lastRun"] as? String == "partial")
+
+        let locked = try await LoopbackServer.writableFaultyFTP(arguments: ["--stor-error", "550", "--stor-error-times", "1000"])
+        let refused = try await CLI.run(locked.publish(source, ["--format", "json", "--quiet"]), environment: locked.environment)
+        #expect(refused.status == 4, "\(refused.stderr)")
+        #expect(try Self.json(refused.stdout)["errorCode"] as? String == "transfer.write-refused")
+        #expect(refused.stderr.contains("check that PUBMED_MIRROR_TARGET_USER may create, rename and delete files"))
+        #expect(!refused.stderr.contains(locked.secret) && !refused.stdout.contains(locked.secret))
+    }
+
+    /// A data connection cut mid-upload, and one that stalls: retried in the same run, resumed.
+    @Test(arguments: [["--stor-cut-at", "20000"], ["--stor-stall-at", "20000", "--stor-stall-seconds", "6"]])
+    func aCutOrStalledUploadIsResumedInTheSameRun(fault: [String]) async throws {
+        let source = try await Self.mirror("publish-\(fault[0].dropFirst(2))")
+        let target = try await LoopbackServer.writableFaultyFTP(arguments: fault + ["--match", "*pubmed26n1334.xml.gz.????????.partial"])
+        let result = try await CLI.run(target.publish(source, ["--jobs", "1", "--format", "json"]), environment: target.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let uploads = try #require(try Self.json(result.stdout)["uploaded"] as? [[String: Any]])
+        let resumed = try #require(uploads.first { $0["name"] as? String == "pubmed26n1334.xml.gz" })
+        #expect(resumed["resumedFrom"] as? Int == 20_000, "\(result.stderr)")
+        #expect(result.stderr.contains("retry 1 of 5"))
+        #expect(target.server!.requestLog().contains("APPE .pubmed26n1334.xml.gz."))
+        try Self.expectPublished(mirror: source, tree: target.tree)
+    }
+
+    /// Two publishes to one target never overlap; an unknown host key and an empty mirror are
+    /// refused with their own codes.
+    @Test func refusalsBeforeAnythingIsSent() async throws {
+        let source = try await Self.mirror("publish-refusals")
+        let target = try await Self.target("sftp")
+        do {
+            let lock = try FileLock(path: MirrorLayout(root: source).publishLock(target: target.url.absoluteString).path)
+            let blocked = try await CLI.run(target.publish(source), environment: target.environment)
+            #expect(blocked.status == 3 && blocked.stderr.contains("locked by another pubmed-mirror run"), "\(blocked.stderr)")
+            withExtendedLifetime(lock) {}
+        }
+
+        // Another host's key under this server's name.
+        let folder = try TestPaths.temporaryDirectory("known-hosts")
+        let other = folder.appendingPathComponent("other_host")
+        #expect(try await ChildProcess.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other.path]).status == 0)
+        let key = try String(contentsOfFile: other.path + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let strangers = folder.appendingPathComponent("known_hosts")
+        try "[127.0.0.1]:\(target.server!.port) \(key)\n".write(to: strangers, atomically: true, encoding: .utf8)
+        let untrusted = try await CLI.run(target.publish(source, ["--format", "json"], trust: ["--known-hosts", strangers.path]),
+                                          environment: target.environment)
+        #expect(untrusted.status == 4, "\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains("the server's SSH host key is not the one the known-hosts file holds") && untrusted.stderr.contains("ssh-keyscan"))
+        #expect(try MirrorTest.pubmedFiles(under: target.tree).isEmpty)
+
+        let empty = try TestPaths.temporaryDirectory("mirror-empty")
+        let nothing = try await CLI.run(target.publish(empty), environment: target.environment)
+        #expect(nothing.status == 8 && nothing.stderr.contains("holds no verified PubMed file"), "\(nothing.stderr)")
+    }
+
+    /// One nightly job: fetch, index, then publish; the next night sends nothing.
+    @Test func fetchWithPublishIsTheNightlyJob() async throws {
+        let tree = try ServedTree.make(cycles: [2026], at: try TestPaths.temporaryDirectory("served-nightly"))
+        let mirror = try TestPaths.temporaryDirectory("mirror-nightly")
+        let target = try await Self.target("ftp")
+        let arguments = ["fetch", "--source", tree.absoluteString, "--mirror", mirror.path, "--publish", target.url.absoluteString,
+                         "--format", "json", "--quiet"]
+        let night = try await CLI.run(arguments, environment: target.environment)
+        #expect(night.status == 0, "\(night.stderr)")
+        let report = try Self.json(night.stdout)
+        #expect((report["downloaded"] as? [Any])?.count == 2)
+        #expect(((report["publish"] as? [String: Any])?["uploaded"] as? [Any])?.count == 2)
+        try Self.expectPublished(mirror: mirror, tree: target.tree)
+        let next = try Self.json(try await CLI.run(arguments, environment: target.environment).stdout)
+        #expect(next["outcome"] as? String == "up-to-date")
+        #expect((next["publish"] as? [String: Any])?["outcome"] as? String == "up-to-date")
+    }
+}
