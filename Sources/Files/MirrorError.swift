@@ -14,6 +14,9 @@ public enum MirrorError: CodedError {
     case sizeMismatch(file: String, expected: Int64, actual: Int64)
     /// After an upload (`publish`), the server holds another size than the file's (nil: none at all).
     case uploadSizeMismatch(file: String, expected: Int64, actual: Int64?)
+    /// A mirrored file is not the one the state database recorded when `publish` came to send it
+    /// (a fetch replaced it meanwhile): it is left for the next run.
+    case changedDuringPublish(file: String)
     /// The bytes do not hash to the published `.md5`.
     case md5Mismatch(file: String, published: String, actual: String)
     /// The published `.md5` file cannot be used.
@@ -43,7 +46,7 @@ public enum MirrorError: CodedError {
         switch self {
         case .transfer(let error): error.isTransient
         case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch: true
-        case .badMD5File, .missingMD5, .local, .database, .lock, .insufficientSpace: false
+        case .badMD5File, .missingMD5, .changedDuringPublish, .local, .database, .lock, .insufficientSpace: false
         }
     }
 
@@ -73,6 +76,7 @@ public enum MirrorError: CodedError {
         case .tooLong: .downloadTooLong
         case .sizeMismatch: .sizeMismatch
         case .uploadSizeMismatch: .uploadSizeMismatch
+        case .changedDuringPublish: .changedDuringPublish
         case .md5Mismatch: .md5Mismatch
         case .badMD5File(_, let problem): problem.code
         case .missingMD5: .missingMD5
@@ -91,6 +95,7 @@ public enum MirrorError: CodedError {
         case .lock(let error): error.advice
         case .insufficientSpace: [.freeSpace, .useLargerDisk]
         case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch, .badMD5File, .missingMD5: []
+        case .changedDuringPublish: [.publishAgain]
         }
     }
 
@@ -101,7 +106,7 @@ public enum MirrorError: CodedError {
         case .local(let error): error
         case .database(let error): error
         case .lock(let error): error
-        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch, .missingMD5, .insufficientSpace: nil
+        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch, .missingMD5, .changedDuringPublish, .insufficientSpace: nil
         }
     }
 
@@ -116,6 +121,8 @@ public enum MirrorError: CodedError {
         case .uploadSizeMismatch(let file, let expected, let actual):
             let held = actual.map { "\($0) bytes" } ?? "no file"
             return "\(file): after the upload the server holds \(held), not the \(expected) bytes of the file; it was not put in place"
+        case .changedDuringPublish(let file):
+            return "\(file) changed in the mirror while it was being published (a fetch replaced it); it was not put in place"
         case .md5Mismatch(let file, let published, let actual):
             return "\(file): MD5 \(actual) does not match the published \(published); the download was discarded"
         case .badMD5File(_, let problem):
@@ -140,10 +147,12 @@ extension ErrorCode {
     public static let sizeMismatch = ErrorCode("server.size-mismatch", .serverData)
     public static let md5Mismatch = ErrorCode("server.md5-mismatch", .serverData)
     public static let uploadSizeMismatch = ErrorCode("server.upload-size-mismatch", .serverData)
+    public static let changedDuringPublish = ErrorCode("local.changed-during-publish", .badFile)
     public static let missingMD5 = ErrorCode("server.missing-md5", .serverData)
     public static let insufficientSpace = ErrorCode("local.insufficient-space", .local)
 }
 
 extension Advice {
     public static let useLargerDisk = Advice("use-larger-disk", "keep the mirror on a larger disk")
+    public static let publishAgain = Advice("publish-again", "publish again once the fetch is done")
 }

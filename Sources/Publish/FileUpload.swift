@@ -75,6 +75,13 @@ struct FileUpload {
     }
 
     private func upload(_ record: inout PublishedFile) throws(MirrorError) -> Publisher.ItemOutcome {
+        let local = publisher.layout.file(folder, name)
+        let descriptor = open(local.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .local(FileSystemError(path: local.path, operation: "open", errno: errno)) }
+        defer { close(descriptor) }
+        // The bytes sent are read from this one open file; they are the verified ones only if it
+        // still is the file the state database recorded (a fetch may have replaced it meanwhile).
+        try checkUnchanged(descriptor, path: local.path)
         let size = item.size
         var offset: Int64 = 0
         if record.pendingMD5 == item.md5, let there = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) }),
@@ -89,7 +96,7 @@ struct FileUpload {
         if offset < size {
             let board = progress, name = self.name
             do throws(UploadError) {
-                sent = try session.upload(publisher.layout.file(folder, name), length: size, to: folder, temporary, from: offset,
+                sent = try session.upload(descriptor, path: local.path, length: size, to: folder, temporary, from: offset,
                                           progress: { board?.update(name, done: $0) })
             } catch {
                 switch error {
@@ -124,12 +131,28 @@ struct FileUpload {
         try state.save(record)
     }
 
-    /// The mirror's own `.md5` file, byte for byte (NCBI's), through a temporary name.
+    /// Whether the open file is the one recorded: its size and MD5 (a local read, far quicker than
+    /// the upload it guards).
+    private func checkUnchanged(_ descriptor: Int32, path: String) throws(MirrorError) {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .local(FileSystemError(path: path, operation: "stat", errno: errno)) }
+        let digest: String
+        if Int64(info.st_size) == item.size {
+            do throws(FileSystemError) { digest = try FileDigest.md5(descriptor: descriptor, path: path) } catch { throw .local(error) }
+        } else {
+            digest = ""
+        }
+        guard digest == item.md5 else { throw .changedDuringPublish(file: path) }
+    }
+
+    /// The mirror's own `.md5` file, byte for byte (NCBI's), through a temporary name; it must
+    /// name the MD5 of the file sent.
     private func sendMD5() throws(MirrorError) {
         let local = publisher.layout.md5File(folder, name)
         guard let bytes = FileSystem.contents(local) else {
             throw .local(FileSystemError(path: local.path, operation: "read", errno: errno))
         }
+        guard (try? MD5File.parse(bytes, expectedFileName: name))?.digest == item.md5 else { throw .changedDuringPublish(file: local.path) }
         try transfer({ () throws(TransferError) in try session.put(bytes, to: folder, item.file.md5Name, through: "." + item.file.md5Name + ".partial") })
     }
 

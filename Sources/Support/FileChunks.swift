@@ -74,6 +74,15 @@ public enum FileChunks {
 
 /// The MD5 of a whole file, as `md5sum` and NCBI's `.md5` files write it.
 public enum FileDigest {
+    /// The MD5 of the file open as `descriptor`, read from its start (its position is not used).
+    public static func md5(descriptor: Int32, path: String) throws(FileSystemError) -> String {
+        var hasher = Insecure.MD5()
+        try FileChunks.read(descriptor: descriptor, path: path, chunkSize: 1 << 20, mapError: { $0 }) { (chunk) throws(FileSystemError) in
+            hasher.update(bufferPointer: chunk)
+        }
+        return hasher.finalize().hex
+    }
+
     public static func md5(of url: URL, progress: (Int64) -> Void = { _ in }) throws(FileSystemError) -> String {
         var hasher = Insecure.MD5()
         var total: Int64 = 0

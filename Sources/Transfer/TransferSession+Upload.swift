@@ -74,11 +74,10 @@ extension TransferSession {
     /// Sends bytes `offset..<length` of the local `file` to `name` in `folder`, appending to the
     /// `offset` bytes already there (APPE, an SFTP append) or, from 0, replacing whatever is there.
     /// Returns the bytes sent. Does not check the result: the caller asks for the size.
-    package func upload(_ file: URL, length: Int64, to folder: MirrorFolder, _ name: String, from offset: Int64,
+    /// The caller keeps `descriptor` (the local file, open for reading) open.
+    package func upload(_ descriptor: Int32, path: String, length: Int64, to folder: MirrorFolder, _ name: String, from offset: Int64,
                         progress: @escaping (Int64) -> Void) throws(UploadError) -> Int64 {
-        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .local(FileSystemError(path: file.path, operation: "open", errno: errno)) }
-        defer { close(descriptor) }
+        let file = URL(fileURLWithPath: path)
         if source.scheme == .file {
             return try copyLocally(descriptor, from: file.path, length: length, to: source.fileURL(folder, name), offset: offset, progress: progress)
         }

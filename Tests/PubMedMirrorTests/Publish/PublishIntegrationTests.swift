@@ -292,6 +292,25 @@ import Testing
         #expect(nothing.status == 8 && nothing.stderr.contains("holds no verified PubMed file"), "\(nothing.stderr)")
     }
 
+    /// A file a fetch replaced after publish read the state database is not sent as the recorded
+    /// one: it fails, for the next run, and nothing lands under its name.
+    @Test func aFileThatChangedInTheMirrorIsNotPublishedAsTheRecordedOne() async throws {
+        let source = try await Self.mirror("publish-changed")
+        let target = try await Self.target("file")
+        // The same size, other bytes: only the MD5 tells.
+        let file = source.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz")
+        var bytes = try Data(contentsOf: file)
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: file)
+        let run = try await CLI.run(target.publish(source, ["--format", "json", "--quiet"]))
+        #expect(run.status == 2, "\(run.stderr)")
+        let failed = try #require(try Self.json(run.stdout)["failed"] as? [[String: Any]])
+        #expect(failed.map { $0["errorCode"] as? String } == ["local.changed-during-publish"])
+        #expect((failed.first?["error"] as? String)?.contains("changed in the mirror while it was being published") == true)
+        #expect(!FileManager.default.fileExists(atPath: target.tree.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz").path))
+        #expect(FileManager.default.fileExists(atPath: target.tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz").path))
+    }
+
     /// One nightly job: fetch, index, then publish; the next night sends nothing.
     @Test func fetchWithPublishIsTheNightlyJob() async throws {
         let tree = try ServedTree.make(cycles: [2026], at: try TestPaths.temporaryDirectory("served-nightly"))

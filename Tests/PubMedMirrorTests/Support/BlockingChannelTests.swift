@@ -13,9 +13,10 @@ import Testing
         await BlockingThreads.value(name: "test", cancellation: CancellationFlag(), body)
     }
 
-    /// Waits (up to 5 s) until `condition` holds, without blocking the pool.
+    /// Waits (up to 30 s: the whole suite on two busy cores can keep a new thread waiting for
+    /// seconds) until `condition` holds, without blocking the pool.
     static func eventually(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(30)
         while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         return condition()
     }

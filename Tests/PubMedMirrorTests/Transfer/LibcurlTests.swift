@@ -34,6 +34,8 @@ import Testing
                 (void)handle; return option == \(refusedOption) ? CURLE_UNKNOWN_OPTION : CURLE_OK;
             }
             CURLcode curl_easy_getinfo(CURL *handle, CURLINFO info, ...) { (void)handle; (void)info; return CURLE_OK; }
+            struct curl_slist *curl_slist_append(struct curl_slist *list, const char *string) { (void)string; return list; }
+            void curl_slist_free_all(struct curl_slist *list) { (void)list; }
             """.write(to: source, atomically: true, encoding: .utf8)
         let built = try await ChildProcess.run("/usr/bin/gcc", ["-shared", "-fPIC", "-o", folder.appendingPathComponent("libcurl.so.4").path, source.path])
         guard built.status == 0 else { throw LoopbackServerError("gcc could not build the stand-in libcurl: \(built.stderr)") }

@@ -16,6 +16,7 @@ import Testing
         ("https://ftp.ncbi.nlm.nih.gov/pubmed", .https),
         ("HTTP://127.0.0.1:8080/pubmed/", .http),
         ("file:///data/pubmed", .file),
+        ("sftp://files.lab/srv/pubmed", .sftp),
     ])
     func acceptsEverySupportedScheme(text: String, scheme: MirrorSource.Scheme) throws {
         let source = try MirrorSource(text)
@@ -26,7 +27,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "sftp://host/pubmed/", "ftp://user:secret@host/pubmed/", "https://host/pubmed/?x=1", "not a url",
+        "scp://host/pubmed/", "sftp://user:secret@host/pubmed/", "ftp://user:secret@host/pubmed/", "https://host/pubmed/?x=1", "not a url",
         "file://otherhost/data/", "https:///pubmed/",
     ])
     func refusesWhatCannotWork(text: String) {
