@@ -13,11 +13,17 @@ static struct {
     CURL *(*easy_init)(void);
     void (*easy_cleanup)(CURL *handle);
     void (*easy_reset)(CURL *handle);
-    CURLcode (*easy_perform)(CURL *handle);
     const char *(*easy_strerror)(CURLcode code);
     CURLcode (*easy_setopt)(CURL *handle, CURLoption option, ...);
     CURLcode (*easy_getinfo)(CURL *handle, CURLINFO info, ...);
     curl_version_info_data *(*version_info)(CURLversion age);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *multi);
+    CURLMcode (*multi_add_handle)(CURLM *multi, CURL *handle);
+    CURLMcode (*multi_remove_handle)(CURLM *multi, CURL *handle);
+    CURLMcode (*multi_perform)(CURLM *multi, int *running);
+    CURLMcode (*multi_poll)(CURLM *multi, struct curl_waitfd *extra, unsigned int count, int timeout_ms, int *numfds);
+    CURLMsg *(*multi_info_read)(CURLM *multi, int *left);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *string);
     void (*slist_free_all)(struct curl_slist *list);
 } curl;
@@ -50,11 +56,17 @@ static void load(void) {
     curl.easy_init = symbol(library, "curl_easy_init");
     curl.easy_cleanup = symbol(library, "curl_easy_cleanup");
     curl.easy_reset = symbol(library, "curl_easy_reset");
-    curl.easy_perform = symbol(library, "curl_easy_perform");
     curl.easy_strerror = symbol(library, "curl_easy_strerror");
     curl.easy_setopt = symbol(library, "curl_easy_setopt");
     curl.easy_getinfo = symbol(library, "curl_easy_getinfo");
     curl.version_info = symbol(library, "curl_version_info");
+    curl.multi_init = symbol(library, "curl_multi_init");
+    curl.multi_cleanup = symbol(library, "curl_multi_cleanup");
+    curl.multi_add_handle = symbol(library, "curl_multi_add_handle");
+    curl.multi_remove_handle = symbol(library, "curl_multi_remove_handle");
+    curl.multi_perform = symbol(library, "curl_multi_perform");
+    curl.multi_poll = symbol(library, "curl_multi_poll");
+    curl.multi_info_read = symbol(library, "curl_multi_info_read");
     curl.slist_append = symbol(library, "curl_slist_append");
     curl.slist_free_all = symbol(library, "curl_slist_free_all");
     if (load_error[0] == 0) {
@@ -80,7 +92,6 @@ CURLcode ccurl_global_init(long flags) { return curl.global_init(flags); }
 CURL *ccurl_easy_init(void) { return curl.easy_init(); }
 void ccurl_easy_cleanup(CURL *handle) { curl.easy_cleanup(handle); }
 void ccurl_easy_reset(CURL *handle) { curl.easy_reset(handle); }
-CURLcode ccurl_easy_perform(CURL *handle) { return curl.easy_perform(handle); }
 const char *ccurl_easy_strerror(CURLcode code) { return curl.easy_strerror(code); }
 
 CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value) {
@@ -123,6 +134,28 @@ CURLcode ccurl_getinfo_double(CURL *handle, CURLINFO info, double *value) {
 CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, const char **value) {
     return curl.easy_getinfo(handle, info, value);
 }
+CURLM *ccurl_multi_init(void) { return curl.multi_init(); }
+void ccurl_multi_cleanup(CURLM *multi) { curl.multi_cleanup(multi); }
+
+CURLcode ccurl_perform_polling(CURLM *multi, CURL *handle, int poll_ms) {
+    if (curl.multi_add_handle(multi, handle) != CURLM_OK) return CURLE_FAILED_INIT;
+    CURLcode result = CURLE_OK;
+    int running = 1;
+    while (running) {
+        CURLMcode code = curl.multi_perform(multi, &running);
+        if (code == CURLM_OK && running) code = curl.multi_poll(multi, NULL, 0, poll_ms, NULL);
+        if (code == CURLM_OUT_OF_MEMORY) { result = CURLE_OUT_OF_MEMORY; break; }
+        if (code != CURLM_OK) { result = CURLE_FAILED_INIT; break; }
+    }
+    int left = 0;
+    CURLMsg *message;
+    while ((message = curl.multi_info_read(multi, &left)) != NULL) {
+        if (message->msg == CURLMSG_DONE && message->easy_handle == handle) result = message->data.result;
+    }
+    curl.multi_remove_handle(multi, handle);
+    return result;
+}
+
 struct curl_slist *ccurl_slist_append(struct curl_slist *list, const char *string) {
     return curl.slist_append(list, string);
 }

@@ -79,10 +79,10 @@ struct FileUpload {
         let descriptor = open(local.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .local(FileSystemError(path: local.path, operation: "open", errno: errno)) }
         defer { close(descriptor) }
-        // The bytes sent are read from this one open file; they are the verified ones only if it
-        // still is the file the state database recorded (a fetch may have replaced it meanwhile).
-        try checkUnchanged(descriptor, path: local.path)
         let size = item.size
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .local(FileSystemError(path: local.path, operation: "stat", errno: errno)) }
+        guard Int64(info.st_size) == size else { throw .changedDuringPublish(file: local.path) }
         var offset: Int64 = 0
         if record.pendingMD5 == item.md5, let there = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) }),
            there <= size {
@@ -93,18 +93,27 @@ struct FileUpload {
         }
         progress?.begin(name, total: size, resumedFrom: offset)
         var sent: Int64 = 0
+        // The bytes sent are read from this one open file; they are the verified ones only if it
+        // still is the file the state database recorded (a fetch may have replaced it meanwhile):
+        // its MD5, taken as it is read, decides before anything gets a real name.
+        let digest: String
         if offset < size {
             let board = progress, name = self.name
             do throws(UploadError) {
-                sent = try session.upload(descriptor, path: local.path, length: size, to: folder, temporary, from: offset,
-                                          progress: { board?.update(name, done: $0) })
+                let result = try session.upload(descriptor, path: local.path, length: size, to: folder, temporary, from: offset,
+                                                progress: { board?.update(name, done: $0) })
+                sent = result.sent
+                digest = result.md5
             } catch {
                 switch error {
                 case .transfer(let error): throw .transfer(error)
                 case .local(let error): throw .local(error)
                 }
             }
+        } else {
+            do throws(FileSystemError) { digest = try FileDigest.md5(descriptor: descriptor, path: local.path) } catch { throw .local(error) }
         }
+        guard digest == item.md5 else { throw .changedDuringPublish(file: local.path) }
         let landed = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) })
         guard landed == size else {
             // Another writer (a session of a killed run the server is still draining, say) may
@@ -129,20 +138,6 @@ struct FileUpload {
         record.lastErrorCode = nil
         record.lastErrorAt = nil
         try state.save(record)
-    }
-
-    /// Whether the open file is the one recorded: its size and MD5 (a local read, far quicker than
-    /// the upload it guards).
-    private func checkUnchanged(_ descriptor: Int32, path: String) throws(MirrorError) {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw .local(FileSystemError(path: path, operation: "stat", errno: errno)) }
-        let digest: String
-        if Int64(info.st_size) == item.size {
-            do throws(FileSystemError) { digest = try FileDigest.md5(descriptor: descriptor, path: path) } catch { throw .local(error) }
-        } else {
-            digest = ""
-        }
-        guard digest == item.md5 else { throw .changedDuringPublish(file: path) }
     }
 
     /// The mirror's own `.md5` file, byte for byte (NCBI's), through a temporary name; it must

@@ -3,6 +3,15 @@ import Foundation
 import PubMedListing
 import PubMedSupport
 
+/// What an upload sent.
+package struct UploadResult: Sendable {
+    /// Bytes that crossed the network (or were written, for `file://`).
+    package var sent: Int64
+    /// The MD5 of the local file's bytes, all of them: those before the offset read to hash them,
+    /// the rest as they were sent.
+    package var md5: String
+}
+
 /// Why an upload failed: the request, or reading the local file.
 public enum UploadError: CodedError {
     case transfer(TransferError)
@@ -71,17 +80,21 @@ extension TransferSession {
         }
     }
 
-    /// Sends bytes `offset..<length` of the local `file` to `name` in `folder`, appending to the
-    /// `offset` bytes already there (APPE, an SFTP append) or, from 0, replacing whatever is there.
-    /// Returns the bytes sent. Does not check the result: the caller asks for the size.
-    /// The caller keeps `descriptor` (the local file, open for reading) open.
+    /// Sends bytes `offset..<length` of the local file open as `descriptor` (the caller keeps it
+    /// open) to `name` in `folder`, appending to the `offset` bytes already there (APPE, an SFTP
+    /// append) or, from 0, replacing whatever is there. Returns the bytes sent and the MD5 of the
+    /// local file's `length` bytes, hashed as they were read. Does not check the result: the caller
+    /// asks for the size.
     package func upload(_ descriptor: Int32, path: String, length: Int64, to folder: MirrorFolder, _ name: String, from offset: Int64,
-                        progress: @escaping (Int64) -> Void) throws(UploadError) -> Int64 {
-        let file = URL(fileURLWithPath: path)
+                        progress: @escaping (Int64) -> Void) throws(UploadError) -> UploadResult {
+        let body: UploadSource
+        do throws(FileSystemError) {
+            body = try UploadSource(descriptor: descriptor, path: path, offset: offset, length: length - offset, hashing: true)
+        } catch { throw .local(error) }
         if source.scheme == .file {
-            return try copyLocally(descriptor, from: file.path, length: length, to: source.fileURL(folder, name), offset: offset, progress: progress)
+            try copyLocally(body, to: source.fileURL(folder, name), offset: offset, progress: progress)
+            return UploadResult(sent: body.sent, md5: body.digest ?? "")
         }
-        let body = UploadSource(descriptor: descriptor, path: file.path, offset: offset, length: length - offset)
         do throws(TransferError) {
             try perform(source.fileURL(folder, name), sink: MemorySink(limit: 4096), upload: body,
                         progress: { progress(offset + $0) }, configure: { easy in
@@ -91,7 +104,7 @@ extension TransferSession {
             if let local = body.readFailure { throw .local(local) }
             throw .transfer(error)
         }
-        return body.sent
+        return UploadResult(sent: body.sent, md5: body.digest ?? "")
     }
 
     /// Writes `bytes` (a `.md5` file) to `temporary` in `folder`, then renames it to `name`, in one
@@ -176,14 +189,12 @@ extension TransferSession {
     }
 
     /// `file://`: the bytes appended to (or, from 0, written over) the target file, flushed.
-    private func copyLocally(_ descriptor: Int32, from path: String, length: Int64, to target: URL, offset: Int64,
-                             progress: (Int64) -> Void) throws(UploadError) -> Int64 {
+    private func copyLocally(_ source: UploadSource, to target: URL, offset: Int64, progress: (Int64) -> Void) throws(UploadError) {
         requestCount += 1
         do throws(FileSystemError) { try FileSystem.createDirectory(target.deletingLastPathComponent()) } catch { throw .local(error) }
         let output = open(target.path, O_WRONLY | O_CREAT | O_CLOEXEC | (offset > 0 ? 0 : O_TRUNC), 0o644)
         guard output >= 0 else { throw .local(FileSystemError(path: target.path, operation: "open", errno: errno)) }
         defer { close(output) }
-        let source = UploadSource(descriptor: descriptor, path: path, offset: offset, length: length - offset)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var position = offset
@@ -202,7 +213,6 @@ extension TransferSession {
             progress(position)
         }
         do throws(FileSystemError) { try FileSystem.sync(descriptor: output, path: target.path) } catch { throw .local(error) }
-        return source.sent
     }
 
     /// A local file operation of a `file://` target, as the request failure it stands for.

@@ -1,4 +1,5 @@
 internal import CCurl
+import Crypto
 import Foundation
 import PubMedSupport
 
@@ -20,12 +21,29 @@ final class UploadSource {
     private(set) var sent: Int64 = 0
     /// errno of a failed read of the local file.
     private(set) var readErrno: Int32 = 0
+    /// The MD5 of the whole file, fed as its bytes go out (`publish` checks it before the rename).
+    private var hasher: Insecure.MD5?
 
     /// The file's bytes from `offset` to `offset + length`. The caller keeps `descriptor` open.
-    init(descriptor: Int32, path: String, offset: Int64, length: Int64) {
+    /// With `hashing`, the bytes before `offset` are hashed first (read here, not sent), and the
+    /// rest as it is sent: `digest` is then the whole file's MD5, in one pass over what is sent.
+    init(descriptor: Int32, path: String, offset: Int64, length: Int64, hashing: Bool = false) throws(FileSystemError) {
         body = .file(descriptor: descriptor, path: path)
         start = offset
         self.length = length
+        guard hashing else { return }
+        var hasher = Insecure.MD5()
+        if offset > 0 {
+            try FileChunks.read(descriptor: descriptor, path: path, chunkSize: 1 << 20, limit: { $0 < offset ? offset : nil },
+                                mapError: { $0 }) { (chunk) throws(FileSystemError) in hasher.update(bufferPointer: chunk) }
+        }
+        self.hasher = hasher
+    }
+
+    /// The MD5 of the whole file, once every byte has been handed out (nil without hashing, or before).
+    var digest: String? {
+        guard sent == length, let hasher else { return nil }
+        return hasher.finalize().hex
     }
 
     init(bytes: [UInt8]) {
@@ -53,6 +71,7 @@ final class UploadSource {
                     readErrno = count < 0 ? errno : EIO
                     return Int(CURL_READFUNC_ABORT)
                 }
+                hasher?.update(bufferPointer: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
                 sent += Int64(count)
                 return count
             }

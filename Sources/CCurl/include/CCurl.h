@@ -23,7 +23,6 @@ CURLcode ccurl_global_init(long flags);
 CURL *ccurl_easy_init(void);
 void ccurl_easy_cleanup(CURL *handle);
 void ccurl_easy_reset(CURL *handle);
-CURLcode ccurl_easy_perform(CURL *handle);
 const char *ccurl_easy_strerror(CURLcode code);
 
 CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value);
@@ -40,6 +39,18 @@ CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value);
 CURLcode ccurl_getinfo_double(CURL *handle, CURLINFO info, double *value);
 CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
+
+/// A multi handle: one per session, so that its connection cache keeps each connection between
+/// the requests `ccurl_perform_polling` makes through it.
+CURLM *ccurl_multi_init(void);
+void ccurl_multi_cleanup(CURLM *multi);
+
+/// Runs `handle`'s request to its end through `multi`, as curl_easy_perform would, but waiting
+/// at most `poll_ms` between rounds of work: libcurl 7.88 can set an FTP data connection up
+/// without the timer that would start it, and curl_easy_perform's own wait is 1 s (seen after a
+/// quick EPSV reply, on about half of the uploads of two parallel workers). The result of the
+/// request, or CURLE_FAILED_INIT / CURLE_OUT_OF_MEMORY when the multi interface itself fails.
+CURLcode ccurl_perform_polling(CURLM *multi, CURL *handle, int poll_ms);
 
 /// A list of strings (FTP or SFTP commands for CURLOPT_QUOTE and CURLOPT_POSTQUOTE): libcurl copies
 /// each string; the list is freed with ccurl_slist_free_all once the request is done.

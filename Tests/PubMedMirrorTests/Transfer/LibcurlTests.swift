@@ -28,7 +28,15 @@ import Testing
             CURL *curl_easy_init(void) { return malloc(16); }
             void curl_easy_cleanup(CURL *handle) { free(handle); }
             void curl_easy_reset(CURL *handle) { (void)handle; }
-            CURLcode curl_easy_perform(CURL *handle) { (void)handle; return CURLE_COULDNT_CONNECT; }
+            CURLM *curl_multi_init(void) { return malloc(16); }
+            CURLMcode curl_multi_cleanup(CURLM *multi) { free(multi); return CURLM_OK; }
+            CURLMcode curl_multi_add_handle(CURLM *multi, CURL *handle) { (void)multi; (void)handle; return CURLM_OK; }
+            CURLMcode curl_multi_remove_handle(CURLM *multi, CURL *handle) { (void)multi; (void)handle; return CURLM_OK; }
+            CURLMcode curl_multi_perform(CURLM *multi, int *running) { (void)multi; *running = 0; return CURLM_OK; }
+            CURLMcode curl_multi_poll(CURLM *multi, struct curl_waitfd *extra, unsigned int count, int timeout, int *numfds) {
+                (void)multi; (void)extra; (void)count; (void)timeout; (void)numfds; return CURLM_OK;
+            }
+            CURLMsg *curl_multi_info_read(CURLM *multi, int *left) { (void)multi; *left = 0; return NULL; }
             const char *curl_easy_strerror(CURLcode code) { return code == CURLE_UNKNOWN_OPTION ? "An unknown option was passed in to libcurl" : "error"; }
             CURLcode curl_easy_setopt(CURL *handle, CURLoption option, ...) {
                 (void)handle; return option == \(refusedOption) ? CURLE_UNKNOWN_OPTION : CURLE_OK;
