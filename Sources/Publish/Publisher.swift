@@ -37,7 +37,7 @@ public struct Publisher: Sendable {
         let local = try mirrored(state)
         let records: [PublishedFile]
         do throws(MirrorError) { records = try state.publishedFiles(target: target) } catch { throw .mirror(error) }
-        let (listing, listingRequests) = try await list(options, cancellation: cancellation)
+        let (listing, missing, listingRequests) = try await list(options, cancellation: cancellation)
         let plan = PublishPlan.make(local: local, records: records, listing: listing, delete: options.delete)
         var report = PublishReport(target: target, outcome: .planned, plan: plan, requests: listingRequests)
         if options.dryRun {
@@ -46,6 +46,7 @@ public struct Publisher: Sendable {
         }
         var run: PublishRun
         do throws(MirrorError) { run = try state.startPublishRun(target: target) } catch { throw .mirror(error) }
+        await createFolders(missing, &report, options, cancellation: cancellation)
         await upload(&report, options, state: state, progress: progress, cancellation: cancellation)
         await deleteIfWhole(&report, options, state: state, cancellation: cancellation)
         report.outcome = Self.outcome(report, cancelled: cancellation.isCancelled)
@@ -75,26 +76,62 @@ public struct Publisher: Sendable {
     }
 
     /// Both folders of the target, over one connection, each retried; a folder that does not
-    /// exist yet (the first publish) lists as empty.
-    private func list(_ options: PublishOptions, cancellation: CancellationFlag) async throws(PublishError) -> ([MirrorFolder: [ListingEntry]], Int) {
+    /// exist yet (the first publish) lists as empty, and is named among the missing.
+    private func list(_ options: PublishOptions, cancellation: CancellationFlag) async throws(PublishError)
+        -> ([MirrorFolder: [ListingEntry]], [MirrorFolder], Int) {
         let logger = self.logger
-        let result = await BlockingThreads.value(name: "listing", cancellation: cancellation) { () -> Result<([MirrorFolder: [ListingEntry]], Int), MirrorError> in
-            Result { () throws(MirrorError) -> ([MirrorFolder: [ListingEntry]], Int) in
+        typealias Listed = ([MirrorFolder: [ListingEntry]], [MirrorFolder], Int)
+        let result = await BlockingThreads.value(name: "listing", cancellation: cancellation) { () -> Result<Listed, MirrorError> in
+            Result { () throws(MirrorError) -> Listed in
                 let session = try Self.session(options, cancellation: cancellation)
                 var listing: [MirrorFolder: [ListingEntry]] = [:]
+                var missing: [MirrorFolder] = []
                 for folder in MirrorFolder.allCases {
                     listing[folder] = try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
                                                               what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
                         do throws(TransferError) { return try session.list(folder) } catch {
-                            if error.code == .transferNotFound { return [] }
+                            if error.code == .transferNotFound {
+                                missing.append(folder)
+                                return []
+                            }
                             throw .transfer(error)
                         }
                     }
                 }
-                return (listing, session.requestCount)
+                return (listing, missing, session.requestCount)
             }
         }
         do throws(MirrorError) { return try result.get() } catch { throw .mirror(error) }
+    }
+
+    /// Makes the folders the target lacks: NCBI's tree has both, and a reader (`fetch --source`)
+    /// refuses a source without one, even before the first update file exists.
+    private func createFolders(_ missing: [MirrorFolder], _ report: inout PublishReport, _ options: PublishOptions,
+                               cancellation: CancellationFlag) async {
+        guard !missing.isEmpty else { return }
+        let logger = self.logger
+        let outcome = await BlockingThreads.value(name: "folders", cancellation: cancellation) { () -> (Int, MirrorError?) in
+            var session: TransferSession?
+            do throws(MirrorError) {
+                let opened = try Self.session(options, cancellation: cancellation)
+                session = opened
+                for folder in missing {
+                    try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
+                                            what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
+                        do throws(TransferError) { try opened.createFolder(folder) } catch { throw .transfer(error) }
+                    }
+                }
+                return (opened.requestCount, nil)
+            } catch {
+                return (session?.requestCount ?? 0, error)
+            }
+        }
+        report.requests += outcome.0
+        // Uploads into a folder that cannot be made would fail the same way: the run stops here.
+        if let error = outcome.1, !error.isCancellation {
+            report.runError = .mirror(error)
+            cancellation.cancel()
+        }
     }
 
     static func session(_ options: PublishOptions, cancellation: CancellationFlag) throws(MirrorError) -> TransferSession {
@@ -174,11 +211,11 @@ public struct Publisher: Sendable {
         let logger = self.logger
         let target = options.target.description
         let outcome = await BlockingThreads.value(name: "delete", cancellation: cancellation) { () -> (Int, [PublishPlan.Deletion], MirrorError?) in
-            var requests = 0
+            var opened: TransferSession?
             var deleted: [PublishPlan.Deletion] = []
             do throws(MirrorError) {
                 let session = try Self.session(options, cancellation: cancellation)
-                defer { requests = session.requestCount }
+                opened = session
                 for folder in MirrorFolder.allCases {
                     let names = deletions.filter { $0.folder == folder }.map(\.name)
                     guard !names.isEmpty else { continue }
@@ -190,9 +227,9 @@ public struct Publisher: Sendable {
                     try state.forget(names.map { PublishedFile(target: target, folder: folder, name: $0) })
                     for name in names { logger.info("deleted from the target", metadata: ["file.folder": "\(folder.rawValue)", "file.name": "\(name)"]) }
                 }
-                return (requests, deleted, nil)
+                return (session.requestCount, deleted, nil)
             } catch {
-                return (requests, deleted, error)
+                return (opened?.requestCount ?? 0, deleted, error)
             }
         }
         report.requests += outcome.0

@@ -123,6 +123,36 @@ extension TransferSession {
                     commands: renameCommands(folder, from: temporary, to: name), configure: { easy in Self.createFolders(easy) })
     }
 
+    /// Makes `folder` (and the target folder above it) where it does not exist yet, so that a
+    /// reader finds both of NCBI's folders even when one holds nothing yet.
+    package func createFolder(_ folder: MirrorFolder) throws(TransferError) {
+        let url = source.folderURL(folder)
+        switch source.scheme {
+        case .file:
+            requestCount += 1
+            do throws(FileSystemError) { try FileSystem.createDirectory(url) } catch { throw Self.localFailure(error, url: url) }
+        case .sftp:
+            // Each folder from the top ('*': one that exists already is fine), before the request
+            // looks at the last one.
+            var path = url.path
+            if path.hasPrefix("/~/") { path.removeFirst(3) }
+            var prefix = path.hasPrefix("/") ? "" : "."
+            var commands: [String] = []
+            for part in path.split(separator: "/") {
+                prefix += "/" + part
+                commands.append("*mkdir \(Self.quoted(prefix))")
+            }
+            try perform(url, sink: MemorySink(limit: 1 << 20), before: commands, configure: { easy in
+                [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true))]
+            })
+        default:
+            // Changing into it makes it (MKD), one level at a time.
+            try perform(url, sink: MemorySink(limit: 1 << 20), configure: { easy in
+                Self.createFolders(easy) + [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true))]
+            })
+        }
+    }
+
     /// Renames `temporary` to `name` in `folder`, replacing a file of that name.
     package func rename(in folder: MirrorFolder, _ temporary: String, to name: String) throws(TransferError) {
         if source.scheme == .file {
@@ -177,6 +207,11 @@ extension TransferSession {
     private func sftpPath(_ folder: MirrorFolder, _ name: String) -> String {
         var path = source.fileURL(folder, name).path
         if path.hasPrefix("/~/") { path.removeFirst(3) }
+        return Self.quoted(path)
+    }
+
+    /// A path as libcurl's SFTP commands take it: in double quotes, `\` and `"` escaped.
+    private static func quoted(_ path: String) -> String {
         let escaped = path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"\(escaped)\""
     }

@@ -190,17 +190,21 @@ package final class TransferSession {
 
     /// Runs one request. With `upload`, the body is read from it (STOR or APPE, an SFTP write) and
     /// progress and stalls count the bytes sent; `commands` are FTP or SFTP commands run after the
-    /// request (CURLOPT_POSTQUOTE), such as a rename.
-    func perform(_ url: URL, sink: ResponseSink, upload: UploadSource? = nil, commands: [String] = [],
+    /// request (CURLOPT_POSTQUOTE), such as a rename, and `before` ones run before it (CURLOPT_QUOTE).
+    func perform(_ url: URL, sink: ResponseSink, upload: UploadSource? = nil, commands: [String] = [], before: [String] = [],
                  progress: ((Int64) -> Void)? = nil,
                  configure: (CurlEasy) -> [(String, CURLcode)] = { _ in [] }) throws(TransferError) {
         requestCount += 1
         try check("CURLOPT_ERRORBUFFER", easy.reset())
         try applyCommonOptions(url)
         for (name, code) in configure(easy) { try check(name, code) }
-        let commandList = CommandList(commands)
-        defer { commandList.free() }
+        let commandList = CommandList(commands), beforeList = CommandList(before)
+        defer {
+            commandList.free()
+            beforeList.free()
+        }
         if let list = commandList.list { try check("CURLOPT_POSTQUOTE", easy.set(CURLOPT_POSTQUOTE, list: list)) }
+        if let list = beforeList.list { try check("CURLOPT_QUOTE", easy.set(CURLOPT_QUOTE, list: list)) }
         if let upload {
             try check("CURLOPT_UPLOAD", easy.set(CURLOPT_UPLOAD, true))
             try check("CURLOPT_INFILESIZE_LARGE", easy.set(CURLOPT_INFILESIZE_LARGE, offset: upload.length))
@@ -234,7 +238,7 @@ package final class TransferSession {
 
         let code = withExtendedLifetime((sink, monitor, upload)) { easy.perform() }
         if code == CURLE_OK { return }
-        throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink, isUpload: upload != nil || !commands.isEmpty))
+        throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink, isUpload: upload != nil || !commands.isEmpty || !before.isEmpty))
     }
 
     /// The options of every request: where, which protocols (and redirects) are allowed, TLS

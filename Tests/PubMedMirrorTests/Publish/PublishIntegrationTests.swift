@@ -98,6 +98,55 @@ import Testing
         }
     }
 
+    /// A mirror with no update file yet still gets both of NCBI's folders on the target, so that
+    /// fetch reads it (a source without `updatefiles/` is refused as broken).
+    @Test(arguments: ["ftp", "sftp", "file"])
+    func bothFoldersAreMadeEvenWhenOneHasNothingToHold(scheme: String) async throws {
+        let tree = try ServedTree.make(cycles: [2026], at: try TestPaths.temporaryDirectory("served-folders-\(scheme)"))
+        let updates = tree.appendingPathComponent("updatefiles")
+        for name in try FileManager.default.contentsOfDirectory(atPath: updates.path) { try FileManager.default.removeItem(at: updates.appendingPathComponent(name)) }
+        let source = try TestPaths.temporaryDirectory("mirror-folders-\(scheme)")
+        #expect(try await CLI.run(["fetch", "--source", tree.absoluteString, "--mirror", source.path, "--quiet", "--no-index"]).status == 0)
+        let target = try await Self.target(scheme)
+        let published = try await CLI.run(target.publish(source, ["--quiet"]), environment: target.environment)
+        #expect(published.status == 0, "\(published.stderr)")
+        var isFolder: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: target.tree.appendingPathComponent("updatefiles").path, isDirectory: &isFolder) && isFolder.boolValue)
+        let copy = try TestPaths.temporaryDirectory("copy-folders-\(scheme)")
+        let fetched = try await CLI.run(["fetch", "--source", target.url.absoluteString, "--mirror", copy.path, "--quiet", "--no-index"] + target.arguments,
+                                        environment: Self.sourceEnvironment(target))
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        try MirrorTest.expectIdentical(served: source, mirror: copy)
+    }
+
+    /// What an earlier run left in the temporary file is kept and the rest appended (FTP APPE,
+    /// SFTP's append, a local append), when the state database says it was for the same bytes.
+    @Test(arguments: ["ftp", "sftp", "file"])
+    func anUploadAnEarlierRunLeftIsAppendedTo(scheme: String) async throws {
+        let source = try await Self.mirror("publish-append-\(scheme)")
+        let target = try await Self.target(scheme)
+        let name = "pubmed26n1335.xml.gz"
+        let temporary = URL(fileURLWithPath: try Self.temporary(.updatefiles, name, mirror: source, tree: target.tree))
+        try TestPaths.makeDirectory(temporary.deletingLastPathComponent())
+        let head = try Data(contentsOf: source.appendingPathComponent("updatefiles/\(name)")).prefix(40_000)
+        try head.write(to: temporary)
+        if scheme == "ftp", let user = getpwnam(LoopbackServer.publishUser) {
+            for path in [target.tree.path, temporary.deletingLastPathComponent().path, temporary.path] { chown(path, user.pointee.pw_uid, user.pointee.pw_gid) }
+        }
+        let state = try StateStore(path: source.appendingPathComponent("state.sqlite").path)
+        var record = PublishedFile(target: target.url.absoluteString, folder: .updatefiles, name: name)
+        let files = try state.files()
+        record.pendingMD5 = try #require(files.first { $0.name == name }?.md5)
+        try state.save(record)
+
+        let run = try await CLI.run(target.publish(source, ["--format", "json", "--quiet"]), environment: target.environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let uploads = try #require(try Self.json(run.stdout)["uploaded"] as? [[String: Any]])
+        let resumed = try #require(uploads.first { $0["name"] as? String == name })
+        #expect(resumed["resumedFrom"] as? Int == 40_000 && resumed["sent"] as? Int == (resumed["bytes"] as? Int ?? 0) - 40_000)
+        try Self.expectPublished(mirror: source, tree: target.tree)
+    }
+
     /// Killed with SIGKILL mid-upload, then again after the first file is in place: no part of a
     /// file ever shows under its real name, and each rerun sends only what is not there yet.
     @Test func aPublishKilledAtAnyMomentLeavesNoPartFileUnderARealNameAndResumes() async throws {
