@@ -14,6 +14,8 @@ public enum MirrorError: CodedError {
     case sizeMismatch(file: String, expected: Int64, actual: Int64)
     /// After an upload (`publish`), the server holds another size than the file's (nil: none at all).
     case uploadSizeMismatch(file: String, expected: Int64, actual: Int64?)
+    /// After an upload, the server's own hash of it (FTP HASH) is not the file's MD5.
+    case uploadDigestMismatch(file: String, expected: String, actual: String)
     /// A mirrored file is not the one the state database recorded when `publish` came to send it
     /// (a fetch replaced it meanwhile): it is left for the next run.
     case changedDuringPublish(file: String)
@@ -45,7 +47,7 @@ public enum MirrorError: CodedError {
     public var isRetryable: Bool {
         switch self {
         case .transfer(let error): error.isTransient
-        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch: true
+        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch: true
         case .badMD5File, .missingMD5, .changedDuringPublish, .local, .database, .lock, .insufficientSpace: false
         }
     }
@@ -76,6 +78,7 @@ public enum MirrorError: CodedError {
         case .tooLong: .downloadTooLong
         case .sizeMismatch: .sizeMismatch
         case .uploadSizeMismatch: .uploadSizeMismatch
+        case .uploadDigestMismatch: .uploadDigestMismatch
         case .changedDuringPublish: .changedDuringPublish
         case .md5Mismatch: .md5Mismatch
         case .badMD5File(_, let problem): problem.code
@@ -94,7 +97,7 @@ public enum MirrorError: CodedError {
         case .database(let error): error.advice
         case .lock(let error): error.advice
         case .insufficientSpace: [.freeSpace, .useLargerDisk]
-        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch, .badMD5File, .missingMD5: []
+        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch, .badMD5File, .missingMD5: []
         case .changedDuringPublish: [.publishAgain]
         }
     }
@@ -106,7 +109,7 @@ public enum MirrorError: CodedError {
         case .local(let error): error
         case .database(let error): error
         case .lock(let error): error
-        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .md5Mismatch, .missingMD5, .changedDuringPublish, .insufficientSpace: nil
+        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch, .missingMD5, .changedDuringPublish, .insufficientSpace: nil
         }
     }
 
@@ -121,6 +124,8 @@ public enum MirrorError: CodedError {
         case .uploadSizeMismatch(let file, let expected, let actual):
             let held = actual.map { "\($0) bytes" } ?? "no file"
             return "\(file): after the upload the server holds \(held), not the \(expected) bytes of the file; it was not put in place"
+        case .uploadDigestMismatch(let file, let expected, let actual):
+            return "\(file): the server hashes what it holds to MD5 \(actual), not the file's \(expected); it was not put in place and is sent again"
         case .changedDuringPublish(let file):
             return "\(file) changed in the mirror while it was being published (a fetch replaced it); it was not put in place"
         case .md5Mismatch(let file, let published, let actual):
@@ -147,6 +152,7 @@ extension ErrorCode {
     public static let sizeMismatch = ErrorCode("server.size-mismatch", .serverData)
     public static let md5Mismatch = ErrorCode("server.md5-mismatch", .serverData)
     public static let uploadSizeMismatch = ErrorCode("server.upload-size-mismatch", .serverData)
+    public static let uploadDigestMismatch = ErrorCode("server.upload-md5-mismatch", .serverData)
     public static let changedDuringPublish = ErrorCode("local.changed-during-publish", .badFile)
     public static let missingMD5 = ErrorCode("server.missing-md5", .serverData)
     public static let insufficientSpace = ErrorCode("local.insufficient-space", .local)

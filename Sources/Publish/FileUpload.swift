@@ -11,7 +11,8 @@ import PubMedTransfer
 /// 1. The state database records which bytes are about to go to `.NAME.MD5PREFIX.partial` (`pendingMD5`);
 ///    an upload cut short in this run or an earlier one is resumed (APPE, an SFTP append) only
 ///    when it was for the same bytes.
-/// 2. The server's size of that temporary file must be the file's, then it is renamed to `NAME`,
+/// 2. The server's size of that temporary file must be the file's (and its MD5, where the FTP
+///    server has the HASH command), then it is renamed to `NAME`,
 ///    and the database records the file as in place.
 /// 3. Only then is `NAME.md5` written (through a temporary name and a rename, in one request).
 struct FileUpload {
@@ -119,6 +120,12 @@ struct FileUpload {
             // Another writer (a session of a killed run the server is still draining, say) may
             // have added to it: the next attempt starts it over.
             throw .uploadSizeMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: size, actual: landed)
+        }
+        // Where the server can hash what it holds (FTP HASH), its MD5 must be the file's too; if
+        // not, the temporary file goes and the next attempt sends it whole.
+        if let held = try transfer({ () throws(TransferError) in try session.remoteMD5(folder, temporary) }), held != item.md5 {
+            try transfer({ () throws(TransferError) in try session.delete([temporary], in: folder) })
+            throw .uploadDigestMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: item.md5, actual: held)
         }
         try transfer({ () throws(TransferError) in try session.rename(in: folder, temporary, to: name) })
         try markInPlace(&record)

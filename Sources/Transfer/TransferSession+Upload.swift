@@ -80,6 +80,39 @@ extension TransferSession {
         }
     }
 
+    /// The server's own MD5 of `name` in `folder`, where it has the HASH command (the IETF draft
+    /// "File Transfer Protocol HASH Command for Cryptographic Hashes": ProFTPD's mod_digest,
+    /// FileZilla Server, Serv-U…); nil when it has not (asked once a session, then remembered) or
+    /// for SFTP and folders, which have no such command.
+    package func remoteMD5(_ folder: MirrorFolder, _ name: String) throws(TransferError) -> String? {
+        guard source.isFTP, !hashRefused else { return nil }
+        let replies = MemorySink(limit: 64 << 10)
+        do throws(TransferError) {
+            try perform(source.folderURL(folder), sink: MemorySink(limit: 1 << 20), commands: ["OPTS HASH MD5", "HASH \(name)"],
+                        configure: { easy in
+                [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true)), ("CURLOPT_FILETIME", easy.set(CURLOPT_FILETIME, false)),
+                 ("CURLOPT_HEADERFUNCTION", easy.set(CURLOPT_HEADERFUNCTION, callback: { buffer, size, count, userdata in
+                     // userdata is `replies`, kept alive by this frame (withExtendedLifetime below).
+                     let sink = Unmanaged<ResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
+                     return sink.receive(UnsafeRawBufferPointer(start: buffer, count: size * count)) ? size * count : 0
+                 })),
+                 ("CURLOPT_HEADERDATA", easy.set(CURLOPT_HEADERDATA, pointer: Unmanaged.passUnretained(replies as ResponseSink).toOpaque()))]
+            })
+        } catch where error.curlCode == Int(CURLE_QUOTE_ERROR.rawValue) && (500...504).contains(error.responseCode ?? 0) {
+            hashRefused = true
+            return nil
+        }
+        withExtendedLifetime(replies) {}
+        // "213 MD5 0-123456 0123456789abcdef0123456789abcdef .name.partial"
+        for line in String(decoding: replies.bytes, as: UTF8.self).split(whereSeparator: \.isNewline) where line.hasPrefix("213 ") {
+            let words = line.split(separator: " ")
+            if words.count >= 4, words[1].uppercased() == "MD5", words[3].count == 32, words[3].allSatisfy(\.isHexDigit) {
+                return words[3].lowercased()
+            }
+        }
+        return nil
+    }
+
     /// Sends bytes `offset..<length` of the local file open as `descriptor` (the caller keeps it
     /// open) to `name` in `folder`, appending to the `offset` bytes already there (APPE, an SFTP
     /// append) or, from 0, replacing whatever is there. Returns the bytes sent and the MD5 of the

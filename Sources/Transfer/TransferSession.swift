@@ -37,6 +37,8 @@ package final class TransferSession {
     private let knownHosts: String?
     /// Set once an FTP server has refused MLSD, so the session asks for LIST straight away.
     private var mlsdRefused = false
+    /// Set once an FTP server has refused the HASH command (`remoteMD5`), which is then not asked again.
+    var hashRefused = false
     /// Requests sent, for the summary and the benchmarks.
     package internal(set) var requestCount = 0
 

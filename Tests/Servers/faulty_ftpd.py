@@ -53,6 +53,12 @@ Faults are chosen by flags. Each one hits only the first N matching events
   --stor-stall-at BYTES --stor-stall-seconds S --stor-stall-times N
       The first N uploads keep BYTES bytes, then nothing is read for S
       seconds, then they end like --stor-cut-at.
+  --hash
+      Answers the HASH command (draft-bryan-ftpext-hash: "OPTS HASH MD5", then
+      "HASH file" gives "213 MD5 0-SIZE HEX file"; not listed in FEAT). Without
+      it, HASH gets "500 not understood", as from a server that lacks it.
+  --hash-lie N
+      With --hash, the first N HASH answers name a wrong MD5 (all zeros).
   --match GLOB
       Only RETRs whose path matches GLOB (fnmatch, over the whole path, so
       "*.xml.gz" leaves the .md5 files alone) count for --retr-error,
@@ -68,6 +74,7 @@ one event loop, so no locking is needed.
 
 import argparse
 import fnmatch
+import hashlib
 import logging
 import os
 import signal
@@ -101,6 +108,7 @@ class Faults:
             "stor_full": options.stor_full_times if options.stor_full_after is not None else 0,
             "stor_cut": options.stor_cut_times if options.stor_cut_at is not None else 0,
             "stor_stall": options.stor_stall_times if options.stor_stall_at is not None else 0,
+            "hash_lie": options.hash_lie,
         }
         self.log_file = open(options.log, "a", buffering=1) if options.log else None
 
@@ -277,6 +285,8 @@ class FaultyDTPHandler(DTPHandler):
 
 
 class FaultyFTPHandler(FTPHandler):
+    proto_cmds = dict(FTPHandler.proto_cmds)
+    proto_cmds["HASH"] = dict(perm="r", auth=True, arg=True, help="Syntax: HASH <SP> file-name (MD5 of the file).")
     dtp_handler = FaultyDTPHandler
     use_sendfile = False
     banner = "faulty_ftpd ready."
@@ -325,6 +335,25 @@ class FaultyFTPHandler(FTPHandler):
             self.pending_stor = None
         return result
 
+    def ftp_HASH(self, path):
+        if not FAULTS.options.hash:
+            self.respond('500 Command "HASH" not understood.')
+            return
+        try:
+            with open(path, "rb") as file:
+                data = file.read()
+        except OSError as err:
+            self.respond(f"550 {err.strerror}.")
+            return
+        digest = "0" * 32 if FAULTS.take("hash_lie") else hashlib.md5(data).hexdigest()
+        self.respond(f"213 MD5 0-{len(data)} {digest} {os.path.basename(path)}")
+
+    def ftp_OPTS(self, line):
+        if line.upper().startswith("HASH") and FAULTS.options.hash:
+            self.respond("200 MD5")
+            return
+        super().ftp_OPTS(line)
+
     def ftp_REST(self, line):
         if FAULTS.options.no_rest:
             self.respond("502 Command not implemented.")
@@ -370,6 +399,8 @@ def parse_options(argv):
     parser.add_argument("--stor-stall-at", type=int, metavar="BYTES")
     parser.add_argument("--stor-stall-seconds", type=float, default=2.0, metavar="S")
     parser.add_argument("--stor-stall-times", type=int, default=1, metavar="N")
+    parser.add_argument("--hash", action="store_true")
+    parser.add_argument("--hash-lie", type=int, default=0, metavar="N")
     parser.add_argument("--match", metavar="GLOB")
     options = parser.parse_args(argv)
     if options.retr_error is not None and not 400 <= options.retr_error <= 599:

@@ -274,6 +274,34 @@ import Testing
         try Self.expectPublished(mirror: source, tree: roomy.tree)
     }
 
+    /// Where the FTP server has the HASH command, its MD5 of the upload must be the file's before
+    /// the rename; one that is not (a server that lies once here) sends the file again whole.
+    @Test func aServerWithHASHChecksTheUploadByItsMD5() async throws {
+        let source = try await Self.mirror("publish-hash")
+        let honest = try await LoopbackServer.writableFaultyFTP(arguments: ["--hash"])
+        let checked = try await CLI.run(honest.publish(source, ["--jobs", "1", "--quiet"]), environment: honest.environment)
+        #expect(checked.status == 0, "\(checked.stderr)")
+        let log = honest.server!.requestLog()
+        #expect(MirrorTest.count("HASH .pubmed26n", in: log) == 2 && MirrorTest.count("OPTS HASH MD5", in: log) == 2)
+        try Self.expectPublished(mirror: source, tree: honest.tree)
+
+        let other = try await Self.mirror("publish-hash-lie")
+        let liar = try await LoopbackServer.writableFaultyFTP(arguments: ["--hash", "--hash-lie", "1"])
+        let resent = try await CLI.run(liar.publish(other, ["--jobs", "1", "--format", "json"]), environment: liar.environment)
+        #expect(resent.status == 0, "\(resent.stderr)")
+        #expect(resent.stderr.contains("the server hashes what it holds to MD5 00000000000000000000000000000000"), "\(resent.stderr)")
+        let lied = liar.server!.requestLog()
+        let temporary = URL(fileURLWithPath: try Self.temporary(.baseline, "pubmed26n1334.xml.gz", mirror: other, tree: liar.tree)).lastPathComponent
+        #expect(MirrorTest.count("DELE \(temporary)", in: lied) == 1 && MirrorTest.count("STOR \(temporary)", in: lied) == 2, "\(lied)")
+        try Self.expectPublished(mirror: other, tree: liar.tree)
+
+        // A server without HASH refuses the OPTS (501): asked once a session, then not again.
+        let plain = try await LoopbackServer.writableFaultyFTP(arguments: [])
+        let third = try await Self.mirror("publish-no-hash")
+        #expect(try await CLI.run(plain.publish(third, ["--jobs", "1", "--quiet"]), environment: plain.environment).status == 0)
+        #expect(MirrorTest.count("OPTS HASH MD5", in: plain.server!.requestLog()) == 1)
+    }
+
     /// A name the server will not take (553) fails that file only; a refused write (550) stops the run.
     @Test func refusedNamesFailTheirFileAndRefusedWritesStopTheRun() async throws {
         let source = try await Self.mirror("publish-553")
