@@ -428,6 +428,7 @@ def main(argv):
     FaultyFTPHandler.authorizer = authorizer
     FaultyFTPHandler.abstracted_fs = ListedSizeFS
     FaultyFTPHandler.timeout = 60  # idle control connections end by themselves
+    FaultyFTPHandler.auth_failed_timeout = 0.1  # a wrong password's 530 at once (pyftpdlib waits 3 s)
     FaultyDTPHandler.timeout = 60
 
     server = FTPServer(("127.0.0.1", options.port), FaultyFTPHandler)

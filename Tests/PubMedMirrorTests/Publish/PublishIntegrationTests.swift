@@ -322,6 +322,14 @@ import Testing
         #expect(try Self.json(refused.stdout)["errorCode"] as? String == "transfer.write-refused")
         #expect(refused.stderr.contains("check that PUBMED_MIRROR_TARGET_USER may create, rename and delete files"))
         #expect(!refused.stderr.contains(locked.secret) && !refused.stdout.contains(locked.secret))
+
+        // A wrong password (530): the target's own variables are named, the password never shown.
+        var wrong = locked.environment
+        wrong["PUBMED_MIRROR_TARGET_PASSWORD"] = "not-" + locked.secret
+        let login = try await CLI.run(locked.publish(source, ["--quiet"]), environment: wrong)
+        #expect(login.status == 4 && login.stderr.contains("the FTP server refused the login (530)"), "\(login.stderr)")
+        #expect(login.stderr.contains("check PUBMED_MIRROR_TARGET_USER and PUBMED_MIRROR_TARGET_PASSWORD"))
+        #expect(!login.stderr.contains(wrong["PUBMED_MIRROR_TARGET_PASSWORD"]!))
     }
 
     /// A data connection cut mid-upload, and one that stalls: retried in the same run, resumed.
@@ -363,6 +371,15 @@ import Testing
         #expect(untrusted.status == 4, "\(untrusted.stderr)")
         #expect(untrusted.stderr.contains("the server's SSH host key is not the one the known-hosts file holds") && untrusted.stderr.contains("ssh-keyscan"))
         #expect(try MirrorTest.pubmedFiles(under: target.tree).isEmpty)
+
+        // A key the server does not know: SFTP's login refusal, with the target's key variable named.
+        let stranger = folder.appendingPathComponent("stranger_key")
+        #expect(try await ChildProcess.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", stranger.path]).status == 0)
+        var otherKey = target.environment
+        otherKey["PUBMED_MIRROR_TARGET_SSH_KEY"] = stranger.path
+        let unknown = try await CLI.run(target.publish(source), environment: otherKey)
+        #expect(unknown.status == 4 && unknown.stderr.contains("the SSH server refused the login"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("check PUBMED_MIRROR_TARGET_USER and PUBMED_MIRROR_TARGET_SSH_KEY"))
 
         let empty = try TestPaths.temporaryDirectory("mirror-empty")
         let nothing = try await CLI.run(target.publish(empty), environment: target.environment)
