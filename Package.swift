@@ -7,6 +7,7 @@ import PackageDescription
 //   Support ← Listing ← Transfer ← Files ┐
 //                          Files ← Publish ┤ (uploads to an internal FTP/SFTP server)
 //   Support ← Gzip ← Records ← Index ────┤
+//                    Index, Gzip ← Shards ┤ (export --shards: NDJSON parts for cluster engines)
 //   Support ← Query ← Index               │
 //   Records ← Citations ─────────────────┤ (MEDLINE, RIS, BibTeX, CSL-JSON)
 //   Support ← Gzip ← MeSH ───────────────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
@@ -80,11 +81,13 @@ let package = Package(
         // `publish`: the verified files copied to an internal FTP, FTPS or SFTP server in NCBI's layout.
         .target(name: "PubMedPublish", dependencies: ["PubMedFiles", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
                 path: "Sources/Publish"),
+        // `export --shards`: the index as gzip-compressed NDJSON parts and a manifest, for DuckDB, Spark, BigQuery.
+        .target(name: "PubMedShards", dependencies: ["PubMedIndex", "PubMedGzip", "PubMedSupport", "CLinux", crypto], path: "Sources/Shards"),
         // Where the mirror's files and its index meet: fetch (plan, download, then index), the
         // index runs and the annual rollover, status.
         .target(
             name: "PubMedMirror",
-            dependencies: ["PubMedFiles", "PubMedPublish", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+            dependencies: ["PubMedFiles", "PubMedPublish", "PubMedIndex", "PubMedShards", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
             path: "Sources/PubMedMirror"
         ),
         // `serve`: a resident HTTP server over the index that speaks NCBI's E-utilities.
@@ -110,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirrorCLI", "PubMedServer", "PubMedMirror", "PubMedPublish", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
+                "PubMedMirrorCLI", "PubMedServer", "PubMedMirror", "PubMedPublish", "PubMedShards", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

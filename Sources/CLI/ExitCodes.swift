@@ -86,6 +86,7 @@ enum AdviceText {
         .reportBug: "a bug: please report it",
         .buildMeSH: "run `pubmed-mirror mesh` to build it",
         .fetchBeforePublishing: "run `pubmed-mirror fetch` first",
+        .chooseShardFolder: "give --shards a folder that does not exist yet, or one an earlier `export --shards` made",
         .publishAgain: "run `pubmed-mirror publish` again once the fetch is done",
         .freeTargetSpace: "free space on the target server; what is published there is intact",
         .checkTargetPermissions: "check that PUBMED_MIRROR_TARGET_USER may create, rename and delete files in the target's folders",

@@ -13,7 +13,10 @@ extension PubMedMirrorCommand {
                 high-water mark on stderr ("high-water mark: N"), so a pipeline can follow the mirror incrementally. \
                 The export is one consistent snapshot even while a fetch runs. With --output, the file is written under \
                 a temporary name and renamed when complete. The citation formats (medline, ris, bibtex, csl-json) print \
-                the records only: a deletion has no citation, and is counted on stderr but not printed.
+                the records only: a deletion has no citation, and is counted on stderr but not printed. \
+                --shards DIR writes the same JSON lines as gzip-compressed parts of --shard-records each, with a \
+                manifest.json (records, bytes, MD5 and PMID range of each part, the high-water mark), built beside DIR \
+                and swapped into place whole; the same index gives the same bytes.
                 """
         )
 
@@ -28,6 +31,12 @@ extension PubMedMirrorCommand {
         @Option(name: .long, help: ArgumentHelp("Only what changed after this sequence number.", valueName: "seq"))
         var since: Int64?
 
+        @Option(name: .long, help: ArgumentHelp("Write gzip-compressed JSON-lines parts and a manifest.json into this folder (replaced whole), for DuckDB, Spark or BigQuery; with --since, a change set.", valueName: "dir"))
+        var shards: String?
+
+        @Option(name: .long, help: ArgumentHelp("Records (and deletions) in each part of --shards (default 100000).", valueName: "n"))
+        var shardRecords: Int?
+
         enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
             case jsonl, csv, medline, ris, bibtex, cslJSON = "csl-json"
 
@@ -37,11 +46,23 @@ extension PubMedMirrorCommand {
 
         func validate() throws {
             if let since, since < 0 { throw ValidationError("--since must be 0 or more") }
+            if let shardRecords, !(1...10_000_000).contains(shardRecords) { throw ValidationError("--shard-records must be between 1 and 10000000") }
+            if shards == nil, shardRecords != nil { throw ValidationError("--shard-records needs --shards DIR") }
+            if shards != nil, output != nil { throw ValidationError("--shards and --output cannot be used together") }
+            if shards != nil, format != .jsonl { throw ValidationError("--shards writes JSON lines; --format \(format.rawValue) cannot be used with it") }
         }
 
         func run() async throws {
             let mirror = Mirror(root: self.mirror.root)
             let store = try mirror.openIndex()
+            if let shards {
+                var options = ShardOptions()
+                options.since = since
+                options.recordsPerPart = shardRecords ?? options.recordsPerPart
+                let manifest = try ShardWriter.write(from: store, to: URL(fileURLWithPath: shards), options: options)
+                Console.shared.printLine("exported \(manifest.records) records and \(manifest.deletions) deletions in \(manifest.parts.count) parts to \(shards); high-water mark: \(manifest.highWaterMark)")
+                return
+            }
             let destination = try output.map { (path) throws(OutputError) in try ResultWriter(file: path) } ?? ResultWriter.standardOutput
             var records = 0
             var deletions = 0

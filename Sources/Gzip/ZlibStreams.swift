@@ -128,12 +128,17 @@ package final class BlockReader {
 /// Compresses one stream into gzip as its pieces come (an HTTP response's body, sent as it is
 /// made): each call returns what deflate has ready, the last one (`finish`) the rest and the
 /// trailer. Not `Sendable`: one per response.
+/// zlib writes the gzip header itself, with no name and a modification time of 0, so the same
+/// bytes in give the same bytes out (`export --shards` relies on it).
 package final class GzipStreamEncoder {
-    private let zlib = ZlibDeflater(level: 1, windowBits: 31)
+    private let zlib: ZlibDeflater
     private var stream: UnsafeMutablePointer<z_stream> { zlib.stream }
     private var output = [UInt8](repeating: 0, count: 64 << 10)
 
-    package init() {}
+    /// `level`: zlib's 1 (fastest, what a response needs) to 9.
+    package init(level: Int32 = 1) {
+        zlib = ZlibDeflater(level: level, windowBits: 31)
+    }
 
     package func encode(_ bytes: [UInt8], finish: Bool = false) -> [UInt8] {
         var produced: [UInt8] = []

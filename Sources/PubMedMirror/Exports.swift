@@ -9,5 +9,6 @@
 @_exported import PubMedPublish
 @_exported import PubMedQuery
 @_exported import PubMedRecords
+@_exported import PubMedShards
 @_exported import PubMedSupport
 @_exported import PubMedTransfer

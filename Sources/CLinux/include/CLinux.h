@@ -14,4 +14,8 @@ int csystem_thread_nice(void);
 /// was does). Returns 0, or -1 with errno set. https://man7.org/linux/man-pages/man2/setpriority.2.html
 int csystem_set_thread_nice(int nice);
 
+/// Swaps two paths atomically (renameat2 with RENAME_EXCHANGE, Linux 3.15): a folder replaced whole,
+/// never missing for an instant. 0, or -1 with errno (EINVAL where the file system cannot).
+int csystem_rename_exchange(const char *from, const char *to);
+
 #endif

@@ -18,8 +18,9 @@ import Testing
         "Query": ["PubMedSupport"],
         "Index": ["PubMedRecords", "PubMedQuery", "PubMedGzip", "PubMedSupport", "CSearchRank", "GRDBSQLite"],
         "Citations": ["PubMedRecords"],
+        "Shards": ["PubMedIndex", "PubMedGzip", "PubMedSupport", "CLinux"],
         "MeSH": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
-        "PubMedMirror": ["PubMedFiles", "PubMedPublish", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
+        "PubMedMirror": ["PubMedFiles", "PubMedPublish", "PubMedShards", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
         "Server": ["PubMedMirror"],
         "CLI": ["PubMedMirror"],
         "pubmed-mirror": ["PubMedMirrorCLI", "CStandardStreams"],
@@ -28,7 +29,7 @@ import Testing
 
     /// The project's own modules (anything else imported is a package or the system's).
     static let projectModules: Set<String> = [
-        "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedPublish", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedCitations",
+        "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedPublish", "PubMedShards", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedCitations",
         "PubMedMeSH", "PubMedMirror", "PubMedServer", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
     ]
 
@@ -71,7 +72,7 @@ import Testing
     /// The table itself runs one way: no stage reaches, through others, back to itself.
     @Test func theTableHasNoCycle() {
         let folderOf = ["PubMedSupport": "Support", "PubMedListing": "Listing", "PubMedTransfer": "Transfer", "PubMedFiles": "Files",
-                        "PubMedPublish": "Publish", "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedQuery": "Query", "PubMedIndex": "Index", "PubMedCitations": "Citations",
+                        "PubMedPublish": "Publish", "PubMedShards": "Shards", "PubMedGzip": "Gzip", "PubMedRecords": "Records", "PubMedQuery": "Query", "PubMedIndex": "Index", "PubMedCitations": "Citations",
                         "PubMedMeSH": "MeSH", "PubMedMirror": "PubMedMirror",
                         "PubMedMirrorCLI": "CLI"]
         func reaches(_ start: String, _ folder: String, _ seen: inout Set<String>) -> Bool {
