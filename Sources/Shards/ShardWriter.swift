@@ -190,11 +190,12 @@ public enum ShardWriter {
     }
 }
 
-/// One part being written: lines gathered into about 1 MB, compressed, written and hashed.
+/// One part being written: lines gathered into about 1 MB, compressed (on every core, a batch of
+/// blocks at a time), written and hashed.
 private final class PartFile {
     let url: URL
     private let descriptor: Int32
-    private let encoder: GzipStreamEncoder
+    private let encoder: BlockGzipEncoder
     private var hasher = Insecure.MD5()
     private var pending: [UInt8] = []
     private var bytes: Int64 = 0
@@ -208,7 +209,7 @@ private final class PartFile {
         self.url = url
         descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileSystemError(path: url.path, operation: "create", errno: errno) }
-        encoder = GzipStreamEncoder(level: level)
+        encoder = BlockGzipEncoder(level: level)
         pending.reserveCapacity(1 << 20 + 64 << 10)
     }
 
@@ -237,7 +238,8 @@ private final class PartFile {
     }
 
     private func flush(finish: Bool) throws(FileSystemError) {
-        let compressed = encoder.encode(pending, finish: finish)
+        var compressed = encoder.encode(pending)
+        if finish { compressed += encoder.finish() }
         pending.removeAll(keepingCapacity: true)
         hasher.update(data: compressed)
         if let failed = FileSystem.writeAll(compressed, to: descriptor) {
