@@ -21,7 +21,7 @@ struct FileUpload {
     let target: String
     let session: TransferSession
     let state: StateStore
-    let progress: ProgressBoard?
+    let board: ProgressBoard?
 
     private var folder: MirrorFolder { item.folder }
     private var name: String { item.file.name }
@@ -31,12 +31,24 @@ struct FileUpload {
 
     static func temporaryName(_ name: String, md5: String) -> String { "." + name + "." + md5.prefix(8) + ".partial" }
 
+    /// What this run has done to the file so far, across attempts: once it is in place, a retry
+    /// sends only its `.md5`.
+    private struct Progress {
+        var placed: Publisher.ItemOutcome?
+    }
+
     func run(_ retry: RetryPolicy, cancellation: CancellationFlag) -> Publisher.ItemOutcome {
         var record = item.record ?? PublishedFile(target: target, folder: folder, name: name)
+        var progress = Progress()
         do throws(MirrorError) {
             let outcome = try FileMirror.retrying(retry, cancellation: cancellation, logger: publisher.logger,
                                                   what: "\(target)\(folder.rawValue)/\(name)") { () throws(MirrorError) in
-                try attempt(&record)
+                if let placed = progress.placed {
+                    try sendMD5()
+                    board?.end(name, bytes: item.size, received: 0, failed: false)
+                    return placed
+                }
+                return try attempt(&record, &progress)
             }
             if case .uploaded(let sent, let resumed) = outcome {
                 publisher.logger.info("published", metadata: ["file.folder": "\(folder.rawValue)", "file.name": "\(name)",
@@ -44,8 +56,8 @@ struct FileUpload {
             }
             return outcome
         } catch {
-            progress?.abandon(name)
-            progress?.end(name, bytes: 0, received: 0, failed: !error.isCancellation)
+            board?.abandon(name)
+            board?.end(name, bytes: 0, received: 0, failed: !error.isCancellation)
             if !error.isCancellation {
                 record.fail(error)
                 try? state.save(record)
@@ -55,27 +67,27 @@ struct FileUpload {
         }
     }
 
-    private func attempt(_ record: inout PublishedFile) throws(MirrorError) -> Publisher.ItemOutcome {
+    private func attempt(_ record: inout PublishedFile, _ progress: inout Progress) throws(MirrorError) -> Publisher.ItemOutcome {
         switch item.action {
         case .inPlace:
             return .confirmed
         case .sendMD5:
             try sendMD5()
-            progress?.end(name, bytes: 0, received: 0, failed: false)
+            board?.end(name, bytes: 0, received: 0, failed: false)
             return .md5Sent
         case .confirm:
             if try targetHoldsThisFile() {
                 try markInPlace(&record)
-                progress?.end(name, bytes: item.size, received: 0, failed: false)
+                board?.end(name, bytes: item.size, received: 0, failed: false)
                 return .confirmed
             }
-            return try upload(&record)
+            return try upload(&record, &progress)
         case .upload:
-            return try upload(&record)
+            return try upload(&record, &progress)
         }
     }
 
-    private func upload(_ record: inout PublishedFile) throws(MirrorError) -> Publisher.ItemOutcome {
+    private func upload(_ record: inout PublishedFile, _ progress: inout Progress) throws(MirrorError) -> Publisher.ItemOutcome {
         let local = publisher.layout.file(folder, name)
         let descriptor = open(local.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .local(FileSystemError(path: local.path, operation: "open", errno: errno)) }
@@ -89,17 +101,22 @@ struct FileUpload {
            there <= size {
             offset = there
         } else if record.pendingMD5 != item.md5 {
+            if let earlier = record.pendingMD5 {
+                // An upload of other bytes (the file was republished since) will not be resumed:
+                // its temporary file goes (best effort: it may be gone already).
+                try? session.delete([Self.temporaryName(name, md5: earlier)], in: folder)
+            }
             record.pendingMD5 = item.md5
             try state.save(record)
         }
-        progress?.begin(name, total: size, resumedFrom: offset)
+        board?.begin(name, total: size, resumedFrom: offset)
         var sent: Int64 = 0
         // The bytes sent are read from this one open file; they are the verified ones only if it
         // still is the file the state database recorded (a fetch may have replaced it meanwhile):
         // its MD5, taken as it is read, decides before anything gets a real name.
         let digest: String
         if offset < size {
-            let board = progress, name = self.name
+            let board = self.board, name = self.name
             do throws(UploadError) {
                 let result = try session.upload(descriptor, path: local.path, length: size, to: folder, temporary, from: offset,
                                                 progress: { board?.update(name, done: $0) })
@@ -127,10 +144,13 @@ struct FileUpload {
             try transfer({ () throws(TransferError) in try session.delete([temporary], in: folder) })
             throw .uploadDigestMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: item.md5, actual: held)
         }
-        try transfer({ () throws(TransferError) in try session.rename(in: folder, temporary, to: name) })
+        // The old `.md5` goes in the same request: never beside other bytes, even if this run
+        // ends before the new one is sent (the next run then sends only that).
+        try transfer({ () throws(TransferError) in try session.rename(in: folder, temporary, to: name, removingFirst: item.file.md5Name) })
         try markInPlace(&record)
+        progress.placed = .uploaded(sent: sent, resumedFrom: offset)
         try sendMD5()
-        progress?.end(name, bytes: size, received: sent, failed: false)
+        board?.end(name, bytes: size, received: sent, failed: false)
         return .uploaded(sent: sent, resumedFrom: offset)
     }
 

@@ -26,6 +26,17 @@ public struct PublishOptions: Sendable {
         self.target = target
         transfer.role = .target
     }
+
+    /// The target as its records and its lock name it: scheme and host in lower case, without the
+    /// scheme's default port, so that two spellings of one server share them.
+    public var targetKey: String {
+        guard var components = URLComponents(url: target.url, resolvingAgainstBaseURL: false) else { return target.description }
+        components.scheme = components.scheme?.lowercased()
+        components.host = components.host?.lowercased()
+        let defaults: [MirrorSource.Scheme: Int] = [.ftp: 21, .ftps: 21, .sftp: 22]
+        if let port = components.port, defaults[target.scheme] == port { components.port = nil }
+        return components.string ?? target.description
+    }
 }
 
 /// What one `publish` did.

@@ -27,7 +27,7 @@ public struct Publisher: Sendable {
     public func publish(_ options: PublishOptions, state: StateStore, progress: ProgressBoard? = nil,
                         cancellation: CancellationFlag) async throws(PublishError) -> PublishReport {
         let clock = ContinuousClock.now
-        let target = options.target.description
+        let target = options.targetKey
         let lock: FileLock?
         do throws(LockError) {
             lock = options.dryRun ? nil : try FileLock(path: layout.publishLock(target: target).path)
@@ -169,8 +169,8 @@ public struct Publisher: Sendable {
             do throws(MirrorError) { session = try Self.session(options, cancellation: cancellation) } catch { return stopAll(error) }
             defer { requests.add(session.requestCount, ordering: .relaxed) }
             while let item = queue.next(), !cancellation.isCancelled {
-                let file = FileUpload(publisher: publisher, item: item, target: options.target.description, session: session,
-                                      state: state, progress: progress)
+                let file = FileUpload(publisher: publisher, item: item, target: options.targetKey, session: session,
+                                      state: state, board: progress)
                 let outcome = file.run(options.retry, cancellation: cancellation)
                 if case .failed(let error) = outcome, error.stopsRun { stopAll(error) }
                 results.withLock { $0.append((item, outcome)) }
@@ -209,32 +209,54 @@ public struct Publisher: Sendable {
             return
         }
         let logger = self.logger
-        let target = options.target.description
-        let outcome = await BlockingThreads.value(name: "delete", cancellation: cancellation) { () -> (Int, [PublishPlan.Deletion], MirrorError?) in
+        let target = options.targetKey
+        typealias Deleted = (requests: Int, deleted: [PublishPlan.Deletion], refused: [PublishPlan.Deletion], error: MirrorError?)
+        let outcome = await BlockingThreads.value(name: "delete", cancellation: cancellation) { () -> Deleted in
             var opened: TransferSession?
-            var deleted: [PublishPlan.Deletion] = []
+            var deleted: [PublishPlan.Deletion] = [], refused: [PublishPlan.Deletion] = []
             do throws(MirrorError) {
                 let session = try Self.session(options, cancellation: cancellation)
                 opened = session
-                for folder in MirrorFolder.allCases {
-                    let names = deletions.filter { $0.folder == folder }.map(\.name)
-                    guard !names.isEmpty else { continue }
-                    try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
-                                            what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
-                        do throws(TransferError) { try session.delete(names, in: folder) } catch { throw .transfer(error) }
-                    }
-                    deleted += deletions.filter { $0.folder == folder }
-                    try state.forget(names.map { PublishedFile(target: target, folder: folder, name: $0) })
-                    for name in names { logger.info("deleted from the target", metadata: ["file.folder": "\(folder.rawValue)", "file.name": "\(name)"]) }
+                for folder in MirrorFolder.allCases where deletions.contains(where: { $0.folder == folder }) {
+                    let (gone, kept) = try Self.delete(deletions.filter { $0.folder == folder }, session: session, options, logger: logger,
+                                                       cancellation: cancellation)
+                    try state.forget(gone.map { PublishedFile(target: target, folder: folder, name: $0.name) })
+                    deleted += gone
+                    refused += kept
                 }
-                return (session.requestCount, deleted, nil)
+                return (session.requestCount, deleted, refused, nil)
             } catch {
-                return (opened?.requestCount ?? 0, deleted, error)
+                return (opened?.requestCount ?? 0, deleted, refused, error)
             }
         }
-        report.requests += outcome.0
-        report.deleted = outcome.1
-        if let error = outcome.2 { report.runError = .mirror(error) }
+        report.requests += outcome.requests
+        report.deleted = outcome.deleted
+        for deletion in outcome.refused {
+            let error = TransferError(kind: .permanent, scope: .file, code: .transferWriteRefused,
+                                      url: options.target.fileURL(deletion.folder, deletion.name).absoluteString,
+                                      summary: "the server did not delete it", advice: [.checkTargetPermissions])
+            report.failures.append(.init(folder: deletion.folder, name: deletion.name, error: .transfer(error)))
+        }
+        if let error = outcome.error { report.runError = .mirror(error) }
+    }
+
+    /// Deletes one folder's names in one request (a name already gone is no failure, so a cut
+    /// deletion is simply done again), then lists the folder: what is still listed was refused.
+    private static func delete(_ deletions: [PublishPlan.Deletion], session: TransferSession, _ options: PublishOptions, logger: Logger,
+                               cancellation: CancellationFlag) throws(MirrorError) -> (gone: [PublishPlan.Deletion], kept: [PublishPlan.Deletion]) {
+        guard let folder = deletions.first?.folder else { return ([], []) }
+        let listed = try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
+                                             what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
+            do throws(TransferError) {
+                try session.delete(deletions.map(\.name), in: folder)
+                return Set(try session.list(folder).map(\.name))
+            } catch { throw .transfer(error) }
+        }
+        let gone = deletions.filter { !listed.contains($0.name) }
+        for deletion in gone {
+            logger.info("deleted from the target", metadata: ["file.folder": "\(folder.rawValue)", "file.name": "\(deletion.name)"])
+        }
+        return (gone, deletions.filter { listed.contains($0.name) })
     }
 
     private static func outcome(_ report: PublishReport, cancelled: Bool) -> PublishReport.Outcome {

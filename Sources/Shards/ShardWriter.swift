@@ -164,11 +164,14 @@ public enum ShardWriter {
             guard errno == EINVAL || errno == ENOSYS else {
                 throw .local(FileSystemError(path: destination.path, operation: "replace", errno: errno))
             }
-            let aside = staging.appendingPathExtension("old")
-            do throws(FileSystemError) {
-                try FileSystem.rename(destination, to: aside)
-                try FileSystem.rename(staging, to: destination)
-            } catch { throw .local(error) }
+            // Aside under a name the stale-staging cleanup does not take, and back if the new set
+            // cannot take its place.
+            let aside = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).old-\(getpid())")
+            do throws(FileSystemError) { try FileSystem.rename(destination, to: aside) } catch { throw .local(error) }
+            do throws(FileSystemError) { try FileSystem.rename(staging, to: destination) } catch {
+                try? FileSystem.rename(aside, to: destination)
+                throw .local(error)
+            }
             try? FileManager.default.removeItem(at: aside)
             return
         }

@@ -15,6 +15,8 @@ struct FailedRequest: Sendable, Equatable {
     var isTarget = false
     /// The request sent a file (STOR, APPE, an SFTP write) or ran commands that change the server.
     var isUpload = false
+    /// The request only ran commands (a rename, a deletion, HASH): a refusal concerns that file.
+    var isCommand = false
     /// The progress callback aborted the request because no byte came for `stallTimeout`.
     var stalled = false
     /// The in-memory response outgrew this limit (CURLE_WRITE_ERROR from the memory sink).
@@ -120,7 +122,9 @@ extension TransferError {
             case 553:
                 return error(.file, .transferNameRefused, "the FTP server does not allow this file name (553: \(detail))", advice: [.checkTargetPermissions])
             case 550:
-                return error(.run, .transferWriteRefused, "the FTP server refused to write here (550: \(detail))", advice: [.checkTargetPermissions])
+                // A STOR or MKD refused: every file would be; a rename or deletion refused: this one.
+                return error(failed.isCommand ? .file : .run, .transferWriteRefused, "the FTP server refused to write here (550: \(detail))",
+                             advice: [.checkTargetPermissions])
             default:
                 return nil
             }
@@ -187,10 +191,11 @@ extension TransferError {
 
 extension TransferSession {
     /// The facts of the request that just failed with `code`, for `TransferError.classify`.
-    func failure(_ code: CURLcode, url: URL, monitor: TransferMonitor, sink: ResponseSink, isUpload: Bool = false) -> FailedRequest {
+    func failure(_ code: CURLcode, url: URL, monitor: TransferMonitor, sink: ResponseSink, isUpload: Bool = false,
+                 isCommand: Bool = false) -> FailedRequest {
         let memory = sink as? MemorySink
         return FailedRequest(curlCode: Int(code.rawValue), responseCode: easy.infoInt(CURLINFO_RESPONSE_CODE), isFTP: source.isFTP,
-                             isSFTP: source.isSFTP, isTarget: options.role == .target, isUpload: isUpload, stalled: monitor.stalled, overflowLimit: memory?.overflowed == true ? memory?.limit : nil,
+                             isSFTP: source.isSFTP, isTarget: options.role == .target, isUpload: isUpload, isCommand: isCommand, stalled: monitor.stalled, overflowLimit: memory?.overflowed == true ? memory?.limit : nil,
                              detail: easy.message(for: code), retryAfter: easy.infoOffset(CURLINFO_RETRY_AFTER),
                              url: Self.redacted(url), stallTimeout: options.stallTimeout)
     }

@@ -98,8 +98,10 @@ extension TransferSession {
                  })),
                  ("CURLOPT_HEADERDATA", easy.set(CURLOPT_HEADERDATA, pointer: Unmanaged.passUnretained(replies as ResponseSink).toOpaque()))]
             })
-        } catch where error.curlCode == Int(CURLE_QUOTE_ERROR.rawValue) && (500...504).contains(error.responseCode ?? 0) {
-            hashRefused = true
+        } catch where error.curlCode == Int(CURLE_QUOTE_ERROR.rawValue) {
+            // 500-504: no HASH here at all, not asked again; anything else (550 for one file, say):
+            // no hash for this file, which then has its size checked only.
+            if (500...504).contains(error.responseCode ?? 0) { hashRefused = true }
             return nil
         }
         withExtendedLifetime(replies) {}
@@ -175,29 +177,45 @@ extension TransferSession {
                 prefix += "/" + part
                 commands.append("*mkdir \(Self.quoted(prefix))")
             }
-            try perform(url, sink: MemorySink(limit: 1 << 20), before: commands, configure: { easy in
+            try perform(url, sink: MemorySink(limit: 1 << 20), before: commands, writes: true, configure: { easy in
                 [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true))]
             })
         default:
             // Changing into it makes it (MKD), one level at a time.
-            try perform(url, sink: MemorySink(limit: 1 << 20), configure: { easy in
+            try perform(url, sink: MemorySink(limit: 1 << 20), writes: true, configure: { easy in
                 Self.createFolders(easy) + [("CURLOPT_NOBODY", easy.set(CURLOPT_NOBODY, true))]
             })
         }
     }
 
-    /// Renames `temporary` to `name` in `folder`, replacing a file of that name.
-    package func rename(in folder: MirrorFolder, _ temporary: String, to name: String) throws(TransferError) {
+    /// Renames `temporary` to `name` in `folder`, replacing a file of that name, after removing
+    /// `stale` (the old file's `.md5`, which must not be left beside other bytes) where it exists;
+    /// in one request.
+    package func rename(in folder: MirrorFolder, _ temporary: String, to name: String, removingFirst stale: String? = nil) throws(TransferError) {
         if source.scheme == .file {
             requestCount += 1
+            if let stale {
+                let url = source.fileURL(folder, stale)
+                guard unlink(url.path) == 0 || errno == ENOENT else {
+                    throw Self.localFailure(FileSystemError(path: url.path, operation: "delete", errno: errno), url: url)
+                }
+            }
             let from = source.fileURL(folder, temporary)
             do throws(FileSystemError) { try FileSystem.rename(from, to: source.fileURL(folder, name)) } catch { throw Self.localFailure(error, url: from) }
             return
         }
-        try runCommands(in: folder, renameCommands(folder, from: temporary, to: name))
+        let first = stale.map { [removeCommand(folder, $0, ifThere: true)] } ?? []
+        do throws(TransferError) {
+            try runCommands(in: folder, first + renameCommands(folder, from: temporary, to: name))
+        } catch where source.isFTP && [550, 553].contains(error.responseCode ?? 0) {
+            // Some servers (Windows' IIS) will not rename onto an existing name: remove it, then
+            // rename. A reader sees the old file, then none for an instant, then the new one.
+            try runCommands(in: folder, first + [removeCommand(folder, name, ifThere: true)] + renameCommands(folder, from: temporary, to: name))
+        }
     }
 
-    /// Deletes `names` from `folder`, in order.
+    /// Deletes `names` from `folder`, in order; a name that is not there is no failure (a
+    /// deletion cut short is simply done again). The caller lists the folder to see what went.
     package func delete(_ names: [String], in folder: MirrorFolder) throws(TransferError) {
         guard !names.isEmpty else { return }
         if source.scheme == .file {
@@ -210,8 +228,7 @@ extension TransferSession {
             }
             return
         }
-        let commands = source.isSFTP ? names.map { "rm \(sftpPath(folder, $0))" } : names.map { "DELE \($0)" }
-        try runCommands(in: folder, commands)
+        try runCommands(in: folder, names.map { removeCommand(folder, $0, ifThere: true) })
     }
 
     // MARK: Helpers
@@ -224,13 +241,19 @@ extension TransferSession {
          ("CURLOPT_FTP_CREATE_MISSING_DIRS", easy.set(CURLOPT_FTP_CREATE_MISSING_DIRS, Int(CURLFTP_CREATE_DIR_RETRY.rawValue)))]
     }
 
+    /// The command that removes `name` (`DELE`, SFTP `rm`); with `ifThere`, prefixed '*' so that
+    /// libcurl carries on when the server refuses it (no such file).
+    private func removeCommand(_ folder: MirrorFolder, _ name: String, ifThere: Bool) -> String {
+        (ifThere ? "*" : "") + (source.isSFTP ? "rm \(sftpPath(folder, name))" : "DELE \(name)")
+    }
+
     /// FTP runs the commands in the folder (the request changes into it first); SFTP takes paths.
     private func renameCommands(_ folder: MirrorFolder, from temporary: String, to name: String) -> [String] {
         if source.isSFTP {
             // SFTP version 3 (OpenSSH) will not rename onto an existing file: remove it first
             // ('*': carry on if there is none). A reader sees the old file, then none for an
             // instant, then the new one; never a part of it.
-            return ["*rm \(sftpPath(folder, name))", "rename \(sftpPath(folder, temporary)) \(sftpPath(folder, name))"]
+            return [removeCommand(folder, name, ifThere: true), "rename \(sftpPath(folder, temporary)) \(sftpPath(folder, name))"]
         }
         return ["RNFR \(temporary)", "RNTO \(name)"]
     }

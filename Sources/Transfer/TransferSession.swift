@@ -193,8 +193,9 @@ package final class TransferSession {
     /// Runs one request. With `upload`, the body is read from it (STOR or APPE, an SFTP write) and
     /// progress and stalls count the bytes sent; `commands` are FTP or SFTP commands run after the
     /// request (CURLOPT_POSTQUOTE), such as a rename, and `before` ones run before it (CURLOPT_QUOTE).
+    /// `writes`: the request makes folders, so its refusals read as a write's.
     func perform(_ url: URL, sink: ResponseSink, upload: UploadSource? = nil, commands: [String] = [], before: [String] = [],
-                 progress: ((Int64) -> Void)? = nil,
+                 writes: Bool = false, progress: ((Int64) -> Void)? = nil,
                  configure: (CurlEasy) -> [(String, CURLcode)] = { _ in [] }) throws(TransferError) {
         requestCount += 1
         try check("CURLOPT_ERRORBUFFER", easy.reset())
@@ -204,6 +205,9 @@ package final class TransferSession {
         defer {
             commandList.free()
             beforeList.free()
+        }
+        guard commandList.complete && beforeList.complete else {
+            throw TransferError(kind: .permanent, scope: .run, code: .transferLibcurl, url: "", summary: "libcurl could not make a list of commands (out of memory?)")
         }
         if let list = commandList.list { try check("CURLOPT_POSTQUOTE", easy.set(CURLOPT_POSTQUOTE, list: list)) }
         if let list = beforeList.list { try check("CURLOPT_QUOTE", easy.set(CURLOPT_QUOTE, list: list)) }
@@ -240,7 +244,8 @@ package final class TransferSession {
 
         let code = withExtendedLifetime((sink, monitor, upload)) { easy.perform() }
         if code == CURLE_OK { return }
-        throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink, isUpload: upload != nil || !commands.isEmpty || !before.isEmpty))
+        throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink, isUpload: upload != nil || writes || !commands.isEmpty || !before.isEmpty,
+                                                             isCommand: upload == nil && !writes && !(commands.isEmpty && before.isEmpty)))
     }
 
     /// The options of every request: where, which protocols (and redirects) are allowed, TLS

@@ -88,11 +88,21 @@ final class UploadSource {
 /// FTP or SFTP commands for one request (CURLOPT_POSTQUOTE), as the linked list libcurl takes.
 struct CommandList {
     let list: UnsafeMutablePointer<curl_slist>?
+    /// False when libcurl could not add a command (out of memory): the request must not run.
+    let complete: Bool
 
     init(_ commands: [String]) {
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        for command in commands { list = command.withCString { ccurl_slist_append(list, $0) } }
+        var complete = true
+        for command in commands {
+            guard let longer = command.withCString({ ccurl_slist_append(list, $0) }) else {
+                complete = false
+                break
+            }
+            list = longer
+        }
         self.list = list
+        self.complete = complete
     }
 
     func free() {

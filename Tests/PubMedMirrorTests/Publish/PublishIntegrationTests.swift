@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 @testable import PubMedFiles
@@ -300,6 +301,46 @@ import Testing
         let third = try await Self.mirror("publish-no-hash")
         #expect(try await CLI.run(plain.publish(third, ["--jobs", "1", "--quiet"]), environment: plain.environment).status == 0)
         #expect(MirrorTest.count("OPTS HASH MD5", in: plain.server!.requestLog()) == 1)
+    }
+
+    /// A republished file's new bytes never stand beside its old `.md5`: the old one goes with the
+    /// rename, and when the new one cannot be sent, the next run sends only that.
+    @Test func aRepublishedFileNeverStandsBesideItsOldMD5() async throws {
+        let source = try await Self.mirror("publish-republished")
+        let first = try await LoopbackServer.writableFaultyFTP(arguments: [])
+        #expect(try await CLI.run(first.publish(source, ["--quiet"]), environment: first.environment).status == 0)
+        await first.server?.stop()
+
+        // NCBI republishes pubmed26n1335.xml.gz and a fetch brings it in (other bytes, its .md5, its record).
+        let name = "pubmed26n1335.xml.gz"
+        let file = source.appendingPathComponent("updatefiles/\(name)")
+        let bytes = try Data(contentsOf: file) + Data("republished".utf8)
+        try bytes.write(to: file)
+        let digest = Insecure.MD5.hash(data: bytes).hex
+        let md5File = Data("MD5(\(name))= \(digest)\n".utf8)
+        try md5File.write(to: source.appendingPathComponent("updatefiles/\(name).md5"))
+        let state = try StateStore(path: source.appendingPathComponent("state.sqlite").path)
+        var record = try #require(try state.files().first { $0.name == name })
+        record.size = Int64(bytes.count)
+        record.md5 = digest
+        try state.save(record)
+
+        // The same server, now refusing every .md5 upload: the run stops after the data's rename.
+        let picky = try await LoopbackServer.writableFaultyFTP(arguments: ["--port", "\(first.server!.port)", "--stor-error", "550",
+                                                                           "--stor-error-times", "1000", "--match", "*.md5.partial"], root: first.root)
+        let stopped = try await CLI.run(picky.publish(source, ["--quiet"]), environment: picky.environment)
+        #expect(stopped.status == 4, "\(stopped.stderr)")
+        #expect(try Data(contentsOf: picky.tree.appendingPathComponent("updatefiles/\(name)")) == bytes)
+        #expect(!FileManager.default.fileExists(atPath: picky.tree.appendingPathComponent("updatefiles/\(name).md5").path),
+                "the old .md5 went with the rename")
+        await picky.server?.stop()
+
+        let fixed = try await LoopbackServer.writableFaultyFTP(arguments: ["--port", "\(first.server!.port)"], root: first.root)
+        let rerun = try await CLI.run(fixed.publish(source, ["--format", "json", "--quiet"]), environment: fixed.environment)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let report = try Self.json(rerun.stdout)
+        #expect(report["md5Sent"] as? Int == 1 && (report["uploaded"] as? [Any])?.isEmpty == true, "\(rerun.stdout)")
+        try Self.expectPublished(mirror: source, tree: fixed.tree)
     }
 
     /// A name the server will not take (553) fails that file only; a refused write (550) stops the run.
