@@ -85,6 +85,8 @@ extension ErrorCode {
     public static let transferStorageFull = ErrorCode("transfer.storage-full", .serverRefused)
     public static let transferNameRefused = ErrorCode("transfer.name-refused", .serverRefused)
     public static let transferWriteRefused = ErrorCode("transfer.write-refused", .serverRefused)
+    /// SFTP: the server failed a write without saying why (OpenSSH: a full disk among others).
+    public static let transferWriteFailed = ErrorCode("transfer.write-failed", .serverRefused)
     /// SFTP: the server's host key is not in the known-hosts file, or differs from it.
     public static let transferHostKeyUnverified = ErrorCode("transfer.host-key-unverified", .serverRefused)
     /// The server's response is far larger than such a file can be.

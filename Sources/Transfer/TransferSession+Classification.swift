@@ -136,6 +136,12 @@ extension TransferError {
             return error(.run, .transferWriteRefused, "the server refused to write here (\(detail))", advice: [.checkTargetPermissions])
         case CURLE_QUOTE_ERROR:
             return error(.file, .transferWriteRefused, "the server refused a rename or deletion (\(detail))", advice: [.checkTargetPermissions])
+        case CURLE_SSH where failed.isSFTP && !failed.isCommand:
+            // OpenSSH's SFTP (version 3) reports a full disk, a quota or a refused write as a plain
+            // failure: retried (it may pass), then this file fails; what is in place stays whole.
+            return make(failed, .transient, .file, .transferWriteFailed,
+                        "the SFTP server failed the write and does not say why: a full disk, a quota or permissions (\(detail))",
+                        advice: [.freeTargetSpace, .checkTargetPermissions])
         default:
             return nil
         }

@@ -103,8 +103,9 @@ extension LoopbackServer {
     }
 
     /// OpenSSH's sshd in the foreground with its own host key, SFTP by its internal server, logging
-    /// this user in with a key of the test's; the known-hosts file holds the host key.
-    static func sshd() async throws -> PublishTarget {
+    /// this user in with a key of the test's; the known-hosts file holds the host key. The target
+    /// folder is `root` when given (a small disk, say), else one of the test's.
+    static func sshd(root: URL? = nil) async throws -> PublishTarget {
         let folder = try TestPaths.temporaryDirectory("sshd")
         var started = false
         defer { if !started { try? FileManager.default.removeItem(at: folder) } }
@@ -141,7 +142,7 @@ extension LoopbackServer {
             LogLevel INFO
 
             """.write(to: config, atomically: true, encoding: .utf8)
-        let target = folder.appendingPathComponent("target", isDirectory: true)
+        let target = root ?? folder.appendingPathComponent("target", isDirectory: true)
         try TestPaths.makeDirectory(target)
         let process = try launch(name: "sshd", executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", config.path], in: folder)
         try await waitUntilListening(name: "sshd", port: port, process: process, folder: folder, logs: [])

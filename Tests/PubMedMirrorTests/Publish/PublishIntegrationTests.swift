@@ -343,6 +343,31 @@ import Testing
         try Self.expectPublished(mirror: source, tree: fixed.tree)
     }
 
+    /// The target's disk fills up (a tmpfs under sshd; OpenSSH says only "failure"): the file that
+    /// does not fit fails after its retries, nothing half-written is under a real name, and once
+    /// there is room the next run appends to what was sent and completes.
+    @Test(.enabled(if: SmallDisk.canMount, "needs root and permission to mount a tmpfs"))
+    func aTargetDiskThatFillsUpLeavesNoPartFileUnderARealNameAndTheNextRunCompletes() async throws {
+        let source = try await Self.mirror("publish-full-disk")
+        let disk = try SmallDisk(kib: 120)  // the 72 KB baseline file fits, the 94 KB update file does not
+        let target = try await LoopbackServer.sshd(root: disk.url)
+        let full = try await CLI.run(target.publish(source, ["--jobs", "1", "--retries", "1", "--format", "json"]), environment: target.environment)
+        #expect(full.status == 2, "\(full.stderr)")
+        let failed = try #require(try Self.json(full.stdout)["failed"] as? [[String: Any]])
+        #expect(failed.map { $0["name"] as? String } == ["pubmed26n1335.xml.gz"] && failed.first?["errorCode"] as? String == "transfer.write-failed")
+        #expect(full.stderr.contains("the SFTP server failed the write and does not say why"))
+        try Self.expectNoPartFileUnderARealName(mirror: source, tree: target.tree)
+        #expect(FileManager.default.fileExists(atPath: target.tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz").path))
+
+        try disk.resize(kib: 1024)
+        let rerun = try await CLI.run(target.publish(source, ["--format", "json", "--quiet"]), environment: target.environment)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let uploads = try #require(try Self.json(rerun.stdout)["uploaded"] as? [[String: Any]])
+        #expect(uploads.map { $0["name"] as? String } == ["pubmed26n1335.xml.gz"] && (uploads.first?["resumedFrom"] as? Int ?? 0) > 0)
+        try Self.expectPublished(mirror: source, tree: target.tree)
+        withExtendedLifetime(disk) {}
+    }
+
     /// A name the server will not take (553) fails that file only; a refused write (550) stops the run.
     @Test func refusedNamesFailTheirFileAndRefusedWritesStopTheRun() async throws {
         let source = try await Self.mirror("publish-553")

@@ -69,6 +69,7 @@ import Testing
         Row(curl: 60, sftp: true, kind: .permanent, scope: .run, code: .transferHostKeyUnverified, advice: [.addKnownHost]),
         Row(curl: 67, sftp: true, target: true, kind: .permanent, scope: .run, code: .transferLoginRefused, advice: [.checkSSHCredentials]),
         Row(curl: 78, sftp: true, kind: .permanent, scope: .file, code: .transferNotFound),
+        Row(curl: 79, sftp: true, upload: true, kind: .transient, scope: .file, code: .transferWriteFailed, advice: [.freeTargetSpace, .checkTargetPermissions]),
     ]
 
     @Test(arguments: rows)
