@@ -68,6 +68,35 @@ extension PubMedMirrorCommand {
                                          environmentName: "PUBMED_MIRROR_JOBS", in: 1...16, default: 3)
         }
 
+        /// `--mesh`: the thesaurus after the files, when they were fetched (its failure is reported
+        /// after the summary).
+        private func updateMeSH(after report: FetchReport, mirror: Mirror, options: FetchOptions,
+                                cancellation: CancellationFlag) async throws -> (MeshReport?, MeshUpdateError?) {
+            guard mesh, !dryRun, [.upToDate, .updated, .partial].contains(report.outcome) else { return (nil, nil) }
+            var meshOptions = MeshOptions()
+            meshOptions.source = try MeSH.environmentSource()
+            meshOptions.transfer = options.transfer
+            meshOptions.retry = options.retry
+            do { return (try await mirror.updateMeSH(meshOptions, cancellation: cancellation), nil) } catch { return (nil, error) }
+        }
+
+        /// `--publish URL`: then the target, with what is verified (a partial fetch publishes what
+        /// it has; a dry run plans it too). Its failure is reported after the summary.
+        private func publish(after report: FetchReport, mirror: Mirror, options: FetchOptions, board: ProgressBoard,
+                             cancellation: CancellationFlag) async throws -> (PublishReport?, PublishError?) {
+            guard var publishOptions = try publishOptions(options.transfer),
+                  [.upToDate, .updated, .partial, .planned].contains(report.outcome) else { return (nil, nil) }
+            publishOptions.jobs = min(options.jobs, 2)
+            publishOptions.retry = options.retry
+            publishOptions.dryRun = dryRun
+            do {
+                let published = try await ProgressRenderer.around(board, verb: "published", quiet: output.quiet || dryRun) { () async throws(PublishError) in
+                    try await mirror.publish(publishOptions, progress: board, cancellation: cancellation)
+                }
+                return (published, nil)
+            } catch { return (nil, error) }
+        }
+
         func run() async throws {
             let logger = LogSetup.bootstrap(output)
             let (source, transfer) = try sourceOptions.resolved()
@@ -88,29 +117,9 @@ extension PubMedMirrorCommand {
             let report = try await ProgressRenderer.around(board, verb: "fetched", quiet: output.quiet || dryRun) { () async throws(MirrorError) in
                 try await mirror.fetch(options, progress: board, cancellation: cancellation)
             }
-            // The thesaurus after the files, when they were fetched (its failure is reported after the summary).
-            var meshReport: MeshReport?
-            var meshFailure: MeshUpdateError?
-            if mesh, !dryRun, [.upToDate, .updated, .partial].contains(report.outcome) {
-                var meshOptions = MeshOptions()
-                meshOptions.source = try MeSH.environmentSource()
-                meshOptions.transfer = transfer
-                meshOptions.retry = options.retry
-                do { meshReport = try await mirror.updateMeSH(meshOptions, cancellation: cancellation) } catch { meshFailure = error }
-            }
-            // Then the target, with what is verified (a partial fetch publishes what it has).
-            var publishReport: PublishReport?
-            var publishFailure: PublishError?
-            if var publishOptions = try publishOptions(transfer), [.upToDate, .updated, .partial, .planned].contains(report.outcome) {
-                publishOptions.jobs = min(options.jobs, 2)
-                publishOptions.retry = options.retry
-                publishOptions.dryRun = dryRun
-                do {
-                    publishReport = try await ProgressRenderer.around(board, verb: "published", quiet: output.quiet || dryRun) { () async throws(PublishError) in
-                        try await mirror.publish(publishOptions, progress: board, cancellation: cancellation)
-                    }
-                } catch { publishFailure = error }
-            }
+            let (meshReport, meshFailure) = try await updateMeSH(after: report, mirror: mirror, options: options, cancellation: cancellation)
+            let (publishReport, publishFailure) = try await publish(after: report, mirror: mirror, options: options, board: board,
+                                                                    cancellation: cancellation)
             let thesaurus = mirror.layout.meshThesaurus.path
             switch format {
             case .json:
