@@ -92,33 +92,51 @@ struct FileUpload {
         let descriptor = open(local.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .local(FileSystemError(path: local.path, operation: "open", errno: errno)) }
         defer { close(descriptor) }
-        let size = item.size
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw .local(FileSystemError(path: local.path, operation: "stat", errno: errno)) }
-        guard Int64(info.st_size) == size else { throw .changedDuringPublish(file: local.path) }
-        var offset: Int64 = 0
-        if record.pendingMD5 == item.md5, let there = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) }),
-           there <= size {
-            offset = there
-        } else if record.pendingMD5 != item.md5 {
-            if let earlier = record.pendingMD5 {
-                // An upload of other bytes (the file was republished since) will not be resumed:
-                // its temporary file goes (best effort: it may be gone already).
-                try? session.delete([Self.temporaryName(name, md5: earlier)], in: folder)
-            }
-            record.pendingMD5 = item.md5
-            try state.save(record)
+        guard Int64(info.st_size) == item.size else { throw .changedDuringPublish(file: local.path) }
+        let offset = try resumableOffset(&record)
+        board?.begin(name, total: item.size, resumedFrom: offset)
+        let sent = try send(descriptor, path: local.path, from: offset)
+        try checkOnServer()
+        // The old `.md5` goes in the same request: never beside other bytes, even if this run
+        // ends before the new one is sent (the next run then sends only that).
+        try transfer({ () throws(TransferError) in try session.rename(in: folder, temporary, to: name, removingFirst: item.file.md5Name) })
+        try markInPlace(&record)
+        progress.placed = .uploaded(sent: sent, resumedFrom: offset)
+        try sendMD5()
+        board?.end(name, bytes: item.size, received: sent, failed: false)
+        return .uploaded(sent: sent, resumedFrom: offset)
+    }
+
+    /// Where the upload starts: after what an earlier attempt left in the temporary file, when the
+    /// record says that was for these bytes; else at 0, the record saying which bytes are coming.
+    private func resumableOffset(_ record: inout PublishedFile) throws(MirrorError) -> Int64 {
+        if record.pendingMD5 == item.md5 {
+            let there = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) })
+            return there.map { $0 <= item.size ? $0 : 0 } ?? 0
         }
-        board?.begin(name, total: size, resumedFrom: offset)
+        if let earlier = record.pendingMD5 {
+            // An upload of other bytes (the file was republished since) will not be resumed:
+            // its temporary file goes (best effort: it may be gone already).
+            try? session.delete([Self.temporaryName(name, md5: earlier)], in: folder)
+        }
+        record.pendingMD5 = item.md5
+        try state.save(record)
+        return 0
+    }
+
+    /// Sends the bytes from `offset` on; returns how many. They are read from this one open file,
+    /// and are the verified ones only if it still is the file the state database recorded (a fetch
+    /// may have replaced it meanwhile): its MD5, taken as it is read, decides before anything gets
+    /// a real name.
+    private func send(_ descriptor: Int32, path: String, from offset: Int64) throws(MirrorError) -> Int64 {
         var sent: Int64 = 0
-        // The bytes sent are read from this one open file; they are the verified ones only if it
-        // still is the file the state database recorded (a fetch may have replaced it meanwhile):
-        // its MD5, taken as it is read, decides before anything gets a real name.
         let digest: String
-        if offset < size {
+        if offset < item.size {
             let board = self.board, name = self.name
             do throws(UploadError) {
-                let result = try session.upload(descriptor, path: local.path, length: size, to: folder, temporary, from: offset,
+                let result = try session.upload(descriptor, path: path, length: item.size, to: folder, temporary, from: offset,
                                                 progress: { board?.update(name, done: $0) })
                 sent = result.sent
                 digest = result.md5
@@ -129,29 +147,24 @@ struct FileUpload {
                 }
             }
         } else {
-            do throws(FileSystemError) { digest = try FileDigest.md5(descriptor: descriptor, path: local.path) } catch { throw .local(error) }
+            do throws(FileSystemError) { digest = try FileDigest.md5(descriptor: descriptor, path: path) } catch { throw .local(error) }
         }
-        guard digest == item.md5 else { throw .changedDuringPublish(file: local.path) }
+        guard digest == item.md5 else { throw .changedDuringPublish(file: path) }
+        return sent
+    }
+
+    /// The temporary file as the server holds it: the file's exact size, and its MD5 where the FTP
+    /// server can hash it (HASH). Another writer (a session of a killed run the server is still
+    /// draining, say) may have added to it: the next attempt then starts it over.
+    private func checkOnServer() throws(MirrorError) {
         let landed = try transfer({ () throws(TransferError) in try session.remoteSize(folder, temporary) })
-        guard landed == size else {
-            // Another writer (a session of a killed run the server is still draining, say) may
-            // have added to it: the next attempt starts it over.
-            throw .uploadSizeMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: size, actual: landed)
+        guard landed == item.size else {
+            throw .uploadSizeMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: item.size, actual: landed)
         }
-        // Where the server can hash what it holds (FTP HASH), its MD5 must be the file's too; if
-        // not, the temporary file goes and the next attempt sends it whole.
         if let held = try transfer({ () throws(TransferError) in try session.remoteMD5(folder, temporary) }), held != item.md5 {
             try transfer({ () throws(TransferError) in try session.delete([temporary], in: folder) })
             throw .uploadDigestMismatch(file: "\(target)\(folder.rawValue)/\(temporary)", expected: item.md5, actual: held)
         }
-        // The old `.md5` goes in the same request: never beside other bytes, even if this run
-        // ends before the new one is sent (the next run then sends only that).
-        try transfer({ () throws(TransferError) in try session.rename(in: folder, temporary, to: name, removingFirst: item.file.md5Name) })
-        try markInPlace(&record)
-        progress.placed = .uploaded(sent: sent, resumedFrom: offset)
-        try sendMD5()
-        board?.end(name, bytes: size, received: sent, failed: false)
-        return .uploaded(sent: sent, resumedFrom: offset)
     }
 
     /// The file is under its real name: recorded at once, so that a run killed before its `.md5`
