@@ -25,7 +25,9 @@ package final class BlockGzipEncoder {
     private var length: UInt64 = 0
     private var started = false
 
-    /// `level`: zlib's 1 to 9; `threads`: blocks compressed at once.
+    /// `level`: zlib's 1 to 9; `threads`: how many blocks make a batch (twice this many), each
+    /// batch compressed with `concurrentPerform`, which spreads it over the cores. The output does
+    /// not depend on it.
     package init(level: Int32 = 6, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.level = level
         self.threads = max(1, threads)
