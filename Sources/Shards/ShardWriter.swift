@@ -79,6 +79,19 @@ public enum ShardWriter {
         let parent = destination.deletingLastPathComponent()
         removeStaleStaging(of: destination)
         let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())", isDirectory: true)
+        // Held while the set is written: another export's clean-up never takes a folder in use
+        // (even on a file system shared between machines, where a process id says nothing).
+        let lock: FileLock
+        do throws(LockError) { lock = try FileLock(path: staging.path + ".lock") } catch {
+            switch error {
+            case .failed(let failure): throw .local(failure)
+            case .held: throw .local(FileSystemError(path: staging.path, operation: "lock", errno: EBUSY))
+            }
+        }
+        defer {
+            unlink(lock.path)
+            withExtendedLifetime(lock) {}
+        }
         try? FileManager.default.removeItem(at: staging)
         do throws(FileSystemError) { try FileSystem.createDirectory(staging) } catch { throw .local(error) }
         do throws(ShardError) {
@@ -180,15 +193,16 @@ public enum ShardWriter {
         try? FileManager.default.removeItem(at: staging)
     }
 
-    /// Hidden staging folders of runs that were killed (their process is gone).
+    /// Hidden staging folders of runs that were killed: those whose lock no one holds.
     private static func removeStaleStaging(of destination: URL) {
         let parent = destination.deletingLastPathComponent()
         let prefix = ".\(destination.lastPathComponent).partial-"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
-            let pid = pid_t(name.dropFirst(prefix.count).prefix { $0.isNumber }) ?? 0
-            if pid > 0, kill(pid, 0) != 0, errno == ESRCH {
-                try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
-            }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+        where name.hasPrefix(prefix) && !name.hasSuffix(".lock") {
+            let folder = parent.appendingPathComponent(name)
+            guard let lock = try? FileLock(path: folder.path + ".lock") else { continue }
+            try? FileManager.default.removeItem(at: folder)
+            unlink(lock.path)
         }
     }
 }

@@ -121,6 +121,21 @@ import Testing
         #expect(found["parquet"] as? Int == expected.values.filter { !($0[1] is NSNull) }.count && (found["parquetFolders"] as? Int ?? 0) > 0)
     }
 
+    /// A killed export's staging folder goes with the next export; one whose lock is held (an
+    /// export still writing, on this machine or another) stays.
+    @Test func aKilledExportsStagingGoesButOneInUseStays() async throws {
+        let mirror = try await Self.mirror("shards-staging")
+        let parent = try TestPaths.temporaryDirectory("shards-staging-out")
+        let stale = parent.appendingPathComponent(".set.partial-4000001", isDirectory: true)
+        let busy = parent.appendingPathComponent(".set.partial-4000002", isDirectory: true)
+        for folder in [stale, busy] { try TestPaths.makeDirectory(folder) }
+        let held = try FileLock(path: busy.path + ".lock")
+        let run = try await CLI.run(["export", "--mirror", mirror.path, "--shards", parent.appendingPathComponent("set").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stale.path) && FileManager.default.fileExists(atPath: busy.path))
+        withExtendedLifetime(held) {}
+    }
+
     @Test func aFolderThatIsNotAShardSetIsNeverReplaced() async throws {
         let mirror = try await Self.mirror("shards-refusals")
         let home = try TestPaths.temporaryDirectory("shards-home")
