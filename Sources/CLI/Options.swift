@@ -105,10 +105,7 @@ struct ConnectionOptions: ParsableArguments {
         if let key = environment[keyVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard FileManager.default.isReadableFile(atPath: key) else { throw ValidationError("\(keyVariable): \(key) cannot be read") }
             options.sshKeyFile = key
-            if user == nil, !password.isEmpty {
-                let name = getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "root"
-                options.credentials = .init(user: name, password: password)
-            }
+            if user == nil, !password.isEmpty { options.credentials = .init(user: TransferOptions.localUserName, password: password) }
         }
     }
 }

@@ -80,28 +80,24 @@ public struct Publisher: Sendable {
     private func list(_ options: PublishOptions, cancellation: CancellationFlag) async throws(PublishError)
         -> ([MirrorFolder: [ListingEntry]], [MirrorFolder], Int) {
         let logger = self.logger
-        typealias Listed = ([MirrorFolder: [ListingEntry]], [MirrorFolder], Int)
-        let result = await BlockingThreads.value(name: "listing", cancellation: cancellation) { () -> Result<Listed, MirrorError> in
-            Result { () throws(MirrorError) -> Listed in
-                let session = try Self.session(options, cancellation: cancellation)
-                var listing: [MirrorFolder: [ListingEntry]] = [:]
-                var missing: [MirrorFolder] = []
-                for folder in MirrorFolder.allCases {
-                    listing[folder] = try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
-                                                              what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
-                        do throws(TransferError) { return try session.list(folder) } catch {
-                            if error.code == .transferNotFound {
-                                missing.append(folder)
-                                return []
-                            }
-                            throw .transfer(error)
-                        }
+        let (requests, result) = await Self.onSession(options, name: "listing", cancellation: cancellation) { (session) throws(MirrorError) in
+            var listing: [MirrorFolder: [ListingEntry]] = [:]
+            var missing: [MirrorFolder] = []
+            for folder in MirrorFolder.allCases {
+                listing[folder] = try Self.retried(folder, options, logger: logger, cancellation: cancellation) { () throws(TransferError) in
+                    do throws(TransferError) { return try session.list(folder) } catch {
+                        guard error.code == .transferNotFound else { throw error }
+                        missing.append(folder)
+                        return []
                     }
                 }
-                return (listing, missing, session.requestCount)
             }
+            return (listing, missing)
         }
-        do throws(MirrorError) { return try result.get() } catch { throw .mirror(error) }
+        do throws(MirrorError) {
+            let (listing, missing) = try result.get()
+            return (listing, missing, requests)
+        } catch { throw .mirror(error) }
     }
 
     /// Makes the folders the target lacks: NCBI's tree has both, and a reader (`fetch --source`)
@@ -110,25 +106,16 @@ public struct Publisher: Sendable {
                                cancellation: CancellationFlag) async {
         guard !missing.isEmpty else { return }
         let logger = self.logger
-        let outcome = await BlockingThreads.value(name: "folders", cancellation: cancellation) { () -> (Int, MirrorError?) in
-            var session: TransferSession?
-            do throws(MirrorError) {
-                let opened = try Self.session(options, cancellation: cancellation)
-                session = opened
-                for folder in missing {
-                    try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
-                                            what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
-                        do throws(TransferError) { try opened.createFolder(folder) } catch { throw .transfer(error) }
-                    }
+        let (requests, result) = await Self.onSession(options, name: "folders", cancellation: cancellation) { (session) throws(MirrorError) in
+            for folder in missing {
+                try Self.retried(folder, options, logger: logger, cancellation: cancellation) { () throws(TransferError) in
+                    try session.createFolder(folder)
                 }
-                return (opened.requestCount, nil)
-            } catch {
-                return (session?.requestCount ?? 0, error)
             }
         }
-        report.requests += outcome.0
+        report.requests += requests
         // Uploads into a folder that cannot be made would fail the same way: the run stops here.
-        if let error = outcome.1, !error.isCancellation {
+        if case .failure(let error) = result, !error.isCancellation {
             report.runError = .mirror(error)
             cancellation.cancel()
         }
@@ -138,6 +125,28 @@ public struct Publisher: Sendable {
         do throws(TransferError) {
             return try TransferSession(source: options.target, options: options.transfer, cancellation: cancellation)
         } catch { throw .transfer(error) }
+    }
+
+    /// Runs `body` on a thread of its own over one new session of the target (one connection);
+    /// returns the requests it made beside what it returned or threw.
+    private static func onSession<T: Sendable>(_ options: PublishOptions, name: String, cancellation: CancellationFlag,
+                                               _ body: @escaping @Sendable (TransferSession) throws(MirrorError) -> T) async
+        -> (requests: Int, result: Result<T, MirrorError>) {
+        await BlockingThreads.value(name: name, cancellation: cancellation) { () -> (Int, Result<T, MirrorError>) in
+            let session: TransferSession
+            do throws(MirrorError) { session = try Self.session(options, cancellation: cancellation) } catch { return (0, .failure(error)) }
+            let result = Result { () throws(MirrorError) -> T in try body(session) }
+            return (session.requestCount, result)
+        }
+    }
+
+    /// One request about `folder`, retried with the policy's backoff.
+    private static func retried<T>(_ folder: MirrorFolder, _ options: PublishOptions, logger: Logger, cancellation: CancellationFlag,
+                                   _ request: () throws(TransferError) -> T) throws(MirrorError) -> T {
+        try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
+                                what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
+            do throws(TransferError) { return try request() } catch { throw .transfer(error) }
+        }
     }
 
     /// What happened to one file.
@@ -210,26 +219,18 @@ public struct Publisher: Sendable {
         }
         let logger = self.logger
         let target = options.targetKey
-        typealias Deleted = (requests: Int, deleted: [PublishPlan.Deletion], refused: [PublishPlan.Deletion], error: MirrorError?)
-        let outcome = await BlockingThreads.value(name: "delete", cancellation: cancellation) { () -> Deleted in
-            var opened: TransferSession?
-            var deleted: [PublishPlan.Deletion] = [], refused: [PublishPlan.Deletion] = []
-            do throws(MirrorError) {
-                let session = try Self.session(options, cancellation: cancellation)
-                opened = session
-                for folder in MirrorFolder.allCases where deletions.contains(where: { $0.folder == folder }) {
-                    let (gone, kept) = try Self.delete(deletions.filter { $0.folder == folder }, session: session, options, logger: logger,
-                                                       cancellation: cancellation)
-                    try state.forget(gone.map { PublishedFile(target: target, folder: folder, name: $0.name) })
-                    deleted += gone
-                    refused += kept
-                }
-                return (session.requestCount, deleted, refused, nil)
-            } catch {
-                return (opened?.requestCount ?? 0, deleted, refused, error)
+        // What went and what was refused so far, kept when a later folder's deletion fails.
+        let done = Mutex<(deleted: [PublishPlan.Deletion], refused: [PublishPlan.Deletion])>(([], []))
+        let (requests, result) = await Self.onSession(options, name: "delete", cancellation: cancellation) { (session) throws(MirrorError) in
+            for folder in MirrorFolder.allCases where deletions.contains(where: { $0.folder == folder }) {
+                let (gone, kept) = try Self.delete(deletions.filter { $0.folder == folder }, session: session, options, logger: logger,
+                                                   cancellation: cancellation)
+                try state.forget(gone.map { PublishedFile(target: target, folder: folder, name: $0.name) })
+                done.withLock { $0.deleted += gone; $0.refused += kept }
             }
         }
-        report.requests += outcome.requests
+        let outcome = done.withLock { $0 }
+        report.requests += requests
         report.deleted = outcome.deleted
         for deletion in outcome.refused {
             let error = TransferError(kind: .permanent, scope: .file, code: .transferWriteRefused,
@@ -237,7 +238,7 @@ public struct Publisher: Sendable {
                                       summary: "the server did not delete it", advice: [.checkTargetPermissions])
             report.failures.append(.init(folder: deletion.folder, name: deletion.name, error: .transfer(error)))
         }
-        if let error = outcome.error { report.runError = .mirror(error) }
+        if case .failure(let error) = result { report.runError = .mirror(error) }
     }
 
     /// Deletes one folder's names in one request (a name already gone is no failure, so a cut
@@ -245,12 +246,9 @@ public struct Publisher: Sendable {
     private static func delete(_ deletions: [PublishPlan.Deletion], session: TransferSession, _ options: PublishOptions, logger: Logger,
                                cancellation: CancellationFlag) throws(MirrorError) -> (gone: [PublishPlan.Deletion], kept: [PublishPlan.Deletion]) {
         guard let folder = deletions.first?.folder else { return ([], []) }
-        let listed = try FileMirror.retrying(options.retry, cancellation: cancellation, logger: logger,
-                                             what: options.target.folderURL(folder).absoluteString) { () throws(MirrorError) in
-            do throws(TransferError) {
-                try session.delete(deletions.map(\.name), in: folder)
-                return Set(try session.list(folder).map(\.name))
-            } catch { throw .transfer(error) }
+        let listed = try retried(folder, options, logger: logger, cancellation: cancellation) { () throws(TransferError) in
+            try session.delete(deletions.map(\.name), in: folder)
+            return Set(try session.list(folder).map(\.name))
         }
         let gone = deletions.filter { !listed.contains($0.name) }
         for deletion in gone {

@@ -26,6 +26,12 @@ public struct TransferOptions: Sendable {
 
     public init() {}
 
+    /// The user this process runs as: SFTP's login when none is given, as ssh's.
+    public static var localUserName: String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "root"
+    }
+
     public struct Credentials: Sendable {
         public var user: String
         public var password: String

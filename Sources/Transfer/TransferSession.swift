@@ -292,7 +292,7 @@ package final class TransferSession {
     /// SFTP: the user (this machine's own by default), a key file or a password, and the server's
     /// host key checked against the known-hosts file unless `insecure`.
     private func applySSHOptions() throws(TransferError) {
-        try check("CURLOPT_USERNAME", easy.set(CURLOPT_USERNAME, options.credentials?.user ?? Self.localUserName))
+        try check("CURLOPT_USERNAME", easy.set(CURLOPT_USERNAME, options.credentials?.user ?? TransferOptions.localUserName))
         if let key = options.sshKeyFile {
             try check("CURLOPT_SSH_AUTH_TYPES", easy.set(CURLOPT_SSH_AUTH_TYPES, Int(CURLSSH_AUTH_PUBLICKEY)))
             try check("CURLOPT_SSH_PRIVATE_KEYFILE", easy.set(CURLOPT_SSH_PRIVATE_KEYFILE, key))
@@ -309,11 +309,6 @@ package final class TransferSession {
         }
     }
 
-    /// The user this process runs as, for SFTP logins without PUBMED_MIRROR_USER.
-    private static var localUserName: String {
-        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return ProcessInfo.processInfo.environment["USER"] ?? "root"
-    }
 
     /// The known-hosts file an SFTP session checks host keys against: `--known-hosts`, else
     /// `~/.ssh/known_hosts`; a missing one is refused before any request (nil when not checking).
