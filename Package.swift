@@ -9,6 +9,7 @@ import PackageDescription
 //   Support ← Gzip ← Records ← Index ────┤
 //                    Index, Gzip ← Shards ┤ (export --shards: NDJSON parts for cluster engines)
 //   Support ← Query ← Index               │
+//                    Index ← PostgreSQL ──┤ (the shared store: --database postgresql://…)
 //   Records ← Citations ─────────────────┤ (MEDLINE, RIS, BibTeX, CSL-JSON)
 //   Support ← Gzip ← MeSH ───────────────┴─ PubMedMirror (fetch = plan, download, index) ← CLI ← pubmed-mirror
 //                                            PubMedMirror ← Server ┐    CLI ← pubmed-mirror-serve (`serve`:
@@ -43,6 +44,9 @@ let package = Package(
         // cannot call C variadic functions), loaded on first use with dlopen (libcurl4-openssl-dev
         // gives the headers at build time and libcurl.so.4 at run time).
         .target(name: "CCurl"),
+        // libpq, PostgreSQL's client library, loaded on first use like libcurl (libpq-dev gives the
+        // headers at build time, libpq5 the library at run time): only `--database` needs it.
+        .target(name: "CLibPQ"),
         // Linux system calls Swift's Glibc module lacks (sync_file_range, per-thread nice).
         .target(name: "CLinux"),
         // Standard streams made safe before the program starts (a closed one gets /dev/null, SIGPIPE
@@ -83,11 +87,14 @@ let package = Package(
                 path: "Sources/Publish"),
         // `export --shards`: the index as gzip-compressed NDJSON parts and a manifest, for DuckDB, Spark, BigQuery.
         .target(name: "PubMedShards", dependencies: ["PubMedIndex", "PubMedGzip", "PubMedSupport", "CLinux", crypto], path: "Sources/Shards"),
+        // The shared store: the index in a PostgreSQL database (`--database`), behind `RecordStore`.
+        .target(name: "PubMedPostgreSQL", dependencies: ["PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedSupport", "CLibPQ", swiftLog],
+                path: "Sources/PostgreSQL"),
         // Where the mirror's files and its index meet: fetch (plan, download, then index), the
         // index runs and the annual rollover, status.
         .target(
             name: "PubMedMirror",
-            dependencies: ["PubMedFiles", "PubMedPublish", "PubMedIndex", "PubMedShards", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
+            dependencies: ["PubMedFiles", "PubMedPublish", "PubMedIndex", "PubMedPostgreSQL", "PubMedShards", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog],
             path: "Sources/PubMedMirror"
         ),
         // `serve`: a resident HTTP server over the index that speaks NCBI's E-utilities.
@@ -113,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "PubMedMirrorTests",
             dependencies: [
-                "PubMedMirrorCLI", "PubMedServer", "PubMedMirror", "PubMedPublish", "PubMedShards", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
+                "PubMedMirrorCLI", "PubMedServer", "PubMedMirror", "PubMedPublish", "PubMedPostgreSQL", "PubMedShards", "PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip",
                 "PubMedTransfer", "PubMedListing", "PubMedSupport", swiftLog, grdb, crypto,
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

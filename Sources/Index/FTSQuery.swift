@@ -9,23 +9,26 @@ import PubMedQuery
 /// with every narrower heading when a thesaurus is at hand; a date range becomes the fewest code
 /// prefixes that cover it (whole years, months and days). `scored` says, phrase by phrase in the
 /// order FTS5 numbers them, which ones rank (words) and which only filter (codes).
-struct FTSQuery {
-    private(set) var match = ""
+package struct FTSQuery {
+    /// The query in the dialect's terms: an FTS5 MATCH expression, or another store's.
+    package private(set) var match = ""
     private(set) var scored = ""
     /// Things the user should know about how the query ran (MeSH without a thesaurus).
-    private(set) var notes: [String] = []
+    package private(set) var notes: [String] = []
     /// What the thesaurus made of the query, a line a heading: what `search --explain` shows.
     private(set) var explosions: [String] = []
     private let mesh: (any MeshVocabulary)?
+    private let dialect: any MatchDialect
 
-    init(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws {
+    package init(_ query: PubMedQuery, mesh: (any MeshVocabulary)?, dialect: any MatchDialect = FTS5Dialect()) throws {
         self.mesh = mesh
+        self.dialect = dialect
         source = Array(query.source)
         match = try node(query.root)
     }
 
     /// Whether any phrase ranks: a query of codes alone has no relevance to sort by.
-    var ranks: Bool { scored.contains("1") }
+    package var ranks: Bool { scored.contains("1") }
 
     private let source: [Character]
 
@@ -33,8 +36,8 @@ struct FTSQuery {
         switch node {
         case .term(let term): try self.term(term)
         case .and: try conjunction(Self.chain(node))
-        case .or(let left, let right): "(\(try self.node(left)) OR \(try self.node(right)))"
-        case .not(let left, let right): "(\(try self.node(left)) NOT \(try self.node(right)))"
+        case .or(let left, let right): dialect.or(try self.node(left), try self.node(right))
+        case .not(let left, let right): dialect.not(try self.node(left), try self.node(right))
         }
     }
 
@@ -46,7 +49,7 @@ struct FTSQuery {
             // PubMed's automatic term mapping, the part that can be done here: an untagged term
             // that is a MeSH entry term also finds the heading's records, with its narrower ones.
             explosions.append("\"\(term.text)\" also finds \(heading)[MeSH Terms]")
-            return "(\(words) OR \(codes(try exploded(heading, qualifier: nil).map { "mh_" + $0 }, prefix: false)))"
+            return dialect.or(words, codes(try exploded(heading, qualifier: nil).map { "mh_" + $0 }, prefix: false))
         case .date:
             return dates(term)
         case .value:
@@ -78,14 +81,14 @@ struct FTSQuery {
                 let written = operands[index..<index + length].flatMap(\.terms).map(\.text).joined(separator: " ")
                 explosions.append("\"\(written)\" also finds \(heading)[MeSH Terms]")
                 let headings = try exploded(heading, qualifier: nil).map { "mh_" + $0 }
-                parts.append("((\(words.joined(separator: " AND "))) OR \(codes(headings, prefix: false)))")
+                parts.append(dialect.or(dialect.and(words), codes(headings, prefix: false)))
                 index += length
                 continue
             }
             parts.append(try node(operands[index]))
             index += 1
         }
-        return "(" + parts.joined(separator: " AND ") + ")"
+        return dialect.and(parts)
     }
 
     /// The longest run of two or more plain untagged words from `start`, written side by side, that
@@ -114,17 +117,18 @@ struct FTSQuery {
     // MARK: - Words
 
     private mutating func words(_ term: QueryTerm) -> String {
-        let columns = Self.columns(term.field).map(\.name).joined(separator: " ")
+        let columns = Self.columns(term.field)
         if let distance = term.proximity {
             let words = SearchCode.words(term.text)
-            let phrases = words.map { phrase($0, prefix: false) }.joined(separator: " ")
-            return "{\(columns)} : NEAR(\(phrases), \(distance))"
+            scored += String(repeating: "1", count: words.count)
+            return dialect.near(columns, words, distance: distance)
         }
-        return "{\(columns)} : \(phrase(term.text, prefix: term.truncated))"
+        scored += "1"
+        return dialect.phrase(columns, term.text, prefix: term.truncated)
     }
 
     /// The columns a words field searches.
-    static func columns(_ field: QueryField) -> [SearchDocument.Column] {
+    package static func columns(_ field: QueryField) -> [SearchDocument.Column] {
         switch field {
         case .untagged: [.title, .abstract, .keywords, .meshWords, .otherText, .authorWords, .journalWords]
         case .titleAbstract: [.title, .abstract, .keywords]
@@ -137,12 +141,6 @@ struct FTSQuery {
         case .corporateAuthor: [.corporateAuthor]
         default: SearchDocument.Column.allCases.filter { $0 != .codes }
         }
-    }
-
-    /// One FTS5 phrase, quoted, scoring.
-    private mutating func phrase(_ text: String, prefix: Bool) -> String {
-        scored += "1"
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" + (prefix ? " *" : "")
     }
 
     // MARK: - Values
@@ -159,7 +157,7 @@ struct FTSQuery {
             let tag = term.field == .fullAuthor ? "fau" : "fir"
             let name = Self.fullName(term.text)
             if prefix || name.hasSuffix("__") { return codes([tag + "_" + name], prefix: true) }
-            return "(\(codes([tag + "_" + name], prefix: false)) OR \(codes([tag + "_" + name + "_"], prefix: true)))"
+            return dialect.or(codes([tag + "_" + name], prefix: false), codes([tag + "_" + name + "_"], prefix: true))
         case .mesh, .meshMajor:
             let tag = term.field == .mesh ? "mh_" : "majr_"
             let parts = term.text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -225,11 +223,8 @@ struct FTSQuery {
 
     /// The same, each token a prefix or not.
     private mutating func codes(_ tokens: [(token: String, prefix: Bool)]) -> String {
-        let phrases = tokens.map { token, prefix -> String in
-            scored += "0"
-            return "\"\(token)\"" + (prefix ? " *" : "")
-        }
-        return phrases.count == 1 ? "codes : \(phrases[0])" : "codes : (\(phrases.joined(separator: " OR ")))"
+        scored += String(repeating: "0", count: tokens.count)
+        return dialect.codes(tokens)
     }
 
     /// `smith j` → `smith__j`, `smith` → `smith__`, `van der berg ja` → `van_der_berg__ja`: the last word
@@ -284,4 +279,45 @@ extension PubMedQuery {
             throw .inconsistency("the MeSH thesaurus failed: \(error)")
         }
     }
+}
+
+/// How a store writes the parts of a translated query: FTS5's MATCH syntax, or another store's
+/// (PostgreSQL's `tsquery` conditions). `FTSQuery` decides what the query means; a dialect only
+/// writes it down, so every store finds the same records.
+package protocol MatchDialect {
+    /// The words of `text` as a phrase in any of `columns`, the last word a prefix when `prefix`.
+    func phrase(_ columns: [SearchDocument.Column], _ text: String, prefix: Bool) -> String
+    /// `words` within `distance` words of each other, in any order, in one of `columns`.
+    func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) -> String
+    /// Any of the value codes (each a whole token, or a beginning when `prefix`).
+    func codes(_ tokens: [(token: String, prefix: Bool)]) -> String
+    func and(_ parts: [String]) -> String
+    func or(_ left: String, _ right: String) -> String
+    /// `left` without `right`.
+    func not(_ left: String, _ right: String) -> String
+}
+
+/// FTS5's MATCH syntax over `SearchDocument`'s columns.
+package struct FTS5Dialect: MatchDialect {
+    package init() {}
+
+    package func phrase(_ columns: [SearchDocument.Column], _ text: String, prefix: Bool) -> String {
+        "{\(Self.names(columns))} : " + quoted(text) + (prefix ? " *" : "")
+    }
+
+    package func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) -> String {
+        "{\(Self.names(columns))} : NEAR(\(words.map(quoted).joined(separator: " ")), \(distance))"
+    }
+
+    package func codes(_ tokens: [(token: String, prefix: Bool)]) -> String {
+        let phrases = tokens.map { "\"\($0.token)\"" + ($0.prefix ? " *" : "") }
+        return phrases.count == 1 ? "codes : \(phrases[0])" : "codes : (\(phrases.joined(separator: " OR ")))"
+    }
+
+    package func and(_ parts: [String]) -> String { "(" + parts.joined(separator: " AND ") + ")" }
+    package func or(_ left: String, _ right: String) -> String { "(\(left) OR \(right))" }
+    package func not(_ left: String, _ right: String) -> String { "(\(left) NOT \(right))" }
+
+    private func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    private static func names(_ columns: [SearchDocument.Column]) -> String { columns.map(\.name).joined(separator: " ") }
 }

@@ -9,6 +9,8 @@ public enum IndexError: CodedError {
     case parse(PubMedRecords.RecordError)
     /// An SQLite database failed (the index, or the state database it was planned from).
     case database(DatabaseFailure)
+    /// The PostgreSQL server of the shared store failed or refused.
+    case server(ServerDatabaseFailure)
     /// A local file operation failed.
     case local(FileSystemError)
     /// The mirror folder's lock is held by another run, or cannot be taken.
@@ -39,6 +41,7 @@ public enum IndexError: CodedError {
         switch self {
         case .parse(let error): error.code
         case .database(let error): error.code
+        case .server(let error): error.code
         case .local(let error): error.code
         case .lock(let error): error.code
         case .gap: .gap
@@ -58,6 +61,7 @@ public enum IndexError: CodedError {
         switch self {
         case .parse(let error): error.advice
         case .database(let error): error.advice
+        case .server(let error): error.advice
         case .local(let error): error.advice
         case .lock(let error): error.advice
         case .gap: [.fetchMissing, .allowGaps]
@@ -73,6 +77,7 @@ public enum IndexError: CodedError {
         switch self {
         case .parse(let error): error
         case .database(let error): error
+        case .server(let error): error
         case .local(let error): error
         case .lock(let error): error
         default: nil
@@ -83,6 +88,7 @@ public enum IndexError: CodedError {
         switch self {
         case .parse(let error): error.description
         case .database(let error): error.description
+        case .server(let error): error.description
         case .local(let error): error.description
         case .lock(let error): error.description
         case .gap(let file, let missing):

@@ -14,7 +14,7 @@ import PubMedSupport
 /// Ending: the parser finishes or fails its channel, the preparer passes that on; a writer that
 /// fails or is cancelled cancels both channels, which stops the others at their next hand-off.
 /// `run` returns only once both threads have ended.
-enum IndexPipeline {
+package enum IndexPipeline {
     /// Items handed between the stages at a time: fewer wake-ups than one by one.
     static let batchSize = 64
     /// Batches each channel holds: about a third of a second of work, so that while the writer
@@ -23,15 +23,26 @@ enum IndexPipeline {
 
     /// What the parser hands on: what its `produce` yields, then what it learned of the file (its
     /// MD5, when it was hashed).
-    typealias Produce = @Sendable (_ sink: (FileItem) throws -> Void) throws -> ArticleFileSummary?
+    package typealias Produce = @Sendable (_ sink: (FileItem) throws -> Void) throws -> ArticleFileSummary?
 
-    /// Runs the three stages for one file. `write` gets the prepared batches (nil at the end) and
-    /// the parser's summary once everything has been produced; it runs on this thread.
+    /// Runs the three stages for one file, with the SQLite store's preparer.
     static func run<T>(sourceFile: String, xmlSource: RecordPreparer.XMLSource, cancellation: CancellationFlag,
                        produce: @escaping Produce,
                        write: (_ next: () throws -> [PreparedItem]?, _ summary: () -> ArticleFileSummary?) throws -> T) throws -> T {
+        try run(sourceFile: sourceFile, preparer: { RecordPreparer(sourceFile: sourceFile, xmlSource: xmlSource) },
+                cancellation: cancellation, produce: produce, write: write)
+    }
+
+    /// Runs the three stages for one file, with the preparer `makePreparer` makes on the preparer's
+    /// thread (each store prepares what its writer needs). `write` gets the prepared batches (nil at
+    /// the end) and the parser's summary once everything has been produced; it runs on this thread.
+    package static func run<Preparer: FileItemPreparer, T>(
+        sourceFile: String, preparer makePreparer: @escaping @Sendable () -> Preparer, cancellation: CancellationFlag,
+        produce: @escaping Produce,
+        write: (_ next: () throws -> [Preparer.Prepared]?, _ summary: () -> ArticleFileSummary?) throws -> T
+    ) throws -> T {
         let parsed = BlockingChannel<[ParsedItem], any Error>(capacity: capacity)
-        let prepared = BlockingChannel<[PreparedItem], any Error>(capacity: capacity)
+        let prepared = BlockingChannel<[Preparer.Prepared], any Error>(capacity: capacity)
         let summary = OneShot<ArticleFileSummary?>()
         let parserDone = OneShot<Bool>(), preparerDone = OneShot<Bool>()
         BlockingThreads.start("index-parser") {
@@ -41,7 +52,7 @@ enum IndexPipeline {
         }
         BlockingThreads.start("index-preparer") {
             ThreadPriority.lower(by: 3)
-            prepare(parsed, into: prepared, preparer: RecordPreparer(sourceFile: sourceFile, xmlSource: xmlSource))
+            prepare(parsed, into: prepared, preparer: makePreparer())
             preparerDone.finish(true)
         }
         defer {
@@ -60,7 +71,7 @@ enum IndexPipeline {
     /// The parser stage: runs `produce`, handing its items on in batches, then its summary.
     /// A file item with its search document, made on the parser's thread: it has the lightest load
     /// of the three (measured: parser 1.0 CPU-s a 30,000-record file, preparer 1.8, writer 1.9).
-    typealias ParsedItem = (item: FileItem, search: SearchDocument?)
+    package typealias ParsedItem = (item: FileItem, search: SearchDocument?)
 
     private static func parse(_ produce: Produce, into parsed: BlockingChannel<[ParsedItem], any Error>,
                               summary: OneShot<ArticleFileSummary?>) {
@@ -93,10 +104,10 @@ enum IndexPipeline {
     }
 
     /// The preparer stage: each batch of items made ready for the writer.
-    private static func prepare(_ parsed: BlockingChannel<[ParsedItem], any Error>, into prepared: BlockingChannel<[PreparedItem], any Error>,
-                                preparer: RecordPreparer) {
+    private static func prepare<Preparer: FileItemPreparer>(_ parsed: BlockingChannel<[ParsedItem], any Error>,
+                                                           into prepared: BlockingChannel<[Preparer.Prepared], any Error>, preparer: Preparer) {
         do {
-            var ready: [PreparedItem] = []
+            var ready: [Preparer.Prepared] = []
             while let batch = try parsed.receive() {
                 for parsed in batch { try preparer.prepare(parsed.item, search: parsed.search, into: &ready) }
                 if !ready.isEmpty {
@@ -104,7 +115,7 @@ enum IndexPipeline {
                     ready = []
                 }
             }
-            preparer.finish(into: &ready)
+            try preparer.finish(into: &ready)
             if !ready.isEmpty, !prepared.send(ready) { return parsed.cancel() }
             prepared.finish()
         } catch {
@@ -113,3 +124,14 @@ enum IndexPipeline {
         }
     }
 }
+
+/// Makes a file's items ready for one store's writer, on the pipeline's preparer thread: the items
+/// in file order, each record with its search document when the parser made it already.
+package protocol FileItemPreparer: AnyObject {
+    associatedtype Prepared: Sendable
+    func prepare(_ item: FileItem, search: SearchDocument?, into ready: inout [Prepared]) throws
+    /// The file ended: hands on whatever is still gathered.
+    func finish(into ready: inout [Prepared]) throws
+}
+
+extension RecordPreparer: FileItemPreparer {}

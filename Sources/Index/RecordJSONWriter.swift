@@ -13,12 +13,12 @@ public enum JSONString {
 ///
 /// Written by hand from the model's fields, with their keys in byte order; keep it in step with
 /// `PubMedRecord` (the equality test fails when a field is added to one and not the other).
-struct RecordJSONWriter {
+package struct RecordJSONWriter {
     private(set) var bytes: [UInt8] = []
 
     init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
 
-    static func encode(_ record: PubMedRecord) -> [UInt8] {
+    package static func encode(_ record: PubMedRecord) -> [UInt8] {
         var writer = RecordJSONWriter()
         writer.write(record)
         return writer.bytes

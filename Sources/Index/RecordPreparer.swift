@@ -141,3 +141,13 @@ final class RecordPreparer {
         .inconsistency("\(file): records came both with and without their place in the file's stream")
     }
 }
+
+/// The columns of an article row that every store derives from the record the same way.
+package enum ArticleFields {
+    /// The journal as the index shows it: ISO abbreviation, else MEDLINE's, else the title.
+    package static func journal(_ record: PubMedRecord) -> String? { RecordWriter.journalName(record) }
+    /// The publication date as `YYYYMMDD` (00 for what is not known), for sorting.
+    package static func sortDate(_ record: PubMedRecord) -> Int? { RecordPreparer.sortDate(record) }
+    /// The first author as `Last Initials` (or the collective name), for sorting.
+    package static func firstAuthor(_ record: PubMedRecord) -> String? { RecordPreparer.firstAuthor(record) }
+}

@@ -42,6 +42,11 @@ public protocol RecordStore: AnyObject, Sendable {
 }
 
 extension RecordStore {
+    /// One record with its original XML.
+    public func record(pmid: Int, version: Int?) throws(IndexError) -> StoredRecord? {
+        try record(pmid: pmid, version: version, withXML: true)
+    }
+
     public func apply(_ file: FileIdentity, contentsOf url: URL) throws(IndexError) -> AppliedFile {
         try apply(file, contentsOf: url, cancellation: CancellationFlag())
     }
@@ -87,6 +92,24 @@ public struct AppliedFile: Sendable, Equatable, Codable {
     public var firstSeq: Int64?
     public var lastSeq: Int64?
     public var seconds: Double
+
+    public init(name: String, folder: String, cycle: Int?, number: Int?, md5: String, appliedAt: Date, records: Int, inserted: Int,
+                replaced: Int, deleted: Int, deletionsAbsent: Int, firstSeq: Int64?, lastSeq: Int64?, seconds: Double) {
+        self.name = name
+        self.folder = folder
+        self.cycle = cycle
+        self.number = number
+        self.md5 = md5
+        self.appliedAt = appliedAt
+        self.records = records
+        self.inserted = inserted
+        self.replaced = replaced
+        self.deleted = deleted
+        self.deletionsAbsent = deletionsAbsent
+        self.firstSeq = firstSeq
+        self.lastSeq = lastSeq
+        self.seconds = seconds
+    }
 }
 
 /// One search result.
@@ -100,6 +123,16 @@ public struct SearchHit: Sendable {
     public var rank: Double
     /// The record as JSON (the shape `show` and `export` print); empty when not asked for.
     public var json: [UInt8]
+
+    public init(pmid: Int, version: Int, year: Int?, title: String, journal: String?, rank: Double, json: [UInt8]) {
+        self.pmid = pmid
+        self.version = version
+        self.year = year
+        self.title = title
+        self.journal = journal
+        self.rank = rank
+        self.json = json
+    }
 }
 
 /// One stored record: the parsed record and the original XML, exactly as in the file.
@@ -148,4 +181,11 @@ public struct IndexCounts: Sendable, Codable {
     public var versions: Int
     public var files: Int
     public var highWaterMark: Int64
+
+    public init(current: Int, versions: Int, files: Int, highWaterMark: Int64) {
+        self.current = current
+        self.versions = versions
+        self.files = files
+        self.highWaterMark = highWaterMark
+    }
 }

@@ -12,9 +12,9 @@ import PubMedRecords
 ///
 /// The same record always gives the same document: removing a row from the contentless index
 /// hands FTS5 the document again, rebuilt from the stored record.
-struct SearchDocument: Sendable, Equatable {
+package struct SearchDocument: Sendable, Equatable {
     /// The FTS5 columns, in the order the table declares them.
-    enum Column: Int, CaseIterable {
+    package enum Column: Int, CaseIterable {
         /// Article title (a book's title).
         case title
         /// Abstract (its sections' text, not their labels) and other abstracts.
@@ -38,7 +38,7 @@ struct SearchDocument: Sendable, Equatable {
         /// One token a value, for the value and date tags.
         case codes
 
-        var name: String {
+        package var name: String {
             ["ti", "ab", "ot", "mhw", "tx", "aw", "jw", "ad", "gr", "cn", "codes"][rawValue]
         }
 
@@ -48,9 +48,9 @@ struct SearchDocument: Sendable, Equatable {
         }
     }
 
-    var columns: [String]
+    package var columns: [String]
 
-    init(_ record: PubMedRecord) {
+    package init(_ record: PubMedRecord) {
         var codes = SearchCodes()
         codes.add(record)
         let mesh = record.meshHeadings.flatMap { [$0.descriptor] + $0.qualifiers.map(\.name) }

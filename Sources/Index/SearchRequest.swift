@@ -35,4 +35,9 @@ public enum SearchSort: String, Sendable, CaseIterable {
 public struct SearchResult: Sendable {
     public var hits: [SearchHit]
     public var notes: [String]
+
+    public init(hits: [SearchHit], notes: [String]) {
+        self.hits = hits
+        self.notes = notes
+    }
 }

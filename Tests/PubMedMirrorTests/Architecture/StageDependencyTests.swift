@@ -17,10 +17,11 @@ import Testing
         "Records": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
         "Query": ["PubMedSupport"],
         "Index": ["PubMedRecords", "PubMedQuery", "PubMedGzip", "PubMedSupport", "CSearchRank", "GRDBSQLite"],
+        "PostgreSQL": ["PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedSupport", "CLibPQ"],
         "Citations": ["PubMedRecords"],
         "Shards": ["PubMedIndex", "PubMedGzip", "PubMedSupport", "CLinux"],
         "MeSH": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
-        "PubMedMirror": ["PubMedFiles", "PubMedPublish", "PubMedShards", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
+        "PubMedMirror": ["PubMedFiles", "PubMedPublish", "PubMedPostgreSQL", "PubMedShards", "PubMedIndex", "PubMedQuery", "PubMedCitations", "PubMedMeSH", "PubMedRecords", "PubMedGzip", "PubMedTransfer", "PubMedListing", "PubMedSupport"],
         "Server": ["PubMedMirror"],
         "CLI": ["PubMedMirror"],
         "pubmed-mirror": ["PubMedMirrorCLI", "CStandardStreams"],
@@ -29,8 +30,8 @@ import Testing
 
     /// The project's own modules (anything else imported is a package or the system's).
     static let projectModules: Set<String> = [
-        "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedPublish", "PubMedShards", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedCitations",
-        "PubMedMeSH", "PubMedMirror", "PubMedServer", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CSearchRank", "CStandardStreams", "GRDBSQLite",
+        "PubMedSupport", "PubMedListing", "PubMedTransfer", "PubMedFiles", "PubMedPublish", "PubMedShards", "PubMedGzip", "PubMedRecords", "PubMedQuery", "PubMedIndex", "PubMedPostgreSQL", "PubMedCitations",
+        "PubMedMeSH", "PubMedMirror", "PubMedServer", "PubMedMirrorCLI", "CLinux", "CLibXML2", "CZlib", "CCurl", "CLibPQ", "CSearchRank", "CStandardStreams", "GRDBSQLite",
     ]
 
     static let sources = URL(fileURLWithPath: #filePath)

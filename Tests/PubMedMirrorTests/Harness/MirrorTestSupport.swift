@@ -187,9 +187,3 @@ enum CLI {
     }
 }
 
-extension SQLiteRecordStore {
-    /// The hits of a query in PubMed's syntax, by relevance.
-    func search(_ text: String, limit: Int, sort: SearchSort = .relevance, withJSON: Bool = true) throws -> [SearchHit] {
-        try search(SearchRequest(query: PubMedQuery(parsing: text), sort: sort, limit: limit), withJSON: withJSON).hits
-    }
-}

@@ -10,7 +10,8 @@ import Testing
 @testable import PubMedSupport
 @testable import PubMedTransfer
 
-/// The NLM rules for applying files, on the SQLite store, with records built by hand.
+/// What only the SQLite store does (its search tokens, blocks, XML streams, earlier formats), with
+/// records built by hand. The rules every store keeps are in `RecordStoreSemanticsTests`.
 @Suite struct RecordStoreTests {
     static func record(_ pmid: Int, _ version: Int = 1, title: String = "A title", year: Int = 2020,
                        mesh: [String] = [], author: String = "Smith") -> PubMedRecord {
@@ -37,126 +38,12 @@ import Testing
     }
 
     @discardableResult
-    static func apply(_ store: SQLiteRecordStore, _ name: String, _ items: [ArticleFileItem]) throws -> AppliedFile {
+    static func apply(_ store: any RecordStore, _ name: String, _ items: [ArticleFileItem]) throws -> AppliedFile {
         try store.apply(file(name)) { sink in for item in items { try sink(item) } }
     }
 
     static func rec(_ pmid: Int, _ version: Int = 1, title: String = "A title") -> ArticleFileItem {
         .record(record(pmid, version, title: title), xml: xml(pmid, version))
-    }
-
-    @Test func theHighestVersionIsCurrentAndDeletionPromotesTheNext() throws {
-        let store = try Self.store()
-        let first = try Self.apply(store, "f1", [Self.rec(1, 1), Self.rec(1, 2), Self.rec(1, 3, title: "Third"), Self.rec(2)])
-        #expect(first.records == 4 && first.inserted == 4 && first.replaced == 0)
-        #expect(try store.record(pmid: 1, version: nil)?.record.version == 3)
-        #expect(try store.record(pmid: 1, version: nil)?.versions == [1, 2, 3])
-        #expect(try store.record(pmid: 1, version: 1)?.isCurrent == false)
-
-        let second = try Self.apply(store, "f2", [.deletion(pmid: 1, version: 3), .deletion(pmid: 99, version: 1)])
-        #expect(second.deleted == 1 && second.deletionsAbsent == 1)
-        let current = try #require(try store.record(pmid: 1, version: nil))
-        #expect(try current.record.version == 2)
-        #expect(try store.search("third", limit: 10).isEmpty)
-        #expect(try store.search("abstract:\"version 2\"", limit: 10).map(\.pmid) == [1])
-
-        try Self.apply(store, "f3", [.deletion(pmid: 1, version: 2), .deletion(pmid: 1, version: 1)])
-        #expect(try store.record(pmid: 1, version: nil) == nil)
-        #expect(try store.counts().current == 1)
-    }
-
-    @Test func aLaterFilesCopyReplacesTheSameVersion() throws {
-        let store = try Self.store()
-        try Self.apply(store, "f1", [Self.rec(5, 1, title: "Old words")])
-        let replaced = try Self.apply(store, "f2", [Self.rec(5, 1, title: "New words")])
-        #expect(replaced.replaced == 1 && replaced.inserted == 0)
-        #expect(try store.record(pmid: 5, version: nil)?.record.title == "New words")
-        #expect(try store.record(pmid: 5, version: nil)?.record.sourceFile == "f2")
-        #expect(try store.search("old", limit: 10).isEmpty)
-        #expect(try store.search("new", limit: 10).map(\.pmid) == [5])
-        #expect(try store.counts().versions == 1)
-    }
-
-    @Test func anOlderVersionArrivingLaterDoesNotBecomeCurrent() throws {
-        let store = try Self.store()
-        try Self.apply(store, "f1", [Self.rec(7, 2, title: "Second")])
-        try Self.apply(store, "f2", [Self.rec(7, 1, title: "First")])
-        #expect(try store.record(pmid: 7, version: nil)?.record.version == 2)
-        #expect(try store.search("first", limit: 10).isEmpty)
-    }
-
-    @Test func aFailedFileChangesNothing() throws {
-        let store = try Self.store()
-        try Self.apply(store, "f1", [Self.rec(1)])
-        let before = try store.counts()
-        struct Boom: Error {}
-        #expect(throws: (any Error).self) {
-            try store.apply(Self.file("f2")) { sink in
-                try sink(Self.rec(2))
-                try sink(.deletion(pmid: 1, version: 1))
-                throw RecordError(kind: .xml, file: "f2", line: 10, message: "malformed")
-            }
-        }
-        #expect(try store.counts().current == before.current)
-        #expect(try store.counts().highWaterMark == before.highWaterMark)
-        #expect(try store.record(pmid: 1, version: nil) != nil)
-        #expect(try store.record(pmid: 2, version: nil) == nil)
-        #expect(try store.appliedFiles().map(\.name) == ["f1"])
-    }
-
-    @Test func originalXMLComesBackExactly() throws {
-        let store = try Self.store()
-        let xml = Array("<PubmedArticle>\n  <MedlineCitation Status=\"MEDLINE\">caf\u{e9} &amp; <i>x</i></MedlineCitation>\n</PubmedArticle>".utf8)
-        _ = try store.apply(Self.file("f1")) { sink in try sink(.record(Self.record(3), xml: xml)) }
-        #expect(try store.record(pmid: 3, version: nil)?.xml == xml)
-    }
-
-    @Test func exportSinceFollowsChangesAndDeletions() throws {
-        let store = try Self.store()
-        try Self.apply(store, "f1", [Self.rec(1), Self.rec(2), Self.rec(3)])
-        var all: [Int] = []
-        let mark = try store.export(since: nil) { item in
-            if case .record(_, let pmid, _) = item { all.append(pmid) }
-        }
-        #expect(all == [1, 2, 3])
-        #expect(mark == 3)
-
-        try Self.apply(store, "f2", [Self.rec(2, 2), .deletion(pmid: 3, version: 1), .deletion(pmid: 42, version: 1)])
-        var changes: [String] = []
-        let next = try store.export(since: mark) { item in
-            switch item {
-            case .record(let json, let pmid, let version):
-                changes.append("\(pmid).\(version)")
-                #expect(String(decoding: json, as: UTF8.self).contains("\"pmid\":\(pmid)"))
-            case .deletion(let pmid, let version): changes.append("-\(pmid).\(version)")
-            }
-        }
-        #expect(changes == ["2.2", "-3.1"])
-        #expect(next > mark)
-        var none = 0
-        _ = try store.export(since: next) { _ in none += 1 }
-        #expect(none == 0)
-    }
-
-    @Test func searchRanksFiltersByYearAndFields() throws {
-        let store = try Self.store()
-        var a = Self.record(10, title: "Aspirin and heart failure", year: 2015, mesh: ["Heart Failure"], author: "Okafor")
-        a.publicationTypes = ["Review"]
-        var b = Self.record(11, title: "Statins", year: 2019, mesh: ["Heart Failure", "Hydroxymethylglutaryl-CoA Reductase Inhibitors"], author: "Müller")
-        b.abstract = "Heart failure outcomes with statins."
-        let c = Self.record(12, title: "Kidney stones", year: 2019)
-        let records = [a, b, c]
-        _ = try store.apply(Self.file("f1")) { sink in
-            for record in records { try sink(.record(record, xml: Self.xml(record.pmid, 1))) }
-        }
-        #expect(try store.search("\"heart failure\"", limit: 10).first?.pmid == 10, "a title match ranks first")
-        #expect(try Set(store.search("mesh:\"heart failure\"", limit: 10).map(\.pmid)) == [10, 11])
-        #expect(try store.search("mesh:\"heart failure\" year:2016..2020", limit: 10).map(\.pmid) == [11])
-        #expect(try store.search("author:muller", limit: 10).map(\.pmid) == [11], "diacritics folded")
-        #expect(try store.search("type:review", limit: 10).map(\.pmid) == [10])
-        #expect(try store.search("kidn*", limit: 10).map(\.pmid) == [12])
-        #expect(try store.search("journal:\"J Tests\" year:2019", limit: 10).count == 2)
-        #expect(try store.search("year:2015", limit: 10).map(\.pmid) == [10])
     }
 
     /// Every token the full-text index holds, as (PMID, column, offset, token): what a search can find.

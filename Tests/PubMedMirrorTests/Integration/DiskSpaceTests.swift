@@ -115,20 +115,8 @@ final class SmallDisk {
     deinit {
         try? Self.run(["umount", "-l", url.path])
     }
-    /// Runs `mount` or `umount` and waits for it with waitpid: not Foundation's Process, whose
-    /// wait sees the exit only once every process holding its monitoring socket has gone, and a
-    /// server the test started (sshd's sessions) may hold one.
+    /// Runs `mount` or `umount` (through `Spawn`, which waits with waitpid).
     static func run(_ arguments: [String]) throws {
-        let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, "/usr/bin/env", nil, nil, argv, environ) == 0 else {
-            throw LoopbackServerError("\(arguments.joined(separator: " ")) could not be started")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw LoopbackServerError("\(arguments.joined(separator: " ")): waitpid failed") }
-        }
-        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else { throw LoopbackServerError("\(arguments.joined(separator: " ")) failed") }
+        try Spawn.run(arguments)
     }
 }

@@ -1,0 +1,81 @@
+import PubMedSupport
+
+/// Which index schema answers: the control table `pubmed_mirror.index_schema`, and the views in
+/// schema `pubmed` that show the live one's tables to SQL users under fixed names. Switching is one
+/// transaction, so a reader sees the old index or the new one, never a mixture.
+enum PGCatalog {
+    static let control = "pubmed_mirror"
+    /// The schema of views that SQL users query (`pubmed.article`…).
+    static let views = "pubmed"
+    /// The advisory lock a writer holds for as long as it runs (one per database): "pubmed" in ASCII.
+    static let writerLock: Int64 = 0x7075_626d_6564
+
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Creates the control table when it is missing (a writer's first run).
+    static func prepare(_ connection: PGConnection) throws(ServerDatabaseFailure) {
+        try connection.execute("""
+            CREATE SCHEMA IF NOT EXISTS \(control);
+            CREATE TABLE IF NOT EXISTS \(control).index_schema (
+                name text PRIMARY KEY,
+                live boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE UNIQUE INDEX IF NOT EXISTS index_schema_live ON \(control).index_schema (live) WHERE live;
+            """)
+    }
+
+    /// The live index schema; nil when there is none yet (or no control table: nothing was indexed).
+    static func liveSchema(_ connection: PGConnection) throws(ServerDatabaseFailure) -> String? {
+        do {
+            return try connection.execute("SELECT name FROM \(control).index_schema WHERE live").string(0, 0)
+        } catch where error.sqlState == "42P01" || error.sqlState == "3F000" {
+            return nil
+        }
+    }
+
+    /// Every index schema the control table knows, with whether it is live.
+    static func schemas(_ connection: PGConnection) throws(ServerDatabaseFailure) -> [(name: String, live: Bool)] {
+        let result = try connection.execute("SELECT name, live FROM \(control).index_schema ORDER BY created_at")
+        return (0..<result.count).map { (result.string($0, 0) ?? "", result.bool($0, 1)) }
+    }
+
+    /// Registers a new index schema (not live) and creates its tables, in one transaction.
+    static func create(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) {
+        try connection.execute("BEGIN")
+        do throws(ServerDatabaseFailure) {
+            try connection.execute("INSERT INTO \(control).index_schema (name) VALUES ($1)", [schema])
+            try connection.execute(PGSchema.create(schema))
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Makes `schema` the one that answers, with the views over it, in one transaction; the schema
+    /// it replaces is dropped in the same transaction when `dropping`.
+    static func makeLive(_ schema: String, dropping old: String?, _ connection: PGConnection) throws(ServerDatabaseFailure) {
+        try connection.execute("BEGIN")
+        do throws(ServerDatabaseFailure) {
+            try connection.execute("UPDATE \(control).index_schema SET live = false WHERE live")
+            try connection.execute("UPDATE \(control).index_schema SET live = true WHERE name = $1", [schema])
+            var sql = "CREATE SCHEMA IF NOT EXISTS \(views);\n"
+            for table in PGSchema.tables {
+                sql += "DROP VIEW IF EXISTS \(views).\(table);\n"
+                sql += "CREATE VIEW \(views).\(table) AS SELECT * FROM \(quote(schema)).\(table);\n"
+            }
+            try connection.execute(sql)
+            if let old, old != schema {
+                try connection.execute("DROP SCHEMA IF EXISTS \(quote(old)) CASCADE")
+                try connection.execute("DELETE FROM \(control).index_schema WHERE name = $1", [old])
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+}

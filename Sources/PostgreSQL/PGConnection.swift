@@ -1,0 +1,220 @@
+import CLibPQ
+import Foundation
+import PubMedSupport
+
+/// One libpq connection, used by one thread at a time: statements with text parameters, results
+/// read by row and column, `COPY … FROM STDIN` from buffers the caller fills and `COPY … TO STDOUT`
+/// row by row. Every failure is a `ServerDatabaseFailure` naming the server and the operation.
+final class PGConnection: @unchecked Sendable {
+    let url: DatabaseURL
+    private let handle: OpaquePointer
+    /// What the connection is doing, for messages ("applying pubmed26n0001.xml.gz").
+    var operation = "querying"
+
+    init(_ url: DatabaseURL) throws(ServerDatabaseFailure) {
+        if let reason = cpq_load() {
+            throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil,
+                                        message: String(cString: reason), connectionLost: true)
+        }
+        self.url = url
+        var pairs: [(String, String)] = [("dbname", url.text), ("fallback_application_name", "pubmed-mirror")]
+        if let password = url.password { pairs.append(("password", password)) }
+        // A server that does not answer is an error within seconds, not a hang (the URL's own
+        // connect_timeout wins: later keywords do not override what the URL expanded to… so only
+        // when it has none).
+        if !url.text.contains("connect_timeout=") { pairs.append(("connect_timeout", "10")) }
+        let connection = Self.withCStrings(pairs.map(\.0)) { keywords in
+            Self.withCStrings(pairs.map(\.1)) { values in cpq_connectdb_params(keywords, values, 1) }
+        }
+        guard let connection else {
+            throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil, message: "out of memory", connectionLost: true)
+        }
+        guard cpq_status(connection) == CONNECTION_OK else {
+            let message = String(cString: cpq_error_message(connection)).trimmingTrailingNewlines
+            cpq_finish(connection)
+            let login = message.contains("password authentication failed") || message.contains("no password supplied")
+                || message.contains("authentication failed")
+            throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: login ? "28P01" : nil,
+                                        message: Self.oneLine(message), connectionLost: !login)
+        }
+        handle = connection
+        cpq_silence_notices(handle)
+    }
+
+    deinit { cpq_finish(handle) }
+
+    /// Whether the connection still works (false once the server went away).
+    var isUsable: Bool { cpq_status(handle) == CONNECTION_OK }
+    var inTransaction: Bool { cpq_transaction_status(handle) != PQTRANS_IDLE }
+    var serverVersion: Int { Int(cpq_server_version(handle)) }
+    var usesTLS: Bool { cpq_ssl_in_use(handle) == 1 }
+
+    // MARK: Statements
+
+    /// Runs one statement with text parameters (nil is NULL), or several without parameters.
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [String?] = []) throws(ServerDatabaseFailure) -> PGResult {
+        let result: OpaquePointer?
+        if parameters.isEmpty {
+            result = cpq_exec(handle, sql)
+        } else {
+            result = Self.withParameters(parameters) { values, lengths in
+                cpq_exec_params(handle, sql, Int32(parameters.count), values, lengths, nil, 0)
+            }
+        }
+        return try check(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+    }
+
+    /// Sends `data` (COPY's text format, whole lines) to `COPY … FROM STDIN`.
+    func copyIn(_ sql: String, _ data: [UInt8]) throws(ServerDatabaseFailure) {
+        try check(cpq_exec(handle, sql), expecting: [PGRES_COPY_IN])
+        var sent = true
+        // libpq buffers and sends; pieces of 1 MB keep each call's memory small.
+        var offset = 0
+        data.withUnsafeBufferPointer { buffer in
+            while offset < buffer.count, sent {
+                let count = min(1 << 20, buffer.count - offset)
+                let pointer = UnsafeRawPointer(buffer.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
+                sent = cpq_put_copy_data(handle, pointer, Int32(count)) == 1
+                offset += count
+            }
+        }
+        guard sent, cpq_put_copy_end(handle, nil) == 1 else { throw connectionFailure() }
+        try finishCommand()
+    }
+
+    /// Runs `COPY (…) TO STDOUT`, handing each row as it comes (the bytes are valid only during the call).
+    func copyOut(_ sql: String, _ row: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try check(cpq_exec(handle, sql), expecting: [PGRES_COPY_OUT])
+        var failure: (any Error)?
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = cpq_get_copy_data(handle, &buffer, 0)
+            if length == -1 { break }
+            guard length >= 0, let buffer else { throw connectionFailure() }
+            defer { cpq_freemem(buffer) }
+            // After a failure of `row`, the rest is read and dropped so the connection stays usable.
+            if failure == nil {
+                do { try row(UnsafeRawBufferPointer(start: buffer, count: Int(length))) } catch { failure = error }
+            }
+        }
+        try finishCommand()
+        if let failure { throw failure }
+    }
+
+    /// Asks the server to stop what this connection runs (from another thread).
+    func cancel() {
+        var error = [CChar](repeating: 0, count: 256)
+        _ = cpq_cancel(handle, &error, Int32(error.count))
+    }
+
+    // MARK: Errors
+
+    private func finishCommand() throws(ServerDatabaseFailure) {
+        var failure: ServerDatabaseFailure?
+        while let result = cpq_get_result(handle) {
+            do throws(ServerDatabaseFailure) { _ = try check(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK]) } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    @discardableResult
+    private func check(_ result: OpaquePointer?, expecting: [ExecStatusType]) throws(ServerDatabaseFailure) -> PGResult {
+        guard let result else { throw connectionFailure() }
+        let status = cpq_result_status(result)
+        if expecting.contains(status) { return PGResult(result) }
+        defer { cpq_clear(result) }
+        let field = { (code: Character) -> String? in
+            cpq_result_error_field(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+        }
+        let state = field("C")
+        var message = field("M") ?? String(cString: cpq_result_error_message(result)).trimmingTrailingNewlines
+        if message.isEmpty { message = String(cString: cpq_error_message(handle)).trimmingTrailingNewlines }
+        if let detail = field("D") { message += " (\(detail))" }
+        let lost = !isUsable
+        throw ServerDatabaseFailure(server: url.text, operation: operation, sqlState: lost ? state ?? "08006" : state,
+                                     message: Self.oneLine(message), connectionLost: lost && state == nil)
+    }
+
+    private func connectionFailure() -> ServerDatabaseFailure {
+        let message = String(cString: cpq_error_message(handle)).trimmingTrailingNewlines
+        return ServerDatabaseFailure(server: url.text, operation: operation, sqlState: nil,
+                                     message: message.isEmpty ? "the connection was lost" : Self.oneLine(message), connectionLost: true)
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+    }
+
+    // MARK: C strings
+
+    private static func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
+        var storage: [UInt8] = []
+        var offsets: [Int] = []
+        for string in strings {
+            offsets.append(storage.count)
+            storage.append(contentsOf: string.utf8)
+            storage.append(0)
+        }
+        return storage.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+            pointers.append(nil)
+            return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+    }
+
+    private static func withParameters<T>(_ parameters: [String?],
+                                          _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<Int32>) -> T) -> T {
+        var storage: [UInt8] = []
+        var offsets: [Int?] = []
+        for parameter in parameters {
+            guard let parameter else { offsets.append(nil); continue }
+            offsets.append(storage.count)
+            storage.append(contentsOf: parameter.utf8)
+            storage.append(0)
+        }
+        if storage.isEmpty { storage.append(0) }
+        let lengths = [Int32](repeating: 0, count: parameters.count)
+        return storage.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            let pointers: [UnsafePointer<CChar>?] = offsets.map { $0.map { base + $0 } }
+            return pointers.withUnsafeBufferPointer { values in
+                lengths.withUnsafeBufferPointer { body(values.baseAddress!, $0.baseAddress!) }
+            }
+        }
+    }
+}
+
+/// A statement's result: rows of text values.
+final class PGResult {
+    private let handle: OpaquePointer
+
+    init(_ handle: OpaquePointer) { self.handle = handle }
+    deinit { cpq_clear(handle) }
+
+    var count: Int { Int(cpq_ntuples(handle)) }
+    var columns: Int { Int(cpq_nfields(handle)) }
+
+    /// Rows changed by an INSERT, UPDATE or DELETE.
+    var changed: Int { Int(String(cString: cpq_cmd_tuples(handle))) ?? 0 }
+
+    func isNull(_ row: Int, _ column: Int) -> Bool { cpq_getisnull(handle, Int32(row), Int32(column)) == 1 }
+
+    func string(_ row: Int, _ column: Int) -> String? {
+        isNull(row, column) ? nil : String(cString: cpq_getvalue(handle, Int32(row), Int32(column)))
+    }
+
+    func bytes(_ row: Int, _ column: Int) -> [UInt8] {
+        let length = Int(cpq_getlength(handle, Int32(row), Int32(column)))
+        guard length > 0, let value = cpq_getvalue(handle, Int32(row), Int32(column)) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: value, count: length))
+    }
+
+    func int(_ row: Int, _ column: Int) -> Int? { string(row, column).flatMap { Int($0) } }
+    func int64(_ row: Int, _ column: Int) -> Int64? { string(row, column).flatMap { Int64($0) } }
+    func double(_ row: Int, _ column: Int) -> Double? { string(row, column).flatMap { Double($0) } }
+    func bool(_ row: Int, _ column: Int) -> Bool { string(row, column) == "t" }
+}

@@ -1,0 +1,139 @@
+import PubMedSupport
+
+/// The store's tables in one PostgreSQL schema (README, "The PostgreSQL store"): one `article` row
+/// per (PMID, version) with the fields researchers filter on, the record as JSON and its original
+/// XML; child tables keyed by (PMID, version) for what a record has many of; the deletion log, the
+/// files applied and the high-water mark. Search reads three stored `tsvector`s made by the
+/// client (`SearchVectors`) under GIN indexes; the child tables' btree indexes serve SQL users.
+///
+/// A schema holds one index; `pubmed_mirror.index_schema` says which one answers, and the views
+/// in schema `pubmed` show it (`PGCatalog`), so a rebuild or a new cycle is built beside the live
+/// one and switched to in one transaction.
+enum PGSchema {
+    /// The version this pubmed-mirror writes and reads; `meta.schema_version` holds the database's.
+    static let version = 1
+
+    /// The tables every index schema has, in the order views are made for them.
+    static let tables = [
+        "article", "author", "mesh_heading", "mesh_qualifier", "publication_type", "keyword", "chemical",
+        "article_grant", "article_id", "comment_correction", "deletion", "applied_file", "meta",
+    ]
+
+    /// Creates the tables of `schema` (which must not hold them yet).
+    static func create(_ schema: String) -> String {
+        let s = PGCatalog.quote(schema)
+        return """
+        CREATE SCHEMA IF NOT EXISTS \(s);
+        CREATE TABLE \(s).meta (key text PRIMARY KEY, value text NOT NULL);
+        INSERT INTO \(s).meta VALUES ('schema_version', '\(version)'), ('last_seq', '0');
+        CREATE TABLE \(s).article (
+            pmid integer NOT NULL,
+            version integer NOT NULL,
+            is_current boolean NOT NULL,
+            seq bigint NOT NULL,
+            kind text NOT NULL,
+            status text,
+            year integer,
+            pub_date integer,
+            title text NOT NULL,
+            abstract text,
+            journal text,
+            journal_title text,
+            nlm_unique_id text,
+            issn text,
+            volume text,
+            issue text,
+            pages text,
+            doi text,
+            pmcid text,
+            languages text[] NOT NULL,
+            first_author text,
+            date_completed date,
+            date_revised date,
+            source_file text NOT NULL,
+            record json NOT NULL,
+            xml text NOT NULL,
+            text_words tsvector NOT NULL,
+            people_words tsvector NOT NULL,
+            codes tsvector NOT NULL,
+            PRIMARY KEY (pmid, version)
+        );
+        ALTER TABLE \(s).article ALTER COLUMN record SET COMPRESSION lz4, ALTER COLUMN xml SET COMPRESSION lz4;
+        CREATE UNIQUE INDEX article_current ON \(s).article (pmid) WHERE is_current;
+        CREATE INDEX article_seq ON \(s).article (seq);
+        CREATE INDEX article_year ON \(s).article (year);
+        CREATE INDEX article_journal ON \(s).article (journal);
+        CREATE INDEX article_doi ON \(s).article (lower(doi)) WHERE doi IS NOT NULL;
+        CREATE INDEX article_pmcid ON \(s).article (pmcid) WHERE pmcid IS NOT NULL;
+        CREATE INDEX article_text_words ON \(s).article USING gin (text_words) WITH (fastupdate = on);
+        CREATE INDEX article_people_words ON \(s).article USING gin (people_words) WITH (fastupdate = on);
+        CREATE INDEX article_codes ON \(s).article USING gin (codes) WITH (fastupdate = on);
+        CREATE TABLE \(s).author (
+            pmid integer NOT NULL, version integer NOT NULL, role text NOT NULL, position integer NOT NULL,
+            last_name text, fore_name text, initials text, suffix text, collective_name text, orcid text,
+            affiliations text[] NOT NULL,
+            PRIMARY KEY (pmid, version, role, position)
+        );
+        CREATE INDEX author_name ON \(s).author (lower(last_name), initials);
+        CREATE INDEX author_orcid ON \(s).author (orcid) WHERE orcid IS NOT NULL;
+        CREATE TABLE \(s).mesh_heading (
+            pmid integer NOT NULL, version integer NOT NULL, position integer NOT NULL,
+            descriptor text NOT NULL, descriptor_ui text, major_topic boolean NOT NULL,
+            PRIMARY KEY (pmid, version, position)
+        );
+        CREATE INDEX mesh_heading_descriptor ON \(s).mesh_heading (descriptor);
+        CREATE TABLE \(s).mesh_qualifier (
+            pmid integer NOT NULL, version integer NOT NULL, heading integer NOT NULL, position integer NOT NULL,
+            name text NOT NULL, ui text, major_topic boolean NOT NULL,
+            PRIMARY KEY (pmid, version, heading, position)
+        );
+        CREATE INDEX mesh_qualifier_name ON \(s).mesh_qualifier (name);
+        CREATE TABLE \(s).publication_type (
+            pmid integer NOT NULL, version integer NOT NULL, position integer NOT NULL, name text NOT NULL, ui text,
+            PRIMARY KEY (pmid, version, position)
+        );
+        CREATE INDEX publication_type_name ON \(s).publication_type (name);
+        CREATE TABLE \(s).keyword (
+            pmid integer NOT NULL, version integer NOT NULL, position integer NOT NULL, keyword text NOT NULL,
+            PRIMARY KEY (pmid, version, position)
+        );
+        CREATE INDEX keyword_keyword ON \(s).keyword (lower(keyword));
+        CREATE TABLE \(s).chemical (
+            pmid integer NOT NULL, version integer NOT NULL, position integer NOT NULL,
+            name text NOT NULL, registry_number text, ui text,
+            PRIMARY KEY (pmid, version, position)
+        );
+        CREATE INDEX chemical_name ON \(s).chemical (name);
+        CREATE TABLE \(s).article_grant (
+            pmid integer NOT NULL, version integer NOT NULL, position integer NOT NULL,
+            grant_id text, acronym text, agency text, country text,
+            PRIMARY KEY (pmid, version, position)
+        );
+        CREATE INDEX article_grant_agency ON \(s).article_grant (agency);
+        CREATE TABLE \(s).article_id (
+            pmid integer NOT NULL, version integer NOT NULL, position integer NOT NULL, id_type text NOT NULL, value text NOT NULL,
+            PRIMARY KEY (pmid, version, position)
+        );
+        CREATE INDEX article_id_value ON \(s).article_id (value);
+        CREATE TABLE \(s).comment_correction (
+            pmid integer NOT NULL, version integer NOT NULL, position integer NOT NULL,
+            ref_type text NOT NULL, ref_source text, ref_pmid integer,
+            PRIMARY KEY (pmid, version, position)
+        );
+        CREATE INDEX comment_correction_ref ON \(s).comment_correction (ref_pmid) WHERE ref_pmid IS NOT NULL;
+        CREATE TABLE \(s).deletion (
+            seq bigint PRIMARY KEY, pmid integer NOT NULL, version integer NOT NULL, source_file text NOT NULL
+        );
+        CREATE TABLE \(s).applied_file (
+            name text PRIMARY KEY, folder text NOT NULL, cycle integer, number integer, md5 text NOT NULL,
+            applied_at timestamptz NOT NULL, records integer NOT NULL, inserted integer NOT NULL, replaced integer NOT NULL,
+            deleted integer NOT NULL, deletions_absent integer NOT NULL, first_seq bigint, last_seq bigint,
+            seconds double precision NOT NULL, position integer NOT NULL
+        );
+        """
+    }
+
+    /// The child tables, whose rows go with their (PMID, version).
+    static let childTables = ["author", "mesh_heading", "mesh_qualifier", "publication_type", "keyword", "chemical",
+                              "article_grant", "article_id", "comment_correction"]
+}

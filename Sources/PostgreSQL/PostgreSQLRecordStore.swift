@@ -1,0 +1,465 @@
+import Foundation
+import Logging
+import PubMedIndex
+import PubMedQuery
+import PubMedRecords
+import PubMedSupport
+import Synchronization
+
+/// The record store in a PostgreSQL database that a team shares (README, "The PostgreSQL store"):
+/// the same rules, counts, sequence numbers, exports and search results as `SQLiteRecordStore`,
+/// in tables people can query with `psql` (`PGSchema`).
+///
+/// Writers hold the database's advisory lock for as long as the store is open, so a second machine
+/// writing to the same database is refused as a second run on one mirror folder is. Each file is
+/// one transaction on the writer's connection, sent with COPY (`PGWriter`). Readers borrow
+/// connections from a small pool; each read is one statement or one read-only snapshot.
+public final class PostgreSQLRecordStore: RecordStore {
+    public let url: DatabaseURL
+    /// The schema holding this index's tables.
+    public let schema: String
+    let logger: Logger
+    private let pool: PGPool
+    /// The writer's connection, with the advisory lock (nil for a read-only store).
+    private let writer: Mutex<PGConnection?>
+    private let readOnly: Bool
+
+    /// Opens the index in `schema`, or the live one. A writable store takes the writer's lock and
+    /// creates the schema's tables when they are missing; a read-only one needs the index to exist.
+    public init(url: DatabaseURL, schema: String? = nil, readOnly: Bool = false,
+                logger: Logger = Logger(label: "pubmed-mirror.index", factory: { _ in SwiftLogNoOpLogHandler() })) throws(IndexError) {
+        self.url = url
+        self.logger = logger
+        self.readOnly = readOnly
+        pool = PGPool(url: url)
+        if readOnly {
+            let live: String?
+            do throws(ServerDatabaseFailure) {
+                live = try pool.with { connection throws(ServerDatabaseFailure) in try PGCatalog.liveSchema(connection) }
+            } catch { throw .server(error) }
+            guard let name = schema ?? live else { throw IndexError.notIndexed(path: url.text) }
+            self.schema = name
+            writer = Mutex(nil)
+        } else {
+            do throws(ServerDatabaseFailure) {
+                let connection = try PGPool.connect(url)
+                try Self.lock(connection)
+                try PGCatalog.prepare(connection)
+                let live = try PGCatalog.liveSchema(connection)
+                let name = schema ?? live ?? "pubmed_1"
+                if try !Self.exists(name, connection) {
+                    try PGCatalog.create(name, connection)
+                    if schema == nil { try PGCatalog.makeLive(name, dropping: nil, connection) }
+                }
+                self.schema = name
+                writer = Mutex(connection)
+            } catch {
+                throw .server(error)
+            }
+        }
+        try checkVersion()
+    }
+
+    /// The store reads and writes `PGSchema.version`; a database of another version is refused with a clear message.
+    private func checkVersion() throws(IndexError) {
+        let value = try read("opening the index") { connection throws(ServerDatabaseFailure) in
+            try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'schema_version'").string(0, 0)
+        }
+        guard let version = value.flatMap({ Int($0) }) else { throw IndexError.notIndexed(path: url.text) }
+        if version != PGSchema.version {
+            throw IndexError.server(ServerDatabaseFailure(
+                server: url.text, operation: "opening schema \(schema)", sqlState: nil,
+                message: version < PGSchema.version
+                    ? "its index is of schema version \(version), made by an earlier pubmed-mirror; this one reads version \(PGSchema.version) (rebuild the index with `index --rebuild`)"
+                    : "its index is of schema version \(version), made by a newer pubmed-mirror; this one reads version \(PGSchema.version) (upgrade pubmed-mirror)",
+                connectionLost: false))
+        }
+    }
+
+    var quoted: String { PGCatalog.quote(schema) }
+
+    private static func exists(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) -> Bool {
+        try connection.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'meta'", [schema]).count > 0
+    }
+
+    /// Takes the database's writer lock on `connection` (for the connection's life).
+    static func lock(_ connection: PGConnection) throws(ServerDatabaseFailure) {
+        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PGCatalog.writerLock))").bool(0, 0)
+        guard taken else {
+            throw ServerDatabaseFailure(server: connection.url.text, operation: "taking the writer's lock", sqlState: "55P03",
+                                        message: "another pubmed-mirror is writing to this database (it holds the advisory lock \(PGCatalog.writerLock))",
+                                        connectionLost: false)
+        }
+    }
+
+    // MARK: Reading
+
+    /// Runs `body` on a pooled connection; a connection found broken (the server restarted, an idle
+    /// connection dropped) is replaced and the read tried once more.
+    func read<T>(_ operation: String, _ body: (PGConnection) throws(ServerDatabaseFailure) -> T) throws(IndexError) -> T {
+        do {
+            return try pool.with { connection throws(ServerDatabaseFailure) in
+                connection.operation = operation
+                return try body(connection)
+            }
+        } catch {
+            throw error.code == .databaseCancelled ? .interrupted : .server(error)
+        }
+    }
+
+    /// Runs `body` in a read-only snapshot: one consistent state even while a writer applies files.
+    func snapshot<T>(_ operation: String, _ body: (PGConnection) throws -> T) throws -> T {
+        do {
+            return try pool.withConnection { connection in
+                connection.operation = operation
+                try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                do {
+                    let value = try body(connection)
+                    try connection.execute("COMMIT")
+                    return value
+                } catch {
+                    if connection.isUsable { _ = try? connection.execute("ROLLBACK") }
+                    throw error
+                }
+            }
+        } catch let error as ServerDatabaseFailure {
+            throw IndexError.server(error)
+        }
+    }
+
+    public func appliedFiles() throws(IndexError) -> [AppliedFile] {
+        try read("reading the applied files") { connection throws(ServerDatabaseFailure) in
+            let result = try connection.execute("""
+                SELECT name, folder, cycle, number, md5, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                       records, inserted, replaced, deleted, deletions_absent, first_seq, last_seq, seconds
+                FROM \(quoted).applied_file ORDER BY position
+                """)
+            return (0..<result.count).map { (row: Int) -> AppliedFile in
+                let appliedAt: Date = PGTime.date(result.string(row, 5)) ?? Date(timeIntervalSince1970: 0)
+                let records: Int = result.int(row, 6) ?? 0, inserted: Int = result.int(row, 7) ?? 0
+                let replaced: Int = result.int(row, 8) ?? 0, deleted: Int = result.int(row, 9) ?? 0
+                let absent: Int = result.int(row, 10) ?? 0, seconds: Double = result.double(row, 13) ?? 0
+                return AppliedFile(name: result.string(row, 0) ?? "", folder: result.string(row, 1) ?? "", cycle: result.int(row, 2),
+                                   number: result.int(row, 3), md5: result.string(row, 4) ?? "", appliedAt: appliedAt,
+                                   records: records, inserted: inserted, replaced: replaced, deleted: deleted, deletionsAbsent: absent,
+                                   firstSeq: result.int64(row, 11), lastSeq: result.int64(row, 12), seconds: seconds)
+            }
+        }
+    }
+
+    public func counts() throws(IndexError) -> IndexCounts {
+        try read("counting") { connection throws(ServerDatabaseFailure) in
+            let result = try connection.execute("""
+                SELECT (SELECT count(*) FROM \(quoted).article WHERE is_current), (SELECT count(*) FROM \(quoted).article),
+                       (SELECT count(*) FROM \(quoted).applied_file), (SELECT value FROM \(quoted).meta WHERE key = 'last_seq')
+                """)
+            return IndexCounts(current: result.int(0, 0) ?? 0, versions: result.int(0, 1) ?? 0, files: result.int(0, 2) ?? 0,
+                               highWaterMark: result.int64(0, 3) ?? 0)
+        }
+    }
+
+    public func record(pmid: Int, version: Int?, withXML: Bool = true) throws(IndexError) -> StoredRecord? {
+        try read("reading PMID \(pmid)") { connection throws(ServerDatabaseFailure) in
+            let result = try connection.execute("""
+                SELECT version, is_current, record, \(withXML ? "xml" : "''") FROM \(quoted).article WHERE pmid = $1 ORDER BY version
+                """, [String(pmid)])
+            let versions = (0..<result.count).compactMap { result.int($0, 0) }
+            let row = (0..<result.count).first { row in version.map { result.int(row, 0) == $0 } ?? result.bool(row, 1) }
+            guard let row else { return nil }
+            return StoredRecord(json: result.bytes(row, 2), xml: result.bytes(row, 3), isCurrent: result.bool(row, 1), versions: versions)
+        }
+    }
+
+    /// The current records of `pmids`, in that order (nil for a PMID not in the index), in one statement.
+    public func records(_ pmids: [Int], withXML: Bool) throws(IndexError) -> [StoredRecord?] {
+        guard !pmids.isEmpty else { return [] }
+        return try read("reading \(pmids.count) records") { connection throws(ServerDatabaseFailure) in
+            let result = try connection.execute("""
+                SELECT a.pmid, a.record, \(withXML ? "a.xml" : "''"), (SELECT array_agg(v.version ORDER BY v.version)::text
+                                                                      FROM \(quoted).article v WHERE v.pmid = a.pmid)
+                FROM \(quoted).article a WHERE a.pmid = ANY($1::integer[]) AND a.is_current
+                """, [PGArray.integers(pmids)])
+            var found: [Int: StoredRecord] = [:]
+            for row in 0..<result.count {
+                let versions = (result.string(row, 3) ?? "{}").dropFirst().dropLast().split(separator: ",").compactMap { Int($0) }
+                found[result.int(row, 0) ?? 0] = StoredRecord(json: result.bytes(row, 1), xml: result.bytes(row, 2), isCurrent: true, versions: versions)
+            }
+            return pmids.map { found[$0] }
+        }
+    }
+
+    public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws -> Int64 {
+        try snapshot("exporting") { connection in
+            let mark = Int64(try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'last_seq'").string(0, 0) ?? "0") ?? 0
+            let sql: String
+            if let since {
+                sql = """
+                    COPY (SELECT seq, pmid, version, record FROM \(quoted).article WHERE is_current AND seq > \(since)
+                          UNION ALL
+                          SELECT seq, pmid, version, NULL FROM \(quoted).deletion WHERE seq > \(since)
+                          ORDER BY 1) TO STDOUT (FORMAT binary)
+                    """
+            } else {
+                sql = "COPY (SELECT 0::bigint, pmid, version, record FROM \(quoted).article WHERE is_current ORDER BY pmid) TO STDOUT (FORMAT binary)"
+            }
+            var header = true
+            try connection.copyOut(sql) { row in
+                var reader = BinaryCopyRow(row, skippingHeader: header)
+                header = false
+                guard let fields = reader.fieldCount, fields == 4 else { return }
+                _ = reader.field()
+                let pmid = reader.int32()
+                let version = reader.int32()
+                if let json = reader.field() {
+                    try body(.record(json: Array(json), pmid: pmid, version: version))
+                } else {
+                    try body(.deletion(pmid: pmid, version: version))
+                }
+            }
+            return mark
+        }
+    }
+
+    // MARK: Search
+
+    public func search(_ request: SearchRequest, withJSON: Bool = true) throws(IndexError) -> SearchResult {
+        let (query, dialect) = try translate(request.query, mesh: request.mesh)
+        let ranks = request.sort == .relevance && query.ranks && !dialect.rankQueries.isEmpty
+        let rank = ranks
+            ? "ts_rank('{0.4, 0.6, 0.4, 1.0}', text_words, (\(dialect.rankQueries.map { PGDialect.literal($0) + "::tsquery" }.joined(separator: " || "))))"
+            : "0.0::real"
+        let order = switch request.sort {
+        case .relevance: ranks ? "rank DESC, pmid DESC" : "seq DESC"
+        case .recent: "seq DESC"
+        case .pmid: "pmid DESC"
+        case .pubDate: "pub_date DESC NULLS LAST, pmid DESC"
+        case .firstAuthor: "lower(first_author), pmid DESC"
+        case .journal: "lower(journal), pmid DESC"
+        }
+        let hits = try read("searching") { connection throws(ServerDatabaseFailure) in
+            let result = try connection.execute("""
+                SELECT pmid, version, year, title, journal, \(rank) AS rank, \(withJSON ? "record" : "''")
+                FROM \(quoted).article WHERE is_current AND \(query.match)
+                ORDER BY \(order) LIMIT \(request.limit) OFFSET \(request.offset)
+                """)
+            return (0..<result.count).map { row in
+                SearchHit(pmid: result.int(row, 0) ?? 0, version: result.int(row, 1) ?? 0, year: result.int(row, 2),
+                          title: result.string(row, 3) ?? "", journal: result.string(row, 4),
+                          rank: -(result.double(row, 5) ?? 0), json: result.bytes(row, 6))
+            }
+        }
+        return SearchResult(hits: hits, notes: query.notes)
+    }
+
+    public func count(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> Int {
+        let (translated, _) = try translate(query, mesh: mesh)
+        return try read("counting") { connection throws(ServerDatabaseFailure) in
+            try connection.execute("SELECT count(*) FROM \(quoted).article WHERE is_current AND \(translated.match)").int(0, 0) ?? 0
+        }
+    }
+
+    private func translate(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> (FTSQuery, PGDialect) {
+        let dialect = PGDialect()
+        do {
+            return (try FTSQuery(query, mesh: mesh, dialect: dialect), dialect)
+        } catch let error as QueryError {
+            throw .query(error)
+        } catch {
+            throw .database(DatabaseFailure(path: url.text, role: "MeSH thesaurus", error: error))
+        }
+    }
+
+    // MARK: Applying
+
+    public func apply(_ file: FileIdentity,
+                      produce: @escaping @Sendable (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
+        try apply(file, cancellation: CancellationFlag()) { sink in
+            try produce { item in
+                switch item {
+                case .record(let record, let xml): try sink(.record(record, xml: .bytes(xml)))
+                case .deletion(let pmid, let version): try sink(.deletion(pmid: pmid, version: version))
+                }
+            }
+            return nil
+        }
+    }
+
+    public func apply(_ file: FileIdentity, contentsOf url: URL, cancellation: CancellationFlag) throws(IndexError) -> AppliedFile {
+        let hashing = file.md5.isEmpty
+        return try apply(file, cancellation: cancellation) { sink in
+            try ArticleFile.read(url, keepingStream: false, hashing: hashing) { item in try sink(item) }
+        }
+    }
+
+    private func apply(_ file: FileIdentity, cancellation: CancellationFlag, produce: @escaping IndexPipeline.Produce) throws(IndexError) -> AppliedFile {
+        let clock = ContinuousClock.now
+        let connection = try writerConnection()
+        connection.operation = "applying \(file.name)"
+        do {
+            return try IndexPipeline.run(sourceFile: file.name, preparer: { PGPreparer(sourceFile: file.name) },
+                                         cancellation: cancellation, produce: produce) { next, summary in
+                try connection.execute("BEGIN")
+                let writer = try PGWriter(connection: connection, schema: schema, sourceFile: file.name)
+                while let batch = try next() {
+                    for item in batch { try writer.write(item) }
+                }
+                try writer.flushPending()
+                var identity = file
+                if identity.md5.isEmpty { identity.md5 = summary()?.md5 ?? "" }
+                var applied = writer.counts(for: identity)
+                applied.seconds = (ContinuousClock.now - clock).inSeconds
+                try writer.finish(applied)
+                try connection.execute("COMMIT")
+                return applied
+            }
+        } catch {
+            if connection.isUsable, connection.inTransaction { _ = try? connection.execute("ROLLBACK") }
+            throw applyError(error)
+        }
+    }
+
+    /// The writer's connection; after it was lost (a server restart), a new one, which takes the lock again.
+    private func writerConnection() throws(IndexError) -> PGConnection {
+        guard !readOnly else {
+            throw .server(ServerDatabaseFailure(server: url.text, operation: "applying", sqlState: "25006",
+                                                message: "the store was opened read-only", connectionLost: false))
+        }
+        do throws(ServerDatabaseFailure) {
+            if let connection = writer.withLock({ $0 }), connection.isUsable { return connection }
+            let connection = try PGPool.connect(url)
+            try Self.lock(connection)
+            writer.withLock { $0 = connection }
+            return connection
+        } catch {
+            throw .server(error)
+        }
+    }
+
+    private func applyError(_ error: any Error) -> IndexError {
+        switch error {
+        case let error as IndexError: return error
+        case let error as ServerDatabaseFailure: return .server(error)
+        case let error as PubMedRecords.RecordError:
+            if error.kind == .handler, let underlying = error.underlying { return applyError(underlying) }
+            return .parse(error)
+        case PGStoreError.inconsistent(let message): return .inconsistency(message)
+        default: return .inconsistency("applying failed unexpectedly: \(error)")
+        }
+    }
+
+    /// Stops the statement a reader runs (a server's time limit per query).
+    public func interrupt() {
+        pool.cancelAll()
+    }
+}
+
+/// The connections readers borrow: at most `idleLimit` kept between reads.
+final class PGPool: Sendable {
+    let url: DatabaseURL
+    private let idle = Mutex<[PGConnection]>([])
+    private let busy = Mutex<[ObjectIdentifier: PGConnection]>([:])
+    static let idleLimit = 4
+
+    init(url: DatabaseURL) { self.url = url }
+
+    /// Connects, retrying with backoff while the server cannot be reached (it may be restarting).
+    static func connect(_ url: DatabaseURL, attempts: Int = 4) throws(ServerDatabaseFailure) -> PGConnection {
+        var delay = 0.25
+        for attempt in 1... {
+            do throws(ServerDatabaseFailure) {
+                return try PGConnection(url)
+            } catch {
+                guard error.code == .databaseUnreachable, attempt < attempts else { throw error }
+                Thread.sleep(forTimeInterval: delay)
+                delay *= 2
+            }
+        }
+        fatalError("unreachable")
+    }
+
+    func with<T>(_ body: (PGConnection) throws(ServerDatabaseFailure) -> T) throws(ServerDatabaseFailure) -> T {
+        do {
+            return try withConnection { connection in try body(connection) }
+        } catch let error as ServerDatabaseFailure {
+            throw error
+        } catch {
+            throw ServerDatabaseFailure(server: url.text, operation: "reading", sqlState: nil, message: "\(error)", connectionLost: false)
+        }
+    }
+
+    /// Runs `body` on an idle connection or a new one; an idle connection that the server dropped
+    /// (found broken when `body` fails) is replaced and `body` run once more.
+    func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        let pooled = idle.withLock { $0.popLast() }
+        do {
+            return try run(pooled ?? Self.connect(url), body)
+        } catch {
+            guard let pooled, !pooled.isUsable else { throw error }
+            return try run(Self.connect(url), body)
+        }
+    }
+
+    private func run<T>(_ connection: PGConnection, _ body: (PGConnection) throws -> T) throws -> T {
+        busy.withLock { $0[ObjectIdentifier(connection)] = connection }
+        defer {
+            busy.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(connection)) }
+            giveBack(connection)
+        }
+        return try body(connection)
+    }
+
+    private func giveBack(_ connection: PGConnection) {
+        guard connection.isUsable, !connection.inTransaction else { return }
+        idle.withLock { if $0.count < Self.idleLimit { $0.append(connection) } }
+    }
+
+    func cancelAll() {
+        for connection in busy.withLock({ Array($0.values) }) { connection.cancel() }
+    }
+}
+
+/// One row of `COPY … TO STDOUT (FORMAT binary)`: a field count, then each field's length (-1 for
+/// NULL) and bytes, big-endian. The first row follows the format's 19-byte header.
+/// https://www.postgresql.org/docs/15/sql-copy.html#id-1.9.3.55.9.4
+struct BinaryCopyRow {
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer, skippingHeader: Bool) {
+        self.bytes = bytes
+        if skippingHeader, bytes.count >= 19 {
+            // Signature (11), flags (4), header extension length (4) and the extension.
+            let extensionLength = Int(Self.int32(bytes, at: 15))
+            offset = 19 + max(0, extensionLength)
+        }
+    }
+
+    /// The number of fields; nil at the trailer (-1).
+    var fieldCount: Int? {
+        mutating get {
+            guard offset + 2 <= bytes.count else { return nil }
+            let count = Int(Int16(bitPattern: UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])))
+            offset += 2
+            return count < 0 ? nil : count
+        }
+    }
+
+    /// The next field's bytes; nil for NULL.
+    mutating func field() -> UnsafeRawBufferPointer? {
+        let length = Int(Self.int32(bytes, at: offset))
+        offset += 4
+        guard length >= 0 else { return nil }
+        defer { offset += length }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+    }
+
+    /// The next field as an `integer`.
+    mutating func int32() -> Int {
+        guard let field = field(), field.count == 4 else { return 0 }
+        return Int(Self.int32(field, at: 0))
+    }
+
+    private static func int32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int32 {
+        Int32(bitPattern: UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3]))
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import PubMedIndex
+@testable import PubMedPostgreSQL
+@testable import PubMedQuery
+@testable import PubMedRecords
+@testable import PubMedSupport
+
+/// The stores the semantic tests run on: every rule of NCBI.md holds on each.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgresql
+
+    var testDescription: String { rawValue }
+
+    /// A new, empty store: an SQLite file in a folder of the test's, or a database of its own on
+    /// the shared PostgreSQL server.
+    func make() async throws -> any RecordStore {
+        switch self {
+        case .sqlite:
+            return try SQLiteRecordStore(path: try TestPaths.temporaryDirectory("store").appendingPathComponent("index.sqlite").path)
+        case .postgresql:
+            let server = try await PostgreSQLServer.shared.value
+            return try PostgreSQLRecordStore(url: try server.createDatabase().url)
+        }
+    }
+}
+
+extension RecordStore {
+    /// The hits of a query in PubMed's syntax, by relevance.
+    func search(_ text: String, limit: Int, sort: SearchSort = .relevance, withJSON: Bool = true) throws -> [SearchHit] {
+        try search(SearchRequest(query: PubMedQuery(parsing: text), sort: sort, limit: limit), withJSON: withJSON).hits
+    }
+}
+
+/// The NLM rules for applying files, with records built by hand, on every store: versions, the
+/// current one, deletions and promotion, replacement, failed files, the original XML, `export
+/// --since` and search by field.
+@Suite struct RecordStoreSemanticsTests {
+    @Test(arguments: StoreKind.allCases) func theHighestVersionIsCurrentAndDeletionPromotesTheNext(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let first = try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(1, 1), RecordStoreTests.rec(1, 2), RecordStoreTests.rec(1, 3, title: "Third"), RecordStoreTests.rec(2)])
+        #expect(first.records == 4 && first.inserted == 4 && first.replaced == 0)
+        #expect(try store.record(pmid: 1, version: nil)?.record.version == 3)
+        #expect(try store.record(pmid: 1, version: nil)?.versions == [1, 2, 3])
+        #expect(try store.record(pmid: 1, version: 1)?.isCurrent == false)
+
+        let second = try RecordStoreTests.apply(store, "f2", [.deletion(pmid: 1, version: 3), .deletion(pmid: 99, version: 1)])
+        #expect(second.deleted == 1 && second.deletionsAbsent == 1)
+        let current = try #require(try store.record(pmid: 1, version: nil))
+        #expect(try current.record.version == 2)
+        #expect(try store.search("third", limit: 10).isEmpty)
+        #expect(try store.search("abstract:\"version 2\"", limit: 10).map(\.pmid) == [1])
+
+        try RecordStoreTests.apply(store, "f3", [.deletion(pmid: 1, version: 2), .deletion(pmid: 1, version: 1)])
+        #expect(try store.record(pmid: 1, version: nil) == nil)
+        #expect(try store.counts().current == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aLaterFilesCopyReplacesTheSameVersion(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(5, 1, title: "Old words")])
+        let replaced = try RecordStoreTests.apply(store, "f2", [RecordStoreTests.rec(5, 1, title: "New words")])
+        #expect(replaced.replaced == 1 && replaced.inserted == 0)
+        #expect(try store.record(pmid: 5, version: nil)?.record.title == "New words")
+        #expect(try store.record(pmid: 5, version: nil)?.record.sourceFile == "f2")
+        #expect(try store.search("old", limit: 10).isEmpty)
+        #expect(try store.search("new", limit: 10).map(\.pmid) == [5])
+        #expect(try store.counts().versions == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases) func anOlderVersionArrivingLaterDoesNotBecomeCurrent(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(7, 2, title: "Second")])
+        try RecordStoreTests.apply(store, "f2", [RecordStoreTests.rec(7, 1, title: "First")])
+        #expect(try store.record(pmid: 7, version: nil)?.record.version == 2)
+        #expect(try store.search("first", limit: 10).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aFailedFileChangesNothing(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(1)])
+        let before = try store.counts()
+        struct Boom: Error {}
+        #expect(throws: (any Error).self) {
+            try store.apply(RecordStoreTests.file("f2")) { sink in
+                try sink(RecordStoreTests.rec(2))
+                try sink(.deletion(pmid: 1, version: 1))
+                throw RecordError(kind: .xml, file: "f2", line: 10, message: "malformed")
+            }
+        }
+        #expect(try store.counts().current == before.current)
+        #expect(try store.counts().highWaterMark == before.highWaterMark)
+        #expect(try store.record(pmid: 1, version: nil) != nil)
+        #expect(try store.record(pmid: 2, version: nil) == nil)
+        #expect(try store.appliedFiles().map(\.name) == ["f1"])
+    }
+
+    @Test(arguments: StoreKind.allCases) func originalXMLComesBackExactly(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let xml = Array("<PubmedArticle>\n  <MedlineCitation Status=\"MEDLINE\">caf\u{e9} &amp; <i>x</i></MedlineCitation>\n</PubmedArticle>".utf8)
+        _ = try store.apply(RecordStoreTests.file("f1")) { sink in try sink(.record(RecordStoreTests.record(3), xml: xml)) }
+        #expect(try store.record(pmid: 3, version: nil)?.xml == xml)
+    }
+
+    @Test(arguments: StoreKind.allCases) func exportSinceFollowsChangesAndDeletions(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(1), RecordStoreTests.rec(2), RecordStoreTests.rec(3)])
+        var all: [Int] = []
+        let mark = try store.export(since: nil) { item in
+            if case .record(_, let pmid, _) = item { all.append(pmid) }
+        }
+        #expect(all == [1, 2, 3])
+        #expect(mark == 3)
+
+        try RecordStoreTests.apply(store, "f2", [RecordStoreTests.rec(2, 2), .deletion(pmid: 3, version: 1), .deletion(pmid: 42, version: 1)])
+        var changes: [String] = []
+        let next = try store.export(since: mark) { item in
+            switch item {
+            case .record(let json, let pmid, let version):
+                changes.append("\(pmid).\(version)")
+                #expect(String(decoding: json, as: UTF8.self).contains("\"pmid\":\(pmid)"))
+            case .deletion(let pmid, let version): changes.append("-\(pmid).\(version)")
+            }
+        }
+        #expect(changes == ["2.2", "-3.1"])
+        #expect(next > mark)
+        var none = 0
+        _ = try store.export(since: next) { _ in none += 1 }
+        #expect(none == 0)
+    }
+
+    @Test(arguments: StoreKind.allCases) func searchRanksFiltersByYearAndFields(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        var a = RecordStoreTests.record(10, title: "Aspirin and heart failure", year: 2015, mesh: ["Heart Failure"], author: "Okafor")
+        a.publicationTypes = ["Review"]
+        var b = RecordStoreTests.record(11, title: "Statins", year: 2019, mesh: ["Heart Failure", "Hydroxymethylglutaryl-CoA Reductase Inhibitors"], author: "Müller")
+        b.abstract = "Heart failure outcomes with statins."
+        let c = RecordStoreTests.record(12, title: "Kidney stones", year: 2019)
+        let records = [a, b, c]
+        _ = try store.apply(RecordStoreTests.file("f1")) { sink in
+            for record in records { try sink(.record(record, xml: RecordStoreTests.xml(record.pmid, 1))) }
+        }
+        #expect(try store.search("\"heart failure\"", limit: 10).first?.pmid == 10, "a title match ranks first")
+        #expect(try Set(store.search("mesh:\"heart failure\"", limit: 10).map(\.pmid)) == [10, 11])
+        #expect(try store.search("mesh:\"heart failure\" year:2016..2020", limit: 10).map(\.pmid) == [11])
+        #expect(try store.search("author:muller", limit: 10).map(\.pmid) == [11], "diacritics folded")
+        #expect(try store.search("type:review", limit: 10).map(\.pmid) == [10])
+        #expect(try store.search("kidn*", limit: 10).map(\.pmid) == [12])
+        #expect(try store.search("journal:\"J Tests\" year:2019", limit: 10).count == 2)
+        #expect(try store.search("year:2015", limit: 10).map(\.pmid) == [10])
+    }
+
+}
