@@ -32,6 +32,14 @@ public protocol RecordStore: AnyObject, Sendable {
     /// (it is inflated from the file's stream, which the other formats do not need).
     func record(pmid: Int, version: Int?, withXML: Bool) throws(IndexError) -> StoredRecord?
 
+    /// The current records of `pmids`, in that order (nil for a PMID not in the index), in one
+    /// consistent read: what a page of search hits or `show` of several PMIDs needs.
+    func records(_ pmids: [Int], withXML: Bool) throws(IndexError) -> [StoredRecord?]
+
+    /// Stops the read running on this store from another thread (it throws
+    /// `IndexError.interrupted`); nothing when none runs. A server's time limit per query.
+    func interrupt()
+
     /// Every current record (`since` nil), or every change after `since`; returns the high-water
     /// mark. Throws an `IndexError`, or what `body` threw, unchanged (a destination that cannot be
     /// written stops the export with its own error).

@@ -8,7 +8,7 @@ import Testing
 /// strategies, adapted to the terms in the real files) run over an index of real files, each
 /// compared with the PMIDs an independent oracle computes from the same XML
 /// (Tests/Oracle/pubmed_query_oracle.py: Python's ElementTree and set operations, sharing nothing
-/// with the project's parser or index). A query the oracle finds invalid must be refused too.
+/// with the project's parser or index), on each store. A query the oracle finds invalid must be refused too.
 @Suite(.heavyweight) struct PubMedQueryOracleTests {
     static let files = [
         "pmparser-samples/2020-larger/baseline/pubmed20n1015.xml.gz",
@@ -43,13 +43,13 @@ import Testing
         }
     }
 
-    @Test func everyStrategyFindsWhatTheRecordsSay() async throws {
+    @Test(arguments: StoreKind.allCases) func everyStrategyFindsWhatTheRecordsSay(kind: StoreKind) async throws {
         let table = Self.oracleFolder.appendingPathComponent("queries.tsv")
         let queries = try Self.queries(table)
         #expect(queries.count >= 40)
         let expected = try await Self.oracle(table)
 
-        let store = try SQLiteRecordStore(path: try TestPaths.temporaryDirectory("oracle-index").appendingPathComponent("index.sqlite").path)
+        let store = try await kind.make()
         for (number, url) in Self.files.enumerated() {
             let name = url.lastPathComponent
             _ = try store.apply(FileIdentity(name: name, folder: "local", cycle: nil, number: number, md5: ""), contentsOf: url)
