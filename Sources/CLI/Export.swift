@@ -53,7 +53,7 @@ extension PubMedMirrorCommand {
         }
 
         func run() async throws {
-            let mirror = Mirror(root: self.mirror.root)
+            let mirror = try self.mirror.make()
             let store = try mirror.openIndex()
             if let shards {
                 var options = ShardOptions()

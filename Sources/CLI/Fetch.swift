@@ -109,7 +109,7 @@ extension PubMedMirrorCommand {
             options.checkSpace = !noSpaceCheck
             options.indexOptions.keepOld = keepOld
 
-            let mirror = Mirror(root: self.mirror.root, logger: logger)
+            let mirror = try self.mirror.make(logger: logger)
             let cancellation = CancellationFlag()
             let signals = SignalHandling.cancelOnInterrupt(cancellation)
             defer { withExtendedLifetime(signals) {} }

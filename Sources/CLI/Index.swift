@@ -46,7 +46,7 @@ extension PubMedMirrorCommand {
 
         func run() async throws {
             let logger = LogSetup.bootstrap(output)
-            let mirror = Mirror(root: self.mirror.root, logger: logger)
+            let mirror = try self.mirror.make(logger: logger)
             // A first Ctrl-C stops at the next batch: the file being applied is rolled back.
             let cancellation = CancellationFlag()
             let signals = SignalHandling.cancelOnInterrupt(cancellation)

@@ -76,7 +76,7 @@ extension PubMedMirrorCommand {
         func run() async throws {
             let logger = LogSetup.bootstrap(output)
             let options = try resolved()
-            let mirror = Mirror(root: self.mirror.root, logger: logger)
+            let mirror = try self.mirror.make(logger: logger)
             let cancellation = CancellationFlag()
             let signals = SignalHandling.cancelOnInterrupt(cancellation)
             defer { withExtendedLifetime(signals) {} }

@@ -1,13 +1,38 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PubMedMirror
 
-/// `--mirror DIR`, on every command.
+/// `--mirror DIR` and `--database URL`, on every command.
 struct MirrorOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The mirror folder (env PUBMED_MIRROR_DIR; default $XDG_DATA_HOME/pubmed-mirror or ~/.local/share/pubmed-mirror).",
         valueName: "dir"))
     var mirror: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Keep the index in this PostgreSQL database instead of the mirror folder: postgresql://user@host:port/db?sslmode=… (env PUBMED_MIRROR_DATABASE_URL). The password comes from PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD, never from the URL.",
+        valueName: "url"))
+    var database: String?
+
+    /// `--database`, else `$PUBMED_MIRROR_DATABASE_URL`; nil for the SQLite index in the folder.
+    func databaseURL() throws -> DatabaseURL? {
+        let environment = ProcessInfo.processInfo.environment
+        let text = database ?? environment["PUBMED_MIRROR_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let text else { return nil }
+        do {
+            return try DatabaseURL(text, environment: environment)
+        } catch {
+            throw ValidationError("--database: \(error.message)")
+        }
+    }
+
+    func validate() throws { _ = try databaseURL() }
+
+    /// The mirror these options name.
+    func make(logger: Logger = Logger(label: "pubmed-mirror", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> Mirror {
+        Mirror(root: root, database: try databaseURL(), logger: logger)
+    }
 
     /// `--mirror`, else `$PUBMED_MIRROR_DIR`, else the platform's place for program data.
     var root: URL {

@@ -46,7 +46,7 @@ extension PubMedMirrorCommand {
             options.jobs = jobs
             options.retry = retry.policy
             options.dryRun = dryRun
-            let mirror = Mirror(root: self.mirror.root, logger: logger)
+            let mirror = try self.mirror.make(logger: logger)
             let cancellation = CancellationFlag()
             let signals = SignalHandling.cancelOnInterrupt(cancellation)
             defer { withExtendedLifetime(signals) {} }

@@ -62,7 +62,7 @@ extension PubMedMirrorCommand {
         func run() async throws {
             let parsed = try Self.parse(query.joined(separator: " "))
             let output = ResultWriter.standardOutput
-            let mirror = Mirror(root: self.mirror.root)
+            let mirror = try self.mirror.make()
             // The thesaurus is a database of its own: opened only for a query it can change.
             let mesh = parsed.usesThesaurus ? try mirror.openMeshVocabulary() : nil
             if explain {

@@ -82,7 +82,7 @@ extension PubMedMirrorCommand {
 
         func run() async throws {
             let (host, port) = try address()
-            var settings = ServeSettings(root: mirror.root, host: host, port: port, readers: readers, token: try token())
+            var settings = ServeSettings(root: mirror.root, database: try mirror.databaseURL(), host: host, port: port, readers: readers, token: try token())
             let loopback = ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
             if !loopback && settings.token == nil && !self.public {
                 throw ValidationError("serving on \(host) opens the mirror to the network: give --token-file FILE (or PUBMED_MIRROR_TOKEN), or --public")
@@ -104,6 +104,8 @@ extension PubMedMirrorCommand {
 /// What `serve` was asked for, checked, for the server.
 public struct ServeSettings: Sendable {
     public var root: URL
+    /// The PostgreSQL database holding the index (`--database`), when it is there.
+    public var database: DatabaseURL?
     public var host: String
     public var port: Int
     public var readers: Int

@@ -39,7 +39,7 @@ extension PubMedMirrorCommand {
         }
 
         func run() async throws {
-            let store = try Mirror(root: mirror.root).openIndex()
+            let store = try mirror.make().openIndex()
             let output = ResultWriter.standardOutput
             var missing = false
             var citations = format.citation.map(CitationOutput.init(format:))

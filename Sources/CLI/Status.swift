@@ -15,7 +15,7 @@ extension PubMedMirrorCommand {
         var format: OutputFormat = .text
 
         func run() async throws {
-            let mirror = Mirror(root: self.mirror.root)
+            let mirror = try self.mirror.make()
             let status = try mirror.status()
             switch format {
             case .json: try JSONOutput.write(StatusSummary(status))

@@ -135,7 +135,14 @@ enum TextOutput {
 
     static func status(_ status: MirrorStatus) -> String {
         guard status.exists else {
-            return (["No mirror at \(status.mirrorPath) yet: run `pubmed-mirror fetch`."] + meshStatus(status)).joined(separator: "\n")
+            var lines = ["No mirror at \(status.mirrorPath) yet: run `pubmed-mirror fetch`."]
+            // A machine that reads the shared store: its index, without a mirror folder.
+            if let index = status.index, let location = status.indexPath {
+                lines = ["Index \(location): \(index.current) current records (\(index.versions) versions) from \(index.files) files, high-water mark \(index.highWaterMark)"]
+            } else if let error = status.indexError {
+                lines.append("Index: cannot be read: \(Exit.message(for: error))")
+            }
+            return (lines + meshStatus(status)).joined(separator: "\n")
         }
         let files = status.files
         var lines = ["Mirror \(status.mirrorPath): \(files.totalFiles) files, \(ByteCount.format(files.totalBytes))"]
@@ -156,7 +163,7 @@ enum TextOutput {
             lines.append("Last complete fetch: \(finished.formatted(.iso8601))")
         }
         if let index = status.index {
-            lines.append("Index: \(index.current) current records (\(index.versions) versions) from \(index.files) files, high-water mark \(index.highWaterMark)\(status.notIndexed.isEmpty ? "" : "; \(status.notIndexed.count) mirrored files not indexed yet")")
+            lines.append("Index\(status.indexPath.map { $0.hasPrefix("postgres") ? " \($0)" : "" } ?? ""): \(index.current) current records (\(index.versions) versions) from \(index.files) files, high-water mark \(index.highWaterMark)\(status.notIndexed.isEmpty ? "" : "; \(status.notIndexed.count) mirrored files not indexed yet")")
         } else if let error = status.indexError {
             lines.append("Index: cannot be read: \(Exit.message(for: error))")
         } else {

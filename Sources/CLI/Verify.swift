@@ -25,7 +25,7 @@ extension PubMedMirrorCommand {
 
         func run() async throws {
             let logger = LogSetup.bootstrap(output)
-            let mirror = Mirror(root: self.mirror.root, logger: logger)
+            let mirror = try self.mirror.make(logger: logger)
             let board = ProgressBoard()
             let cancellation = CancellationFlag()
             let signals = SignalHandling.cancelOnInterrupt(cancellation)

@@ -7,6 +7,10 @@ import PubMedSupport
 /// The SQLite store implements it today; a PostgreSQL store can follow without touching the parser,
 /// the indexer or the commands.
 public protocol RecordStore: AnyObject, Sendable {
+    /// Which index this is, for messages and to tell one index from the next after a switch: the
+    /// SQLite file's path, or the PostgreSQL database and schema.
+    var location: String { get }
+
     /// Files applied so far, in the order they were applied.
     func appliedFiles() throws(IndexError) -> [AppliedFile]
 
@@ -47,6 +51,10 @@ public protocol RecordStore: AnyObject, Sendable {
 
     /// Counts for `status`.
     func counts() throws(IndexError) -> IndexCounts
+
+    /// Once a run has applied its files: what the store does after a bulk load (the PostgreSQL
+    /// store builds its full-text indexes, when they are not there yet; SQLite's are kept as it goes).
+    func finishRun() throws(IndexError)
 }
 
 extension RecordStore {

@@ -19,6 +19,7 @@ import Synchronization
 /// from its start instead of growing it. https://www.sqlite.org/wal.html#checkpointing
 public final class SQLiteRecordStore: RecordStore {
     public let path: String
+    public var location: String { path }
     let database: DatabaseQueue
     let logger: Logger
     private let readOnly: Bool
@@ -109,6 +110,9 @@ public final class SQLiteRecordStore: RecordStore {
             do throws(FileSystemError) { try FileSystem.sync(descriptor: descriptor, path: file) } catch { throw .local(error) }
         }
     }
+
+    /// The full-text index is kept up to date file by file: nothing to do.
+    public func finishRun() throws(IndexError) {}
 
     // MARK: Counts and applied files
 

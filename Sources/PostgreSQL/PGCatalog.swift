@@ -36,6 +36,11 @@ enum PGCatalog {
         }
     }
 
+    /// Whether `schema` holds an index's tables.
+    static func exists(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) -> Bool {
+        try connection.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'meta'", [schema]).count > 0
+    }
+
     /// Every index schema the control table knows, with whether it is live.
     static func schemas(_ connection: PGConnection) throws(ServerDatabaseFailure) -> [(name: String, live: Bool)] {
         let result = try connection.execute("SELECT name, live FROM \(control).index_schema ORDER BY created_at")

@@ -22,7 +22,7 @@ final class PGWriter {
     private var pendingRecords = 0
 
     /// Records gathered before a chunk is sent.
-    static let chunkRecords = 2000
+    static let chunkRecords = 5000
 
     init(connection: PGConnection, schema: String, sourceFile: String) throws(ServerDatabaseFailure) {
         self.connection = connection

@@ -15,49 +15,36 @@ import Synchronization
 /// one transaction on the writer's connection, sent with COPY (`PGWriter`). Readers borrow
 /// connections from a small pool; each read is one statement or one read-only snapshot.
 public final class PostgreSQLRecordStore: RecordStore {
-    public let url: DatabaseURL
+    public let index: PostgreSQLIndex
+    public var url: DatabaseURL { index.url }
     /// The schema holding this index's tables.
     public let schema: String
-    let logger: Logger
     private let pool: PGPool
-    /// The writer's connection, with the advisory lock (nil for a read-only store).
-    private let writer: Mutex<PGConnection?>
     private let readOnly: Bool
+    /// The connections running this store's reads now, for `interrupt`.
+    private let running = Mutex<[ObjectIdentifier: PGConnection]>([:])
 
-    /// Opens the index in `schema`, or the live one. A writable store takes the writer's lock and
-    /// creates the schema's tables when they are missing; a read-only one needs the index to exist.
-    public init(url: DatabaseURL, schema: String? = nil, readOnly: Bool = false,
-                logger: Logger = Logger(label: "pubmed-mirror.index", factory: { _ in SwiftLogNoOpLogHandler() })) throws(IndexError) {
-        self.url = url
-        self.logger = logger
+    public var location: String { Self.location(url, schema) }
+
+    public static func location(_ url: DatabaseURL, _ schema: String) -> String { "\(url.text) (schema \(schema))" }
+
+    /// The store in `schema` of `index`'s database, which must hold its tables (`PostgreSQLIndex`
+    /// opens and creates them). A writable store writes through the index's locked connection.
+    init(index: PostgreSQLIndex, schema: String, readOnly: Bool) throws(IndexError) {
+        self.index = index
+        self.schema = schema
         self.readOnly = readOnly
-        pool = PGPool(url: url)
-        if readOnly {
-            let live: String?
-            do throws(ServerDatabaseFailure) {
-                live = try pool.with { connection throws(ServerDatabaseFailure) in try PGCatalog.liveSchema(connection) }
-            } catch { throw .server(error) }
-            guard let name = schema ?? live else { throw IndexError.notIndexed(path: url.text) }
-            self.schema = name
-            writer = Mutex(nil)
-        } else {
-            do throws(ServerDatabaseFailure) {
-                let connection = try PGPool.connect(url)
-                try Self.lock(connection)
-                try PGCatalog.prepare(connection)
-                let live = try PGCatalog.liveSchema(connection)
-                let name = schema ?? live ?? "pubmed_1"
-                if try !Self.exists(name, connection) {
-                    try PGCatalog.create(name, connection)
-                    if schema == nil { try PGCatalog.makeLive(name, dropping: nil, connection) }
-                }
-                self.schema = name
-                writer = Mutex(connection)
-            } catch {
-                throw .server(error)
-            }
-        }
+        pool = index.pool
         try checkVersion()
+    }
+
+    /// The live index of the database at `url`, created when there is none (writable), or opened
+    /// read-only (there must be one).
+    public convenience init(url: DatabaseURL, readOnly: Bool = false) throws(IndexError) {
+        let index = try PostgreSQLIndex(url: url, writable: !readOnly)
+        let store = readOnly ? try index.openLive() : try index.openLiveCreating()
+        guard let store else { throw IndexError.notIndexed(path: url.text) }
+        try self.init(index: index, schema: store.schema, readOnly: readOnly)
     }
 
     /// The store reads and writes `PGSchema.version`; a database of another version is refused with a clear message.
@@ -78,20 +65,6 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     var quoted: String { PGCatalog.quote(schema) }
 
-    private static func exists(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) -> Bool {
-        try connection.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'meta'", [schema]).count > 0
-    }
-
-    /// Takes the database's writer lock on `connection` (for the connection's life).
-    static func lock(_ connection: PGConnection) throws(ServerDatabaseFailure) {
-        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PGCatalog.writerLock))").bool(0, 0)
-        guard taken else {
-            throw ServerDatabaseFailure(server: connection.url.text, operation: "taking the writer's lock", sqlState: "55P03",
-                                        message: "another pubmed-mirror is writing to this database (it holds the advisory lock \(PGCatalog.writerLock))",
-                                        connectionLost: false)
-        }
-    }
-
     // MARK: Reading
 
     /// Runs `body` on a pooled connection; a connection found broken (the server restarted, an idle
@@ -100,6 +73,8 @@ public final class PostgreSQLRecordStore: RecordStore {
         do {
             return try pool.with { connection throws(ServerDatabaseFailure) in
                 connection.operation = operation
+                running.withLock { $0[ObjectIdentifier(connection)] = connection }
+                defer { running.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(connection)) } }
                 return try body(connection)
             }
         } catch {
@@ -112,6 +87,8 @@ public final class PostgreSQLRecordStore: RecordStore {
         do {
             return try pool.withConnection { connection in
                 connection.operation = operation
+                running.withLock { $0[ObjectIdentifier(connection)] = connection }
+                defer { running.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(connection)) } }
                 try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 do {
                     let value = try body(connection)
@@ -295,6 +272,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         let clock = ContinuousClock.now
         let connection = try writerConnection()
         connection.operation = "applying \(file.name)"
+        defer { connection.operation = "writing" }
         do {
             return try IndexPipeline.run(sourceFile: file.name, preparer: { PGPreparer(sourceFile: file.name) },
                                          cancellation: cancellation, produce: produce) { next, summary in
@@ -318,21 +296,13 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
     }
 
-    /// The writer's connection; after it was lost (a server restart), a new one, which takes the lock again.
+    /// The index's locked writer connection.
     private func writerConnection() throws(IndexError) -> PGConnection {
         guard !readOnly else {
             throw .server(ServerDatabaseFailure(server: url.text, operation: "applying", sqlState: "25006",
                                                 message: "the store was opened read-only", connectionLost: false))
         }
-        do throws(ServerDatabaseFailure) {
-            if let connection = writer.withLock({ $0 }), connection.isUsable { return connection }
-            let connection = try PGPool.connect(url)
-            try Self.lock(connection)
-            writer.withLock { $0 = connection }
-            return connection
-        } catch {
-            throw .server(error)
-        }
+        return try index.writerConnection()
     }
 
     private func applyError(_ error: any Error) -> IndexError {
@@ -347,9 +317,28 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
     }
 
+    /// Builds the full-text indexes when they are missing (after the first files of a new index,
+    /// or a run stopped before it got here); `maintenance_work_mem` is raised for the build alone.
+    /// Until then, search reads every row: correct, only slower.
+    public func finishRun() throws(IndexError) {
+        guard !readOnly else { return }
+        let connection = try writerConnection()
+        connection.operation = "building the full-text indexes"
+        do throws(ServerDatabaseFailure) {
+            let present = try connection.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])",
+                                                 [schema, "{" + PGSchema.searchIndexes.map(\.0).joined(separator: ",") + "}"]).int(0, 0) ?? 0
+            guard present < PGSchema.searchIndexes.count else { return }
+            try connection.execute("SET maintenance_work_mem = '512MB'")
+            defer { _ = try? connection.execute("RESET maintenance_work_mem") }
+            try connection.execute(PGSchema.createSearchIndexes(schema))
+        } catch {
+            throw .server(error)
+        }
+    }
+
     /// Stops the statement a reader runs (a server's time limit per query).
     public func interrupt() {
-        pool.cancelAll()
+        for connection in running.withLock({ Array($0.values) }) { connection.cancel() }
     }
 }
 
@@ -357,8 +346,8 @@ public final class PostgreSQLRecordStore: RecordStore {
 final class PGPool: Sendable {
     let url: DatabaseURL
     private let idle = Mutex<[PGConnection]>([])
-    private let busy = Mutex<[ObjectIdentifier: PGConnection]>([:])
-    static let idleLimit = 4
+    /// Connections kept between reads: as many as a server's readers.
+    static let idleLimit = 16
 
     init(url: DatabaseURL) { self.url = url }
 
@@ -400,21 +389,13 @@ final class PGPool: Sendable {
     }
 
     private func run<T>(_ connection: PGConnection, _ body: (PGConnection) throws -> T) throws -> T {
-        busy.withLock { $0[ObjectIdentifier(connection)] = connection }
-        defer {
-            busy.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(connection)) }
-            giveBack(connection)
-        }
+        defer { giveBack(connection) }
         return try body(connection)
     }
 
     private func giveBack(_ connection: PGConnection) {
         guard connection.isUsable, !connection.inTransaction else { return }
         idle.withLock { if $0.count < Self.idleLimit { $0.append(connection) } }
-    }
-
-    func cancelAll() {
-        for connection in busy.withLock({ Array($0.values) }) { connection.cancel() }
     }
 }
 

@@ -6,6 +6,7 @@
 @_exported import PubMedIndex
 @_exported import PubMedListing
 @_exported import PubMedMeSH
+@_exported import PubMedPostgreSQL
 @_exported import PubMedPublish
 @_exported import PubMedQuery
 @_exported import PubMedRecords

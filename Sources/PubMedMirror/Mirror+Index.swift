@@ -35,7 +35,8 @@ extension Mirror {
         let clock = ContinuousClock.now
         let records: [MirroredFile]
         do throws(MirrorError) { records = try state.files() } catch { throw IndexError(state: error) }
-        let (plan, live, store) = try prepare(options, records: records)
+        let home = try indexHome(writable: true)
+        let (plan, live, store) = try prepare(options, records: records, home: home)
         var report = IndexReport()
         report.skipped = plan.skipped.map {
             .init(name: $0.name, message: "older cycle than the newest baseline (\(plan.cycle.map(String.init) ?? "?"))", code: .olderCycle)
@@ -47,29 +48,25 @@ extension Mirror {
         try apply(plan, to: store, applied: &applied, report: &report, progress: progress, cancellation: cancellation)
         report.counts = try store.counts()
         report.rollover = plan.rollover(filesIndexed: report.counts?.files ?? 0)
-        try finish(plan, store: store, live: live, applied: applied, records: records, state: state, report: &report)
+        try finish(plan, store: store, live: live, home: home, applied: applied, records: records, state: state, report: &report)
         report.seconds = (ContinuousClock.now - clock).inSeconds
         return report
     }
 
     /// Opens the index in use and the index to apply to (the same one unless a rollover or a
     /// rebuild builds a new one beside it), and plans.
-    private func prepare(_ options: IndexOptions, records: [MirroredFile])
-        throws(IndexError) -> (IndexPlan, live: SQLiteRecordStore?, target: SQLiteRecordStore) {
-        let current = layout.currentIndex()
+    private func prepare(_ options: IndexOptions, records: [MirroredFile], home: IndexHome)
+        throws(IndexError) -> (IndexPlan, live: (any RecordStore)?, target: any RecordStore) {
         // A rebuild never opens the index in use: it may be damaged or in an earlier format.
-        var live: SQLiteRecordStore?
-        if !options.rebuild, FileManager.default.fileExists(atPath: current.path) {
-            live = try SQLiteRecordStore(path: current.path, logger: logger)
-        }
+        let live = options.rebuild ? nil : try home.openLive()
         let liveCycle = try live?.appliedFiles().compactMap(\.cycle).max()
         let target = IndexPlan.target(records: records, liveCycle: liveCycle, rebuild: options.rebuild)
-        let store: SQLiteRecordStore
+        let store: any RecordStore
         switch target {
         case .live:
-            if let live { store = live } else { store = try SQLiteRecordStore(path: current.path, logger: logger) }
-        case .rollover(_, let cycle): store = try SQLiteRecordStore(path: layout.rolloverIndex(cycle: cycle).path, logger: logger)
-        case .rebuild: store = try SQLiteRecordStore(path: layout.rebuiltIndex().path, logger: logger)
+            if let live { store = live } else { store = try home.openLiveCreating() }
+        case .rollover(_, let cycle): store = try home.openRollover(cycle: cycle)
+        case .rebuild: store = try home.openRebuild()
         }
         let plan = IndexPlan.make(records: records, liveCycle: liveCycle, target: target, applied: try store.appliedFiles(),
                                   allowGaps: options.allowGaps, keepOld: options.keepOld)
@@ -78,7 +75,7 @@ extension Mirror {
 
     /// Applies the plan's steps in order, each in its own transaction; a step whose prerequisites
     /// are not applied (before or during this run) is refused as a gap.
-    private func apply(_ plan: IndexPlan, to store: SQLiteRecordStore, applied: inout [String: String], report: inout IndexReport,
+    private func apply(_ plan: IndexPlan, to store: any RecordStore, applied: inout [String: String], report: inout IndexReport,
                        progress: ProgressBoard?, cancellation: CancellationFlag) throws(IndexError) {
         progress?.plan(files: plan.steps.count, bytes: plan.steps.reduce(0) { $0 + ($1.file.size ?? 0) }, phase: "indexed")
         for step in plan.steps {
@@ -114,11 +111,13 @@ extension Mirror {
 
     /// After the steps: a rebuild or rollover that is complete replaces the index in use, and the
     /// old cycle's files are pruned as the plan says.
-    private func finish(_ plan: IndexPlan, store: SQLiteRecordStore, live: SQLiteRecordStore?, applied: [String: String],
+    private func finish(_ plan: IndexPlan, store: any RecordStore, live: (any RecordStore)?, home: IndexHome, applied: [String: String],
                         records: [MirroredFile], state: StateStore, report: inout IndexReport) throws(IndexError) {
         guard !report.interrupted else { return }
         switch plan.target {
         case .live:
+            // After a bulk load, the PostgreSQL store builds its full-text indexes now.
+            try store.finishRun()
             if let cycle = plan.prunesBefore {
                 let pruned = try prune(before: cycle, records: records, state: state)
                 report.rollover = RolloverState(fromCycle: records.map(\.cycle).min() ?? cycle, toCycle: cycle, baselineListed: 0,
@@ -126,10 +125,12 @@ extension Mirror {
             }
         case .rebuild:
             guard report.failures.isEmpty else { throw .rebuildIncomplete(failed: report.failures.count) }
-            try switchIndex(to: store)
+            try store.finishRun()
+            try home.switchTo(store)
         case .rollover(_, let cycle):
             guard report.failures.isEmpty, plan.isComplete(applied: applied) else { return }
-            try switchIndex(to: store)
+            try store.finishRun()
+            try home.switchTo(store)
             report.rollover?.switched = true
             logger.info("annual rollover complete: now answering from the cycle \(cycle) index")
             if let before = plan.prunesBefore {
@@ -137,20 +138,6 @@ extension Mirror {
             }
         }
         withExtendedLifetime(live) {}
-    }
-
-    /// Makes `store` the index in use: flushed whole to the disk, then `index.current` pointed at
-    /// it in one atomic rename, then the index it replaces deleted.
-    private func switchIndex(to store: SQLiteRecordStore) throws(IndexError) {
-        try store.flush()
-        let old = layout.currentIndex()
-        let new = URL(fileURLWithPath: store.path)
-        do throws(FileSystemError) {
-            try FileSystem.writeAtomically(Array((new.lastPathComponent + "\n").utf8), to: layout.indexPointer)
-        } catch { throw .local(error) }
-        if old.lastPathComponent != new.lastPathComponent {
-            for file in layout.databaseFiles(old) { FileSystem.remove(file) }
-        }
     }
 
     /// Deletes the files of cycles older than `cycle` (data, `.md5`, `.partial`) and forgets them.

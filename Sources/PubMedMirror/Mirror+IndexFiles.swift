@@ -25,16 +25,18 @@ extension Mirror {
         let mirror = self
         return try await BlockingThreads.value(name: "index", cancellation: cancellation) { () -> Result<[Result<AppliedFile, IndexError>], IndexError> in
             Result { () throws(IndexError) -> [Result<AppliedFile, IndexError>] in
-                let store = try SQLiteRecordStore(path: mirror.layout.currentIndex().path, logger: mirror.logger)
-                return urls.map { url in
+                let store = try mirror.indexHome(writable: true).openLiveCreating()
+                let results = urls.map { url in
                     Result { () throws(IndexError) -> AppliedFile in try mirror.indexLocal(url, into: store, cancellation: cancellation) }
                 }
+                if !cancellation.isCancelled { try store.finishRun() }
+                return results
             }
         }.get()
     }
 
     /// One local file into `store`, unless it was applied already.
-    private func indexLocal(_ url: URL, into store: SQLiteRecordStore, cancellation: CancellationFlag) throws(IndexError) -> AppliedFile {
+    private func indexLocal(_ url: URL, into store: any RecordStore, cancellation: CancellationFlag) throws(IndexError) -> AppliedFile {
         let name = url.lastPathComponent
         let parsed = PubMedFileName(name)
         var identity = FileIdentity(name: name, folder: "local", cycle: parsed?.cycle, number: parsed?.number, md5: "")

@@ -30,16 +30,19 @@ extension Mirror {
     public func status() throws(MirrorError) -> MirrorStatus {
         var status = MirrorStatus(mirrorPath: layout.root.path, exists: false, files: .empty)
         do throws(MeshError) { status.mesh = try openMeSH()?.info } catch { status.meshError = error }
-        guard let state = try files.existingState() else { return status }
+        guard let state = try files.existingState() else {
+            // A machine that only reads the shared store has no mirror folder: the index alone.
+            if database != nil {
+                do throws(IndexError) { try indexStatus(&status, records: []) } catch { status.indexError = error }
+            }
+            return status
+        }
         status.exists = true
         let records = try state.files()
         status.files = files.status(records: records, runs: try state.runs(limit: 200))
         status.published = try state.publishTargets()
-        let current = layout.currentIndex()
-        guard FileManager.default.fileExists(atPath: current.path) else { return status }
-        status.indexPath = current.path
         do throws(IndexError) {
-            try indexStatus(&status, records: records, current: current)
+            try indexStatus(&status, records: records)
         } catch {
             status.indexError = error
         }
@@ -47,17 +50,18 @@ extension Mirror {
     }
 
     /// The index's counts, and what `index` would do next (the same plan).
-    private func indexStatus(_ status: inout MirrorStatus, records: [MirroredFile], current: URL) throws(IndexError) {
-        let live = try SQLiteRecordStore(path: current.path, readOnly: true)
+    private func indexStatus(_ status: inout MirrorStatus, records: [MirroredFile]) throws(IndexError) {
+        let home = try indexHome(writable: false)
+        guard let live = try openLiveForStatus(home) else { return }
+        status.indexPath = live.location
         status.index = try live.counts()
         let liveApplied = try live.appliedFiles()
         let target = IndexPlan.target(records: records, liveCycle: liveApplied.compactMap(\.cycle).max(), rebuild: false)
         var applied = liveApplied
         var filesIndexed = 0
         if case .rollover(_, let cycle) = target {
-            let building = layout.rolloverIndex(cycle: cycle)
-            if FileManager.default.fileExists(atPath: building.path) {
-                applied = try SQLiteRecordStore(path: building.path, readOnly: true).appliedFiles()
+            if let building = try home.building(cycle: cycle) {
+                applied = try building.appliedFiles()
                 filesIndexed = applied.count
             } else {
                 applied = []
@@ -67,5 +71,17 @@ extension Mirror {
                                   applied: applied, allowGaps: true, keepOld: true)
         status.rollover = plan.rollover(filesIndexed: filesIndexed)
         status.notIndexed = status.rollover == nil ? (plan.steps.map(\.file) + plan.heldBack).map { "\($0.folder.rawValue)/\($0.name)" } : []
+    }
+}
+
+extension Mirror {
+    /// The index in use, read-only; nil when there is none yet.
+    func openLiveForStatus(_ home: IndexHome) throws(IndexError) -> (any RecordStore)? {
+        do {
+            return try openIndex()
+        } catch {
+            if case .notIndexed = error { return nil }
+            throw error
+        }
     }
 }

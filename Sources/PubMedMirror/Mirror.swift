@@ -14,19 +14,34 @@ public struct Mirror: Sendable {
     public let layout: MirrorLayout
     public let logger: Logger
     public let files: FileMirror
+    /// The PostgreSQL database holding the index (`--database`); nil for the SQLite index in the folder.
+    public let database: DatabaseURL?
 
     /// `logger` receives what the run does, at info and below (none by default).
-    public init(root: URL, logger: Logger = Logger(label: "pubmed-mirror", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(root: URL, database: DatabaseURL? = nil,
+                logger: Logger = Logger(label: "pubmed-mirror", factory: { _ in SwiftLogNoOpLogHandler() })) {
         layout = MirrorLayout(root: root)
         self.logger = logger
+        self.database = database
         files = FileMirror(layout: layout, logger: logger)
     }
 
     /// The index in use, read-only, for search, show and export (which may run during a fetch).
-    public func openIndex() throws(IndexError) -> SQLiteRecordStore {
+    public func openIndex() throws(IndexError) -> any RecordStore {
+        if let database {
+            guard let store = try PostgreSQLIndex(url: database, writable: false).openLive() else { throw .notIndexed(path: database.text) }
+            return store
+        }
         let url = layout.currentIndex()
         guard FileManager.default.fileExists(atPath: url.path) else { throw .notIndexed(path: layout.root.path) }
         return try SQLiteRecordStore(path: url.path, readOnly: true)
+    }
+
+    /// Where the index lives; `writable` takes the database's writer lock (the folder's own lock
+    /// covers the SQLite index).
+    func indexHome(writable: Bool) throws(IndexError) -> IndexHome {
+        guard let database else { return .files(layout, logger) }
+        return .database(try PostgreSQLIndex(url: database, writable: writable))
     }
 
     /// Takes the folder's single-writer lock (creating the folder when `create`).

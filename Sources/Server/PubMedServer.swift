@@ -45,7 +45,7 @@ public struct PubMedServer: Sendable {
     public func run(listening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void) async throws {
         // The index must be there to start with: a clear error now rather than on every request
         // (the connection opened to check it is the pool's first).
-        let pool = ReaderPool(mirror: mirror, size: options.readers, queryLimit: options.queryLimit, opened: try mirror.openIndex())
+        let pool = try ReaderPool(mirror: mirror, size: options.readers, queryLimit: options.queryLimit, opened: try mirror.openIndex())
         var eutilities = EUtilities(mirror: mirror, pool: pool, history: SearchHistory(limits: options.history))
         eutilities.maximumQueryLength = options.maximumQueryLength
         let utilities = eutilities

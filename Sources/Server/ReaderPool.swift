@@ -11,20 +11,29 @@ import Synchronization
 /// and the file's records appear once its transaction commits). When an annual rollover switches
 /// the mirror to a new index file, a connection to the old one is closed when it is next returned
 /// and the next read opens the new one; a read already running finishes on the old file.
+///
+/// With the index in PostgreSQL (`--database`), each store reads through the database's pool of
+/// connections; the live schema is asked for at most once a second, and a switch to a new one
+/// (a rollover or rebuild by the writing machine) is followed the same way.
 final class ReaderPool: Sendable {
     let mirror: Mirror
     let size: Int
     /// The longest a read may take (`read` without a limit of its own).
     let queryLimit: Duration
     private let threads: NIOThreadPool
-    private let idle = Mutex<[SQLiteRecordStore]>([])
+    private let idle = Mutex<[any RecordStore]>([])
+    /// The shared store, read-only, when the index is in PostgreSQL.
+    private let database: PostgreSQLIndex?
+    /// Its live schema as last asked, and when.
+    private let live = Mutex<(location: String, asked: ContinuousClock.Instant)?>(nil)
 
     /// `opened`: a connection already open (the one the server checked the index with), kept for
     /// the first read.
-    init(mirror: Mirror, size: Int, queryLimit: Duration, opened: SQLiteRecordStore? = nil) {
+    init(mirror: Mirror, size: Int, queryLimit: Duration, opened: (any RecordStore)? = nil) throws(IndexError) {
         self.mirror = mirror
         self.size = size
         self.queryLimit = queryLimit
+        database = try mirror.database.map { url throws(IndexError) in try PostgreSQLIndex(url: url, writable: false) }
         if let opened { idle.withLock { $0.append(opened) } }
         threads = NIOThreadPool(numberOfThreads: size)
         threads.start()
@@ -32,11 +41,11 @@ final class ReaderPool: Sendable {
 
     /// Runs `body` with a connection, on one of the pool's threads; after `limit` its statement is
     /// interrupted (it throws `IndexError.interrupted`), so that no query holds a reader longer.
-    func read<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable (SQLiteRecordStore) throws -> T) async throws -> T {
+    func read<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable (any RecordStore) throws -> T) async throws -> T {
         let limit = limit ?? queryLimit
         return try await threads.runIfActive {
-            // Which file the mirror's index is now: read once a read, for the borrow and the return.
-            let current = self.mirror.layout.currentIndex().path
+            // Which index is now in use: found once a read, for the borrow and the return.
+            let current = try self.currentLocation()
             let store = try self.borrow(current)
             defer { self.giveBack(store, current) }
             // Past the limit, the watch interrupts the connection every 2 ms for as long as the body
@@ -66,15 +75,30 @@ final class ReaderPool: Sendable {
         idle.withLock { $0.removeAll() }
     }
 
-    private func borrow(_ current: String) throws -> SQLiteRecordStore {
+    /// The index in use: the SQLite file `index.current` names, or the database's live schema.
+    private func currentLocation() throws -> String {
+        guard let database else { return mirror.layout.currentIndex().path }
+        let now = ContinuousClock.now
+        if let known = live.withLock({ $0 }), now - known.asked < .seconds(1) { return known.location }
+        guard let schema = try database.liveSchema() else { throw IndexError.notIndexed(path: database.url.text) }
+        let location = PostgreSQLRecordStore.location(database.url, schema)
+        live.withLock { $0 = (location, now) }
+        return location
+    }
+
+    private func borrow(_ current: String) throws -> any RecordStore {
         while let store = idle.withLock({ $0.popLast() }) {
-            if store.path == current { return store }
+            if store.location == current { return store }
+        }
+        if let database {
+            guard let store = try database.openLive() else { throw IndexError.notIndexed(path: database.url.text) }
+            return store
         }
         return try mirror.openIndex()
     }
 
-    private func giveBack(_ store: SQLiteRecordStore, _ current: String) {
-        guard store.path == current else { return }
+    private func giveBack(_ store: any RecordStore, _ current: String) {
+        guard store.location == current else { return }
         idle.withLock { $0.append(store) }
     }
 }

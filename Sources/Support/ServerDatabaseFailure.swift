@@ -31,6 +31,7 @@ public struct ServerDatabaseFailure: CodedError {
         case "42501", "25006": return .databasePermission
         case "53100": return .databaseFull
         case "57014": return .databaseCancelled
+        case "55P03": return .databaseLocked
         default: return .databaseFailed
         }
     }
@@ -40,6 +41,7 @@ public struct ServerDatabaseFailure: CodedError {
         case .databaseFull: [.freeServerSpace]
         case .databaseLogin: [.databasePassword]
         case .databaseUnreachable: [.tryLater]
+        case .databaseLocked: [.waitForOtherRun]
         default: []
         }
     }
@@ -72,5 +74,5 @@ extension ErrorCode {
 extension Advice {
     public static let freeServerSpace = Advice("free-server-space", "free space on the database server and run again; every file applied before is intact")
     public static let databasePassword = Advice("database-password", "give the password in PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD")
-    public static let tryLater = Advice("try-later", "run again when the server is back; a file being applied was rolled back")
+    public static let tryLater = Advice("try-later", "run again when the database server is back; a file that was being applied was rolled back and is applied again then")
 }

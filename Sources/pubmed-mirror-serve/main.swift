@@ -15,7 +15,7 @@ ServeSettings.server = { settings in
     options.token = settings.token
     options.queryLimit = .milliseconds(Int64(settings.querySeconds * 1000))
     options.jsonLog = settings.jsonLog
-    let server = PubMedServer(mirror: Mirror(root: settings.root), options: options, log: settings.log)
+    let server = PubMedServer(mirror: Mirror(root: settings.root, database: settings.database), options: options, log: settings.log)
     try await server.run { host, port in
         if let file = settings.portFile {
             // Written whole under a temporary name, then renamed: a reader never sees half of it.
@@ -28,7 +28,7 @@ ServeSettings.server = { settings in
             }
         }
         let shown = host.contains(":") ? "[\(host)]" : host
-        settings.log("serving \(settings.root.path) on http://\(shown):\(port)/ (E-utilities at /entrez/eutils/\(settings.token != nil ? "; a token is required" : ""))")
+        settings.log("serving \(settings.database?.text ?? settings.root.path) on http://\(shown):\(port)/ (E-utilities at /entrez/eutils/\(settings.token != nil ? "; a token is required" : ""))")
     }
 }
 await PubMedMirrorCommand.runAndExit()

@@ -206,7 +206,7 @@ struct JSONAPI: Sendable {
 
     /// `GET /api/status`
     func status() async throws -> EResponse {
-        let (counts, files, path) = try await pool.read { store in (try store.counts(), try store.appliedFiles(), store.path) }
+        let (counts, files, path) = try await pool.read { store in (try store.counts(), try store.appliedFiles(), store.location) }
         let last = files.last
         let stamp = last.map { Markup.json(ISO8601DateFormatter().string(from: $0.appliedAt)) } ?? "null"
         return .json("{\"records\":\(counts.current),\"versions\":\(counts.versions),\"files\":\(counts.files),"

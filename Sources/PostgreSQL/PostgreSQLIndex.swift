@@ -1,0 +1,150 @@
+import Foundation
+import PubMedIndex
+import PubMedSupport
+import Synchronization
+
+/// The shared store's database (README, "The PostgreSQL store"): which index schema answers
+/// (`PGCatalog`), the writer's lock, and the stores in it. What the SQLite index keeps as files in
+/// the mirror folder (the index in use, one built beside it for a rollover or a rebuild, the
+/// switch between them) it keeps as schemas: a new cycle is built in a schema of its own while
+/// the live one answers, and one transaction moves the views and the live mark to it.
+///
+/// A writable index holds PostgreSQL's advisory lock on its writer connection for as long as it is
+/// open: a second writer on the same database, from this machine or another, is refused, as a
+/// second run on one mirror folder is. Readers need no lock and only SELECT rights.
+public final class PostgreSQLIndex: Sendable {
+    public let url: DatabaseURL
+    public let writable: Bool
+    let pool: PGPool
+    private let writer: Mutex<PGConnection?>
+
+    /// Opens the database; a writable index takes the writer's lock and creates the control table
+    /// when it is missing.
+    public init(url: DatabaseURL, writable: Bool) throws(IndexError) {
+        self.url = url
+        self.writable = writable
+        pool = PGPool(url: url)
+        guard writable else {
+            writer = Mutex(nil)
+            return
+        }
+        do throws(ServerDatabaseFailure) {
+            let connection = try PGPool.connect(url)
+            try Self.lock(connection)
+            try PGCatalog.prepare(connection)
+            writer = Mutex(connection)
+        } catch {
+            throw .server(error)
+        }
+    }
+
+    /// The schema that answers; nil before the first index.
+    public func liveSchema() throws(IndexError) -> String? {
+        try withConnection { connection throws(ServerDatabaseFailure) in try PGCatalog.liveSchema(connection) }
+    }
+
+    /// The index that answers; nil when there is none yet.
+    public func openLive() throws(IndexError) -> PostgreSQLRecordStore? {
+        guard let schema = try liveSchema() else { return nil }
+        return try PostgreSQLRecordStore(index: self, schema: schema, readOnly: !writable)
+    }
+
+    /// The index that answers, created (empty, live) when there is none.
+    public func openLiveCreating() throws(IndexError) -> PostgreSQLRecordStore {
+        if let live = try openLive() { return live }
+        let schema = "pubmed_1"
+        try withWriter { connection throws(ServerDatabaseFailure) in
+            if try !PGCatalog.exists(schema, connection) { try PGCatalog.create(schema, connection) }
+            try PGCatalog.makeLive(schema, dropping: nil, connection)
+        }
+        return try PostgreSQLRecordStore(index: self, schema: schema, readOnly: false)
+    }
+
+    /// An index built beside the live one (`pubmed_c26` for a new cycle, `pubmed_rebuild`), created
+    /// when missing and resumed when a run before this one left it half built.
+    public func openBuilding(_ schema: String) throws(IndexError) -> PostgreSQLRecordStore {
+        try withWriter { connection throws(ServerDatabaseFailure) in
+            if try !PGCatalog.exists(schema, connection) { try PGCatalog.create(schema, connection) }
+        }
+        return try PostgreSQLRecordStore(index: self, schema: schema, readOnly: false)
+    }
+
+    /// A building index, if there is one in `schema` (for `status`).
+    public func building(_ schema: String) throws(IndexError) -> PostgreSQLRecordStore? {
+        let exists = try withConnection { connection throws(ServerDatabaseFailure) in try PGCatalog.exists(schema, connection) }
+        return exists ? try PostgreSQLRecordStore(index: self, schema: schema, readOnly: true) : nil
+    }
+
+    /// Makes `store` the index that answers, in one transaction, and drops the one it replaces.
+    public func switchTo(_ store: PostgreSQLRecordStore) throws(IndexError) {
+        let old = try liveSchema()
+        try withWriter { connection throws(ServerDatabaseFailure) in try PGCatalog.makeLive(store.schema, dropping: old, connection) }
+    }
+
+    /// A new, empty index for a rebuild (`pubmed_rYYYYMMDDHHMMSS`); the half-built ones of
+    /// rebuilds that were stopped are dropped first.
+    public func openRebuild(at date: Date = Date()) throws(IndexError) -> PostgreSQLRecordStore {
+        try withWriter { connection throws(ServerDatabaseFailure) in
+            for (name, live) in try PGCatalog.schemas(connection) where !live && name.hasPrefix("pubmed_r") {
+                try connection.execute("DROP SCHEMA IF EXISTS \(PGCatalog.quote(name)) CASCADE")
+                try connection.execute("DELETE FROM \(PGCatalog.control).index_schema WHERE name = $1", [name])
+            }
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let stamp = [parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!]
+            .enumerated().map { $0.offset == 0 ? String($0.element) : String(format: "%02d", $0.element) }.joined()
+        return try openBuilding("pubmed_r" + stamp)
+    }
+
+    // MARK: Connections
+
+    /// The writer's connection; after it was lost (a server restart), a new one, which takes the lock again.
+    func writerConnection() throws(IndexError) -> PGConnection {
+        guard writable else {
+            throw .server(ServerDatabaseFailure(server: url.text, operation: "writing", sqlState: "25006",
+                                                message: "the index was opened read-only", connectionLost: false))
+        }
+        do throws(ServerDatabaseFailure) {
+            if let connection = writer.withLock({ $0 }), connection.isUsable { return connection }
+            let connection = try PGPool.connect(url)
+            try Self.lock(connection)
+            writer.withLock { $0 = connection }
+            return connection
+        } catch {
+            throw .server(error)
+        }
+    }
+
+    private func withWriter<T>(_ body: (PGConnection) throws(ServerDatabaseFailure) -> T) throws(IndexError) -> T {
+        let connection = try writerConnection()
+        do throws(ServerDatabaseFailure) { return try body(connection) } catch { throw .server(error) }
+    }
+
+    private func withConnection<T>(_ body: (PGConnection) throws(ServerDatabaseFailure) -> T) throws(IndexError) -> T {
+        do throws(ServerDatabaseFailure) {
+            if writable { return try body(try writerConnectionTyped()) }
+            return try pool.with(body)
+        } catch {
+            throw .server(error)
+        }
+    }
+
+    private func writerConnectionTyped() throws(ServerDatabaseFailure) -> PGConnection {
+        do throws(IndexError) { return try writerConnection() } catch {
+            if case .server(let failure) = error { throw failure }
+            throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil, message: error.description, connectionLost: true)
+        }
+    }
+
+    /// Takes the database's writer lock on `connection` (for the connection's life).
+    static func lock(_ connection: PGConnection) throws(ServerDatabaseFailure) {
+        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PGCatalog.writerLock))").bool(0, 0)
+        guard taken else {
+            throw ServerDatabaseFailure(server: connection.url.text, operation: "taking the writer's lock", sqlState: "55P03",
+                                        message: "another pubmed-mirror is writing to this database (it holds the advisory lock \(PGCatalog.writerLock))",
+                                        connectionLost: false)
+        }
+    }
+}

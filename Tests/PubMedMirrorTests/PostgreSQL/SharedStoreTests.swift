@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import PubMedIndex
+@testable import PubMedPostgreSQL
+@testable import PubMedSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A team on one PostgreSQL database, through the command line as people run it: one machine
+/// fetches into it with a writer role, another searches, shows, exports and asks `status` with a
+/// read-only role and no mirror folder, and gets what the SQLite index gives; a second writer is
+/// refused (exit 3); passwords come only from the environment; TLS with `sslmode=verify-full`.
+@Suite(.heavyweight) struct SharedStoreTests {
+    static let samples = TestPaths.repositoryRoot.appendingPathComponent("Samples/ncbi")
+
+    /// A database with a writer role and a read-only role, set up as the README says.
+    static func teamDatabase(_ server: PostgreSQLServer) throws -> (name: String, writer: String, reader: String) {
+        let (name, _) = try server.createDatabase()
+        let writer = "\(name)_writer", reader = "\(name)_reader"
+        try server.execute("""
+            CREATE ROLE \(writer) LOGIN PASSWORD 'writer-secret';
+            CREATE ROLE \(reader) LOGIN PASSWORD 'reader-secret';
+            GRANT CONNECT, CREATE ON DATABASE \(name) TO \(writer);
+            GRANT CONNECT ON DATABASE \(name) TO \(reader);
+            """)
+        try server.execute("""
+            ALTER DEFAULT PRIVILEGES FOR ROLE \(writer) GRANT USAGE ON SCHEMAS TO \(reader);
+            ALTER DEFAULT PRIVILEGES FOR ROLE \(writer) GRANT SELECT ON TABLES TO \(reader);
+            """, database: name)
+        return (name, server.url(database: name, user: writer), server.url(database: name, user: reader))
+    }
+
+    @Test func oneMachineWritesAndAnotherReadsWithARoleThatCannotWrite() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (_, writerURL, readerURL) = try Self.teamDatabase(server)
+        let source = "file://\(Self.samples.path)/"
+        let writing = ["PUBMED_MIRROR_DATABASE_PASSWORD": "writer-secret"]
+        let mirror = try TestPaths.temporaryDirectory("team-writer")
+        let fetched = try await CLI.run(["fetch", "--source", source, "--mirror", mirror.path, "--database", writerURL, "--quiet"],
+                                        environment: writing)
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+
+        // The same files into the SQLite index, for comparison.
+        let local = try TestPaths.temporaryDirectory("team-sqlite")
+        #expect(try await CLI.run(["fetch", "--source", source, "--mirror", local.path, "--quiet"]).status == 0)
+
+        // The reader: no mirror folder, a role with SELECT only, its password in PGPASSWORD.
+        let nowhere = try TestPaths.temporaryDirectory("team-reader").appendingPathComponent("none").path
+        let reading = ["PGPASSWORD": "reader-secret", "PUBMED_MIRROR_DATABASE_URL": readerURL]
+        for arguments in [["export"], ["export", "--since", "0"], ["export", "--format", "medline"], ["search", "cancer", "--format", "pmid", "--limit", "100", "--sort", "pmid"],
+                          ["search", "--count", "humans[mh] AND 2026[dp]"], ["show", "41584723", "--format", "xml"], ["show", "41584723", "--format", "json"]] {
+            let shared = try await CLI.run(arguments + ["--mirror", nowhere], environment: reading)
+            let embedded = try await CLI.run(arguments + ["--mirror", local.path])
+            #expect(shared.status == 0 && embedded.status == 0, "\(arguments): \(shared.stderr) \(embedded.stderr)")
+            #expect(!shared.stdout.isEmpty && shared.stdout == embedded.stdout, "\(arguments): the two indexes answer differently")
+        }
+        let status = try await CLI.run(["status", "--mirror", nowhere], environment: reading)
+        #expect(status.status == 0 && status.stdout.contains("60 current records") && status.stdout.contains("schema pubmed_1"), "\(status.stdout) \(status.stderr)")
+
+        // The read-only role cannot write: a clear refusal from the server, exit 4.
+        let refused = try await CLI.run(["index", "--mirror", mirror.path], environment: reading)
+        #expect(refused.status == 4 && refused.stderr.contains("permission denied"), "\(refused.status): \(refused.stderr)")
+
+        // A second writer while the first holds the database: exit 3, as for a locked mirror folder.
+        let first = try PostgreSQLIndex(url: try DatabaseURL(writerURL, environment: writing), writable: true)
+        let second = try await CLI.run(["index", "--mirror", mirror.path, "--database", writerURL], environment: writing)
+        #expect(second.status == 3 && second.stderr.contains("another pubmed-mirror is writing"), "\(second.status): \(second.stderr)")
+        withExtendedLifetime(first) {}
+
+        // A wrong password: exit 4, the way out named, the password nowhere in what is printed.
+        let wrong = try await CLI.run(["status", "--mirror", nowhere, "--database", readerURL], environment: ["PGPASSWORD": "not-it"])
+        #expect(wrong.stdout.contains("password authentication failed") && wrong.stdout.contains("PGPASSWORD"), "\(wrong.stdout) \(wrong.stderr)")
+        #expect(!wrong.stdout.contains("not-it") && !wrong.stderr.contains("not-it"))
+        let search = try await CLI.run(["search", "cancer", "--mirror", nowhere, "--database", readerURL], environment: ["PGPASSWORD": "not-it"])
+        #expect(search.status == 4, "\(search.stderr)")
+    }
+
+    @Test func aPasswordInTheURLIsRefusedBeforeAnyConnection() async throws {
+        let run = try await CLI.run(["status", "--database", "postgresql://someone:secret@127.0.0.1:1/db"])
+        #expect(run.status == 64 && run.stderr.contains("a password in the URL is refused"), "\(run.stderr)")
+        #expect(!run.stderr.contains("secret@"))
+        let notURL = try await CLI.run(["status", "--database", "mysql://x/db"])
+        #expect(notURL.status == 64 && notURL.stderr.contains("is not a postgresql:// URL"), "\(notURL.stderr)")
+    }
+
+    @Test func tlsWithVerifyFullWorksWithTheCAAndIsRefusedWithout() async throws {
+        let server = try await PostgreSQLServer.start(tls: true)
+        defer { try? server.stop(mode: "immediate") }
+        let (name, _) = try server.createDatabase()
+        try server.execute("CREATE ROLE tls_user LOGIN PASSWORD 'tls-secret'; GRANT CONNECT, CREATE ON DATABASE \(name) TO tls_user;")
+        let ca = try #require(server.caFile)
+        let base = "postgresql://tls_user@localhost:\(server.port)/\(name)?sslmode=verify-full"
+        let mirror = try TestPaths.temporaryDirectory("tls-mirror")
+        let environment = ["PUBMED_MIRROR_DATABASE_PASSWORD": "tls-secret"]
+        let fetched = try await CLI.run(["fetch", "--source", "file://\(Self.samples.path)/", "--mirror", mirror.path, "--quiet",
+                                         "--database", base + "&sslrootcert=\(ca.path)"], environment: environment)
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        // The connection really is TLS.
+        let store = try PostgreSQLRecordStore(url: try DatabaseURL(base + "&sslrootcert=\(ca.path)", environment: environment), readOnly: true)
+        #expect(try store.counts().current == 60)
+        let tls = try store.index.pool.with { connection throws(ServerDatabaseFailure) in connection.usesTLS }
+        #expect(tls)
+        // Without the CA the server's certificate cannot be verified: refused, not unreachable.
+        let untrusted = try await CLI.run(["status", "--mirror", mirror.path, "--database", base + "&sslrootcert=/dev/null"], environment: environment)
+        #expect(untrusted.stdout.contains("certificate"), "\(untrusted.stdout) \(untrusted.stderr)")
+    }
+}
