@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import PubMedIndex
+@testable import PubMedPostgreSQL
+@testable import PubMedSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The shared store when things go wrong mid-file, each on a PostgreSQL server of its own: the
+/// server restarted, the writer killed with SIGKILL, the server's disk full. The file being applied
+/// is rolled back whole, the error says what happened, and a rerun applies it: the index then
+/// exports exactly what the SQLite index of the same files exports. A reader polling during a run
+/// sees only whole files.
+@Suite(.heavyweight) struct SharedStoreFaultTests {
+    static let baseline = TestPaths.sharedData.appendingPathComponent(RecordTestData.largerBaseline)
+    static let update = TestPaths.sharedData.appendingPathComponent(RecordTestData.largerUpdate)
+
+    /// The export of the SQLite index of `files`, for comparison.
+    static func expectedExport(_ files: [URL]) async throws -> String {
+        let mirror = try TestPaths.temporaryDirectory("fault-reference")
+        let indexed = try await CLI.run(["index", "--mirror", mirror.path, "--quiet", "--file"] + files.map(\.path))
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        return try await CLI.run(["export", "--mirror", mirror.path]).stdout
+    }
+
+    /// The counts of the SQLite index after each of `files`: the states a reader may see.
+    static func countsAfterEachFile(_ files: [URL]) throws -> [IndexCounts] {
+        let store = try SQLiteRecordStore(path: try TestPaths.temporaryDirectory("fault-counts").appendingPathComponent("index.sqlite").path)
+        return try files.enumerated().map { number, url in
+            _ = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "local", cycle: nil, number: number, md5: ""), contentsOf: url)
+            return try store.counts()
+        }
+    }
+
+    /// Waits until the `pubmed-mirror` session on `server` is applying a file (its transaction has
+    /// read the high-water mark or sent rows).
+    static func waitForTransaction(_ server: PostgreSQLServer, database: String, while pid: pid_t) async throws -> Bool {
+        let watcher = try server.superuser(database: database)
+        for _ in 0..<2000 {
+            let open = try watcher.execute("""
+                SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pubmed-mirror' AND xact_start IS NOT NULL
+                  AND datname = current_database() AND pid <> pg_backend_pid() AND (query LIKE '%FOR UPDATE%' OR query LIKE 'COPY%' OR query LIKE 'SELECT pmid, version%')
+                """).int(0, 0) ?? 0
+            if open > 0 { return true }
+            guard CLI.isRunning(pid) else { return false }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    @Test(arguments: ["server restarted", "writer killed"])
+    func aFileInterruptedMidwayIsRolledBackAndTheRerunAppliesIt(fault: String) async throws {
+        let server = try await PostgreSQLServer.start()
+        defer { try? server.stop(mode: "immediate") }
+        let (name, url) = try server.createDatabase()
+        // The index exists (empty) first, so that the transaction waited for is a file's.
+        _ = try PostgreSQLRecordStore(url: url)
+        let mirror = try TestPaths.temporaryDirectory("fault-mirror")
+        let arguments = ["index", "--mirror", mirror.path, "--database", url.text, "--quiet", "--file", Self.baseline.path, Self.update.path]
+        var inTransaction = false
+        let interrupted = try await CLI.whileRunning(Array(arguments.dropLast())) { pid in
+            inTransaction = try await Self.waitForTransaction(server, database: name, while: pid)
+            if fault == "writer killed" {
+                kill(pid, SIGKILL)
+            } else {
+                try server.stop(mode: "fast")
+                try server.startServer()
+            }
+        }
+        #expect(inTransaction, "the run never opened a transaction: \(interrupted.stderr)")
+        if fault == "writer killed" {
+            #expect(interrupted.signal == SIGKILL)
+        } else {
+            #expect(interrupted.status == 5, "\(interrupted.status): \(interrupted.stderr)")
+            #expect(interrupted.stderr.contains("terminat") || interrupted.stderr.contains("connection"), "\(interrupted.stderr)")
+            #expect(interrupted.stderr.contains("rolled back"), "\(interrupted.stderr)")
+        }
+        // Nothing of the interrupted file is there.
+        let store = try PostgreSQLRecordStore(url: url, readOnly: true)
+        #expect(try store.appliedFiles().isEmpty)
+        #expect(try store.counts().current == 0 && store.counts().highWaterMark == 0)
+
+        let rerun = try await CLI.run(arguments)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let export = try await CLI.run(["export", "--mirror", mirror.path, "--database", url.text])
+        #expect(export.stdout == (try await Self.expectedExport([Self.baseline, Self.update])), "the rerun's index differs")
+    }
+
+    @Test func aReaderDuringARunSeesOnlyWholeFiles() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (_, url) = try server.createDatabase()
+        let mirror = try TestPaths.temporaryDirectory("reader-mirror")
+        // The index exists (empty) before the reader starts polling.
+        _ = try PostgreSQLRecordStore(url: url)
+        var seen = Set<String>()
+        let run = try await CLI.whileRunning(["index", "--mirror", mirror.path, "--database", url.text, "--quiet", "--file",
+                                              Self.baseline.path, Self.update.path]) { pid in
+            let reader = try PostgreSQLRecordStore(url: url, readOnly: true)
+            while CLI.isRunning(pid) {
+                let counts = try reader.counts()
+                seen.insert("\(counts.files) files, \(counts.current) current, mark \(counts.highWaterMark)")
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        #expect(run.status == 0, "\(run.stderr)")
+        let whole = Set(["0 files, 0 current, mark 0"] + (try Self.countsAfterEachFile([Self.baseline, Self.update])).map { counts in
+            "\(counts.files) files, \(counts.current) current, mark \(counts.highWaterMark)"
+        })
+        #expect(seen.isSubset(of: whole), "a reader saw part of a file: \(seen.subtracting(whole))")
+        #expect(seen.count >= 2, "the reader saw \(seen)")
+    }
+
+    @Test func aFullDiskOnTheServerStopsTheFileCleanly() async throws {
+        let server = try await PostgreSQLServer.start()
+        defer { try? server.stop(mode: "immediate") }
+        let (name, url) = try server.createDatabase()
+        // The database's tables on a small file system of their own.
+        let disk = try SmallDisk(kib: 6144)
+        try PostgreSQLServer.run("/bin/chown", ["postgres:postgres", disk.url.path])
+        try server.execute("CREATE TABLESPACE small_\(name) LOCATION '\(disk.url.path)'")
+        try server.execute("ALTER DATABASE \(name) SET default_tablespace = small_\(name)")
+        let mirror = try TestPaths.temporaryDirectory("full-mirror")
+        let small = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2026/baseline/pubmed26n1334.xml.gz")
+        let first = try await CLI.run(["index", "--mirror", mirror.path, "--database", url.text, "--quiet", "--file", small.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try await CLI.run(["export", "--mirror", mirror.path, "--database", url.text])
+
+        let full = try await CLI.run(["index", "--mirror", mirror.path, "--database", url.text, "--quiet", "--file", Self.baseline.path])
+        #expect(full.status == 4, "\(full.status): \(full.stderr)")
+        #expect(full.stderr.contains("No space left") && full.stderr.contains("free space on the database server"), "\(full.stderr)")
+        let after = try await CLI.run(["export", "--mirror", mirror.path, "--database", url.text])
+        #expect(after.status == 0 && after.stdout == before.stdout, "the index changed: \(after.stderr)")
+
+        try disk.resize(kib: 131072)
+        let rerun = try await CLI.run(["index", "--mirror", mirror.path, "--database", url.text, "--quiet", "--file", Self.baseline.path])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let store = try PostgreSQLRecordStore(url: url, readOnly: true)
+        #expect(try store.appliedFiles().map(\.name) == ["pubmed26n1334.xml.gz", "pubmed20n1015.xml.gz"])
+        #expect(try store.counts().current == (try Self.countsAfterEachFile([small, Self.baseline]))[1].current)
+    }
+}
