@@ -34,8 +34,12 @@ final class PGConnection: @unchecked Sendable {
             cpq_finish(connection)
             let login = message.contains("password authentication failed") || message.contains("no password supplied")
                 || message.contains("authentication failed")
-            throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: login ? "28P01" : nil,
-                                        message: Self.oneLine(message), connectionLost: !login)
+            // A certificate that cannot be verified, or a server without TLS where it is required:
+            // refused for good, not a server that is down.
+            let tls = message.contains("certificate") || message.contains("SSL") || message.contains("sslmode")
+            let state: String? = login ? "28P01" : nil
+            throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: state,
+                                        message: Self.oneLine(message), connectionLost: !login && !tls)
         }
         handle = connection
         cpq_silence_notices(handle)

@@ -105,5 +105,7 @@ import Glibc
         // Without the CA the server's certificate cannot be verified: refused, not unreachable.
         let untrusted = try await CLI.run(["status", "--mirror", mirror.path, "--database", base + "&sslrootcert=/dev/null"], environment: environment)
         #expect(untrusted.stdout.contains("certificate"), "\(untrusted.stdout) \(untrusted.stderr)")
+        let refused = try await CLI.run(["search", "cancer", "--mirror", mirror.path, "--database", base + "&sslrootcert=/dev/null"], environment: environment)
+        #expect(refused.status == 4 && refused.stderr.contains("certificate"), "\(refused.status): \(refused.stderr)")
     }
 }
