@@ -93,5 +93,8 @@ enum AdviceText {
         .addKnownHost: "add the server's host key to the known-hosts file (--known-hosts; ssh-keyscan -p PORT HOST, after checking it)",
         .checkTargetCredentials: "check PUBMED_MIRROR_TARGET_USER and PUBMED_MIRROR_TARGET_PASSWORD",
         .checkSSHCredentials: "check PUBMED_MIRROR_TARGET_USER and PUBMED_MIRROR_TARGET_SSH_KEY",
+        .databasePassword: "give the database password in PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD (never in --database)",
+        .freeServerSpace: "free space on the database server and run again; every file applied before is intact",
+        .tryLater: "run again when the database server is back; a file that was being applied was rolled back and is applied again then",
     ]
 }
