@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import PubMedIndex
 import PubMedQuery
 import PubMedRecords
@@ -10,10 +9,11 @@ import Synchronization
 /// the same rules, counts, sequence numbers, exports and search results as `SQLiteRecordStore`,
 /// in tables people can query with `psql` (`PGSchema`).
 ///
-/// Writers hold the database's advisory lock for as long as the store is open, so a second machine
-/// writing to the same database is refused as a second run on one mirror folder is. Each file is
-/// one transaction on the writer's connection, sent with COPY (`PGWriter`). Readers borrow
-/// connections from a small pool; each read is one statement or one read-only snapshot.
+/// A writable store writes through its `PostgreSQLIndex`'s connection, which holds the database's
+/// advisory lock, so a second machine writing to the same database is refused as a second run on
+/// one mirror folder is. Each file is one transaction on that connection, sent with COPY
+/// (`PGWriter`). Readers borrow connections from the index's small pool; each read is one statement
+/// or one read-only snapshot.
 public final class PostgreSQLRecordStore: RecordStore {
     public let index: PostgreSQLIndex
     public var url: DatabaseURL { index.url }
