@@ -25,6 +25,20 @@ package enum IndexPipeline {
     /// MD5, when it was hashed).
     package typealias Produce = @Sendable (_ sink: (FileItem) throws -> Void) throws -> ArticleFileSummary?
 
+    /// A caller's records and deletions (`RecordStore.apply(_:produce:)`), each record with its XML
+    /// as bytes, as the pipeline's producer; no summary (nothing was hashed).
+    package static func produce(_ items: @escaping @Sendable (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) -> Produce {
+        { sink in
+            try items { item in
+                switch item {
+                case .record(let record, let xml): try sink(.record(record, xml: .bytes(xml)))
+                case .deletion(let pmid, let version): try sink(.deletion(pmid: pmid, version: version))
+                }
+            }
+            return nil
+        }
+    }
+
     /// Runs the three stages for one file, with the SQLite store's preparer.
     static func run<T>(sourceFile: String, xmlSource: RecordPreparer.XMLSource, cancellation: CancellationFlag,
                        produce: @escaping Produce,

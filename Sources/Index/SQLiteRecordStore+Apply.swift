@@ -6,15 +6,7 @@ import PubMedSupport
 extension SQLiteRecordStore {
     public func apply(_ file: FileIdentity,
                       produce: @escaping @Sendable (_ sink: (ArticleFileItem) throws -> Void) throws -> Void) throws(IndexError) -> AppliedFile {
-        try apply(file, xmlSource: .compressedHere, cancellation: CancellationFlag()) { sink in
-            try produce { item in
-                switch item {
-                case .record(let record, let xml): try sink(.record(record, xml: .bytes(xml)))
-                case .deletion(let pmid, let version): try sink(.deletion(pmid: pmid, version: version))
-                }
-            }
-            return nil
-        }
+        try apply(file, xmlSource: .compressedHere, cancellation: CancellationFlag(), produce: IndexPipeline.produce(produce))
     }
 
     public func apply(_ file: FileIdentity, contentsOf url: URL, cancellation: CancellationFlag) throws(IndexError) -> AppliedFile {

@@ -102,39 +102,31 @@ public final class PostgreSQLIndex: Sendable {
 
     /// The writer's connection; after it was lost (a server restart), a new one, which takes the lock again.
     func writerConnection() throws(IndexError) -> PGConnection {
+        do throws(ServerDatabaseFailure) { return try lockedConnection() } catch { throw .server(error) }
+    }
+
+    private func lockedConnection() throws(ServerDatabaseFailure) -> PGConnection {
         guard writable else {
-            throw .server(ServerDatabaseFailure(server: url.text, operation: "writing", sqlState: "25006",
-                                                message: "the index was opened read-only", connectionLost: false))
+            throw ServerDatabaseFailure(server: url.text, operation: "writing", sqlState: "25006",
+                                        message: "the index was opened read-only", connectionLost: false)
         }
-        do throws(ServerDatabaseFailure) {
-            if let connection = writer.withLock({ $0 }), connection.isUsable { return connection }
-            let connection = try PGPool.connect(url)
-            try Self.lock(connection)
-            writer.withLock { $0 = connection }
-            return connection
-        } catch {
-            throw .server(error)
-        }
+        if let connection = writer.withLock({ $0 }), connection.isUsable { return connection }
+        let connection = try PGPool.connect(url)
+        try Self.lock(connection)
+        writer.withLock { $0 = connection }
+        return connection
     }
 
     private func withWriter<T>(_ body: (PGConnection) throws(ServerDatabaseFailure) -> T) throws(IndexError) -> T {
-        let connection = try writerConnection()
-        do throws(ServerDatabaseFailure) { return try body(connection) } catch { throw .server(error) }
+        do throws(ServerDatabaseFailure) { return try body(try lockedConnection()) } catch { throw .server(error) }
     }
 
+    /// The writer's connection when there is one (a writer reads through it, under its lock), else the pool's.
     private func withConnection<T>(_ body: (PGConnection) throws(ServerDatabaseFailure) -> T) throws(IndexError) -> T {
         do throws(ServerDatabaseFailure) {
-            if writable { return try body(try writerConnectionTyped()) }
-            return try pool.with(body)
+            return writable ? try body(try lockedConnection()) : try pool.with(body)
         } catch {
             throw .server(error)
-        }
-    }
-
-    private func writerConnectionTyped() throws(ServerDatabaseFailure) -> PGConnection {
-        do throws(IndexError) { return try writerConnection() } catch {
-            if case .server(let failure) = error { throw failure }
-            throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil, message: error.description, connectionLost: true)
         }
     }
 

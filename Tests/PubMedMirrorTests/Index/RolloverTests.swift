@@ -25,6 +25,19 @@ import Testing
         }
     }
 
+    /// Serves cycle 2026 with two baseline files, the second (pubmed26n1334) without its `.md5` yet:
+    /// returns the first, where the `.md5` goes, and its bytes, to publish it later.
+    static func serveNewCycleHalfPublished(in tree: URL) throws -> (first: URL, md5File: URL, md5: Data) {
+        try serve(2026, in: tree)
+        let first = tree.appendingPathComponent("baseline/pubmed26n1333.xml.gz")
+        try FileManager.default.copyItem(at: tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz"), to: first)
+        try Data("MD5(pubmed26n1333.xml.gz)= \(try FileDigest.md5(of: first))\n".utf8).write(to: first.appendingPathExtension("md5"))
+        let md5File = tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz.md5")
+        let md5 = try Data(contentsOf: md5File)
+        try FileManager.default.removeItem(at: md5File)
+        return (first, md5File, md5)
+    }
+
     static func pmids(_ mirror: Mirror) throws -> Set<Int> {
         var pmids = Set<Int>()
         _ = try mirror.openIndex().export(since: nil) { item in
@@ -47,13 +60,7 @@ import Testing
         let oldIndex = mirror.layout.currentIndex()
 
         // The new cycle appears with two baseline files; the second cannot be verified yet (no .md5).
-        try Self.serve(2026, in: tree)
-        let first = tree.appendingPathComponent("baseline/pubmed26n1333.xml.gz")
-        try FileManager.default.copyItem(at: tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz"), to: first)
-        try Data("MD5(pubmed26n1333.xml.gz)= \(try FileDigest.md5(of: first))\n".utf8).write(to: first.appendingPathExtension("md5"))
-        let newBaseline = tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz.md5")
-        let md5 = try Data(contentsOf: newBaseline)
-        try FileManager.default.removeItem(at: newBaseline)
+        let (first, newBaseline, md5) = try Self.serveNewCycleHalfPublished(in: tree)
         let partway = try await mirror.fetch(options)
         #expect(partway.outcome == .partial)
         let state = try #require(partway.index?.rollover)

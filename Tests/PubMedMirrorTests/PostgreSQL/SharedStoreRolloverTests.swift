@@ -29,13 +29,7 @@ import Testing
         #expect(try Self.liveSchemas(server, name) == ["pubmed_1:t"])
 
         // The new cycle, its second baseline file not yet verifiable: built beside, not switched.
-        try RolloverTests.serve(2026, in: tree)
-        let first = tree.appendingPathComponent("baseline/pubmed26n1333.xml.gz")
-        try FileManager.default.copyItem(at: tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz"), to: first)
-        try Data("MD5(pubmed26n1333.xml.gz)= \(try FileDigest.md5(of: first))\n".utf8).write(to: first.appendingPathExtension("md5"))
-        let newBaseline = tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz.md5")
-        let md5 = try Data(contentsOf: newBaseline)
-        try FileManager.default.removeItem(at: newBaseline)
+        let (first, newBaseline, md5) = try RolloverTests.serveNewCycleHalfPublished(in: tree)
         let partway = try await mirror.fetch(options)
         #expect(partway.outcome == .partial)
         #expect(partway.index?.rollover?.filesIndexed == 1 && partway.index?.rollover?.switched == false)
