@@ -88,7 +88,7 @@ let package = Package(
         // `export --shards`: the index as gzip-compressed NDJSON parts and a manifest, for DuckDB, Spark, BigQuery.
         .target(name: "PubMedShards", dependencies: ["PubMedIndex", "PubMedGzip", "PubMedSupport", "CLinux", crypto], path: "Sources/Shards"),
         // The shared store: the index in a PostgreSQL database (`--database`), behind `RecordStore`.
-        .target(name: "PubMedPostgreSQL", dependencies: ["PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedSupport", "CLibPQ"],
+        .target(name: "PubMedPostgreSQL", dependencies: ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedListing", "PubMedSupport", "CLibPQ"],
                 path: "Sources/PostgreSQL"),
         // Where the mirror's files and its index meet: fetch (plan, download, then index), the
         // index runs and the annual rollover, status.

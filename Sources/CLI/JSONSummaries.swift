@@ -173,6 +173,8 @@ struct StatusSummary: Encodable {
     }
     var mirror: String
     var exists: Bool
+    /// Where the file ledger and the fetch runs are kept: the folder's state database, or the server.
+    var state: String?
     var files: Int
     var bytes: Int64
     var folders: [Folder]
@@ -192,6 +194,7 @@ struct StatusSummary: Encodable {
     init(_ status: MirrorStatus) {
         mirror = status.mirrorPath
         exists = status.exists
+        state = status.stateLocation
         files = status.files.totalFiles
         bytes = status.files.totalBytes
         folders = status.files.folders.map {

@@ -11,7 +11,7 @@ struct MirrorOptions: ParsableArguments {
     var mirror: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Keep the index in this PostgreSQL database instead of the mirror folder: postgresql://user@host:port/db?sslmode=… (env PUBMED_MIRROR_DATABASE_URL). The password comes from PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD, never from the URL.",
+        "Keep the index and the mirror's state (file ledger, fetch runs) in this PostgreSQL database instead of the mirror folder: postgresql://user@host:port/db?sslmode=… (env PUBMED_MIRROR_DATABASE_URL). The password comes from PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD, never from the URL.",
         valueName: "url"))
     var database: String?
 

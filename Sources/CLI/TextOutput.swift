@@ -145,7 +145,8 @@ enum TextOutput {
             return (lines + meshStatus(status)).joined(separator: "\n")
         }
         let files = status.files
-        var lines = ["Mirror \(status.mirrorPath): \(files.totalFiles) files, \(ByteCount.format(files.totalBytes))"]
+        let ledger = status.stateLocation.map { $0.hasPrefix("postgres") ? " (ledger in \($0))" : "" } ?? ""
+        var lines = ["Mirror \(status.mirrorPath): \(files.totalFiles) files, \(ByteCount.format(files.totalBytes))\(ledger)"]
         for folder in files.folders {
             var line = "  \(folder.folder.rawValue)/: \(folder.mirrored) mirrored (\(ByteCount.format(folder.bytes)))"
             if let first = folder.first, let last = folder.last { line += ", \(first) … \(last)" }

@@ -61,7 +61,7 @@ extension FileMirror {
 
     /// Records what needs no request (files gone from the server, files with no `.md5`) and
     /// returns the failures among them.
-    public func recordUnrequested(_ plan: MirrorPlan, in state: StateStore) throws(MirrorError) -> [DownloadReport.Failure] {
+    public func recordUnrequested(_ plan: MirrorPlan, in state: any MirrorState) throws(MirrorError) -> [DownloadReport.Failure] {
         var changed: [MirroredFile] = []
         var failures: [DownloadReport.Failure] = []
         for item in plan.items {
@@ -88,7 +88,7 @@ extension FileMirror {
 
     /// Downloads and checks the plan's work in NCBI's order, with `options.jobs` worker threads,
     /// each with one reused connection; records each file's outcome in `state` as it ends.
-    public func download(_ plan: MirrorPlan, _ options: DownloadOptions, state: StateStore,
+    public func download(_ plan: MirrorPlan, _ options: DownloadOptions, state: any MirrorState,
                          progress: ProgressBoard?, cancellation: CancellationFlag) async throws(MirrorError) -> DownloadReport {
         let work = plan.work
         progress?.plan(files: work.count, bytes: plan.bytesToDownload, phase: "fetched")

@@ -140,7 +140,7 @@ extension FileMirror {
     }
 
     /// Writes one file's outcome to the state database.
-    func record(_ item: MirrorPlan.Item, _ outcome: ItemOutcome, in store: StateStore) throws(MirrorError) {
+    func record(_ item: MirrorPlan.Item, _ outcome: ItemOutcome, in store: any MirrorState) throws(MirrorError) {
         var record = item.record ?? MirroredFile(folder: item.folder, file: item.file, status: .missing)
         switch outcome {
         case .downloaded(let result):

@@ -34,7 +34,7 @@ extension FileMirror {
     /// Re-hashes every mirrored file and compares it with the `.md5` beside it and with the MD5 the
     /// database recorded. A damaged or missing file is marked in `store` so that the next fetch
     /// downloads it again. The caller holds the mirror's lock.
-    public func verify(jobs: Int = 2, store: StateStore, progress: ProgressBoard? = nil,
+    public func verify(jobs: Int = 2, store: any MirrorState, progress: ProgressBoard? = nil,
                        cancellation: CancellationFlag = CancellationFlag()) async throws(MirrorError) -> VerifyReport {
         let clock = ContinuousClock.now
         let records = try store.files().filter { $0.status == .mirrored || $0.status == .damaged }

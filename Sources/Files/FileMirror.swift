@@ -16,12 +16,6 @@ public struct FileMirror: Sendable {
         self.layout = layout
         self.logger = logger
     }
-
-    /// The state database, read-only; nil when no fetch has created it yet.
-    public func existingState() throws(MirrorError) -> StateStore? {
-        guard FileManager.default.fileExists(atPath: layout.stateDatabase.path) else { return nil }
-        return try StateStore(path: layout.stateDatabase.path, readOnly: true)
-    }
 }
 
 /// How files are fetched: from where, how each request is made and retried, how many at once.

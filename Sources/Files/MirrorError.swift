@@ -29,6 +29,8 @@ public enum MirrorError: CodedError {
     case local(FileSystemError)
     /// The state database failed.
     case database(DatabaseFailure)
+    /// The PostgreSQL server holding the state (`--database`) failed or refused.
+    case server(ServerDatabaseFailure)
     /// Another process holds the mirror folder's lock, or the lock cannot be taken.
     case lock(LockError)
     /// The run would not fit on the disk: found before anything was downloaded.
@@ -48,7 +50,7 @@ public enum MirrorError: CodedError {
         switch self {
         case .transfer(let error): error.isTransient
         case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch: true
-        case .badMD5File, .missingMD5, .changedDuringPublish, .local, .database, .lock, .insufficientSpace: false
+        case .badMD5File, .missingMD5, .changedDuringPublish, .local, .database, .server, .lock, .insufficientSpace: false
         }
     }
 
@@ -57,7 +59,7 @@ public enum MirrorError: CodedError {
         switch self {
         case .transfer(let error): error.scope == .run && error.kind == .permanent
         case .local(let error): error.stopsRun
-        case .database, .lock, .insufficientSpace: true
+        case .database, .server, .lock, .insufficientSpace: true
         default: false
         }
     }
@@ -85,6 +87,7 @@ public enum MirrorError: CodedError {
         case .missingMD5: .missingMD5
         case .local(let error): error.code
         case .database(let error): error.code
+        case .server(let error): error.code
         case .lock(let error): error.code
         case .insufficientSpace: .insufficientSpace
         }
@@ -95,6 +98,7 @@ public enum MirrorError: CodedError {
         case .transfer(let error): error.advice
         case .local(let error): error.advice
         case .database(let error): error.advice
+        case .server(let error): error.advice
         case .lock(let error): error.advice
         case .insufficientSpace: [.freeSpace, .useLargerDisk]
         case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch, .badMD5File, .missingMD5: []
@@ -108,6 +112,7 @@ public enum MirrorError: CodedError {
         case .badMD5File(_, let problem): problem
         case .local(let error): error
         case .database(let error): error
+        case .server(let error): error
         case .lock(let error): error
         case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch, .missingMD5, .changedDuringPublish, .insufficientSpace: nil
         }
@@ -137,6 +142,8 @@ public enum MirrorError: CodedError {
         case .local(let error):
             return error.description
         case .database(let error):
+            return error.description
+        case .server(let error):
             return error.description
         case .lock(let error):
             return error.description

@@ -87,8 +87,7 @@ public struct PublishRun: Codable, Sendable, Equatable, FetchableRecord, Mutable
     }
 }
 
-extension StateStore {
-    /// What the state database knows of one target's files.
+extension SQLiteStateStore {
     public func publishedFiles(target: String) throws(MirrorError) -> [PublishedFile] {
         try read { db in try PublishedFile.filter(PublishedFile.Columns.target == target).fetchAll(db) }
     }
@@ -97,7 +96,6 @@ extension StateStore {
         try write { db in try file.save(db) }
     }
 
-    /// Forgets files deleted from a target.
     public func forget(_ files: [PublishedFile]) throws(MirrorError) {
         try write { db in
             for file in files {
@@ -119,7 +117,6 @@ extension StateStore {
         try write { db in try run.update(db) }
     }
 
-    /// Every target published to, with its file count and bytes and its newest run, by target.
     public func publishTargets() throws(MirrorError) -> [PublishedTarget] {
         try read { db in
             // A database no fetch has opened for writing since publish came (read-only: not migrated).
@@ -154,4 +151,13 @@ public struct PublishedTarget: Sendable, Equatable {
     /// Files whose last upload failed.
     public var failing = 0
     public var lastRun: PublishRun?
+
+    public init(target: String, files: Int = 0, bytes: Int64 = 0, lastPublished: Date? = nil, failing: Int = 0, lastRun: PublishRun? = nil) {
+        self.target = target
+        self.files = files
+        self.bytes = bytes
+        self.lastPublished = lastPublished
+        self.failing = failing
+        self.lastRun = lastRun
+    }
 }

@@ -49,22 +49,16 @@ enum PGCatalog {
 
     /// Registers a new index schema (not live) and creates its tables, in one transaction.
     static func create(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) {
-        try connection.execute("BEGIN")
-        do throws(ServerDatabaseFailure) {
+        try connection.transaction { () throws(ServerDatabaseFailure) in
             try connection.execute("INSERT INTO \(control).index_schema (name) VALUES ($1)", [schema])
             try connection.execute(PGSchema.create(schema))
-            try connection.execute("COMMIT")
-        } catch {
-            try? connection.execute("ROLLBACK")
-            throw error
         }
     }
 
     /// Makes `schema` the one that answers, with the views over it, in one transaction; the schema
     /// it replaces is dropped in the same transaction when `dropping`.
     static func makeLive(_ schema: String, dropping old: String?, _ connection: PGConnection) throws(ServerDatabaseFailure) {
-        try connection.execute("BEGIN")
-        do throws(ServerDatabaseFailure) {
+        try connection.transaction { () throws(ServerDatabaseFailure) in
             try connection.execute("UPDATE \(control).index_schema SET live = false WHERE live")
             try connection.execute("UPDATE \(control).index_schema SET live = true WHERE name = $1", [schema])
             var sql = "CREATE SCHEMA IF NOT EXISTS \(views);\n"
@@ -77,10 +71,6 @@ enum PGCatalog {
                 try connection.execute("DROP SCHEMA IF EXISTS \(quote(old)) CASCADE")
                 try connection.execute("DELETE FROM \(control).index_schema WHERE name = $1", [old])
             }
-            try connection.execute("COMMIT")
-        } catch {
-            try? connection.execute("ROLLBACK")
-            throw error
         }
     }
 }

@@ -55,6 +55,19 @@ final class PGConnection: @unchecked Sendable {
 
     // MARK: Statements
 
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: () throws(ServerDatabaseFailure) -> T) throws(ServerDatabaseFailure) -> T {
+        try execute("BEGIN")
+        do throws(ServerDatabaseFailure) {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isUsable { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
     /// Runs one statement with text parameters (nil is NULL), or several without parameters.
     @discardableResult
     func execute(_ sql: String, _ parameters: [String?] = []) throws(ServerDatabaseFailure) -> PGResult {

@@ -19,10 +19,10 @@ extension Mirror {
                       cancellation: CancellationFlag = CancellationFlag()) async throws(MirrorError) -> FetchReport {
         let clock = ContinuousClock.now
         var lock: FileLock?
-        var state: StateStore?
+        var state: (any MirrorState)?
         if !options.dryRun {
             lock = try self.lock(creating: true)
-            state = try StateStore(path: layout.stateDatabase.path)
+            state = try openState()
         }
         defer { withExtendedLifetime(lock) {} }
 
@@ -37,7 +37,7 @@ extension Mirror {
             throw error
         }
         let records: [MirroredFile]
-        if let state { records = try state.files() } else if let existing = try files.existingState() { records = try existing.files() } else { records = [] }
+        if let state { records = try state.files() } else if let existing = try existingState() { records = try existing.files() } else { records = [] }
         var report = try plan(options, listing: listing, records: records)
         guard let state else {
             report.seconds = (ContinuousClock.now - clock).inSeconds
@@ -72,7 +72,8 @@ extension Mirror {
         let plan = try files.plan(listing, records: records)
         var report = FetchReport(source: options.source.description, outcome: .planned, plan: plan, ignored: listing.ignored,
                                  requests: listing.requests, freeBytes: layout.freeBytes())
-        let indexGrowth = options.index ? Int64(Double(plan.bytesToDownload) * Self.indexBytesPerCompressedByte) : 0
+        // The shared store grows on the database server, not on this disk.
+        let indexGrowth = options.index && database == nil ? Int64(Double(plan.bytesToDownload) * Self.indexBytesPerCompressedByte) : 0
         report.bytesNeeded = plan.bytesToDownload + indexGrowth
         return report
     }
@@ -87,7 +88,7 @@ extension Mirror {
     }
 
     /// Records what needs no request, downloads the rest, and sets the outcome.
-    private func download(_ report: inout FetchReport, _ options: FetchOptions, state: StateStore,
+    private func download(_ report: inout FetchReport, _ options: FetchOptions, state: any MirrorState,
                           progress: ProgressBoard?, cancellation: CancellationFlag) async throws(MirrorError) {
         report.failures = try files.recordUnrequested(report.plan, in: state)
         let downloaded = try await files.download(report.plan, options.downloads, state: state, progress: progress, cancellation: cancellation)
@@ -111,7 +112,7 @@ extension Mirror {
     }
 
     /// Indexes, still holding the lock, unless the run was stopped or `--no-index` asked not to.
-    private func indexAfterDownloads(_ report: inout FetchReport, _ options: FetchOptions, state: StateStore,
+    private func indexAfterDownloads(_ report: inout FetchReport, _ options: FetchOptions, state: any MirrorState,
                                      progress: ProgressBoard?, cancellation: CancellationFlag) async {
         guard options.index, [.upToDate, .updated, .partial].contains(report.outcome) else { return }
         let mirror = self
@@ -138,7 +139,7 @@ extension Mirror {
     }
 
     /// The run's journal entry, from its report.
-    private func finish(_ run: inout FetchRun, report: FetchReport, in state: StateStore) throws(MirrorError) {
+    private func finish(_ run: inout FetchRun, report: FetchReport, in state: any MirrorState) throws(MirrorError) {
         run.filesDownloaded = report.downloads.count
         run.bytesDownloaded = report.bytesReceived
         run.filesFailed = report.failures.count
@@ -146,7 +147,7 @@ extension Mirror {
         try finish(&run, outcome: report.outcome.run ?? .failed, error: report.runError, in: state)
     }
 
-    private func finish(_ run: inout FetchRun, outcome: FetchRun.Outcome, error: MirrorError?, in state: StateStore) throws(MirrorError) {
+    private func finish(_ run: inout FetchRun, outcome: FetchRun.Outcome, error: MirrorError?, in state: any MirrorState) throws(MirrorError) {
         run.finishedAt = Date()
         run.outcome = outcome
         run.error = error?.description

@@ -13,12 +13,14 @@ extension Mirror {
     /// the file being applied rolled back.
     public func index(_ options: IndexOptions = IndexOptions(), progress: ProgressBoard? = nil,
                       cancellation: CancellationFlag = CancellationFlag()) async throws(IndexError) -> IndexReport {
-        guard FileManager.default.fileExists(atPath: layout.stateDatabase.path) else { throw .nothingMirrored(path: layout.root.path) }
+        let mirrored: Bool
+        do throws(MirrorError) { mirrored = try existingState() != nil } catch { throw IndexError(state: error) }
+        guard mirrored, FileManager.default.fileExists(atPath: layout.root.path) else { throw .nothingMirrored(path: layout.root.path) }
         let lock: FileLock
-        let state: StateStore
+        let state: any MirrorState
         do throws(MirrorError) {
             lock = try self.lock(creating: false)
-            state = try StateStore(path: layout.stateDatabase.path)
+            state = try openState()
         } catch { throw IndexError(state: error) }
         defer { withExtendedLifetime(lock) {} }
         let mirror = self
@@ -30,7 +32,7 @@ extension Mirror {
     }
 
     /// The body of `index`, for callers that hold the lock and have the state database open (`fetch`).
-    func indexLocked(_ options: IndexOptions, state: StateStore, progress: ProgressBoard?,
+    func indexLocked(_ options: IndexOptions, state: any MirrorState, progress: ProgressBoard?,
                      cancellation: CancellationFlag) throws(IndexError) -> IndexReport {
         let clock = ContinuousClock.now
         let records: [MirroredFile]
@@ -112,7 +114,7 @@ extension Mirror {
     /// After the steps: a rebuild or rollover that is complete replaces the index in use, and the
     /// old cycle's files are pruned as the plan says.
     private func finish(_ plan: IndexPlan, store: any RecordStore, live: (any RecordStore)?, home: IndexHome, applied: [String: String],
-                        records: [MirroredFile], state: StateStore, report: inout IndexReport) throws(IndexError) {
+                        records: [MirroredFile], state: any MirrorState, report: inout IndexReport) throws(IndexError) {
         guard !report.interrupted else { return }
         switch plan.target {
         case .live:
@@ -141,7 +143,7 @@ extension Mirror {
     }
 
     /// Deletes the files of cycles older than `cycle` (data, `.md5`, `.partial`) and forgets them.
-    private func prune(before cycle: Int, records: [MirroredFile], state: StateStore) throws(IndexError) -> Int {
+    private func prune(before cycle: Int, records: [MirroredFile], state: any MirrorState) throws(IndexError) -> Int {
         let old = records.filter { $0.cycle < cycle }
         for record in old {
             for url in [layout.file(record.folder, record.name), layout.md5File(record.folder, record.name),
@@ -165,6 +167,7 @@ extension IndexError {
     init(state error: MirrorError) {
         switch error {
         case .database(let failure): self = .database(failure)
+        case .server(let failure): self = .server(failure)
         case .local(let failure): self = .local(failure)
         case .lock(let failure): self = .lock(failure)
         default: self = .inconsistency("the state database failed unexpectedly: \(error.description)")

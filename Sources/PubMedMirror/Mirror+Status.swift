@@ -7,8 +7,10 @@ import PubMedSupport
 /// What `status` shows: the mirror's files and its index, without the network.
 public struct MirrorStatus: Sendable {
     public var mirrorPath: String
-    /// Whether a fetch has made the state database yet.
+    /// Whether a fetch has recorded anything in the mirror's state yet.
     public var exists: Bool
+    /// Where the state is kept (`MirrorState.location`), when it exists.
+    public var stateLocation: String?
     public var files: FileStatus
     /// The index in use, when there is one: its counts, and mirrored files it has not applied yet.
     public var index: IndexCounts?
@@ -30,7 +32,17 @@ extension Mirror {
     public func status() throws(MirrorError) -> MirrorStatus {
         var status = MirrorStatus(mirrorPath: layout.root.path, exists: false, files: .empty)
         do throws(MeshError) { status.mesh = try openMeSH()?.info } catch { status.meshError = error }
-        guard let state = try files.existingState() else {
+        let existing: (any MirrorState)?
+        do throws(MirrorError) {
+            existing = try existingState()
+        } catch {
+            // The shared database cannot be read (down, the login refused, TLS not trusted): said
+            // as the index's failure, which it is too.
+            guard case .server(let failure) = error else { throw error }
+            status.indexError = .server(failure)
+            return status
+        }
+        guard let state = existing else {
             // A machine that only reads the shared store has no mirror folder: the index alone.
             if database != nil {
                 do throws(IndexError) { try indexStatus(&status, records: []) } catch { status.indexError = error }
@@ -38,6 +50,7 @@ extension Mirror {
             return status
         }
         status.exists = true
+        status.stateLocation = state.location
         let records = try state.files()
         status.files = files.status(records: records, runs: try state.runs(limit: 200))
         status.published = try state.publishTargets()

@@ -8,12 +8,12 @@ extension Mirror {
     /// mirror's lock, since it writes to the state database.
     public func verify(jobs: Int = 2, progress: ProgressBoard? = nil,
                        cancellation: CancellationFlag = CancellationFlag()) async throws(MirrorError) -> VerifyReport {
-        guard FileManager.default.fileExists(atPath: layout.stateDatabase.path) else {
+        guard try existingState() != nil, FileManager.default.fileExists(atPath: layout.root.path) else {
             return .nothing
         }
         let lock = try self.lock(creating: false)
         defer { withExtendedLifetime(lock) {} }
-        let state = try StateStore(path: layout.stateDatabase.path)
+        let state = try openState()
         return try await files.verify(jobs: jobs, store: state, progress: progress, cancellation: cancellation)
     }
 }

@@ -20,7 +20,7 @@ struct FileUpload {
     let item: PublishPlan.Item
     let target: String
     let session: TransferSession
-    let state: StateStore
+    let state: any MirrorState
     let board: ProgressBoard?
 
     private var folder: MirrorFolder { item.folder }

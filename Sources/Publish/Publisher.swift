@@ -24,7 +24,7 @@ public struct Publisher: Sendable {
     /// `options.delete`), recording each file's outcome in `state` as it ends. Throws only when
     /// nothing could be done (the lock is held, the listing failed); a run in which some files
     /// failed returns a report with outcome `.partial`.
-    public func publish(_ options: PublishOptions, state: StateStore, progress: ProgressBoard? = nil,
+    public func publish(_ options: PublishOptions, state: any MirrorState, progress: ProgressBoard? = nil,
                         cancellation: CancellationFlag) async throws(PublishError) -> PublishReport {
         let clock = ContinuousClock.now
         let target = options.targetKey
@@ -68,7 +68,7 @@ public struct Publisher: Sendable {
     }
 
     /// The mirror's verified files; refuses a mirror that has none.
-    private func mirrored(_ state: StateStore) throws(PublishError) -> [MirroredFile] {
+    private func mirrored(_ state: any MirrorState) throws(PublishError) -> [MirroredFile] {
         let files: [MirroredFile]
         do throws(MirrorError) { files = try state.files() } catch { throw .mirror(error) }
         guard files.contains(where: { $0.status == .mirrored }) else { throw .nothingMirrored(path: layout.root.path) }
@@ -159,7 +159,7 @@ public struct Publisher: Sendable {
 
     /// Sends the plan's work in NCBI's order with `options.jobs` workers, each over one reused
     /// connection; a failure that dooms every file (login, no room, host key) stops them all.
-    private func upload(_ report: inout PublishReport, _ options: PublishOptions, state: StateStore,
+    private func upload(_ report: inout PublishReport, _ options: PublishOptions, state: any MirrorState,
                         progress: ProgressBoard?, cancellation: CancellationFlag) async {
         let work = report.plan.work
         progress?.plan(files: work.count, bytes: report.plan.bytesToUpload, phase: "published")
@@ -208,7 +208,7 @@ public struct Publisher: Sendable {
 
     /// Deletes what the plan names, only once every file is in place: after an annual rollover
     /// the old cycle stays until the new one is whole on the target.
-    private func deleteIfWhole(_ report: inout PublishReport, _ options: PublishOptions, state: StateStore,
+    private func deleteIfWhole(_ report: inout PublishReport, _ options: PublishOptions, state: any MirrorState,
                                cancellation: CancellationFlag) async {
         let deletions = report.plan.deletions
         guard !deletions.isEmpty else { return }

@@ -17,7 +17,7 @@ import Testing
         "Records": ["PubMedGzip", "PubMedSupport", "CLibXML2"],
         "Query": ["PubMedSupport"],
         "Index": ["PubMedRecords", "PubMedQuery", "PubMedGzip", "PubMedSupport", "CSearchRank", "GRDBSQLite"],
-        "PostgreSQL": ["PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedSupport", "CLibPQ"],
+        "PostgreSQL": ["PubMedFiles", "PubMedIndex", "PubMedQuery", "PubMedRecords", "PubMedListing", "PubMedSupport", "CLibPQ"],
         "Citations": ["PubMedRecords"],
         "Shards": ["PubMedIndex", "PubMedGzip", "PubMedSupport", "CLinux"],
         "MeSH": ["PubMedGzip", "PubMedSupport", "CLibXML2"],

@@ -134,7 +134,7 @@ import Testing
         if scheme == "ftp", let user = getpwnam(LoopbackServer.publishUser) {
             for path in [target.tree.path, temporary.deletingLastPathComponent().path, temporary.path] { chown(path, user.pointee.pw_uid, user.pointee.pw_gid) }
         }
-        let state = try StateStore(path: source.appendingPathComponent("state.sqlite").path)
+        let state = try SQLiteStateStore(path: source.appendingPathComponent("state.sqlite").path)
         var record = PublishedFile(target: target.url.absoluteString, folder: .updatefiles, name: name)
         let files = try state.files()
         record.pendingMD5 = try #require(files.first { $0.name == name }?.md5)
@@ -319,7 +319,7 @@ import Testing
         let digest = Insecure.MD5.hash(data: bytes).hex
         let md5File = Data("MD5(\(name))= \(digest)\n".utf8)
         try md5File.write(to: source.appendingPathComponent("updatefiles/\(name).md5"))
-        let state = try StateStore(path: source.appendingPathComponent("state.sqlite").path)
+        let state = try SQLiteStateStore(path: source.appendingPathComponent("state.sqlite").path)
         var record = try #require(try state.files().first { $0.name == name })
         record.size = Int64(bytes.count)
         record.md5 = digest

@@ -154,11 +154,12 @@ public struct FetchRun: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     }
 }
 
-/// The mirror's state database, `DIR/state.sqlite`: what is mirrored, with which size and MD5, and
-/// what the server listed, plus a journal of fetch runs. One writer (the locked fetch); readers such
-/// as `status` may run at the same time (WAL).
-public final class StateStore: Sendable {
+/// The mirror's state database, `DIR/state.sqlite` (the default `MirrorState`): what is mirrored,
+/// with which size and MD5, and what the server listed, plus a journal of fetch runs. One writer
+/// (the locked fetch); readers such as `status` may run at the same time (WAL).
+public final class SQLiteStateStore: MirrorState {
     public let path: String
+    public var location: String { path }
     private let database: DatabaseQueue
 
     public init(path: String, readOnly: Bool = false) throws(MirrorError) {
@@ -244,7 +245,6 @@ public final class StateStore: Sendable {
         return migrator
     }
 
-    /// Every file the database knows, in NCBI's order.
     public func files() throws(MirrorError) -> [MirroredFile] {
         try read { db in
             try MirroredFile.order(MirroredFile.Columns.folder, MirroredFile.Columns.cycle, MirroredFile.Columns.number).fetchAll(db)
@@ -259,7 +259,6 @@ public final class StateStore: Sendable {
         try write { db in for file in files { try file.save(db) } }
     }
 
-    /// Removes files from the database (after a rollover pruned them).
     public func forget(_ files: [MirroredFile]) throws(MirrorError) {
         try write { db in
             for file in files { _ = try MirroredFile.deleteOne(db, key: [MirroredFile.Columns.folder.name: file.folder.rawValue, MirroredFile.Columns.name.name: file.name]) }
@@ -278,15 +277,21 @@ public final class StateStore: Sendable {
         try write { db in try run.update(db) }
     }
 
-    /// The most recent runs, newest first.
     public func runs(limit: Int) throws(MirrorError) -> [FetchRun] {
         try read { db in try FetchRun.order(FetchRun.Columns.id.desc).limit(limit).fetchAll(db) }
     }
 
-    /// The newest run that finished, whatever its outcome.
-    public func lastFinishedRun() throws(MirrorError) -> FetchRun? {
+    /// Everything in the database, to move it into another store.
+    public func contents() throws(MirrorError) -> StateContents {
         try read { db in
-            try FetchRun.filter(FetchRun.Columns.finishedAt != nil).order(FetchRun.Columns.id.desc).fetchOne(db)
+            var contents = StateContents()
+            contents.files = try MirroredFile.order(MirroredFile.Columns.folder, MirroredFile.Columns.cycle, MirroredFile.Columns.number).fetchAll(db)
+            contents.runs = try FetchRun.order(FetchRun.Columns.id).fetchAll(db)
+            if try db.tableExists(PublishedFile.databaseTableName) {
+                contents.publishedFiles = try PublishedFile.order(PublishedFile.Columns.target, PublishedFile.Columns.folder, PublishedFile.Columns.name).fetchAll(db)
+                contents.publishRuns = try PublishRun.order(PublishRun.Columns.id).fetchAll(db)
+            }
+            return contents
         }
     }
 
