@@ -58,6 +58,11 @@ final class PGConnection: @unchecked Sendable {
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: () throws(ServerDatabaseFailure) -> T) throws(ServerDatabaseFailure) -> T {
         try execute("BEGIN")
+        return try committing(body)
+    }
+
+    /// Runs `body` in the transaction just begun: committed when it returns, rolled back when it throws.
+    func committing<T>(_ body: () throws(ServerDatabaseFailure) -> T) throws(ServerDatabaseFailure) -> T {
         do throws(ServerDatabaseFailure) {
             let value = try body()
             try execute("COMMIT")

@@ -212,9 +212,19 @@ public final class PostgreSQLStateStore: MirrorState {
 
     private func transaction<T: Sendable>(_ operation: String, _ body: (PGConnection) throws(ServerDatabaseFailure) -> T) throws(ServerDatabaseFailure) -> T {
         try writer.withLock { (held: inout PGConnection?) throws(ServerDatabaseFailure) -> T in
-            let connection = try usable(&held)
+            var connection = try usable(&held)
             connection.operation = operation
-            return try connection.transaction { () throws(ServerDatabaseFailure) -> T in try body(connection) }
+            do throws(ServerDatabaseFailure) {
+                try connection.execute("BEGIN")
+            } catch where !connection.isUsable {
+                // Dropped while idle (an idle-session timeout, a restart, a firewall), which a run
+                // that downloads for hours meets: a new connection, with the lock taken again.
+                held = nil
+                connection = try usable(&held)
+                connection.operation = operation
+                try connection.execute("BEGIN")
+            }
+            return try connection.committing { () throws(ServerDatabaseFailure) -> T in try body(connection) }
         }
     }
 

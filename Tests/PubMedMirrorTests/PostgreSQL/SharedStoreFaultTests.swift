@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PubMedFiles
 @testable import PubMedIndex
 @testable import PubMedPostgreSQL
 @testable import PubMedSupport
@@ -110,6 +111,41 @@ import Glibc
         })
         #expect(seen.isSubset(of: whole), "a reader saw part of a file: \(seen.subtracting(whole))")
         #expect(seen.count >= 2, "the reader saw \(seen)")
+    }
+
+    /// Drops every pubmed-mirror session of `database` (as an idle-session timeout, a pooler or a
+    /// server restart does); returns how many.
+    static func dropSessions(_ server: PostgreSQLServer, database: String) throws -> Int {
+        try server.superuser(database: database).execute("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE application_name = 'pubmed-mirror' AND datname = current_database() AND pid <> pg_backend_pid()
+            """).int(0, 0) ?? 0
+    }
+
+    @Test func connectionsDroppedWhileIdleAreReplacedAndTheWriterTakesItsLockAgain() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let mirror = try TestPaths.temporaryDirectory("idle-mirror")
+        #expect(try await CLI.run(["fetch", "--source", SharedStateTests.source, "--mirror", mirror.path, "--database", url.text, "--quiet"]).status == 0)
+        // A resident reader (as `serve` is) and a writer of the state (as a long fetch is), both idle.
+        let reader = try PostgreSQLRecordStore(url: url, readOnly: true)
+        let ledger = PostgreSQLStateStore(readingFrom: url)
+        let writer = try PostgreSQLStateStore(writingTo: url)
+        let counts = try reader.counts()
+        #expect(try ledger.files().count == 2)
+        try writer.save(try writer.files())
+        #expect(try Self.dropSessions(server, database: name) == 3)
+
+        #expect(try reader.counts().current == counts.current, "the reader's pooled connection was replaced")
+        #expect(try reader.record(pmid: 41584723, version: nil) != nil)
+        #expect(try ledger.files().count == 2)
+        var file = try #require(try writer.files().first)
+        file.lastError = "recorded after the reconnection"
+        try writer.save(file)
+        #expect(try ledger.files().first?.lastError == "recorded after the reconnection")
+        // The new writer connection holds the ledger lock again: a second writer is still refused.
+        let refused = try #require(throws: MirrorError.self) { _ = try PostgreSQLStateStore(writingTo: url) }
+        #expect(refused.code == .databaseLocked, "\(refused)")
     }
 
     @Test func aFullDiskOnTheServerStopsTheFileCleanly() async throws {
