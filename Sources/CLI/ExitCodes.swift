@@ -96,5 +96,6 @@ enum AdviceText {
         .databasePassword: "give the database password in PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD (never in --database)",
         .freeServerSpace: "free space on the database server and run again; every file applied before is intact",
         .tryLater: "run again when the database server is back; a file that was being applied was rolled back and is applied again then",
+        .verifyWhereFetched: "run `pubmed-mirror verify` on the machine that fetches, with its --mirror folder",
     ]
 }

@@ -33,6 +33,9 @@ public enum MirrorError: CodedError {
     case server(ServerDatabaseFailure)
     /// Another process holds the mirror folder's lock, or the lock cannot be taken.
     case lock(LockError)
+    /// The shared ledger's files are not in this folder: it is not the folder the mirror was
+    /// fetched into, so checking it would mark every file missing for the machine that fetches.
+    case notThisFolder(path: String, ledger: String)
     /// The run would not fit on the disk: found before anything was downloaded.
     case insufficientSpace(path: String, download: Int64, index: Int64, free: Int64)
 
@@ -50,7 +53,7 @@ public enum MirrorError: CodedError {
         switch self {
         case .transfer(let error): error.isTransient
         case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch: true
-        case .badMD5File, .missingMD5, .changedDuringPublish, .local, .database, .server, .lock, .insufficientSpace: false
+        case .badMD5File, .missingMD5, .changedDuringPublish, .local, .database, .server, .lock, .insufficientSpace, .notThisFolder: false
         }
     }
 
@@ -59,7 +62,7 @@ public enum MirrorError: CodedError {
         switch self {
         case .transfer(let error): error.scope == .run && error.kind == .permanent
         case .local(let error): error.stopsRun
-        case .database, .server, .lock, .insufficientSpace: true
+        case .database, .server, .lock, .insufficientSpace, .notThisFolder: true
         default: false
         }
     }
@@ -90,6 +93,7 @@ public enum MirrorError: CodedError {
         case .server(let error): error.code
         case .lock(let error): error.code
         case .insufficientSpace: .insufficientSpace
+        case .notThisFolder: .notThisFolder
         }
     }
 
@@ -101,6 +105,7 @@ public enum MirrorError: CodedError {
         case .server(let error): error.advice
         case .lock(let error): error.advice
         case .insufficientSpace: [.freeSpace, .useLargerDisk]
+        case .notThisFolder: [.verifyWhereFetched]
         case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch, .badMD5File, .missingMD5: []
         case .changedDuringPublish: [.publishAgain]
         }
@@ -114,7 +119,8 @@ public enum MirrorError: CodedError {
         case .database(let error): error
         case .server(let error): error
         case .lock(let error): error
-        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch, .missingMD5, .changedDuringPublish, .insufficientSpace: nil
+        case .tooLong, .sizeMismatch, .uploadSizeMismatch, .uploadDigestMismatch, .md5Mismatch, .missingMD5, .changedDuringPublish, .insufficientSpace,
+             .notThisFolder: nil
         }
     }
 
@@ -147,6 +153,8 @@ public enum MirrorError: CodedError {
             return error.description
         case .lock(let error):
             return error.description
+        case .notThisFolder(let path, let ledger):
+            return "\(path) holds none of the files the ledger in \(ledger) records as mirrored: it is not the folder they were fetched into, and nothing was marked"
         case .insufficientSpace(let path, let download, let index, let free):
             let needed = download + index
             let parts = index > 0 ? " (\(ByteCount.format(download)) to download, about \(ByteCount.format(index)) for the index)" : ""
@@ -163,9 +171,11 @@ extension ErrorCode {
     public static let changedDuringPublish = ErrorCode("local.changed-during-publish", .badFile)
     public static let missingMD5 = ErrorCode("server.missing-md5", .serverData)
     public static let insufficientSpace = ErrorCode("local.insufficient-space", .local)
+    public static let notThisFolder = ErrorCode("mirror.not-this-folder", .notFound)
 }
 
 extension Advice {
     public static let useLargerDisk = Advice("use-larger-disk", "keep the mirror on a larger disk")
     public static let publishAgain = Advice("publish-again", "publish again once the fetch is done")
+    public static let verifyWhereFetched = Advice("verify-where-fetched", "run verify on the machine that fetches, with its --mirror folder")
 }

@@ -14,6 +14,14 @@ extension Mirror {
         let lock = try self.lock(creating: false)
         defer { withExtendedLifetime(lock) {} }
         let state = try openState()
+        if database != nil {
+            // The shared ledger describes the folder of the machine that fetches; another machine's
+            // folder would have every file marked missing, and fetched again there.
+            let mirrored = try state.files().filter { $0.status == .mirrored }
+            if !mirrored.isEmpty, !mirrored.contains(where: { FileManager.default.fileExists(atPath: layout.file($0.folder, $0.name).path) }) {
+                throw .notThisFolder(path: layout.root.path, ledger: state.location)
+            }
+        }
         return try await files.verify(jobs: jobs, store: state, progress: progress, cancellation: cancellation)
     }
 }

@@ -45,6 +45,13 @@ import Testing
         let again = try Self.json(try await CLI.run(["fetch", "--source", Self.source, "--mirror", mirror.path, "--database", url.text, "--format", "json"]).stdout)
         #expect(again["outcome"] as? String == "up-to-date" && (again["downloaded"] as? [Any])?.isEmpty == true, "\(again)")
 
+        // Verify on another machine's folder would mark every file missing for this one: refused, exit 8.
+        let elsewhere = try TestPaths.temporaryDirectory("ledger-verify-elsewhere")
+        let wrongFolder = try await CLI.run(["verify", "--mirror", elsewhere.path, "--database", url.text])
+        #expect(wrongFolder.status == 8 && wrongFolder.stderr.contains("holds none of the files") && wrongFolder.stderr.contains("machine that fetches"),
+                "\(wrongFolder.status): \(wrongFolder.stderr)")
+        #expect(try Self.ledger(server, name).values.allSatisfy { $0.hasPrefix("mirrored") })
+
         // Damage found by verify is recorded there, and the next fetch downloads that file again.
         let damaged = mirror.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz")
         var bytes = try Data(contentsOf: damaged)
