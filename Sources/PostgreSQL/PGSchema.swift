@@ -58,7 +58,9 @@ enum PGSchema {
             codes tsvector NOT NULL,
             PRIMARY KEY (pmid, version)
         );
-        ALTER TABLE \(s).article ALTER COLUMN record SET COMPRESSION lz4, ALTER COLUMN xml SET COMPRESSION lz4;
+        ALTER TABLE \(s).article ALTER COLUMN record SET COMPRESSION lz4, ALTER COLUMN xml SET COMPRESSION lz4,
+            ALTER COLUMN abstract SET COMPRESSION lz4, ALTER COLUMN text_words SET COMPRESSION lz4,
+            ALTER COLUMN people_words SET COMPRESSION lz4, ALTER COLUMN codes SET COMPRESSION lz4;
         CREATE UNIQUE INDEX article_current ON \(s).article (pmid) WHERE is_current;
         CREATE INDEX article_seq ON \(s).article (seq);
         CREATE INDEX article_year ON \(s).article (year);

@@ -152,3 +152,40 @@ extension RecordStore {
     }
 
 }
+
+/// What only the PostgreSQL store does: relevance over the newest hits when a query has more than
+/// it ranks, and the planner's statistics gathered once a bulk load is done.
+@Suite struct PostgreSQLSearchTests {
+    @Test func relevanceRanksTheNewestHitsWhenThereAreMoreAndPagesReachPastThem() async throws {
+        let store = try #require(try await StoreKind.postgresql.make() as? PostgreSQLRecordStore)
+        let cap = PostgreSQLRecordStore.rankedHits
+        // The oldest 50 hits say "widget" three times (they would rank first); the newest `cap` once.
+        let old = (1...50).map { RecordStoreTests.rec($0, title: "Widget widget widget study") }
+        let new = (51...(50 + cap)).map { RecordStoreTests.rec($0, title: "A widget study") }
+        _ = try RecordStoreTests.apply(store, "old", old)
+        _ = try RecordStoreTests.apply(store, "new", new)
+        try store.finishRun()
+        #expect(try store.count(PubMedQuery(parsing: "widget"), mesh: nil) == 50 + cap, "counting is never capped")
+        let top = try store.search("widget", limit: 20)
+        #expect(top.count == 20 && top.allSatisfy { $0.pmid > 50 }, "ranked among the newest \(cap): \(top.map(\.pmid))")
+        let bySeq = try store.search("widget", limit: 20, sort: .recent)
+        #expect(bySeq.first?.pmid == 50 + cap, "other orders are not capped")
+        // A page past the cap widens it to every hit up to the page's end: here all of them, so the
+        // old ones rank first and the page holds the last of the new ones (equal ranks: PMID order).
+        let deep = try store.search(SearchRequest(query: PubMedQuery(parsing: "widget"), limit: 50, offset: cap), withJSON: false).hits
+        #expect(deep.map(\.pmid) == Array((51...100).reversed()), "\(deep.prefix(3).map(\.pmid))")
+    }
+
+    @Test func aBulkLoadLeavesThePlannerItsStatistics() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let store = try PostgreSQLRecordStore(url: url)
+        _ = try RecordStoreTests.apply(store, "f", (1...200).map { RecordStoreTests.rec($0, title: "Study \($0)") })
+        let columns = { () throws -> Int in
+            try server.superuser(database: name).execute("SELECT count(*) FROM pg_stats WHERE schemaname = 'pubmed_1' AND tablename = 'article'").int(0, 0) ?? 0
+        }
+        #expect(try columns() == 0)
+        try store.finishRun()
+        #expect(try columns() > 10, "ANALYZE ran with the full-text indexes' build")
+    }
+}

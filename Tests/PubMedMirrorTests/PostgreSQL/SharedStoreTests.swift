@@ -77,6 +77,29 @@ import Glibc
         #expect(search.status == 4, "\(search.stderr)")
     }
 
+    @Test func shardsFromTheSharedStoreAreByteForByteTheSQLiteIndexs() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (_, url) = try server.createDatabase()
+        let source = "file://\(Self.samples.path)/"
+        let shared = try TestPaths.temporaryDirectory("shards-pg"), local = try TestPaths.temporaryDirectory("shards-sqlite")
+        #expect(try await CLI.run(["fetch", "--source", source, "--mirror", shared.path, "--database", url.text, "--quiet"]).status == 0)
+        #expect(try await CLI.run(["fetch", "--source", source, "--mirror", local.path, "--quiet"]).status == 0)
+        let out = try TestPaths.temporaryDirectory("shards-out")
+        for (name, since) in [("all", [String]()), ("changes", ["--since", "10"])] {
+            let fromServer = out.appendingPathComponent("\(name)-pg"), fromFile = out.appendingPathComponent("\(name)-sqlite")
+            let a = try await CLI.run(["export", "--mirror", shared.path, "--database", url.text, "--shards", fromServer.path, "--shard-records", "25"] + since)
+            let b = try await CLI.run(["export", "--mirror", local.path, "--shards", fromFile.path, "--shard-records", "25"] + since)
+            #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
+            let names = try FileManager.default.contentsOfDirectory(atPath: fromServer.path).sorted()
+            #expect(names.count >= 3 && names.contains("manifest.json"), "\(names)")
+            #expect(names == (try FileManager.default.contentsOfDirectory(atPath: fromFile.path).sorted()))
+            for file in names {
+                let left = try Data(contentsOf: fromServer.appendingPathComponent(file)), right = try Data(contentsOf: fromFile.appendingPathComponent(file))
+                #expect(left == right, "\(name): \(file) differs between the stores")
+            }
+        }
+    }
+
     @Test func aPasswordInTheURLIsRefusedBeforeAnyConnection() async throws {
         let run = try await CLI.run(["status", "--database", "postgresql://someone:secret@127.0.0.1:1/db"])
         #expect(run.status == 64 && run.stderr.contains("a password in the URL is refused"), "\(run.stderr)")
