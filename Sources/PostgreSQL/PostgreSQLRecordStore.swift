@@ -217,13 +217,13 @@ public final class PostgreSQLRecordStore: RecordStore {
         case .firstAuthor: "lower(first_author), pmid DESC"
         case .journal: "lower(journal), pmid DESC"
         }
-        // Ranked, the hits are first cut to the newest `rankedHits` (enough for the page asked for):
-        // ranking reads each hit's word vector, which for a word in most records is seconds.
-        let hitsRead = ranks ? """
-            (SELECT pmid, version, year, title, journal, text_words, record FROM \(quoted).article
-             WHERE is_current AND \(query.match) ORDER BY seq DESC LIMIT \(max(Self.rankedHits, request.offset + request.limit))) AS article
-            """ : "\(quoted).article WHERE is_current AND \(query.match)"
         let hits = try read("searching") { connection throws(ServerDatabaseFailure) in
+            let cut = max(Self.rankedHits, request.offset + request.limit)
+            let cuts = ranks ? try Self.cutsRanking(connection, schema: quoted, match: query.match, cut: cut) : false
+            let hitsRead = cuts ? """
+                (SELECT pmid, version, year, title, journal, text_words, record FROM \(quoted).article
+                 WHERE is_current AND \(query.match) ORDER BY seq DESC LIMIT \(cut)) AS article
+                """ : "\(quoted).article WHERE is_current AND \(query.match)"
             let result = try connection.execute("""
                 SELECT pmid, version, year, title, journal, \(rank) AS rank, \(withJSON ? "record" : "''")
                 FROM \(hitsRead) ORDER BY \(order) LIMIT \(request.limit) OFFSET \(request.offset)
@@ -235,6 +235,20 @@ public final class PostgreSQLRecordStore: RecordStore {
             }
         }
         return SearchResult(hits: hits, notes: query.notes)
+    }
+
+    /// Whether a ranked search first cuts its hits to the newest `cut`: ranking reads each hit's
+    /// word vector, which for a word in most records takes seconds. The cut reads the newest rows
+    /// until it has `cut` hits (about `cut` × records / hits rows); ranking every hit reads the hits.
+    /// Whichever reads fewer rows, by the planner's estimate (planning only, no rows read), since
+    /// PostgreSQL's own choice costs a row's word vector as nothing and walked 550,000 rows for a
+    /// word in 2 % of 1.2 million records.
+    static func cutsRanking(_ connection: PGConnection, schema: String, match: String, cut: Int) throws(ServerDatabaseFailure) -> Bool {
+        let records = try connection.execute("SELECT reltuples FROM pg_class WHERE oid = $1::regclass", ["\(schema).article"]).double(0, 0) ?? 0
+        let plan = try connection.execute("EXPLAIN (FORMAT JSON) SELECT 1 FROM \(schema).article WHERE is_current AND \(match)").string(0, 0) ?? ""
+        guard let field = plan.range(of: "\"Plan Rows\": "), let hits = Double(plan[field.upperBound...].prefix(while: \.isNumber)),
+              hits > Double(cut) else { return false }
+        return Double(cut) * max(records, hits) / hits < hits
     }
 
     public func count(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> Int {

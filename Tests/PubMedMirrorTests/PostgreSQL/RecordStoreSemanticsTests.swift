@@ -159,21 +159,26 @@ extension RecordStore {
     @Test func relevanceRanksTheNewestHitsWhenThereAreMoreAndPagesReachPastThem() async throws {
         let store = try #require(try await StoreKind.postgresql.make() as? PostgreSQLRecordStore)
         let cap = PostgreSQLRecordStore.rankedHits
-        // The oldest 50 hits say "widget" three times (they would rank first); the newest `cap` once.
-        let old = (1...50).map { RecordStoreTests.rec($0, title: "Widget widget widget study") }
-        let new = (51...(50 + cap)).map { RecordStoreTests.rec($0, title: "A widget study") }
+        // The oldest 50 hits say "widget" (and "gizmo") three times, so they would rank first; the
+        // newest 2 × `cap` say "widget" once (the last 100 "gizmo" once too); 500 records say neither.
+        let total = 50 + 2 * cap
+        let old = (1...50).map { RecordStoreTests.rec($0, title: "Widget widget widget gizmo gizmo gizmo") }
+        let new = (51...total).map { RecordStoreTests.rec($0, title: $0 > total - 100 ? "A widget gizmo" : "A widget study") }
+        let other = (total + 1...total + 500).map { RecordStoreTests.rec($0, title: "Something else") }
         _ = try RecordStoreTests.apply(store, "old", old)
-        _ = try RecordStoreTests.apply(store, "new", new)
+        _ = try RecordStoreTests.apply(store, "new", new + other)
         try store.finishRun()
-        #expect(try store.count(PubMedQuery(parsing: "widget"), mesh: nil) == 50 + cap, "counting is never capped")
+        // A word in nearly every record: cutting to the newest hits reads fewer rows than ranking all.
+        #expect(try store.count(PubMedQuery(parsing: "widget"), mesh: nil) == total, "counting is never cut")
         let top = try store.search("widget", limit: 20)
-        #expect(top.count == 20 && top.allSatisfy { $0.pmid > 50 }, "ranked among the newest \(cap): \(top.map(\.pmid))")
-        let bySeq = try store.search("widget", limit: 20, sort: .recent)
-        #expect(bySeq.first?.pmid == 50 + cap, "other orders are not capped")
-        // A page past the cap widens it to every hit up to the page's end: here all of them, so the
-        // old ones rank first and the page holds the last of the new ones (equal ranks: PMID order).
+        #expect(top.map(\.pmid) == Array((total - 19...total).reversed()), "ranked among the newest \(cap) (equal ranks: PMID order)")
+        #expect(try store.search("widget", limit: 20, sort: .pmid).first?.pmid == total, "other orders are not cut")
+        // A page past the cut widens it to the page's end.
         let deep = try store.search(SearchRequest(query: PubMedQuery(parsing: "widget"), limit: 50, offset: cap), withJSON: false).hits
-        #expect(deep.map(\.pmid) == Array((51...100).reversed()), "\(deep.prefix(3).map(\.pmid))")
+        #expect(deep.map(\.pmid) == Array((total - cap - 49...total - cap).reversed()), "\(deep.prefix(3).map(\.pmid))")
+        // A rarer word ranks every hit: the old ones first.
+        let rare = try store.search("gizmo", limit: 60)
+        #expect(rare.count == 60 && rare.prefix(50).allSatisfy { $0.pmid <= 50 }, "\(rare.prefix(5).map(\.pmid))")
     }
 
     @Test func aBulkLoadLeavesThePlannerItsStatistics() async throws {
