@@ -38,6 +38,13 @@ public final class PostgreSQLIndex: Sendable {
         }
     }
 
+    /// Gives the writer's lock back at once (see `PostgreSQLStateStore`'s `deinit`).
+    deinit {
+        writer.withLock { held in
+            if let held, held.isUsable { _ = try? held.execute("SELECT pg_advisory_unlock(\(PGCatalog.writerLock))") }
+        }
+    }
+
     /// The schema that answers; nil before the first index.
     public func liveSchema() throws(IndexError) -> String? {
         try withConnection { connection throws(ServerDatabaseFailure) in try PGCatalog.liveSchema(connection) }

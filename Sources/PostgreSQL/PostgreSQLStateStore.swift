@@ -50,6 +50,15 @@ public final class PostgreSQLStateStore: MirrorState {
         }
     }
 
+    /// Gives the ledger lock back at once: the server would free it only when the session's process
+    /// has ended, after this process, and a run started right after this one would be refused.
+    deinit {
+        guard exclusive else { return }
+        writer.withLock { held in
+            if let held, held.isUsable { _ = try? held.execute("SELECT pg_advisory_unlock(\(PGLedger.lock))") }
+        }
+    }
+
     // MARK: Files
 
     public func files() throws(MirrorError) -> [MirroredFile] {

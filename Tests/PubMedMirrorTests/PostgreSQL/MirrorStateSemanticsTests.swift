@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PubMedFiles
+@testable import PubMedIndex
 @testable import PubMedListing
 @testable import PubMedPostgreSQL
 @testable import PubMedSupport
@@ -134,15 +135,21 @@ enum StateKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         let url = try server.createDatabase().url
         let reader = PostgreSQLStateStore(readingFrom: url)
         #expect(try reader.files().isEmpty && reader.isEmpty(), "a database no writer has prepared holds an empty ledger")
-        let first = try PostgreSQLStateStore(writingTo: url)
-        try first.save([Self.file(.baseline, 26, 1)])
-        let error = try #require(throws: MirrorError.self) { _ = try PostgreSQLStateStore(writingTo: url) }
-        #expect(error.code == .databaseLocked && error.description.contains("another pubmed-mirror is writing"), "\(error)")
-        // Publish writes beside a fetch without the lock.
-        let publishing = try PostgreSQLStateStore(writingTo: url, exclusive: false)
-        try publishing.save(PublishedFile(target: "ftp://t/", folder: .baseline, name: "pubmed26n0001.xml.gz"))
-        #expect(try reader.files().map(\.name) == ["pubmed26n0001.xml.gz"])
-        withExtendedLifetime(first) {}
+        do {
+            let first = try PostgreSQLStateStore(writingTo: url)
+            try first.save([Self.file(.baseline, 26, 1)])
+            let error = try #require(throws: MirrorError.self) { _ = try PostgreSQLStateStore(writingTo: url) }
+            #expect(error.code == .databaseLocked && error.description.contains("another pubmed-mirror is writing"), "\(error)")
+            // Publish writes beside a fetch without the lock.
+            let publishing = try PostgreSQLStateStore(writingTo: url, exclusive: false)
+            try publishing.save(PublishedFile(target: "ftp://t/", folder: .baseline, name: "pubmed26n0001.xml.gz"))
+            #expect(try reader.files().map(\.name) == ["pubmed26n0001.xml.gz"])
+            withExtendedLifetime(first) {}
+        }
+        // The lock is given back when the writer goes, not when the server notices its session end:
+        // the next run, started at once, may write.
+        for _ in 0..<20 { _ = try PostgreSQLStateStore(writingTo: url) }
+        for _ in 0..<20 { _ = try PostgreSQLIndex(url: url, writable: true) }
     }
 
     @Test func aFolderStateIsAdoptedOnlyByAnEmptyLedgerAndRunIdsGoOnFromIt() async throws {
