@@ -199,8 +199,9 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     // MARK: Search
 
-    /// The most hits a relevance search ranks: the newest ones (by `seq`), when a query has more.
-    /// README, "The PostgreSQL store".
+    /// How many hits a relevance search ranks when it cuts them to the newest (by `seq`): only for
+    /// a query with more, and only when the cut reads fewer rows (`cutsRanking`). README, "The
+    /// PostgreSQL store".
     static let rankedHits = 10_000
 
     public func search(_ request: SearchRequest, withJSON: Bool = true) throws(IndexError) -> SearchResult {
