@@ -12,6 +12,9 @@ enum PGLedger {
     static let version = 1
     /// The advisory lock a writer of the state holds: "ledger" in ASCII.
     static let lock: Int64 = 0x6c65_6467_6572
+    /// The first key of a publish target's lock (`pg_try_advisory_lock(int, int)`, the second key
+    /// a hash of the target's URL): "pb" in ASCII.
+    static let publishLockClass: Int32 = 0x7062
 
     enum Kind { case value, date }
 

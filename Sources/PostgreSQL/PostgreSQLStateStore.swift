@@ -21,6 +21,9 @@ public final class PostgreSQLStateStore: MirrorState {
     public let exclusive: Bool
     private let pool: PGPool
     private let writer: Mutex<PGConnection?>
+    /// The publish target whose lock the writer's connection holds (`lockTarget`), to take again
+    /// with a new connection.
+    private let target = Mutex<String?>(nil)
 
     public var location: String { url.text }
 
@@ -53,9 +56,27 @@ public final class PostgreSQLStateStore: MirrorState {
     /// Gives the ledger lock back at once: the server would free it only when the session's process
     /// has ended, after this process, and a run started right after this one would be refused.
     deinit {
-        guard exclusive else { return }
         writer.withLock { held in
-            if let held, held.isUsable { _ = try? held.execute("SELECT pg_advisory_unlock(\(PGLedger.lock))") }
+            if let held, held.isUsable { _ = try? held.execute("SELECT pg_advisory_unlock_all()") }
+        }
+    }
+
+    /// Takes the lock of publishing to `key` (a target's URL) for as long as this state is open:
+    /// two machines publishing one mirror to one target never overlap (each folder's own publish
+    /// lock keeps apart only the runs of one machine).
+    public func lockTarget(_ key: String) throws(MirrorError) {
+        target.withLock { $0 = key }
+        try write("taking the lock of publishing to \(key)") { connection throws(ServerDatabaseFailure) in
+            try Self.lockTarget(key, connection)
+        }
+    }
+
+    private static func lockTarget(_ key: String, _ connection: PGConnection) throws(ServerDatabaseFailure) {
+        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PGLedger.publishLockClass), hashtext($1))", [key]).bool(0, 0)
+        guard taken else {
+            throw ServerDatabaseFailure(server: connection.url.text, operation: "taking the lock of publishing to \(key)", sqlState: "55P03",
+                                        message: "another pubmed-mirror is publishing to \(key) from this database's mirror",
+                                        connectionLost: false)
         }
     }
 
@@ -246,6 +267,7 @@ public final class PostgreSQLStateStore: MirrorState {
         if let held, held.isUsable { return held }
         let connection = try PGPool.connect(url)
         if exclusive { try Self.lock(connection) }
+        if let key = target.withLock({ $0 }) { try Self.lockTarget(key, connection) }
         held = connection
         return connection
     }

@@ -1,5 +1,6 @@
 import Foundation
 import PubMedFiles
+import PubMedPostgreSQL
 import PubMedPublish
 import PubMedSupport
 
@@ -14,7 +15,11 @@ extension Mirror {
         do throws(MirrorError) { mirrored = try existingState() != nil } catch { throw .mirror(error) }
         guard mirrored, FileManager.default.fileExists(atPath: layout.root.path) else { throw .nothingMirrored(path: layout.root.path) }
         let state: any MirrorState
-        do throws(MirrorError) { state = try openState(exclusive: false) } catch { throw .mirror(error) }
+        do throws(MirrorError) {
+            state = try openState(exclusive: false)
+            // The folder's publish lock keeps apart this machine's runs; the database's, every machine's.
+            if !options.dryRun, let shared = state as? PostgreSQLStateStore { try shared.lockTarget(options.targetKey) }
+        } catch { throw .mirror(error) }
         return try await Publisher(layout: layout, logger: logger).publish(options, state: state, progress: progress, cancellation: cancellation)
     }
 }

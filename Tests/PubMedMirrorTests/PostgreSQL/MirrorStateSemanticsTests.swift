@@ -152,6 +152,25 @@ enum StateKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         for _ in 0..<20 { _ = try PostgreSQLIndex(url: url, writable: true) }
     }
 
+    @Test func twoMachinesNeverPublishToOneTargetAtOnce() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let url = try server.createDatabase().url
+        do {
+            let first = try PostgreSQLStateStore(writingTo: url, exclusive: false)
+            let second = try PostgreSQLStateStore(writingTo: url, exclusive: false)
+            try first.lockTarget("sftp://mirror.lab/pubmed")
+            let refused = try #require(throws: MirrorError.self) { try second.lockTarget("sftp://mirror.lab/pubmed") }
+            #expect(refused.code == .databaseLocked && refused.description.contains("another pubmed-mirror is publishing to sftp://mirror.lab/pubmed"),
+                    "\(refused)")
+            try second.lockTarget("ftp://other.lab/pubmed")
+            // A fetch (the ledger's lock) goes on beside both.
+            _ = try PostgreSQLStateStore(writingTo: url)
+            withExtendedLifetime(first) {}
+        }
+        // Given back when the publisher goes.
+        try PostgreSQLStateStore(writingTo: url, exclusive: false).lockTarget("sftp://mirror.lab/pubmed")
+    }
+
     @Test func aFolderStateIsAdoptedOnlyByAnEmptyLedgerAndRunIdsGoOnFromIt() async throws {
         let server = try await PostgreSQLServer.shared.value
         let local = try await StateKind.sqlite.make()
