@@ -55,6 +55,22 @@ final class PGConnection: @unchecked Sendable {
 
     // MARK: Statements
 
+    /// Takes a session advisory lock, `pg_try_advisory_lock(arguments)`, for the connection's life;
+    /// refused as SQLSTATE 55P03 (exit 3) saying that another pubmed-mirror is `doing` it.
+    func takeAdvisoryLock(_ arguments: String, _ parameters: [String?] = [], operation: String, doing: String) throws(ServerDatabaseFailure) {
+        guard try execute("SELECT pg_try_advisory_lock(\(arguments))", parameters).bool(0, 0) else {
+            throw ServerDatabaseFailure(server: url.text, operation: operation, sqlState: "55P03",
+                                        message: "another pubmed-mirror is \(doing)", connectionLost: false)
+        }
+    }
+
+    /// Gives back every advisory lock the session holds, at once: the server frees them only when
+    /// the session's process has ended, after this process, and a run started right after would
+    /// be refused.
+    func releaseAdvisoryLocks() {
+        if isUsable { _ = try? execute("SELECT pg_advisory_unlock_all()") }
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: () throws(ServerDatabaseFailure) -> T) throws(ServerDatabaseFailure) -> T {
         try execute("BEGIN")

@@ -38,12 +38,7 @@ public final class PostgreSQLIndex: Sendable {
         }
     }
 
-    /// Gives the writer's lock back at once (see `PostgreSQLStateStore`'s `deinit`).
-    deinit {
-        writer.withLock { held in
-            if let held, held.isUsable { _ = try? held.execute("SELECT pg_advisory_unlock(\(PGCatalog.writerLock))") }
-        }
-    }
+    deinit { writer.withLock { $0?.releaseAdvisoryLocks() } }
 
     /// The schema that answers; nil before the first index.
     public func liveSchema() throws(IndexError) -> String? {
@@ -139,11 +134,7 @@ public final class PostgreSQLIndex: Sendable {
 
     /// Takes the database's writer lock on `connection` (for the connection's life).
     static func lock(_ connection: PGConnection) throws(ServerDatabaseFailure) {
-        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PGCatalog.writerLock))").bool(0, 0)
-        guard taken else {
-            throw ServerDatabaseFailure(server: connection.url.text, operation: "taking the writer's lock", sqlState: "55P03",
-                                        message: "another pubmed-mirror is writing to this database (it holds the advisory lock \(PGCatalog.writerLock))",
-                                        connectionLost: false)
-        }
+        try connection.takeAdvisoryLock("\(PGCatalog.writerLock)", operation: "taking the writer's lock",
+                                        doing: "writing to this database (it holds the advisory lock \(PGCatalog.writerLock))")
     }
 }

@@ -53,13 +53,7 @@ public final class PostgreSQLStateStore: MirrorState {
         }
     }
 
-    /// Gives the ledger lock back at once: the server would free it only when the session's process
-    /// has ended, after this process, and a run started right after this one would be refused.
-    deinit {
-        writer.withLock { held in
-            if let held, held.isUsable { _ = try? held.execute("SELECT pg_advisory_unlock_all()") }
-        }
-    }
+    deinit { writer.withLock { $0?.releaseAdvisoryLocks() } }
 
     /// Takes the lock of publishing to `key` (a target's URL) for as long as this state is open:
     /// two machines publishing one mirror to one target never overlap (each folder's own publish
@@ -72,12 +66,8 @@ public final class PostgreSQLStateStore: MirrorState {
     }
 
     private static func lockTarget(_ key: String, _ connection: PGConnection) throws(ServerDatabaseFailure) {
-        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PGLedger.publishLockClass), hashtext($1))", [key]).bool(0, 0)
-        guard taken else {
-            throw ServerDatabaseFailure(server: connection.url.text, operation: "taking the lock of publishing to \(key)", sqlState: "55P03",
-                                        message: "another pubmed-mirror is publishing to \(key) from this database's mirror",
-                                        connectionLost: false)
-        }
+        try connection.takeAdvisoryLock("\(PGLedger.publishLockClass), hashtext($1)", [key], operation: "taking the lock of publishing to \(key)",
+                                        doing: "publishing to \(key) from this database's mirror")
     }
 
     // MARK: Files
@@ -112,10 +102,15 @@ public final class PostgreSQLStateStore: MirrorState {
 
     public func startRun(source: String) throws(MirrorError) -> FetchRun {
         var run = FetchRun(source: source, startedAt: Date())
-        run.id = try write("recording a fetch run") { connection throws(ServerDatabaseFailure) in
-            try connection.execute(PGLedger.fetchRun.insert, Array(PGLedger.values(run).dropFirst())).int64(0, 0)
-        }
+        run.id = try insert(PGLedger.fetchRun, PGLedger.values(run), "recording a fetch run")
         return run
+    }
+
+    /// Inserts a run without its id (`values`' first), returning the id it was given.
+    private func insert(_ table: PGLedger.Table, _ values: [String?], _ operation: String) throws(MirrorError) -> Int64? {
+        try write(operation) { connection throws(ServerDatabaseFailure) in
+            try connection.execute(table.insert, Array(values.dropFirst())).int64(0, 0)
+        }
     }
 
     public func finish(_ run: FetchRun) throws(MirrorError) {
@@ -159,9 +154,7 @@ public final class PostgreSQLStateStore: MirrorState {
 
     public func startPublishRun(target: String) throws(MirrorError) -> PublishRun {
         var run = PublishRun(target: target, startedAt: Date())
-        run.id = try write("recording a publish run") { connection throws(ServerDatabaseFailure) in
-            try connection.execute(PGLedger.publishRun.insert, Array(PGLedger.values(run).dropFirst())).int64(0, 0)
-        }
+        run.id = try insert(PGLedger.publishRun, PGLedger.values(run), "recording a publish run")
         return run
     }
 
@@ -273,11 +266,7 @@ public final class PostgreSQLStateStore: MirrorState {
     }
 
     private static func lock(_ connection: PGConnection) throws(ServerDatabaseFailure) {
-        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PGLedger.lock))").bool(0, 0)
-        guard taken else {
-            throw ServerDatabaseFailure(server: connection.url.text, operation: "taking the mirror's lock", sqlState: "55P03",
-                                        message: "another pubmed-mirror is writing to this database (it holds the advisory lock \(PGLedger.lock))",
-                                        connectionLost: false)
-        }
+        try connection.takeAdvisoryLock("\(PGLedger.lock)", operation: "taking the mirror's lock",
+                                        doing: "writing to this database (it holds the advisory lock \(PGLedger.lock))")
     }
 }
