@@ -32,8 +32,13 @@ public struct CompressedChunk: Sendable, Equatable {
         self.data = data
     }
 
-    /// Output bytes between access points, about: a read skips half of it on average.
-    public static let span = 1 << 20
+    /// Output bytes between access points at least (the next block boundary ends a chunk: in
+    /// NCBI's files about every 100–150 KB of output): reading a record inflates its chunk up to
+    /// it, half a chunk on average, and each chunk stores a window (about 5 KB compressed). At
+    /// 256 KiB, against 1 MiB, `efetch` of one record served 1.8 times the requests a second for
+    /// 2.7 % more index (Docs/benchmarks.md, "Serving"). Read back whatever the span was when the
+    /// index was made.
+    public static let span = 1 << 18
     /// The deflate window: the furthest a back-reference reaches.
     public static let windowSize = 1 << 15
 }

@@ -94,10 +94,19 @@ import Testing
         #expect(lookups == 1)
     }
 
-    @Test func theDefaultSpanCutsAboutAMegabyteAtATime() throws {
-        let (bytes, chunks) = try Self.cut([RecordTestData.url(RecordTestData.largerBaseline)], span: CompressedChunk.span)
-        #expect(chunks.count == (bytes.count + CompressedChunk.span - 1) / CompressedChunk.span)
-        #expect(chunks.dropLast().allSatisfy { $0.length >= CompressedChunk.span })
+    /// A chunk ends at the first block boundary past the span (NCBI's blocks, gzip -6, hold 100 to
+    /// 300 KB of output), and the chunks follow one another with no gap. The boundaries are those
+    /// a cut at every block finds.
+    @Test func theDefaultSpanCutsAtTheFirstBlockBoundaryPastIt() throws {
+        let url = RecordTestData.url(RecordTestData.largerBaseline)
+        let (bytes, chunks) = try Self.cut([url], span: CompressedChunk.span)
+        let boundaries = try Self.cut([url], span: 1).chunks.map(\.start)
+        #expect(chunks.count > 1)
+        #expect(chunks.first?.start == 0 && chunks.last.map { $0.start + $0.length } == bytes.count)
+        for (chunk, next) in zip(chunks, chunks.dropFirst()) {
+            #expect(next.start == chunk.start + chunk.length)
+            #expect(next.start == boundaries.first { $0 >= chunk.start + CompressedChunk.span })
+        }
     }
 
     @Test func aFileOfSeveralMembersStartsAChunkAtEachMember() throws {
