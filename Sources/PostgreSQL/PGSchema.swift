@@ -138,11 +138,8 @@ enum PGSchema {
     /// that goes into GIN's pending list (`fastupdate`), merged 64 MB at a time rather than 4.
     static let searchIndexes = [("article_text_words", "text_words"), ("article_people_words", "people_words"), ("article_codes", "codes")]
 
-    static func createSearchIndexes(_ schema: String) -> String {
-        let s = PGCatalog.quote(schema)
-        return searchIndexes.map { name, column in
-            "CREATE INDEX IF NOT EXISTS \(name) ON \(s).article USING gin (\(column)) WITH (fastupdate = on, gin_pending_list_limit = 65536);"
-        }.joined(separator: "\n")
+    static func createSearchIndex(_ schema: String, name: String, column: String) -> String {
+        "CREATE INDEX IF NOT EXISTS \(name) ON \(PGCatalog.quote(schema)).article USING gin (\(column)) WITH (fastupdate = on, gin_pending_list_limit = 65536)"
     }
 
     /// The child tables, whose rows go with their (PMID, version).

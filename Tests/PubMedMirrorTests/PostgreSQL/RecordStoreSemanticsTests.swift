@@ -193,4 +193,44 @@ extension RecordStore {
         try store.finishRun()
         #expect(try columns() > 10, "ANALYZE ran with the full-text indexes' build")
     }
+
+    /// The full-text indexes are built at once, a session each (the writer's and new ones, closed
+    /// after), and a run builds whichever are missing.
+    @Test func theFullTextIndexesAreBuiltAndThoseMissingAreBuiltByTheNextRun() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let store = try PostgreSQLRecordStore(url: url)
+        _ = try RecordStoreTests.apply(store, "f", (1...200).map { RecordStoreTests.rec($0, title: "Study \($0)") })
+        let superuser = try server.superuser(database: name)
+        let indexes = { () throws -> [String] in
+            let result = try superuser.execute("""
+                SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+                WHERE a.amname = 'gin' AND i.indisvalid AND c.relnamespace = 'pubmed_1'::regnamespace ORDER BY 1
+                """)
+            return (0..<result.count).compactMap { result.string($0, 0) }
+        }
+        // A closed session's backend leaves the server's list a moment after the client: asked
+        // again until there are no more than expected, for up to 10 s.
+        let sessions = { (expected: Int) async throws -> Int in
+            var count = 0
+            for _ in 0..<200 {
+                count = try superuser.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                                              [name]).int(0, 0) ?? 0
+                if count <= expected { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return count
+        }
+        let all = ["article_codes", "article_people_words", "article_text_words"]
+        #expect(try indexes() == [])
+        let before = try await sessions(.max)
+        try store.finishRun()
+        #expect(try indexes() == all)
+        #expect(try await sessions(before) == before, "the builders' sessions are closed")
+        try superuser.execute("DROP INDEX pubmed_1.article_codes; DROP INDEX pubmed_1.article_text_words")
+        try store.finishRun()
+        #expect(try indexes() == all)
+        #expect(try await sessions(before) == before)
+        #expect(try store.search("study", limit: 5).count == 5)
+    }
 }
