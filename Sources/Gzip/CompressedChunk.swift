@@ -32,13 +32,13 @@ public struct CompressedChunk: Sendable, Equatable {
         self.data = data
     }
 
-    /// Output bytes between access points at least (the next block boundary ends a chunk: in
-    /// NCBI's files about every 100–150 KB of output): reading a record inflates its chunk up to
-    /// it, half a chunk on average, and each chunk stores a window (about 5 KB compressed). At
-    /// 256 KiB, against 1 MiB, `efetch` of one record served 1.8 times the requests a second for
-    /// 2.7 % more index (Docs/benchmarks.md, "Serving"). Read back whatever the span was when the
-    /// index was made.
-    public static let span = 1 << 18
+    /// Output bytes between access points at least (the next block boundary ends a chunk: NCBI's
+    /// gzip -6 blocks hold 100–300 KB of output): reading a record inflates its chunk up to it,
+    /// half a chunk on average, and each chunk stores a window (about 5 KB compressed). At 128 KiB,
+    /// against 1 MiB, `efetch` of one record served about twice the requests a second for 4.6 %
+    /// more index (Docs/benchmarks.md, "Serving"). Read back whatever the span was when the index
+    /// was made.
+    public static let span = 1 << 17
     /// The deflate window: the furthest a back-reference reaches.
     public static let windowSize = 1 << 15
 }

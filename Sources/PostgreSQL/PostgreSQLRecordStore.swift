@@ -397,8 +397,8 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     private static func build(_ name: String, _ column: String, schema: String, on connection: PGConnection) throws(ServerDatabaseFailure) {
         try connection.execute("SET maintenance_work_mem = '\(buildMemory)'")
+        defer { _ = try? connection.execute("RESET maintenance_work_mem") }
         try connection.execute(PGSchema.createSearchIndex(schema, name: name, column: column))
-        try connection.execute("RESET maintenance_work_mem")
     }
 
     /// Stops the statement a reader runs (a server's time limit per query).
