@@ -32,12 +32,12 @@ public struct CompressedChunk: Sendable, Equatable {
         self.data = data
     }
 
-    /// Output bytes between access points at least (the next block boundary ends a chunk: NCBI's
-    /// gzip -6 blocks hold 100–300 KB of output): reading a record inflates its chunk up to it,
-    /// half a chunk on average, and each chunk stores a window (about 5 KB compressed). At 128 KiB,
-    /// against 1 MiB, `efetch` of one record served about twice the requests a second for 4.6 %
-    /// more index (Docs/benchmarks.md, "Serving"). Read back whatever the span was when the index
-    /// was made.
+    /// Output bytes between access points at least, within a gzip member: the first block boundary
+    /// past it ends a chunk, and so does the member's end (NCBI's gzip -6 blocks hold 100–300 KB of
+    /// output). Reading a record inflates its chunk up to it, half a chunk on average, and each
+    /// chunk stores a window (about 5 KB compressed). At 128 KiB, against 1 MiB, `efetch` of one
+    /// record served about twice the requests a second for 4.6 % more index (Docs/benchmarks.md,
+    /// "Serving"). Read back whatever the span was when the index was made.
     public static let span = 1 << 17
     /// The deflate window: the furthest a back-reference reaches.
     public static let windowSize = 1 << 15

@@ -109,18 +109,18 @@ public final class SQLiteRecordStore: RecordStore {
     /// the file alone reads all of it first (measured: a 184 MB log left by a file applied under
     /// `serve`'s load made every `search` 3 × slower, until the next write). A TRUNCATE checkpoint
     /// waits for the readers that are in the log (new ones read the database meanwhile), up to
-    /// `emptyLogWait`; a reader that takes longer (an `export`) leaves the log for the next run,
-    /// and the run says so at info.
+    /// `emptyLogWait`; a reader that takes longer (an `export`) leaves the log for the next run
+    /// (SQLite answers busy), and the run says so at info. Not for a file already replaced and
+    /// deleted (the live index after a rollover's switch): nobody opens that one again.
     func emptyLog() {
+        guard FileManager.default.fileExists(atPath: path) else { return }
         do {
-            let left = try database.writeWithoutTransaction { db in
+            try database.writeWithoutTransaction { db in
                 let busy = try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0
                 try db.execute(sql: "PRAGMA busy_timeout = \(Self.emptyLogWait.components.seconds * 1000)")
                 defer { try? db.execute(sql: "PRAGMA busy_timeout = \(busy)") }
-                let (frames, copied) = try db.checkpoint(.truncate)
-                return frames - copied
+                _ = try db.checkpoint(.truncate)
             }
-            if left > 0 { logger.info("\(path): \(left) log frames are left for the next run (a reader held an older snapshot)") }
         } catch {
             logger.info("\(path): the log is left for the next run (\(DatabaseFailure.describe(error)))")
         }

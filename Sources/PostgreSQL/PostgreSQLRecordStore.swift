@@ -364,40 +364,55 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// first, new connections for the others, closed after): PostgreSQL builds a GIN index in one
     /// process, so three sessions use three of the server's cores. On 120,000 records and 2 cores,
     /// 8.6 s against 12.6 s one after the other (Docs/benchmarks.md). A build that fails leaves no
-    /// index behind; the others are kept, and the next run builds what is missing.
+    /// index behind; the others are kept, and the next run builds what is missing. An index whose
+    /// session cannot be opened (the server's or the role's connection limit) is built by the
+    /// writer after its own.
     private func buildSearchIndexes(_ indexes: [(String, String)], writer: PGConnection) throws(ServerDatabaseFailure) {
-        let failures = Failures()
+        let outcome = BuildOutcome()
         let done = DispatchGroup()
         let (url, schema) = (url, schema)
         for (name, column) in indexes.dropFirst() {
             done.enter()
             BlockingThreads.start("pubmed-mirror.gin-\(column)") {
                 defer { done.leave() }
+                let session: PGConnection
                 do throws(ServerDatabaseFailure) {
-                    let session = try PGPool.connect(url)
+                    session = try PGPool.connect(url, attempts: 1)
+                } catch {
+                    outcome.unbuilt.withLock { $0.append((name, column)) }
+                    return
+                }
+                do throws(ServerDatabaseFailure) {
                     session.operation = "building the full-text index \(name)"
                     try Self.build(name, column, schema: schema, on: session)
                 } catch {
-                    failures.list.withLock { $0.append(error) }
+                    outcome.failures.withLock { $0.append(error) }
                 }
             }
         }
         do throws(ServerDatabaseFailure) {
             try Self.build(indexes[0].0, indexes[0].1, schema: schema, on: writer)
         } catch {
-            failures.list.withLock { $0.append(error) }
+            outcome.failures.withLock { $0.append(error) }
         }
         done.wait()
-        if let failure = failures.list.withLock({ $0.first }) { throw failure }
+        if let failure = outcome.failures.withLock({ $0.first }) { throw failure }
+        for (name, column) in outcome.unbuilt.withLock({ $0 }) {
+            try Self.build(name, column, schema: schema, on: writer)
+        }
     }
 
-    private final class Failures: Sendable {
-        let list = Mutex<[ServerDatabaseFailure]>([])
+    private final class BuildOutcome: Sendable {
+        let failures = Mutex<[ServerDatabaseFailure]>([])
+        let unbuilt = Mutex<[(String, String)]>([])
     }
 
+    /// One index build. The session checks every second that its client is still there: a build
+    /// whose process died (killed, a second Ctrl-C) stops instead of running on unlocked beside
+    /// the next run, which would find the name taken by an index it cannot see.
     private static func build(_ name: String, _ column: String, schema: String, on connection: PGConnection) throws(ServerDatabaseFailure) {
-        try connection.execute("SET maintenance_work_mem = '\(buildMemory)'")
-        defer { _ = try? connection.execute("RESET maintenance_work_mem") }
+        try connection.execute("SET maintenance_work_mem = '\(buildMemory)'; SET client_connection_check_interval = '1s'")
+        defer { _ = try? connection.execute("RESET maintenance_work_mem; RESET client_connection_check_interval") }
         try connection.execute(PGSchema.createSearchIndex(schema, name: name, column: column))
     }
 
