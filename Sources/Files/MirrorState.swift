@@ -35,9 +35,17 @@ public protocol MirrorState: AnyObject, Sendable {
     func finish(_ run: PublishRun) throws(MirrorError)
     /// Every target published to, with its file count and bytes and its newest run, by target.
     func publishTargets() throws(MirrorError) -> [PublishedTarget]
+
+    /// Holds, for as long as the state is open, the lock of publishing this mirror to `key` (a
+    /// target's URL), so that no other machine publishes to it at once. A folder's state needs none:
+    /// the folder's own publish lock already keeps its runs apart (the default); the database's
+    /// state, which several machines share, takes one in the server.
+    func lockTarget(_ key: String) throws(MirrorError)
 }
 
 extension MirrorState {
+    public func lockTarget(_ key: String) throws(MirrorError) {}
+
     /// Whether no fetch has recorded anything yet.
     public func isEmpty() throws(MirrorError) -> Bool {
         guard try runs(limit: 1).isEmpty else { return false }

@@ -1,6 +1,5 @@
 import Foundation
 import PubMedFiles
-import PubMedPostgreSQL
 import PubMedPublish
 import PubMedSupport
 
@@ -17,8 +16,8 @@ extension Mirror {
         let state: any MirrorState
         do throws(MirrorError) {
             state = try openState(exclusive: false)
-            // The folder's publish lock keeps apart this machine's runs; the database's, every machine's.
-            if !options.dryRun, let shared = state as? PostgreSQLStateStore { try shared.lockTarget(options.targetKey) }
+            // The folder's publish lock keeps apart this machine's runs; a shared state's, every machine's.
+            if !options.dryRun { try state.lockTarget(options.targetKey) }
         } catch { throw .mirror(error) }
         return try await Publisher(layout: layout, logger: logger).publish(options, state: state, progress: progress, cancellation: cancellation)
     }
