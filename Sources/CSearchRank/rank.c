@@ -144,13 +144,21 @@ static void pubmedRank(const Fts5ExtensionApi *api, Fts5Context *context, sqlite
         sqlite3_result_error_code(result, rc);
         return;
     }
-    memset(query->frequency, 0, sizeof(double) * (query->phrases > 0 ? query->phrases : 1));
-    int instances = 0;
-    rc = api->xInstCount(context, &instances);
-    for (int i = 0; rc == SQLITE_OK && i < instances; i++) {
-        int phrase, column, offset;
-        rc = api->xInst(context, i, &phrase, &column, &offset);
-        if (rc == SQLITE_OK) query->frequency[phrase] += column < count ? sqlite3_value_double(values[column]) : 1.0;
+    // Each scoring phrase's occurrences in this row, weighted by column. bm25 walks xInst, every
+    // phrase's occurrences merged in position order (codes too); walking each scoring phrase's own
+    // list adds the same weights in the same order (a phrase's occurrences keep their order), so the
+    // sums are the same to the bit, without merging the lists or reading the codes' at all.
+    for (int phrase = 0; rc == SQLITE_OK && phrase < query->phrases; phrase++) {
+        double frequency = 0.0;
+        if (query->idf[phrase] != 0.0) {
+            Fts5PhraseIter iterator;
+            int column = 0, offset = 0;
+            rc = api->xPhraseFirst(context, phrase, &iterator, &column, &offset);
+            for (; rc == SQLITE_OK && column >= 0; api->xPhraseNext(context, &iterator, &column, &offset)) {
+                frequency += column < count ? sqlite3_value_double(values[column]) : 1.0;
+            }
+        }
+        query->frequency[phrase] = frequency;
     }
     double length;
     const unsigned char *entry = rc == SQLITE_OK ? info(connection, query, api->xRowid(context)) : NULL;

@@ -44,7 +44,8 @@ import Testing
         }
     }
 
-    static let queries = ["cancer", "\"heart failure\"", "tx:review", "aw:wang", "ti:patients OR ab:treatment", "cardi*", "the", "child* NOT adult*"]
+    static let queries = ["cancer", "\"heart failure\"", "tx:review", "aw:wang", "ti:patients OR ab:treatment", "cardi*", "the", "child* NOT adult*",
+                          "{ti ab} : \"heart failure\"", "NEAR(\"blood\" \"pressure\", 3)", "(cancer OR tumor) NOT codes : \"sb_hasabstract\""]
 
     @Test func bm25ToTheLastBitOnARealFileWithAndWithoutSearchInfo() throws {
         let url = RecordTestData.url(RecordTestData.largerBaseline)
