@@ -36,6 +36,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         self.readOnly = readOnly
         pool = index.pool
         try checkVersion()
+        if !readOnly { try keepVectorsInline() }
     }
 
     /// The live index of the database at `url`, created when there is none (writable), or opened
@@ -60,6 +61,21 @@ public final class PostgreSQLRecordStore: RecordStore {
                     ? "its index is of schema version \(version), made by an earlier pubmed-mirror; this one reads version \(PGSchema.version) (rebuild the index with `index --rebuild`)"
                     : "its index is of schema version \(version), made by a newer pubmed-mirror; this one reads version \(PGSchema.version) (upgrade pubmed-mirror)",
                 connectionLost: false))
+        }
+    }
+
+    /// A schema made before `PGSchema.vectorsInline` gets it from its first writer: the rows written
+    /// from then on keep their vectors in line (a catalog change, no rewrite).
+    private func keepVectorsInline() throws(IndexError) {
+        let connection = try writerConnection()
+        do throws(ServerDatabaseFailure) {
+            let outOfLine = try connection.execute("""
+                SELECT count(*) FROM pg_attribute
+                WHERE attrelid = $1::regclass AND attname = ANY($2::text[]) AND attstorage <> 'm'
+                """, ["\(quoted).article", "{" + PGSchema.inlineVectors.joined(separator: ",") + "}"]).int(0, 0) ?? 0
+            if outOfLine > 0 { try connection.execute(PGSchema.vectorsInline(schema)) }
+        } catch {
+            throw .server(error)
         }
     }
 

@@ -236,6 +236,43 @@ extension RecordStore {
         #expect(try store.search("study", limit: 5).count == 5)
     }
 
+    /// The word vectors stay in the article row (search reads them for every hit); a schema made
+    /// with them out of line, as before, gets the setting from its next writer, and the rows it
+    /// writes from then on keep them in line.
+    @Test func theWordVectorsAreKeptInTheRowAndAnOlderSchemaGetsThatFromItsNextWriter() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let superuser = try server.superuser(database: name)
+        let storage = { () throws -> [String] in
+            let result = try superuser.execute("""
+                SELECT attname || '=' || attstorage::text FROM pg_attribute
+                WHERE attrelid = 'pubmed_1.article'::regclass AND attname IN ('text_words', 'people_words', 'codes', 'record') ORDER BY 1
+                """)
+            return (0..<result.count).compactMap { result.string($0, 0) }
+        }
+        let inline = ["codes=m", "people_words=m", "record=x", "text_words=m"]
+        _ = try PostgreSQLRecordStore(url: url)
+        #expect(try storage() == inline)
+        try superuser.execute("""
+            ALTER TABLE pubmed_1.article ALTER COLUMN text_words SET STORAGE EXTENDED,
+                ALTER COLUMN people_words SET STORAGE EXTENDED, ALTER COLUMN codes SET STORAGE EXTENDED
+            """)
+        #expect(try storage() == ["codes=x", "people_words=x", "record=x", "text_words=x"])
+        _ = try PostgreSQLRecordStore(url: url, readOnly: true)
+        #expect(try storage().first == "codes=x", "a reader changes nothing")
+        let store = try PostgreSQLRecordStore(url: url)
+        #expect(try storage() == inline)
+        // Ten records whose abstracts make vectors of about 3 KB each: in the row, ten rows fill
+        // several pages of the table itself; out of line (as before), they would fit in one.
+        _ = try RecordStoreTests.apply(store, "f1", (1...10).map { pmid in
+            var record = RecordStoreTests.record(pmid, 1, title: "Record \(pmid)", year: 2001)
+            record.abstract = (1...250).map { "w\(pmid)x\($0 * 7919 % 100_003)" }.joined(separator: " ")
+            return .record(record, xml: RecordStoreTests.xml(pmid, 1))
+        })
+        let pages = try superuser.execute("SELECT pg_relation_size('pubmed_1.article') / 8192").int(0, 0) ?? 0
+        #expect(pages >= 3, "the vectors are in the table's own pages (\(pages))")
+    }
+
     /// An index whose session cannot be opened (here the role's connection limit) is built by the
     /// writer after its own: the run ends with all three.
     @Test func anIndexWhoseSessionCannotOpenIsBuiltByTheWriter() async throws {
