@@ -24,6 +24,9 @@ public final class PostgreSQLStateStore: MirrorState {
     /// The publish target whose lock the writer's connection holds (`lockTarget`), to take again
     /// with a new connection.
     private let target = Mutex<String?>(nil)
+    /// Whether a reader has seen the ledger's tables: until then it asks the catalog whether they
+    /// exist rather than query them and fail (each failure an ERROR line in the server's log).
+    private let ledgerSeen = Mutex(false)
 
     public var location: String { url.text }
 
@@ -219,6 +222,11 @@ public final class PostgreSQLStateStore: MirrorState {
             if writable { return try transaction(operation, body) }
             return try pool.with { connection throws(ServerDatabaseFailure) in
                 connection.operation = operation
+                if !ledgerSeen.withLock({ $0 }) {
+                    let present = try connection.execute("SELECT to_regclass($1) IS NOT NULL", ["\(PGCatalog.control).ledger_meta"])
+                    guard present.bool(0, 0) else { return [] }
+                    ledgerSeen.withLock { $0 = true }
+                }
                 return try body(connection)
             }
         } catch where error.sqlState == "42P01" || error.sqlState == "3F000" {

@@ -135,6 +135,12 @@ enum StateKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         let url = try server.createDatabase().url
         let reader = PostgreSQLStateStore(readingFrom: url)
         #expect(try reader.files().isEmpty && reader.isEmpty(), "a database no writer has prepared holds an empty ledger")
+        #expect(try reader.runs(limit: 5).isEmpty && reader.publishTargets().isEmpty)
+        // Found by asking the catalog, not by failing: no ERROR in the server's log for it (any
+        // test's reader would have written this line, so the whole log is read).
+        let log = try String(contentsOf: server.folder.appendingPathComponent("server.log"), encoding: .utf8)
+        let failed = ["mirrored_file", "fetch_run"].filter { log.contains("relation \"pubmed_mirror.\($0)\" does not exist") }
+        #expect(failed.isEmpty, "queried and failed: \(failed)")
         do {
             let first = try PostgreSQLStateStore(writingTo: url)
             try first.save([Self.file(.baseline, 26, 1)])
