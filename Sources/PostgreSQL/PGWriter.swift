@@ -18,6 +18,8 @@ final class PGWriter {
     private var seq: Int64
     private let firstSeq: Int64
     private(set) var records = 0, inserted = 0, replaced = 0, deleted = 0, deletionsAbsent = 0
+    /// How many more PMIDs have a current version than before the file.
+    private var currentChange = 0
     private var pending: [PGPrepared] = []
     private var pendingRecords = 0
 
@@ -49,10 +51,14 @@ final class PGWriter {
                     lastSeq: seq >= firstSeq ? seq : nil, seconds: 0)
     }
 
-    /// Records the file as applied and the new high-water mark (after `flushPending`).
+    /// Records the file as applied, the new high-water mark and the record counts (after `flushPending`).
     func finish(_ applied: AppliedFile) throws(ServerDatabaseFailure) {
         try flush()
         try connection.execute("UPDATE \(schema).meta SET value = $1 WHERE key = 'last_seq'", [String(seq)])
+        try connection.execute("""
+            UPDATE \(schema).meta SET value = (value::bigint + CASE key WHEN 'current_records' THEN $1::bigint ELSE $2::bigint END)::text
+            WHERE key IN ('current_records', 'versions')
+            """, [String(currentChange), String(inserted - deleted)])
         try connection.execute("DELETE FROM \(schema).applied_file WHERE name = $1", [applied.name])
         try connection.execute("""
             INSERT INTO \(schema).applied_file (name, folder, cycle, number, md5, applied_at, records, inserted, replaced, deleted,
@@ -99,6 +105,7 @@ final class PGWriter {
         replaced += ledger.replaced
         deleted += ledger.deleted
         deletionsAbsent += ledger.deletionsAbsent
+        currentChange += ledger.currentChange
         try send(ledger.outcome(), items: items)
     }
 
@@ -181,6 +188,8 @@ struct VersionLedger {
 
     private(set) var seq: Int64
     private(set) var records = 0, inserted = 0, replaced = 0, deleted = 0, deletionsAbsent = 0
+    /// PMIDs that gained a current version (a first one) less those that lost their last.
+    private(set) var currentChange = 0
     private var versions: [Int: [Int: Version]] = [:]
     /// Stored rows deleted (or replaced) in this chunk, kept to be removed from the database.
     private var removedStored = Set<Key>()
@@ -209,6 +218,7 @@ struct VersionLedger {
         }
         let current = known.first { $0.value.isCurrent }
         let becomesCurrent = current.map { version > $0.key } ?? true
+        if current == nil { currentChange += 1 }
         if becomesCurrent, let current {
             known[current.key]?.isCurrent = false
             known[current.key]?.flagsChanged = true
@@ -233,6 +243,8 @@ struct VersionLedger {
             known[next]?.isCurrent = true
             known[next]?.seq = seq
             known[next]?.flagsChanged = true
+        } else if row.isCurrent {
+            currentChange -= 1
         }
         versions[pmid] = known
     }

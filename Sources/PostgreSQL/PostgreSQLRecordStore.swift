@@ -36,7 +36,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         self.readOnly = readOnly
         pool = index.pool
         try checkVersion()
-        if !readOnly { try keepVectorsInline() }
+        if !readOnly { try upgrade() }
     }
 
     /// The live index of the database at `url`, created when there is none (writable), or opened
@@ -64,9 +64,10 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
     }
 
-    /// A schema made before `PGSchema.vectorsInline` gets it from its first writer: the rows written
-    /// from then on keep their vectors in line (a catalog change, no rewrite).
-    private func keepVectorsInline() throws(IndexError) {
+    /// What a schema of this version made by an earlier pubmed-mirror lacks, given by its first
+    /// writer: the vectors kept in line (`PGSchema.vectorsInline`; a catalog change, for the rows
+    /// written from then on) and the record counts in `meta` (`PGSchema.counts`; counted once).
+    private func upgrade() throws(IndexError) {
         let connection = try writerConnection()
         do throws(ServerDatabaseFailure) {
             let outOfLine = try connection.execute("""
@@ -74,7 +75,20 @@ public final class PostgreSQLRecordStore: RecordStore {
                 WHERE attrelid = $1::regclass AND attname = ANY($2::text[]) AND attstorage <> 'm'
                 """, ["\(quoted).article", "{" + PGSchema.inlineVectors.joined(separator: ",") + "}"]).int(0, 0) ?? 0
             if outOfLine > 0 { try connection.execute(PGSchema.vectorsInline(schema)) }
+            let keys = "{" + PGSchema.counts.joined(separator: ",") + "}"
+            let counted = try connection.execute("SELECT count(*) FROM \(quoted).meta WHERE key = ANY($1::text[])", [keys]).int(0, 0) ?? 0
+            if counted < PGSchema.counts.count {
+                try connection.execute("BEGIN")
+                try connection.execute("DELETE FROM \(quoted).meta WHERE key = ANY($1::text[])", [keys])
+                try connection.execute("""
+                    INSERT INTO \(quoted).meta
+                    SELECT unnest(ARRAY['current_records', 'versions']), unnest(ARRAY[count(*) FILTER (WHERE is_current), count(*)])::text
+                    FROM \(quoted).article
+                    """)
+                try connection.execute("COMMIT")
+            }
         } catch {
+            if connection.isUsable, connection.inTransaction { _ = try? connection.execute("ROLLBACK") }
             throw .server(error)
         }
     }
@@ -142,8 +156,11 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     public func counts() throws(IndexError) -> IndexCounts {
         try read("counting") { connection throws(ServerDatabaseFailure) in
+            // The counts the writers keep in meta; a schema no writer of this version has opened yet is counted.
+            let kept = { [quoted] (key: String) in "(SELECT value::bigint FROM \(quoted).meta WHERE key = '\(key)')" }
             let result = try connection.execute("""
-                SELECT (SELECT count(*) FROM \(quoted).article WHERE is_current), (SELECT count(*) FROM \(quoted).article),
+                SELECT coalesce(\(kept("current_records")), (SELECT count(*) FROM \(quoted).article WHERE is_current)),
+                       coalesce(\(kept("versions")), (SELECT count(*) FROM \(quoted).article)),
                        (SELECT count(*) FROM \(quoted).applied_file), (SELECT value FROM \(quoted).meta WHERE key = 'last_seq')
                 """)
             return IndexCounts(current: result.int(0, 0) ?? 0, versions: result.int(0, 1) ?? 0, files: result.int(0, 2) ?? 0,

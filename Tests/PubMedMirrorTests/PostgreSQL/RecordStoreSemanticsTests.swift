@@ -273,6 +273,46 @@ extension RecordStore {
         #expect(pages >= 3, "the vectors are in the table's own pages (\(pages))")
     }
 
+    /// `status` reads the record counts that each file's transaction keeps in `meta`, not a count of
+    /// the rows; a schema made before they were kept is counted once by its next writer.
+    @Test func theRecordCountsAreKeptByEachFileAndCountedOnceForAnOlderSchema() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let superuser = try server.superuser(database: name)
+        let counted = { () throws -> (current: Int, versions: Int) in
+            let result = try superuser.execute("SELECT count(*) FILTER (WHERE is_current), count(*) FROM pubmed_1.article")
+            return (result.int(0, 0) ?? -1, result.int(0, 1) ?? -1)
+        }
+        let kept = { () throws -> [String] in
+            let result = try superuser.execute("SELECT key || '=' || value FROM pubmed_1.meta WHERE key IN ('current_records', 'versions') ORDER BY key")
+            return (0..<result.count).compactMap { result.string($0, 0) }
+        }
+        typealias T = RecordStoreTests
+        do {
+            let store = try PostgreSQLRecordStore(url: url)
+            #expect(try kept() == ["current_records=0", "versions=0"])
+            _ = try T.apply(store, "f1", [T.rec(1, 1), T.rec(1, 2), T.rec(2), T.rec(3), T.rec(3, 1, title: "Again")])
+            _ = try T.apply(store, "f2", [.deletion(pmid: 1, version: 2), .deletion(pmid: 2, version: 1), .deletion(pmid: 9, version: 1), T.rec(4)])
+            let now = try counted()
+            #expect(now == (3, 3), "1 (version 1 promoted), 3, 4")
+            #expect(try kept() == ["current_records=\(now.current)", "versions=\(now.versions)"])
+            #expect(try store.counts().current == 3 && store.counts().versions == 3)
+        }
+        // As a schema of the first PostgreSQL store was made: no counts in meta. A reader counts
+        // the rows; the next writer stores the counts, and keeps them from then on.
+        try superuser.execute("DELETE FROM pubmed_1.meta WHERE key IN ('current_records', 'versions')")
+        let reader = try PostgreSQLRecordStore(url: url, readOnly: true)
+        #expect(try reader.counts().current == 3 && reader.counts().versions == 3)
+        #expect(try kept().isEmpty, "a reader writes nothing")
+        let store = try PostgreSQLRecordStore(url: url)
+        #expect(try kept() == ["current_records=3", "versions=3"])
+        _ = try T.apply(store, "f3", [T.rec(5), T.rec(4, 2), .deletion(pmid: 1, version: 1)])
+        let now = try counted()
+        #expect(now == (3, 4), "3, 4 (two versions), 5")
+        #expect(try kept() == ["current_records=\(now.current)", "versions=\(now.versions)"])
+        #expect(try reader.counts().current == 3 && reader.counts().versions == 4)
+    }
+
     /// An index whose session cannot be opened (here the role's connection limit) is built by the
     /// writer after its own: the run ends with all three.
     @Test func anIndexWhoseSessionCannotOpenIsBuiltByTheWriter() async throws {
