@@ -11,6 +11,9 @@ final class PGConnection: @unchecked Sendable {
     /// What the connection is doing, for messages ("applying pubmed26n0001.xml.gz").
     var operation = "querying"
 
+    /// The settings every session starts with, unless the user gave options of their own.
+    static let sessionOptions = "-c random_page_cost=1.1"
+
     init(_ url: DatabaseURL) throws(ServerDatabaseFailure) {
         if let reason = cpq_load() {
             throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil,
@@ -23,6 +26,14 @@ final class PGConnection: @unchecked Sendable {
         // connect_timeout wins: later keywords do not override what the URL expanded to… so only
         // when it has none).
         if !url.text.contains("connect_timeout=") { pairs.append(("connect_timeout", "10")) }
+        // The planner's cost of a random page read, for this session only: 1.1, what PostgreSQL's
+        // manual advises when the data is cached or on SSD, rather than the default 4, which took
+        // `cancer[tiab] AND 1975:1979[dp]` through a 240,000-row bitmap of the date codes to save a
+        // few thousand page reads (134 against 78 ms on 240,000 records). Options given in the URL or
+        // in PGOPTIONS are the user's and are kept instead.
+        if !url.text.contains("options=") && ProcessInfo.processInfo.environment["PGOPTIONS"] == nil {
+            pairs.append(("options", Self.sessionOptions))
+        }
         let connection = Self.withCStrings(pairs.map(\.0)) { keywords in
             Self.withCStrings(pairs.map(\.1)) { values in cpq_connectdb_params(keywords, values, 1) }
         }

@@ -273,6 +273,19 @@ extension RecordStore {
         #expect(pages >= 3, "the vectors are in the table's own pages (\(pages))")
     }
 
+    /// Each session plans with random page reads costed as cached ones (1.1), unless the URL
+    /// gives options of its own.
+    @Test func sessionsCostRandomReadsAsCachedUnlessTheURLSaysOtherwise() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let setting = { (url: String) throws -> String? in
+            try PGConnection(try DatabaseURL(url)).execute("SHOW random_page_cost").string(0, 0)
+        }
+        #expect(try setting(server.url()) == "1.1")
+        #expect(try setting(server.url(query: "options=-c%20random_page_cost%3D2")) == "2")
+        #expect(try setting(server.url(query: "options=-c%20work_mem%3D8MB")) == "4", "the user's options replace ours")
+        #expect(try PGConnection(try DatabaseURL(server.url())).execute("SHOW work_mem").string(0, 0) == "4MB")
+    }
+
     /// `status` reads the record counts that each file's transaction keeps in `meta`, not a count of
     /// the rows; a schema made before they were kept is counted once by its next writer.
     @Test func theRecordCountsAreKeptByEachFileAndCountedOnceForAnOlderSchema() async throws {
