@@ -11,6 +11,13 @@ final class PGConnection: @unchecked Sendable {
     /// What the connection is doing, for messages ("applying pubmed26n0001.xml.gz").
     var operation = "querying"
 
+    /// A new connection with these keywords (the URL expanded from `dbname`); nil when out of memory.
+    private static func connect(_ pairs: [(String, String)]) -> OpaquePointer? {
+        withCStrings(pairs.map(\.0)) { keywords in
+            withCStrings(pairs.map(\.1)) { values in cpq_connectdb_params(keywords, values, 1) }
+        }
+    }
+
     /// The settings every session starts with, unless the user gave options of their own.
     static let sessionOptions = "-c random_page_cost=1.1"
 
@@ -31,11 +38,14 @@ final class PGConnection: @unchecked Sendable {
         // `cancer[tiab] AND 1975:1979[dp]` through a 240,000-row bitmap of the date codes to save a
         // few thousand page reads (134 against 78 ms on 240,000 records). Options given in the URL or
         // in PGOPTIONS are the user's and are kept instead.
-        if !url.text.contains("options=") && ProcessInfo.processInfo.environment["PGOPTIONS"] == nil {
-            pairs.append(("options", Self.sessionOptions))
-        }
-        let connection = Self.withCStrings(pairs.map(\.0)) { keywords in
-            Self.withCStrings(pairs.map(\.1)) { values in cpq_connectdb_params(keywords, values, 1) }
+        // A connection pooler that refuses startup options (PgBouncer, unless told to ignore them:
+        // "unsupported startup parameter: options") is asked again without them.
+        let ours = !url.text.contains("options=") && ProcessInfo.processInfo.environment["PGOPTIONS"] == nil
+        var connection = Self.connect(ours ? pairs + [("options", Self.sessionOptions)] : pairs)
+        if ours, let refused = connection, cpq_status(refused) != CONNECTION_OK,
+           String(cString: cpq_error_message(refused)).contains("unsupported startup parameter") {
+            cpq_finish(refused)
+            connection = Self.connect(pairs)
         }
         guard let connection else {
             throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil, message: "out of memory", connectionLost: true)
