@@ -18,9 +18,6 @@ final class PGConnection: @unchecked Sendable {
         }
     }
 
-    /// The settings every session starts with, unless the user gave options of their own.
-    static let sessionOptions = "-c random_page_cost=1.1"
-
     init(_ url: DatabaseURL) throws(ServerDatabaseFailure) {
         if let reason = cpq_load() {
             throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil,
@@ -33,20 +30,7 @@ final class PGConnection: @unchecked Sendable {
         // connect_timeout wins: later keywords do not override what the URL expanded to… so only
         // when it has none).
         if !url.text.contains("connect_timeout=") { pairs.append(("connect_timeout", "10")) }
-        // The planner's cost of a random page read, for this session only: 1.1, what PostgreSQL's
-        // manual advises when the data is cached or on SSD, rather than the default 4, which took
-        // `cancer[tiab] AND 1975:1979[dp]` through a 240,000-row bitmap of the date codes to save a
-        // few thousand page reads (134 against 78 ms on 240,000 records). Options given in the URL or
-        // in PGOPTIONS are the user's and are kept instead.
-        // A connection pooler that refuses startup options (PgBouncer, unless told to ignore them:
-        // "unsupported startup parameter: options") is asked again without them.
-        let ours = !url.text.contains("options=") && ProcessInfo.processInfo.environment["PGOPTIONS"] == nil
-        var connection = Self.connect(ours ? pairs + [("options", Self.sessionOptions)] : pairs)
-        if ours, let refused = connection, cpq_status(refused) != CONNECTION_OK,
-           String(cString: cpq_error_message(refused)).contains("unsupported startup parameter") {
-            cpq_finish(refused)
-            connection = Self.connect(pairs)
-        }
+        let connection = Self.connect(pairs)
         guard let connection else {
             throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil, message: "out of memory", connectionLost: true)
         }
@@ -64,9 +48,24 @@ final class PGConnection: @unchecked Sendable {
         }
         handle = connection
         cpq_silence_notices(handle)
+        try tuneSession()
     }
 
     deinit { cpq_finish(handle) }
+
+    /// The planner's cost of a random page read, for this session: 1.1, what PostgreSQL's manual
+    /// advises when the data is cached or on SSD, rather than the default 4, which took
+    /// `cancer[tiab] AND 1975:1979[dp]` through a bitmap of every record of those years to save a
+    /// few thousand page reads (134 against 78 ms on 240,000 records). Only where nobody set it: a
+    /// value from the server's configuration, `ALTER DATABASE` or `ALTER ROLE … SET`, or the URL's
+    /// `options` and `PGOPTIONS` is kept. A statement rather than a startup option, which poolers
+    /// such as PgBouncer refuse.
+    private func tuneSession() throws(ServerDatabaseFailure) {
+        try execute("""
+            SELECT set_config('random_page_cost', '1.1', false)
+            WHERE (SELECT source FROM pg_settings WHERE name = 'random_page_cost') = 'default'
+            """)
+    }
 
     /// Whether the connection still works (false once the server went away).
     var isUsable: Bool { cpq_status(handle) == CONNECTION_OK }

@@ -13,10 +13,19 @@ enum PGSchema {
     /// The version this pubmed-mirror writes and reads; `meta.schema_version` holds the database's.
     static let version = 1
 
-    /// The record counts `meta` keeps, changed by each file's transaction (`PGWriter`), so that
-    /// `status` does not count the rows: a count reads the whole table (3.5 GB at 1.2 million
-    /// records), unless a VACUUM has just marked its pages visible to all.
-    static let counts = ["current_records", "versions"]
+    /// The record counts `meta` keeps (`current_records`, `versions`), changed by each file's
+    /// transaction (`PGWriter`), so that `status` does not count the rows: a count reads the whole
+    /// table (3.5 GB at 1.2 million records) unless a VACUUM has just marked its pages visible to all.
+    /// `counts_seq` is the high-water mark they were kept to: a writer that does not keep them (an
+    /// earlier pubmed-mirror, which reads the same schema version) moves `last_seq` and leaves it
+    /// behind, and then readers count the rows and the next writer counts them anew.
+    static let counts = ["current_records", "versions", "counts_seq"]
+
+    /// Whether the kept counts are those of the records as they are: SQL over `meta` of `schema`.
+    static func countsKept(_ schema: String) -> String {
+        let s = PGCatalog.quote(schema)
+        return "(SELECT value FROM \(s).meta WHERE key = 'counts_seq') IS NOT DISTINCT FROM (SELECT value FROM \(s).meta WHERE key = 'last_seq')"
+    }
 
     /// The tables every index schema has, in the order views are made for them.
     static let tables = [
@@ -30,7 +39,7 @@ enum PGSchema {
         return """
         CREATE SCHEMA IF NOT EXISTS \(s);
         CREATE TABLE \(s).meta (key text PRIMARY KEY, value text NOT NULL);
-        INSERT INTO \(s).meta VALUES ('schema_version', '\(version)'), ('last_seq', '0'), \(counts.map { "('\($0)', '0')" }.joined(separator: ", "));
+        INSERT INTO \(s).meta VALUES ('schema_version', '\(version)'), ('last_seq', '0'), ('current_records', '0'), ('versions', '0'), ('counts_seq', '0');
         CREATE TABLE \(s).article (
             pmid integer NOT NULL,
             version integer NOT NULL,

@@ -54,11 +54,16 @@ final class PGWriter {
     /// Records the file as applied, the new high-water mark and the record counts (after `flushPending`).
     func finish(_ applied: AppliedFile) throws(ServerDatabaseFailure) {
         try flush()
-        try connection.execute("UPDATE \(schema).meta SET value = $1 WHERE key = 'last_seq'", [String(seq)])
+        // The counts move with the high-water mark only when they were kept to the mark the file
+        // started from (PGSchema.counts); otherwise they stay behind and are counted anew.
         try connection.execute("""
-            UPDATE \(schema).meta SET value = (value::bigint + CASE key WHEN 'current_records' THEN $1::bigint ELSE $2::bigint END)::text
-            WHERE key IN ('current_records', 'versions')
-            """, [String(currentChange), String(inserted - deleted)])
+            UPDATE \(schema).meta SET value = CASE key WHEN 'current_records' THEN (value::bigint + $1::bigint)::text
+                                                      WHEN 'versions' THEN (value::bigint + $2::bigint)::text
+                                                      ELSE $3 END
+            WHERE key IN ('current_records', 'versions', 'counts_seq')
+              AND (SELECT value FROM \(schema).meta WHERE key = 'counts_seq') = $4
+            """, [String(currentChange), String(inserted - deleted), String(seq), String(firstSeq - 1)])
+        try connection.execute("UPDATE \(schema).meta SET value = $1 WHERE key = 'last_seq'", [String(seq)])
         try connection.execute("DELETE FROM \(schema).applied_file WHERE name = $1", [applied.name])
         try connection.execute("""
             INSERT INTO \(schema).applied_file (name, folder, cycle, number, md5, applied_at, records, inserted, replaced, deleted,

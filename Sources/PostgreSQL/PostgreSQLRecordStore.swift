@@ -64,25 +64,38 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
     }
 
-    /// What a schema of this version made by an earlier pubmed-mirror lacks, given by its first
-    /// writer: the vectors kept in line (`PGSchema.vectorsInline`; a catalog change, for the rows
-    /// written from then on) and the record counts in `meta` (`PGSchema.counts`; counted once).
+    /// What a schema of this version made by an earlier pubmed-mirror lacks, given by its writer:
+    /// the vectors kept in line (`PGSchema.vectorsInline`, for the rows written from then on) and
+    /// record counts in `meta` that match the records (`PGSchema.counts`: counted when missing, or
+    /// left behind by an earlier pubmed-mirror's writes).
     private func upgrade() throws(IndexError) {
         let connection = try writerConnection()
         do throws(ServerDatabaseFailure) {
-            let outOfLine = try connection.execute("""
-                SELECT count(*) FROM pg_attribute
-                WHERE attrelid = $1::regclass AND attname = ANY($2::text[]) AND attstorage <> 'm'
-                """, ["\(quoted).article", "{" + PGSchema.inlineVectors.joined(separator: ",") + "}"]).int(0, 0) ?? 0
-            if outOfLine > 0 { try connection.execute(PGSchema.vectorsInline(schema)) }
-            let keys = "{" + PGSchema.counts.joined(separator: ",") + "}"
-            let counted = try connection.execute("SELECT count(*) FROM \(quoted).meta WHERE key = ANY($1::text[])", [keys]).int(0, 0) ?? 0
-            if counted < PGSchema.counts.count {
+            let state = try connection.execute("""
+                SELECT (SELECT count(*) FROM pg_attribute
+                        WHERE attrelid = $1::regclass AND attname = ANY($2::text[]) AND attstorage <> 'm'),
+                       \(PGSchema.countsKept(schema))
+                """, ["\(quoted).article", "{" + PGSchema.inlineVectors.joined(separator: ",") + "}"])
+            if state.int(0, 0) ?? 0 > 0 {
+                // ALTER TABLE waits for every reader of the table, and every reader after it waits
+                // for it: if a long read (an export) holds the table, leave it to the next run.
                 try connection.execute("BEGIN")
-                try connection.execute("DELETE FROM \(quoted).meta WHERE key = ANY($1::text[])", [keys])
+                try connection.execute("SET LOCAL lock_timeout = '2s'")
+                do {
+                    try connection.execute(PGSchema.vectorsInline(schema))
+                    try connection.execute("COMMIT")
+                } catch where error.sqlState == "55P03" {
+                    try connection.execute("ROLLBACK")
+                }
+            }
+            if !state.bool(0, 1) {
+                try connection.execute("BEGIN")
+                try connection.execute("DELETE FROM \(quoted).meta WHERE key = ANY($1::text[])", ["{" + PGSchema.counts.joined(separator: ",") + "}"])
                 try connection.execute("""
                     INSERT INTO \(quoted).meta
-                    SELECT unnest(ARRAY['current_records', 'versions']), unnest(ARRAY[count(*) FILTER (WHERE is_current), count(*)])::text
+                    SELECT unnest(ARRAY['current_records', 'versions', 'counts_seq']),
+                           unnest(ARRAY[count(*) FILTER (WHERE is_current)::text, count(*)::text,
+                                        (SELECT value FROM \(quoted).meta WHERE key = 'last_seq')])
                     FROM \(quoted).article
                     """)
                 try connection.execute("COMMIT")
@@ -156,11 +169,13 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     public func counts() throws(IndexError) -> IndexCounts {
         try read("counting") { connection throws(ServerDatabaseFailure) in
-            // The counts the writers keep in meta; a schema no writer of this version has opened yet is counted.
+            // The counts the writers keep in meta, when they were kept to the high-water mark
+            // (PGSchema.counts); otherwise the rows are counted.
             let kept = { [quoted] (key: String) in "(SELECT value::bigint FROM \(quoted).meta WHERE key = '\(key)')" }
+            let fresh = PGSchema.countsKept(schema)
             let result = try connection.execute("""
-                SELECT coalesce(\(kept("current_records")), (SELECT count(*) FROM \(quoted).article WHERE is_current)),
-                       coalesce(\(kept("versions")), (SELECT count(*) FROM \(quoted).article)),
+                SELECT CASE WHEN \(fresh) THEN \(kept("current_records")) ELSE (SELECT count(*) FROM \(quoted).article WHERE is_current) END,
+                       CASE WHEN \(fresh) THEN \(kept("versions")) ELSE (SELECT count(*) FROM \(quoted).article) END,
                        (SELECT count(*) FROM \(quoted).applied_file), (SELECT value FROM \(quoted).meta WHERE key = 'last_seq')
                 """)
             return IndexCounts(current: result.int(0, 0) ?? 0, versions: result.int(0, 1) ?? 0, files: result.int(0, 2) ?? 0,

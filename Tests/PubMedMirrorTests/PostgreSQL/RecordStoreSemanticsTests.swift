@@ -260,6 +260,13 @@ extension RecordStore {
         #expect(try storage() == ["codes=x", "people_words=x", "record=x", "text_words=x"])
         _ = try PostgreSQLRecordStore(url: url, readOnly: true)
         #expect(try storage().first == "codes=x", "a reader changes nothing")
+        // A long read holds the table: the writer does not wait for it (nor make the readers after
+        // it wait), and leaves the change to the next run.
+        let longRead = try server.superuser(database: name)
+        try longRead.execute("BEGIN; SELECT count(*) FROM pubmed_1.article")
+        _ = try PostgreSQLRecordStore(url: url)
+        #expect(try storage().first == "codes=x")
+        try longRead.execute("COMMIT")
         let store = try PostgreSQLRecordStore(url: url)
         #expect(try storage() == inline)
         // Ten records whose abstracts make vectors of about 3 KB each: in the row, ten rows fill
@@ -273,22 +280,25 @@ extension RecordStore {
         #expect(pages >= 3, "the vectors are in the table's own pages (\(pages))")
     }
 
-    /// Each session plans with random page reads costed as cached ones (1.1), unless the URL
-    /// gives options of its own.
-    @Test func sessionsCostRandomReadsAsCachedUnlessTheURLSaysOtherwise() async throws {
+    /// Each session plans with random page reads costed as cached ones (1.1) where nobody set the
+    /// cost: a value set for the database, or in the URL's options, is kept.
+    @Test func sessionsCostRandomReadsAsCachedUnlessSomeoneSetTheCost() async throws {
         let server = try await PostgreSQLServer.shared.value
+        let name = try server.createDatabase().name
         let setting = { (url: String) throws -> String? in
             try PGConnection(try DatabaseURL(url)).execute("SHOW random_page_cost").string(0, 0)
         }
-        #expect(try setting(server.url()) == "1.1")
-        #expect(try setting(server.url(query: "options=-c%20random_page_cost%3D2")) == "2")
-        #expect(try setting(server.url(query: "options=-c%20work_mem%3D8MB")) == "4", "the user's options replace ours")
-        #expect(try PGConnection(try DatabaseURL(server.url())).execute("SHOW work_mem").string(0, 0) == "4MB")
+        #expect(try setting(server.url(database: name)) == "1.1")
+        #expect(try setting(server.url(database: name, query: "options=-c%20random_page_cost%3D2")) == "2")
+        #expect(try setting(server.url(database: name, query: "options=-c%20work_mem%3D8MB")) == "1.1", "other options change nothing")
+        try server.execute("ALTER DATABASE \(name) SET random_page_cost = 3")
+        #expect(try setting(server.url(database: name)) == "3", "the database's own setting")
     }
 
     /// `status` reads the record counts that each file's transaction keeps in `meta`, not a count of
-    /// the rows; a schema made before they were kept is counted once by its next writer.
-    @Test func theRecordCountsAreKeptByEachFileAndCountedOnceForAnOlderSchema() async throws {
+    /// the rows; a schema made before they were kept, or written since by a writer that does not keep
+    /// them, is counted by readers and counted anew by its next writer.
+    @Test func theRecordCountsAreKeptByEachFileAndCountedAnewWhenAWriterLeftThemBehind() async throws {
         let server = try await PostgreSQLServer.shared.value
         let (name, url) = try server.createDatabase()
         let superuser = try server.superuser(database: name)
@@ -297,7 +307,11 @@ extension RecordStore {
             return (result.int(0, 0) ?? -1, result.int(0, 1) ?? -1)
         }
         let kept = { () throws -> [String] in
-            let result = try superuser.execute("SELECT key || '=' || value FROM pubmed_1.meta WHERE key IN ('current_records', 'versions') ORDER BY key")
+            let result = try superuser.execute("""
+                SELECT key || '=' || value FROM pubmed_1.meta
+                WHERE key IN ('current_records', 'versions') AND (SELECT value FROM pubmed_1.meta WHERE key = 'counts_seq') = (SELECT value FROM pubmed_1.meta WHERE key = 'last_seq')
+                ORDER BY key
+                """)
             return (0..<result.count).compactMap { result.string($0, 0) }
         }
         typealias T = RecordStoreTests
@@ -306,24 +320,46 @@ extension RecordStore {
             #expect(try kept() == ["current_records=0", "versions=0"])
             _ = try T.apply(store, "f1", [T.rec(1, 1), T.rec(1, 2), T.rec(2), T.rec(3), T.rec(3, 1, title: "Again")])
             _ = try T.apply(store, "f2", [.deletion(pmid: 1, version: 2), .deletion(pmid: 2, version: 1), .deletion(pmid: 9, version: 1), T.rec(4)])
-            let now = try counted()
+            var now = try counted()
             #expect(now == (3, 3), "1 (version 1 promoted), 3, 4")
             #expect(try kept() == ["current_records=\(now.current)", "versions=\(now.versions)"])
-            #expect(try store.counts().current == 3 && store.counts().versions == 3)
+            // An older version arriving after a newer one, a stored version sent again, a version
+            // that is not current deleted, a PMID deleted and sent again in one file.
+            _ = try T.apply(store, "f2b", [T.rec(6, 3), T.rec(6, 2), T.rec(4, title: "Four again"), T.rec(10, 1), T.rec(10, 2),
+                                           .deletion(pmid: 10, version: 1), .deletion(pmid: 3, version: 1), T.rec(3, 1, title: "Three again")])
+            now = try counted()
+            #expect(now == (5, 6), "1, 3, 4, 6 (two versions), 10 (version 2)")
+            #expect(try kept() == ["current_records=\(now.current)", "versions=\(now.versions)"])
+            #expect(try store.counts().current == 5 && store.counts().versions == 6)
         }
         // As a schema of the first PostgreSQL store was made: no counts in meta. A reader counts
         // the rows; the next writer stores the counts, and keeps them from then on.
-        try superuser.execute("DELETE FROM pubmed_1.meta WHERE key IN ('current_records', 'versions')")
+        try superuser.execute("DELETE FROM pubmed_1.meta WHERE key IN ('current_records', 'versions', 'counts_seq')")
         let reader = try PostgreSQLRecordStore(url: url, readOnly: true)
-        #expect(try reader.counts().current == 3 && reader.counts().versions == 3)
+        #expect(try reader.counts().current == 5 && reader.counts().versions == 6)
         #expect(try kept().isEmpty, "a reader writes nothing")
-        let store = try PostgreSQLRecordStore(url: url)
-        #expect(try kept() == ["current_records=3", "versions=3"])
-        _ = try T.apply(store, "f3", [T.rec(5), T.rec(4, 2), .deletion(pmid: 1, version: 1)])
-        let now = try counted()
-        #expect(now == (3, 4), "3, 4 (two versions), 5")
-        #expect(try kept() == ["current_records=\(now.current)", "versions=\(now.versions)"])
-        #expect(try reader.counts().current == 3 && reader.counts().versions == 4)
+        do {
+            let store = try PostgreSQLRecordStore(url: url)
+            #expect(try kept() == ["current_records=5", "versions=6"])
+            _ = try T.apply(store, "f3", [T.rec(5), T.rec(4, 2), .deletion(pmid: 1, version: 1)])
+            let now = try counted()
+            #expect(now == (5, 7), "3, 4 (two versions), 5, 6 (two versions), 10")
+            #expect(try kept() == ["current_records=\(now.current)", "versions=\(now.versions)"])
+            #expect(try reader.counts().current == 5 && reader.counts().versions == 7)
+        }
+        // A writer that does not keep the counts (an earlier pubmed-mirror) moves the high-water
+        // mark only: readers count the rows, and the next writer counts them anew.
+        try superuser.execute("""
+            UPDATE pubmed_1.article SET is_current = false WHERE pmid = 5;
+            UPDATE pubmed_1.meta SET value = (value::bigint + 1)::text WHERE key = 'last_seq'
+            """)
+        #expect(try kept().isEmpty, "the kept counts are behind the mark")
+        #expect(try reader.counts().current == 4 && reader.counts().versions == 7)
+        let next = try PostgreSQLRecordStore(url: url)
+        #expect(try kept() == ["current_records=4", "versions=7"])
+        _ = try T.apply(next, "f4", [T.rec(11)])
+        #expect(try kept() == ["current_records=5", "versions=8"])
+        #expect(try reader.counts().current == 5)
     }
 
     /// An index whose session cannot be opened (here the role's connection limit) is built by the
