@@ -11,13 +11,6 @@ final class PGConnection: @unchecked Sendable {
     /// What the connection is doing, for messages ("applying pubmed26n0001.xml.gz").
     var operation = "querying"
 
-    /// A new connection with these keywords (the URL expanded from `dbname`); nil when out of memory.
-    private static func connect(_ pairs: [(String, String)]) -> OpaquePointer? {
-        withCStrings(pairs.map(\.0)) { keywords in
-            withCStrings(pairs.map(\.1)) { values in cpq_connectdb_params(keywords, values, 1) }
-        }
-    }
-
     init(_ url: DatabaseURL) throws(ServerDatabaseFailure) {
         if let reason = cpq_load() {
             throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil,
@@ -30,7 +23,9 @@ final class PGConnection: @unchecked Sendable {
         // connect_timeout wins: later keywords do not override what the URL expanded to… so only
         // when it has none).
         if !url.text.contains("connect_timeout=") { pairs.append(("connect_timeout", "10")) }
-        let connection = Self.connect(pairs)
+        let connection = Self.withCStrings(pairs.map(\.0)) { keywords in
+            Self.withCStrings(pairs.map(\.1)) { values in cpq_connectdb_params(keywords, values, 1) }
+        }
         guard let connection else {
             throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: nil, message: "out of memory", connectionLost: true)
         }
