@@ -39,7 +39,7 @@ enum PGSchema {
         return """
         CREATE SCHEMA IF NOT EXISTS \(s);
         CREATE TABLE \(s).meta (key text PRIMARY KEY, value text NOT NULL);
-        INSERT INTO \(s).meta VALUES ('schema_version', '\(version)'), ('last_seq', '0'), ('current_records', '0'), ('versions', '0'), ('counts_seq', '0');
+        INSERT INTO \(s).meta VALUES ('schema_version', '\(version)'), ('last_seq', '0'), \(counts.map { "('\($0)', '0')" }.joined(separator: ", "));
         CREATE TABLE \(s).article (
             pmid integer NOT NULL,
             version integer NOT NULL,

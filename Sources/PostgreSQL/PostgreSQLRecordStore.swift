@@ -267,6 +267,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         case .journal: "lower(journal), pmid DESC"
         }
         let hits = try read("searching") { connection throws(ServerDatabaseFailure) in
+            try connection.tuneForSearch()
             let cut = max(Self.rankedHits, request.offset + request.limit)
             let cuts = ranks ? try Self.cutsRanking(connection, schema: quoted, match: query.match, cut: cut) : false
             let hitsRead = cuts ? """
@@ -303,7 +304,8 @@ public final class PostgreSQLRecordStore: RecordStore {
     public func count(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> Int {
         let (translated, _) = try translate(query, mesh: mesh)
         return try read("counting") { connection throws(ServerDatabaseFailure) in
-            try connection.execute("SELECT count(*) FROM \(quoted).article WHERE is_current AND \(translated.match)").int(0, 0) ?? 0
+            try connection.tuneForSearch()
+            return try connection.execute("SELECT count(*) FROM \(quoted).article WHERE is_current AND \(translated.match)").int(0, 0) ?? 0
         }
     }
 

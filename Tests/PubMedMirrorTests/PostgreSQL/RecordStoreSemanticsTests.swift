@@ -280,14 +280,18 @@ extension RecordStore {
         #expect(pages >= 3, "the vectors are in the table's own pages (\(pages))")
     }
 
-    /// Each session plans with random page reads costed as cached ones (1.1) where nobody set the
-    /// cost: a value set for the database, or in the URL's options, is kept.
+    /// A session that searches plans with random page reads costed as cached ones (1.1) where
+    /// nobody set the cost: a value set for the database, or in the URL's options, is kept.
     @Test func sessionsCostRandomReadsAsCachedUnlessSomeoneSetTheCost() async throws {
         let server = try await PostgreSQLServer.shared.value
         let name = try server.createDatabase().name
         let setting = { (url: String) throws -> String? in
-            try PGConnection(try DatabaseURL(url)).execute("SHOW random_page_cost").string(0, 0)
+            let session = try PGConnection(try DatabaseURL(url))
+            try session.tuneForSearch()
+            return try session.execute("SHOW random_page_cost").string(0, 0)
         }
+        #expect(try PGConnection(try DatabaseURL(server.url(database: name))).execute("SHOW random_page_cost").string(0, 0) == "4",
+                "set before a session's first search only")
         #expect(try setting(server.url(database: name)) == "1.1")
         #expect(try setting(server.url(database: name, query: "options=-c%20random_page_cost%3D2")) == "2")
         #expect(try setting(server.url(database: name, query: "options=-c%20work_mem%3D8MB")) == "1.1", "other options change nothing")

@@ -107,7 +107,9 @@ import Glibc
         let name = try server.createDatabase().name
         let bouncer = try await LoopbackServer.pgbouncer(upstreamPort: server.port)
         let url = try DatabaseURL("postgresql://postgres@127.0.0.1:\(bouncer.port)/\(name)")
-        #expect(try PGConnection(url).execute("SHOW random_page_cost").string(0, 0) == "1.1")
+        let session = try PGConnection(url)
+        try session.tuneForSearch()
+        #expect(try session.execute("SHOW random_page_cost").string(0, 0) == "1.1")
         do {
             let writer = try PostgreSQLRecordStore(url: url)
             _ = try RecordStoreTests.apply(writer, "f1", (1...30).map { RecordStoreTests.rec($0, title: "Bouncer study \($0)") })
