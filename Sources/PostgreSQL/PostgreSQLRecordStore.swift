@@ -354,6 +354,7 @@ public final class PostgreSQLRecordStore: RecordStore {
                 applied.seconds = (ContinuousClock.now - clock).inSeconds
                 try writer.finish(applied)
                 try connection.execute("COMMIT")
+                appliedSinceMerge.withLock { $0 = true }
                 return applied
             }
         } catch {
@@ -385,7 +386,8 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// Builds the full-text indexes when they are missing (after the first files of a new index,
     /// or a run stopped before it got here), then gathers the planner's statistics. Until then,
-    /// search reads every row: correct, only slower.
+    /// search reads every row: correct, only slower. When they are there and this run applied
+    /// files, merges what those files left in the indexes' pending lists (`mergePendingEntries`).
     public func finishRun() throws(IndexError) {
         guard !readOnly else { return }
         let connection = try writerConnection()
@@ -395,8 +397,18 @@ public final class PostgreSQLRecordStore: RecordStore {
                                                  [schema, "{" + PGSchema.searchIndexes.map(\.0).joined(separator: ",") + "}"])
             let built = Set((0..<present.count).compactMap { present.string($0, 0) })
             let missing = PGSchema.searchIndexes.filter { !built.contains($0.0) }
-            guard !missing.isEmpty else { return }
-            try buildSearchIndexes(missing, writer: connection)
+            guard !missing.isEmpty else {
+                if appliedSinceMerge.withLock({ $0 }) { try mergePendingEntries(writer: connection) }
+                return
+            }
+            let schema = schema
+            try inSessions(missing, writer: connection) { name, column, session throws(ServerDatabaseFailure) in
+                session.operation = "building the full-text index \(name)"
+                try session.execute("SET maintenance_work_mem = '\(Self.buildMemory)'")
+                defer { _ = try? session.execute("RESET maintenance_work_mem") }
+                try session.execute(PGSchema.createSearchIndex(schema, name: name, column: column))
+            }
+            appliedSinceMerge.withLock { $0 = false }
             // The planner's statistics, which autovacuum would gather only later: without them a
             // value search (`neoplasms[mh] AND 1975:1979[dp]`) just after a load walks the newest
             // rows one by one, 17 times slower (Docs/benchmarks.md).
@@ -407,20 +419,49 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
     }
 
+    /// Whether a file was applied since the pending lists were last merged (or the indexes built).
+    private let appliedSinceMerge = Mutex(false)
+
     /// Memory for each index build (`maintenance_work_mem`), the session's own.
     static let buildMemory = "256MB"
 
-    /// Builds the full-text indexes at once, each in a session of its own (the writer's for the
-    /// first, new connections for the others, closed after): PostgreSQL builds a GIN index in one
-    /// process, so three sessions use three of the server's cores. On 120,000 records and 2 cores,
-    /// 8.6 s against 12.6 s one after the other (Docs/benchmarks.md). A build that fails leaves no
-    /// index behind; the others are kept, and the next run builds what is missing. An index whose
-    /// session cannot be opened (the server's or the role's connection limit) is built by the
-    /// writer after its own.
-    private func buildSearchIndexes(_ indexes: [(String, String)], writer: PGConnection) throws(ServerDatabaseFailure) {
-        let outcome = BuildOutcome()
+    /// Moves the entries the run's files left in each full-text index's pending list (GIN's
+    /// `fastupdate`, up to `gin_pending_list_limit`) into the index proper, after the files'
+    /// transactions, so that searches stop reading them. A search reads the whole pending list of
+    /// every index it uses: with one 30,000-record file in it (48 MB in `article_text_words`) that
+    /// was 30 ms of `cancer[tiab]`'s 107 ms and half of a phrase's time on 1.2 million records.
+    /// Left to the inserts, the merge came when a later file filled the list, inside that file's
+    /// transaction, which then took 5-8 s longer than the others. The writer owns the schema (it
+    /// creates and migrates it), as `gin_clean_pending_list` requires.
+    private func mergePendingEntries(writer: PGConnection) throws(ServerDatabaseFailure) {
+        let quoted = quoted
+        try inSessions(PGSchema.searchIndexes, writer: writer) { name, _, session throws(ServerDatabaseFailure) in
+            session.operation = "merging the new entries of the full-text index \(name)"
+            try session.execute("SELECT gin_clean_pending_list($1::regclass)", ["\(quoted).\(PGCatalog.quote(name))"])
+        }
+        appliedSinceMerge.withLock { $0 = false }
+    }
+
+    /// Runs `work` for each of `indexes` at once, each in a session of its own (the writer's for
+    /// the first, new connections for the others, closed after): PostgreSQL builds or merges a GIN
+    /// index in one process, so three sessions use three of the server's cores. On 120,000
+    /// records and 2 cores, the build took 8.6 s against 12.6 s one after the other
+    /// (Docs/benchmarks.md). A failure leaves the others' work in place and is thrown once all are
+    /// done; an index whose session cannot be opened (the server's or the role's connection limit)
+    /// is done by the writer after its own. The other sessions do not hold the writer's lock, so
+    /// each checks every second that this process is still there: work whose process died (killed,
+    /// a second Ctrl-C) stops instead of running on unlocked beside the next run, which would find
+    /// an index's name taken by an index it cannot see.
+    private func inSessions(_ indexes: [(String, String)], writer: PGConnection,
+                            _ work: @escaping @Sendable (String, String, PGConnection) throws(ServerDatabaseFailure) -> Void) throws(ServerDatabaseFailure) {
+        let outcome = SessionsOutcome()
         let done = DispatchGroup()
-        let (url, schema) = (url, schema)
+        let url = url
+        let watched = { @Sendable (name: String, column: String, session: PGConnection) throws(ServerDatabaseFailure) in
+            try session.execute("SET client_connection_check_interval = '1s'")
+            defer { _ = try? session.execute("RESET client_connection_check_interval") }
+            try work(name, column, session)
+        }
         for (name, column) in indexes.dropFirst() {
             done.enter()
             BlockingThreads.start("pubmed-mirror.gin-\(column)") {
@@ -429,41 +470,31 @@ public final class PostgreSQLRecordStore: RecordStore {
                 do throws(ServerDatabaseFailure) {
                     session = try PGPool.connect(url, attempts: 1)
                 } catch {
-                    outcome.unbuilt.withLock { $0.append((name, column)) }
+                    outcome.undone.withLock { $0.append((name, column)) }
                     return
                 }
                 do throws(ServerDatabaseFailure) {
-                    session.operation = "building the full-text index \(name)"
-                    try Self.build(name, column, schema: schema, on: session)
+                    try watched(name, column, session)
                 } catch {
                     outcome.failures.withLock { $0.append(error) }
                 }
             }
         }
         do throws(ServerDatabaseFailure) {
-            try Self.build(indexes[0].0, indexes[0].1, schema: schema, on: writer)
+            try watched(indexes[0].0, indexes[0].1, writer)
         } catch {
             outcome.failures.withLock { $0.append(error) }
         }
         done.wait()
         if let failure = outcome.failures.withLock({ $0.first }) { throw failure }
-        for (name, column) in outcome.unbuilt.withLock({ $0 }) {
-            try Self.build(name, column, schema: schema, on: writer)
+        for (name, column) in outcome.undone.withLock({ $0 }) {
+            try watched(name, column, writer)
         }
     }
 
-    private final class BuildOutcome: Sendable {
+    private final class SessionsOutcome: Sendable {
         let failures = Mutex<[ServerDatabaseFailure]>([])
-        let unbuilt = Mutex<[(String, String)]>([])
-    }
-
-    /// One index build. The session checks every second that its client is still there: a build
-    /// whose process died (killed, a second Ctrl-C) stops instead of running on unlocked beside
-    /// the next run, which would find the name taken by an index it cannot see.
-    private static func build(_ name: String, _ column: String, schema: String, on connection: PGConnection) throws(ServerDatabaseFailure) {
-        try connection.execute("SET maintenance_work_mem = '\(buildMemory)'; SET client_connection_check_interval = '1s'")
-        defer { _ = try? connection.execute("RESET maintenance_work_mem; RESET client_connection_check_interval") }
-        try connection.execute(PGSchema.createSearchIndex(schema, name: name, column: column))
+        let undone = Mutex<[(String, String)]>([])
     }
 
     /// Stops the statement a reader runs (a server's time limit per query).

@@ -236,6 +236,32 @@ extension RecordStore {
         #expect(try store.search("study", limit: 5).count == 5)
     }
 
+    /// What a run's files leave in the full-text indexes' pending lists is merged into the indexes
+    /// at the run's end (searches read the whole list otherwise), and what was found through the
+    /// lists is found in the indexes.
+    @Test func aRunsNewEntriesAreMergedIntoTheFullTextIndexesAtItsEnd() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let superuser = try server.superuser(database: name)
+        let pending = { () throws -> [Int] in
+            try PGSchema.searchIndexes.map { index, _ in
+                try superuser.execute("SELECT pending_tuples FROM pgstatginindex($1::regclass)", ["pubmed_1.\(index)"]).int(0, 0) ?? -1
+            }
+        }
+        let store = try PostgreSQLRecordStore(url: url)
+        _ = try RecordStoreTests.apply(store, "f1", (1...100).map { RecordStoreTests.rec($0, title: "Study \($0)") })
+        try store.finishRun()
+        try superuser.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        #expect(try pending() == [0, 0, 0])
+        _ = try RecordStoreTests.apply(store, "f2", (101...200).map { RecordStoreTests.rec($0, title: "Trial \($0)") })
+        #expect(try pending().allSatisfy { $0 > 0 }, "the file's entries went to the pending lists")
+        #expect(try store.search("trial", limit: 200).count == 100)
+        try store.finishRun()
+        #expect(try pending() == [0, 0, 0])
+        #expect(try store.search("trial", limit: 200).count == 100)
+        #expect(try store.search("study", limit: 200).count == 100)
+    }
+
     /// The word vectors stay in the article row (search reads them for every hit); a schema made
     /// with them out of line, as before, gets the setting from its next writer, and the rows it
     /// writes from then on keep them in line.
