@@ -238,7 +238,7 @@ extension RecordStore {
 
     /// What a run's files leave in the full-text indexes' pending lists is merged into the indexes
     /// at the run's end (searches read the whole list otherwise), and what was found through the
-    /// lists is found in the indexes.
+    /// lists is found in the indexes; what a run killed before its end left is merged by the next.
     @Test func aRunsNewEntriesAreMergedIntoTheFullTextIndexesAtItsEnd() async throws {
         let server = try await PostgreSQLServer.shared.value
         let (name, url) = try server.createDatabase()
@@ -248,18 +248,30 @@ extension RecordStore {
                 try superuser.execute("SELECT pending_tuples FROM pgstatginindex($1::regclass)", ["pubmed_1.\(index)"]).int(0, 0) ?? -1
             }
         }
-        let store = try PostgreSQLRecordStore(url: url)
-        _ = try RecordStoreTests.apply(store, "f1", (1...100).map { RecordStoreTests.rec($0, title: "Study \($0)") })
-        try store.finishRun()
-        try superuser.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
-        #expect(try pending() == [0, 0, 0])
-        _ = try RecordStoreTests.apply(store, "f2", (101...200).map { RecordStoreTests.rec($0, title: "Trial \($0)") })
-        #expect(try pending().allSatisfy { $0 > 0 }, "the file's entries went to the pending lists")
-        #expect(try store.search("trial", limit: 200).count == 100)
-        try store.finishRun()
-        #expect(try pending() == [0, 0, 0])
-        #expect(try store.search("trial", limit: 200).count == 100)
-        #expect(try store.search("study", limit: 200).count == 100)
+        do {
+            let store = try PostgreSQLRecordStore(url: url)
+            _ = try RecordStoreTests.apply(store, "f1", (1...100).map { RecordStoreTests.rec($0, title: "Study \($0)") })
+            try store.finishRun()
+            try superuser.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+            #expect(try pending() == [0, 0, 0])
+            _ = try RecordStoreTests.apply(store, "f2", (101...200).map { RecordStoreTests.rec($0, title: "Trial \($0)") })
+            #expect(try pending().allSatisfy { $0 > 0 }, "the file's entries went to the pending lists")
+            #expect(try store.search("trial", limit: 200).count == 100)
+            try store.finishRun()
+            #expect(try pending() == [0, 0, 0])
+            #expect(try store.search("trial", limit: 200).count == 100)
+            #expect(try store.search("study", limit: 200).count == 100)
+        }
+        // A run that ends before its end (killed), then a run with nothing to apply.
+        do {
+            let killed = try PostgreSQLRecordStore(url: url)
+            _ = try RecordStoreTests.apply(killed, "f3", (201...300).map { RecordStoreTests.rec($0, title: "Cohort \($0)") })
+        }
+        #expect(try pending().allSatisfy { $0 > 0 })
+        let next = try PostgreSQLRecordStore(url: url)
+        try next.finishRun()
+        #expect(try pending() == [0, 0, 0], "the next run merges what the killed one left")
+        #expect(try next.search("cohort", limit: 200).count == 100)
     }
 
     /// The word vectors stay in the article row (search reads them for every hit); a schema made
