@@ -52,9 +52,12 @@ public protocol RecordStore: AnyObject, Sendable {
     /// Counts for `status`.
     func counts() throws(IndexError) -> IndexCounts
 
-    /// Once a run has applied its files: what the store does after a bulk load (the PostgreSQL
-    /// store builds its full-text indexes, when they are not there yet; SQLite's are kept as it goes).
-    func finishRun() throws(IndexError)
+    /// Once a run has applied its files: what the store does after them (the PostgreSQL store
+    /// builds its full-text indexes after a bulk load, and otherwise merges what the files left in
+    /// their pending lists; SQLite's are kept as it goes). Returns a warning for the log when
+    /// something that the applied files do not depend on failed.
+    @discardableResult
+    func finishRun() throws(IndexError) -> String?
 }
 
 extension RecordStore {

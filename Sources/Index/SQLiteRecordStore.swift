@@ -141,7 +141,8 @@ public final class SQLiteRecordStore: RecordStore {
     }
 
     /// The full-text index is kept up to date file by file: nothing to do.
-    public func finishRun() throws(IndexError) {}
+    @discardableResult
+    public func finishRun() throws(IndexError) -> String? { nil }
 
     // MARK: Counts and applied files
 

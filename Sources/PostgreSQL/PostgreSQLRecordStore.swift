@@ -386,21 +386,36 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// Builds the full-text indexes when they are missing (after the first files of a new index,
     /// or a run stopped before it got here), then gathers the planner's statistics. Until then,
-    /// search reads every row: correct, only slower. When they are there, merges what files left
-    /// in the indexes' pending lists (`mergePendingEntries`).
-    public func finishRun() throws(IndexError) {
-        guard !readOnly else { return }
+    /// search reads every row: correct, only slower. Merges what files left in the pending lists
+    /// of those already there (`mergePendingEntries`): a merge that fails is returned as a warning,
+    /// not thrown, since the files are committed, searches stay right, and the next run merges.
+    @discardableResult
+    public func finishRun() throws(IndexError) -> String? {
+        guard !readOnly else { return nil }
         let connection = try writerConnection()
-        connection.operation = "building the full-text indexes"
+        defer { connection.operation = "writing" }
+        let missing: [(String, String)], existing: [(String, String)]
         do throws(ServerDatabaseFailure) {
             let present = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])",
                                                  [schema, "{" + PGSchema.searchIndexes.map(\.0).joined(separator: ",") + "}"])
             let built = Set((0..<present.count).compactMap { present.string($0, 0) })
-            let missing = PGSchema.searchIndexes.filter { !built.contains($0.0) }
-            guard !missing.isEmpty else {
-                try mergePendingEntries(writer: connection)
-                return
+            missing = PGSchema.searchIndexes.filter { !built.contains($0.0) }
+            existing = PGSchema.searchIndexes.filter { built.contains($0.0) }
+        } catch {
+            throw .server(error)
+        }
+        var warning: String?
+        if !existing.isEmpty {
+            do throws(ServerDatabaseFailure) {
+                try mergePendingEntries(existing, writer: connection)
+            } catch {
+                warning = "the full-text indexes' new entries were not merged (\(error.description)); searches stay right, "
+                    + "only slower until the next run merges them"
+                guard connection.isUsable else { return warning }
             }
+        }
+        guard !missing.isEmpty else { return warning }
+        do throws(ServerDatabaseFailure) {
             let schema = schema
             try inSessions(missing, writer: connection) { name, column, session throws(ServerDatabaseFailure) in
                 session.operation = "building the full-text index \(name)"
@@ -408,7 +423,7 @@ public final class PostgreSQLRecordStore: RecordStore {
                 defer { _ = try? session.execute("RESET maintenance_work_mem") }
                 try session.execute(PGSchema.createSearchIndex(schema, name: name, column: column))
             }
-            appliedSinceMerge.withLock { $0 = false }
+            if existing.isEmpty { appliedSinceMerge.withLock { $0 = false } }
             // The planner's statistics, which autovacuum would gather only later: without them a
             // value search (`neoplasms[mh] AND 1975:1979[dp]`) just after a load walks the newest
             // rows one by one, 17 times slower (Docs/benchmarks.md).
@@ -417,9 +432,10 @@ public final class PostgreSQLRecordStore: RecordStore {
         } catch {
             throw .server(error)
         }
+        return warning
     }
 
-    /// Whether a file was applied since the pending lists were last merged (or the indexes built).
+    /// Whether a file was applied since the pending lists were last merged.
     private let appliedSinceMerge = Mutex(false)
 
     /// Memory for each index build (`maintenance_work_mem`), the session's own.
@@ -436,16 +452,21 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// index (2.5-3 s for a 30,000-record file); otherwise one after another on the writer's
     /// session, which costs a millisecond when the lists are empty and merges what a run killed
     /// before its end left.
-    private func mergePendingEntries(writer: PGConnection) throws(ServerDatabaseFailure) {
+    private func mergePendingEntries(_ indexes: [(String, String)], writer: PGConnection) throws(ServerDatabaseFailure) {
         let quoted = quoted
+        // The memory the merge sorts its entries in (`maintenance_work_mem` for this explicit
+        // merge), the session's own, as for a build: a server's default of 64 MB would take it
+        // through several passes.
         let merge = { @Sendable (name: String, _: String, session: PGConnection) throws(ServerDatabaseFailure) in
             session.operation = "merging the new entries of the full-text index \(name)"
+            try session.execute("SET maintenance_work_mem = '\(Self.buildMemory)'")
+            defer { _ = try? session.execute("RESET maintenance_work_mem") }
             try session.execute("SELECT gin_clean_pending_list($1::regclass)", ["\(quoted).\(PGCatalog.quote(name))"])
         }
         if appliedSinceMerge.withLock({ $0 }) {
-            try inSessions(PGSchema.searchIndexes, writer: writer, merge)
+            try inSessions(indexes, writer: writer, merge)
         } else {
-            for (name, column) in PGSchema.searchIndexes { try merge(name, column, writer) }
+            for (name, column) in indexes { try merge(name, column, writer) }
         }
         appliedSinceMerge.withLock { $0 = false }
     }

@@ -118,8 +118,9 @@ extension Mirror {
         guard !report.interrupted else { return }
         switch plan.target {
         case .live:
-            // After a bulk load, the PostgreSQL store builds its full-text indexes now.
-            try store.finishRun()
+            // The PostgreSQL store builds its full-text indexes after a bulk load, or merges what
+            // the files left in their pending lists.
+            finished(try store.finishRun())
             if let cycle = plan.prunesBefore {
                 let pruned = try prune(before: cycle, records: records, state: state)
                 report.rollover = RolloverState(fromCycle: records.map(\.cycle).min() ?? cycle, toCycle: cycle, baselineListed: 0,
@@ -127,11 +128,11 @@ extension Mirror {
             }
         case .rebuild:
             guard report.failures.isEmpty else { throw .rebuildIncomplete(failed: report.failures.count) }
-            try store.finishRun()
+            finished(try store.finishRun())
             try home.switchTo(store)
         case .rollover(_, let cycle):
             guard report.failures.isEmpty, plan.isComplete(applied: applied) else { return }
-            try store.finishRun()
+            finished(try store.finishRun())
             try home.switchTo(store)
             report.rollover?.switched = true
             logger.info("annual rollover complete: now answering from the cycle \(cycle) index")
@@ -140,6 +141,11 @@ extension Mirror {
             }
         }
         withExtendedLifetime(live) {}
+    }
+
+    /// Logs what the store's end of run could not do that the applied files do not depend on.
+    func finished(_ warning: String?) {
+        if let warning { logger.warning("\(warning)") }
     }
 
     /// Deletes the files of cycles older than `cycle` (data, `.md5`, `.partial`) and forgets them.
