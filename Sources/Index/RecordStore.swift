@@ -53,7 +53,7 @@ public protocol RecordStore: AnyObject, Sendable {
     func counts() throws(IndexError) -> IndexCounts
 
     /// Once a run has applied its files: what the store does after them (the PostgreSQL store
-    /// builds its full-text indexes after a bulk load, and otherwise merges what the files left in
+    /// builds its full-text indexes after a bulk load, and otherwise merges what is still in
     /// their pending lists; SQLite's are kept as it goes). Returns a warning for the log when
     /// something that the applied files do not depend on failed.
     @discardableResult

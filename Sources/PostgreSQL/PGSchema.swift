@@ -166,7 +166,7 @@ enum PGSchema {
     /// built whole they cost about half what keeping them up row by row costs (measured on a
     /// 30,000-record baseline file: 4.7 s against 8.5 s of COPY), and every file applied after
     /// that goes into GIN's pending list (`fastupdate`), which holds 64 MB rather than 4 so that a
-    /// daily file fits, and which the writer merges at the end of its run.
+    /// daily file fits, and which the writer merges after each file.
     static let searchIndexes = [("article_text_words", "text_words"), ("article_people_words", "people_words"), ("article_codes", "codes")]
 
     static func createSearchIndex(_ schema: String, name: String, column: String) -> String {

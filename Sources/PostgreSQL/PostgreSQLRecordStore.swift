@@ -339,8 +339,9 @@ public final class PostgreSQLRecordStore: RecordStore {
         let connection = try writerConnection()
         connection.operation = "applying \(file.name)"
         defer { connection.operation = "writing" }
+        let applied: AppliedFile
         do {
-            return try IndexPipeline.run(sourceFile: file.name, preparer: { PGPreparer(sourceFile: file.name) },
+            applied = try IndexPipeline.run(sourceFile: file.name, preparer: { PGPreparer(sourceFile: file.name) },
                                          cancellation: cancellation, produce: produce) { next, summary in
                 try connection.execute("BEGIN")
                 let writer = try PGWriter(connection: connection, schema: schema, sourceFile: file.name)
@@ -361,6 +362,31 @@ public final class PostgreSQLRecordStore: RecordStore {
             if connection.isUsable, connection.inTransaction { _ = try? connection.execute("ROLLBACK") }
             throw applyError(error)
         }
+        mergeAfterFile(connection)
+        return applied
+    }
+
+    /// After each file, outside its transaction: what it left in the full-text indexes' pending
+    /// lists goes into the indexes (`mergePendingEntries`), so that no later file of the run fills
+    /// a list and merges it inside its own transaction, and searches during a long run stay
+    /// fast. Not during a bulk load (no indexes yet: `finishRun` builds them). A merge that fails
+    /// here is tried again at the run's end, which reports it.
+    private func mergeAfterFile(_ connection: PGConnection) {
+        do throws(ServerDatabaseFailure) {
+            let existing = try searchIndexes(connection).existing
+            guard !existing.isEmpty else { return }
+            try mergePendingEntries(existing, writer: connection)
+        } catch {
+            return
+        }
+    }
+
+    /// The full-text indexes the schema lacks, and those it has.
+    private func searchIndexes(_ connection: PGConnection) throws(ServerDatabaseFailure) -> (missing: [(String, String)], existing: [(String, String)]) {
+        let present = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])",
+                                             [schema, "{" + PGSchema.searchIndexes.map(\.0).joined(separator: ",") + "}"])
+        let built = Set((0..<present.count).compactMap { present.string($0, 0) })
+        return (PGSchema.searchIndexes.filter { !built.contains($0.0) }, PGSchema.searchIndexes.filter { built.contains($0.0) })
     }
 
     /// The index's locked writer connection.
@@ -386,8 +412,9 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// Builds the full-text indexes when they are missing (after the first files of a new index,
     /// or a run stopped before it got here), then gathers the planner's statistics. Until then,
-    /// search reads every row: correct, only slower. Merges what files left in the pending lists
-    /// of those already there (`mergePendingEntries`): a merge that fails is returned as a warning,
+    /// search reads every row: correct, only slower. Merges what is left in the pending lists of
+    /// those already there (each file's own merge failed, or a run was killed between a file and
+    /// its merge, or an earlier pubmed-mirror wrote): a merge that fails is returned as a warning,
     /// not thrown, since the files are committed, searches stay right, and the next run merges.
     @discardableResult
     public func finishRun() throws(IndexError) -> String? {
@@ -396,11 +423,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         defer { connection.operation = "writing" }
         let missing: [(String, String)], existing: [(String, String)]
         do throws(ServerDatabaseFailure) {
-            let present = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])",
-                                                 [schema, "{" + PGSchema.searchIndexes.map(\.0).joined(separator: ",") + "}"])
-            let built = Set((0..<present.count).compactMap { present.string($0, 0) })
-            missing = PGSchema.searchIndexes.filter { !built.contains($0.0) }
-            existing = PGSchema.searchIndexes.filter { built.contains($0.0) }
+            (missing, existing) = try searchIndexes(connection)
         } catch {
             throw .server(error)
         }
@@ -435,23 +458,22 @@ public final class PostgreSQLRecordStore: RecordStore {
         return warning
     }
 
-    /// Whether a file was applied since the pending lists were last merged.
+    /// Whether a file was applied since the pending lists were last merged (or its merge failed).
     private let appliedSinceMerge = Mutex(false)
 
     /// Memory for each index build (`maintenance_work_mem`), the session's own.
     static let buildMemory = "256MB"
 
-    /// Moves the entries the run's files left in each full-text index's pending list (GIN's
-    /// `fastupdate`, up to `gin_pending_list_limit`) into the index proper, after the files'
-    /// transactions, so that searches stop reading them. A search reads the whole pending list of
+    /// Moves the entries in each full-text index's pending list (GIN's `fastupdate`, up to
+    /// `gin_pending_list_limit`) into the index proper, outside the files' transactions, so that
+    /// searches stop reading them. A search reads the whole pending list of
     /// every index it uses: with one 30,000-record file in it (48 MB in `article_text_words`) that
     /// was 30 ms of `cancer[tiab]`'s 107 ms and half of a phrase's time on 1.2 million records.
     /// Left to the inserts, the merge came when a later file filled the list, inside that file's
     /// transaction, which then took 5-8 s longer than the others. The writer owns the schema (it
-    /// creates and migrates it), as `gin_clean_pending_list` requires. After files, a session per
+    /// creates and migrates it), as `gin_clean_pending_list` requires. After a file, a session per
     /// index (2.5-3 s for a 30,000-record file); otherwise one after another on the writer's
-    /// session, which costs a millisecond when the lists are empty and merges what a run killed
-    /// before its end left.
+    /// session, which costs a millisecond when the lists are empty.
     private func mergePendingEntries(_ indexes: [(String, String)], writer: PGConnection) throws(ServerDatabaseFailure) {
         let quoted = quoted
         // The memory the merge sorts its entries in (`maintenance_work_mem` for this explicit

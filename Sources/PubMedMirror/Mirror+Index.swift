@@ -119,7 +119,7 @@ extension Mirror {
         switch plan.target {
         case .live:
             // The PostgreSQL store builds its full-text indexes after a bulk load, or merges what
-            // the files left in their pending lists.
+            // is still in their pending lists.
             finished(try store.finishRun())
             if let cycle = plan.prunesBefore {
                 let pruned = try prune(before: cycle, records: records, state: state)
