@@ -466,11 +466,11 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// Moves the entries in each full-text index's pending list (GIN's `fastupdate`, up to
     /// `gin_pending_list_limit`) into the index proper, outside the files' transactions, so that
-    /// searches stop reading them. A search reads the whole pending list of
-    /// every index it uses: with one 30,000-record file in it (48 MB in `article_text_words`) that
-    /// was 30 ms of `cancer[tiab]`'s 107 ms and half of a phrase's time on 1.2 million records.
-    /// Left to the inserts, the merge came when a later file filled the list, inside that file's
-    /// transaction, which then took 5-8 s longer than the others. The writer owns the schema (it
+    /// searches stop reading them. A search reads the whole pending list of every index it uses:
+    /// with one 30,000-record file in it (48 MB in `article_text_words`) that was 30 ms of
+    /// `cancer[tiab]`'s 107 ms and half of a phrase's time on 1.2 million records. Left to the
+    /// inserts, the merge came when a later file filled the list, inside that file's transaction,
+    /// which then took 5-8 s longer than the others. The writer owns the schema (it
     /// creates and migrates it), as `gin_clean_pending_list` requires. After a file, a session per
     /// index (2.5-3 s for a 30,000-record file); otherwise one after another on the writer's
     /// session, which costs a millisecond when the lists are empty.
