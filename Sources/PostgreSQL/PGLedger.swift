@@ -220,12 +220,6 @@ enum PGLedger {
         return run
     }
 
-    /// A text array literal for `$n::text[]`.
-    static func array(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
-    }
-
     private static func text(_ value: (some BinaryInteger)?) -> String? { value.map { String($0) } }
     private static func text(_ value: Date?) -> String? { value.map { String($0.timeIntervalSince1970) } }
 

@@ -60,9 +60,8 @@ final class PGWriter {
             UPDATE \(schema).meta SET value = CASE key WHEN 'current_records' THEN (value::bigint + $1::bigint)::text
                                                       WHEN 'versions' THEN (value::bigint + $2::bigint)::text
                                                       ELSE $3 END
-            WHERE key IN ('current_records', 'versions', 'counts_seq')
-              AND (SELECT value FROM \(schema).meta WHERE key = 'counts_seq') = $4
-            """, [String(currentChange), String(inserted - deleted), String(seq), String(firstSeq - 1)])
+            WHERE key = ANY($5::text[]) AND (SELECT value FROM \(schema).meta WHERE key = 'counts_seq') = $4
+            """, [String(currentChange), String(inserted - deleted), String(seq), String(firstSeq - 1), PGArray.texts(PGSchema.counts)])
         try connection.execute("UPDATE \(schema).meta SET value = $1 WHERE key = 'last_seq'", [String(seq)])
         try connection.execute("DELETE FROM \(schema).applied_file WHERE name = $1", [applied.name])
         try connection.execute("""
@@ -281,6 +280,12 @@ enum PGArray {
 
     static func booleans(_ values: [Bool]) -> String {
         "{" + values.map { $0 ? "t" : "f" }.joined(separator: ",") + "}"
+    }
+
+    /// A text array literal for `$n::text[]`, each value quoted.
+    static func texts(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
     }
 }
 

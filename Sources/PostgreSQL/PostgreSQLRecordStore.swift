@@ -75,7 +75,7 @@ public final class PostgreSQLRecordStore: RecordStore {
                 SELECT (SELECT count(*) FROM pg_attribute
                         WHERE attrelid = $1::regclass AND attname = ANY($2::text[]) AND attstorage <> 'm'),
                        \(PGSchema.countsKept(schema))
-                """, ["\(quoted).article", "{" + PGSchema.inlineVectors.joined(separator: ",") + "}"])
+                """, ["\(quoted).article", PGArray.texts(PGSchema.inlineVectors)])
             if state.int(0, 0) ?? 0 > 0 {
                 // ALTER TABLE waits for every reader of the table, and every reader after it waits
                 // for it: if a long read (an export) holds the table, leave it to the next run.
@@ -90,14 +90,16 @@ public final class PostgreSQLRecordStore: RecordStore {
             }
             if !state.bool(0, 1) {
                 try connection.execute("BEGIN")
-                try connection.execute("DELETE FROM \(quoted).meta WHERE key = ANY($1::text[])", ["{" + PGSchema.counts.joined(separator: ",") + "}"])
+                let keys = PGArray.texts(PGSchema.counts)
+                try connection.execute("DELETE FROM \(quoted).meta WHERE key = ANY($1::text[])", [keys])
+                // In the order of PGSchema.counts: current records, versions, the mark they are kept to.
                 try connection.execute("""
                     INSERT INTO \(quoted).meta
-                    SELECT unnest(ARRAY['current_records', 'versions', 'counts_seq']),
+                    SELECT unnest($1::text[]),
                            unnest(ARRAY[count(*) FILTER (WHERE is_current)::text, count(*)::text,
                                         (SELECT value FROM \(quoted).meta WHERE key = 'last_seq')])
                     FROM \(quoted).article
-                    """)
+                    """, [keys])
                 try connection.execute("COMMIT")
             }
         } catch {
@@ -384,7 +386,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// The full-text indexes the schema lacks, and those it has.
     private func searchIndexes(_ connection: PGConnection) throws(ServerDatabaseFailure) -> (missing: [(String, String)], existing: [(String, String)]) {
         let present = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])",
-                                             [schema, "{" + PGSchema.searchIndexes.map(\.0).joined(separator: ",") + "}"])
+                                             [schema, PGArray.texts(PGSchema.searchIndexes.map(\.0))])
         let built = Set((0..<present.count).compactMap { present.string($0, 0) })
         return (PGSchema.searchIndexes.filter { !built.contains($0.0) }, PGSchema.searchIndexes.filter { built.contains($0.0) })
     }

@@ -97,7 +97,7 @@ public final class PostgreSQLStateStore: MirrorState {
         guard !files.isEmpty else { return }
         try write("forgetting \(files.count) files") { connection throws(ServerDatabaseFailure) in
             _ = try connection.execute("DELETE FROM \(PGLedger.file.table) WHERE (folder, name) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-                                   [PGLedger.array(files.map(\.folder.rawValue)), PGLedger.array(files.map(\.name))])
+                                   [PGArray.texts(files.map(\.folder.rawValue)), PGArray.texts(files.map(\.name))])
         }
     }
 
@@ -151,7 +151,7 @@ public final class PostgreSQLStateStore: MirrorState {
         try write("forgetting \(files.count) published files") { connection throws(ServerDatabaseFailure) in
             _ = try connection.execute("""
                 DELETE FROM \(PGLedger.published.table) WHERE (target, folder, name) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
-                """, [PGLedger.array(files.map(\.target)), PGLedger.array(files.map(\.folder.rawValue)), PGLedger.array(files.map(\.name))])
+                """, [PGArray.texts(files.map(\.target)), PGArray.texts(files.map(\.folder.rawValue)), PGArray.texts(files.map(\.name))])
         }
     }
 
