@@ -103,6 +103,7 @@ public struct PubMedServer: Sendable {
         }
         let application = Application(
             router: router,
+            server: .http1(additionalChannelHandlers: [DrainBeforeClose()]),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "pubmed-mirror"),
             onServerRunning: { channel in
                 await listening(options.host, channel.localAddress?.port ?? options.port)

@@ -167,7 +167,8 @@ enum CLI {
         return stat[stat.index(close, offsetBy: 2)] != "Z"
     }
 
-    private static func environment(_ extra: [String: String]) -> [String: String] {
+    /// The test's environment without its `PUBMED_MIRROR_*` variables, and with `extra`.
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PUBMED_MIRROR_") }
         variables.merge(extra) { $1 }
         return variables

@@ -169,46 +169,87 @@ extension ServerFaultTests {
 
 extension ServerFaultTests {
     /// SIGTERM while a long answer streams: the server takes no new connection, finishes the answer
-    /// (the change feed's last line, the high-water mark, arrives), and exits 0.
+    /// (the change feed's last line, the high-water mark, arrives), and exits 0. Here the client
+    /// reads as fast as it can, on the machine's loopback.
     @Test func sigtermLetsTheAnswerInFlightFinish() async throws {
         let mirror = try await Self.fullFileMirror("serve-stop")
-        let started = try TestPaths.temporaryDirectory("serve-stop-client").appendingPathComponent("started")
-        let portFile = try TestPaths.temporaryDirectory("serve-stop-port").appendingPathComponent("port")
-        var client: ChildProcess.Outcome?
-        let result = try await CLI.whileRunning(["serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", portFile.path]) { pid in
-            guard let port = try await EUtilitiesServerTests.waitUntilListening(portFile, pid: pid) else { return }
-            // The client reads the first chunk, says so in a file, waits for the signal, then reads the rest.
-            let reading = Task {
-                try await Self.python("""
-                    import re, socket, sys, time, os
-                    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-                    s.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-                    data = s.recv(65536)
-                    open(sys.argv[2], "w").write("yes")
-                    time.sleep(1)
-                    while True:
-                        more = s.recv(1 << 20)
-                        if not more: break
-                        data += more
-                        if data.endswith(b"\\r\\n0\\r\\n\\r\\n"): break
-                    # The body without its chunk framing, which may fall inside a line.
-                    body = re.sub(rb"(?:^|\\r\\n)[0-9a-fA-F]+\\r\\n", b"", data.partition(b"\\r\\n\\r\\n")[2])
-                    lines = [l for l in body.split(b"\\n") if l.startswith(b"{")]
-                    print(lines[-1].decode())
-                    """, [String(port), started.path])
-            }
-            let deadline = Date().addingTimeInterval(30)
-            while !FileManager.default.fileExists(atPath: started.path) && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            kill(pid, SIGTERM)
-            client = try await reading.value
-        }
-        #expect(result.status == 0, "\(result.stderr)")
-        let last = try #require(client).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let mark = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex().counts().highWaterMark
-        #expect(last == "{\"highWaterMark\":\(mark)}", "\(client?.stderr ?? "")")
+        let (last, mark) = try await Self.stopDuringChanges(mirror, since: nil, pace: 0, isolated: false)
+        #expect(last == "{\"highWaterMark\":\(mark)}")
     }
+
+    /// The same for a client that takes the answer 4 KB at a time, in a network namespace of its
+    /// own whose TCP send buffers are 8 KB: when the answer ends, its last chunk still waits in
+    /// the server's queue, which closing the connection at once used to throw away
+    /// (`DrainBeforeClose`).
+    @Test(.enabled(if: NetworkNamespace.available, "needs root and unshare --net"))
+    func sigtermLetsASlowReaderTakeTheWholeAnswer() async throws {
+        let mirror = try await Self.fullFileMirror("serve-stop-slow")
+        let (last, mark) = try await Self.stopDuringChanges(mirror, since: 28_000, pace: 0.0005, isolated: true)
+        #expect(last == "{\"highWaterMark\":\(mark)}")
+    }
+
+    /// Starts `serve`, asks for `/api/changes`, sends SIGTERM once the first chunk has arrived,
+    /// and reads the rest, pausing `pace` seconds after each 4 KB (0: as fast as it comes); all from
+    /// one Python process, run in a network namespace of its own when `isolated`. Returns the
+    /// answer's last line and the index's high-water mark; expects serve to exit 0.
+    static func stopDuringChanges(_ mirror: String, since: Int?, pace: Double, isolated: Bool) async throws -> (String, Int64) {
+        let portFile = try TestPaths.temporaryDirectory("serve-stop-port").appendingPathComponent("port")
+        let script = """
+            import os, re, signal, socket, subprocess, sys, time
+            binary, mirror, port_file, path, pace, isolated = sys.argv[1:7]
+            pace = float(pace)
+            if isolated == "yes":
+                # This namespace's own loopback, with small send buffers.
+                subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+                with open("/proc/sys/net/ipv4/tcp_wmem", "w") as f: f.write("4096 8192 8192")
+            server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            deadline = time.time() + 60
+            while not (os.path.exists(port_file) and open(port_file).read().strip()):
+                if server.poll() is not None or time.time() > deadline:
+                    server.kill()
+                    sys.exit("serve did not start: " + server.stderr.read().decode())
+                time.sleep(0.01)
+            s = socket.create_connection(("127.0.0.1", int(open(port_file).read())))
+            s.settimeout(60)
+            s.sendall(b"GET " + path.encode() + b" HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+            data = bytearray(s.recv(65536))
+            server.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            while True:
+                more = s.recv(4096 if pace else 1 << 20)
+                if not more: break
+                data += more
+                if pace: time.sleep(pace)
+                if data.endswith(b"\\r\\n0\\r\\n\\r\\n"): break
+            # The body without its chunk framing, which may fall inside a line.
+            body = re.sub(rb"(?:^|\\r\\n)[0-9a-fA-F]+\\r\\n", b"", bytes(data).partition(b"\\r\\n\\r\\n")[2])
+            lines = [l for l in body.split(b"\\n") if l.startswith(b"{")]
+            status = server.wait(60)
+            print(lines[-1].decode())
+            print(status)
+            sys.stderr.write(server.stderr.read().decode())
+            """
+        let path = since.map { "/api/changes?since=\($0)" } ?? "/api/changes"
+        let arguments = ["-c", script, CLI.executable.path, mirror, portFile.path, path, String(pace), isolated ? "yes" : "no"]
+        let result = isolated
+            ? try await ChildProcess.run("/usr/bin/unshare", ["--net", "/usr/bin/python3"] + arguments, environment: CLI.environment())
+            : try await ChildProcess.run("/usr/bin/python3", arguments, environment: CLI.environment())
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.last == "0", "serve's exit status; \(result.stderr)")
+        let mark = try Mirror(root: URL(fileURLWithPath: mirror)).openIndex().counts().highWaterMark
+        return (lines.first ?? "", mark)
+    }
+}
+
+/// Network namespaces (`unshare --net`, as root): a loopback of the test's own, whose settings
+/// touch nothing else on the machine.
+enum NetworkNamespace {
+    static let available: Bool = {
+        guard getuid() == 0 else { return false }
+        return (try? Spawn.run(["unshare", "--net", "ip", "link", "set", "lo", "up"])) != nil
+    }()
 }
 
 /// A flag one task sets and another reads.
