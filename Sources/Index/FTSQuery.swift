@@ -24,8 +24,18 @@ package struct FTSQuery {
         self.mesh = mesh
         self.dialect = dialect
         source = Array(query.source)
+        self.query = query.source
         match = try node(query.root)
     }
+
+    /// Groups one inside another that the expression may hold: FTS5's parser overflows its stack at
+    /// about 100 (`fts5: parser stack overflow`), and a PostgreSQL condition that deep gains nothing.
+    /// A chain of one operator is one group however long (`a OR b OR c …`); parentheses and
+    /// operators that alternate (each groups what is left of it, as PubMed reads left to right)
+    /// add one each.
+    static let maximumNesting = 64
+    private let query: String
+    private var nesting = 0
 
     /// Whether any phrase ranks: a query of codes alone has no relevance to sort by.
     package var ranks: Bool { scored.contains("1") }
@@ -33,11 +43,23 @@ package struct FTSQuery {
     private let source: [Character]
 
     private mutating func node(_ node: QueryNode) throws -> String {
+        if case .term(let term) = node { return try self.term(term) }
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Self.maximumNesting else {
+            throw QueryError("the query nests groups more than \(Self.maximumNesting) deep (parentheses, or AND, OR and NOT alternating, "
+                + "each of which groups what is left of it); write it with fewer levels", query: query, offset: 0)
+        }
         switch node {
-        case .term(let term): try self.term(term)
-        case .and: try conjunction(Self.chain(node))
-        case .or(let left, let right): dialect.or(try self.node(left), try self.node(right))
-        case .not(let left, let right): dialect.not(try self.node(left), try self.node(right))
+        case .term: preconditionFailure("handled above")
+        case .and: return try conjunction(Self.chain(node) { if case .and(let left, let right) = $0 { (left, right) } else { nil } })
+        case .or:
+            var parts: [String] = []
+            for operand in Self.chain(node, { if case .or(let left, let right) = $0 { (left, right) } else { nil } }) {
+                parts.append(try self.node(operand))
+            }
+            return dialect.or(parts)
+        case .not(let left, let right): return dialect.not(try self.node(left), try self.node(right))
         }
     }
 
@@ -49,7 +71,7 @@ package struct FTSQuery {
             // PubMed's automatic term mapping, the part that can be done here: an untagged term
             // that is a MeSH entry term also finds the heading's records, with its narrower ones.
             explosions.append("\"\(term.text)\" also finds \(heading)[MeSH Terms]")
-            return dialect.or(words, codes(try exploded(heading, qualifier: nil).map { "mh_" + $0 }, prefix: false))
+            return dialect.or([words, codes(try exploded(heading, qualifier: nil).map { "mh_" + $0 }, prefix: false)])
         case .date:
             return dates(term)
         case .value:
@@ -59,10 +81,20 @@ package struct FTSQuery {
 
     // MARK: - Automatic term mapping
 
-    /// The operands of a chain of ANDs, left to right (AND is associative, so the chain is one step).
-    private static func chain(_ node: QueryNode) -> [QueryNode] {
-        guard case .and(let left, let right) = node else { return [node] }
-        return chain(left) + chain(right)
+    /// The operands of a chain of ANDs or of ORs, left to right (both are associative, so the chain
+    /// is one step, however long: a strategy ORs hundreds of synonyms).
+    private static func chain(_ node: QueryNode, _ sides: (QueryNode) -> (QueryNode, QueryNode)?) -> [QueryNode] {
+        var operands: [QueryNode] = []
+        var pending = [node]
+        while let next = pending.popLast() {
+            if let (left, right) = sides(next) {
+                pending.append(right)
+                pending.append(left)
+            } else {
+                operands.append(next)
+            }
+        }
+        return operands
     }
 
     /// An AND chain; with a thesaurus, words written side by side without tags or quotes
@@ -81,7 +113,7 @@ package struct FTSQuery {
                 let written = operands[index..<index + length].flatMap(\.terms).map(\.text).joined(separator: " ")
                 explosions.append("\"\(written)\" also finds \(heading)[MeSH Terms]")
                 let headings = try exploded(heading, qualifier: nil).map { "mh_" + $0 }
-                parts.append(dialect.or(dialect.and(words), codes(headings, prefix: false)))
+                parts.append(dialect.or([dialect.and(words), codes(headings, prefix: false)]))
                 index += length
                 continue
             }
@@ -157,7 +189,7 @@ package struct FTSQuery {
             let tag = term.field == .fullAuthor ? "fau" : "fir"
             let name = Self.fullName(term.text)
             if prefix || name.hasSuffix("__") { return codes([tag + "_" + name], prefix: true) }
-            return dialect.or(codes([tag + "_" + name], prefix: false), codes([tag + "_" + name + "_"], prefix: true))
+            return dialect.or([codes([tag + "_" + name], prefix: false), codes([tag + "_" + name + "_"], prefix: true)])
         case .mesh, .meshMajor:
             let tag = term.field == .mesh ? "mh_" : "majr_"
             let parts = term.text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -292,7 +324,7 @@ package protocol MatchDialect {
     /// Any of the value codes (each a whole token, or a beginning when `prefix`).
     func codes(_ tokens: [(token: String, prefix: Bool)]) -> String
     func and(_ parts: [String]) -> String
-    func or(_ left: String, _ right: String) -> String
+    func or(_ parts: [String]) -> String
     /// `left` without `right`.
     func not(_ left: String, _ right: String) -> String
 }
@@ -315,7 +347,7 @@ package struct FTS5Dialect: MatchDialect {
     }
 
     package func and(_ parts: [String]) -> String { "(" + parts.joined(separator: " AND ") + ")" }
-    package func or(_ left: String, _ right: String) -> String { "(\(left) OR \(right))" }
+    package func or(_ parts: [String]) -> String { "(" + parts.joined(separator: " OR ") + ")" }
     package func not(_ left: String, _ right: String) -> String { "(\(left) NOT \(right))" }
 
     private func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }

@@ -43,7 +43,7 @@ final class PGDialect: MatchDialect {
     }
 
     func and(_ parts: [String]) -> String { "(" + parts.joined(separator: " AND ") + ")" }
-    func or(_ left: String, _ right: String) -> String { "(\(left) OR \(right))" }
+    func or(_ parts: [String]) -> String { "(" + parts.joined(separator: " OR ") + ")" }
     func not(_ left: String, _ right: String) -> String { "(\(left) AND NOT \(right))" }
 
     /// One condition per vector the columns are in, ORed; `query` writes the `tsquery` for the

@@ -18,9 +18,19 @@ struct QueryParser {
         self.source = source
     }
 
+    /// Bounds that keep a pasted or generated query from exhausting the stack (the parser and the
+    /// stores' translations recurse over the tree): words, operators and tags, and parentheses
+    /// one inside another. Search strategies run to a few hundred terms.
+    static let maximumTokens = 10_000
+    static let maximumDepth = 64
+
     mutating func parse() throws(QueryError) -> PubMedQuery {
         tokens = try QueryLexer.tokens(source)
         guard !tokens.isEmpty else { throw QueryError("the query is empty", query: source, offset: 0) }
+        guard tokens.count <= Self.maximumTokens else {
+            throw QueryError("the query has \(tokens.count) words, operators and tags; at most \(Self.maximumTokens) are read",
+                             query: source, offset: tokens[Self.maximumTokens].range.lowerBound)
+        }
         let root = try expression(depth: 0)
         if next < tokens.count {
             // Only a `)` stops an expression early.
@@ -63,6 +73,9 @@ struct QueryParser {
         let token = tokens[next]
         switch token.kind {
         case .open:
+            guard depth < Self.maximumDepth else {
+                throw QueryError("parentheses nested more than \(Self.maximumDepth) deep", query: source, offset: token.range.lowerBound)
+            }
             next += 1
             let inner = try expression(depth: depth + 1)
             guard next < tokens.count, tokens[next].kind == .close else {

@@ -3,19 +3,28 @@ import Synchronization
 
 /// The E-utilities' history server, in memory: each `WebEnv` holds numbered result sets
 /// (`query_key` 1, 2, …) of PMIDs that esearch (`usehistory=y`) and epost put there and efetch and
-/// esummary read back. Bounded: at most `environments` WebEnvs (the least recently used goes
-/// first), at most `idsPerSet` PMIDs a set, and a WebEnv unused for `lifetime` is forgotten.
+/// esummary read back. Bounded: at most `environments` WebEnvs, `idsPerSet` PMIDs a set,
+/// `idsPerEnvironment` PMIDs a WebEnv (its oldest sets are forgotten first: a pipeline that reuses
+/// one WebEnv for ever keeps its recent sets) and `ids` PMIDs in all (the least recently used WebEnv
+/// goes first); a WebEnv unused for `lifetime` is forgotten. A forgotten set's `query_key` is not
+/// given again.
 public final class SearchHistory: Sendable {
     public struct Limits: Sendable {
         public var environments = 1_000
         public var idsPerSet = 100_000
+        public var idsPerEnvironment = 1_000_000
+        /// 8 bytes each: 160 MB at most.
+        public var ids = 20_000_000
         public var lifetime: Duration = .seconds(8 * 3600)
 
         public init() {}
     }
 
     private struct Environment {
-        var sets: [[Int]] = []
+        /// By `query_key`.
+        var sets: [Int: [Int]] = [:]
+        var lastKey = 0
+        var count = 0
         var used: ContinuousClock.Instant
     }
 
@@ -31,14 +40,22 @@ public final class SearchHistory: Sendable {
             expire(&environments, now: now)
             let name = webEnv.flatMap { environments[$0] == nil ? nil : $0 } ?? Self.newName()
             var environment = environments[name] ?? Environment(used: now)
-            environment.sets.append(Array(ids.prefix(limits.idsPerSet)))
+            let kept = Array(ids.prefix(limits.idsPerSet))
+            environment.lastKey += 1
+            environment.sets[environment.lastKey] = kept
+            environment.count += kept.count
+            while environment.count > limits.idsPerEnvironment, environment.sets.count > 1,
+                  let oldest = environment.sets.keys.min() {
+                environment.count -= environment.sets.removeValue(forKey: oldest)?.count ?? 0
+            }
             environment.used = now
             environments[name] = environment
-            if environments.count > limits.environments,
-               let oldest = environments.min(by: { $0.value.used < $1.value.used })?.key {
-                environments[oldest] = nil
+            var total = environments.values.reduce(0) { $0 + $1.count }
+            while environments.count > 1, environments.count > limits.environments || total > limits.ids,
+                  let oldest = environments.filter({ $0.key != name }).min(by: { $0.value.used < $1.value.used })?.key {
+                total -= environments.removeValue(forKey: oldest)?.count ?? 0
             }
-            return (name, environment.sets.count)
+            return (name, environment.lastKey)
         }
     }
 
@@ -47,13 +64,13 @@ public final class SearchHistory: Sendable {
         let now = ContinuousClock.now
         let found: [Int]? = environments.withLock { environments in
             expire(&environments, now: now)
-            guard var environment = environments[webEnv], environment.sets.indices.contains(queryKey - 1) else { return nil }
+            guard var environment = environments[webEnv], let set = environment.sets[queryKey] else { return nil }
             environment.used = now
             environments[webEnv] = environment
-            return environment.sets[queryKey - 1]
+            return set
         }
         guard let found else {
-            throw .unknownHistory("Unable to obtain query #\(queryKey) from WebEnv \(webEnv): it has expired or was never made on this server")
+            throw .unknownHistory("Unable to obtain query #\(queryKey) from WebEnv \(webEnv): it has expired, was never made on this server, or was forgotten to keep the history's memory bounded")
         }
         return found
     }

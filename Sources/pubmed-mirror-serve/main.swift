@@ -20,9 +20,14 @@ ServeSettings.server = { settings in
         if let file = settings.portFile {
             // Written whole under a temporary name, then renamed: a reader never sees half of it.
             let partial = file.appendingPathExtension("partial")
+            // (rename(2), which replaces a file left by an earlier run; FileManager's move refuses to.)
             do {
                 try Data("\(port)\n".utf8).write(to: partial)
-                try FileManager.default.moveItem(at: partial, to: file)
+                guard rename(partial.path, file.path) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    try? FileManager.default.removeItem(at: partial)
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: reason])
+                }
             } catch {
                 settings.log("warning: the port file \(file.path) cannot be written: \(error.localizedDescription)")
             }

@@ -50,8 +50,8 @@ struct JSONAPI: Sendable {
     /// `q` (present, not too long, readable) and `sort`.
     private func query(_ parameters: EParameters) throws(Failure) -> (text: String, query: PubMedQuery, sort: SearchSort) {
         guard let text = parameters["q"] else { throw Failure(status: 400, code: "request.missing-parameter", message: "Missing parameter: q (a query in PubMed's syntax)") }
-        guard text.count <= maximumQueryLength else {
-            throw Failure(status: 400, code: "query.too-long", message: "The query is \(text.count) characters long; this server takes at most \(maximumQueryLength)")
+        guard text.utf8.count <= maximumQueryLength else {
+            throw Failure(status: 400, code: "query.too-long", message: "The query is \(text.utf8.count) bytes long; this server takes at most \(maximumQueryLength)")
         }
         let query: PubMedQuery
         do {

@@ -38,11 +38,18 @@ extension EUtilities {
         let webEnv = parameters["webenv"]
         let queryKey = try parameters.integer("query_key")
         if text.isEmpty && queryKey == nil { throw .badRequest("Empty term and query_key - nothing todo") }
-        guard text.count <= maximumQueryLength else {
-            throw .badRequest("The term is \(text.count) characters long; this server takes at most \(maximumQueryLength)")
+        if let field = parameters["field"], !text.isEmpty {
+            // A tag's name (`title`, `tiab`, `mesh terms`), not more query.
+            guard field.count <= 40, field.allSatisfy({ $0.isLetter || $0.isNumber || " :/_-".contains($0) }) else {
+                throw .badRequest("Invalid field '\(field.prefix(40))': a field tag's name, such as title or tiab")
+            }
+            text = "(\(text))[\(field)]"
         }
-        if let field = parameters["field"], !text.isEmpty { text = "(\(text))[\(field)]" }
         if let range = try dateLimit(parameters) { text = text.isEmpty ? range : "(\(text)) AND \(range)" }
+        // The query as it will be read, the field and dates included, in bytes.
+        guard text.utf8.count <= maximumQueryLength else {
+            throw .badRequest("The query is \(text.utf8.count) bytes long; this server takes at most \(maximumQueryLength)")
+        }
         let within: [Int]? = if let queryKey {
             try history.ids(webEnv: try require(webEnv, "WebEnv"), queryKey: queryKey)
         } else {
@@ -90,7 +97,12 @@ extension EUtilities {
         }
         switch (parameters["mindate"], parameters["maxdate"]) {
         case (nil, nil): return nil
-        case (let minimum?, let maximum?): return "\(minimum):\(maximum)[\(tag)]"
+        case (let minimum?, let maximum?):
+            // NCBI's forms: YYYY, YYYY/MM, YYYY/MM/DD.
+            for date in [minimum, maximum] where date.isEmpty || date.count > 10 || !date.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "/") }) {
+                throw .badRequest("Invalid date '\(date.prefix(20))': YYYY, YYYY/MM or YYYY/MM/DD")
+            }
+            return "\(minimum):\(maximum)[\(tag)]"
         default: throw .badRequest("mindate and maxdate go together")
         }
     }

@@ -62,6 +62,9 @@ import Testing
         ("title:", 0, "has no value"),
         ("cancer AND systematic[sb]", 11, "cannot be worked out from the records"),
         ("free full text[sb]", 0, "cannot be worked out from the records"),
+        // Bounds that keep the stack safe (20,000 parentheses crashed the parser before).
+        (String(repeating: "(", count: 65) + "a" + String(repeating: ")", count: 65), 64, "nested more than 64 deep"),
+        (Array(repeating: "a", count: 10_001).joined(separator: " "), 20_000, "10001 words, operators and tags"),
     ])
     func rejects(query: String, offset: Int, words: String) {
         do {
@@ -72,6 +75,31 @@ import Testing
             #expect(error.description.contains(words), "\(query): \(error.description)")
             #expect(error.code.kind == .invalidInput)
         }
+    }
+
+    @Test func deepButBoundedQueriesParse() throws {
+        let nested = String(repeating: "(", count: 64) + "a" + String(repeating: ")", count: 64)
+        #expect(try PubMedQuery(parsing: nested).translation == #""a"[All Fields]"#)
+        #expect(try PubMedQuery(parsing: Array(repeating: "a", count: 10_000).joined(separator: " ")).root.terms.count == 10_000)
+    }
+
+    /// A chain of one operator is one group for the index, however long; operators that alternate
+    /// nest (left to right), and past 64 groups the query is refused rather than failing in FTS5.
+    @Test func chainsStayFlatAndAlternationsAreBounded() throws {
+        let synonyms = (1...300).map { "word\($0)" }.joined(separator: " OR ")
+        let flat = try FTSQuery(PubMedQuery(parsing: "(\(synonyms))[tiab] AND cancer"), mesh: nil)
+        // The AND and the OR: two groups, not 300.
+        #expect(flat.match.filter { $0 == "(" }.count == 2, "\(flat.match.prefix(200))")
+        let alternating = (1...70).map { "w\($0)" }.enumerated().map { $0.offset == 0 ? $0.element : ($0.offset % 2 == 0 ? "AND " : "OR ") + $0.element }
+        let deep = try PubMedQuery(parsing: alternating.joined(separator: " "))
+        #expect(throws: QueryError.self) { try FTSQuery(deep, mesh: nil) }
+        do {
+            _ = try FTSQuery(deep, mesh: nil)
+        } catch let error as QueryError {
+            #expect(error.description.contains("more than 64 deep"))
+        }
+        let shallow = try PubMedQuery(parsing: alternating.prefix(60).joined(separator: " "))
+        #expect(throws: Never.self) { try FTSQuery(shallow, mesh: nil) }
     }
 
     @Test func onlyHeadingsAndUntaggedWordsNeedTheThesaurus() throws {

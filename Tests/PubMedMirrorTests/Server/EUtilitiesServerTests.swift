@@ -101,6 +101,22 @@ import Testing
             let history = try await Self.curl(base + "efetch.fcgi?db=pubmed&WebEnv=MCID_0&query_key=1")
             #expect(history.status == 400)
             #expect(history.body.contains("Unable to obtain query #1"))
+            // A query_key no set can have (the smallest integer once crashed the server), an
+            // esearch whose dates or field carry more query past the length bound, 10,000 nested
+            // parentheses: each a 400, and the server answers on.
+            let postedOne = try await Self.curl(base + "epost.fcgi?db=pubmed&id=\(ids[0])")
+            let webEnv = try #require(postedOne.body.firstMatch(of: /<WebEnv>([^<]+)<\/WebEnv>/)?.1)
+            for key in ["-9223372036854775808", "0", "9223372036854775807"] {
+                let answer = try await Self.curl(base + "efetch.fcgi?db=pubmed&WebEnv=\(webEnv)&query_key=\(key)&retmode=xml")
+                #expect(answer.status == 400, "query_key \(key): \(answer.body.prefix(200))")
+            }
+            let parentheses = String(repeating: "(", count: 10_000)
+            let smuggled = try await Self.curl(base + "esearch.fcgi?db=pubmed&term=cancer&mindate=\(parentheses)&maxdate=2020")
+            #expect(smuggled.status == 400 && smuggled.body.contains("Invalid date"), "\(smuggled.body.prefix(200))")
+            let field = try await Self.curl(base + "esearch.fcgi?db=pubmed&term=cancer&field=ti%5D%20OR%20\(parentheses)")
+            #expect(field.status == 400 && field.body.contains("Invalid field"), "\(field.body.prefix(200))")
+            let nested = try await Self.curl(base + "esearch.fcgi?db=pubmed&term=\(String(repeating: "(", count: 2_000))cancer")
+            #expect(nested.status == 400 && nested.body.contains("nested more than 64 deep"), "\(nested.body.prefix(200))")
             let unknownPath = try await Self.curl(base + "elink.fcgi?db=pubmed&id=1")
             #expect(unknownPath.status == 404)
             // Parameters clients add and the server has no use for are ignored.

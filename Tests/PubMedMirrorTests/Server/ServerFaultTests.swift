@@ -188,12 +188,14 @@ extension ServerFaultTests {
         #expect(last == "{\"highWaterMark\":\(mark)}")
     }
 
-    /// Starts `serve`, asks for `/api/changes`, sends SIGTERM once the first chunk has arrived,
-    /// and reads the rest, pausing `pace` seconds after each 4 KB (0: as fast as it comes); all from
-    /// one Python process, run in a network namespace of its own when `isolated`. Returns the
-    /// answer's last line and the index's high-water mark; expects serve to exit 0.
+    /// Starts `serve` (over a port file an earlier run left), asks for `/api/changes`, sends SIGTERM
+    /// once the first chunk has arrived, and reads the rest, pausing `pace` seconds after each 4 KB
+    /// (0: as fast as it comes); all from one Python process, run in a network namespace of its own
+    /// when `isolated`. Returns the answer's last line and the index's high-water mark; expects
+    /// serve to exit 0.
     static func stopDuringChanges(_ mirror: String, since: Int?, pace: Double, isolated: Bool) async throws -> (String, Int64) {
         let portFile = try TestPaths.temporaryDirectory("serve-stop-port").appendingPathComponent("port")
+        try Data("1\n".utf8).write(to: portFile)
         let script = """
             import os, re, signal, socket, subprocess, sys, time
             binary, mirror, port_file, path, pace, isolated = sys.argv[1:7]
@@ -205,7 +207,8 @@ extension ServerFaultTests {
             server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             deadline = time.time() + 60
-            while not (os.path.exists(port_file) and open(port_file).read().strip()):
+            # The port file an earlier run left (port 1) must be replaced.
+            while open(port_file).read().strip() in ("", "1"):
                 if server.poll() is not None or time.time() > deadline:
                     server.kill()
                     sys.exit("serve did not start: " + server.stderr.read().decode())
