@@ -16,21 +16,28 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         func refuse(_ message: String) -> ServerDatabaseFailure {
             ServerDatabaseFailure(server: "--database", operation: "reading the URL", sqlState: nil, message: message, connectionLost: false)
         }
+        // A text that may hold a password is never shown, nor is libpq's message about it (which
+        // quotes the token it could not read, perhaps the password itself).
+        let mayHoldPassword = text.lowercased().contains("password") || text.hasUserInfoColon
         guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") else {
-            throw refuse("\(text) is not a postgresql:// URL")
+            throw refuse(mayHoldPassword
+                ? "the value is not a postgresql:// URL, and it seems to hold a password (not shown): " + Self.passwordAdvice
+                : "\(text) is not a postgresql:// URL")
         }
         if let reason = cpq_load() { throw refuse(String(cString: reason)) }
         var error: UnsafeMutablePointer<CChar>?
         guard let options = cpq_conninfo_parse(text, &error) else {
             let message = error.map { String(cString: $0).trimmingTrailingNewlines } ?? "libpq cannot read it"
             if let error { cpq_freemem(error) }
-            throw refuse("\(text.redactingPassword): \(message)")
+            throw refuse(mayHoldPassword
+                ? "libpq cannot read the URL, which seems to hold a password (neither is shown): " + Self.passwordAdvice
+                : "\(text): \(message)")
         }
         defer { cpq_conninfo_free(options) }
         var option = options
         while let keyword = option.pointee.keyword {
             if String(cString: keyword) == "password", option.pointee.val != nil {
-                throw refuse("a password in the URL is refused, since the process list would show it: give it in PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD")
+                throw refuse("a password in the URL is refused, since the process list would show it: " + Self.passwordAdvice)
             }
             option += 1
         }
@@ -40,14 +47,15 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { text }
+
+    static let passwordAdvice = "give it in PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD"
 }
 
 extension String {
-    /// The URL with anything between `//` and `@` after a `:` hidden (for messages about a URL that was refused).
-    var redactingPassword: String {
-        guard let scheme = range(of: "://"), let at = self[scheme.upperBound...].firstIndex(of: "@"),
-              let colon = self[scheme.upperBound..<at].firstIndex(of: ":") else { return self }
-        return String(self[..<self.index(after: colon)]) + "***" + String(self[at...])
+    /// Whether a `user:password@` part may be there: a `:` before an `@` after the scheme.
+    var hasUserInfoColon: Bool {
+        guard let scheme = range(of: "://"), let at = self[scheme.upperBound...].lastIndex(of: "@") else { return false }
+        return self[scheme.upperBound..<at].contains(":")
     }
 
     var trimmingTrailingNewlines: String {

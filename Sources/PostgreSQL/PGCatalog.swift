@@ -14,8 +14,17 @@ enum PGCatalog {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// Creates the control table when it is missing (a writer's first run).
+    /// Creates the control table when it is missing (a writer's first run). A database that cannot
+    /// hold every character of PubMed's records is refused first, rather than each file failing in
+    /// its COPY at the first character its encoding lacks.
     static func prepare(_ connection: PGConnection) throws(ServerDatabaseFailure) {
+        let encoding = try connection.execute("SHOW server_encoding").string(0, 0) ?? "?"
+        guard encoding == "UTF8" else {
+            throw ServerDatabaseFailure(server: connection.url.text, operation: "checking the database", sqlState: nil,
+                                        message: "the database's encoding is \(encoding), which cannot hold every character of PubMed's records: "
+                                            + "make it UTF8 (createdb --encoding UTF8 --template template0 …)",
+                                        connectionLost: false)
+        }
         try connection.execute("""
             CREATE SCHEMA IF NOT EXISTS \(control);
             CREATE TABLE IF NOT EXISTS \(control).index_schema (

@@ -19,6 +19,9 @@ final class PGConnection: @unchecked Sendable {
         self.url = url
         var pairs: [(String, String)] = [("dbname", url.text), ("fallback_application_name", "pubmed-mirror")]
         if let password = url.password { pairs.append(("password", password)) }
+        // Every byte sent and read is UTF-8, whatever PGCLIENTENCODING or the database's own
+        // encoding would make the session's (a later keyword wins over the URL's).
+        pairs.append(("client_encoding", "UTF8"))
         // A server that does not answer is an error within seconds, not a hang (the URL's own
         // connect_timeout wins: later keywords do not override what the URL expanded to… so only
         // when it has none).

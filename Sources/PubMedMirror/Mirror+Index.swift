@@ -80,7 +80,7 @@ extension Mirror {
     private func apply(_ plan: IndexPlan, to store: any RecordStore, applied: inout [String: String], report: inout IndexReport,
                        progress: ProgressBoard?, cancellation: CancellationFlag) throws(IndexError) {
         progress?.plan(files: plan.steps.count, bytes: plan.steps.reduce(0) { $0 + ($1.file.size ?? 0) }, phase: "indexed")
-        for step in plan.steps {
+        for (position, step) in plan.steps.enumerated() {
             let file = step.file
             if cancellation.isCancelled {
                 report.interrupted = true
@@ -107,9 +107,19 @@ extension Mirror {
                 }
                 report.failures.append(.init(name: file.name, error: error))
                 logger.info("\(error.description)", metadata: ["error.code": "\(error.code)"])
+                // A full disk, a server gone or a lock lost fails every file after this one too,
+                // each after writing and rolling back its share: the run stops here instead.
+                if Self.stopsTheRun.contains(error.code) {
+                    let left = plan.steps.count - position - 1
+                    if left > 0 { logger.info("stopping: the \(left) file\(left == 1 ? "" : "s") after \(file.name) \(left == 1 ? "is" : "are") left for the next run") }
+                    return
+                }
             }
         }
     }
+
+    /// Failures of the store rather than of a file.
+    static let stopsTheRun: Set<ErrorCode> = [.diskFull, .databaseFull, .databaseUnreachable, .databaseLocked, .databaseLogin, .databasePermission]
 
     /// After the steps: a rebuild or rollover that is complete replaces the index in use, and the
     /// old cycle's files are pruned as the plan says.

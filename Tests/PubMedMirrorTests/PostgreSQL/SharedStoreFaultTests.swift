@@ -176,4 +176,40 @@ import Glibc
         #expect(try store.appliedFiles().map(\.name) == ["pubmed26n1334.xml.gz", "pubmed20n1015.xml.gz"])
         #expect(try store.counts().current == (try Self.countsAfterEachFile([small, Self.baseline]))[1].current)
     }
+    /// A full disk fails every file after the first too: the run stops at that file, says what is
+    /// left, and the next run (with space) applies both.
+    @Test func aFullDiskOnTheServerStopsTheRunAtThatFile() async throws {
+        let server = try await PostgreSQLServer.start()
+        defer { try? server.stop(mode: "immediate") }
+        let (name, url) = try server.createDatabase()
+        let disk = try SmallDisk(kib: 6144)
+        try PostgreSQLServer.run("/bin/chown", ["postgres:postgres", disk.url.path])
+        try server.execute("CREATE TABLESPACE small_\(name) LOCATION '\(disk.url.path)'")
+        try server.execute("ALTER DATABASE \(name) SET default_tablespace = small_\(name)")
+        // Two baseline files of one cycle, mirrored first.
+        let tree = try TestPaths.temporaryDirectory("two-baselines")
+        let folder = tree.appendingPathComponent("baseline")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("updatefiles"), withIntermediateDirectories: true)
+        let large = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz")
+        for file in [large, Self.baseline] {
+            let copy = folder.appendingPathComponent(file.lastPathComponent)
+            try FileManager.default.copyItem(at: file, to: copy)
+            try Data("MD5(\(file.lastPathComponent))= \(try FileDigest.md5(of: copy))\n".utf8).write(to: copy.appendingPathExtension("md5"))
+        }
+        let mirror = try TestPaths.temporaryDirectory("stop-mirror")
+        let fetched = try await CLI.run(["fetch", "--source", tree.absoluteString, "--mirror", mirror.path, "--no-index", "--quiet"])
+        try #require(fetched.status == 0, "\(fetched.stderr)")
+
+        let full = try await CLI.run(["index", "--mirror", mirror.path, "--database", url.text])
+        #expect(full.status == 4, "\(full.status): \(full.stderr)")
+        #expect(full.stderr.contains("stopping: the 1 file after pubmed20n0014.xml.gz is left for the next run"), "\(full.stderr)")
+        #expect(!full.stderr.contains("pubmed20n1015.xml.gz:"), "the second file was tried: \(full.stderr)")
+
+        try disk.resize(kib: 1_048_576)
+        let rerun = try await CLI.run(["index", "--mirror", mirror.path, "--database", url.text, "--quiet"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let store = try PostgreSQLRecordStore(url: url, readOnly: true)
+        #expect(try store.appliedFiles().map(\.name) == ["pubmed20n0014.xml.gz", "pubmed20n1015.xml.gz"])
+    }
 }

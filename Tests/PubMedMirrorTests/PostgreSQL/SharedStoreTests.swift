@@ -127,6 +127,53 @@ import Glibc
         #expect(!run.stderr.contains("secret@"))
         let notURL = try await CLI.run(["status", "--database", "mysql://x/db"])
         #expect(notURL.status == 64 && notURL.stderr.contains("is not a postgresql:// URL"), "\(notURL.stderr)")
+        // Refused for another reason, a text that holds a password is not shown, nor is libpq's
+        // message, which quotes the token it could not read.
+        for (url, secret) in [("host=db user=u password=s3cret", "s3cret"),
+                              ("postgresql://u@h/db?password=s3cret&bogus=1", "s3cret"),
+                              ("postgresql://u:p%zz@h/db", "p%zz")] {
+            let refused = try await CLI.run(["status", "--database", url], environment: ["PUBMED_MIRROR_DATABASE_URL": ""])
+            #expect(refused.status == 64 && (refused.stderr.contains("(not shown)") || refused.stderr.contains("(neither is shown)")), "\(refused.stderr)")
+            #expect(!refused.stderr.contains(secret), "\(refused.stderr)")
+        }
+        // Without one, libpq's own words say what is wrong.
+        let unknown = try await CLI.run(["status", "--database", "postgresql://u@h/db?bogus=1"])
+        #expect(unknown.status == 64 && unknown.stderr.contains("bogus"), "\(unknown.stderr)")
+    }
+
+    /// A database that cannot hold every character is refused before anything is written, and
+    /// the session's encoding is UTF-8 whatever PGCLIENTENCODING says.
+    @Test func aDatabaseNotInUTF8IsRefusedAndTheClientEncodingIsUTF8() async throws {
+        let server = try await PostgreSQLServer.start()
+        defer { try? server.stop(mode: "immediate") }
+        try server.execute("CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        let mirror = try TestPaths.temporaryDirectory("latin-mirror")
+        let file = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2026/baseline/pubmed26n1334.xml.gz")
+        let refused = try await CLI.run(["index", "--mirror", mirror.path, "--database", server.url(database: "latin"), "--file", file.path])
+        #expect(refused.status != 0 && refused.stderr.contains("the database's encoding is LATIN1"), "\(refused.stderr)")
+        #expect(try server.superuser(database: "latin").execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pubmed%'").string(0, 0) == "0")
+
+        let (name, url) = try server.createDatabase()
+        let indexed = try await CLI.run(["index", "--mirror", mirror.path, "--database", url.text, "--quiet", "--file", file.path],
+                                        environment: ["PGCLIENTENCODING": "LATIN1"])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        // Non-ASCII text reads back whole: the same titles as the SQLite index of the file gives.
+        let sqlite = try TestPaths.temporaryDirectory("latin-reference")
+        _ = try await CLI.run(["index", "--mirror", sqlite.path, "--quiet", "--file", file.path])
+        let expected = try await CLI.run(["export", "--mirror", sqlite.path])
+        let exported = try await CLI.run(["export", "--mirror", mirror.path, "--database", url.text], environment: ["PGCLIENTENCODING": "LATIN1"])
+        #expect(exported.status == 0 && exported.stdout == expected.stdout, "\(name): \(exported.stderr)")
+        #expect(expected.stdout.unicodeScalars.contains { $0.value > 0xFF }, "the file has characters LATIN1 lacks")
+        // And it is stored as written, not as UTF-8 bytes read as LATIN1 (which an export in LATIN1
+        // would turn back): what an SQL user reads in UTF-8 is the title itself.
+        let line = try #require(expected.stdout.split(separator: "\n").first { line in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return (object?["title"] as? String)?.unicodeScalars.contains { $0.value > 0x7F } == true
+        })
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let pmid = try #require(record["pmid"] as? Int)
+        let stored = try server.superuser(database: name).execute("SELECT title FROM pubmed.article WHERE pmid = $1 AND is_current", [String(pmid)])
+        #expect(stored.string(0, 0) == record["title"] as? String)
     }
 
     @Test func tlsWithVerifyFullWorksWithTheCAAndIsRefusedWithout() async throws {
