@@ -40,6 +40,13 @@ package struct SearchVectors: Sendable, Equatable {
         }
     }
 
+    /// PostgreSQL's bounds on a `tsvector` literal (`tsvectorin`): a word under 2,048 bytes, and
+    /// at most 1 MB of words counted as written, each occurrence again; at most 256 positions a
+    /// word are kept.
+    static let maxWordBytes = 2_047
+    static let maxWordsBytes = 1_048_575
+    static let maxPositions = 256
+
     package init(_ document: SearchDocument) {
         var text = Builder(), people = Builder(), codes = Builder()
         for column in SearchDocument.Column.allCases {
@@ -51,18 +58,25 @@ package struct SearchVectors: Sendable, Equatable {
             case .codes: codes.add(value, weight: nil)
             }
         }
-        textWords = text.literal
-        peopleWords = people.literal
-        self.codes = codes.literal
+        textWords = text.finished()
+        peopleWords = people.finished()
+        self.codes = codes.finished()
     }
 
     /// Writes each word as `'word':position` (and its weight letter), in text order: the server
     /// sorts the lexemes and merges each one's positions as it reads the literal, which costs it
     /// less than a dictionary of words costs here (measured: the dictionary was a quarter of the
     /// client's time).
+    ///
+    /// A word too long for PostgreSQL is left out (as `to_tsvector` leaves it out); a record whose
+    /// words come to more than the server reads as written (a consortium's thousands of
+    /// investigators with their affiliations) is written with each word once and its positions
+    /// together, which the server counts once.
     private struct Builder {
         var literal: [UInt8] = []
         var next = 1
+        /// The words' bytes as written, as the server counts them.
+        var wordBytes = 0
 
         mutating func add(_ text: String, weight: Character?) {
             var started = false
@@ -72,6 +86,11 @@ package struct SearchVectors: Sendable, Equatable {
                     if next > 1 { next += SearchVectors.gap }
                     started = true
                 }
+                guard token.count <= SearchVectors.maxWordBytes else {
+                    next += 1
+                    return
+                }
+                wordBytes += token.count
                 if !literal.isEmpty { literal.append(0x20) }
                 // Tokens hold letters, digits and `_` only: nothing to escape inside the quotes.
                 literal.append(0x27)
@@ -82,6 +101,38 @@ package struct SearchVectors: Sendable, Equatable {
                 if let letter { literal.append(letter) }
                 next += 1
             }
+        }
+
+        /// The literal, with each word once when written out it would be more than the server reads.
+        func finished() -> [UInt8] {
+            guard wordBytes > SearchVectors.maxWordsBytes else { return literal }
+            // Entries are `'word':position[weight]`, space-separated; words hold no quote or space.
+            var order: [ArraySlice<UInt8>] = []
+            var positions: [ArraySlice<UInt8>: [ArraySlice<UInt8>]] = [:]
+            for entry in literal.split(separator: 0x20) {
+                guard let colon = entry.lastIndex(of: 0x3A) else { continue }
+                let word = entry[entry.startIndex..<colon]
+                if positions[word] == nil {
+                    order.append(word)
+                    positions[word] = []
+                }
+                if positions[word]!.count < SearchVectors.maxPositions { positions[word]!.append(entry[(colon + 1)...]) }
+            }
+            var merged: [UInt8] = []
+            var bytes = 0
+            for word in order {
+                // Quotes included in `word`; beyond the bound the rest is left out.
+                bytes += word.count - 2
+                guard bytes <= SearchVectors.maxWordsBytes else { break }
+                if !merged.isEmpty { merged.append(0x20) }
+                merged.append(contentsOf: word)
+                merged.append(0x3A)
+                for (index, position) in positions[word]!.enumerated() {
+                    if index > 0 { merged.append(0x2C) }
+                    merged.append(contentsOf: position)
+                }
+            }
+            return merged
         }
 
         private mutating func appendNumber(_ value: Int) {

@@ -57,6 +57,30 @@ extension RecordStore {
         #expect(try store.counts().current == 1)
     }
 
+    /// Records past PostgreSQL's bounds on a `tsvector`: a consortium's 15,000 investigators with
+    /// their affiliations (more than 1 MB of words as written) and a 3,000-letter word (a sequence
+    /// in an abstract). Both stores take them, and find the words around them.
+    @Test(arguments: StoreKind.allCases) func recordsPastTheVectorBoundsAreIndexed(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        var consortium = RecordStoreTests.record(11, title: "A consortium's trial")
+        consortium.investigators = (1...15_000).map { number in
+            PubMedRecord.Author(lastName: "Member\(number)", foreName: "Given", initials: "G",
+                                affiliations: ["Department unit\(number) of Surgery and Clinical Research, University Hospital Center, "
+                                    + (number == 15_000 ? "Zqlastplace" : "Example City") + ", Country"])
+        }
+        var sequence = RecordStoreTests.record(12, title: "A sequence")
+        sequence.abstract = "Before " + String(repeating: "acgt", count: 750) + " tailword after."
+        let applied = try RecordStoreTests.apply(store, "f1", [.record(consortium, xml: RecordStoreTests.xml(11, 1)),
+                                                               .record(sequence, xml: RecordStoreTests.xml(12, 1))])
+        #expect(applied.inserted == 2)
+        for (query, pmids) in [("zqlastplace[ad]", [11]), ("unit14999[ad]", [11]), ("\"member15000 g\"[ir]", [11]),
+                               ("tailword[tiab]", [12]), ("\"before\"[tiab] AND after[tiab]", [12])] {
+            let parsed = try PubMedQuery(parsing: query)
+            #expect(try store.count(parsed, mesh: nil) == pmids.count, "\(query)")
+        }
+        #expect(try store.record(pmid: 11, version: nil)?.record.investigators.count == 15_000)
+    }
+
     @Test(arguments: StoreKind.allCases) func aLaterFilesCopyReplacesTheSameVersion(kind: StoreKind) async throws {
         let store = try await kind.make()
         try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(5, 1, title: "Old words")])
