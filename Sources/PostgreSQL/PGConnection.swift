@@ -50,6 +50,12 @@ final class PGConnection: @unchecked Sendable {
 
     deinit { cpq_finish(handle) }
 
+    /// How many statements the server has answered on this connection (with a result, or the
+    /// start of a COPY; not an error, which is how a session terminated while idle answers its
+    /// next statement): a pooled connection that fails before any answer died while idle, and the
+    /// work can be run again on a new one; after one, rows may already have been handed on.
+    private(set) var answers = 0
+
     private var tunedForSearch = false
 
     /// The planner's cost of a random page read, for the rest of this session: 1.1, what
@@ -184,7 +190,10 @@ final class PGConnection: @unchecked Sendable {
     private func check(_ result: OpaquePointer?, expecting: [ExecStatusType]) throws(ServerDatabaseFailure) -> PGResult {
         guard let result else { throw connectionFailure() }
         let status = cpq_result_status(result)
-        if expecting.contains(status) { return PGResult(result) }
+        if expecting.contains(status) {
+            answers += 1
+            return PGResult(result)
+        }
         defer { cpq_clear(result) }
         let field = { (code: Character) -> String? in
             cpq_result_error_field(result, Int32(code.asciiValue!)).map { String(cString: $0) }

@@ -591,13 +591,16 @@ final class PGPool: Sendable {
     }
 
     /// Runs `body` on an idle connection or a new one; an idle connection that the server dropped
-    /// (found broken when `body` fails) is replaced and `body` run once more.
+    /// (found broken when `body` fails before the server answered anything on it) is replaced and
+    /// `body` run once more. A connection lost after an answer is an error: `body` may have handed
+    /// rows on already (an export, a change feed), which a second run would repeat.
     func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
-        let pooled = idle.withLock { $0.popLast() }
+        guard let pooled = idle.withLock({ $0.popLast() }) else { return try run(Self.connect(url), body) }
+        let answered = pooled.answers
         do {
-            return try run(pooled ?? Self.connect(url), body)
+            return try run(pooled, body)
         } catch {
-            guard let pooled, !pooled.isUsable else { throw error }
+            guard !pooled.isUsable, pooled.answers == answered else { throw error }
             return try run(Self.connect(url), body)
         }
     }

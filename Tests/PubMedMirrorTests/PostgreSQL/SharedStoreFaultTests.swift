@@ -122,6 +122,36 @@ import Glibc
             """).int(0, 0) ?? 0
     }
 
+    /// A connection lost in the middle of an export is an error, never a second run of the export
+    /// on a new connection (which would hand the records already given on a second time).
+    @Test func anExportCutByTheServerFailsRatherThanStartingAgain() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let writer = try PostgreSQLRecordStore(url: url)
+        _ = try writer.apply(FileIdentity(name: Self.baseline.lastPathComponent, folder: "baseline", cycle: 20, number: 1015, md5: ""),
+                             contentsOf: Self.baseline)
+        try writer.finishRun()
+        let reader = try PostgreSQLRecordStore(url: url, readOnly: true)
+        let total = try reader.counts().current  // and the connection is now pooled
+        var delivered = 0
+        var failed: (any Error)?
+        do {
+            _ = try reader.export(since: nil) { _ in
+                delivered += 1
+                if delivered == 1 {
+                    let dropped = try Self.dropSessions(server, database: name)
+                    #expect(dropped >= 1)
+                }
+            }
+        } catch {
+            failed = error
+        }
+        #expect(failed != nil, "the export went on after its connection was lost: \(delivered) of \(total) records delivered")
+        #expect(delivered < total, "\(delivered) records delivered of \(total)")
+        // The next read runs on a new connection.
+        #expect(try reader.counts().current == total)
+    }
+
     @Test func connectionsDroppedWhileIdleAreReplacedAndTheWriterTakesItsLockAgain() async throws {
         let server = try await PostgreSQLServer.shared.value
         let (name, url) = try server.createDatabase()
