@@ -16,7 +16,13 @@ struct EParameters: Sendable {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             let name = Self.decode(parts[0]).lowercased()
             guard !name.isEmpty else { continue }
-            values[name] = parts.count > 1 ? Self.decode(parts[1]) : ""
+            let value = parts.count > 1 ? Self.decode(parts[1]) : ""
+            // `id=1&id=2` is `id=1,2`, as NCBI reads it; another parameter given twice keeps the last.
+            if name == "id", let earlier = values[name], !earlier.isEmpty, !value.isEmpty {
+                values[name] = earlier + "," + value
+            } else {
+                values[name] = value
+            }
         }
     }
 

@@ -165,11 +165,25 @@ extension EUtilities {
                 let request = SearchRequest(query: query, sort: asked.sort, limit: asked.count, offset: asked.start, mesh: mesh)
                 return (total, try store.search(request, withJSON: false).hits.map(\.pmid), nil)
             }
-            let request = SearchRequest(query: query, sort: asked.sort, limit: cap, offset: 0, mesh: mesh)
-            var all = try store.search(request, withJSON: false).hits.map(\.pmid)
+            var all: [Int]
             if let within = asked.within {
+                // The query's hits in the set, in the query's order: every hit is looked at, a page
+                // at a time, since the set's PMIDs may be anywhere among them (not in the first
+                // `cap`); the query's time limit bounds it.
                 let set = Set(within)
-                all = all.filter(set.contains)
+                all = []
+                var offset = 0
+                while true {
+                    let request = SearchRequest(query: query, sort: asked.sort, limit: filterPage, offset: offset, mesh: mesh)
+                    let hits = try store.search(request, withJSON: false).hits
+                    all += hits.lazy.map(\.pmid).filter(set.contains)
+                    if hits.count < filterPage || all.count >= cap { break }
+                    offset += filterPage
+                }
+                all = Array(all.prefix(cap))
+            } else {
+                let request = SearchRequest(query: query, sort: asked.sort, limit: cap, offset: 0, mesh: mesh)
+                all = try store.search(request, withJSON: false).hits.map(\.pmid)
             }
             let total = asked.within == nil && all.count == cap ? try store.count(query, mesh: mesh) : all.count
             return (total, asked.countOnly ? [] : Array(all.dropFirst(asked.start).prefix(asked.count)), all)

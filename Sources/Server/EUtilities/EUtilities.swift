@@ -14,6 +14,8 @@ struct EUtilities: Sendable {
     var idsPerRequest = 10_000
     /// The longest query text taken.
     var maximumQueryLength = 4_096
+    /// Hits read at once when a search is limited to a history set.
+    var filterPage = 500_000
 
     /// `db` is pubmed (or absent: pubmed is NCBI's default too).
     func requirePubMed(_ parameters: EParameters) throws(EUtilityError) {
