@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         // Hummingbird's own event loops; the server's reader threads are NIOPosix's thread pool.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Hummingbird's own service group, run by the server with a bound on its graceful shutdown.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Tests only: children started without blocking a thread, both pipes read at once.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
@@ -103,6 +105,7 @@ let package = Package(
             dependencies: [
                 "PubMedMirror", swiftLog,
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Server"
         ),

@@ -33,6 +33,9 @@ extension PubMedMirrorCommand {
         @Option(name: .long, help: ArgumentHelp("The longest a query may run before it is stopped with an error (HTTP 503).", valueName: "seconds"))
         var querySeconds: Double = 10
 
+        @Option(name: .long, help: ArgumentHelp("On SIGTERM or SIGINT, the longest the answers in flight may take to finish; then they are cut.", valueName: "seconds"))
+        var shutdownSeconds: Double = 30
+
         @Option(name: .long, help: ArgumentHelp("Once listening, write the port to this file (with --listen HOST:0, the port the system chose).", valueName: "file"))
         var portFile: String?
 
@@ -46,6 +49,7 @@ extension PubMedMirrorCommand {
         func validate() throws {
             guard (1...256).contains(readers) else { throw ValidationError("--readers must be between 1 and 256") }
             guard querySeconds > 0, querySeconds <= 86_400 else { throw ValidationError("--query-seconds must be more than 0 and at most 86400") }
+            guard shutdownSeconds > 0, shutdownSeconds <= 86_400 else { throw ValidationError("--shutdown-seconds must be more than 0 and at most 86400") }
             _ = try address()
         }
 
@@ -89,6 +93,7 @@ extension PubMedMirrorCommand {
             }
             settings.public = self.public
             settings.querySeconds = querySeconds
+            settings.shutdownSeconds = shutdownSeconds
             settings.jsonLog = logFormat == .json
             settings.portFile = portFile.map { URL(fileURLWithPath: $0) }
             guard let server = ServeSettings.server else {
@@ -114,6 +119,8 @@ public struct ServeSettings: Sendable {
     public var `public` = false
     /// The longest a query may run.
     public var querySeconds: Double = 10
+    /// The longest the answers in flight may take to finish once SIGTERM or SIGINT came.
+    public var shutdownSeconds: Double = 30
     /// The access log as JSON lines.
     public var jsonLog = false
     /// Where to write the port once listening.

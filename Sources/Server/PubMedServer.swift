@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PubMedMirror
+import ServiceLifecycle
 
 /// `serve`: one resident process that answers NCBI's E-utilities over HTTP from the mirror's index
 /// (read-only), for many clients at once, with a bounded pool of readers (`ReaderPool`).
@@ -20,6 +21,12 @@ public struct PubMedServer: Sendable {
         public var maximumBody = 1 << 20
         /// The longest a query may run before it is stopped with an error.
         public var queryLimit: Duration = .seconds(10)
+        /// On SIGTERM or SIGINT, the longest the answers in flight may take; then their tasks are
+        /// cancelled and their connections closed (a client that stopped reading holds no stop up).
+        public var shutdownLimit: Duration = .seconds(30)
+        /// A connection with no request in progress, or a request body that stops coming, for this
+        /// long is closed.
+        public var idleLimit: Duration = .seconds(60)
         /// The longest query text taken.
         public var maximumQueryLength = 4_096
         public var history = SearchHistory.Limits()
@@ -103,7 +110,8 @@ public struct PubMedServer: Sendable {
         }
         let application = Application(
             router: router,
-            server: .http1(additionalChannelHandlers: [DrainBeforeClose()]),
+            server: .http1(configuration: .init(additionalChannelHandlers: [DrainBeforeClose()],
+                                                 idleTimeout: .nanoseconds(Int64(options.idleLimit.components.seconds) * 1_000_000_000))),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "pubmed-mirror"),
             onServerRunning: { channel in
                 await listening(options.host, channel.localAddress?.port ?? options.port)
@@ -111,8 +119,11 @@ public struct PubMedServer: Sendable {
             // The access log says what happened to each request; Hummingbird's own lines would repeat it.
             logger: Logger(label: "pubmed-mirror.server", factory: { _ in SwiftLogNoOpLogHandler() })
         )
+        var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint],
+                                              logger: Logger(label: "pubmed-mirror.server", factory: { _ in SwiftLogNoOpLogHandler() }))
+        group.maximumGracefulShutdownDuration = options.shutdownLimit
         do {
-            try await application.runService()
+            try await ServiceGroup(configuration: group).run()
         } catch {
             try? await pool.shutdown()
             throw error

@@ -14,6 +14,7 @@ ServeSettings.server = { settings in
     options.readers = settings.readers
     options.token = settings.token
     options.queryLimit = .milliseconds(Int64(settings.querySeconds * 1000))
+    options.shutdownLimit = .milliseconds(Int64(settings.shutdownSeconds * 1000))
     options.jsonLog = settings.jsonLog
     let server = PubMedServer(mirror: Mirror(root: settings.root, database: settings.database), options: options, log: settings.log)
     try await server.run { host, port in

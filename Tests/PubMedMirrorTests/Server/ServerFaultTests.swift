@@ -188,6 +188,44 @@ extension ServerFaultTests {
         #expect(last == "{\"highWaterMark\":\(mark)}")
     }
 
+    /// A client that stops reading in the middle of a long answer holds a SIGTERM up for
+    /// `--shutdown-seconds` at most: then the answer is cut and serve exits 0.
+    @Test func aClientThatStopsReadingHoldsTheStopUpNoLongerThanAsked() async throws {
+        let mirror = try await Self.fullFileMirror("serve-stall")
+        let portFile = try TestPaths.temporaryDirectory("serve-stall-port").appendingPathComponent("port")
+        let script = """
+            import os, signal, socket, subprocess, sys, time
+            binary, mirror, port_file = sys.argv[1:4]
+            server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file,
+                                       "--shutdown-seconds", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            deadline = time.time() + 60
+            while not (os.path.exists(port_file) and open(port_file).read().strip()):
+                if server.poll() is not None or time.time() > deadline:
+                    server.kill()
+                    sys.exit("serve did not start: " + server.stderr.read().decode())
+                time.sleep(0.01)
+            s = socket.create_connection(("127.0.0.1", int(open(port_file).read())))
+            s.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+            s.recv(65536)
+            time.sleep(1)  # and reads no more: the server's writes fill the socket and wait
+            started = time.time()
+            server.send_signal(signal.SIGTERM)
+            try:
+                status = server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                sys.exit("serve still ran 30 s after SIGTERM")
+            print(status, round(time.time() - started, 1))
+            """
+        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", script, CLI.executable.path, mirror, portFile.path],
+                                             environment: CLI.environment())
+        #expect(run.status == 0, "\(run.stderr)")
+        let fields = run.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(fields.first == "0", "serve's exit status: \(run.stdout)")
+        let seconds = Double(fields.last ?? "") ?? 99
+        #expect(seconds >= 1.9, "the answer in flight was not given its time: \(seconds) s")
+    }
+
     /// Starts `serve` (over a port file an earlier run left), asks for `/api/changes`, sends SIGTERM
     /// once the first chunk has arrived, and reads the rest, pausing `pace` seconds after each 4 KB
     /// (0: as fast as it comes); all from one Python process, run in a network namespace of its own
