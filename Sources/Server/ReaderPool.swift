@@ -70,6 +70,22 @@ final class ReaderPool: Sendable {
         }
     }
 
+    /// Change feeds running: each holds a reader for as long as its client reads (hours for all of
+    /// PubMed), so at most `size - 1` run at once and one reader is always left for queries.
+    private let feeds = Mutex(0)
+    var feedLimit: Int { max(1, size - 1) }
+
+    /// Takes a feed's place, if one is free.
+    func beginFeed() -> Bool {
+        feeds.withLock { running in
+            guard running < feedLimit else { return false }
+            running += 1
+            return true
+        }
+    }
+
+    func endFeed() { feeds.withLock { $0 -= 1 } }
+
     func shutdown() async throws {
         try await threads.shutdownGracefully()
         idle.withLock { $0.removeAll() }

@@ -16,12 +16,13 @@ final class ChangeFeed: Sendable {
     private let stopped = Atomic<Bool>(false)
 
     /// Starts the export on one of `pool`'s readers (with a limit of a day: a full export of
-    /// PubMed takes minutes).
+    /// PubMed takes minutes), in the place `pool.beginFeed()` gave, which it gives back when done.
     init(pool: ReaderPool, since: Int64?) {
         let (chunks, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         self.chunks = chunks
         let gate = gate
         Task { [self] in
+            defer { pool.endFeed() }
             do {
                 try await pool.read(limit: .seconds(86_400)) { store in
                     var buffer: [UInt8] = []

@@ -201,6 +201,10 @@ struct JSONAPI: Sendable {
             }
             since = value
         }
+        guard pool.beginFeed() else {
+            return .failure(Failure(status: 503, code: "server.busy",
+                                    message: "\(pool.feedLimit) change feed\(pool.feedLimit == 1 ? " is" : "s are") running, as many as this server runs at once beside its queries (--readers \(pool.size)); try again later"))
+        }
         return .success(ChangeFeed(pool: pool, since: since))
     }
 

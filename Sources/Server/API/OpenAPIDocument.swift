@@ -95,7 +95,8 @@ enum OpenAPIDocument {
             "parameters": [{"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
             "responses": {
               "200": {"description": "JSON lines", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
-              "400": {"description": "A bad change number", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+              "400": {"description": "A bad change number", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+              "503": {"description": "As many feeds are running as the server runs at once beside its queries (its readers less one): try again later", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }
           }
         },

@@ -226,6 +226,52 @@ extension ServerFaultTests {
         #expect(seconds >= 1.9, "the answer in flight was not given its time: \(seconds) s")
     }
 
+    /// Change feeds hold a reader each for as long as their clients read: with `--readers 2` one
+    /// runs at once, a second is told to come back later (503), and queries are still answered.
+    @Test func changeFeedsLeaveAReaderForQueries() async throws {
+        let mirror = try await Self.fullFileMirror("serve-feeds")
+        let portFile = try TestPaths.temporaryDirectory("serve-feeds-port").appendingPathComponent("port")
+        let script = """
+            import http.client, json, os, socket, subprocess, sys, time
+            binary, mirror, port_file = sys.argv[1:4]
+            server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file,
+                                       "--readers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                deadline = time.time() + 60
+                while not (os.path.exists(port_file) and open(port_file).read().strip()):
+                    if server.poll() is not None or time.time() > deadline:
+                        sys.exit("serve did not start: " + server.stderr.read().decode())
+                    time.sleep(0.01)
+                port = int(open(port_file).read())
+                def get(path):
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    connection.request("GET", path)
+                    response = connection.getresponse()
+                    body = response.read()
+                    return response.status, body
+                feed = socket.create_connection(("127.0.0.1", port))
+                feed.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                feed.recv(65536)  # it runs, and reads no more for now
+                status, body = get("/api/changes")
+                print("second feed", status, json.loads(body)["error"]["code"] if status == 503 else "")
+                status, body = get("/entrez/eutils/esearch.fcgi?db=pubmed&term=cancer&rettype=count")
+                print("query", status)
+                feed.close()
+                for attempt in range(600):
+                    status, _ = get("/api/changes?since=29990")
+                    if status == 200: break
+                    time.sleep(0.1)
+                print("after the first", status)
+            finally:
+                server.terminate()
+                server.wait(60)
+            """
+        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", script, CLI.executable.path, mirror, portFile.path],
+                                             environment: CLI.environment())
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "second feed 503 server.busy\nquery 200\nafter the first 200\n", "\(run.stdout)\(run.stderr)")
+    }
+
     /// Starts `serve` (over a port file an earlier run left), asks for `/api/changes`, sends SIGTERM
     /// once the first chunk has arrived, and reads the rest, pausing `pace` seconds after each 4 KB
     /// (0: as fast as it comes); all from one Python process, run in a network namespace of its own
