@@ -8,7 +8,7 @@ import PubMedMirror
 struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        guard Self.accepts(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
+        guard AcceptEncoding.allowsGzip(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
               let type = response.headers[.contentType], type.hasPrefix("text/") || type.contains("json") || type.contains("xml"),
               (response.body.contentLength ?? .max) >= 1024 else { return response }
         let body = response.body
@@ -20,13 +20,20 @@ struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return response
     }
+}
 
+/// The client's `Accept-Encoding`.
+enum AcceptEncoding {
     /// `gzip` is among the encodings and not refused (`gzip;q=0`).
-    static func accepts(_ header: String?) -> Bool {
+    static func allowsGzip(_ header: String?) -> Bool {
         guard let header else { return false }
         return header.split(separator: ",").contains { item in
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            return parts.first == "gzip" && !parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" }
+            guard parts.first == "gzip" || parts.first == "x-gzip" else { return false }
+            // A weight of 0 (`q=0`, `q=0.0`, `q=0.000`) refuses it.
+            let weight = parts.dropFirst().lazy.map { $0.replacingOccurrences(of: " ", with: "") }
+                .first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return weight > 0
         }
     }
 }

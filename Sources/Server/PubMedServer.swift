@@ -135,6 +135,8 @@ public struct PubMedServer: Sendable {
     static func respond(_ answer: () async throws -> EResponse) async throws -> Response {
         do {
             return response(try await answer())
+        } catch IndexError.query(let error) {
+            return plain(400, "Invalid query: \(error.description)\n")
         } catch IndexError.interrupted {
             return plain(503, "The query took longer than this server allows and was stopped\n")
         } catch let error as IndexError {

@@ -44,6 +44,9 @@ struct JSONAPI: Sendable {
                 + "\"results\":[\(hits.joined(separator: ","))]}\n")
         } catch let failure as Failure {
             return failure.response
+        } catch IndexError.query(let error) {
+            // Read, but not something the index can run (nested too deep for it).
+            return Failure(status: 400, code: error.code.name, message: error.description).response
         }
     }
 

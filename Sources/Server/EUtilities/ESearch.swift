@@ -11,7 +11,12 @@ extension EUtilities {
         do {
             try requirePubMed(parameters)
             let request = try searchRequest(parameters)
-            return try await answer(request, json: json)
+            do {
+                return try await answer(request, json: json)
+            } catch IndexError.query(let error) {
+                // Read, but not something the index can run (nested too deep for it).
+                throw EUtilityError.badRequest("Invalid query: \(error.description)")
+            }
         } catch let error as EUtilityError {
             return json
                 ? .json("{\"header\":{\"type\":\"esearch\",\"version\":\"0.3\"},\"esearchresult\":{\"ERROR\":\(Markup.json(error.message))}}\n", status: 400)

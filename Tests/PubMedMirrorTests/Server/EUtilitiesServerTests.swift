@@ -117,6 +117,12 @@ import Testing
             #expect(field.status == 400 && field.body.contains("Invalid field"), "\(field.body.prefix(200))")
             let nested = try await Self.curl(base + "esearch.fcgi?db=pubmed&term=\(String(repeating: "(", count: 2_000))cancer")
             #expect(nested.status == 400 && nested.body.contains("nested more than 64 deep"), "\(nested.body.prefix(200))")
+            // Read, but nested too deep for the index (AND and OR alternating 70 times): a 400 too.
+            let alternating = (1...70).map { "w\($0)" }.enumerated().map { $0.offset == 0 ? $0.element : ($0.offset % 2 == 0 ? "AND+" : "OR+") + $0.element }
+            let deep = try await Self.curl(base + "esearch.fcgi?db=pubmed&term=\(alternating.joined(separator: "+"))")
+            #expect(deep.status == 400 && deep.body.contains("more than 64 deep"), "\(deep.body.prefix(300))")
+            let deepAPI = try await Self.curl(String(base.dropLast("entrez/eutils/".count)) + "api/search?q=\(alternating.joined(separator: "+"))")
+            #expect(deepAPI.status == 400 && deepAPI.body.contains("query.invalid"), "\(deepAPI.body.prefix(300))")
             let unknownPath = try await Self.curl(base + "elink.fcgi?db=pubmed&id=1")
             #expect(unknownPath.status == 404)
             // Parameters clients add and the server has no use for are ignored.
