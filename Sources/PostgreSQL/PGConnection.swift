@@ -26,6 +26,12 @@ final class PGConnection: @unchecked Sendable {
         // connect_timeout wins: later keywords do not override what the URL expanded to… so only
         // when it has none).
         if !url.text.contains("connect_timeout=") { pairs.append(("connect_timeout", "10")) }
+        // A connection a firewall or NAT dropped while idle (the ledger's, through a long download)
+        // is found within about two minutes, not the system's two hours (likewise only when the URL
+        // says nothing of it).
+        if !url.text.contains("keepalives") {
+            pairs += [("keepalives", "1"), ("keepalives_idle", "60"), ("keepalives_interval", "10"), ("keepalives_count", "6")]
+        }
         let connection = Self.withCStrings(pairs.map(\.0)) { keywords in
             Self.withCStrings(pairs.map(\.1)) { values in cpq_connectdb_params(keywords, values, 1) }
         }

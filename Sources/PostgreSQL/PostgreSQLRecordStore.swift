@@ -550,9 +550,13 @@ public final class PostgreSQLRecordStore: RecordStore {
         let undone = Mutex<[(String, String)]>([])
     }
 
-    /// Stops the statement a reader runs (a server's time limit per query).
+    /// Stops the statement a reader runs (a server's time limit per query). Under the lock, so that
+    /// a connection whose read ended meanwhile, back in the pool and running another reader's
+    /// statement, is not the one cancelled.
     public func interrupt() {
-        for connection in running.withLock({ Array($0.values) }) { connection.cancel() }
+        running.withLock { running in
+            for connection in running.values { connection.cancel() }
+        }
     }
 }
 

@@ -51,11 +51,14 @@ final class ReaderPool: Sendable {
             // Past the limit, the watch interrupts the connection every 2 ms for as long as the body
             // runs (an interrupt between two statements stops nothing, so once is not enough), and
             // never once it has returned: not a later query on this connection.
-            let running = Mutex(true)
+            // The watch holds the store only while the body runs: a cancelled work item stays with
+            // the queue until its deadline (a day for a change feed), and the store with it would
+            // keep a connection to an index a rollover has replaced open as long.
+            let running = Mutex<(any RecordStore)?>(store)
             let watch = DispatchWorkItem {
                 while running.withLock({ running in
-                    if running { store.interrupt() }
-                    return running
+                    running?.interrupt()
+                    return running != nil
                 }) {
                     usleep(2_000)
                 }
@@ -63,7 +66,7 @@ final class ReaderPool: Sendable {
             let (seconds, attoseconds) = limit.components
             DispatchQueue.global().asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18, execute: watch)
             defer {
-                running.withLock { $0 = false }
+                running.withLock { $0 = nil }
                 watch.cancel()
             }
             return try body(store)
