@@ -178,15 +178,21 @@ import Glibc
         #expect(refused.code == .databaseLocked, "\(refused)")
     }
 
-    @Test func aFullDiskOnTheServerStopsTheFileCleanly() async throws {
-        let server = try await PostgreSQLServer.start()
-        defer { try? server.stop(mode: "immediate") }
+    /// A new database of `server` whose tables are on a file system of 6 MB of their own (grown
+    /// with `resize`).
+    static func databaseOnASmallDisk(_ server: PostgreSQLServer) throws -> (DatabaseURL, SmallDisk) {
         let (name, url) = try server.createDatabase()
-        // The database's tables on a small file system of their own.
         let disk = try SmallDisk(kib: 6144)
         try PostgreSQLServer.run("/bin/chown", ["postgres:postgres", disk.url.path])
         try server.execute("CREATE TABLESPACE small_\(name) LOCATION '\(disk.url.path)'")
         try server.execute("ALTER DATABASE \(name) SET default_tablespace = small_\(name)")
+        return (url, disk)
+    }
+
+    @Test func aFullDiskOnTheServerStopsTheFileCleanly() async throws {
+        let server = try await PostgreSQLServer.start()
+        defer { try? server.stop(mode: "immediate") }
+        let (url, disk) = try Self.databaseOnASmallDisk(server)
         let mirror = try TestPaths.temporaryDirectory("full-mirror")
         let small = TestPaths.sharedData.appendingPathComponent("pmparser-samples/2026/baseline/pubmed26n1334.xml.gz")
         let first = try await CLI.run(["index", "--mirror", mirror.path, "--database", url.text, "--quiet", "--file", small.path])
@@ -206,16 +212,13 @@ import Glibc
         #expect(try store.appliedFiles().map(\.name) == ["pubmed26n1334.xml.gz", "pubmed20n1015.xml.gz"])
         #expect(try store.counts().current == (try Self.countsAfterEachFile([small, Self.baseline]))[1].current)
     }
+
     /// A full disk fails every file after the first too: the run stops at that file, says what is
     /// left, and the next run (with space) applies both.
     @Test func aFullDiskOnTheServerStopsTheRunAtThatFile() async throws {
         let server = try await PostgreSQLServer.start()
         defer { try? server.stop(mode: "immediate") }
-        let (name, url) = try server.createDatabase()
-        let disk = try SmallDisk(kib: 6144)
-        try PostgreSQLServer.run("/bin/chown", ["postgres:postgres", disk.url.path])
-        try server.execute("CREATE TABLESPACE small_\(name) LOCATION '\(disk.url.path)'")
-        try server.execute("ALTER DATABASE \(name) SET default_tablespace = small_\(name)")
+        let (url, disk) = try Self.databaseOnASmallDisk(server)
         // Two baseline files of one cycle, mirrored first.
         let tree = try TestPaths.temporaryDirectory("two-baselines")
         let folder = tree.appendingPathComponent("baseline")

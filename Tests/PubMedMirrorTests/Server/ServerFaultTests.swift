@@ -188,23 +188,36 @@ extension ServerFaultTests {
         #expect(last == "{\"highWaterMark\":\(mark)}")
     }
 
+    /// Python for the tests' clients: `start_serve` starts `serve` on a free loopback port and
+    /// returns the process and its port once the port file names one (not `stale`, a port an
+    /// earlier run left).
+    static let startServe = """
+        import os, subprocess, sys, time
+        def start_serve(binary, mirror, port_file, *options, stale=""):
+            server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file,
+                                       *options], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            deadline = time.time() + 60
+            while True:
+                text = open(port_file).read().strip() if os.path.exists(port_file) else ""
+                if text and text != stale:
+                    return server, int(text)
+                if server.poll() is not None or time.time() > deadline:
+                    server.kill()
+                    sys.exit("serve did not start: " + server.stderr.read().decode())
+                time.sleep(0.01)
+
+        """
+
     /// A client that stops reading in the middle of a long answer holds a SIGTERM up for
     /// `--shutdown-seconds` at most: then the answer is cut and serve exits 0.
     @Test func aClientThatStopsReadingHoldsTheStopUpNoLongerThanAsked() async throws {
         let mirror = try await Self.fullFileMirror("serve-stall")
         let portFile = try TestPaths.temporaryDirectory("serve-stall-port").appendingPathComponent("port")
-        let script = """
-            import os, signal, socket, subprocess, sys, time
+        let script = Self.startServe + """
+            import signal, socket
             binary, mirror, port_file = sys.argv[1:4]
-            server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                       "--shutdown-seconds", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            deadline = time.time() + 60
-            while not (os.path.exists(port_file) and open(port_file).read().strip()):
-                if server.poll() is not None or time.time() > deadline:
-                    server.kill()
-                    sys.exit("serve did not start: " + server.stderr.read().decode())
-                time.sleep(0.01)
-            s = socket.create_connection(("127.0.0.1", int(open(port_file).read())))
+            server, port = start_serve(binary, mirror, port_file, "--shutdown-seconds", "2")
+            s = socket.create_connection(("127.0.0.1", port))
             s.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
             s.recv(65536)
             time.sleep(1)  # and reads no more: the server's writes fill the socket and wait
@@ -231,18 +244,11 @@ extension ServerFaultTests {
     @Test func changeFeedsLeaveAReaderForQueries() async throws {
         let mirror = try await Self.fullFileMirror("serve-feeds")
         let portFile = try TestPaths.temporaryDirectory("serve-feeds-port").appendingPathComponent("port")
-        let script = """
-            import http.client, json, os, socket, subprocess, sys, time
+        let script = Self.startServe + """
+            import http.client, json, socket
             binary, mirror, port_file = sys.argv[1:4]
-            server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                       "--readers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            server, port = start_serve(binary, mirror, port_file, "--readers", "2")
             try:
-                deadline = time.time() + 60
-                while not (os.path.exists(port_file) and open(port_file).read().strip()):
-                    if server.poll() is not None or time.time() > deadline:
-                        sys.exit("serve did not start: " + server.stderr.read().decode())
-                    time.sleep(0.01)
-                port = int(open(port_file).read())
                 def get(path):
                     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                     connection.request("GET", path)
@@ -280,24 +286,17 @@ extension ServerFaultTests {
     static func stopDuringChanges(_ mirror: String, since: Int?, pace: Double, isolated: Bool) async throws -> (String, Int64) {
         let portFile = try TestPaths.temporaryDirectory("serve-stop-port").appendingPathComponent("port")
         try Data("1\n".utf8).write(to: portFile)
-        let script = """
-            import os, re, signal, socket, subprocess, sys, time
+        let script = Self.startServe + """
+            import re, signal, socket
             binary, mirror, port_file, path, pace, isolated = sys.argv[1:7]
             pace = float(pace)
             if isolated == "yes":
                 # This namespace's own loopback, with small send buffers.
                 subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
                 with open("/proc/sys/net/ipv4/tcp_wmem", "w") as f: f.write("4096 8192 8192")
-            server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            deadline = time.time() + 60
             # The port file an earlier run left (port 1) must be replaced.
-            while open(port_file).read().strip() in ("", "1"):
-                if server.poll() is not None or time.time() > deadline:
-                    server.kill()
-                    sys.exit("serve did not start: " + server.stderr.read().decode())
-                time.sleep(0.01)
-            s = socket.create_connection(("127.0.0.1", int(open(port_file).read())))
+            server, port = start_serve(binary, mirror, port_file, stale="1")
+            s = socket.create_connection(("127.0.0.1", port))
             s.settimeout(60)
             s.sendall(b"GET " + path.encode() + b" HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
             data = bytearray(s.recv(65536))
