@@ -39,38 +39,90 @@ final class ReaderPool: Sendable {
         threads.start()
     }
 
-    /// Runs `body` with a connection, on one of the pool's threads; after `limit` its statement is
-    /// interrupted (it throws `IndexError.interrupted`), so that no query holds a reader longer.
+    /// Runs `body` with a connection, on one of the pool's threads, within `limit` from now: a read
+    /// still waiting for a reader then is answered `IndexError.interrupted` at once (all readers busy
+    /// with long queries must not make `/health` or a quick query hang), and one running is
+    /// interrupted (its statement throws `IndexError.interrupted`), so that no query holds a reader
+    /// longer.
     func read<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable (any RecordStore) throws -> T) async throws -> T {
         let limit = limit ?? queryLimit
-        return try await threads.runIfActive {
-            // Which index is now in use: found once a read, for the borrow and the return.
-            let current = try self.currentLocation()
-            let store = try self.borrow(current)
-            defer { self.giveBack(store, current) }
-            // Past the limit, the watch interrupts the connection every 2 ms for as long as the body
-            // runs (an interrupt between two statements stops nothing, so once is not enough), and
-            // never once it has returned: not a later query on this connection.
-            // The watch holds the store only while the body runs: a cancelled work item stays with
-            // the queue until its deadline (a day for a change feed), and the store with it would
-            // keep a connection to an index a rollover has replaced open as long.
-            let running = Mutex<(any RecordStore)?>(store)
-            let watch = DispatchWorkItem {
-                while running.withLock({ running in
-                    running?.interrupt()
-                    return running != nil
-                }) {
-                    usleep(2_000)
-                }
+        let started = ContinuousClock.now
+        let outcome = ReadOutcome<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            outcome.continuation = continuation
+            DispatchQueue.global().asyncAfter(deadline: .now() + Self.seconds(limit)) {
+                if outcome.abandon() { outcome.finish(.failure(IndexError.interrupted)) }
             }
-            let (seconds, attoseconds) = limit.components
-            DispatchQueue.global().asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18, execute: watch)
-            defer {
-                running.withLock { $0 = nil }
-                watch.cancel()
+            threads.submit { state in
+                guard state == .active else { return outcome.finish(.failure(CancellationError())) }
+                guard outcome.begin() else { return }
+                outcome.finish(Result { try self.run(within: limit - (ContinuousClock.now - started), body) })
             }
-            return try body(store)
         }
+    }
+
+    /// One read's outcome: it either begins on a thread or is abandoned at its deadline, whichever
+    /// comes first, and its continuation is resumed once.
+    private final class ReadOutcome<T: Sendable>: Sendable {
+        private let state = Mutex<(begun: Bool, abandoned: Bool, continuation: CheckedContinuation<T, any Error>?)>((false, false, nil))
+
+        var continuation: CheckedContinuation<T, any Error>? {
+            get { state.withLock { $0.continuation } }
+            set { state.withLock { $0.continuation = newValue } }
+        }
+
+        func begin() -> Bool { state.withLock { state in
+            guard !state.abandoned else { return false }
+            state.begun = true
+            return true
+        } }
+
+        func abandon() -> Bool { state.withLock { state in
+            guard !state.begun else { return false }
+            state.abandoned = true
+            return true
+        } }
+
+        func finish(_ result: Result<T, any Error>) {
+            let continuation = state.withLock { state in
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            continuation?.resume(with: result)
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// `body` on this thread with a connection; past `limit` the watch interrupts the connection
+    /// every 2 ms for as long as the body runs (an interrupt between two statements stops nothing,
+    /// so once is not enough), and never once it has returned: not a later query on it.
+    private func run<T>(within limit: Duration, _ body: (any RecordStore) throws -> T) throws -> T {
+        // Which index is now in use: found once a read, for the borrow and the return.
+        let current = try currentLocation()
+        let store = try borrow(current)
+        defer { giveBack(store, current) }
+        // The watch holds the store only while the body runs: a cancelled work item stays with
+        // the queue until its deadline (a day for a change feed), and the store with it would
+        // keep a connection to an index a rollover has replaced open as long.
+        let running = Mutex<(any RecordStore)?>(store)
+        let watch = DispatchWorkItem {
+            while running.withLock({ running in
+                running?.interrupt()
+                return running != nil
+            }) {
+                usleep(2_000)
+            }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, Self.seconds(limit)), execute: watch)
+        defer {
+            running.withLock { $0 = nil }
+            watch.cancel()
+        }
+        return try body(store)
     }
 
     /// Change feeds running: each holds a reader for as long as its client reads (hours for all of
