@@ -55,10 +55,23 @@ package struct FTSQuery {
         case .and: return try conjunction(Self.chain(node) { if case .and(let left, let right) = $0 { (left, right) } else { nil } })
         case .or:
             var parts: [String] = []
+            var pmids: [String] = []
+            // PMIDs side by side in the chain (`1[uid] OR 2[uid] …`, a history set) are one
+            // condition on the codes, not one each.
+            func flushPMIDs() {
+                if !pmids.isEmpty { parts.append(codes(pmids, prefix: false)) }
+                pmids.removeAll()
+            }
             for operand in Self.chain(node, { if case .or(let left, let right) = $0 { (left, right) } else { nil } }) {
+                if case .term(let term) = operand, term.field == .pmid, !term.truncated {
+                    pmids.append("pmid_" + SearchCode.code(term.text))
+                    continue
+                }
+                flushPMIDs()
                 parts.append(try self.node(operand))
             }
-            return dialect.or(parts)
+            flushPMIDs()
+            return parts.count == 1 ? parts[0] : dialect.or(parts)
         case .not(let left, let right): return dialect.not(try self.node(left), try self.node(right))
         }
     }

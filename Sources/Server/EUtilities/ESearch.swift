@@ -171,7 +171,14 @@ extension EUtilities {
                 return (total, try store.search(request, withJSON: false).hits.map(\.pmid), nil)
             }
             var all: [Int]
-            if let within = asked.within {
+            if let within = asked.within, !within.isEmpty, within.count <= restrictLimit {
+                // A set this small is a condition of the query itself (`… AND (1[uid] OR 2[uid] …)`,
+                // one condition on the codes), so only its own hits are read.
+                let pmids = within.map { QueryNode.term(QueryTerm(text: String($0), field: .pmid)) }
+                let restricted = PubMedQuery(root: .and(query.root, pmids.dropFirst().reduce(pmids[0]) { .or($0, $1) }), source: query.source)
+                let request = SearchRequest(query: restricted, sort: asked.sort, limit: cap, offset: 0, mesh: mesh)
+                all = try store.search(request, withJSON: false).hits.map(\.pmid)
+            } else if let within = asked.within {
                 // The query's hits in the set, in the query's order: every hit is looked at, a page
                 // at a time, since the set's PMIDs may be anywhere among them (not in the first
                 // `cap`); the query's time limit bounds it.

@@ -14,7 +14,9 @@ struct EUtilities: Sendable {
     var idsPerRequest = 10_000
     /// The longest query text taken.
     var maximumQueryLength = 4_096
-    /// Hits read at once when a search is limited to a history set.
+    /// A history set of at most this many PMIDs limits a search as a condition of its query; a
+    /// larger one by reading the query's hits, `filterPage` at a time.
+    var restrictLimit = 10_000
     var filterPage = 500_000
 
     /// `db` is pubmed (or absent: pubmed is NCBI's default too).

@@ -90,6 +90,9 @@ import Testing
         let flat = try FTSQuery(PubMedQuery(parsing: "(\(synonyms))[tiab] AND cancer"), mesh: nil)
         // The AND and the OR: two groups, not 300.
         #expect(flat.match.filter { $0 == "(" }.count == 2, "\(flat.match.prefix(200))")
+        // PMIDs side by side are one condition on the codes.
+        let pmids = try FTSQuery(PubMedQuery(parsing: "cancer AND (1[uid] OR 2[uid] OR 3[pmid])"), mesh: nil)
+        #expect(pmids.match.contains(#"codes : ("pmid_1" OR "pmid_2" OR "pmid_3")"#), "\(pmids.match)")
         let alternating = (1...70).map { "w\($0)" }.enumerated().map { $0.offset == 0 ? $0.element : ($0.offset % 2 == 0 ? "AND " : "OR ") + $0.element }
         let deep = try PubMedQuery(parsing: alternating.joined(separator: " "))
         #expect(throws: QueryError.self) { try FTSQuery(deep, mesh: nil) }

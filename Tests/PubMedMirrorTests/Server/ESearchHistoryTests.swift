@@ -7,13 +7,16 @@ import Testing
 /// asks), in-process on a real index, with a history small enough to show where the set's PMIDs
 /// fall among the query's hits.
 @Suite(.heavyweight) struct ESearchHistoryTests {
-    @Test func aSearchWithinAHistorySetLooksAtEveryHit() async throws {
+    /// Both ways: the set as a condition of the query (up to `restrictLimit` PMIDs), and the
+    /// query's hits read a page at a time (past it).
+    @Test(arguments: [true, false]) func aSearchWithinAHistorySetLooksAtEveryHit(asCondition: Bool) async throws {
         let mirror = Mirror(root: URL(fileURLWithPath: try await CLIIndexTests.indexedMirror("esearch-within")))
         var limits = SearchHistory.Limits()
         limits.idsPerSet = 50
         let pool = try ReaderPool(mirror: mirror, size: 2, queryLimit: .seconds(30))
         var utilities = EUtilities(mirror: mirror, pool: pool, history: SearchHistory(limits: limits))
         utilities.filterPage = 7
+        if !asCondition { utilities.restrictLimit = 0 }
 
         func body(_ response: EResponse) -> String { String(decoding: response.body, as: UTF8.self) }
         func ids(_ text: String) -> [String] { text.matches(of: /<Id>(\d+)<\/Id>/).map { String($0.1) } }
