@@ -47,54 +47,54 @@ final class ReaderPool: Sendable {
     func read<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable (any RecordStore) throws -> T) async throws -> T {
         let limit = limit ?? queryLimit
         let started = ContinuousClock.now
-        let outcome = ReadOutcome<T>()
         return try await withCheckedThrowingContinuation { continuation in
-            outcome.continuation = continuation
-            DispatchQueue.global().asyncAfter(deadline: .now() + Self.seconds(limit)) {
-                if outcome.abandon() { outcome.finish(.failure(IndexError.interrupted)) }
-            }
+            let read = PendingRead(continuation)
+            DispatchQueue.global().asyncAfter(deadline: .now() + limit.inSeconds) { read.endUnbegun(IndexError.interrupted) }
             threads.submit { state in
-                guard state == .active else { return outcome.finish(.failure(CancellationError())) }
-                guard outcome.begin() else { return }
-                outcome.finish(Result { try self.run(within: limit - (ContinuousClock.now - started), body) })
+                guard state == .active else { return read.endUnbegun(CancellationError()) }
+                guard read.begin() else { return }
+                read.end(Result { try self.run(within: limit - (ContinuousClock.now - started), body) })
             }
         }
     }
 
-    /// One read's outcome: it either begins on a thread or is abandoned at its deadline, whichever
-    /// comes first, and its continuation is resumed once.
-    private final class ReadOutcome<T: Sendable>: Sendable {
-        private let state = Mutex<(begun: Bool, abandoned: Bool, continuation: CheckedContinuation<T, any Error>?)>((false, false, nil))
-
-        var continuation: CheckedContinuation<T, any Error>? {
-            get { state.withLock { $0.continuation } }
-            set { state.withLock { $0.continuation = newValue } }
+    /// A read's continuation, resumed once: by the read when it began on a thread before its
+    /// deadline, else at the deadline (or when the pool is shut down) without running it.
+    private final class PendingRead<T: Sendable>: Sendable {
+        private enum State {
+            case waiting(CheckedContinuation<T, any Error>)
+            case running(CheckedContinuation<T, any Error>)
+            case over
         }
+        private let state: Mutex<State>
 
-        func begin() -> Bool { state.withLock { state in
-            guard !state.abandoned else { return false }
-            state.begun = true
-            return true
-        } }
+        init(_ continuation: CheckedContinuation<T, any Error>) { state = Mutex(.waiting(continuation)) }
 
-        func abandon() -> Bool { state.withLock { state in
-            guard !state.begun else { return false }
-            state.abandoned = true
-            return true
-        } }
-
-        func finish(_ result: Result<T, any Error>) {
-            let continuation = state.withLock { state in
-                defer { state.continuation = nil }
-                return state.continuation
+        /// Whether the read may run: it was not ended first.
+        func begin() -> Bool {
+            state.withLock { state in
+                guard case .waiting(let continuation) = state else { return false }
+                state = .running(continuation)
+                return true
             }
-            continuation?.resume(with: result)
         }
-    }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
+        func end(_ result: Result<T, any Error>) { take(running: true)?.resume(with: result) }
+
+        /// Ends a read that has not begun with `error`; nothing once it has.
+        func endUnbegun(_ error: any Error) { take(running: false)?.resume(throwing: error) }
+
+        private func take(running: Bool) -> CheckedContinuation<T, any Error>? {
+            state.withLock { state in
+                switch (state, running) {
+                case (.waiting(let continuation), false), (.running(let continuation), true):
+                    state = .over
+                    return continuation
+                default:
+                    return nil
+                }
+            }
+        }
     }
 
     /// `body` on this thread with a connection; past `limit` the watch interrupts the connection
@@ -117,7 +117,7 @@ final class ReaderPool: Sendable {
                 usleep(2_000)
             }
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, Self.seconds(limit)), execute: watch)
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, limit.inSeconds), execute: watch)
         defer {
             running.withLock { $0 = nil }
             watch.cancel()

@@ -171,11 +171,13 @@ extension EUtilities {
                 return (total, try store.search(request, withJSON: false).hits.map(\.pmid), nil)
             }
             var all: [Int]
-            if let within = asked.within, !within.isEmpty, within.count <= restrictLimit {
+            if let within = asked.within, within.isEmpty {
+                all = []
+            } else if let within = asked.within, within.count <= restrictLimit {
                 // A set this small is a condition of the query itself (`… AND (1[uid] OR 2[uid] …)`,
                 // one condition on the codes), so only its own hits are read.
                 let pmids = within.map { QueryNode.term(QueryTerm(text: String($0), field: .pmid)) }
-                let restricted = PubMedQuery(root: .and(query.root, pmids.dropFirst().reduce(pmids[0]) { .or($0, $1) }), source: query.source)
+                let restricted = PubMedQuery(root: .and(query.root, pmids.dropFirst().reduce(pmids[0], QueryNode.or)), source: query.source)
                 let request = SearchRequest(query: restricted, sort: asked.sort, limit: cap, offset: 0, mesh: mesh)
                 all = try store.search(request, withJSON: false).hits.map(\.pmid)
             } else if let within = asked.within {

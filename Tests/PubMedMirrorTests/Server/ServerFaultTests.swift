@@ -188,11 +188,13 @@ extension ServerFaultTests {
         #expect(last == "{\"highWaterMark\":\(mark)}")
     }
 
-    /// Python for the tests' clients: `start_serve` starts `serve` on a free loopback port and
+    /// Python for the tests' clients. `start_serve` starts `serve` on a free loopback port and
     /// returns the process and its port once the port file names one (not `stale`, a port an
-    /// earlier run left).
+    /// earlier run left); `get` answers a request's status, body and seconds; `held_feed` opens a
+    /// change feed, takes its first chunk and reads no more (it holds a reader, and the server's
+    /// writes fill the socket and wait); `until_status` repeats a request until it gets `status`.
     static let startServe = """
-        import os, subprocess, sys, time
+        import http.client, os, socket, subprocess, sys, time
         def start_serve(binary, mirror, port_file, *options, stale=""):
             server = subprocess.Popen([binary, "serve", "--mirror", mirror, "--listen", "127.0.0.1:0", "--port-file", port_file,
                                        *options], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -206,21 +208,48 @@ extension ServerFaultTests {
                     sys.exit("serve did not start: " + server.stderr.read().decode())
                 time.sleep(0.01)
 
+        def get(port, path):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            started = time.time()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read()
+            return response.status, body, time.time() - started
+
+        def held_feed(port):
+            feed = socket.create_connection(("127.0.0.1", port))
+            feed.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+            feed.recv(65536)
+            return feed
+
+        def until_status(port, path, status):
+            for attempt in range(600):
+                answer = get(port, path)[0]
+                if answer == status: break
+                time.sleep(0.1)
+            return answer
+
         """
+
+    /// Runs a client `script` (after `startServe`) with the binary, `mirror` and a port file as its
+    /// arguments; expects it to exit 0 and returns what it printed.
+    static func runClient(_ script: String, mirror: String) async throws -> String {
+        let portFile = try TestPaths.temporaryDirectory("serve-client-port").appendingPathComponent("port")
+        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", startServe + script, CLI.executable.path, mirror, portFile.path],
+                                             environment: CLI.environment())
+        #expect(run.status == 0, "\(run.stderr)")
+        return run.stdout
+    }
 
     /// A client that stops reading in the middle of a long answer holds a SIGTERM up for
     /// `--shutdown-seconds` at most: then the answer is cut and serve exits 0.
     @Test func aClientThatStopsReadingHoldsTheStopUpNoLongerThanAsked() async throws {
         let mirror = try await Self.fullFileMirror("serve-stall")
-        let portFile = try TestPaths.temporaryDirectory("serve-stall-port").appendingPathComponent("port")
-        let script = Self.startServe + """
-            import signal, socket
-            binary, mirror, port_file = sys.argv[1:4]
-            server, port = start_serve(binary, mirror, port_file, "--shutdown-seconds", "2")
-            s = socket.create_connection(("127.0.0.1", port))
-            s.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-            s.recv(65536)
-            time.sleep(1)  # and reads no more: the server's writes fill the socket and wait
+        let printed = try await Self.runClient("""
+            import signal
+            server, port = start_serve(*sys.argv[1:4], "--shutdown-seconds", "2")
+            feed = held_feed(port)
+            time.sleep(1)
             started = time.time()
             server.send_signal(signal.SIGTERM)
             try:
@@ -229,12 +258,9 @@ extension ServerFaultTests {
                 server.kill()
                 sys.exit("serve still ran 30 s after SIGTERM")
             print(status, round(time.time() - started, 1))
-            """
-        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", script, CLI.executable.path, mirror, portFile.path],
-                                             environment: CLI.environment())
-        #expect(run.status == 0, "\(run.stderr)")
-        let fields = run.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
-        #expect(fields.first == "0", "serve's exit status: \(run.stdout)")
+            """, mirror: mirror)
+        let fields = printed.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(fields.first == "0", "serve's exit status: \(printed)")
         let seconds = Double(fields.last ?? "") ?? 99
         #expect(seconds >= 1.9, "the answer in flight was not given its time: \(seconds) s")
     }
@@ -243,39 +269,21 @@ extension ServerFaultTests {
     /// runs at once, a second is told to come back later (503), and queries are still answered.
     @Test func changeFeedsLeaveAReaderForQueries() async throws {
         let mirror = try await Self.fullFileMirror("serve-feeds")
-        let portFile = try TestPaths.temporaryDirectory("serve-feeds-port").appendingPathComponent("port")
-        let script = Self.startServe + """
-            import http.client, json, socket
-            binary, mirror, port_file = sys.argv[1:4]
-            server, port = start_serve(binary, mirror, port_file, "--readers", "2")
+        let printed = try await Self.runClient("""
+            import json
+            server, port = start_serve(*sys.argv[1:4], "--readers", "2")
             try:
-                def get(path):
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                    connection.request("GET", path)
-                    response = connection.getresponse()
-                    body = response.read()
-                    return response.status, body
-                feed = socket.create_connection(("127.0.0.1", port))
-                feed.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-                feed.recv(65536)  # it runs, and reads no more for now
-                status, body = get("/api/changes")
+                feed = held_feed(port)
+                status, body, _ = get(port, "/api/changes")
                 print("second feed", status, json.loads(body)["error"]["code"] if status == 503 else "")
-                status, body = get("/entrez/eutils/esearch.fcgi?db=pubmed&term=cancer&rettype=count")
-                print("query", status)
+                print("query", get(port, "/entrez/eutils/esearch.fcgi?db=pubmed&term=cancer&rettype=count")[0])
                 feed.close()
-                for attempt in range(600):
-                    status, _ = get("/api/changes?since=29990")
-                    if status == 200: break
-                    time.sleep(0.1)
-                print("after the first", status)
+                print("after the first", until_status(port, "/api/changes?since=29990", 200))
             finally:
                 server.terminate()
                 server.wait(60)
-            """
-        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", script, CLI.executable.path, mirror, portFile.path],
-                                             environment: CLI.environment())
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout == "second feed 503 server.busy\nquery 200\nafter the first 200\n", "\(run.stdout)\(run.stderr)")
+            """, mirror: mirror)
+        #expect(printed == "second feed 503 server.busy\nquery 200\nafter the first 200\n", "\(printed)")
     }
 
     /// With its one reader held by a change feed, the server answers a query and `/health` 503 at
@@ -283,40 +291,21 @@ extension ServerFaultTests {
     /// once the feed's client has gone.
     @Test func aReadWaitingForABusyReaderIsAnsweredAtItsLimit() async throws {
         let mirror = try await Self.fullFileMirror("serve-busy")
-        let portFile = try TestPaths.temporaryDirectory("serve-busy-port").appendingPathComponent("port")
-        let script = Self.startServe + """
-            import http.client, socket
-            binary, mirror, port_file = sys.argv[1:4]
-            server, port = start_serve(binary, mirror, port_file, "--readers", "1", "--query-seconds", "2")
+        let printed = try await Self.runClient("""
+            server, port = start_serve(*sys.argv[1:4], "--readers", "1", "--query-seconds", "2")
             try:
-                def get(path):
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                    started = time.time()
-                    connection.request("GET", path)
-                    response = connection.getresponse()
-                    response.read()
-                    return response.status, time.time() - started
-                feed = socket.create_connection(("127.0.0.1", port))
-                feed.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-                feed.recv(65536)  # it holds the reader, and reads no more for now
-                status, seconds = get("/entrez/eutils/esearch.fcgi?db=pubmed&term=cancer&rettype=count")
+                feed = held_feed(port)
+                status, _, seconds = get(port, "/entrez/eutils/esearch.fcgi?db=pubmed&term=cancer&rettype=count")
                 print("query", status, seconds >= 1.9 and seconds < 60)
-                status, seconds = get("/health")
+                status, _, seconds = get(port, "/health")
                 print("health", status, seconds >= 4.9 and seconds < 60)
                 feed.close()
-                for attempt in range(600):
-                    status, _ = get("/health")
-                    if status == 200: break
-                    time.sleep(0.1)
-                print("after the feed", status)
+                print("after the feed", until_status(port, "/health", 200))
             finally:
                 server.terminate()
                 server.wait(60)
-            """
-        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", script, CLI.executable.path, mirror, portFile.path],
-                                             environment: CLI.environment())
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout == "query 503 True\nhealth 503 True\nafter the feed 200\n", "\(run.stdout)\(run.stderr)")
+            """, mirror: mirror)
+        #expect(printed == "query 503 True\nhealth 503 True\nafter the feed 200\n", "\(printed)")
     }
 
     /// Starts `serve` (over a port file an earlier run left), asks for `/api/changes`, sends SIGTERM
