@@ -30,17 +30,15 @@ package enum InflatingReader {
 
     /// Calls `body` with the decompressed bytes of the file, in order, each time with what `ahead`
     /// returned for those bytes and, when `cutting`, the `CompressedChunk`s of the file's stream
-    /// completed since the last call. The last call has the last bytes, which may be none (when
-    /// the call before took them all): `ahead` is told it is the last (its second argument), and
-    /// the last chunks go with it. `ahead` is handed over to the reading thread (`sending`: it may
-    /// keep state of its own).
+    /// completed since the last call (the last ones with the last bytes, which may then be none).
+    /// `ahead` is handed over to the reading thread (`sending`: it may keep state of its own).
     ///
     /// Errors: the gzip errors of `GzipInflater`, as `mapError` makes them, after every byte before
     /// the damage has been handed over; whatever `body` throws (the reading thread is stopped).
     @discardableResult
     package static func read<Found: Sendable, E: Error>(
         _ url: URL, readSize: Int = 1 << 20, cutting: Bool = false, hashing: Bool = false,
-        ahead: sending @escaping (UnsafeRawBufferPointer, _ isLast: Bool) -> Found, mapError: (GzipError) -> E,
+        ahead: sending @escaping (UnsafeRawBufferPointer) -> Found, mapError: (GzipError) -> E,
         _ body: (UnsafeRawBufferPointer, Found, [CompressedChunk]) throws(E) -> Void
     ) throws(E) -> End {
         let filled = BlockingChannel<Piece<Found>, GzipError>(capacity: bufferCount)
@@ -83,7 +81,7 @@ package enum InflatingReader {
     @discardableResult
     package static func read(_ url: URL, readSize: Int = 1 << 20,
                              _ body: (UnsafeRawBufferPointer) throws(GzipError) -> Void) throws(GzipError) -> Int {
-        try read(url, readSize: readSize, ahead: { _, _ in () }, mapError: { $0 }) { (bytes, _, _) throws(GzipError) in
+        try read(url, readSize: readSize, ahead: { _ in () }, mapError: { $0 }) { (bytes, _, _) throws(GzipError) in
             try body(bytes)
         }.fileSize
     }
@@ -118,7 +116,7 @@ package enum InflatingReader {
             self.empty = empty
         }
 
-        func run(ahead: @escaping (UnsafeRawBufferPointer, Bool) -> Found) {
+        func run(ahead: @escaping (UnsafeRawBufferPointer) -> Found) {
             let name = url.lastPathComponent
             let recorder = cutting ? AccessPointRecorder() : nil
             var md5 = hashing ? Insecure.MD5() : nil
@@ -130,10 +128,10 @@ package enum InflatingReader {
                     try inflater.inflate(chunk) { (output) throws(GzipError) in try buffers.append(output) }
                 }
                 try inflater.finish()
-                // The last piece says so to `ahead`, and carries the last chunk, which `finish`
-                // completed: with no bytes when the previous buffer took them all.
-                if buffers.current == nil, !buffers.takeBuffer() { return }
-                guard buffers.handOver(isLast: true) else { return }
+                // The last chunk was completed by `finish`: it goes with the last bytes (with no
+                // bytes when those filled the previous buffer exactly).
+                if buffers.current == nil, let recorder, recorder.hasFinished, !buffers.takeBuffer() { return }
+                guard buffers.handOver() else { return }
                 _ = filled.send(Piece(end: End(fileSize: Int(size), md5: md5.map { $0.finalize().hex })))
             } catch {
                 if buffers.readerGone { return }
@@ -150,7 +148,7 @@ package enum InflatingReader {
         let filled: BlockingChannel<Piece<Found>, GzipError>
         let empty: BlockingChannel<[UInt8], Never>
         let recorder: AccessPointRecorder?
-        let ahead: (UnsafeRawBufferPointer, Bool) -> Found
+        let ahead: (UnsafeRawBufferPointer) -> Found
         let file: String
         /// The buffer being filled, and how far.
         var current: [UInt8]?
@@ -159,7 +157,7 @@ package enum InflatingReader {
         var readerGone = false
 
         init(filled: BlockingChannel<Piece<Found>, GzipError>, empty: BlockingChannel<[UInt8], Never>,
-             recorder: AccessPointRecorder?, ahead: @escaping (UnsafeRawBufferPointer, Bool) -> Found, file: String) {
+             recorder: AccessPointRecorder?, ahead: @escaping (UnsafeRawBufferPointer) -> Found, file: String) {
             self.filled = filled
             self.empty = empty
             self.recorder = recorder
@@ -196,10 +194,10 @@ package enum InflatingReader {
 
         /// Hands the buffer being filled over (if any), with what `ahead` finds in it and the
         /// chunks completed meanwhile; false once the reader has gone.
-        mutating func handOver(isLast: Bool = false) -> Bool {
+        mutating func handOver() -> Bool {
             guard let buffer = current.take() else { return true }
             let length = count
-            let found = buffer.withUnsafeBytes { ahead(UnsafeRawBufferPointer(rebasing: $0[0..<length]), isLast) }
+            let found = buffer.withUnsafeBytes { ahead(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
             return filled.send(Piece(buffer: consume buffer, count: length, found: found, chunks: recorder?.take() ?? []))
         }
 

@@ -38,7 +38,7 @@ public enum DescriptorFile {
             let parser = try DescriptorParser(fileName: name, emit: body)
             let end: InflatingReader.End
             if magic == [0x1f, 0x8b] {
-                end = try InflatingReader.read(url, readSize: readSize, hashing: true, ahead: { _, _ in () }, mapError: { error in
+                end = try InflatingReader.read(url, readSize: readSize, hashing: true, ahead: { _ in () }, mapError: { error in
                     // A read that failed keeps its file-system error; damaged data, the gzip error.
                     MeshError.unreadable(file: name, message: error.message, cause: error.kind == .io ? error.cause ?? error : error)
                 }) { (bytes, _, _) throws(MeshError) in try parser.parse(bytes) }

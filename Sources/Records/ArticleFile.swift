@@ -51,10 +51,6 @@ public enum ArticleFile {
     /// The size of the reads from disk.
     static let readSize = 1 << 20
 
-    /// The threads that parse a gzip file's records: one a core (at most 8). With one core, the
-    /// file's one libxml2 parser reads the records itself.
-    public static let parserThreads = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
-
     /// Decompresses (when it starts with the gzip magic bytes) and parses the file at `url`,
     /// calling `handler` with each record and deletion in file order, on the calling thread.
     /// Blocking: call it from a thread of its own, not from the cooperative pool. Decompression
@@ -93,17 +89,14 @@ public enum ArticleFile {
     /// As `read(_:handler:)`; with `keepingStream` (a gzip file only), the file's stream is also
     /// cut into `CompressedChunk`s, handed over as they are completed (`FileItem.chunks`), and each
     /// record comes with its place in the stream instead of a copy of its bytes. With `hashing`,
-    /// the summary has the MD5 of the file's bytes, computed as they are read. A gzip file's
-    /// records are parsed on `parserThreads` threads (one: on the calling thread); the items
-    /// reach `handler` in file order either way.
+    /// the summary has the MD5 of the file's bytes, computed as they are read.
     @discardableResult
-    public static func read(_ url: URL, keepingStream: Bool, hashing: Bool, parserThreads: Int = parserThreads,
+    public static func read(_ url: URL, keepingStream: Bool, hashing: Bool,
                             handler: (FileItem) throws -> Void) throws(RecordError) -> ArticleFileSummary {
         let name = url.lastPathComponent
         let isGzip = try isGzip(url)
-        let threads = isGzip ? parserThreads : 1
         return try withoutActuallyEscaping(handler) { (handler) throws(RecordError) -> ArticleFileSummary in
-            let parser = ArticleFileParser(fileName: name, parserThreads: threads, locatedHandler: { item, location in
+            let parser = ArticleFileParser(fileName: name, locatedHandler: { item, location in
                 switch (item, location) {
                 case (.record(let record, _), let location?) where keepingStream:
                     try handler(.record(record, xml: .inStream(location)))
@@ -113,7 +106,7 @@ public enum ArticleFile {
             })
             let end: InflatingReader.End
             if isGzip {
-                end = try readGzip(url, keepingStream: keepingStream, hashing: hashing, parserThreads: threads, parser: parser, handler: handler)
+                end = try readGzip(url, keepingStream: keepingStream, hashing: hashing, parser: parser, handler: handler)
             } else {
                 end = try readPlain(url, hashing: hashing, parser: parser)
             }
@@ -127,46 +120,21 @@ public enum ArticleFile {
     /// Decompression, and the search for each record's bytes, run on a thread of their own a few
     /// buffers ahead of the XML parser. A truncated file ends with the gzip error, before the
     /// parser's own check: "the gzip stream ends early" says more than "premature end of data".
-    /// With `parserThreads` above 1, that thread also cuts the stream into records and the bytes
-    /// between them (`StreamPiece`), which the parser's workers and its own libxml2 take.
-    private static func readGzip(_ url: URL, keepingStream: Bool, hashing: Bool, parserThreads: Int, parser: ArticleFileParser,
+    private static func readGzip(_ url: URL, keepingStream: Bool, hashing: Bool, parser: ArticleFileParser,
                                  handler: (FileItem) throws -> Void) throws(RecordError) -> InflatingReader.End {
-        if parserThreads > 1 {
-            // The scanner moves to the reading thread, which alone uses it.
-            var scanner = RecordBoundaryScanner()
-            scanner.splitsPieces = true
-            do {
-                return try InflatingReader.read(url, readSize: readSize, cutting: keepingStream, hashing: hashing, ahead: { bytes, isLast in
-                    scanner.scan(bytes)
-                    return scanner.takePieces(atEnd: isLast)
-                }, mapError: RecordError.init) { (bytes, pieces, chunks) throws(RecordError) in
-                    try parser.feed(pieces: pieces, byteCount: bytes.count)
-                    try hand(chunks, to: handler, url: url, parser: parser)
-                }
-            } catch where error.underlying is GzipError {
-                // The records before the damage, still with the workers, go first (an error
-                // among them comes first too: it is earlier in the file).
-                try parser.deliverPending()
-                throw error
-            }
-        }
+        // The scanner moves to the reading thread, which alone uses it.
         var scanner = RecordBoundaryScanner()
         scanner.copiesBytes = !keepingStream
-        return try InflatingReader.read(url, readSize: readSize, cutting: keepingStream, hashing: hashing, ahead: { bytes, _ in
+        return try InflatingReader.read(url, readSize: readSize, cutting: keepingStream, hashing: hashing, ahead: { bytes in
             scanner.scan(bytes)
             return scanner.takeRecords()
         }, mapError: RecordError.init) { (bytes, records, chunks) throws(RecordError) in
             try parser.feed(bytes, foundRecords: records)
-            try hand(chunks, to: handler, url: url, parser: parser)
-        }
-    }
-
-    private static func hand(_ chunks: [CompressedChunk], to handler: (FileItem) throws -> Void, url: URL,
-                             parser: ArticleFileParser) throws(RecordError) {
-        guard !chunks.isEmpty else { return }
-        do { try handler(.chunks(chunks)) } catch {
-            throw RecordError(kind: .handler, file: url.lastPathComponent, byteOffset: parser.bytesRead,
-                              message: "processing the records failed: \(error)", underlying: error)
+            guard !chunks.isEmpty else { return }
+            do { try handler(.chunks(chunks)) } catch {
+                throw RecordError(kind: .handler, file: url.lastPathComponent, byteOffset: parser.bytesRead,
+                                  message: "processing the records failed: \(error)", underlying: error)
+            }
         }
     }
 

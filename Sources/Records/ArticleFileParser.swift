@@ -37,23 +37,6 @@ public final class ArticleFileParser {
     private var failure: RecordError?
     private var finished = false
 
-    // Parsing on worker threads (`feed(pieces:byteCount:)`): the records go to `pool` in batches;
-    // the bytes outside them (the prolog, the DeleteCitation block) to `xml` here.
-    private let pool: RecordParserPool?
-    /// Records found since the last batch was submitted.
-    private var batch: [RawRecord] = []
-    /// Batches and deletions in file order, not yet handed to the handler; from `waitingHead` on.
-    private var waiting: [Waiting] = []
-    private var waitingHead = 0
-    private var waitingBatches = 0
-    private let maximumWaitingBatches: Int
-    private var documentSettings: XMLPushParser.DocumentSettings?
-
-    private enum Waiting {
-        case batch(RecordParserPool.Batch)
-        case deletion(pmid: Int, version: Int)
-    }
-
     /// Decompressed bytes fed so far.
     public private(set) var bytesRead = 0
     public private(set) var articleCount = 0
@@ -66,14 +49,10 @@ public final class ArticleFileParser {
     }
 
     /// A parser whose handler also learns where each record's bytes are in the stream. (The bytes
-    /// themselves may be left empty by the scanner of the caller that feeds the parser.) With
-    /// `parserThreads` above 1, it is fed pieces (`feed(pieces:byteCount:)`) and parses the records
-    /// on that many threads of its own.
-    init(fileName: String, parserThreads: Int = 1, locatedHandler: @escaping (ArticleFileItem, Range<Int>?) throws -> Void) {
+    /// themselves may be left empty by the scanner of the caller that feeds the parser.)
+    init(fileName: String, locatedHandler: @escaping (ArticleFileItem, Range<Int>?) throws -> Void) {
         self.fileName = fileName
         self.handler = locatedHandler
-        pool = parserThreads > 1 ? RecordParserPool(fileName: fileName, workers: parserThreads) : nil
-        maximumWaitingBatches = 2 * parserThreads + 2
         do {
             xml = try XMLPushParser(fileName: fileName)
         } catch {
@@ -98,35 +77,6 @@ public final class ArticleFileParser {
         }
         foundRecords += records
         try feed(bytes, scanning: false)
-    }
-
-    /// Parses the next `byteCount` bytes of the file, as a `RecordBoundaryScanner` that splits the
-    /// stream (`splitsPieces`) cut them up on another thread: the records go to the worker
-    /// threads, the bytes outside them to libxml2 here. Items reach the handler in file order,
-    /// some during later calls (the handler runs on this thread, as ever). Only for a parser made
-    /// with `parserThreads` above 1.
-    func feed(pieces: [StreamPiece], byteCount: Int) throws(RecordError) {
-        if let failure { throw failure }
-        guard let xml, pool != nil, !finished else {
-            throw fail(RecordError(kind: .xml, file: fileName, message: "bytes were fed after the end of the document"))
-        }
-        for piece in pieces {
-            switch piece {
-            case .outside(let bytes):
-                try parseOutside(bytes, count: bytes.count, with: xml)
-            case .record(let record):
-                // Refused where the document cannot hold a record, as the whole file's parser
-                // would refuse it (libxml2 has parsed every tag before the record by now); its
-                // lines still count in libxml2's line numbers.
-                xml.assembler.recordCut(record.kind, line: record.firstLine)
-                if xml.assembler.failure != nil { try parseOutside([], count: 0, with: xml) }
-                xml.skipLines(record.newlines)
-                batch.append(record)
-            }
-        }
-        bytesRead += byteCount
-        submitBatch(xml)
-        try deliverParsed(all: false)
     }
 
     private func feed(_ bytes: UnsafeRawBufferPointer, scanning: Bool) throws(RecordError) {
@@ -157,16 +107,9 @@ public final class ArticleFileParser {
         guard bytesRead > 0 else {
             throw fail(RecordError(kind: .notPubMed, file: fileName, byteOffset: 0, message: "the file is empty (no XML document)"))
         }
-        if pool != nil {
-            try parseOutside(UnsafeRawBufferPointer(start: nil, count: 0), with: xml, terminate: true)
-            submitBatch(xml)
-            try deliverParsed(all: true)
-            pool?.close()
-        } else {
-            let error = xml.parse(UnsafeRawBufferPointer(start: nil, count: 0), terminate: true)
-            try deliver()
-            if let error { throw fail(located(error)) }
-        }
+        let error = xml.parse(UnsafeRawBufferPointer(start: nil, count: 0), terminate: true)
+        try deliver()
+        if let error { throw fail(located(error)) }
         guard xml.assembler.sawRoot else {
             throw fail(RecordError(kind: .notPubMed, file: fileName, message: "not a PubMed file: no PubmedArticleSet element"))
         }
@@ -202,102 +145,11 @@ public final class ArticleFileParser {
                 deletionCount += 1
                 delivered = .deletion(pmid: pmid, version: version)
             }
-            try hand(delivered, location)
-        }
-    }
-
-    private func hand(_ item: ArticleFileItem, _ location: Range<Int>?) throws(RecordError) {
-        do {
-            try handler(item, location)
-        } catch {
-            throw fail(RecordError(kind: .handler, file: fileName, byteOffset: bytesRead,
-                                   message: "processing the records failed: \(error)", underlying: error))
-        }
-    }
-
-    // MARK: - Parsing on worker threads
-
-    /// Parses bytes outside the records; a deletion found waits behind the records before it. An
-    /// error there comes after those records' own errors, if any (they are earlier in the file).
-    private func parseOutside(_ bytes: UnsafeRawBufferPointer, with xml: XMLPushParser, terminate: Bool = false) throws(RecordError) {
-        let error = xml.parse(bytes, terminate: terminate)
-        let assembler = xml.assembler
-        if !assembler.items.isEmpty {
-            defer { assembler.items.removeAll(keepingCapacity: true) }
-            for item in assembler.items {
-                switch item {
-                case .deletion(let pmid, let version):
-                    submitBatch(xml)
-                    waiting.append(.deletion(pmid: pmid, version: version))
-                case .record(let record):
-                    throw fail(mismatch("the XML parser found PMID \(record.pmid) outside the records the scanner found"))
-                }
-            }
-        }
-        if let error {
-            submitBatch(xml)
-            try deliverParsed(all: true)
-            throw fail(located(error))
-        }
-    }
-
-    /// The first `count` of `bytes`, outside the records.
-    private func parseOutside(_ bytes: [UInt8], count: Int, with xml: XMLPushParser) throws(RecordError) {
-        let failure = bytes.withUnsafeBytes { buffer -> RecordError? in
-            do throws(RecordError) {
-                try parseOutside(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), with: xml)
-                return nil
+            do {
+                try handler(delivered, location)
             } catch {
-                return error
-            }
-        }
-        if let failure { throw failure }
-    }
-
-    /// Hands over every record found so far, waiting for the workers: the stream broke off (a
-    /// damaged gzip file), and what was read before the damage is delivered before its error.
-    func deliverPending() throws(RecordError) {
-        if let failure { throw failure }
-        guard let xml, pool != nil else { return }
-        submitBatch(xml)
-        try deliverParsed(all: true)
-    }
-
-    /// Sends the records found since the last batch to the workers.
-    private func submitBatch(_ xml: XMLPushParser) {
-        guard let pool, !batch.isEmpty else { return }
-        // The prolog is parsed before the first record is found, so its settings are known here.
-        let settings = documentSettings ?? xml.documentSettings
-        documentSettings = settings
-        let submitted = RecordParserPool.Batch(records: batch, settings: settings)
-        batch = []
-        pool.submit(submitted)
-        waiting.append(.batch(submitted))
-        waitingBatches += 1
-    }
-
-    /// Hands the parsed records and the deletions to the handler in file order: all of them
-    /// (`all`), else those ready, and more when too many batches wait.
-    private func deliverParsed(all: Bool) throws(RecordError) {
-        while waitingHead < waiting.count {
-            switch waiting[waitingHead] {
-            case .deletion(let pmid, let version):
-                deletionCount += 1
-                try hand(.deletion(pmid: pmid, version: version), nil)
-            case .batch(let batch):
-                if !all && waitingBatches <= maximumWaitingBatches && batch.result.value == nil { return }
-                let outcome = batch.result.wait()
-                for (record, raw) in zip(outcome.records, batch.records) {
-                    if record.kind == .book { bookCount += 1 } else { articleCount += 1 }
-                    try hand(.record(record, xml: raw.bytes), raw.offset..<raw.offset + raw.length)
-                }
-                waitingBatches -= 1
-                if let failure = outcome.failure { throw fail(failure) }
-            }
-            waitingHead += 1
-            if waitingHead >= 64 {
-                waiting.removeFirst(waitingHead)
-                waitingHead = 0
+                throw fail(RecordError(kind: .handler, file: fileName, byteOffset: bytesRead,
+                                       message: "processing the records failed: \(error)", underlying: error))
             }
         }
     }

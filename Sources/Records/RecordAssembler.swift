@@ -128,25 +128,10 @@ final class RecordAssembler {
         text.append(UInt8(ascii: ";"))
     }
 
-    /// A record that was cut out of the document at `line` (its bytes go to a parser of their
-    /// own): refused where the document could not hold it, with the error `startElement` gives.
-    func recordCut(_ kind: RawRecord.Kind, line: Int) {
+    /// Records the first error, as "`message` at line N`detail`".
+    func fail(_ kind: RecordError.Kind, _ message: String, then detail: String = "") {
         guard failure == nil else { return }
-        let name = kind == .book ? ElementTag.pubmedBookArticle.name : ElementTag.pubmedArticle.name
-        if passive {
-            fail(.invalidRecord, "a <\(name)> element inside another element", line: line)
-        } else if let parent = stack.last {
-            if parent != .pubmedArticleSet { fail(.invalidRecord, "a <\(name)> element inside <\(parent.name)>", line: line) }
-        } else {
-            failure = RecordError(kind: .notPubMed, file: fileName, line: line,
-                                  message: "not a PubMed file: the root element is <\(name)>, not <PubmedArticleSet>")
-        }
-    }
-
-    /// Records the first error, as "`message` at line N`detail`" (the parser's current line unless given).
-    func fail(_ kind: RecordError.Kind, _ message: String, then detail: String = "", line: Int? = nil) {
-        guard failure == nil else { return }
-        let line = line ?? currentLine()
+        let line = currentLine()
         failure = RecordError(kind: kind, file: fileName, line: line, message: "\(message) at line \(line)\(detail)")
     }
 

@@ -10,17 +10,6 @@ struct RawRecord: Sendable {
     /// Where the record's first byte is in the stream, and how many bytes it has.
     var offset: Int
     var length: Int
-    /// The line the record starts on, and the new lines inside it; known only to a scanner that
-    /// splits the stream into pieces (`RecordBoundaryScanner.splitsPieces`), else 0.
-    var firstLine = 0
-    var newlines = 0
-}
-
-/// A stretch of the stream as a scanner that splits it found it: a record, or bytes outside every
-/// record (the file's prolog, the white space between records, the `DeleteCitation` block).
-enum StreamPiece: Sendable {
-    case outside([UInt8])
-    case record(RawRecord)
 }
 
 /// Finds each record's original bytes in the raw XML stream, from `<PubmedArticle` through
@@ -88,15 +77,6 @@ struct RecordBoundaryScanner {
     /// Whether each record's bytes are copied out (`RawRecord.bytes`), or only found.
     var copiesBytes = true
 
-    /// Whether the scanner also hands out the bytes outside the records, and counts lines: the
-    /// stream as `StreamPiece`s in order (`takePieces`), each record with its first line. Needs
-    /// `copiesBytes`.
-    var splitsPieces = false
-    private var pieces: [StreamPiece] = []
-    /// Where the bytes outside records not yet handed out start (absolute), and its line.
-    private var outsideFrom = 0
-    private var line = 1
-
     /// Whether a record has started and not yet ended.
     var isInsideRecord: Bool { recordStart != nil }
 
@@ -126,28 +106,6 @@ struct RecordBoundaryScanner {
             completedHead = 0
         }
         return completedHead == 0 ? completed : Array(completed[completedHead...])
-    }
-
-    /// The stream scanned so far, in pieces, since the last call (`splitsPieces`). A record is a
-    /// piece once complete; bytes outside records once it is sure that they are (a `<…` cut by the
-    /// chunk's end waits for the next chunk). With `atEnd`, the stream has ended: whatever is left
-    /// (such a `<…`, or a record that never ended) is handed out as bytes outside records, for the
-    /// XML parser to judge.
-    mutating func takePieces(atEnd: Bool) -> [StreamPiece] {
-        if atEnd {
-            if recordStart != nil {
-                emitOutside(recordBytes)
-                recordBytes = []
-                recordStart = nil
-            } else if !carry.isEmpty {
-                emitOutside(carry)
-                carry = []
-            }
-            outsideFrom = bytesScanned
-            cursor = bytesScanned
-        }
-        defer { pieces.removeAll(keepingCapacity: true) }
-        return pieces
     }
 
     /// The bytes of the oldest record found and not yet taken.
@@ -229,23 +187,7 @@ struct RecordBoundaryScanner {
             if !goOn { break }
         }
         if recordStart != nil { copyRecord(window, upTo: end) }
-        if splitsPieces && recordStart == nil { emitOutside(window, upTo: cursor) }
         if cursor < end { carry = Array(UnsafeBufferPointer(start: base + (cursor - from), count: end - cursor)) }
-    }
-
-    /// Hands out the bytes outside records from `outsideFrom` up to `limit` (absolute), which lie
-    /// in `window` (`outsideFrom` is never before the window: a run ends by handing out what is
-    /// settled, and a `<…` it could not settle starts the next window).
-    private mutating func emitOutside(_ window: Window, upTo limit: Int) {
-        guard limit > outsideFrom else { return }
-        emitOutside(Array(UnsafeBufferPointer(start: window.base + (outsideFrom - window.from), count: limit - outsideFrom)))
-        outsideFrom = limit
-    }
-
-    private mutating func emitOutside(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        line += TextBytes.newlines(in: bytes)
-        pieces.append(.outside(bytes))
     }
 
     /// Copies the record's bytes up to `limit` (absolute) into `recordBytes`. Only while a record is open.
@@ -262,16 +204,7 @@ struct RecordBoundaryScanner {
     private mutating func complete(_ window: Window, at recordEnd: Int) {
         copyRecord(window, upTo: recordEnd)
         // `recordStart` is set while a record is being read, which is when this runs.
-        var record = RawRecord(kind: recordKind, bytes: recordBytes, offset: recordStart!, length: recordEnd - recordStart!)
-        if splitsPieces {
-            record.firstLine = line
-            record.newlines = TextBytes.newlines(in: recordBytes)
-            line += record.newlines
-            outsideFrom = recordEnd
-            pieces.append(.record(record))
-        } else {
-            completed.append(record)
-        }
+        completed.append(RawRecord(kind: recordKind, bytes: recordBytes, offset: recordStart!, length: recordEnd - recordStart!))
         recordBytes = []
         recordStart = nil
         copiedUpTo = 0
@@ -326,7 +259,6 @@ struct RecordBoundaryScanner {
         for (pattern, kind) in Self.recordOpenings {
             switch window.match(pattern, at: at, delimited: true, selfClosingAllowed: true) {
             case .yes:
-                if splitsPieces { emitOutside(window, upTo: at) }
                 recordStart = at
                 recordKind = kind
                 copiedUpTo = at

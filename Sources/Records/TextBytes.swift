@@ -6,27 +6,6 @@ enum TextBytes {
         byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
     }
 
-    /// How many line feeds `bytes` hold: the new lines libxml2 counts in its line numbers.
-    /// Eight bytes at a time: a byte of `word ^ 0x0A…` is zero where `word` has a line feed, and
-    /// `((x & 0x7F…) + 0x7F…) | x` sets the top bit of exactly the bytes of `x` that are not zero.
-    static func newlines(in bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBytes { buffer in
-            let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, highs: UInt64 = 0x8080_8080_8080_8080, feeds: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
-            var count = 0
-            var offset = 0
-            while offset + 8 <= buffer.count {
-                let x = buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self) ^ feeds
-                count += (~(((x & lows) &+ lows) | x) & highs).nonzeroBitCount
-                offset += 8
-            }
-            while offset < buffer.count {
-                if buffer[offset] == 0x0A { count += 1 }
-                offset += 1
-            }
-            return count
-        }
-    }
-
     /// Collapses each run of XML white space to one space and drops it at both ends, in place;
     /// returns the new length. Only ASCII bytes are touched, so UTF-8 sequences stay intact.
     /// Text that needs no change (the usual case) is only read.

@@ -24,16 +24,6 @@ final class XMLPushParser {
     private var firstError: (message: String, line: Int)?
     private var failure: RecordError?
 
-    /// What a document of records cut out of a file takes from the file's prolog, which it
-    /// lacks: the declared encoding, and whether the file named an external DTD (with one, an
-    /// entity the unread DTD may define is kept as `&name;`; without, it is an error, as in the
-    /// whole file).
-    struct DocumentSettings: Sendable {
-        var encoding: String?
-        var hasExternalSubset: Int32 = 0
-        var hasParameterEntityReferences: Int32 = 0
-    }
-
     init(fileName: String) throws(RecordError) {
         self.fileName = fileName
         var handler = xmlSAXHandler()
@@ -86,39 +76,6 @@ final class XMLPushParser {
     }
 
     var line: Int { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer(context))) }
-
-    /// The settings of the document parsed so far, for the records parsed apart from it.
-    var documentSettings: DocumentSettings {
-        let context = context.pointee
-        return DocumentSettings(encoding: context.encoding.map { String(cString: $0) },
-                                hasExternalSubset: context.hasExternalSubset, hasParameterEntityReferences: context.hasPErefs)
-    }
-
-    /// Starts a new document, for records cut out of a file (`RecordParserPool`): its next byte
-    /// is on line `line` of the file, so that every line in a message is the file's, and it
-    /// takes the file's `settings`. A parser that failed stays failed.
-    func startDocument(atLine line: Int, settings: DocumentSettings) -> RecordError? {
-        if let failure { return failure }
-        let reset = (settings.encoding ?? "").withCString { encoding in
-            xmlCtxtResetPush(context, nil, 0, nil, settings.encoding == nil ? nil : encoding)
-        }
-        guard reset == 0, context.pointee.input != nil else {
-            failure = RecordError(kind: .xml, file: fileName, line: line, message: "libxml2 could not start a document (out of memory?)")
-            return failure
-        }
-        context.pointee.hasExternalSubset = settings.hasExternalSubset
-        context.pointee.hasPErefs = settings.hasParameterEntityReferences
-        context.pointee.input.pointee.line = Int32(clamping: line)
-        return nil
-    }
-
-    /// Counts `count` more new lines as read: the lines of bytes left out of the document (a
-    /// record parsed elsewhere), so that the lines after them keep their numbers. Bytes given
-    /// before and not yet parsed are counted when they are, so this may come before them.
-    func skipLines(_ count: Int) {
-        guard let input = context.pointee.input else { return }
-        input.pointee.line &+= Int32(clamping: count)
-    }
 
     // MARK: - Private
 

@@ -18,7 +18,7 @@ import Testing
         try GzipInflater.readFile(url) { expected.append(contentsOf: $0) }
         var bytes: [UInt8] = []
         var largest = 0
-        let size = try InflatingReader.read(url, readSize: 10_000, ahead: { bytes, _ in Array(bytes.prefix(4)) }, mapError: { $0 }) { (chunk, prefix, _) throws(GzipError) in
+        let size = try InflatingReader.read(url, readSize: 10_000, ahead: { Array($0.prefix(4)) }, mapError: { $0 }) { (chunk, prefix, _) throws(GzipError) in
             #expect(Array(chunk.prefix(4)) == prefix)
             largest = max(largest, chunk.count)
             bytes.append(contentsOf: chunk)
