@@ -91,7 +91,19 @@ final class PGConnection: @unchecked Sendable {
 
     /// Takes a session advisory lock, `pg_try_advisory_lock(arguments)`, for the connection's life;
     /// refused as SQLSTATE 55P03 (exit 3) saying that another pubmed-mirror is `doing` it.
+    ///
+    /// The server frees the lock when the session ends; if this machine vanishes without closing
+    /// the connection (a NAT or firewall that drops it, a power cut), the server learns of it only
+    /// from its own TCP keepalives, after the system's two hours by default, and every other writer
+    /// is refused until then. So the session first sets the server's keepalives for its socket
+    /// (user-settable): at most 60 s idle, then 6 probes 10 s apart, about two minutes in all;
+    /// shorter settings of the server's are kept. (Over a Unix socket they read as 0 and do nothing.)
     func takeAdvisoryLock(_ arguments: String, _ parameters: [String?] = [], operation: String, doing: String) throws(ServerDatabaseFailure) {
+        try execute("""
+            SELECT set_config(name, value, false)
+            FROM (VALUES ('tcp_keepalives_idle', '60'), ('tcp_keepalives_interval', '10'), ('tcp_keepalives_count', '6')) AS keepalive (name, value)
+            WHERE current_setting(name)::int NOT BETWEEN 1 AND value::int
+            """)
         guard try execute("SELECT pg_try_advisory_lock(\(arguments))", parameters).bool(0, 0) else {
             throw ServerDatabaseFailure(server: url.text, operation: operation, sqlState: "55P03",
                                         message: "another pubmed-mirror is \(doing)", connectionLost: false)

@@ -370,6 +370,25 @@ extension RecordStore {
         #expect(try setting(server.url(database: name)) == "3", "the database's own setting")
     }
 
+    /// A session that takes a writer's advisory lock has the server probe its socket within about
+    /// two minutes, so that the lock of a machine that vanished is freed then, not after the
+    /// system's two hours; a shorter setting of the server's (here the URL's options) is kept.
+    @Test func aLockHoldersSocketIsProbedWithinTwoMinutes() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let name = try server.createDatabase().name
+        let keepalives = { (session: PGConnection) throws -> [String?] in
+            try ["idle", "interval", "count"].map { try session.execute("SHOW tcp_keepalives_\($0)").string(0, 0) }
+        }
+        let plain = try PGConnection(try DatabaseURL(server.url(database: name)))
+        let before = try keepalives(plain)
+        #expect(before != ["60", "10", "6"], "the system's own keepalives before (\(before))")
+        try plain.takeAdvisoryLock("4242", operation: "testing", doing: "testing")
+        #expect(try keepalives(plain) == ["60", "10", "6"])
+        let shorter = try PGConnection(try DatabaseURL(server.url(database: name, query: "options=-c%20tcp_keepalives_idle%3D5")))
+        try shorter.takeAdvisoryLock("4243", operation: "testing", doing: "testing")
+        #expect(try keepalives(shorter) == ["5", "10", "6"])
+    }
+
     /// `status` reads the record counts that each file's transaction keeps in `meta`, not a count of
     /// the rows; a schema made before they were kept, or written since by a writer that does not keep
     /// them, is counted by readers and counted anew by its next writer.
