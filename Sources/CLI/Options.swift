@@ -29,6 +29,23 @@ struct MirrorOptions: ParsableArguments {
 
     func validate() throws { _ = try databaseURL() }
 
+    /// When the command line or the environment names a database, starts loading libpq at once,
+    /// on a thread of its own, so that it is loaded by the time the options are checked (which
+    /// parses the URL with it) rather than after: `show --database` a few milliseconds sooner.
+    /// A look at the words, not a parse: a `--database` that is some option's value only loads a
+    /// library early.
+    static func startLoadingTheDatabaseClientIfNamed() {
+        if namesADatabase(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment) {
+            PostgreSQLClientLibrary.startLoading()
+        }
+    }
+
+    /// Whether the command line (`arguments`, the program's name first) or the environment names a database.
+    static func namesADatabase(arguments: [String], environment: [String: String]) -> Bool {
+        arguments.dropFirst().contains { $0 == "--database" || $0.hasPrefix("--database=") }
+            || !(environment["PUBMED_MIRROR_DATABASE_URL"] ?? "").isEmpty
+    }
+
     /// The mirror these options name.
     func make(logger: Logger = Logger(label: "pubmed-mirror", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> Mirror {
         Mirror(root: root, database: try databaseURL(), logger: logger)

@@ -24,6 +24,7 @@ public struct PubMedMirrorCommand: AsyncParsableCommand {
     /// themselves. Results written to standard output are flushed here, so that a failure to write
     /// them is reported like any other.
     public static func runAndExit() async -> Never {
+        MirrorOptions.startLoadingTheDatabaseClientIfNamed()
         do {
             var command = try await asyncParseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -11,6 +11,18 @@ import Testing
         try PubMedMirrorCommand.parseAsRoot(arguments)
     }
 
+    /// libpq starts loading before the command line is parsed when a database is named there or
+    /// in the environment, and only then (a command on the SQLite index never loads it).
+    @Test func aNamedDatabaseStartsLibpqLoadingEarly() {
+        let url = "postgresql://reader@db.example/pubmed"
+        #expect(MirrorOptions.namesADatabase(arguments: ["pubmed-mirror", "show", "1", "--database", url], environment: [:]))
+        #expect(MirrorOptions.namesADatabase(arguments: ["pubmed-mirror", "search", "--database=\(url)", "cancer"], environment: [:]))
+        #expect(MirrorOptions.namesADatabase(arguments: ["pubmed-mirror", "status"], environment: ["PUBMED_MIRROR_DATABASE_URL": url]))
+        #expect(!MirrorOptions.namesADatabase(arguments: ["pubmed-mirror", "status"], environment: ["PUBMED_MIRROR_DATABASE_URL": ""]))
+        #expect(!MirrorOptions.namesADatabase(arguments: ["pubmed-mirror", "search", "--mirror", "/m", "database"], environment: [:]))
+        #expect(!MirrorOptions.namesADatabase(arguments: ["--database"], environment: [:]), "the program's own name is not an argument")
+    }
+
     @Test func eachSubcommandParsesItsOptions() throws {
         let fetch = try #require(try Self.parse(["fetch", "--jobs", "4", "--retries", "2", "--dry-run", "--mirror", "/m"]) as? PubMedMirrorCommand.Fetch)
         #expect(try fetch.resolvedJobs() == 4)
