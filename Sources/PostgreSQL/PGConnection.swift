@@ -63,6 +63,7 @@ final class PGConnection: @unchecked Sendable {
     private(set) var answers = 0
 
     private var tunedForSearch = false
+    private var keepalivesShortened = false
 
     /// The planner's cost of a random page read, for the rest of this session: 1.1, what
     /// PostgreSQL's manual advises when the data is cached or on SSD, rather than the default 4,
@@ -98,12 +99,16 @@ final class PGConnection: @unchecked Sendable {
     /// is refused until then. So the session first sets the server's keepalives for its socket
     /// (user-settable): at most 60 s idle, then 6 probes 10 s apart, about two minutes in all;
     /// shorter settings of the server's are kept. (Over a Unix socket they read as 0 and do nothing.)
+    /// Once a session, before its first lock.
     func takeAdvisoryLock(_ arguments: String, _ parameters: [String?] = [], operation: String, doing: String) throws(ServerDatabaseFailure) {
-        try execute("""
-            SELECT set_config(name, value, false)
-            FROM (VALUES ('tcp_keepalives_idle', '60'), ('tcp_keepalives_interval', '10'), ('tcp_keepalives_count', '6')) AS keepalive (name, value)
-            WHERE current_setting(name)::int NOT BETWEEN 1 AND value::int
-            """)
+        if !keepalivesShortened {
+            try execute("""
+                SELECT set_config(name, value, false)
+                FROM (VALUES ('tcp_keepalives_idle', '60'), ('tcp_keepalives_interval', '10'), ('tcp_keepalives_count', '6')) AS keepalive (name, value)
+                WHERE current_setting(name)::int NOT BETWEEN 1 AND value::int
+                """)
+            keepalivesShortened = true
+        }
         guard try execute("SELECT pg_try_advisory_lock(\(arguments))", parameters).bool(0, 0) else {
             throw ServerDatabaseFailure(server: url.text, operation: operation, sqlState: "55P03",
                                         message: "another pubmed-mirror is \(doing)", connectionLost: false)

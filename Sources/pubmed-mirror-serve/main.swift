@@ -19,18 +19,12 @@ ServeSettings.server = { settings in
     let server = PubMedServer(mirror: Mirror(root: settings.root, database: settings.database), options: options, log: settings.log)
     try await server.run { host, port in
         if let file = settings.portFile {
-            // Written whole under a temporary name, then renamed: a reader never sees half of it.
-            let partial = file.appendingPathExtension("partial")
-            // (rename(2), which replaces a file left by an earlier run; FileManager's move refuses to.)
+            // Written whole under a temporary name, then renamed over whatever an earlier run left:
+            // a reader never sees half of it.
             do {
-                try Data("\(port)\n".utf8).write(to: partial)
-                guard rename(partial.path, file.path) == 0 else {
-                    let reason = String(cString: strerror(errno))
-                    try? FileManager.default.removeItem(at: partial)
-                    throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: reason])
-                }
+                try FileSystem.writeAtomically(Array("\(port)\n".utf8), to: file)
             } catch {
-                settings.log("warning: the port file \(file.path) cannot be written: \(error.localizedDescription)")
+                settings.log("warning: the port file \(file.path) cannot be written: \(error)")
             }
         }
         let shown = host.contains(":") ? "[\(host)]" : host

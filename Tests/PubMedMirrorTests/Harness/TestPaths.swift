@@ -1,4 +1,5 @@
 import Foundation
+@testable import PubMedSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -66,5 +67,10 @@ struct TestPaths {
     static func makeDirectory(_ url: URL) throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+    }
+
+    /// Writes `url`'s `.md5` beside it, as NCBI publishes one (`MD5(NAME)= HEX`).
+    static func publishMD5(_ url: URL) throws {
+        try Data("MD5(\(url.lastPathComponent))= \(try FileDigest.md5(of: url))\n".utf8).write(to: url.appendingPathExtension("md5"))
     }
 }

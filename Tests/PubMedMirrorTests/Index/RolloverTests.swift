@@ -31,7 +31,7 @@ import Testing
         try serve(2026, in: tree)
         let first = tree.appendingPathComponent("baseline/pubmed26n1333.xml.gz")
         try FileManager.default.copyItem(at: tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz"), to: first)
-        try Data("MD5(pubmed26n1333.xml.gz)= \(try FileDigest.md5(of: first))\n".utf8).write(to: first.appendingPathExtension("md5"))
+        try TestPaths.publishMD5(first)
         let md5File = tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz.md5")
         let md5 = try Data(contentsOf: md5File)
         try FileManager.default.removeItem(at: md5File)

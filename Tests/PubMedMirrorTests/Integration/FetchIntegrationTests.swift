@@ -199,8 +199,7 @@ import Testing
         let replacement = try Data(contentsOf: source2025)
         let target = served.tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz")
         try replacement.write(to: target)
-        let digest = try FileDigest.md5(of: target)
-        try Data("MD5(pubmed26n1334.xml.gz)= \(digest)\n".utf8).write(to: target.appendingPathExtension("md5"))
+        try TestPaths.publishMD5(target)
 
         let report = try await mirror.fetch(served.options)
         #expect(report.downloads.map(\.reason) == [.republished])

@@ -24,10 +24,6 @@ import Testing
         #expect(process.terminationStatus == 0)
     }
 
-    static func publishMD5(_ url: URL) throws {
-        try Data("MD5(\(url.lastPathComponent))= \(try FileDigest.md5(of: url))\n".utf8).write(to: url.appendingPathExtension("md5"))
-    }
-
     @Test(arguments: ["html", "bomb", "not-gzip", "wrong-root"])
     func aHostileUpdateFileIsRefusedByNameAndNothingOfItIsApplied(kind: String) async throws {
         let root = try TestPaths.temporaryDirectory("hostile-\(kind)")
@@ -44,7 +40,7 @@ import Testing
         default:
             try Self.gzip(Array("<?xml version=\"1.0\"?><Catalog><Book id=\"1\"/></Catalog>\n".utf8), to: target)
         }
-        try Self.publishMD5(target)
+        try TestPaths.publishMD5(target)
 
         let mirror = Mirror(root: try TestPaths.temporaryDirectory("mirror-hostile-\(kind)"))
         var options = try MirrorTest.options(tree)

@@ -228,7 +228,7 @@ import Glibc
         for file in [large, Self.baseline] {
             let copy = folder.appendingPathComponent(file.lastPathComponent)
             try FileManager.default.copyItem(at: file, to: copy)
-            try Data("MD5(\(file.lastPathComponent))= \(try FileDigest.md5(of: copy))\n".utf8).write(to: copy.appendingPathExtension("md5"))
+            try TestPaths.publishMD5(copy)
         }
         let mirror = try TestPaths.temporaryDirectory("stop-mirror")
         let fetched = try await CLI.run(["fetch", "--source", tree.absoluteString, "--mirror", mirror.path, "--no-index", "--quiet"])
