@@ -84,12 +84,24 @@ static int countRow(const Fts5ExtensionApi *api, Fts5Context *context, void *cou
     return SQLITE_OK;
 }
 
+/// Whether `scored` (NULL: every phrase scores) marks `phrase` as one that scores.
+static int scores(const unsigned char *scored, int phrase) {
+    return !scored || (int)strlen((const char *)scored) <= phrase || scored[phrase] != '0';
+}
+
 /// bm25's statistics for the query: the average row length and each phrase's IDF. A phrase that
 /// `scored` marks with '0' (a MeSH code, a date prefix: a filter, not words) gets no IDF and adds
 /// nothing to the score, and is not counted: counting a prefix phrase reads all its postings.
+///
+/// When one phrase alone scores, its IDF is a factor common to every row's score: it cannot change
+/// their order, only the scores' size, which nobody reads. Counting it is a whole pass over the
+/// phrase's postings before the first row (for a common word, as long as the search itself), so
+/// it is taken as 1 and the scores are bm25's divided by it.
 static int statistics(const Fts5ExtensionApi *api, Fts5Context *context, Query *query, const unsigned char *scored) {
     if (query->idf) return SQLITE_OK;
     int phrases = api->xPhraseCount(context);
+    int scoring = 0;
+    for (int phrase = 0; phrase < phrases; phrase++) scoring += scores(scored, phrase);
     sqlite3_int64 rows = 0, tokens = 0;
     int rc = api->xRowCount(context, &rows);
     if (rc == SQLITE_OK) rc = api->xColumnTotalSize(context, -1, &tokens);
@@ -102,8 +114,12 @@ static int statistics(const Fts5ExtensionApi *api, Fts5Context *context, Query *
         return SQLITE_NOMEM;
     }
     for (int phrase = 0; phrase < phrases; phrase++) {
-        if (scored && (int)strlen((const char *)scored) > phrase && scored[phrase] == '0') {
+        if (!scores(scored, phrase)) {
             idf[phrase] = 0.0;
+            continue;
+        }
+        if (scoring == 1) {
+            idf[phrase] = 1.0;
             continue;
         }
         sqlite3_int64 hits = 0;

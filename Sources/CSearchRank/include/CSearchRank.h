@@ -3,7 +3,9 @@
 // Two FTS5 auxiliary functions for the index's articleSearch table, registered on each connection.
 // https://www.sqlite.org/fts5.html#custom_auxiliary_functions
 //
-//   pubmed_rank(articleSearch, w0, ..., wN)  exactly FTS5's bm25(articleSearch, w0, ..., wN)
+//   pubmed_rank(articleSearch, w0, ..., wN)  exactly FTS5's bm25(articleSearch, w0, ..., wN) when two
+//                                            or more phrases score; with one, bm25 divided by its IDF
+//                                            (the same order, without a pass to count the phrase's rows)
 //   pubmed_rank(articleSearch, 'mask', w0, ...)  the same over the phrases the mask marks '1' (the
 //                                            others, '0', are filters: they neither score nor are counted)
 //   pubmed_year(articleSearch)               the row's publication year, NULL when it has none
