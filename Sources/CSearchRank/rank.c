@@ -189,10 +189,14 @@ static void pubmedRank(const Fts5ExtensionApi *api, Fts5Context *context, sqlite
         sqlite3_result_error_code(result, rc);
         return;
     }
-    // The same sum as bm25, term by term, so that the scores are the same to the last bit.
+    // The same sum as bm25, term by term, so that the scores are the same to the last bit. A phrase
+    // that does not score, or is not in the row, would add exactly +0.0 (its IDF or its frequency is
+    // 0, the divisor positive), which leaves the sum as it is: it is skipped, and with it a division
+    // (a row of a broad strategy holds one or two of its many phrases).
     double score = 0.0;
     for (int phrase = 0; phrase < query->phrases; phrase++) {
         double frequency = query->frequency[phrase];
+        if (frequency == 0.0 || query->idf[phrase] == 0.0) continue;
         score += query->idf[phrase] * ((frequency * (k1 + 1.0)) / (frequency + k1 * (1 - b + b * length / query->averageLength)));
     }
     sqlite3_result_double(result, -1.0 * score);
