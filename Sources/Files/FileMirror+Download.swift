@@ -43,10 +43,13 @@ extension FileMirror {
 
     /// Compares the listing with the state database's files and the disk. A server that suddenly
     /// lists nothing where the mirror holds files is far more likely broken than emptied: that is
-    /// refused rather than planned as every file gone.
+    /// refused rather than planned as every file gone. Only files of the newest baseline cycle
+    /// listed count: at the annual rollover NCBI empties `updatefiles/` when it posts the new
+    /// baseline, and the old cycle's update files are then rightly not listed.
     public func plan(_ listing: Listing, records: [MirroredFile]) throws(MirrorError) -> MirrorPlan {
+        let newestListed = listing.files.filter { $0.folder == .baseline }.map(\.file.cycle).max()
         for folder in MirrorFolder.allCases {
-            let held = records.filter { $0.folder == folder && $0.status == .mirrored }.count
+            let held = records.filter { $0.folder == folder && $0.status == .mirrored && $0.cycle >= (newestListed ?? Int.min) }.count
             if held > 0 && !listing.files.contains(where: { $0.folder == folder }) {
                 throw .transfer(TransferError(kind: .transient, scope: .run, code: .listingEmpty, url: folder.rawValue + "/",
                                               summary: "the server lists no PubMed files in \(folder.rawValue)/ although \(held) are mirrored from it; nothing was changed",
@@ -59,13 +62,19 @@ extension FileMirror {
         }
     }
 
-    /// Records what needs no request (files gone from the server, files with no `.md5`) and
-    /// returns the failures among them.
+    /// Records what needs no request (files gone from the server, files with no `.md5`, and every
+    /// file listed for the first time, as missing until it is downloaded) and returns the failures
+    /// among them. The state database so knows the whole listing before the first download: a run
+    /// stopped part way leaves the files it did not reach as missing, not unknown, and the index
+    /// plan waits for them (an update file for every listed baseline file, a rollover's switch for
+    /// the whole new baseline).
     public func recordUnrequested(_ plan: MirrorPlan, in state: any MirrorState) throws(MirrorError) -> [DownloadReport.Failure] {
         var changed: [MirroredFile] = []
         var failures: [DownloadReport.Failure] = []
         for item in plan.items {
             switch item.action {
+            case .download(.new) where item.record == nil:
+                changed.append(MirroredFile(folder: item.folder, file: item.file, status: .missing))
             case .gone:
                 if var record = item.record {
                     record.status = .gone

@@ -108,6 +108,10 @@ public struct MirrorPlan: Sendable {
             if changed(md5.modified, record.md5ListedStamp) { return .check }
             if let listedSize = md5.size?.exactBytes, let known = record.md5ListedSize, listedSize != known { return .check }
         }
+        // Listed again after a listing left it out: its `.md5` is read again, and the file is
+        // mirrored once more when that matches (an unchanged file is not saved, so it would stay
+        // gone: left out of verify, the index plan and publish).
+        if record.status == .gone { return .check }
         return .unchanged
     }
 

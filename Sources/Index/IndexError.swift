@@ -92,7 +92,7 @@ public enum IndexError: CodedError {
         case .local(let error): error.description
         case .lock(let error): error.description
         case .gap(let file, let missing):
-            "\(file) cannot be applied: its predecessor \(missing) is missing or not applied yet"
+            "\(file) cannot be applied: \(missing), which must be applied before it, is missing or not applied yet"
         case .query(let error): error.description
         case .notIndexed(let path): "\(path) has no index yet"
         case .nothingMirrored(let path): "\(path) has no mirrored files to index yet"

@@ -23,8 +23,8 @@ public struct IndexPlan: Sendable, Equatable {
     }
 
     /// A file to apply, and the files that must be applied before it (every baseline file of the
-    /// cycle, then the predecessor, for an update file; nothing for a baseline file or with
-    /// `allowGaps`).
+    /// cycle the server lists, mirrored or not, then the predecessor, for an update file; nothing
+    /// for a baseline file or with `allowGaps`).
     public struct Step: Sendable, Equatable {
         public var file: MirroredFile
         public var requires: [String]
@@ -73,7 +73,9 @@ public struct IndexPlan: Sendable, Equatable {
             heldBack = pending.filter { $0.folder == .updatefiles }
             pending.removeAll { $0.folder == .updatefiles }
         }
-        let baselines = candidates.filter { $0.folder == .baseline }.map(\.name)
+        // Every listed baseline file of the cycle, mirrored or not: an update file applied before
+        // one of them would be undone by it when it comes (it holds older copies of the records).
+        let baselines = listed.map(\.name).sorted()
         let steps = pending.map { file in
             Step(file: file, requires: file.folder == .updatefiles && !allowGaps
                  ? baselines + [PubMedFileName(cycle: file.cycle, number: file.number - 1).name] : [])

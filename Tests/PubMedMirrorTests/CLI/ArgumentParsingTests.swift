@@ -118,7 +118,7 @@ import Testing
         #expect(Exit.code(for: IndexError.gap(file: "a", missing: "b")) == Exit.partial)
         #expect(Exit.code(for: IndexError.inconsistency("x")) == Exit.internalError)
         #expect(Exit.message(for: IndexError.gap(file: "a", missing: "b"))
-                == "a cannot be applied: its predecessor b is missing or not applied yet (fetch it, or use --allow-gaps to apply anyway)")
+                == "a cannot be applied: b, which must be applied before it, is missing or not applied yet (fetch it, or use --allow-gaps to apply anyway)")
     }
 
     /// Every advice a library stage declares has the command line's own words: an option or a

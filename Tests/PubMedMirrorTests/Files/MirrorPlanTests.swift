@@ -105,8 +105,10 @@ import Testing
         var gone = record
         gone.status = .gone
         #expect(plan([], [gone]).items.isEmpty)
-        // Listed again: compared as usual.
-        #expect(plan([file], [gone]).items.map(\.action) == [.unchanged])
+        // Listed again: its .md5 is read again (which, when it matches, makes it mirrored again).
+        #expect(plan([file], [gone]).items.map(\.action) == [.check])
+        // A changed file that was gone is downloaded again, as any other.
+        #expect(plan([Self.remote(1, size: .exact(2000))], [gone]).items.map(\.action) == [.download(.republished)])
     }
 
     @Test func noPublishedMD5MeansUnverifiable() {

@@ -46,6 +46,35 @@ import Testing
         return pmids
     }
 
+    /// NCBI empties `updatefiles/` when it posts the new baseline: the rollover starts then, not
+    /// once the first update file of the new cycle appears.
+    @Test func aNewBaselineWithNoUpdateFilesYetIsARolloverNotAnEmptyServer() async throws {
+        let tree = try TestPaths.temporaryDirectory("served-rollover-empty").appendingPathComponent("pubmed")
+        try Self.serve(2025, in: tree)
+        let root = try TestPaths.temporaryDirectory("mirror-rollover-empty")
+        let mirror = Mirror(root: root)
+        var options = try MirrorTest.options(tree)
+        options.index = true
+        #expect(try await mirror.fetch(options).outcome == .updated)
+        try Self.serve(2026, in: tree)
+        let updates = tree.appendingPathComponent("updatefiles")
+        for name in try FileManager.default.contentsOfDirectory(atPath: updates.path) {
+            try FileManager.default.removeItem(at: updates.appendingPathComponent(name))
+        }
+        let report = try await mirror.fetch(options)
+        #expect(report.outcome == .updated)
+        #expect(report.index?.rollover?.switched == true)
+        let baseline = Self.samples.appendingPathComponent("2026/baseline/pubmed26n1334.xml.gz")
+        #expect(try IndexIntegrationTests.current(in: mirror) == (try IndexIntegrationTests.expectedCurrent(after: [baseline])))
+        // A server that lists nothing in a folder the mirror holds files of this cycle from is still refused.
+        try Self.serve(2026, in: tree)
+        #expect(try await mirror.fetch(options).outcome == .updated)
+        for name in try FileManager.default.contentsOfDirectory(atPath: updates.path) {
+            try FileManager.default.removeItem(at: updates.appendingPathComponent(name))
+        }
+        await #expect(throws: MirrorError.self) { try await mirror.fetch(options) }
+    }
+
     @Test(arguments: [false, true])
     func aNewBaselineIsIndexedBesideTheOldOneThenSwitchedAndTheOldCyclePruned(keepOld: Bool) async throws {
         let tree = try TestPaths.temporaryDirectory("served-rollover").appendingPathComponent("pubmed")

@@ -206,6 +206,61 @@ import Testing
         try MirrorTest.expectIdentical(served: served.tree, mirror: mirrorRoot)
     }
 
+    @Test func aFileLeftOutOfOneListingIsMirroredAgainWhenListedAgain() async throws {
+        let served = try await Self.serve(.file, cycles: [2026], label: "gone-back")
+        // A second update file, so that the folder is not listed empty (refused as a broken server).
+        let second = served.tree.appendingPathComponent("updatefiles/pubmed26n1336.xml.gz")
+        try FileManager.default.copyItem(at: served.tree.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz"), to: second)
+        try TestPaths.publishMD5(second)
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-gone-back")
+        let mirror = Mirror(root: mirrorRoot)
+        var options = served.options
+        options.index = false
+        _ = try await mirror.fetch(options)
+        // One listing leaves the update file out (a listing cut short, a file moved for a while).
+        let aside = try TestPaths.temporaryDirectory("gone-aside")
+        let names = ["pubmed26n1335.xml.gz", "pubmed26n1335.xml.gz.md5"]
+        for name in names {
+            try FileManager.default.moveItem(at: served.tree.appendingPathComponent("updatefiles/\(name)"), to: aside.appendingPathComponent(name))
+        }
+        let left = try await mirror.fetch(options)
+        #expect(left.plan.count(.gone) == 1)
+        #expect(try mirror.status().files.folders[1].gone == 1)
+        // Listed again, unchanged: mirrored again (verified, indexed and published as before).
+        for name in names {
+            try FileManager.default.moveItem(at: aside.appendingPathComponent(name), to: served.tree.appendingPathComponent("updatefiles/\(name)"))
+        }
+        let back = try await mirror.fetch(options)
+        #expect(back.plan.count(.check) == 1 && back.confirmed == 1 && back.downloads.isEmpty)
+        let status = try mirror.status().files
+        #expect(status.folders[1].gone == 0 && status.folders[1].mirrored == 2)
+        #expect(try await mirror.verify().files.count == 3)
+        #expect(try await mirror.fetch(options).outcome == .upToDate)
+    }
+
+    @Test func aBaselineFileNotYetMirroredHoldsBackTheUpdateFiles() async throws {
+        // Two baseline files, the first without its .md5 for now (so it cannot be verified).
+        let served = try await Self.serve(.file, cycles: [2026], label: "held-back")
+        let first = served.tree.appendingPathComponent("baseline/pubmed26n1333.xml.gz")
+        try FileManager.default.copyItem(at: served.tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz"), to: first)
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-held-back")
+        let mirror = Mirror(root: mirrorRoot)
+        var options = served.options
+        options.index = true
+        let partway = try await mirror.fetch(options)
+        #expect(partway.outcome == .partial)
+        #expect(partway.index?.applied.map(\.name) == ["pubmed26n1334.xml.gz"])
+        #expect(partway.index?.failures.map(\.name) == ["pubmed26n1335.xml.gz"])
+        #expect(partway.index?.failures.first?.message.contains("pubmed26n1333.xml.gz, which must be applied before it") == true)
+        // Once it is published, everything is applied in NCBI's order.
+        try TestPaths.publishMD5(first)
+        let done = try await mirror.fetch(options)
+        #expect(done.index?.applied.map(\.name) == ["pubmed26n1333.xml.gz", "pubmed26n1335.xml.gz"])
+        let files = ["baseline/pubmed26n1333.xml.gz", "baseline/pubmed26n1334.xml.gz", "updatefiles/pubmed26n1335.xml.gz"]
+            .map { served.tree.appendingPathComponent($0) }
+        #expect(try IndexIntegrationTests.current(in: mirror) == (try IndexIntegrationTests.expectedCurrent(after: files)))
+    }
+
     @Test func aFileWithoutPublishedMD5IsNotDownloaded() async throws {
         let served = try await Self.serve(.ftp, cycles: [2026], label: "no-md5")
         try FileManager.default.removeItem(at: served.tree.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz.md5"))

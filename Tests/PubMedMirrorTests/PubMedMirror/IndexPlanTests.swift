@@ -44,6 +44,22 @@ import Testing
         #expect(plan.prunesBefore == nil)
     }
 
+    @Test func aListedBaselineFileNotYetMirroredHoldsBackEveryUpdateFile() throws {
+        // 0002 failed to download (or was listed and not reached): the update files must wait for
+        // it, since applied after them it would bring back the older copies they revised.
+        let records = [Self.file(26, 1), Self.file(26, 2, status: .missing), Self.file(26, 1335, .updatefiles)]
+        let plan = Self.plan(records, liveCycle: nil)
+        #expect(Self.names(plan) == ["pubmed26n0001.xml.gz", "pubmed26n1335.xml.gz"])
+        #expect(plan.steps[1].requires == ["pubmed26n0001.xml.gz", "pubmed26n0002.xml.gz", "pubmed26n1334.xml.gz"])
+        let refusal = try #require(plan.refusal(of: plan.steps[1], applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n1334.xml.gz": "md5"]))
+        #expect(refusal.description == "pubmed26n1335.xml.gz cannot be applied: pubmed26n0002.xml.gz, which must be applied before it, is missing or not applied yet")
+        // A baseline file NCBI no longer lists is not waited for; --allow-gaps waits for nothing.
+        var gone = records
+        gone[1].status = .gone
+        #expect(Self.plan(gone, liveCycle: nil).steps[1].requires == ["pubmed26n0001.xml.gz", "pubmed26n1334.xml.gz"])
+        #expect(Self.plan(records, liveCycle: nil, allowGaps: true).steps[1].requires.isEmpty)
+    }
+
     @Test func appliedFilesAreNotPendingUnlessTheirMD5Changed() {
         let one = Self.file(26, 1), two = Self.file(26, 2)
         var republished = two
@@ -61,7 +77,7 @@ import Testing
         #expect(Self.names(plan) == ["pubmed26n1335.xml.gz", "pubmed26n1337.xml.gz"])
         let late = try #require(plan.steps.last)
         #expect(plan.refusal(of: late, applied: ["pubmed26n1334.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"])?.description
-                == "pubmed26n1337.xml.gz cannot be applied: its predecessor pubmed26n1336.xml.gz is missing or not applied yet")
+                == "pubmed26n1337.xml.gz cannot be applied: pubmed26n1336.xml.gz, which must be applied before it, is missing or not applied yet")
         // A baseline file that is not applied (it failed in this run) holds back every update file.
         #expect(plan.refusal(of: plan.steps[0], applied: [:]).map { "\($0)" }?.contains("pubmed26n1334.xml.gz") == true)
         #expect(plan.refusal(of: plan.steps[0], applied: ["pubmed26n1334.xml.gz": "md5"]) == nil)
