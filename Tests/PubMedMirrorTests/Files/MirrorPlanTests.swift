@@ -1,3 +1,5 @@
+import Foundation
+import Logging
 import Testing
 @testable import PubMedFiles
 @testable import PubMedGzip
@@ -109,6 +111,25 @@ import Testing
         #expect(plan([file], [gone]).items.map(\.action) == [.check])
         // A changed file that was gone is downloaded again, as any other.
         #expect(plan([Self.remote(1, size: .exact(2000))], [gone]).items.map(\.action) == [.download(.republished)])
+    }
+
+    /// The whole listing is in the state database before the first download: a run stopped part
+    /// way leaves the files it never reached as missing, which the index plan waits for (a
+    /// rollover's switch, the update files), rather than unknown.
+    @Test func everyNewlyListedFileIsRecordedAsMissingBeforeAnyDownload() throws {
+        let known = Self.mirrored(Self.remote(1))
+        let plan = plan([Self.remote(1), Self.remote(2), Self.remote(1335, folder: .updatefiles)], [known])
+        let root = try TestPaths.temporaryDirectory("unrequested")
+        let state = try SQLiteStateStore(path: root.appendingPathComponent("state.sqlite").path)
+        try state.save(known)
+        let files = FileMirror(layout: MirrorLayout(root: root), logger: Logger(label: "test"))
+        #expect(try files.recordUnrequested(plan, in: state).isEmpty)
+        let saved = try state.files()
+        #expect(saved.map(\.name) == ["pubmed26n0001.xml.gz", "pubmed26n0002.xml.gz", "pubmed26n1335.xml.gz"])
+        #expect(saved.map(\.status) == [.mirrored, .missing, .missing])
+        #expect(saved.allSatisfy { $0.lastError == nil })
+        // Planned again, they are new downloads still (not retries).
+        #expect(self.plan([Self.remote(2)], saved.filter { $0.number == 2 }).items.map(\.action) == [.download(.new)])
     }
 
     @Test func noPublishedMD5MeansUnverifiable() {
