@@ -127,7 +127,7 @@ final class RecordPreparer {
     }
 
     static func sortDate(_ record: PubMedRecord) -> Int? {
-        guard let year = record.year else { return nil }
+        guard let year = record.year, (1000...9999).contains(year) else { return nil }
         let date = record.pubDate?.year == year ? record.pubDate : nil
         return year * 10_000 + (date?.month ?? 0) * 100 + (date?.day ?? 0)
     }

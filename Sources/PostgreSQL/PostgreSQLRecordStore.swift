@@ -186,7 +186,9 @@ public final class PostgreSQLRecordStore: RecordStore {
     }
 
     public func record(pmid: Int, version: Int?, withXML: Bool = true) throws(IndexError) -> StoredRecord? {
-        try read("reading PMID \(pmid)") { connection throws(ServerDatabaseFailure) in
+        // The table's PMIDs are 32-bit (`integer`); a larger one is in no row, and would not cast.
+        guard Self.storable(pmid) else { return nil }
+        return try read("reading PMID \(pmid)") { connection throws(ServerDatabaseFailure) in
             let result = try connection.execute("""
                 SELECT version, is_current, record, \(withXML ? "xml" : "''") FROM \(quoted).article WHERE pmid = $1 ORDER BY version
                 """, [String(pmid)])
@@ -199,13 +201,13 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// The current records of `pmids`, in that order (nil for a PMID not in the index), in one statement.
     public func records(_ pmids: [Int], withXML: Bool) throws(IndexError) -> [StoredRecord?] {
-        guard !pmids.isEmpty else { return [] }
+        guard pmids.contains(where: Self.storable) else { return pmids.map { _ in nil } }
         return try read("reading \(pmids.count) records") { connection throws(ServerDatabaseFailure) in
             let result = try connection.execute("""
                 SELECT a.pmid, a.record, \(withXML ? "a.xml" : "''"), (SELECT array_agg(v.version ORDER BY v.version)::text
                                                                       FROM \(quoted).article v WHERE v.pmid = a.pmid)
                 FROM \(quoted).article a WHERE a.pmid = ANY($1::integer[]) AND a.is_current
-                """, [PGArray.integers(pmids)])
+                """, [PGArray.integers(pmids.filter(Self.storable))])
             var found: [Int: StoredRecord] = [:]
             for row in 0..<result.count {
                 let versions = (result.string(row, 3) ?? "{}").dropFirst().dropLast().split(separator: ",").compactMap { Int($0) }
@@ -254,6 +256,10 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// PostgreSQL store".
     static let rankedHits = 10_000
 
+    /// Whether a PMID fits the tables' 32-bit `integer` columns (any record's does: the parser
+    /// refuses others).
+    static func storable(_ pmid: Int) -> Bool { (1...Int(Int32.max)).contains(pmid) }
+
     public func search(_ request: SearchRequest, withJSON: Bool = true) throws(IndexError) -> SearchResult {
         let (query, dialect) = try translate(request.query, mesh: request.mesh)
         let ranks = request.sort == .relevance && query.ranks && !dialect.rankQueries.isEmpty
@@ -270,7 +276,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
         let hits = try read("searching") { connection throws(ServerDatabaseFailure) in
             try connection.tuneForSearch()
-            let cut = max(Self.rankedHits, request.offset + request.limit)
+            let cut = max(Self.rankedHits, request.offset.addingReportingOverflow(request.limit).overflow ? Int.max : request.offset + request.limit)
             let cuts = ranks ? try Self.cutsRanking(connection, schema: quoted, match: query.match, cut: cut) : false
             let hitsRead = cuts ? """
                 (SELECT pmid, version, year, title, journal, text_words, record FROM \(quoted).article

@@ -23,6 +23,8 @@ struct QueryParser {
     /// one inside another. Search strategies run to a few hundred terms.
     static let maximumTokens = 10_000
     static let maximumDepth = 64
+    /// The most words a proximity search (`[tiab:~N]`) may allow between its terms.
+    static let maximumProximity = 1_000
 
     mutating func parse() throws(QueryError) -> PubMedQuery {
         tokens = try QueryLexer.tokens(source)
@@ -199,6 +201,10 @@ struct QueryParser {
             if option == "noexp" {
                 noexp = true
             } else if option.hasPrefix("~"), let distance = Int(option.dropFirst()), distance >= 0 {
+                // A bound every store can run (PostgreSQL spells out each distance up to N).
+                guard distance <= Self.maximumProximity else {
+                    throw QueryError("a proximity search takes at most :~\(Self.maximumProximity) words between its terms", query: source, offset: tag.range.lowerBound)
+                }
                 proximity = distance
             } else {
                 throw QueryError("unknown option :\(option) in the tag [\(tag.text)] (:noexp goes with [mh] and [majr], :~N with [tiab], [ti] and [ad])",

@@ -44,6 +44,10 @@ extension RecordStore {
         #expect(try store.record(pmid: 1, version: nil)?.record.version == 3)
         #expect(try store.record(pmid: 1, version: nil)?.versions == [1, 2, 3])
         #expect(try store.record(pmid: 1, version: 1)?.isCurrent == false)
+        // A PMID no record can have (past 32 bits: efetch?id=3000000000) is simply not found.
+        #expect(try store.record(pmid: 3_000_000_000, version: nil) == nil)
+        #expect(try store.records([3_000_000_000, 2, -1], withXML: false).map { $0 != nil } == [false, true, false])
+        #expect(try store.records([3_000_000_000], withXML: false).map { $0 != nil } == [false])
 
         let second = try RecordStoreTests.apply(store, "f2", [.deletion(pmid: 1, version: 3), .deletion(pmid: 99, version: 1)])
         #expect(second.deleted == 1 && second.deletionsAbsent == 1)

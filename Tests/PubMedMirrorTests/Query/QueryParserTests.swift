@@ -21,6 +21,7 @@ import Testing
         ("neoplasms[mh:noexp]", #""neoplasms"[MeSH Terms:noexp]"#),
         (#""neoplasms/drug therapy"[majr]"#, #""neoplasms/drug therapy"[MeSH Major Topic]"#),
         (#""gene therapy"[tiab:~3]"#, #""gene therapy"[Title/Abstract:~3]"#),
+        (#""gene therapy"[tiab:~1000]"#, #""gene therapy"[Title/Abstract:~1000]"#),
         ("cardio*[ti]", #""cardio*"[Title]"#),
         (#""breast canc*"[tiab]"#, #""breast canc*"[Title/Abstract]"#),
         (#""2020/01/01"[edat] : "3000"[edat]"#, "2020/01/01:3000[Date - Entry]"),
@@ -55,6 +56,9 @@ import Testing
         ("cancer[ti:noexp]", 6, ":noexp"),
         ("cancer[au:~2]", 6, "proximity"),
         ("cancer[tiab:~2]", 0, "two or more words"),
+        // A distance every store can run (9223372036854775807 crashed the PostgreSQL translation).
+        (#""gene therapy"[tiab:~1001]"#, 14, "at most :~1000"),
+        (#""gene therapy"[tiab:~9223372036854775807]"#, 14, "at most :~1000"),
         ("()", 1, "empty parentheses"),
         (#""2020"[edat] : cancer"#, 13, "same field"),
         ("[tiab]", 0, "follows no term"),

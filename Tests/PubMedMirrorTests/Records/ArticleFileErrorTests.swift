@@ -249,6 +249,33 @@ import Testing
         #expect(error.description == "test.xml: a <PubmedArticle> without a PMID at line 3")
     }
 
+    /// PMIDs and versions beyond what the stores keep (32-bit), and years that are no years, are
+    /// refused or left out rather than crashing the indexer (an 18-digit year overflowed its sort
+    /// date) or failing a PostgreSQL COPY.
+    @Test func outOfRangeNumbers() throws {
+        for (pmid, version) in [("3000000000", "1"), ("0", "1"), ("12", "2147483648")] {
+            let text = Self.document("<PubmedArticle><MedlineCitation><PMID Version=\"\(version)\">\(pmid)</PMID></MedlineCitation></PubmedArticle>")
+            let error = try RecordTestData.error { _ = try RecordTestData.parse(text) }
+            #expect(error.kind == .invalidRecord)
+            #expect(error.description.contains("out of range (1 to 2147483647)"), "\(error.description)")
+        }
+        let deletion = Self.document("<DeleteCitation><PMID Version=\"1\">99999999999</PMID></DeleteCitation>")
+        #expect(try RecordTestData.error { _ = try RecordTestData.parse(deletion) }.kind == .invalidRecord)
+        let text = Self.document("""
+            <PubmedArticle><MedlineCitation><PMID Version="1">7</PMID><Article><Journal><JournalIssue><PubDate>
+            <Year>123456789012345678</Year></PubDate></JournalIssue></Journal><ArticleTitle>T</ArticleTitle></Article>
+            <CommentsCorrectionsList><CommentsCorrections RefType="ErratumIn"><RefSource>X</RefSource><PMID Version="1">99999999999</PMID>
+            </CommentsCorrections></CommentsCorrectionsList></MedlineCitation></PubmedArticle>
+            """)
+        let records = try RecordTestData.parse(text).compactMap { item -> PubMedRecord? in
+            if case .record(let record, _) = item { record } else { nil }
+        }
+        #expect(records.count == 1 && records.first?.pmid == 7)
+        #expect(records.first?.year == nil, "no usable year")
+        #expect(records.first?.commentsCorrections.first?.pmid == nil, "no usable PMID")
+        #expect(RecordPreparer.sortDate(try #require(records.first)) == nil)
+    }
+
     @Test func nestedRecord() throws {
         let text = Self.document("<PubmedArticle><MedlineCitation><PMID>1</PMID><Article>\(Self.article(2))</Article></MedlineCitation></PubmedArticle>")
         let error = try RecordTestData.error { _ = try RecordTestData.parse(text) }
