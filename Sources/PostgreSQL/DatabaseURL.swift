@@ -18,7 +18,9 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         }
         // A text that may hold a password is never shown, nor is libpq's message about it (which
         // quotes the token it could not read, perhaps the password itself).
-        let mayHoldPassword = text.lowercased().contains("password") || text.hasUserInfoColon
+        // libpq decodes percent-escapes in keywords too (`pass%77ord=`): so is the check.
+        let decoded = text.removingPercentEncoding
+        let mayHoldPassword = decoded == nil || decoded?.lowercased().contains("password") == true || text.hasUserInfoColon
         guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") else {
             throw refuse(mayHoldPassword
                 ? "the value is not a postgresql:// URL, and it seems to hold a password (not shown): " + Self.passwordAdvice

@@ -131,7 +131,10 @@ import Glibc
         // message, which quotes the token it could not read.
         for (url, secret) in [("host=db user=u password=s3cret", "s3cret"),
                               ("postgresql://u@h/db?password=s3cret&bogus=1", "s3cret"),
-                              ("postgresql://u:p%zz@h/db", "p%zz")] {
+                              ("postgresql://u:p%zz@h/db", "p%zz"),
+                              // libpq decodes escapes in keywords: `pass%77ord` is `password`.
+                              ("postgresql://u@h/db?pass%77ord=hunter2&bogus=1", "hunter2"),
+                              ("postgresql://u@h/db?%70assword=hunter2&bogus=1", "hunter2")] {
             let refused = try await CLI.run(["status", "--database", url], environment: ["PUBMED_MIRROR_DATABASE_URL": ""])
             #expect(refused.status == 64 && (refused.stderr.contains("(not shown)") || refused.stderr.contains("(neither is shown)")), "\(refused.stderr)")
             #expect(!refused.stderr.contains(secret), "\(refused.stderr)")
