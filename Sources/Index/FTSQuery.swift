@@ -77,6 +77,10 @@ package struct FTSQuery {
     }
 
     private mutating func term(_ term: QueryTerm) throws -> String {
+        if term.field == .history {
+            throw QueryError("#\(term.text) names a set of a search history, which only `serve`'s E-utilities keep (esearch with usehistory=y and its WebEnv); search the query itself here",
+                             query: query, offset: term.position.lowerBound)
+        }
         switch term.field.kind {
         case .words:
             let words = self.words(term)

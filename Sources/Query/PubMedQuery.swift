@@ -18,6 +18,19 @@ public indirect enum QueryNode: Sendable, Equatable {
         }
     }
 
+    /// Any of `nodes` (at least one), as a balanced tree of ORs: thousands of PMIDs (a history
+    /// set) nest only as deep as their logarithm, where a chain would recurse once a PMID.
+    public static func anyOf(_ nodes: [QueryNode]) -> QueryNode {
+        precondition(!nodes.isEmpty, "anyOf needs a node")
+        var level = nodes
+        while level.count > 1 {
+            level = stride(from: 0, to: level.count, by: 2).map { index in
+                index + 1 < level.count ? .or(level[index], level[index + 1]) : level[index]
+            }
+        }
+        return level[0]
+    }
+
     /// The same tree with every term changed by `transform`.
     public func mapTerms<E: Error>(_ transform: (QueryTerm) throws(E) -> QueryNode) throws(E) -> QueryNode {
         switch self {
@@ -103,9 +116,48 @@ public struct PubMedQuery: Sendable, Equatable {
     }
 }
 
+extension PubMedQuery {
+    /// `#N AND …` (a history set as one of the query's top-level conjuncts, named nowhere else):
+    /// the set, and the rest of the query (nil when the set stands alone).
+    public var historyConjunct: (key: Int, rest: PubMedQuery?)? {
+        var operands: [QueryNode] = []
+        var pending = [root]
+        while let node = pending.popLast() {
+            if case .and(let left, let right) = node { pending += [right, left] } else { operands.append(node) }
+        }
+        let sets = operands.enumerated().compactMap { index, node -> (Int, Int)? in
+            if case .term(let term) = node, term.field == .history, let key = Int(term.text) { (index, key) } else { nil }
+        }
+        guard let (index, key) = sets.first,
+              root.terms.filter({ $0.field == .history && $0.text == String(key) }).count == 1 else { return nil }
+        operands.remove(at: index)
+        guard let first = operands.first else { return (key, nil) }
+        return (key, PubMedQuery(root: operands.dropFirst().reduce(first, QueryNode.and), source: source))
+    }
+
+    /// The search history sets the query names (`#1 AND cancer`), in order of appearance.
+    public var historyReferences: [Int] {
+        var seen: Set<Int> = []
+        return root.terms.filter { $0.field == .history }.compactMap { Int($0.text) }.filter { seen.insert($0).inserted }
+    }
+
+    /// The query with each history reference replaced by the PMIDs of its set (any of them), as
+    /// `sets` gives them; an empty set finds nothing.
+    public func resolvingHistory<E: Error>(_ sets: (Int) throws(E) -> [Int]) throws(E) -> PubMedQuery {
+        let root = try self.root.mapTerms { (term: QueryTerm) throws(E) -> QueryNode in
+            guard term.field == .history, let key = Int(term.text) else { return .term(term) }
+            let pmids = try sets(key).map { QueryNode.term(QueryTerm(text: String($0), field: .pmid, position: term.position)) }
+            // PMID 0 is no record's: the set that is empty finds nothing.
+            return pmids.isEmpty ? .term(QueryTerm(text: "0", field: .pmid, position: term.position)) : QueryNode.anyOf(pmids)
+        }
+        return PubMedQuery(root: root, source: source)
+    }
+}
+
 extension QueryTerm {
-    /// `"heart failure"[Title/Abstract]`, `2015:2020[Date - Publication]`, `"neoplasms"[MeSH Terms:noexp]`.
+    /// `"heart failure"[Title/Abstract]`, `2015:2020[Date - Publication]`, `"neoplasms"[MeSH Terms:noexp]`, `#1`.
     public var translation: String {
+        if field == .history { return "#\(text)" }
         if let dates {
             return "\(dates.description)[\(field.displayName)]"
         }

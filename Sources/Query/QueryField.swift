@@ -13,6 +13,9 @@ public enum QueryField: String, Sendable, Equatable, CaseIterable {
     case otherTerm, substance, registryNumber, grant
     case pmid, articleIdentifier, locationIdentifier, subset
     case publicationDate, entryDate, createDate, meshDate, completionDate, modificationDate
+    /// `#N`: set N of a search history (E-utilities' `query_key`), which only a server that keeps
+    /// one (`serve`) can resolve (`PubMedQuery.resolvingHistory`).
+    case history
 
     /// How its values are matched.
     public enum Kind: Sendable {
@@ -79,52 +82,54 @@ public enum QueryField: String, Sendable, Equatable, CaseIterable {
         case .meshDate: "Date - MeSH"
         case .completionDate: "Date - Completion"
         case .modificationDate: "Date - Modification"
+        case .history: "History"
         }
     }
 
-    /// Tag (lower case, without brackets) → field. Both PubMed's short and long forms.
+    /// Tag (lower case, without brackets) → field. Both PubMed's short and long forms, and the
+    /// E-utilities' field names (einfo's `TITL`, `WORD`, `MDAT`…), which Entrez takes as tags too.
     static let tags: [String: QueryField] = {
         var table: [String: QueryField] = [:]
         func add(_ field: QueryField, _ names: String...) { for name in names { table[name] = field } }
         add(.allFields, "all", "all fields")
         add(.titleAbstract, "tiab", "title/abstract")
-        add(.title, "ti", "title")
+        add(.title, "ti", "title", "titl")
         add(.abstract, "ab", "abstract")
-        add(.textWord, "tw", "text word", "text words")
+        add(.textWord, "tw", "text word", "text words", "word")
         add(.author, "au", "author", "auth", "author name")
-        add(.fullAuthor, "fau", "full author name", "author - full")
-        add(.firstAuthor, "1au", "first author name", "author - first", "first author")
-        add(.lastAuthor, "lastau", "last author name", "author - last", "last author")
-        add(.investigator, "ir", "investigator")
-        add(.fullInvestigator, "fir", "full investigator name", "investigator - full")
-        add(.corporateAuthor, "cn", "corporate author", "collective name")
+        add(.fullAuthor, "fau", "full author name", "author - full", "full")
+        add(.firstAuthor, "1au", "first author name", "author - first", "first author", "faut")
+        add(.lastAuthor, "lastau", "last author name", "author - last", "last author", "laut")
+        add(.investigator, "ir", "investigator", "invr")
+        add(.fullInvestigator, "fir", "full investigator name", "investigator - full", "finv")
+        add(.corporateAuthor, "cn", "corporate author", "collective name", "coln")
         add(.affiliation, "ad", "affl", "affiliation")
         add(.authorIdentifier, "auid", "author identifier", "author - identifier")
         add(.mesh, "mh", "mesh", "mesh terms", "mesh term")
         add(.meshMajor, "majr", "mesh major topic")
-        add(.subheading, "sh", "mesh subheading", "subheading")
+        add(.subheading, "sh", "mesh subheading", "subheading", "subh")
         add(.publicationType, "pt", "publication type", "ptyp")
         add(.language, "la", "language", "lang")
         add(.journal, "ta", "jour", "journal", "journal title abbreviation")
         add(.nlmUniqueID, "jid", "nlm unique id")
         add(.issn, "is", "issn")
-        add(.volume, "vi", "volume")
-        add(.issue, "ip", "issue")
+        add(.volume, "vi", "volume", "vol")
+        add(.issue, "ip", "issue", "iss")
         add(.pagination, "pg", "pagination", "page")
-        add(.otherTerm, "ot", "other term", "other terms", "keyword", "keywords")
-        add(.substance, "nm", "substance name", "supplementary concept")
-        add(.registryNumber, "rn", "ec/rn number", "registry number")
-        add(.grant, "gr", "grant number", "grant")
+        add(.otherTerm, "ot", "other term", "other terms", "keyword", "keywords", "otrm")
+        add(.substance, "nm", "substance name", "supplementary concept", "subs")
+        add(.registryNumber, "rn", "ec/rn number", "registry number", "ecno")
+        add(.grant, "gr", "grant number", "grant", "grnt")
         add(.pmid, "pmid", "uid")
         add(.articleIdentifier, "aid", "article identifier")
         add(.locationIdentifier, "lid", "location id")
-        add(.subset, "sb", "subset", "filter")
+        add(.subset, "sb", "subset", "filter", "filt")
         add(.publicationDate, "dp", "pdat", "publication date", "date - publication")
         add(.entryDate, "edat", "entrez date", "entry date", "date - entry", "date - entrez")
         add(.createDate, "crdt", "create date", "date - create")
         add(.meshDate, "mhda", "mesh date", "date - mesh")
-        add(.completionDate, "dcom", "completion date", "date - completion")
-        add(.modificationDate, "lr", "modification date", "date - modification", "date - last revision")
+        add(.completionDate, "dcom", "completion date", "date - completion", "cdat")
+        add(.modificationDate, "lr", "modification date", "date - modification", "date - last revision", "mdat")
         return table
     }()
 

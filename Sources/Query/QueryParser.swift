@@ -33,12 +33,25 @@ struct QueryParser {
             throw QueryError("the query has \(tokens.count) words, operators and tags; at most \(Self.maximumTokens) are read",
                              query: source, offset: tokens[Self.maximumTokens].range.lowerBound)
         }
+        if let pmids = pmidList() { return PubMedQuery(root: pmids, source: source) }
         let root = try expression(depth: 0)
         if next < tokens.count {
             // Only a `)` stops an expression early.
             throw QueryError("a ) without its (", query: source, offset: tokens[next].range.lowerBound)
         }
         return PubMedQuery(root: root, source: source)
+    }
+
+    /// A query of numbers alone, side by side (`31452104 32022941`), is a list of PMIDs, any of
+    /// which is found, as PubMed searches it: the way a citation list's PMIDs are pasted.
+    private func pmidList() -> QueryNode? {
+        var terms: [QueryNode] = []
+        for token in tokens {
+            guard case .word(let text) = token.kind, (1...9).contains(text.count), text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
+                  !text.allSatisfy({ $0 == "0" }) else { return nil }
+            terms.append(.term(QueryTerm(text: text, field: .pmid, position: token.range)))
+        }
+        return QueryNode.anyOf(terms)
     }
 
     // MARK: - Boolean structure
@@ -157,6 +170,17 @@ struct QueryParser {
         var term = QueryTerm(text: raw.trimmingCharacters(in: .whitespaces), quoted: quoted,
                              position: range.lowerBound..<(tag?.range.upperBound ?? range.upperBound))
         guard !term.text.isEmpty else { throw QueryError("an empty phrase", query: source, offset: range.lowerBound) }
+        if !quoted, term.text.hasPrefix("#"), term.text.count > 1, term.text.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) {
+            // `#2`: a set of the search history (esearch's query_key), as PubMed's Advanced search
+            // and E-utilities write it.
+            guard tag == nil else { throw QueryError("a search history reference (\(term.text)) takes no field tag", query: source, offset: range.lowerBound) }
+            guard let key = Int(term.text.dropFirst()), key > 0 else {
+                throw QueryError("\(term.text) names no search history set", query: source, offset: range.lowerBound)
+            }
+            term.text = String(key)
+            term.field = .history
+            return term
+        }
         if let tag { try apply(tag, to: &term) }
         if term.field.kind == .date {
             guard let dates = DateSpan.parse(term.text) else {

@@ -11,7 +11,10 @@ extension EUtilities {
             let type = parameters["rettype"]?.lowercased()
             let mode = parameters["retmode"]?.lowercased()
             switch (type, mode) {
-            case (nil, nil), (nil, "xml"), ("xml", _), ("full", _):
+            // For PubMed retmode decides the format (NCBI's table of rettype and retmode): XML is
+            // the records' XML whatever rettype says (abstract, medline, docsum), as NCBI answers
+            // `rettype=abstract&retmode=xml`, which Biopython's Entrez.read is given in many scripts.
+            case (nil, nil), (_, "xml") where type != "uilist", ("xml", _), ("full", _):
                 return try await articleSet(ids)
             case ("medline", _):
                 let found = try await records(ids, withXML: false)

@@ -34,8 +34,10 @@ extension EUtilities {
         var countOnly: Bool
         var keep: Bool
         var webEnv: String?
-        /// The history set the query is limited to (`query_key` with `term`).
+        /// The history set the query is limited to (`query_key` with `term`, or `#N AND …` in it).
         var within: [Int]?
+        /// The query as it was written, read back (history references as `#N`).
+        var translation = ""
     }
 
     private func searchRequest(_ parameters: EParameters) throws(EUtilityError) -> SearchAsked {
@@ -48,14 +50,19 @@ extension EUtilities {
             guard field.count <= 40, field.allSatisfy({ $0.isLetter || $0.isNumber || " :/_-".contains($0) }) else {
                 throw .badRequest("Invalid field '\(field.prefix(40))': a field tag's name, such as title or tiab")
             }
-            text = "(\(text))[\(field)]"
+            // NCBI limits the whole term to the field: words side by side are one term of it
+            // (`smith j` with field=author is `smith j[au]`, not Smith AND J); a term with its own
+            // operators, groups, quotes or tags has the field given to each of its terms.
+            let plain = !text.contains(where: { "()[]\"“”#".contains($0) })
+                && !text.split(whereSeparator: \.isWhitespace).contains { ["AND", "OR", "NOT"].contains($0) }
+            text = plain ? "\(text)[\(field)]" : "(\(text))[\(field)]"
         }
         if let range = try dateLimit(parameters) { text = text.isEmpty ? range : "(\(text)) AND \(range)" }
         // The query as it will be read, the field and dates included, in bytes.
         guard text.utf8.count <= maximumQueryLength else {
             throw .badRequest("The query is \(text.utf8.count) bytes long; this server takes at most \(maximumQueryLength)")
         }
-        let within: [Int]? = if let queryKey {
+        var within: [Int]? = if let queryKey {
             try history.ids(webEnv: try require(webEnv, "WebEnv"), queryKey: queryKey)
         } else {
             nil
@@ -68,6 +75,10 @@ extension EUtilities {
                 throw .badRequest("Invalid query: \(error.description)")
             }
         }
+        let translation = query?.translation ?? ""
+        if let written = query, !written.historyReferences.isEmpty {
+            (query, within) = try resolveHistory(written, within: within, webEnv: webEnv)
+        }
         let start = try parameters.integer("retstart") ?? 0
         guard start >= 0 else { throw .badRequest("Invalid retstart value '\(start)'") }
         guard start < Self.searchWindow else {
@@ -77,7 +88,31 @@ extension EUtilities {
         guard count >= 0 else { throw .badRequest("Invalid retmax value '\(count)'") }
         return SearchAsked(query: query, sort: try sort(parameters["sort"]), start: start,
                            count: min(count, Self.searchWindow - start), countOnly: parameters["rettype"]?.lowercased() == "count",
-                           keep: parameters["usehistory"]?.lowercased() == "y", webEnv: webEnv, within: within)
+                           keep: parameters["usehistory"]?.lowercased() == "y", webEnv: webEnv, within: within, translation: translation)
+    }
+
+    /// `#1 AND asthma`, `#1 OR #2`: each set of the WebEnv's history the query names, in its place.
+    /// A set named as one of the query's top-level conjuncts limits the rest of it as `query_key`
+    /// does (any size); elsewhere (inside an OR, a NOT) a set is its PMIDs, at most
+    /// `restrictLimit` of them.
+    private func resolveHistory(_ query: PubMedQuery, within: [Int]?, webEnv: String?) throws(EUtilityError) -> (PubMedQuery?, [Int]?) {
+        let environment = try require(webEnv, "WebEnv")
+        var sets: [Int: [Int]] = [:]
+        for key in query.historyReferences { sets[key] = try history.ids(webEnv: environment, queryKey: key) }
+        var query: PubMedQuery? = query
+        var within = within
+        if let (key, rest) = query?.historyConjunct, let set = sets[key] {
+            within = within.map { limit in
+                let allowed = Set(limit)
+                return set.filter(allowed.contains)
+            } ?? set
+            query = rest
+        }
+        guard let remaining = query, !remaining.historyReferences.isEmpty else { return (query, within) }
+        for key in remaining.historyReferences where (sets[key]?.count ?? 0) > restrictLimit {
+            throw .badRequest("Invalid query: #\(key) holds \((sets[key] ?? []).count) PMIDs; a set of more than \(restrictLimit) can be combined only as #\(key) AND …, or with query_key")
+        }
+        return (remaining.resolvingHistory { key in sets[key] ?? [] }, within)
     }
 
     /// `datetype` with `mindate` and `maxdate`, or `reldate` (the last N days), as a date range term.
@@ -87,10 +122,11 @@ extension EUtilities {
         case "pdat", "dp": tag = "dp"
         case "edat": tag = "edat"
         case "mdat", "lr": tag = "lr"
+        case "cdat": tag = "dcom"
         case "crdt": tag = "crdt"
         case "mhda": tag = "mhda"
         case "dcom": tag = "dcom"
-        case let other: throw .badRequest("Invalid datetype '\(other)': pdat, edat, mdat, crdt, mhda or dcom")
+        case let other: throw .badRequest("Invalid datetype '\(other)': pdat, edat, mdat, crdt, mhda, dcom or cdat")
         }
         if let days = try parameters.integer("reldate") {
             guard days > 0 else { throw .badRequest("Invalid reldate value '\(days)'") }
@@ -129,7 +165,7 @@ extension EUtilities {
     private func answer(_ asked: SearchAsked, json: Bool) async throws -> EResponse {
         let (total, page, all) = try await run(asked)
         let stored = asked.keep ? history.store(all ?? [], in: asked.webEnv) : nil
-        let translation = asked.query?.translation ?? ""
+        let translation = asked.translation
         if json {
             var fields = ["\"count\":\"\(total)\""]
             if !asked.countOnly {
@@ -177,7 +213,7 @@ extension EUtilities {
                 // A set this small is a condition of the query itself (`… AND (1[uid] OR 2[uid] …)`,
                 // one condition on the codes), so only its own hits are read.
                 let pmids = within.map { QueryNode.term(QueryTerm(text: String($0), field: .pmid)) }
-                let restricted = PubMedQuery(root: .and(query.root, pmids.dropFirst().reduce(pmids[0], QueryNode.or)), source: query.source)
+                let restricted = PubMedQuery(root: .and(query.root, QueryNode.anyOf(pmids)), source: query.source)
                 let request = SearchRequest(query: restricted, sort: asked.sort, limit: cap, offset: 0, mesh: mesh)
                 all = try store.search(request, withJSON: false).hits.map(\.pmid)
             } else if let within = asked.within {

@@ -47,6 +47,8 @@ extension EUtilities {
             xml += list("PubTypeList", s.publicationTypes.map { item("PubType", "String", $0) })
             xml += item("RecordStatus", "String", s.recordStatus) + item("PubStatus", "String", s.publicationStatus)
             xml += list("ArticleIds", s.articleIds.map { item($0.type, "String", $0.value) })
+            // NCBI's version 1.0 DocSum has the DOI as an item of its own too, when there is one.
+            if let doi = s.articleIds.first(where: { $0.type == "doi" })?.value { xml += item("DOI", "String", doi) }
             xml += list("History", s.history.map { item($0.status, "Date", $0.date) })
             xml += list("References", [])
             xml += item("HasAbstract", "Integer", s.hasAbstract ? "1" : "0") + item("PmcRefCount", "Integer", "0")

@@ -81,6 +81,10 @@ import Testing
         #expect(badQuery.status == 64)
         #expect(badQuery.stderr.contains("unknown field tag [colour] at character 19"), "\(badQuery.stderr)")
         #expect(badQuery.stderr.contains("malaria AND cancer[colour]\n                  ^"), "\(badQuery.stderr)")
+        // A search history set has no meaning on the command line: said so, not searched as "1".
+        let history = try await CLI.run(["search", "--mirror", mirror, "malaria AND #1"])
+        #expect(history.status == 64)
+        #expect(history.stderr.contains("#1 names a set of a search history"), "\(history.stderr)")
     }
 
     @Test func searchSpeaksPubMedsQueryLanguage() async throws {

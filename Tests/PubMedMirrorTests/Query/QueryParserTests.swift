@@ -12,6 +12,13 @@ import Testing
         ("a AND b OR c NOT d", #"(("a"[All Fields] AND "b"[All Fields]) OR "c"[All Fields]) NOT "d"[All Fields]"#),
         ("a AND (b OR (c NOT d))", #""a"[All Fields] AND ("b"[All Fields] OR ("c"[All Fields] NOT "d"[All Fields]))"#),
         ("breast cancer", #""breast"[All Fields] AND "cancer"[All Fields]"#),
+        // A search history's sets (serve resolves them against the WebEnv).
+        ("#1 AND cancer", #"#1 AND "cancer"[All Fields]"#),
+        ("(#1 OR #12) NOT #3", #"(#1 OR #12) NOT #3"#),
+        // PMIDs alone, side by side: any of them, as PubMed reads a pasted list.
+        ("31452104 32022941", #""31452104"[PMID] OR "32022941"[PMID]"#),
+        ("31452104", #""31452104"[PMID]"#),
+        ("31452104 cancer", #""31452104"[All Fields] AND "cancer"[All Fields]"#),
         (#""breast cancer""#, #""breast cancer"[All Fields]"#),
         ("smith j[au]", #""smith j"[Author]"#),
         ("retracted publication[pt]", #""retracted publication"[Publication Type]"#),
@@ -60,6 +67,8 @@ import Testing
         (#""gene therapy"[tiab:~1001]"#, 14, "at most :~1000"),
         (#""gene therapy"[tiab:~9223372036854775807]"#, 14, "at most :~1000"),
         ("()", 1, "empty parentheses"),
+        ("cancer AND #1[ti]", 11, "takes no field tag"),
+        ("#0", 0, "names no search history set"),
         (#""2020"[edat] : cancer"#, 13, "same field"),
         ("[tiab]", 0, "follows no term"),
         ("year:20x", 0, "not a year"),
@@ -125,7 +134,7 @@ import Testing
     /// Every field has a tag, and every tag of the issue's list is known, in any case.
     @Test func everyFieldHasATagAndTagsIgnoreCase() throws {
         let named = Set(QueryField.tags.values)
-        #expect(Set(QueryField.allCases).subtracting(named) == [.untagged])
+        #expect(Set(QueryField.allCases).subtracting(named) == [.untagged, .history], "a history set is written #N, not as a tag")
         for tag in ["tiab", "ti", "ab", "tw", "all", "au", "fau", "1au", "lastau", "ir", "cn", "ad", "affl", "auid", "mh", "majr",
                     "sh", "pt", "la", "ta", "jour", "jid", "is", "vi", "ip", "pg", "ot", "nm", "rn", "gr", "pmid", "uid", "aid",
                     "lid", "dp", "pdat", "edat", "crdt", "mhda", "dcom", "lr", "sb"] {

@@ -31,6 +31,77 @@ import Testing
         let within = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=1000:3000[dp]&WebEnv=\(webEnv)&query_key=1&retmax=100")))
         #expect(within.contains("<Count>20</Count>"), "\(within.prefix(400))")
         #expect(ids(within) == oldest, "in the query's order")
+
+        // The same set named in the term (`#1 AND …`), as NCBI takes it, at any size; and sets
+        // combined inside the query (OR, NOT), up to restrictLimit each.
+        let named = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=%231+AND+1000:3000[dp]&WebEnv=\(webEnv)&retmax=100")))
+        #expect(named.contains("<Count>20</Count>") && ids(named) == oldest, "\(named.prefix(400))")
+        #expect(named.contains("<QueryTranslation>#1 AND 1000:3000[Date - Publication]</QueryTranslation>"), "\(named.prefix(600))")
+        let alone = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=%231&WebEnv=\(webEnv)&retmax=100")))
+        #expect(ids(alone) == oldest, "the set as posted: \(alone.prefix(400))")
+        let newest = Array(all.prefix(5))
+        _ = try await utilities.epost(EParameters(query: "db=pubmed&id=\(newest.joined(separator: ","))&WebEnv=\(webEnv)"))
+        let union = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=%231+OR+%232&WebEnv=\(webEnv)&retmax=100")))
+        if asCondition {
+            #expect(union.contains("<Count>25</Count>") && Set(ids(union)) == Set(oldest + newest), "\(union.prefix(400))")
+            let without = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=(%231+OR+%232)+NOT+%231&WebEnv=\(webEnv)&retmax=100")))
+            #expect(Set(ids(without)) == Set(newest), "\(without.prefix(400))")
+        } else {
+            #expect(union.contains("can be combined only as #1 AND"), "\(union.prefix(400))")
+        }
+        // A set the WebEnv does not hold, or no WebEnv: NCBI's errors, not a search for "1".
+        #expect(body(try await utilities.esearch(EParameters(query: "db=pubmed&term=%239+AND+cancer&WebEnv=\(webEnv)"))).contains("Unable to obtain query #9"))
+        #expect(body(try await utilities.esearch(EParameters(query: "db=pubmed&term=%231+AND+cancer"))).contains("Missing parameter: WebEnv"))
+        try await pool.shutdown()
+    }
+
+    /// What NCBI's clients send that changes which records come back, or in what form: field=
+    /// with words side by side, einfo's own field names as tags, PMIDs pasted alone,
+    /// rettype=abstract with retmode=xml, and the DOI item of a version 1.0 summary.
+    @Test func whatNCBIsClientsSendIsReadAsNCBIReadsIt() async throws {
+        let mirror = Mirror(root: URL(fileURLWithPath: try await CLIIndexTests.indexedMirror("esearch-clients")))
+        let pool = try ReaderPool(mirror: mirror, size: 2, queryLimit: .seconds(30))
+        let utilities = EUtilities(mirror: mirror, pool: pool, history: SearchHistory())
+        func body(_ response: EResponse) -> String { String(decoding: response.body, as: UTF8.self) }
+        func ids(_ text: String) -> [String] { text.matches(of: /<Id>(\d+)<\/Id>/).map { String($0.1) } }
+        func count(_ text: String) -> Int? { text.firstMatch(of: /<Count>(\d+)<\/Count>/).flatMap { Int($0.1) } }
+        func search(_ query: String) async throws -> String { body(try await utilities.esearch(EParameters(query: "db=pubmed&" + query))) }
+
+        let all = ids(try await search("term=1000:3000[dp]&retmax=9999"))
+        try #require(all.count > 100)
+        // An author as NCBI's field=author takes "last initials": the one name, not two.
+        let xml = body(try await utilities.efetch(EParameters(query: "db=pubmed&id=\(all.prefix(40).joined(separator: ","))")))
+        let author = try #require(xml.firstMatch(of: /<LastName>([A-Za-z]+)<\/LastName>\s*<ForeName>[^<]*<\/ForeName>\s*<Initials>([A-Z]+)<\/Initials>/))
+        let name = "\(author.1)+\(author.2)"
+        let byField = try await search("term=\(name)&field=author&retmax=9999")
+        let tagged = try await search("term=\(name)[au]&retmax=9999")
+        #expect((count(byField) ?? 0) > 0 && count(byField) == count(tagged), "\(byField.prefix(300))")
+        #expect(byField.contains("[Author]</QueryTranslation>") && !byField.contains(" AND "), "\(byField.prefix(600))")
+        // With operators of its own, the field goes to each term.
+        let grouped = try await search("term=\(author.1)+OR+zzzzunknown&field=author&retmax=9999")
+        #expect((count(grouped) ?? 0) > 0, "\(grouped.prefix(300))")
+        // einfo's field names are tags too (Entrez takes them): none is refused as unknown.
+        for field in EUtilities.fields {
+            let value = field.field.kind == .date ? "2020" : field.field == .subset ? "medline" : "x"
+            let answer = try await search("term=\(value)[\(field.name)]")
+            #expect(!answer.contains("unknown field tag"), "\(field.name): \(answer.prefix(300))")
+            #expect(answer.contains("<Count>"), "\(field.name): \(answer.prefix(300))")
+        }
+        #expect(count(try await search("term=1000:3000[PDAT]&datetype=cdat&mindate=1000&maxdate=3000")) != nil)
+        // PMIDs alone, side by side: those records.
+        let pasted = try await search("term=\(all[3])+\(all[7])+\(all[11])")
+        #expect(count(pasted) == 3 && Set(ids(pasted)) == [all[3], all[7], all[11]], "\(pasted.prefix(400))")
+        // rettype=abstract with retmode=xml: the records' XML (Entrez.read reads it), not text.
+        let abstractXML = body(try await utilities.efetch(EParameters(query: "db=pubmed&id=\(all[0])&rettype=abstract&retmode=xml")))
+        #expect(abstractXML.contains("<PubmedArticleSet>") && abstractXML.contains("<PMID Version=\"1\">\(all[0])</PMID>"), "\(abstractXML.prefix(300))")
+        let abstractText = body(try await utilities.efetch(EParameters(query: "db=pubmed&id=\(all[0])&rettype=abstract&retmode=text")))
+        #expect(!abstractText.contains("<PubmedArticleSet>"))
+        // A version 1.0 DocSum has the DOI as an item of its own, where the record has one.
+        let summaries = body(try await utilities.esummary(EParameters(query: "db=pubmed&id=\(all.prefix(200).joined(separator: ","))")))
+        let dois = summaries.matches(of: /<Item Name="doi" Type="String">([^<]+)<\/Item>/).map { String($0.1) }
+        try #require(!dois.isEmpty, "no record with a DOI among the first 200")
+        let items = summaries.matches(of: /<Item Name="DOI" Type="String">([^<]+)<\/Item>/).map { String($0.1) }
+        #expect(items == dois)
         try await pool.shutdown()
     }
 }
