@@ -68,6 +68,15 @@ public struct IndexPlan: Sendable, Equatable {
         let ready = listed.filter { $0.status == .mirrored }.count
         let done = Dictionary(applied.map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
         var pending = candidates.filter { done[$0.name] != $0.md5 }
+        // A file applied before and published again (another MD5) goes back in NCBI's order: every
+        // update file applied after it is applied again after it, or its older copies of the
+        // records would undo their revisions and bring back what they deleted. (Baseline files of
+        // one cycle hold different records: their order among themselves does not matter.)
+        let order = { (file: MirroredFile) in (file.folder, file.fileName) }
+        if let earliest = pending.filter({ done[$0.name] != nil }).min(by: { order($0) < order($1) }) {
+            let replayed = candidates.filter { $0.folder == .updatefiles && order($0) > order(earliest) && done[$0.name] == $0.md5 }
+            pending = (pending + replayed).sorted { order($0) < order($1) }
+        }
         var heldBack: [MirroredFile] = []
         if case .rollover = target, ready < listed.count {
             heldBack = pending.filter { $0.folder == .updatefiles }

@@ -261,6 +261,29 @@ import Testing
         #expect(try IndexIntegrationTests.current(in: mirror) == (try IndexIntegrationTests.expectedCurrent(after: files)))
     }
 
+    /// A baseline file published again after an update file was applied: it is applied again, and
+    /// the update file after it, so that the index is what NCBI's order gives.
+    @Test func aRepublishedBaselineFileIsAppliedBeforeTheUpdateFilesAgain() async throws {
+        let served = try await Self.serve(.file, cycles: [2026], label: "republish-index")
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-republish-index")
+        let mirror = Mirror(root: mirrorRoot)
+        var options = served.options
+        options.index = true
+        let first = try await mirror.fetch(options)
+        #expect(first.index?.applied.map(\.name) == ["pubmed26n1334.xml.gz", "pubmed26n1335.xml.gz"])
+        // The same records compressed again: other bytes, a new .md5.
+        let target = served.tree.appendingPathComponent("baseline/pubmed26n1334.xml.gz")
+        let recompressed = try await ChildProcess.run("/bin/sh", ["-c", "gzip -dc '\(target.path)' | gzip -1 > '\(target.path).new' && mv '\(target.path).new' '\(target.path)'"])
+        #expect(recompressed.status == 0, "\(recompressed.stderr)")
+        try TestPaths.publishMD5(target)
+        let again = try await mirror.fetch(options)
+        #expect(again.downloads.map(\.reason) == [.republished])
+        #expect(again.index?.applied.map(\.name) == ["pubmed26n1334.xml.gz", "pubmed26n1335.xml.gz"], "the update file after it, again")
+        let files = ["baseline/pubmed26n1334.xml.gz", "updatefiles/pubmed26n1335.xml.gz"].map { served.tree.appendingPathComponent($0) }
+        #expect(try IndexIntegrationTests.current(in: mirror) == (try IndexIntegrationTests.expectedCurrent(after: files)))
+        #expect(try await mirror.fetch(options).index?.applied.isEmpty != false)
+    }
+
     @Test func aFileWithoutPublishedMD5IsNotDownloaded() async throws {
         let served = try await Self.serve(.ftp, cycles: [2026], label: "no-md5")
         try FileManager.default.removeItem(at: served.tree.appendingPathComponent("updatefiles/pubmed26n1335.xml.gz.md5"))

@@ -66,6 +66,15 @@ import Testing
         republished.md5 = "new"
         let plan = Self.plan([one, republished], liveCycle: 26, applied: [one, two])
         #expect(Self.names(plan) == ["pubmed26n0002.xml.gz"], "the republished file is applied again")
+        // With update files applied after it, they are applied again after it, in order: its older
+        // copies must not undo them. A republished update file brings back the ones after it only.
+        let updates = [Self.file(26, 1335, .updatefiles), Self.file(26, 1336, .updatefiles), Self.file(26, 1337, .updatefiles)]
+        let after = Self.plan([one, republished] + updates, liveCycle: 26, applied: [one, two] + updates)
+        #expect(Self.names(after) == ["pubmed26n0002.xml.gz", "pubmed26n1335.xml.gz", "pubmed26n1336.xml.gz", "pubmed26n1337.xml.gz"])
+        var update = updates[1]
+        update.md5 = "new"
+        let later = Self.plan([one, two, updates[0], update, updates[2]], liveCycle: 26, applied: [one, two] + updates)
+        #expect(Self.names(later) == ["pubmed26n1336.xml.gz", "pubmed26n1337.xml.gz"])
         #expect(plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n0002.xml.gz": "new"]))
         #expect(!plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n0002.xml.gz": "md5"]))
     }
