@@ -64,22 +64,56 @@ enum PGCatalog {
         }
     }
 
-    /// Makes `schema` the one that answers, with the views over it, in one transaction; the schema
-    /// it replaces is dropped in the same transaction when `dropping`.
-    static func makeLive(_ schema: String, dropping old: String?, _ connection: PGConnection) throws(ServerDatabaseFailure) {
-        try connection.transaction { () throws(ServerDatabaseFailure) in
-            try connection.execute("UPDATE \(control).index_schema SET live = false WHERE live")
-            try connection.execute("UPDATE \(control).index_schema SET live = true WHERE name = $1", [schema])
-            var sql = "CREATE SCHEMA IF NOT EXISTS \(views);\n"
-            for table in PGSchema.tables {
-                sql += "DROP VIEW IF EXISTS \(views).\(table);\n"
-                sql += "CREATE VIEW \(views).\(table) AS SELECT * FROM \(quote(schema)).\(table);\n"
-            }
-            try connection.execute(sql)
-            if let old, old != schema {
-                try connection.execute("DROP SCHEMA IF EXISTS \(quote(old)) CASCADE")
-                try connection.execute("DELETE FROM \(control).index_schema WHERE name = $1", [old])
+    /// How long the switch and the drop of a replaced schema wait for a lock before giving up: a
+    /// reader holding the old index (a long export, a SQL user's open transaction) must not make
+    /// every new reader queue behind the switch for as long as it reads.
+    static let lockTimeout = "10s"
+
+    /// Makes `schema` the one that answers, with the views over it, in one transaction. The views
+    /// are replaced in place (`CREATE OR REPLACE`), so views of users' own over them stay; they are
+    /// dropped and made again only when their columns changed (a newer schema version).
+    static func makeLive(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) {
+        func switchViews(replacing: Bool) throws(ServerDatabaseFailure) {
+            try connection.transaction { () throws(ServerDatabaseFailure) in
+                try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout)'")
+                try connection.execute("UPDATE \(control).index_schema SET live = false WHERE live")
+                try connection.execute("UPDATE \(control).index_schema SET live = true WHERE name = $1", [schema])
+                var sql = "CREATE SCHEMA IF NOT EXISTS \(views);\n"
+                for table in PGSchema.tables {
+                    if !replacing { sql += "DROP VIEW IF EXISTS \(views).\(table);\n" }
+                    sql += "CREATE OR REPLACE VIEW \(views).\(table) AS SELECT * FROM \(quote(schema)).\(table);\n"
+                }
+                try connection.execute(sql)
             }
         }
+        do {
+            try switchViews(replacing: true)
+        } catch where error.sqlState == "42P16" || error.sqlState == "42804" {
+            // The columns differ from the old views' (invalid_table_definition, datatype_mismatch).
+            try switchViews(replacing: false)
+        }
+    }
+
+    /// Drops the index schemas the live one replaced (not live, and made before it), each in a
+    /// transaction of its own that waits at most `lockTimeout`; a schema still in use is left for
+    /// the next run. Returns what could not be dropped, and why.
+    static func dropReplaced(_ connection: PGConnection) throws(ServerDatabaseFailure) -> [String] {
+        let replaced = try connection.execute("""
+            SELECT old.name FROM \(control).index_schema old, \(control).index_schema live
+            WHERE live.live AND NOT old.live AND old.created_at < live.created_at ORDER BY old.created_at
+            """)
+        var left: [String] = []
+        for name in (0..<replaced.count).compactMap({ replaced.string($0, 0) }) {
+            do throws(ServerDatabaseFailure) {
+                try connection.transaction { () throws(ServerDatabaseFailure) in
+                    try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout)'")
+                    try connection.execute("DROP SCHEMA IF EXISTS \(quote(name)) CASCADE")
+                    try connection.execute("DELETE FROM \(control).index_schema WHERE name = $1", [name])
+                }
+            } catch where connection.isUsable {
+                left.append("\(name) (\(error.message))")
+            }
+        }
+        return left
     }
 }

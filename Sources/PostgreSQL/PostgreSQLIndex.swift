@@ -57,7 +57,7 @@ public final class PostgreSQLIndex: Sendable {
         let schema = "pubmed_1"
         try withWriter { connection throws(ServerDatabaseFailure) in
             if try !PGCatalog.exists(schema, connection) { try PGCatalog.create(schema, connection) }
-            try PGCatalog.makeLive(schema, dropping: nil, connection)
+            try PGCatalog.makeLive(schema, connection)
         }
         return try PostgreSQLRecordStore(index: self, schema: schema, readOnly: false)
     }
@@ -77,10 +77,22 @@ public final class PostgreSQLIndex: Sendable {
         return exists ? try PostgreSQLRecordStore(index: self, schema: schema, readOnly: true) : nil
     }
 
-    /// Makes `store` the index that answers, in one transaction, and drops the one it replaces.
+    /// Makes `store` the index that answers, in one transaction, then drops the one it replaces
+    /// unless a reader still holds it (then the next run's `finishRun` drops it, and says so).
     public func switchTo(_ store: PostgreSQLRecordStore) throws(IndexError) {
-        let old = try liveSchema()
-        try withWriter { connection throws(ServerDatabaseFailure) in try PGCatalog.makeLive(store.schema, dropping: old, connection) }
+        try withWriter { connection throws(ServerDatabaseFailure) in
+            try PGCatalog.makeLive(store.schema, connection)
+            _ = try PGCatalog.dropReplaced(connection)
+        }
+    }
+
+    /// Drops the index schemas the live one replaced that a run before could not (a reader held
+    /// them); says which are still left.
+    func dropReplaced() throws(IndexError) -> String? {
+        let left = try withWriter { connection throws(ServerDatabaseFailure) in try PGCatalog.dropReplaced(connection) }
+        guard !left.isEmpty else { return nil }
+        return "the index schema\(left.count == 1 ? "" : "s") that the live one replaced could not be dropped yet, since a reader still uses "
+            + "\(left.count == 1 ? "it" : "them"); the next run tries again: " + left.joined(separator: ", ")
     }
 
     /// A new, empty index for a rebuild (`pubmed_rYYYYMMDDHHMMSS`); the half-built ones of

@@ -271,8 +271,8 @@ public final class PostgreSQLRecordStore: RecordStore {
         case .recent: "seq DESC"
         case .pmid: "pmid DESC"
         case .pubDate: "pub_date DESC NULLS LAST, pmid DESC"
-        case .firstAuthor: "lower(first_author), pmid DESC"
-        case .journal: "lower(journal), pmid DESC"
+        case .firstAuthor: "lower(first_author) COLLATE \"C\" NULLS FIRST, pmid DESC"
+        case .journal: "lower(journal) COLLATE \"C\" NULLS FIRST, pmid DESC"
         }
         let hits = try read("searching") { connection throws(ServerDatabaseFailure) in
             try connection.tuneForSearch()
@@ -427,6 +427,14 @@ public final class PostgreSQLRecordStore: RecordStore {
     @discardableResult
     public func finishRun() throws(IndexError) -> String? {
         guard !readOnly else { return nil }
+        // A schema an earlier switch left behind (a reader held it then) goes now, if it can.
+        let leftBehind = try index.dropReplaced()
+        let finished = try buildOrMergeSearchIndexes()
+        let warnings = [leftBehind, finished].compactMap { $0 }
+        return warnings.isEmpty ? nil : warnings.joined(separator: "; ")
+    }
+
+    private func buildOrMergeSearchIndexes() throws(IndexError) -> String? {
         let connection = try writerConnection()
         defer { connection.operation = "writing" }
         let missing: [(String, String)], existing: [(String, String)]

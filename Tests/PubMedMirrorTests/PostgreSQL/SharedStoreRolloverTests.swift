@@ -39,10 +39,23 @@ import Testing
         #expect(viewCount == old.count, "the views still show the old index")
         #expect(try mirror.status().rollover?.toCycle == 26)
 
+        // A SQL user's view over the fixed names, and a reader inside the old schema holding its
+        // transaction open through the switch.
+        try server.superuser(database: name).execute("CREATE VIEW public.mine AS SELECT pmid FROM pubmed.article WHERE is_current")
+        let reader = try server.superuser(database: name)
+        try reader.execute("BEGIN")
+        #expect(try reader.execute("SELECT count(*) FROM pubmed_1.article").int(0, 0) == old.count)
+
         try md5.write(to: newBaseline)
         let done = try await mirror.fetch(options)
         #expect(done.outcome == .updated && done.index?.rollover?.switched == true)
-        #expect(try Self.liveSchemas(server, name) == ["pubmed_c26:t"], "switched, the old schema dropped")
+        // Switched without waiting on the reader; the old schema stays while it is held, and the
+        // user's view now shows the new index.
+        #expect(try Self.liveSchemas(server, name) == ["pubmed_1:f", "pubmed_c26:t"], "switched, the old schema held by its reader")
+        #expect(try reader.execute("SELECT count(*) FROM pubmed_1.article").int(0, 0) == old.count, "the reader's snapshot is intact")
+        try reader.execute("COMMIT")
+        _ = try await mirror.fetch(options)
+        #expect(try Self.liveSchemas(server, name) == ["pubmed_c26:t"], "dropped by the next run, once free")
         let files2026 = [first] + ["baseline/pubmed26n1334.xml.gz", "updatefiles/pubmed26n1335.xml.gz"].map {
             RolloverTests.samples.appendingPathComponent("2026/\($0)")
         }
@@ -50,6 +63,7 @@ import Testing
         #expect(try IndexIntegrationTests.current(in: mirror) == expected)
         let views = try server.superuser(database: name).execute("SELECT count(*) FROM pubmed.article WHERE is_current").int(0, 0)
         #expect(views == expected.count, "the views show the new index")
+        #expect(try server.superuser(database: name).execute("SELECT count(*) FROM public.mine").int(0, 0) == expected.count)
 
         // A rebuild: a new schema from the mirrored files, switched to, the same records.
         var rebuild = IndexOptions()
