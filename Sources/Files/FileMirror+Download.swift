@@ -95,6 +95,9 @@ extension FileMirror {
         return failures
     }
 
+    /// Files in a row that may find the server unreachable before a run stops for it.
+    static let unreachableFilesBeforeStopping = 3
+
     /// Downloads and checks the plan's work in NCBI's order, with `options.jobs` worker threads,
     /// each with one reused connection; records each file's outcome in `state` as it ends.
     public func download(_ plan: MirrorPlan, _ options: DownloadOptions, state: any MirrorState,
@@ -107,6 +110,10 @@ extension FileMirror {
         let results = Mutex<[(MirrorPlan.Item, ItemOutcome)]>([])
         let requests = Atomic<Int>(0)
         let stop = Mutex<MirrorError?>(nil)
+        // Files in a row that found the server unreachable (no connection, no name) after all their
+        // retries: past `unreachableFilesBeforeStopping`, the server is down, not one file's path,
+        // and the run stops (exit 5) instead of spending every file's retries on it.
+        let unreachable = Atomic<Int>(0)
         let queue = WorkQueue(work)
         let mirror = self
         @Sendable func stopAll(_ error: MirrorError) {
@@ -122,7 +129,15 @@ extension FileMirror {
             defer { requests.add(session.requestCount, ordering: .relaxed) }
             while let item = queue.next(), !cancellation.isCancelled {
                 let outcome = mirror.fetchWithRetries(item, session: session, options: options, progress: progress, cancellation: cancellation)
-                if case .failed(let error) = outcome, error.stopsRun { stopAll(error) }
+                if case .failed(let error) = outcome {
+                    if error.stopsRun { stopAll(error) }
+                    if error.code.kind == .serverUnreachable,
+                       unreachable.add(1, ordering: .relaxed).newValue >= Self.unreachableFilesBeforeStopping {
+                        stopAll(error)
+                    }
+                } else {
+                    unreachable.store(0, ordering: .relaxed)
+                }
                 do throws(MirrorError) { try mirror.record(item, outcome, in: state) } catch { stopAll(error) }
                 results.withLock { $0.append((item, outcome)) }
             }

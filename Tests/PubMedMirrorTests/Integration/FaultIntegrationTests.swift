@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 @testable import PubMedFiles
 @testable import PubMedGzip
@@ -151,6 +152,29 @@ import Testing
         #expect(logs.text.contains("retry 2 of 2"), "\(logs.text)")
         #expect(!logs.text.contains("retry 3"))
         #expect(!logs.text.contains("timed out"))
+    }
+
+    /// The server goes away after the listing (NCBI down for the night): once a few files in a
+    /// row find it unreachable after their retries, the run stops (exit 5) instead of spending
+    /// every other file's retries and timeouts on it.
+    @Test func aServerGoneAfterTheListingStopsTheRunAfterAFewFiles() async throws {
+        let remote = (1...8).map { number in
+            let file = PubMedFileName(cycle: 26, number: number)
+            return RemoteFile(folder: .baseline, file: file, data: ListingEntry(name: file.name, size: .exact(1000), modified: nil),
+                              md5: ListingEntry(name: file.md5Name, size: .exact(60), modified: nil))
+        }
+        let plan = MirrorPlan.make(remote: remote, records: []) { _, _ in nil }
+        let root = try TestPaths.temporaryDirectory("mirror-gone-away")
+        let state = try SQLiteStateStore(path: root.appendingPathComponent("state.sqlite").path)
+        var options = DownloadOptions(source: try MirrorSource("http://127.0.0.1:1/pubmed/"))
+        options.retry = RetryPolicy(retries: 1, base: 0.01, cap: 0.02)
+        options.transfer.connectTimeout = 2
+        options.jobs = 1
+        let files = FileMirror(layout: MirrorLayout(root: root), logger: Logger(label: "test"))
+        let report = try await files.download(plan, options, state: state, progress: nil, cancellation: CancellationFlag())
+        #expect(report.stoppedBy?.code == .transferCannotConnect)
+        #expect(report.failures.count == FileMirror.unreachableFilesBeforeStopping, "\(report.failures.map(\.name))")
+        #expect(report.failures.allSatisfy { $0.code == .transferCannotConnect })
     }
 
     @Test func anUnresolvableHostFailsQuicklyWithAClearError() async throws {
