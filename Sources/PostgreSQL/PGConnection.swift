@@ -182,13 +182,22 @@ final class PGConnection: @unchecked Sendable {
             if length == -1 { break }
             guard length >= 0, let buffer else { throw connectionFailure() }
             defer { cpq_freemem(buffer) }
-            // After a failure of `row`, the rest is read and dropped so the connection stays usable.
+            // After a failure of `row` (a reader gone), the server is asked to stop, and what it
+            // sent before stopping is read and dropped so the connection stays usable: reading
+            // the whole table on, gigabytes in a snapshot, would hold its locks all that time.
             if failure == nil {
-                do { try row(UnsafeRawBufferPointer(start: buffer, count: Int(length))) } catch { failure = error }
+                do { try row(UnsafeRawBufferPointer(start: buffer, count: Int(length))) } catch {
+                    failure = error
+                    cancel()
+                }
             }
         }
+        if let failure {
+            // The cancellation's own error ("canceling statement due to user request") is not the news.
+            _ = try? finishCommand()
+            throw failure
+        }
         try finishCommand()
-        if let failure { throw failure }
     }
 
     /// Asks the server to stop what this connection runs (from another thread).

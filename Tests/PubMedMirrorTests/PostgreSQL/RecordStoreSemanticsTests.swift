@@ -85,6 +85,29 @@ extension RecordStore {
         #expect(try store.record(pmid: 11, version: nil)?.record.investigators.count == 15_000)
     }
 
+    /// An export whose reader fails (a change-feed client gone) ends with the reader's error, and
+    /// the store goes on answering on the same connections.
+    @Test(arguments: StoreKind.allCases) func anExportWhoseReaderFailsEndsAndTheStoreGoesOn(kind: StoreKind) async throws {
+        struct Gone: Error {}
+        let store = try await kind.make()
+        try RecordStoreTests.apply(store, "f1", (1...3000).map { RecordStoreTests.rec($0, 1, title: "Record \($0)") })
+        for _ in 0..<3 {
+            var delivered = 0
+            #expect(throws: Gone.self) {
+                _ = try store.export(since: nil) { _ in
+                    delivered += 1
+                    if delivered == 10 { throw Gone() }
+                }
+            }
+            #expect(delivered == 10)
+            #expect(try store.counts().current == 3000)
+            #expect(try store.record(pmid: 2999, version: nil) != nil)
+        }
+        var all = 0
+        _ = try store.export(since: nil) { _ in all += 1 }
+        #expect(all == 3000)
+    }
+
     @Test(arguments: StoreKind.allCases) func aLaterFilesCopyReplacesTheSameVersion(kind: StoreKind) async throws {
         let store = try await kind.make()
         try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(5, 1, title: "Old words")])
