@@ -32,6 +32,25 @@ public struct DateSpan: Sendable, Equatable, CustomStringConvertible {
         return (date, date)
     }
 
+    /// `last N days|months|years` (any case, singular or plural), counted back from `today` (UTC).
+    private static func relative(_ text: String, today: Date) -> DateSpan? {
+        let words = text.lowercased().split(whereSeparator: \.isWhitespace)
+        guard words.count == 3, words[0] == "last", let count = Int(words[1]), (1...10_000).contains(count) else { return nil }
+        let component: Calendar.Component
+        switch words[2] {
+        case "day", "days": component = .day
+        case "month", "months": component = .month
+        case "year", "years": component = .year
+        default: return nil
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let start = calendar.date(byAdding: component, value: -count, to: today) else { return nil }
+        let parts = calendar.dateComponents([.year, .month, .day], from: start)
+        guard let year = parts.year, let month = parts.month, let day = parts.day, year >= 1000 else { return nil }
+        return DateSpan(first: year * 10_000 + month * 100 + day, last: 3000_12_31, text: words.joined(separator: " "))
+    }
+
     /// The days of a month, leap years included.
     public static func days(year: Int, month: Int) -> Int {
         switch month {
@@ -41,9 +60,12 @@ public struct DateSpan: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A date or a range `A:B`; nil if the text is neither.
-    static func parse(_ text: String) -> DateSpan? {
+    /// A date, a range `A:B`, or a period back from `today` (`last 30 days`, `last 6 months`,
+    /// `last 5 years`: from that day through the year 3000, as PubMed's date filters run, so that
+    /// issues dated ahead are in); nil if the text is none of them.
+    static func parse(_ text: String, today: Date = Date()) -> DateSpan? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let relative = relative(trimmed, today: today) { return relative }
         if let colon = trimmed.firstIndex(of: ":") {
             let low = String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces)
             let high = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)

@@ -184,7 +184,7 @@ struct QueryParser {
         if let tag { try apply(tag, to: &term) }
         if term.field.kind == .date {
             guard let dates = DateSpan.parse(term.text) else {
-                throw QueryError("\"\(term.text)\" is not a date or a range of dates (write YYYY, YYYY/MM, YYYY/MM/DD, or two of them with a : between)",
+                throw QueryError("\"\(term.text)\" is not a date or a range of dates (write YYYY, YYYY/MM, YYYY/MM/DD, two of them with a : between, or \"last N days\", months or years)",
                                  query: source, offset: range.lowerBound)
             }
             term.dates = dates

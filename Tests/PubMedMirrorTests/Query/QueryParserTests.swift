@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PubMedIndex
 @testable import PubMedQuery
@@ -129,6 +130,21 @@ import Testing
         #expect(terms.map(\.field) == [.mesh, .titleAbstract, .author, .publicationDate])
         #expect(terms[0].explode == false && terms[1].proximity == 2 && terms[2].truncated && terms[2].text == "smith")
         #expect(terms[3].dates == DateSpan(first: 2020_02_01, last: 2020_02_31, text: "2020/02"))
+    }
+
+    /// PubMed's relative dates: from that many days, months or years before today through 3000.
+    @Test func relativeDatesCountBackFromToday() throws {
+        let today = Date(timeIntervalSince1970: 1_796_558_400)  // 2026-12-06 12:00 UTC
+        #expect(DateSpan.parse("last 5 years", today: today) == DateSpan(first: 2021_12_06, last: 3000_12_31, text: "last 5 years"))
+        #expect(DateSpan.parse("Last 6  Months", today: today) == DateSpan(first: 2026_06_06, last: 3000_12_31, text: "last 6 months"))
+        #expect(DateSpan.parse("last 30 days", today: today) == DateSpan(first: 2026_11_06, last: 3000_12_31, text: "last 30 days"))
+        #expect(DateSpan.parse("last 1 day", today: today)?.first == 2026_12_05)
+        for bad in ["last five years", "last 5 weeks", "next 5 years", "last 0 days", "last -3 days"] {
+            #expect(DateSpan.parse(bad, today: today) == nil, "\(bad)")
+        }
+        let query = try PubMedQuery(parsing: #"cancer AND "last 5 years"[dp]"#)
+        #expect(query.translation == #""cancer"[All Fields] AND last 5 years[Date - Publication]"#)
+        #expect(query.root.terms.last?.dates?.last == 3000_12_31)
     }
 
     /// Every field has a tag, and every tag of the issue's list is known, in any case.
