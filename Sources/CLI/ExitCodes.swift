@@ -83,6 +83,7 @@ enum AdviceText {
         .runIndex: "run `pubmed-mirror index` (or `fetch`)",
         .runFetch: "run `pubmed-mirror fetch` first",
         .rebuildIndex: "rebuild it from the mirrored files with `pubmed-mirror index --rebuild`",
+        .exportAll: "export everything again without --since, and follow from the high-water mark that export gives",
         .reportBug: "a bug: please report it",
         .buildMeSH: "run `pubmed-mirror mesh` to build it",
         .fetchBeforePublishing: "run `pubmed-mirror fetch` first",

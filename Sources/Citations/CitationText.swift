@@ -54,8 +54,10 @@ enum CitationText {
     /// The first and last page of `MedlinePgn`, the last written out in full ("123-9" gives 123
     /// and 129, as MEDLINE abbreviates the last page); nil for the last page when there is none.
     static func pageRange(_ pages: String?) -> (first: String, last: String?)? {
-        guard let pages, !pages.isEmpty else { return nil }
-        let range = pages.split(separator: ",", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces)
+        // (`","` alone splits into nothing: such a value has no page.)
+        guard let pages, let part = pages.split(separator: ",", maxSplits: 1).first else { return nil }
+        let range = part.trimmingCharacters(in: .whitespaces)
+        guard !range.isEmpty else { return nil }
         let ends = range.split(separator: "-", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
         guard ends.count == 2, !ends[1].isEmpty else { return (ends.first ?? range, nil) }
         let (first, last) = (ends[0], ends[1])

@@ -97,6 +97,10 @@ extension FileMirror {
 
     /// Files in a row that may find the server unreachable before a run stops for it.
     static let unreachableFilesBeforeStopping = 3
+    /// What "unreachable" is for that count: no connection at all, or no name. A stall, a busy
+    /// FTP server (421) or an HTTP 5xx is the server answering, slowly or not now: each file's
+    /// retries deal with those.
+    static let unreachable: Set<ErrorCode> = [.transferCannotConnect, .transferUnresolvedHost]
 
     /// Downloads and checks the plan's work in NCBI's order, with `options.jobs` worker threads,
     /// each with one reused connection; records each file's outcome in `state` as it ends.
@@ -129,12 +133,11 @@ extension FileMirror {
             defer { requests.add(session.requestCount, ordering: .relaxed) }
             while let item = queue.next(), !cancellation.isCancelled {
                 let outcome = mirror.fetchWithRetries(item, session: session, options: options, progress: progress, cancellation: cancellation)
-                if case .failed(let error) = outcome {
-                    if error.stopsRun { stopAll(error) }
-                    if error.code.kind == .serverUnreachable,
-                       unreachable.add(1, ordering: .relaxed).newValue >= Self.unreachableFilesBeforeStopping {
-                        stopAll(error)
-                    }
+                if case .failed(let error) = outcome, error.stopsRun { stopAll(error) }
+                if case .failed(let error) = outcome, Self.unreachable.contains(error.code) {
+                    if unreachable.add(1, ordering: .relaxed).newValue >= Self.unreachableFilesBeforeStopping { stopAll(error) }
+                } else if case .failed(let error) = outcome, error.isCancellation {
+                    // Stopped, not an answer from the server: the count stands.
                 } else {
                     unreachable.store(0, ordering: .relaxed)
                 }

@@ -34,6 +34,9 @@ public enum IndexError: CodedError {
     /// A read was stopped from another thread (`SQLiteRecordStore.interrupt`: a server's time
     /// limit per query).
     case interrupted
+    /// A change sequence past the index's high-water mark: the index was made again (an annual
+    /// rollover, a rebuild) and numbers its changes anew, so what changed since then cannot be told.
+    case sinceAhead(since: Int64, mark: Int64)
     /// Something that cannot happen did (a bug).
     case inconsistency(String)
 
@@ -53,6 +56,7 @@ public enum IndexError: CodedError {
         case .damagedRecord: .damagedRecord
         case .cancelled: .cancelled
         case .interrupted: .queryInterrupted
+        case .sinceAhead: .sinceAhead
         case .inconsistency: .internalFailure
         }
     }
@@ -69,6 +73,7 @@ public enum IndexError: CodedError {
         case .nothingMirrored: [.runFetch]
         case .olderFormat, .damagedRecord: [.rebuildIndex]
         case .inconsistency: [.reportBug]
+        case .sinceAhead: [.exportAll]
         case .query, .rebuildIncomplete, .cancelled, .interrupted: []
         }
     }
@@ -104,6 +109,8 @@ public enum IndexError: CodedError {
             "\(path): the stored record of PMID \(pmid) version \(version) is damaged"
         case .cancelled(let file): "\(file): stopped before it was applied; the index is as it was before it"
         case .interrupted: "the query was stopped before it finished"
+        case .sinceAhead(let since, let mark):
+            "change \(since) is past this index's high-water mark, \(mark): the index was made again since (an annual rollover or a rebuild) and numbers its changes anew, so what changed since \(since) cannot be told"
         case .inconsistency(let message): message
         }
     }
@@ -118,6 +125,7 @@ extension ErrorCode {
     public static let damagedRecord = ErrorCode("index.damaged-record", .local)
     public static let recordNotFound = ErrorCode("index.pmid-not-found", .notFound)
     public static let queryInterrupted = ErrorCode("index.query-interrupted", .interrupted)
+    public static let sinceAhead = ErrorCode("index.since-ahead", .invalidInput)
 }
 
 extension Advice {
@@ -126,4 +134,5 @@ extension Advice {
     public static let runIndex = Advice("run-index", "index the mirrored files (or fetch, which indexes them)")
     public static let runFetch = Advice("run-fetch", "fetch the files first")
     public static let rebuildIndex = Advice("rebuild-index", "rebuild the index from the mirrored files")
+    public static let exportAll = Advice("export-all", "export every current record again, and follow the changes from its high-water mark")
 }

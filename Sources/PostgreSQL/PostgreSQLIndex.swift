@@ -80,10 +80,10 @@ public final class PostgreSQLIndex: Sendable {
     /// Makes `store` the index that answers, in one transaction, then drops the one it replaces
     /// unless a reader still holds it (then the next run's `finishRun` drops it, and says so).
     public func switchTo(_ store: PostgreSQLRecordStore) throws(IndexError) {
-        try withWriter { connection throws(ServerDatabaseFailure) in
-            try PGCatalog.makeLive(store.schema, connection)
-            _ = try PGCatalog.dropReplaced(connection)
-        }
+        try withWriter { connection throws(ServerDatabaseFailure) in try PGCatalog.makeLive(store.schema, connection) }
+        // Switched: what follows is tidying, which the next run's finishRun does again (and warns
+        // about) when it cannot be done now.
+        _ = try? dropReplaced()
     }
 
     /// Drops the index schemas the live one replaced that a run before could not (a reader held

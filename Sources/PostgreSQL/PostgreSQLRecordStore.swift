@@ -220,6 +220,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws -> Int64 {
         try snapshot("exporting") { connection in
             let mark = Int64(try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'last_seq'").string(0, 0) ?? "0") ?? 0
+            if let since, since > mark { throw IndexError.sinceAhead(since: since, mark: mark) }
             let sql: String
             if let since {
                 sql = """

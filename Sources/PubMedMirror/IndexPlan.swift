@@ -66,17 +66,7 @@ public struct IndexPlan: Sendable, Equatable {
         let candidates = mirrored.filter { $0.cycle == cycle }.sorted { ($0.folder, $0.fileName) < ($1.folder, $1.fileName) }
         let listed = records.filter { $0.folder == .baseline && $0.cycle == cycle && $0.status != .gone }
         let ready = listed.filter { $0.status == .mirrored }.count
-        let done = Dictionary(applied.map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
-        var pending = candidates.filter { done[$0.name] != $0.md5 }
-        // A file applied before and published again (another MD5) goes back in NCBI's order: every
-        // update file applied after it is applied again after it, or its older copies of the
-        // records would undo their revisions and bring back what they deleted. (Baseline files of
-        // one cycle hold different records: their order among themselves does not matter.)
-        let order = { (file: MirroredFile) in (file.folder, file.fileName) }
-        if let earliest = pending.filter({ done[$0.name] != nil }).min(by: { order($0) < order($1) }) {
-            let replayed = candidates.filter { $0.folder == .updatefiles && order($0) > order(earliest) && done[$0.name] == $0.md5 }
-            pending = (pending + replayed).sorted { order($0) < order($1) }
-        }
+        var pending = pendingInOrder(candidates, applied: applied)
         var heldBack: [MirroredFile] = []
         if case .rollover = target, ready < listed.count {
             heldBack = pending.filter { $0.folder == .updatefiles }
@@ -105,6 +95,36 @@ public struct IndexPlan: Sendable, Equatable {
         return plan
     }
 
+    /// The files of `candidates` (in NCBI's order) that are to be applied: those not applied with
+    /// their MD5, and every update file that must be applied again so that the index is what NCBI's
+    /// order gives. An update file applied before a file that comes earlier in NCBI's order (a
+    /// baseline file that arrived late, a file published again) would have its revisions undone by
+    /// that file's older copies; so it goes again after it, and so does every update file after it
+    /// (`applied` is in the order of application, which tells "before" even when a run that
+    /// re-applied them was stopped part way). Baseline files of one cycle hold different records:
+    /// their order among themselves does not matter.
+    static func pendingInOrder(_ candidates: [MirroredFile], applied: [AppliedFile]) -> [MirroredFile] {
+        var position: [String: (md5: String, at: Int)] = [:]
+        for (index, file) in applied.enumerated() { position[file.name] = (file.md5, index) }
+        var pending: [MirroredFile] = []
+        var latest = Int.min
+        var replaying = false
+        for file in candidates {
+            guard let done = position[file.name], done.md5 == file.md5 else {
+                pending.append(file)
+                replaying = true
+                continue
+            }
+            if file.folder == .updatefiles && (replaying || done.at < latest) {
+                pending.append(file)
+                replaying = true
+                continue
+            }
+            latest = max(latest, done.at)
+        }
+        return pending
+    }
+
     /// The newest baseline cycle mirrored (the newest cycle mirrored, when no baseline file is).
     static func newestCycle(_ records: [MirroredFile]) -> Int? {
         let mirrored = records.filter { $0.status == .mirrored }
@@ -112,9 +132,15 @@ public struct IndexPlan: Sendable, Equatable {
     }
 
     /// Why `step` cannot be applied after `applied` (the files applied so far, before this run
-    /// and in it, by name, with their MD5): the first file it requires that is not applied.
+    /// and in it, by name, with their MD5): the first file it requires that is not applied, or is
+    /// applied only in an older copy than the mirror's (published again, and failing to apply).
     public func refusal(of step: Step, applied: [String: String]) -> IndexError? {
-        guard let missing = step.requires.first(where: { applied[$0] == nil }) else { return nil }
+        let current = Dictionary(candidates.map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
+        guard let missing = step.requires.first(where: { name in
+            guard let have = applied[name] else { return true }
+            if let want = current[name], let want { return have != want }
+            return false
+        }) else { return nil }
         return .gap(file: step.file.name, missing: missing)
     }
 

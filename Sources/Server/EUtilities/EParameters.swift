@@ -17,8 +17,9 @@ struct EParameters: Sendable {
             let name = Self.decode(parts[0]).lowercased()
             guard !name.isEmpty else { continue }
             let value = parts.count > 1 ? Self.decode(parts[1]) : ""
-            // `id=1&id=2` is `id=1,2`, as NCBI reads it; another parameter given twice keeps the last.
-            if name == "id", let earlier = values[name], !earlier.isEmpty, !value.isEmpty {
+            // `id=1&id=2` is `id=1,2`, as NCBI reads it (and the JSON API's `ids` likewise, which
+            // Python's requests sends for a list); another parameter given twice keeps the last.
+            if name == "id" || name == "ids", let earlier = values[name], !earlier.isEmpty, !value.isEmpty {
                 values[name] = earlier + "," + value
             } else {
                 values[name] = value

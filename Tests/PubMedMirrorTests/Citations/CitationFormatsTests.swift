@@ -33,6 +33,11 @@ import Testing
         #expect(CitationText.pageRange("123-9")! == ("123", "129"))
         #expect(CitationText.pageRange("e1234")! == ("e1234", nil))
         #expect(CitationText.pageRange("S12-S19")! == ("S12", "S19"))
+        // Page values with no page in them (a lone comma crashed every citation format, and serve).
+        for empty in [",", ",,", " , 12", ""] { #expect(CitationText.pageRange(empty) == nil, "\(empty)") }
+        var record = try Self.baseline(31839728)
+        record.pages = ","
+        for format in CitationFormat.allCases { _ = format.render(record) }
     }
 
     @Test func bibTeXOfAnArticleAndABook() throws {

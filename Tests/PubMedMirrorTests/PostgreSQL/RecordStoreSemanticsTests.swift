@@ -179,6 +179,15 @@ extension RecordStore {
         var none = 0
         _ = try store.export(since: next) { _ in none += 1 }
         #expect(none == 0)
+        // A mark from another index (before a rollover or a rebuild numbered its changes anew) is
+        // refused, not answered with an empty or arbitrary change set.
+        do {
+            _ = try store.export(since: next + 1_000) { _ in Issue.record("delivered past the mark") }
+            Issue.record("a mark past the index's was taken")
+        } catch let error as IndexError {
+            #expect(error.code == .sinceAhead)
+            #expect(error.description.contains("change \(next + 1_000) is past this index's high-water mark, \(next)"), "\(error.description)")
+        }
     }
 
     @Test(arguments: StoreKind.allCases) func searchRanksFiltersByYearAndFields(kind: StoreKind) async throws {

@@ -60,7 +60,7 @@ import Testing
         #expect(Self.plan(records, liveCycle: nil, allowGaps: true).steps[1].requires.isEmpty)
     }
 
-    @Test func appliedFilesAreNotPendingUnlessTheirMD5Changed() {
+    @Test func appliedFilesAreNotPendingUnlessTheirMD5Changed() throws {
         let one = Self.file(26, 1), two = Self.file(26, 2)
         var republished = two
         republished.md5 = "new"
@@ -75,6 +75,27 @@ import Testing
         update.md5 = "new"
         let later = Self.plan([one, two, updates[0], update, updates[2]], liveCycle: 26, applied: [one, two] + updates)
         #expect(Self.names(later) == ["pubmed26n1336.xml.gz", "pubmed26n1337.xml.gz"])
+        // A run that re-applied the republished file and the first update file, then stopped: the
+        // order of application still says the rest must go again.
+        var again = two
+        again.md5 = "new"
+        let stopped = Self.plan([one, republished] + updates, liveCycle: 26, applied: [one, two] + updates + [again, updates[0]])
+        #expect(Self.names(stopped) == ["pubmed26n1336.xml.gz", "pubmed26n1337.xml.gz"])
+        // Once all went again in order, nothing is pending.
+        let finished = Self.plan([one, republished] + updates, liveCycle: 26, applied: [one, two] + updates + [again] + updates)
+        #expect(Self.names(finished).isEmpty)
+        // A baseline file applied for the first time after the update files (an index made with
+        // --allow-gaps): they go again after it.
+        let late = Self.plan([one, two] + updates, liveCycle: 26, applied: [one] + updates + [two])
+        #expect(Self.names(late) == ["pubmed26n1335.xml.gz", "pubmed26n1336.xml.gz", "pubmed26n1337.xml.gz"])
+        // An update file waits for the mirror's copy of what it requires, not an older one applied
+        // before: a republished baseline file that fails to apply holds the update files back.
+        let republishedFirst = Self.plan([one, republished] + updates, liveCycle: 26, applied: [one, two] + updates)
+        let replay = try #require(republishedFirst.steps.first { $0.file.name == "pubmed26n1335.xml.gz" })
+        #expect(republishedFirst.refusal(of: replay, applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n0002.xml.gz": "md5", "pubmed26n1334.xml.gz": "md5"])
+                != nil, "the old copy of 0002 does not do")
+        #expect(republishedFirst.refusal(of: replay, applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n0002.xml.gz": "new", "pubmed26n1334.xml.gz": "md5"])
+                == nil)
         #expect(plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n0002.xml.gz": "new"]))
         #expect(!plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n0002.xml.gz": "md5"]))
     }

@@ -30,6 +30,12 @@ import Testing
             let hits = try #require(found["results"] as? [[String: Any]])
             #expect(hits.map { $0["pmid"] as? Int } == (try store.search("wolbachia", limit: 3, withJSON: false)).map(\.pmid))
 
+            // `ids` given twice (what Python's requests sends for a list): both are asked for.
+            let twice = try await EUtilitiesServerTests.curl(base + "api/records?ids=\(pmid)&ids=1")
+            let answered = try #require(try JSONSerialization.jsonObject(with: Data(twice.body.utf8)) as? [String: Any], "\(twice.body)")
+            #expect((answered["records"] as? [[String: Any]])?.count == 1, "\(twice.body.prefix(300))")
+            #expect((answered["missing"] as? [Int]) == [1], "\(twice.body.prefix(300))")
+
             // A record in each format, as show prints it.
             for format in ["json", "xml", "medline", "ris", "bibtex", "csl-json", "text"] {
                 let api = try await EUtilitiesServerTests.curl(base + "api/records/\(pmid)?format=\(format)")
