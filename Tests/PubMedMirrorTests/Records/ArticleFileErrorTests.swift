@@ -274,6 +274,16 @@ import Testing
         #expect(records.first?.year == nil, "no usable year")
         #expect(records.first?.commentsCorrections.first?.pmid == nil, "no usable PMID")
         #expect(RecordPreparer.sortDate(try #require(records.first)) == nil)
+        // A month or a day that is none is left out of the sort date (a ten-digit day overflowed
+        // PostgreSQL's integer column and refused the whole file).
+        var dated = try #require(records.first)
+        dated.year = 2020
+        dated.pubDate = PubMedRecord.PubDate(year: 2020, month: 1, day: 3_000_000_000)
+        #expect(RecordPreparer.sortDate(dated) == 2020_01_00)
+        dated.pubDate = PubMedRecord.PubDate(year: 2020, month: 13, day: 5)
+        #expect(RecordPreparer.sortDate(dated) == 2020_00_00)
+        dated.pubDate = PubMedRecord.PubDate(year: 2020, month: 2, day: 29)
+        #expect(RecordPreparer.sortDate(dated) == 2020_02_29)
     }
 
     @Test func nestedRecord() throws {
