@@ -50,6 +50,19 @@ public struct PublishPlan: Sendable {
         public var name: String
     }
 
+    /// A new baseline cycle not yet whole in the mirror (an annual rollover part way): its files
+    /// are not published, and nothing is deleted, until every baseline file of it listed by NCBI
+    /// is mirrored. A mirror fetching from the target would otherwise take the part it sees for the
+    /// whole new baseline, switch to it and prune the old one.
+    public var heldBack: HeldCycle?
+
+    public struct HeldCycle: Sendable, Equatable {
+        public var cycle: Int
+        /// Its baseline files mirrored, and those NCBI lists.
+        public var mirrored: Int
+        public var listed: Int
+    }
+
     /// Items that send something (a file or a `.md5`) or read the target's `.md5`.
     public var work: [Item] { items.filter { $0.action != .inPlace } }
     public var uploads: [Item] { items.filter { if case .upload = $0.action { true } else { false } } }
@@ -73,16 +86,29 @@ public struct PublishPlan: Sendable {
         for (folder, entries) in listing {
             for entry in entries where !entry.isDirectory { listed[folder.rawValue + "/" + entry.name] = entry }
         }
+        let heldBack = Self.unfinishedCycle(local)
         var items: [Item] = []
         for file in local.sorted(by: { ($0.folder, $0.fileName) < ($1.folder, $1.fileName) }) {
-            guard file.status == .mirrored, let size = file.size, let md5 = file.md5 else { continue }
+            guard file.status == .mirrored, let size = file.size, let md5 = file.md5, file.cycle != heldBack?.cycle else { continue }
             let key = file.folder.rawValue + "/" + file.name
             let record = recordsByKey[key]
             let action = decide(size: size, md5: md5, record: record, entry: listed[key], md5Listed: listed[key + ".md5"] != nil)
             items.append(Item(folder: file.folder, file: file.fileName, size: size, md5: md5, action: action, record: record))
         }
-        let deletions = delete ? Self.deletions(local: local, listing: listing) : []
-        return PublishPlan(items: items, deletions: deletions)
+        let deletions = delete && heldBack == nil ? Self.deletions(local: local, listing: listing) : []
+        return PublishPlan(items: items, deletions: deletions, heldBack: heldBack)
+    }
+
+    /// The newest baseline cycle of the mirror, when it is not whole yet (a baseline file of it is
+    /// listed and not mirrored) and an older cycle's files are mirrored: what a rollover looks like
+    /// part way. (On a new mirror there is nothing older to keep, and what is whole is published.)
+    static func unfinishedCycle(_ local: [MirroredFile]) -> HeldCycle? {
+        let baselines = local.filter { $0.folder == .baseline && $0.status != .gone }
+        guard let newest = baselines.map(\.cycle).max(),
+              local.contains(where: { $0.cycle < newest && ($0.status == .mirrored || $0.status == .gone) }) else { return nil }
+        let listed = baselines.filter { $0.cycle == newest }
+        let mirrored = listed.filter { $0.status == .mirrored }.count
+        return mirrored < listed.count ? HeldCycle(cycle: newest, mirrored: mirrored, listed: listed.count) : nil
     }
 
     private static func decide(size: Int64, md5: String, record: PublishedFile?, entry: ListingEntry?, md5Listed: Bool) -> Action {

@@ -39,6 +39,9 @@ public struct Publisher: Sendable {
         do throws(MirrorError) { records = try state.publishedFiles(target: target) } catch { throw .mirror(error) }
         let (listing, missing, listingRequests) = try await list(options, cancellation: cancellation)
         let plan = PublishPlan.make(local: local, records: records, listing: listing, delete: options.delete)
+        if let held = plan.heldBack {
+            logger.info("cycle \(held.cycle) is not published yet, nor anything deleted: \(held.mirrored) of its \(held.listed) baseline files are mirrored, and the target keeps the cycle before it until the new one is whole")
+        }
         var report = PublishReport(target: target, outcome: .planned, plan: plan, requests: listingRequests)
         if options.dryRun {
             report.seconds = (ContinuousClock.now - clock).inSeconds

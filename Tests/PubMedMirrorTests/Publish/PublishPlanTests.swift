@@ -100,4 +100,21 @@ import Testing
         // Without --delete, nothing is.
         #expect(PublishPlan.make(local: [kept, gone, damaged], records: [], listing: listing, delete: false).deletions.isEmpty)
     }
+
+    /// An annual rollover part way: NCBI lists the new cycle (one of its baseline files not yet
+    /// mirrored) and no longer the old one. The target keeps the old cycle, and gets none of the
+    /// new one, until the new baseline is whole in the mirror; then both happen.
+    @Test func aNewCycleIsPublishedOnlyWholeAndTheOldOneKeptUntilThen() {
+        let old = [Self.local(1, cycle: 25, status: .gone), Self.local(1300, cycle: 25, folder: .updatefiles, status: .gone)]
+        let listing = Self.listing(old.map { ($0, 1000) })
+        let partWay = old + [Self.local(1, cycle: 26), Self.local(2, cycle: 26, status: .missing)]
+        let held = PublishPlan.make(local: partWay, records: old.map { Self.record($0) }, listing: listing, delete: true)
+        #expect(held.items.isEmpty && held.deletions.isEmpty)
+        #expect(held.heldBack?.cycle == 26 && held.heldBack?.mirrored == 1 && held.heldBack?.listed == 2)
+        let whole = old + [Self.local(1, cycle: 26), Self.local(2, cycle: 26), Self.local(1335, cycle: 26, folder: .updatefiles)]
+        let plan = PublishPlan.make(local: whole, records: old.map { Self.record($0) }, listing: listing, delete: true)
+        #expect(plan.heldBack == nil)
+        #expect(plan.items.map(\.file.name) == ["pubmed26n0001.xml.gz", "pubmed26n0002.xml.gz", "pubmed26n1335.xml.gz"])
+        #expect(plan.deletions.map(\.name) == ["pubmed25n0001.xml.gz", "pubmed25n0001.xml.gz.md5", "pubmed25n1300.xml.gz", "pubmed25n1300.xml.gz.md5"])
+    }
 }
