@@ -206,7 +206,8 @@ public struct Publisher: Sendable {
             }
         }
         report.requests += requests.load(ordering: .relaxed)
-        report.runError = stop.withLock { $0 }.map(PublishError.mirror)
+        // A failure before the uploads (a folder that could not be made) stays the run's error.
+        report.runError = report.runError ?? stop.withLock { $0 }.map(PublishError.mirror)
     }
 
     /// Deletes what the plan names, only once every file is in place: after an annual rollover

@@ -472,6 +472,20 @@ import Testing
     }
 
     /// One nightly job: fetch, index, then publish; the next night sends nothing.
+    /// A folder the target cannot make (here a file stands where it should be) fails the run with
+    /// that error, not as an interrupted run with no message.
+    @Test func aFolderTheTargetCannotMakeIsTheRunsError() async throws {
+        let mirror = try await Self.mirror("no-folder")
+        let blocker = try TestPaths.temporaryDirectory("target-blocked").appendingPathComponent("pubmed")
+        try Data("not a folder".utf8).write(to: blocker)
+        let run = try await CLI.run(["publish", "--mirror", mirror.path, "--target", blocker.appendingPathComponent("mirror/").absoluteString,
+                                     "--format", "json", "--quiet"])
+        #expect(run.status != 0 && run.status != 130, "\(run.status) \(run.stderr)")
+        let report = try Self.json(run.stdout)
+        #expect(report["outcome"] as? String == "failed", "\(run.stdout)")
+        #expect((report["errorCode"] as? String)?.isEmpty == false, "\(run.stdout)")
+    }
+
     @Test func fetchWithPublishIsTheNightlyJob() async throws {
         let tree = try ServedTree.make(cycles: [2026], at: try TestPaths.temporaryDirectory("served-nightly"))
         let mirror = try TestPaths.temporaryDirectory("mirror-nightly")
