@@ -208,9 +208,20 @@ extension TransferSession {
         do throws(TransferError) {
             try runCommands(in: folder, first + renameCommands(folder, from: temporary, to: name))
         } catch where source.isFTP && [550, 553].contains(error.responseCode ?? 0) {
-            // Some servers (Windows' IIS) will not rename onto an existing name: remove it, then
-            // rename. A reader sees the old file, then none for an instant, then the new one.
-            try runCommands(in: folder, first + [removeCommand(folder, name, ifThere: true)] + renameCommands(folder, from: temporary, to: name))
+            // Some servers (Windows' IIS) will not rename onto an existing name: the old file is
+            // renamed aside, the new one into its place, and only then is the old one deleted. A
+            // reader sees the old file, then none for an instant, then the new one. When the name
+            // does not exist (the refusal was for another reason) or the new file cannot take it,
+            // the old file is put back and the first refusal is what the run reports: a whole
+            // published file is never deleted before its replacement is in place.
+            let aside = "." + name + ".replaced"
+            do {
+                try runCommands(in: folder, renameCommands(folder, from: name, to: aside) + renameCommands(folder, from: temporary, to: name)
+                                    + [removeCommand(folder, aside, ifThere: true)])
+            } catch {
+                _ = try? runCommands(in: folder, renameCommands(folder, from: aside, to: name))
+                throw error
+            }
         }
     }
 

@@ -53,6 +53,11 @@ Faults are chosen by flags. Each one hits only the first N matching events
   --stor-stall-at BYTES --stor-stall-seconds S --stor-stall-times N
       The first N uploads keep BYTES bytes, then nothing is read for S
       seconds, then they end like --stor-cut-at.
+  --rename-no-replace
+      RNTO onto a name that exists is answered "553 File exists." (as Windows'
+      IIS does), not bounded.
+  --rnto-error CODE --rnto-error-times N
+      The first N RNTO commands are answered CODE (550, 553) whatever the name.
   --hash
       Answers the HASH command (draft-bryan-ftpext-hash: "OPTS HASH MD5", then
       "HASH file" gives "213 MD5 0-SIZE HEX file"; not listed in FEAT). Without
@@ -109,6 +114,7 @@ class Faults:
             "stor_cut": options.stor_cut_times if options.stor_cut_at is not None else 0,
             "stor_stall": options.stor_stall_times if options.stor_stall_at is not None else 0,
             "hash_lie": options.hash_lie,
+            "rnto_error": options.rnto_error_times if options.rnto_error else 0,
         }
         self.log_file = open(options.log, "a", buffering=1) if options.log else None
 
@@ -335,6 +341,18 @@ class FaultyFTPHandler(FTPHandler):
             self.pending_stor = None
         return result
 
+    def ftp_RNTO(self, path):
+        options = FAULTS.options
+        if options.rnto_error and FAULTS.take("rnto_error"):
+            self._rnfr = None
+            self.respond(f"{options.rnto_error} Requested action not taken.")
+            return None
+        if options.rename_no_replace and os.path.exists(path):
+            self._rnfr = None
+            self.respond("553 File exists.")
+            return None
+        return super().ftp_RNTO(path)
+
     def ftp_HASH(self, path):
         if not FAULTS.options.hash:
             self.respond('500 Command "HASH" not understood.')
@@ -399,6 +417,9 @@ def parse_options(argv):
     parser.add_argument("--stor-stall-at", type=int, metavar="BYTES")
     parser.add_argument("--stor-stall-seconds", type=float, default=2.0, metavar="S")
     parser.add_argument("--stor-stall-times", type=int, default=1, metavar="N")
+    parser.add_argument("--rename-no-replace", action="store_true")
+    parser.add_argument("--rnto-error", type=int, metavar="CODE")
+    parser.add_argument("--rnto-error-times", type=int, default=1, metavar="N")
     parser.add_argument("--hash", action="store_true")
     parser.add_argument("--hash-lie", type=int, default=0, metavar="N")
     parser.add_argument("--match", metavar="GLOB")

@@ -472,6 +472,34 @@ import Testing
     }
 
     /// One nightly job: fetch, index, then publish; the next night sends nothing.
+    /// A server that will not rename onto an existing name (as Windows' IIS) gets the new file by
+    /// the old one renamed aside first; one that refuses the rename for another reason keeps the
+    /// old file: a whole published file is never deleted before its replacement is in place.
+    @Test func aFileIsReplacedOnlyOnceItsReplacementIsInPlace() async throws {
+        let source = try await Self.mirror("publish-replace")
+        func stale(_ root: URL) throws -> URL {
+            let file = root.appendingPathComponent("pubmed/baseline/pubmed26n1334.xml.gz")
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data("an older copy".utf8).write(to: file)
+            return file
+        }
+        let iisRoot = try TestPaths.temporaryDirectory("target-no-replace")
+        _ = try stale(iisRoot)
+        let iis = try await LoopbackServer.writableFaultyFTP(arguments: ["--rename-no-replace"], root: iisRoot)
+        let replaced = try await CLI.run(iis.publish(source, ["--jobs", "1", "--quiet"]), environment: iis.environment)
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        try Self.expectPublished(mirror: source, tree: iis.tree)
+        #expect(iis.server!.requestLog().contains("RNTO .pubmed26n1334.xml.gz.replaced"))
+        #expect(!FileManager.default.fileExists(atPath: iis.tree.appendingPathComponent("baseline/.pubmed26n1334.xml.gz.replaced").path))
+
+        let refusingRoot = try TestPaths.temporaryDirectory("target-refuses-rename")
+        let kept = try stale(refusingRoot)
+        let refusing = try await LoopbackServer.writableFaultyFTP(arguments: ["--rnto-error", "550", "--rnto-error-times", "1000"], root: refusingRoot)
+        let failed = try await CLI.run(refusing.publish(source, ["--jobs", "1", "--quiet"]), environment: refusing.environment)
+        #expect(failed.status != 0)
+        #expect(try Data(contentsOf: kept) == Data("an older copy".utf8), "the file in place was kept")
+    }
+
     /// A folder the target cannot make (here a file stands where it should be) fails the run with
     /// that error, not as an interrupted run with no message.
     @Test func aFolderTheTargetCannotMakeIsTheRunsError() async throws {
