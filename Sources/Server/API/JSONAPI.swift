@@ -25,7 +25,7 @@ struct JSONAPI: Sendable {
 
     /// `GET /api/search?q=…&sort=…&limit=…&offset=…`
     func search(_ parameters: EParameters) async throws -> EResponse {
-        do {
+        await Self.answering {
             let (text, query, sort) = try self.query(parameters)
             let limit = try number(parameters, "limit", default: 20, within: 0...1_000)
             let offset = try number(parameters, "offset", default: 0, within: 0...window)
@@ -42,11 +42,27 @@ struct JSONAPI: Sendable {
             return .json("{\"query\":\(Markup.json(text)),\"translation\":\(Markup.json(query.translation)),\"count\":\(count),"
                 + "\"offset\":\(offset),\"limit\":\(limit),\"sort\":\(Markup.json(sort.rawValue)),\"notes\":\(Markup.jsonStrings(notes)),"
                 + "\"results\":[\(hits.joined(separator: ","))]}\n")
+        }
+    }
+
+    /// The answer of `body`, or its failure as the API's JSON error: a query the index cannot run
+    /// 400, one stopped by the time limit or an index that cannot be read 503, anything else 500.
+    /// (The server's own handler would answer them in plain text, which the page cannot read.)
+    static func answering(_ body: () async throws -> EResponse) async -> EResponse {
+        do {
+            return try await body()
         } catch let failure as Failure {
             return failure.response
         } catch IndexError.query(let error) {
             // Read, but not something the index can run (nested too deep for it).
             return Failure(status: 400, code: error.code.name, message: error.description).response
+        } catch IndexError.interrupted {
+            return Failure(status: 503, code: ErrorCode.queryInterrupted.name,
+                           message: "The query took longer than this server allows and was stopped").response
+        } catch let error as IndexError {
+            return Failure(status: 503, code: error.code.name, message: "The index cannot be read: \(error.description)").response
+        } catch {
+            return Failure(status: 500, code: ErrorCode.internalFailure.name, message: "Internal error: \(error)").response
         }
     }
 
@@ -72,7 +88,7 @@ struct JSONAPI: Sendable {
     /// `GET /api/export?q=…&sort=…&format=medline|ris|bibtex|csl-json|csv`: the first 10,000
     /// results of a search as one file to save (the page's downloads).
     func export(_ parameters: EParameters) async throws -> EResponse {
-        do {
+        await Self.answering {
             let (_, query, sort) = try self.query(parameters)
             let formatName = parameters["format"] ?? "medline"
             let citation = CitationFormat(rawValue: formatName)
@@ -93,8 +109,6 @@ struct JSONAPI: Sendable {
             let suffix = switch formatName { case "medline": "txt"; case "csl-json": "json"; case "bibtex": "bib"; default: formatName }
             response.disposition = "attachment; filename=\"pubmed-results.\(suffix)\""
             return response
-        } catch let failure as Failure {
-            return failure.response
         }
     }
 
@@ -127,7 +141,7 @@ struct JSONAPI: Sendable {
 
     /// `GET /api/records/{pmid}?format=…&version=…`, and `GET /api/records?ids=…&format=…`.
     func records(_ parameters: EParameters, pmid: String?) async throws -> EResponse {
-        do {
+        await Self.answering {
             let formatName = parameters["format"] ?? "json"
             guard let format = RecordFormat(rawValue: formatName) else {
                 throw Failure(status: 400, code: "request.bad-parameter",
@@ -138,7 +152,7 @@ struct JSONAPI: Sendable {
                 guard let id = Int(pmid), id > 0 else { throw Failure(status: 400, code: "request.bad-parameter", message: "Invalid PMID '\(pmid)'") }
                 ids = [id]
             } else {
-                do {
+                do throws(EUtilityError) {
                     var list = parameters
                     list.rename("ids", to: "id")
                     ids = try list.ids()
@@ -166,8 +180,6 @@ struct JSONAPI: Sendable {
             }
             let records = found.compactMap(\.1)
             return EResponse(contentType: format.contentType, body: try Self.render(records, format, single: pmid != nil, missing: missing))
-        } catch let failure as Failure {
-            return failure.response
         }
     }
 

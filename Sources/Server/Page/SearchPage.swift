@@ -94,8 +94,10 @@ enum SearchPage {
     async function api(path) {
       const response = await fetch(path, { headers: headers() });
       if (response.status === 401) { $("token").hidden = false; throw new Error("This server needs a token."); }
-      const body = await response.json();
-      if (!response.ok) throw new Error(body.error ? body.error.message : "HTTP " + response.status);
+      // Read as JSON only what says it is (a proxy in between may answer an error in HTML or text).
+      const isJSON = (response.headers.get("content-type") || "").includes("json");
+      const body = isJSON ? await response.json() : { error: { message: (await response.text()).trim() || "HTTP " + response.status } };
+      if (!response.ok || !isJSON) throw new Error(body.error ? body.error.message : "HTTP " + response.status);
       return body;
     }
 
@@ -156,12 +158,19 @@ enum SearchPage {
       document.title = `${q} — PubMed mirror`;
     }
 
+    function suffix(format) { return { medline: "txt", bibtex: "bib", "csl-json": "json" }[format] || format; }
+
     async function download(q, sort, format) {
-      const response = await fetch(`/api/export?q=${encodeURIComponent(q)}&sort=${sort}&format=${format}`, { headers: headers() });
+      await save(`/api/export?q=${encodeURIComponent(q)}&sort=${encodeURIComponent(sort)}&format=${format}`, "pubmed-results." + suffix(format));
+    }
+
+    // Fetched with the token (a link the browser follows would go without it), saved as a file.
+    async function save(path, filename) {
+      const response = await fetch(path, { headers: headers() });
       if (!response.ok) { $("message").textContent = "The download failed: HTTP " + response.status; return; }
       const url = URL.createObjectURL(await response.blob());
       const a = link(url, "");
-      a.download = "pubmed-results." + (format === "medline" ? "txt" : format);
+      a.download = filename;
       document.body.append(a);
       a.click();
       a.remove();
@@ -211,7 +220,9 @@ enum SearchPage {
       if (record.publicationTypes && record.publicationTypes.length) { view.append(text("h2", "Publication types")); view.append(text("p", record.publicationTypes.join("; "))); }
       const formats = text("p", "Cite: ", "meta");
       for (const format of ["medline", "ris", "bibtex", "csl-json"]) {
-        formats.append(link(`/api/records/${record.pmid}?format=${format}`, format.toUpperCase()));
+        const cite = link(`/api/records/${record.pmid}?format=${format}`, format.toUpperCase());
+        cite.onclick = (event) => { event.preventDefault(); save(cite.getAttribute("href"), `pubmed-${record.pmid}.${suffix(format)}`); };
+        formats.append(cite);
         formats.append(document.createTextNode(" "));
       }
       view.append(formats);

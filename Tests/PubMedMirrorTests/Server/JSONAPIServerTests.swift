@@ -30,6 +30,16 @@ import Testing
             let hits = try #require(found["results"] as? [[String: Any]])
             #expect(hits.map { $0["pmid"] as? Int } == (try store.search("wolbachia", limit: 3, withJSON: false)).map(\.pmid))
 
+            // A query the parser reads but the index cannot run (operators alternating more than 64
+            // times): the API's JSON error on every route, not the server's plain text.
+            let deep = (1...70).map { "w\($0)" }.enumerated().map { $0.offset == 0 ? $0.element : ($0.offset % 2 == 0 ? " AND " : " OR ") + $0.element }
+                .joined().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            for route in ["api/search?q=\(deep)", "api/export?q=\(deep)&format=ris"] {
+                let answer = try await EUtilitiesServerTests.curl(base + route)
+                let error = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any], "\(route): \(answer.body.prefix(200))")
+                #expect((error["error"] as? [String: Any])?["code"] as? String == "query.invalid", "\(answer.body.prefix(300))")
+            }
+
             // `ids` given twice (what Python's requests sends for a list): both are asked for.
             let twice = try await EUtilitiesServerTests.curl(base + "api/records?ids=\(pmid)&ids=1")
             let answered = try #require(try JSONSerialization.jsonObject(with: Data(twice.body.utf8)) as? [String: Any], "\(twice.body)")
