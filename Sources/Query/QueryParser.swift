@@ -25,6 +25,9 @@ struct QueryParser {
     static let maximumDepth = 64
     /// The most words a proximity search (`[tiab:~N]`) may allow between its terms.
     static let maximumProximity = 1_000
+    /// The most word pairs times distances a proximity search may ask for (2 words within 1,000:
+    /// 2,002; 10 words within 10: 990).
+    static let maximumProximityAlternatives = 5_000
 
     mutating func parse() throws(QueryError) -> PubMedQuery {
         tokens = try QueryLexer.tokens(source)
@@ -208,6 +211,16 @@ struct QueryParser {
         }
         if term.truncated && term.proximity != nil {
             throw QueryError("truncation (*) cannot be combined with a proximity search", query: source, offset: range.lowerBound)
+        }
+        if let distance = term.proximity {
+            // PostgreSQL has no "within N": each pair of words at each distance up to N, in either
+            // order, is spelled out; a bound on that keeps any proximity search one the stores run.
+            let words = term.text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count
+            let alternatives = words * (words - 1) * (distance + 1)
+            guard alternatives <= Self.maximumProximityAlternatives else {
+                throw QueryError("a proximity search of \(words) words within \(distance) is too large to run (\(alternatives) word pairs and distances; at most \(Self.maximumProximityAlternatives)): use fewer words or a smaller N",
+                                 query: source, offset: range.lowerBound)
+            }
         }
         guard term.text.contains(where: { $0.isLetter || $0.isNumber || $0 == "_" }) else {
             throw QueryError("\"\(raw)\" has no letters or digits to search for", query: source, offset: range.lowerBound)

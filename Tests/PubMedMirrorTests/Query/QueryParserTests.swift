@@ -67,6 +67,7 @@ import Testing
         // A distance every store can run (9223372036854775807 crashed the PostgreSQL translation).
         (#""gene therapy"[tiab:~1001]"#, 14, "at most :~1000"),
         (#""gene therapy"[tiab:~9223372036854775807]"#, 14, "at most :~1000"),
+        (#""a b c d e f g h i j k l"[tiab:~100]"#, 0, "too large to run"),
         ("()", 1, "empty parentheses"),
         ("cancer AND #1[ti]", 11, "takes no field tag"),
         ("#0", 0, "names no search history set"),
