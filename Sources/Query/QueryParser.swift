@@ -47,14 +47,18 @@ struct QueryParser {
 
     /// A query of numbers alone, side by side (`31452104 32022941`), is a list of PMIDs, any of
     /// which is found, as PubMed searches it: the way a citation list's PMIDs are pasted.
-    private func pmidList() -> QueryNode? {
+    private func pmidList() -> QueryNode? { Self.pmidList(tokens[...]) }
+
+    private static func isTag(_ token: QueryToken) -> Bool { if case .tag = token.kind { true } else { false } }
+
+    private static func pmidList(_ tokens: ArraySlice<QueryToken>) -> QueryNode? {
         var terms: [QueryNode] = []
         for token in tokens {
             guard case .word(let text) = token.kind, (1...9).contains(text.count), text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
                   !text.allSatisfy({ $0 == "0" }) else { return nil }
             terms.append(.term(QueryTerm(text: text, field: .pmid, position: token.range)))
         }
-        return QueryNode.anyOf(terms)
+        return terms.isEmpty ? nil : QueryNode.anyOf(terms)
     }
 
     // MARK: - Boolean structure
@@ -95,6 +99,13 @@ struct QueryParser {
                 throw QueryError("parentheses nested more than \(Self.maximumDepth) deep", query: source, offset: token.range.lowerBound)
             }
             next += 1
+            // `(31452104 32022941)`: a group of numbers alone is a PMID list too (as the query
+            // alone is; E-utilities' mindate and field wrap the term so).
+            if let close = tokens[next...].firstIndex(where: { $0.kind == .close }), close > next,
+               let pmids = Self.pmidList(tokens[next..<close]), close + 1 >= tokens.count || !Self.isTag(tokens[close + 1]) {
+                next = close + 1
+                return pmids
+            }
             let inner = try expression(depth: depth + 1)
             guard next < tokens.count, tokens[next].kind == .close else {
                 throw QueryError("a ( is never closed", query: source, offset: token.range.lowerBound)

@@ -20,6 +20,9 @@ import Testing
         ("31452104 32022941", #""31452104"[PMID] OR "32022941"[PMID]"#),
         ("31452104", #""31452104"[PMID]"#),
         ("31452104 cancer", #""31452104"[All Fields] AND "cancer"[All Fields]"#),
+        ("(31452104 32022941) AND 2019:2020[dp]", #"("31452104"[PMID] OR "32022941"[PMID]) AND 2019:2020[Date - Publication]"#),
+        // Numbers with a tag after their group are not PMIDs.
+        ("(2019 2020)[dp]", #"2019[Date - Publication] AND 2020[Date - Publication]"#),
         (#""breast cancer""#, #""breast cancer"[All Fields]"#),
         ("smith j[au]", #""smith j"[Author]"#),
         ("retracted publication[pt]", #""retracted publication"[Publication Type]"#),

@@ -91,6 +91,9 @@ import Testing
         // PMIDs alone, side by side: those records.
         let pasted = try await search("term=\(all[3])+\(all[7])+\(all[11])")
         #expect(count(pasted) == 3 && Set(ids(pasted)) == [all[3], all[7], all[11]], "\(pasted.prefix(400))")
+        // Also when esearch wraps the term (mindate and maxdate AND a range to it).
+        let wrapped = try await search("term=\(all[3])+\(all[7])&datetype=pdat&mindate=1000&maxdate=3000")
+        #expect(count(wrapped) == 2, "\(wrapped.prefix(400))")
         // rettype=abstract with retmode=xml: the records' XML (Entrez.read reads it), not text.
         let abstractXML = body(try await utilities.efetch(EParameters(query: "db=pubmed&id=\(all[0])&rettype=abstract&retmode=xml")))
         #expect(abstractXML.contains("<PubmedArticleSet>") && abstractXML.contains("<PMID Version=\"1\">\(all[0])</PMID>"), "\(abstractXML.prefix(300))")
