@@ -134,6 +134,13 @@ public enum ShardWriter {
                 }
             }
             if let last = part { parts.append(try last.close()) }
+            // Nothing changed (or nothing is indexed): one empty part all the same, so that a
+            // loader's `changes-*.ndjson.gz` finds a file and reads no row, where a pattern that
+            // matches nothing is an error to DuckDB and Spark.
+            if parts.isEmpty {
+                let name = "\(kind == .snapshot ? "part" : "changes")-00000.ndjson.gz"
+                parts.append(try PartFile(url: folder.appendingPathComponent(name), level: options.compressionLevel).close())
+            }
         } catch {
             if let failure { throw failure }
             if let error = error as? IndexError { throw .index(error) }

@@ -95,6 +95,17 @@ import Testing
         #expect(manifest.records + manifest.deletions == changes.stdout.split(separator: "\n").count)
         #expect(manifest.parts.first?.name == "changes-00000.ndjson.gz")
         #expect(try await Self.lines(folder, manifest) == changes.stdout)
+
+        // Nothing changed since the high-water mark: one empty part, which a loader's pattern finds
+        // (a pattern that matches no file is an error to DuckDB and Spark).
+        let quiet = try TestPaths.temporaryDirectory("shards-changes-quiet").appendingPathComponent("changes")
+        let none = try await CLI.run(["export", "--mirror", mirror.path, "--shards", quiet.path, "--since", "\(manifest.highWaterMark)"])
+        #expect(none.status == 0, "\(none.stderr)")
+        let empty = try Self.manifest(quiet)
+        #expect(empty.records == 0 && empty.deletions == 0 && empty.parts.map(\.name) == ["changes-00000.ndjson.gz"])
+        let python = TestPaths.repositoryRoot.appendingPathComponent(".venv-test/bin/python").path
+        let counted = try await ChildProcess.run(python, ["-c", "import duckdb, sys; print(duckdb.sql(\"select count(*) from read_json('\" + sys.argv[1] + \"/changes-*.ndjson.gz')\").fetchone()[0])", quiet.path])
+        #expect(counted.status == 0 && counted.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(counted.stderr)")
     }
 
     @Test func duckDBReadsTheShardsAndWritesParquetFromThem() async throws {
