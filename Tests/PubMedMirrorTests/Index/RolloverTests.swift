@@ -38,6 +38,19 @@ import Testing
         return (first, md5File, md5)
     }
 
+    /// A mirror fetched and indexed from a served cycle 2025: the served tree, the mirror's root,
+    /// the mirror, and its fetch options (indexing on).
+    static func mirrorOf2025(_ label: String) async throws -> (tree: URL, root: URL, mirror: Mirror, options: FetchOptions) {
+        let tree = try TestPaths.temporaryDirectory("served-\(label)").appendingPathComponent("pubmed")
+        try serve(2025, in: tree)
+        let root = try TestPaths.temporaryDirectory("mirror-\(label)")
+        let mirror = Mirror(root: root)
+        var options = try MirrorTest.options(tree)
+        options.index = true
+        #expect(try await mirror.fetch(options).outcome == .updated)
+        return (tree, root, mirror, options)
+    }
+
     static func pmids(_ mirror: Mirror) throws -> Set<Int> {
         var pmids = Set<Int>()
         _ = try mirror.openIndex().export(since: nil) { item in
@@ -49,13 +62,7 @@ import Testing
     /// NCBI empties `updatefiles/` when it posts the new baseline: the rollover starts then, not
     /// once the first update file of the new cycle appears.
     @Test func aNewBaselineWithNoUpdateFilesYetIsARolloverNotAnEmptyServer() async throws {
-        let tree = try TestPaths.temporaryDirectory("served-rollover-empty").appendingPathComponent("pubmed")
-        try Self.serve(2025, in: tree)
-        let root = try TestPaths.temporaryDirectory("mirror-rollover-empty")
-        let mirror = Mirror(root: root)
-        var options = try MirrorTest.options(tree)
-        options.index = true
-        #expect(try await mirror.fetch(options).outcome == .updated)
+        let (tree, _, mirror, options) = try await Self.mirrorOf2025("rollover-empty")
         try Self.serve(2026, in: tree)
         let updates = tree.appendingPathComponent("updatefiles")
         for name in try FileManager.default.contentsOfDirectory(atPath: updates.path) {
@@ -77,14 +84,8 @@ import Testing
 
     @Test(arguments: [false, true])
     func aNewBaselineIsIndexedBesideTheOldOneThenSwitchedAndTheOldCyclePruned(keepOld: Bool) async throws {
-        let tree = try TestPaths.temporaryDirectory("served-rollover").appendingPathComponent("pubmed")
-        try Self.serve(2025, in: tree)
-        let root = try TestPaths.temporaryDirectory("mirror-rollover")
-        let mirror = Mirror(root: root)
-        var options = try MirrorTest.options(tree)
-        options.index = true
+        var (tree, root, mirror, options) = try await Self.mirrorOf2025("rollover-\(keepOld)")
         options.indexOptions.keepOld = keepOld
-        #expect(try await mirror.fetch(options).outcome == .updated)
         let old = try Self.pmids(mirror)
         let oldIndex = mirror.layout.currentIndex()
 
