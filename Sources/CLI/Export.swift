@@ -9,7 +9,7 @@ extension PubMedMirrorCommand {
             abstract: "Stream every current record (or, with --since, what changed after a sequence number) as JSON lines, CSV or citations.",
             discussion: """
                 Every change the index applies gets an increasing sequence number. --since SEQ prints only the records \
-                that changed after SEQ and the deletions ({"pmid":…,"version":…,"deleted":true}), then reports the new \
+                that changed after SEQ and the deletions ({"deleted":true,"pmid":…,"version":…}), then reports the new \
                 high-water mark on stderr ("high-water mark: N"), so a pipeline can follow the mirror incrementally. \
                 The export is one consistent snapshot even while a fetch runs. With --output, the file is written under \
                 a temporary name and renamed when complete. The citation formats (medline, ris, bibtex, csl-json) print \

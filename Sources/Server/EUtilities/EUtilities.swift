@@ -36,7 +36,8 @@ struct EUtilities: Sendable {
         if ids.isEmpty, let queryKey = try parameters.integer("query_key") {
             let set = try history.ids(webEnv: try require(parameters["webenv"], "WebEnv"), queryKey: queryKey)
             let start = max(0, try parameters.integer("retstart") ?? 0)
-            let count = max(0, try parameters.integer("retmax") ?? idsPerRequest)
+            // NCBI's retmax is "up to a maximum of 10,000": more asked of a history set gives that many.
+            let count = min(max(0, try parameters.integer("retmax") ?? idsPerRequest), idsPerRequest)
             ids = Array(set.dropFirst(start).prefix(count))
         }
         guard !ids.isEmpty else { throw .badRequest("Empty id list - nothing todo") }

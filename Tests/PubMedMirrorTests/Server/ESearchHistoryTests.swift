@@ -49,6 +49,12 @@ import Testing
         } else {
             #expect(union.contains("can be combined only as #1 AND"), "\(union.prefix(400))")
         }
+        // More asked of a history set than one request gives: that many (NCBI's retmax is "up to a
+        // maximum of"), not an error.
+        var capped = utilities
+        capped.idsPerRequest = 7
+        let fetched = body(try await capped.efetch(EParameters(query: "db=pubmed&WebEnv=\(webEnv)&query_key=1&retmax=20&rettype=uilist&retmode=text")))
+        #expect(fetched.split(separator: "\n").count == 7, "\(fetched.prefix(200))")
         // A set the WebEnv does not hold, or no WebEnv: NCBI's errors, not a search for "1".
         #expect(body(try await utilities.esearch(EParameters(query: "db=pubmed&term=%239+AND+cancer&WebEnv=\(webEnv)"))).contains("Unable to obtain query #9"))
         #expect(body(try await utilities.esearch(EParameters(query: "db=pubmed&term=%231+AND+cancer"))).contains("Missing parameter: WebEnv"))
