@@ -3,6 +3,9 @@ import PubMedMirror
 
 /// Human-readable results on stdout.
 enum TextOutput {
+    /// Pending files `status` lists one a line; more are counted.
+    static let pendingShown = 20
+
     static func fetch(_ report: FetchReport, mirror: String) -> String {
         let plan = report.plan
         var lines: [String] = []
@@ -185,9 +188,15 @@ enum TextOutput {
             lines.append("Pending: nothing")
         } else {
             lines.append("Pending: \(files.pending.count) files")
-            for item in files.pending {
+            // A first sync stopped part way has a thousand files listed and not downloaded yet:
+            // the first few say what is going on, the count says the rest.
+            for item in files.pending.prefix(Self.pendingShown) {
                 let partial = item.partialBytes.map { ", \(ByteCount.format($0)) partial" } ?? ""
-                lines.append("  \(item.folder.rawValue)/\(item.name) (\(item.status.rawValue)\(partial))\(item.error.map { ": \($0)" } ?? "")")
+                let state = item.status == .missing && item.error == nil ? "not downloaded yet" : item.status.rawValue
+                lines.append("  \(item.folder.rawValue)/\(item.name) (\(state)\(partial))\(item.error.map { ": \($0)" } ?? "")")
+            }
+            if files.pending.count > Self.pendingShown {
+                lines.append("  … and \(files.pending.count - Self.pendingShown) more (all of them: status --format json)")
             }
         }
         return lines.joined(separator: "\n")

@@ -70,6 +70,21 @@ import Testing
         #expect(!result.stderr.contains("pw@"))
     }
 
+    /// A first sync stopped part way: the files listed and not reached are pending, "not
+    /// downloaded yet", the first 20 named and the rest counted (all of them in JSON).
+    @Test func statusNamesTheFirstPendingFilesAndCountsTheRest() async throws {
+        let mirror = try TestPaths.temporaryDirectory("mirror-pending")
+        let state = try SQLiteStateStore(path: MirrorLayout(root: mirror).stateDatabase.path)
+        try state.save((1...25).map { MirroredFile(folder: .baseline, file: PubMedFileName(cycle: 26, number: $0), status: .missing) })
+        let text = try await CLI.run(["status", "--mirror", mirror.path])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("Pending: 25 files\n  baseline/pubmed26n0001.xml.gz (not downloaded yet)\n"), "\(text.stdout)")
+        #expect(text.stdout.contains("baseline/pubmed26n0020.xml.gz") && !text.stdout.contains("baseline/pubmed26n0021.xml.gz"))
+        #expect(text.stdout.contains("  … and 5 more (all of them: status --format json)"))
+        let json = try await CLI.run(["status", "--mirror", mirror.path, "--format", "json"])
+        #expect(json.stdout.components(separatedBy: "pubmed26n00").count - 1 >= 25)
+    }
+
     @Test func aSecondWriterIsRefusedWithExitCode3() async throws {
         let tree = try Self.servedFileTree("cli-lock", cycles: [2026])
         let mirror = try TestPaths.temporaryDirectory("mirror-cli-lock")
