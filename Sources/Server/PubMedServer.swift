@@ -149,6 +149,7 @@ public struct PubMedServer: Sendable {
     static func response(_ answer: EResponse) -> Response {
         var headers: HTTPFields = [.contentType: answer.contentType]
         if let disposition = answer.disposition { headers[.contentDisposition] = disposition }
+        if let seconds = answer.retryAfter { headers[.retryAfter] = String(seconds) }
         return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 

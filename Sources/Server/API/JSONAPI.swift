@@ -1,5 +1,6 @@
 import Foundation
 import PubMedMirror
+import Synchronization
 
 /// The server's own API for new code, under `/api/` (documented by `OpenAPIDocument`, served at
 /// `/api/openapi.json`): search in PubMed's syntax, records by PMID in every format `show` has,
@@ -12,6 +13,42 @@ struct JSONAPI: Sendable {
     var idsPerRequest = 10_000
     /// The deepest a page of search results may start, as in NCBI's esearch.
     var window = 10_000
+    /// Answers built whole in memory at once (an export of up to 10,000 records, a request for
+    /// more than `largeRequest` records: tens to hundreds of MB each): past this many, a request is
+    /// told to come back (503 with Retry-After) rather than every one of them exhausting memory.
+    var heavyAnswers = HeavyAnswers(limit: 2)
+    static let largeRequest = 100
+
+    /// The count of heavy answers being built, shared by every request of the server.
+    final class HeavyAnswers: Sendable {
+        let limit: Int
+        private let running = Mutex(0)
+
+        init(limit: Int) { self.limit = limit }
+
+        /// Takes a place, or says there is none.
+        func take() -> Bool {
+            running.withLock { count in
+                guard count < limit else { return false }
+                count += 1
+                return true
+            }
+        }
+
+        func give() { running.withLock { $0 -= 1 } }
+    }
+
+    /// Runs `body` in one of the heavy answers' places, or fails with 503 when they are all taken.
+    private func heavy(_ body: () async throws -> EResponse) async throws -> EResponse {
+        guard heavyAnswers.take() else {
+            var busy = Failure(status: 503, code: "server.busy",
+                               message: "\(heavyAnswers.limit) exports (or large record requests) are being built; try again in a few seconds").response
+            busy.retryAfter = 5
+            return busy
+        }
+        defer { heavyAnswers.give() }
+        return try await body()
+    }
 
     struct Failure: Error {
         var status: Int
@@ -97,18 +134,20 @@ struct JSONAPI: Sendable {
             }
             let mesh = query.usesThesaurus ? try mirror.openMeshVocabulary() : nil
             let request = SearchRequest(query: query, sort: sort, limit: window, offset: 0, mesh: mesh)
-            let hits = try await pool.read { store in try store.search(request, withJSON: true).hits }
-            let decoder = JSONDecoder()
-            let records = try hits.map { try decoder.decode(PubMedRecord.self, from: Data($0.json)) }
-            var response: EResponse
-            if let citation {
-                response = EResponse(contentType: citation == .cslJSON ? EResponse.jsonType : EResponse.textType, body: Array(citation.render(records).utf8))
-            } else {
-                response = EResponse(contentType: "text/csv; charset=UTF-8", body: Array(Self.csv(records).utf8))
+            return try await heavy {
+                let hits = try await pool.read { store in try store.search(request, withJSON: true).hits }
+                let decoder = JSONDecoder()
+                let records = try hits.map { try decoder.decode(PubMedRecord.self, from: Data($0.json)) }
+                var response: EResponse
+                if let citation {
+                    response = EResponse(contentType: citation == .cslJSON ? EResponse.jsonType : EResponse.textType, body: Array(citation.render(records).utf8))
+                } else {
+                    response = EResponse(contentType: "text/csv; charset=UTF-8", body: Array(Self.csv(records).utf8))
+                }
+                let suffix = switch formatName { case "medline": "txt"; case "csl-json": "json"; case "bibtex": "bib"; default: formatName }
+                response.disposition = "attachment; filename=\"pubmed-results.\(suffix)\""
+                return response
             }
-            let suffix = switch formatName { case "medline": "txt"; case "csl-json": "json"; case "bibtex": "bib"; default: formatName }
-            response.disposition = "attachment; filename=\"pubmed-results.\(suffix)\""
-            return response
         }
     }
 
@@ -169,17 +208,20 @@ struct JSONAPI: Sendable {
                 guard pmid != nil else { throw Failure(status: 400, code: "request.bad-parameter", message: "version goes with a single PMID: /api/records/{pmid}?version=N") }
                 return number
             }
-            let found = try await pool.read { store in
-                if let version { return [(ids[0], try store.record(pmid: ids[0], version: version, withXML: format == .xml))] }
-                return Array(zip(ids, try store.records(ids, withXML: format == .xml)))
+            let answer = { () async throws -> EResponse in
+                let found = try await pool.read { store in
+                    if let version { return [(ids[0], try store.record(pmid: ids[0], version: version, withXML: format == .xml))] }
+                    return Array(zip(ids, try store.records(ids, withXML: format == .xml)))
+                }
+                let missing = found.filter { $0.1 == nil }.map(\.0)
+                if pmid != nil, let id = missing.first {
+                    throw Failure(status: 404, code: ErrorCode.recordNotFound.name,
+                                  message: "PMID \(id)\(version.map { " version \($0)" } ?? "") is not in the index")
+                }
+                let records = found.compactMap(\.1)
+                return EResponse(contentType: format.contentType, body: try Self.render(records, format, single: pmid != nil, missing: missing))
             }
-            let missing = found.filter { $0.1 == nil }.map(\.0)
-            if pmid != nil, let id = missing.first {
-                throw Failure(status: 404, code: ErrorCode.recordNotFound.name,
-                              message: "PMID \(id)\(version.map { " version \($0)" } ?? "") is not in the index")
-            }
-            let records = found.compactMap(\.1)
-            return EResponse(contentType: format.contentType, body: try Self.render(records, format, single: pmid != nil, missing: missing))
+            return try await ids.count > Self.largeRequest ? heavy(answer) : answer()
         }
     }
 

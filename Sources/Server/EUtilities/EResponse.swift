@@ -8,6 +8,8 @@ struct EResponse: Sendable {
     var body: [UInt8]
     /// `Content-Disposition`, for a download.
     var disposition: String?
+    /// `Retry-After`, in seconds, for a server too busy now.
+    var retryAfter: Int?
 
     static let xmlType = "text/xml; charset=UTF-8"
     static let jsonType = "application/json; charset=UTF-8"

@@ -61,6 +61,29 @@ import Testing
         try await pool.shutdown()
     }
 
+    /// Answers built whole in memory (exports, large record requests) take one of a few places;
+    /// with none free a request is told to come back (503, Retry-After), and places are given back.
+    @Test func heavyAnswersTakeOneOfAFewPlaces() async throws {
+        let mirror = Mirror(root: URL(fileURLWithPath: try await CLIIndexTests.indexedMirror("api-heavy")))
+        let pool = try ReaderPool(mirror: mirror, size: 2, queryLimit: .seconds(30))
+        var api = JSONAPI(mirror: mirror, pool: pool)
+        api.heavyAnswers = JSONAPI.HeavyAnswers(limit: 1)
+        for _ in 0..<3 {
+            let export = try await api.export(EParameters(query: "q=1000:3000[dp]&format=ris"))
+            #expect(export.status == 200 && !export.body.isEmpty)
+        }
+        let ids = (1...101).map(String.init).joined(separator: ",")
+        #expect(try await api.records(EParameters(query: "ids=\(ids)"), pmid: nil).status == 200)
+        api.heavyAnswers = JSONAPI.HeavyAnswers(limit: 0)
+        for answer in [try await api.export(EParameters(query: "q=1000:3000[dp]&format=ris")),
+                       try await api.records(EParameters(query: "ids=\(ids)"), pmid: nil)] {
+            #expect(answer.status == 503 && answer.retryAfter == 5)
+            #expect(String(decoding: answer.body, as: UTF8.self).contains("\"code\":\"server.busy\""))
+        }
+        #expect(try await api.records(EParameters(query: "ids=1,2"), pmid: nil).status == 200, "a small request needs no place")
+        try await pool.shutdown()
+    }
+
     /// What NCBI's clients send that changes which records come back, or in what form: field=
     /// with words side by side, einfo's own field names as tags, PMIDs pasted alone,
     /// rettype=abstract with retmode=xml, and the DOI item of a version 1.0 summary.
