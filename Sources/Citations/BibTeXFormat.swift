@@ -15,7 +15,7 @@ enum BibTeXFormat {
         }
         let authors = record.authors.compactMap(name)
         if !authors.isEmpty { fields.append("  author = {\(authors.joined(separator: " and "))},") }
-        add("title", record.title)
+        if !record.title.isEmpty { fields.append("  title = {\(protectingCase(escape(CitationText.oneLine(record.title))))},") }
         if let journal = record.journal {
             add("journal", journal.title ?? journal.isoAbbreviation)
             add("shortjournal", journal.isoAbbreviation)
@@ -38,6 +38,15 @@ enum BibTeXFormat {
         add("url", CitationText.bookshelfURL(record) ?? CitationText.url(record), verbatim: true)
         let type = record.kind == .book ? "book" : "article"
         return "@\(type){pmid\(record.pmid),\n\(fields.joined(separator: "\n"))\n}\n"
+    }
+
+    /// A title's words with a capital past their first letter (`HIV`, `mRNA`, `COVID-19`, `pH`)
+    /// in braces, which BibTeX styles that change a title's case leave as they are (they would
+    /// print "hiv"); other words are theirs to change.
+    static func protectingCase(_ title: String) -> String {
+        title.split(separator: " ", omittingEmptySubsequences: false).map { word in
+            word.dropFirst().contains(where: \.isUppercase) ? "{\(word)}" : String(word)
+        }.joined(separator: " ")
     }
 
     /// "Gürpınar, Tahsin", "Hambrick, Jr, George W" (BibTeX's "Last, Jr, First"), or

@@ -40,6 +40,13 @@ import Testing
         for format in CitationFormat.allCases { _ = format.render(record) }
     }
 
+    /// Words whose case a BibTeX style must not change are braced; the others are left to it.
+    @Test func bibTeXProtectsTheCaseOfAcronyms() throws {
+        var record = try Self.baseline(31839728)
+        record.title = "HIV and mRNA in COVID-19: a pH study of 100% of Cases"
+        #expect(BibTeXFormat.render(record).contains("  title = {{HIV} and {mRNA} in {COVID-19:} a {pH} study of 100\\% of Cases},\n"))
+    }
+
     @Test func bibTeXOfAnArticleAndABook() throws {
         let article = BibTeXFormat.render(try Self.baseline(31839728))
         #expect(article.hasPrefix("@article{pmid31839728,\n  author = {Weemaes, Matthias and Hiele, Martin and Vermeersch, Pieter},\n"))
