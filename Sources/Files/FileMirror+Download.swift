@@ -100,7 +100,7 @@ extension FileMirror {
     /// What "unreachable" is for that count: no connection at all, or no name. A stall, a busy
     /// FTP server (421) or an HTTP 5xx is the server answering, slowly or not now: each file's
     /// retries deal with those.
-    static let unreachable: Set<ErrorCode> = [.transferCannotConnect, .transferUnresolvedHost]
+    static let unreachableCodes: Set<ErrorCode> = [.transferCannotConnect, .transferUnresolvedHost]
 
     /// Downloads and checks the plan's work in NCBI's order, with `options.jobs` worker threads,
     /// each with one reused connection; records each file's outcome in `state` as it ends.
@@ -117,7 +117,7 @@ extension FileMirror {
         // Files in a row that found the server unreachable (no connection, no name) after all their
         // retries: past `unreachableFilesBeforeStopping`, the server is down, not one file's path,
         // and the run stops (exit 5) instead of spending every file's retries on it.
-        let unreachable = Atomic<Int>(0)
+        let unreachableInARow = Atomic<Int>(0)
         let queue = WorkQueue(work)
         let mirror = self
         @Sendable func stopAll(_ error: MirrorError) {
@@ -133,13 +133,15 @@ extension FileMirror {
             defer { requests.add(session.requestCount, ordering: .relaxed) }
             while let item = queue.next(), !cancellation.isCancelled {
                 let outcome = mirror.fetchWithRetries(item, session: session, options: options, progress: progress, cancellation: cancellation)
-                if case .failed(let error) = outcome, error.stopsRun { stopAll(error) }
-                if case .failed(let error) = outcome, Self.unreachable.contains(error.code) {
-                    if unreachable.add(1, ordering: .relaxed).newValue >= Self.unreachableFilesBeforeStopping { stopAll(error) }
-                } else if case .failed(let error) = outcome, error.isCancellation {
-                    // Stopped, not an answer from the server: the count stands.
-                } else {
-                    unreachable.store(0, ordering: .relaxed)
+                switch outcome {
+                case .failed(let error) where error.stopsRun:
+                    stopAll(error)
+                case .failed(let error) where error.isCancellation:
+                    break  // stopped, not an answer from the server: the count stands
+                case .failed(let error) where Self.unreachableCodes.contains(error.code):
+                    if unreachableInARow.add(1, ordering: .relaxed).newValue >= Self.unreachableFilesBeforeStopping { stopAll(error) }
+                default:
+                    unreachableInARow.store(0, ordering: .relaxed)
                 }
                 do throws(MirrorError) { try mirror.record(item, outcome, in: state) } catch { stopAll(error) }
                 results.withLock { $0.append((item, outcome)) }

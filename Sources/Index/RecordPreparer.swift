@@ -127,13 +127,11 @@ final class RecordPreparer {
     }
 
     static func sortDate(_ record: PubMedRecord) -> Int? {
-        guard let year = record.year, (1000...9999).contains(year) else { return nil }
+        guard let year = record.year else { return nil }
         let date = record.pubDate?.year == year ? record.pubDate : nil
-        // A month or day that is none (a `<Day>` of 45, or of ten digits) is left out, as the
-        // search codes leave it out: the date is then as precise as what is valid in it.
-        guard let month = date?.month, (1...12).contains(month) else { return year * 10_000 }
-        guard let day = date?.day, (1...31).contains(day) else { return year * 10_000 + month * 100 }
-        return year * 10_000 + month * 100 + day
+        // As the search codes have it: a month or day that is none (a `<Day>` of 45, or of ten
+        // digits) is left out, and the date is as precise as what is valid in it.
+        return DateCode(year: year, month: date?.month, day: date?.day)?.padded
     }
 
     static func firstAuthor(_ record: PubMedRecord) -> String? {

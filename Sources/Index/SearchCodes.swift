@@ -69,7 +69,7 @@ enum SearchCode {
 
     /// A date as precise as it is known: `YYYY`, `YYYYMM` or `YYYYMMDD`.
     static func date(year: Int, month: Int?, day: Int?) -> String {
-        guard (1000...9999).contains(year) else { return "" }
+        guard PubMedRecord.years.contains(year) else { return "" }
         var text = String(year)
         guard let month, (1...12).contains(month) else { return text }
         text += month < 10 ? "0\(month)" : "\(month)"
@@ -222,30 +222,6 @@ struct SearchCodes {
         if let first = record.pages?.split(separator: "-").first { add(.page, value: String(first)) }
     }
 
-    /// A date as precise as it is known, as a number of 4, 6 or 8 digits (`YYYY`, `YYYYMM`,
-    /// `YYYYMMDD`); nil for a year outside 1000–9999. `SearchCode.date` as a number.
-    private struct DateCode: Comparable {
-        var value: Int
-        var digits: Int
-
-        init?(year: Int, month: Int?, day: Int?) {
-            guard (1000...9999).contains(year) else { return nil }
-            guard let month, (1...12).contains(month) else { (value, digits) = (year, 4); return }
-            guard let day, (1...31).contains(day) else { (value, digits) = (year * 100 + month, 6); return }
-            (value, digits) = (year * 10000 + month * 100 + day, 8)
-        }
-
-        init(value: Int, digits: Int) { (self.value, self.digits) = (value, digits) }
-
-        var year: DateCode { DateCode(value: value / (digits == 8 ? 10000 : digits == 6 ? 100 : 1), digits: 4) }
-
-        /// The order of the codes' text: a code before the longer ones it begins.
-        static func < (a: DateCode, b: DateCode) -> Bool {
-            func padded(_ code: DateCode) -> Int { code.digits == 4 ? code.value * 10000 : code.digits == 6 ? code.value * 100 : code.value }
-            return (padded(a), a.digits) < (padded(b), b.digits)
-        }
-    }
-
     private mutating func addDates(_ record: PubMedRecord) {
         var published: [DateCode] = []
         if let date = record.pubDate, let year = date.firstYear,
@@ -315,5 +291,32 @@ struct SearchCodes {
         if record.pmcid != nil { subsets.append(contentsOf: ["pmc", "pubmedpmc"]) }
         if record.kind == .book { subsets.append("books") }
         return subsets
+    }
+}
+
+/// A date as precise as it is known, as a number of 4, 6 or 8 digits (`YYYY`, `YYYYMM`,
+/// `YYYYMMDD`); nil for a year outside 1000–9999. `SearchCode.date` as a number, and the
+/// article table's sort date (`padded`).
+struct DateCode: Comparable {
+    var value: Int
+    var digits: Int
+
+    init?(year: Int, month: Int?, day: Int?) {
+        guard PubMedRecord.years.contains(year) else { return nil }
+        guard let month, (1...12).contains(month) else { (value, digits) = (year, 4); return }
+        guard let day, (1...31).contains(day) else { (value, digits) = (year * 100 + month, 6); return }
+        (value, digits) = (year * 10000 + month * 100 + day, 8)
+    }
+
+    init(value: Int, digits: Int) { (self.value, self.digits) = (value, digits) }
+
+    var year: DateCode { DateCode(value: value / (digits == 8 ? 10000 : digits == 6 ? 100 : 1), digits: 4) }
+
+    /// As eight digits, what is not known as zeros (`19790700`).
+    var padded: Int { digits == 4 ? value * 10000 : digits == 6 ? value * 100 : value }
+
+    /// The order of the codes' text: a code before the longer ones it begins.
+    static func < (a: DateCode, b: DateCode) -> Bool {
+        (a.padded, a.digits) < (b.padded, b.digits)
     }
 }

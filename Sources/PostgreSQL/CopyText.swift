@@ -1,3 +1,5 @@
+import PubMedRecords
+
 /// A line of PostgreSQL's COPY text format, built field by field: tab between fields, `\N` for
 /// NULL, backslash, tab, newline and carriage return escaped; arrays as `{"…","…"}` literals.
 /// https://www.postgresql.org/docs/15/sql-copy.html#id-1.9.3.55.9.2
@@ -58,7 +60,7 @@ struct CopyText {
 
     /// A date from its parts, NULL unless it is a whole, valid date.
     mutating func date(year: Int?, month: Int?, day: Int?) {
-        guard let year, let month, let day, (1000...9999).contains(year), (1...12).contains(month), (1...31).contains(day),
+        guard let year, let month, let day, PubMedRecord.years.contains(year), (1...12).contains(month), (1...31).contains(day),
               day <= Self.days(month: month, year: year) else { return null() }
         separate()
         bytes.append(contentsOf: "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)".utf8)

@@ -259,7 +259,7 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// Whether a PMID fits the tables' 32-bit `integer` columns (any record's does: the parser
     /// refuses others).
-    static func storable(_ pmid: Int) -> Bool { (1...Int(Int32.max)).contains(pmid) }
+    static func storable(_ pmid: Int) -> Bool { PubMedRecord.identifiers.contains(pmid) }
 
     public func search(_ request: SearchRequest, withJSON: Bool = true) throws(IndexError) -> SearchResult {
         let (query, dialect) = try translate(request.query, mesh: request.mesh)

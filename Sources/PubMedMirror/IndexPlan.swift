@@ -41,6 +41,8 @@ public struct IndexPlan: Sendable, Equatable {
     public var heldBack: [MirroredFile]
     /// Every mirrored file of `cycle`: once all are applied (with their MD5), the target is complete.
     public var candidates: [MirroredFile]
+    /// The candidates' MD5s by name, for `refusal`, which runs once a step.
+    private var candidateMD5: [String: String] = [:]
     /// Baseline files of the cycle being rolled over to that the server lists, and those mirrored.
     public var baselineListed: Int
     public var baselineMirrored: Int
@@ -81,6 +83,7 @@ public struct IndexPlan: Sendable, Equatable {
         }
         var plan = IndexPlan(target: target, cycle: cycle, steps: steps, skipped: mirrored.filter { $0.cycle != cycle },
                              heldBack: heldBack, candidates: candidates, baselineListed: listed.count, baselineMirrored: ready)
+        plan.candidateMD5 = Dictionary(candidates.compactMap { file in file.md5.map { (file.name, $0) } }, uniquingKeysWith: { $1 })
         if let announced = records.filter({ $0.folder == .baseline && $0.status != .gone }).map(\.cycle).max(),
            announced > (cycle ?? -1) {
             plan.announced = (announced, records.filter { $0.folder == .baseline && $0.cycle == announced && $0.status != .gone }.count)
@@ -135,10 +138,9 @@ public struct IndexPlan: Sendable, Equatable {
     /// and in it, by name, with their MD5): the first file it requires that is not applied, or is
     /// applied only in an older copy than the mirror's (published again, and failing to apply).
     public func refusal(of step: Step, applied: [String: String]) -> IndexError? {
-        let current = Dictionary(candidates.map { ($0.name, $0.md5) }, uniquingKeysWith: { $1 })
         guard let missing = step.requires.first(where: { name in
             guard let have = applied[name] else { return true }
-            if let want = current[name], let want { return have != want }
+            if let want = candidateMD5[name] { return have != want }
             return false
         }) else { return nil }
         return .gap(file: step.file.name, missing: missing)

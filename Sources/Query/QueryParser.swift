@@ -49,12 +49,17 @@ struct QueryParser {
     /// which is found, as PubMed searches it: the way a citation list's PMIDs are pasted.
     private func pmidList() -> QueryNode? { Self.pmidList(tokens[...]) }
 
+    /// The words of a term as the stores' tokenizers cut them (runs of letters, digits and `_`).
+    private static func wordCount(_ text: String) -> Int {
+        text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count
+    }
+
     private static func isTag(_ token: QueryToken) -> Bool { if case .tag = token.kind { true } else { false } }
 
     private static func pmidList(_ tokens: ArraySlice<QueryToken>) -> QueryNode? {
         var terms: [QueryNode] = []
         for token in tokens {
-            guard case .word(let text) = token.kind, (1...9).contains(text.count), text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
+            guard case .word(let text) = token.kind, (1...9).contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }),
                   !text.allSatisfy({ $0 == "0" }) else { return nil }
             terms.append(.term(QueryTerm(text: text, field: .pmid, position: token.range)))
         }
@@ -226,7 +231,7 @@ struct QueryParser {
         if let distance = term.proximity {
             // PostgreSQL has no "within N": each pair of words at each distance up to N, in either
             // order, is spelled out; a bound on that keeps any proximity search one the stores run.
-            let words = term.text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count
+            let words = Self.wordCount(term.text)
             let alternatives = words * (words - 1) * (distance + 1)
             guard alternatives <= Self.maximumProximityAlternatives else {
                 throw QueryError("a proximity search of \(words) words within \(distance) is too large to run (\(alternatives) word pairs and distances; at most \(Self.maximumProximityAlternatives)): use fewer words or a smaller N",
@@ -270,7 +275,7 @@ struct QueryParser {
             guard field.allowsProximity else {
                 throw QueryError("a proximity search (:~N) goes only with [tiab], [ti] and [ad]", query: source, offset: tag.range.lowerBound)
             }
-            guard term.text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count >= 2 else {
+            guard Self.wordCount(term.text) >= 2 else {
                 throw QueryError("a proximity search needs two or more words in quotes, like \"gene therapy\"[tiab:~2]",
                                  query: source, offset: term.position.lowerBound)
             }

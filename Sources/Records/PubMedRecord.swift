@@ -6,6 +6,13 @@
 /// are flattened: inline markup (`<i>`, `<sup>`, MathML…) is dropped but all of its text is kept,
 /// runs of white space become one space, and the ends are trimmed.
 public struct PubMedRecord: Codable, Sendable, Equatable {
+    /// PMIDs and versions a record may have: positive, and within a 32-bit integer (the stores
+    /// keep them so, PostgreSQL as `integer`; PMIDs have 8 digits today).
+    public static let identifiers = 1...Int(Int32.max)
+    /// Years a record's year, and any date the stores code or sort on, may have (the four digits
+    /// dates are written with).
+    public static let years = 1000...9999
+
     public enum Kind: String, Codable, Sendable { case article, book }
 
     public var pmid: Int
@@ -26,7 +33,7 @@ public struct PubMedRecord: Codable, Sendable, Equatable {
     public var journal: Journal?
     public var pubDate: PubDate?
     /// The publication year: `PubDate/Year`, else the first four-digit year in `MedlineDate`,
-    /// else the year of the first `ArticleDate`.
+    /// else the year of the first `ArticleDate`; only one of `years`.
     public var year: Int?
     public var articleDates: [ArticleDate]
     /// `Pagination/MedlinePgn`, else `StartPage-EndPage` (or `StartPage` alone).

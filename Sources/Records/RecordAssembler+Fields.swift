@@ -48,20 +48,20 @@ extension RecordAssembler {
         switch field {
         case .pmid:
             guard let pmid = TextBytes.integer(text.bytes) else { return fail(.invalidRecord, "a PMID that is not a number") }
-            guard Self.identifiers.contains(pmid), Self.identifiers.contains(pendingNumber) else {
-                return fail(.invalidRecord, "PMID \(pmid) version \(pendingNumber) is out of range (1 to \(Self.identifiers.upperBound))")
+            guard PubMedRecord.identifiers.contains(pmid), PubMedRecord.identifiers.contains(pendingNumber) else {
+                return fail(.invalidRecord, "PMID \(pmid) version \(pendingNumber) is out of range (1 to \(PubMedRecord.identifiers.upperBound))")
             }
             record.pmid = pmid
             record.version = pendingNumber
             sawPMID = true
         case .commentPMID:
-            comment.pmid = TextBytes.integer(text.bytes).flatMap { Self.identifiers.contains($0) ? $0 : nil }
+            comment.pmid = TextBytes.integer(text.bytes).flatMap { PubMedRecord.identifiers.contains($0) ? $0 : nil }
         case .deletedPMID:
             guard let pmid = TextBytes.integer(text.bytes) else {
                 return fail(.invalidRecord, "a deleted PMID that is not a number")
             }
-            guard Self.identifiers.contains(pmid), Self.identifiers.contains(pendingNumber) else {
-                return fail(.invalidRecord, "deleted PMID \(pmid) version \(pendingNumber) is out of range (1 to \(Self.identifiers.upperBound))")
+            guard PubMedRecord.identifiers.contains(pmid), PubMedRecord.identifiers.contains(pendingNumber) else {
+                return fail(.invalidRecord, "deleted PMID \(pmid) version \(pendingNumber) is out of range (1 to \(PubMedRecord.identifiers.upperBound))")
             }
             items.append(.deletion(pmid: pmid, version: pendingNumber))
         default:
@@ -194,8 +194,8 @@ extension RecordAssembler {
         // The record's year is one a date can have (a typo of six digits, or eighteen, is no year:
         // the stores sort and filter on it as a number).
         record.year = [record.pubDate?.year, record.pubDate?.medlineDate.flatMap(TextBytes.firstYear(in:))]
-            .lazy.compactMap { $0 }.first.flatMap { Self.years.contains($0) ? $0 : nil }
-            ?? record.articleDates.lazy.compactMap(\.year).first { Self.years.contains($0) }
+            .lazy.compactMap { $0 }.first.flatMap { PubMedRecord.years.contains($0) ? $0 : nil }
+            ?? record.articleDates.lazy.compactMap(\.year).first { PubMedRecord.years.contains($0) }
         record.doi = record.articleIds.first { $0.type == "doi" }?.value
         record.pmcid = record.articleIds.first { $0.type == "pmc" }?.value
         // Moved out rather than copied: a copy would retain and later release every field.

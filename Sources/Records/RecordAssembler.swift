@@ -60,11 +60,6 @@ final class RecordAssembler {
     var pendingSecond: String?
     var pendingFlag = false
     var pendingNumber = 1
-    /// PMIDs and versions a record may have: positive, and within a 32-bit integer (the stores
-    /// keep them so, PostgreSQL as `integer`; PMIDs have 8 digits today).
-    static let identifiers = 1...Int(Int32.max)
-    /// Years a record's year may be (the four digits dates are written with).
-    static let years = 1000...9999
 
     init(fileName: String, names: ElementNameTable, currentLine: @escaping () -> Int) {
         self.fileName = fileName

@@ -32,6 +32,7 @@ final class ReaderPool: Sendable {
     init(mirror: Mirror, size: Int, queryLimit: Duration, opened: (any RecordStore)? = nil) throws(IndexError) {
         self.mirror = mirror
         self.size = size
+        feeds = Places(limit: max(1, size - 1))
         self.queryLimit = queryLimit
         database = try mirror.database.map { url throws(IndexError) in try PostgreSQLIndex(url: url, writable: false) }
         if let opened { idle.withLock { $0.append(opened) } }
@@ -127,19 +128,13 @@ final class ReaderPool: Sendable {
 
     /// Change feeds running: each holds a reader for as long as its client reads (hours for all of
     /// PubMed), so at most `size - 1` run at once and one reader is always left for queries.
-    private let feeds = Mutex(0)
-    var feedLimit: Int { max(1, size - 1) }
+    private let feeds: Places
+    var feedLimit: Int { feeds.limit }
 
     /// Takes a feed's place, if one is free.
-    func beginFeed() -> Bool {
-        feeds.withLock { running in
-            guard running < feedLimit else { return false }
-            running += 1
-            return true
-        }
-    }
+    func beginFeed() -> Bool { feeds.take() }
 
-    func endFeed() { feeds.withLock { $0 -= 1 } }
+    func endFeed() { feeds.give() }
 
     func shutdown() async throws {
         try await threads.shutdownGracefully()

@@ -16,27 +16,8 @@ struct JSONAPI: Sendable {
     /// Answers built whole in memory at once (an export of up to 10,000 records, a request for
     /// more than `largeRequest` records: tens to hundreds of MB each): past this many, a request is
     /// told to come back (503 with Retry-After) rather than every one of them exhausting memory.
-    var heavyAnswers = HeavyAnswers(limit: 2)
+    var heavyAnswers = Places(limit: 2)
     static let largeRequest = 100
-
-    /// The count of heavy answers being built, shared by every request of the server.
-    final class HeavyAnswers: Sendable {
-        let limit: Int
-        private let running = Mutex(0)
-
-        init(limit: Int) { self.limit = limit }
-
-        /// Takes a place, or says there is none.
-        func take() -> Bool {
-            running.withLock { count in
-                guard count < limit else { return false }
-                count += 1
-                return true
-            }
-        }
-
-        func give() { running.withLock { $0 -= 1 } }
-    }
 
     /// Runs `body` in one of the heavy answers' places, or fails with 503 when they are all taken.
     private func heavy(_ body: () async throws -> EResponse) async throws -> EResponse {

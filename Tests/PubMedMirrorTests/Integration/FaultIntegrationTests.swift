@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Testing
 @testable import PubMedFiles
 @testable import PubMedGzip
@@ -170,7 +169,7 @@ import Testing
         options.retry = RetryPolicy(retries: 1, base: 0.01, cap: 0.02)
         options.transfer.connectTimeout = 2
         options.jobs = 1
-        let files = FileMirror(layout: MirrorLayout(root: root), logger: Logger(label: "test"))
+        let files = FileMirror(layout: MirrorLayout(root: root), logger: CapturedLogs().logger)
         let report = try await files.download(plan, options, state: state, progress: nil, cancellation: CancellationFlag())
         #expect(report.stoppedBy?.code == .transferCannotConnect)
         #expect(report.failures.count == FileMirror.unreachableFilesBeforeStopping, "\(report.failures.map(\.name))")

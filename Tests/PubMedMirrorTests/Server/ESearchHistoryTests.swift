@@ -67,14 +67,14 @@ import Testing
         let mirror = Mirror(root: URL(fileURLWithPath: try await CLIIndexTests.indexedMirror("api-heavy")))
         let pool = try ReaderPool(mirror: mirror, size: 2, queryLimit: .seconds(30))
         var api = JSONAPI(mirror: mirror, pool: pool)
-        api.heavyAnswers = JSONAPI.HeavyAnswers(limit: 1)
+        api.heavyAnswers = Places(limit: 1)
         for _ in 0..<3 {
             let export = try await api.export(EParameters(query: "q=1000:3000[dp]&format=ris"))
             #expect(export.status == 200 && !export.body.isEmpty)
         }
         let ids = (1...101).map(String.init).joined(separator: ",")
         #expect(try await api.records(EParameters(query: "ids=\(ids)"), pmid: nil).status == 200)
-        api.heavyAnswers = JSONAPI.HeavyAnswers(limit: 0)
+        api.heavyAnswers = Places(limit: 0)
         for answer in [try await api.export(EParameters(query: "q=1000:3000[dp]&format=ris")),
                        try await api.records(EParameters(query: "ids=\(ids)"), pmid: nil)] {
             #expect(answer.status == 503 && answer.retryAfter == 5)
