@@ -34,9 +34,11 @@ public enum IndexError: CodedError {
     /// A read was stopped from another thread (`SQLiteRecordStore.interrupt`: a server's time
     /// limit per query).
     case interrupted
-    /// A change sequence past the index's high-water mark: the index was made again (an annual
-    /// rollover, a rebuild) and numbers its changes anew, so what changed since then cannot be told.
+    /// A change sequence past the index's high-water mark: a number this index has not given (one
+    /// of another index, or of an index made again when the one it replaced could not be read).
     case sinceAhead(since: Int64, mark: Int64)
+    /// A change sequence of the index this one replaced (`RecordStore.continueNumbering`).
+    case sinceEarlierIndex(since: Int64, replacedMark: Int64)
     /// Something that cannot happen did (a bug).
     case inconsistency(String)
 
@@ -57,6 +59,7 @@ public enum IndexError: CodedError {
         case .cancelled: .cancelled
         case .interrupted: .queryInterrupted
         case .sinceAhead: .sinceAhead
+        case .sinceEarlierIndex: .sinceEarlierIndex
         case .inconsistency: .internalFailure
         }
     }
@@ -73,7 +76,7 @@ public enum IndexError: CodedError {
         case .nothingMirrored: [.runFetch]
         case .olderFormat, .damagedRecord: [.rebuildIndex]
         case .inconsistency: [.reportBug]
-        case .sinceAhead: [.exportAll]
+        case .sinceAhead, .sinceEarlierIndex: [.exportAll]
         case .query, .rebuildIncomplete, .cancelled, .interrupted: []
         }
     }
@@ -110,7 +113,9 @@ public enum IndexError: CodedError {
         case .cancelled(let file): "\(file): stopped before it was applied; the index is as it was before it"
         case .interrupted: "the query was stopped before it finished"
         case .sinceAhead(let since, let mark):
-            "change \(since) is past this index's high-water mark, \(mark): the index was made again since (an annual rollover or a rebuild) and numbers its changes anew, so what changed since \(since) cannot be told"
+            "change \(since) is past this index's high-water mark, \(mark): this index has given no such number (it is another index's, or this one was made again when the index it replaced could not be read), so what changed since \(since) cannot be told"
+        case .sinceEarlierIndex(let since, let replacedMark):
+            "change \(since) belongs to the index this one replaced (an annual rollover or a rebuild; that index's high-water mark was \(replacedMark)): what differs between the two indexes, such as the records a new baseline left out, is in no change set"
         case .inconsistency(let message): message
         }
     }
@@ -126,6 +131,7 @@ extension ErrorCode {
     public static let recordNotFound = ErrorCode("index.pmid-not-found", .notFound)
     public static let queryInterrupted = ErrorCode("index.query-interrupted", .interrupted)
     public static let sinceAhead = ErrorCode("index.since-ahead", .invalidInput)
+    public static let sinceEarlierIndex = ErrorCode("index.since-earlier-index", .invalidInput)
 }
 
 extension Advice {

@@ -52,6 +52,13 @@ public protocol RecordStore: AnyObject, Sendable {
     /// Counts for `status`.
     func counts() throws(IndexError) -> IndexCounts
 
+    /// For an index built to replace one whose high-water mark is `mark` (an annual rollover, a
+    /// rebuild): its changes are numbered after that index's, and an export since a number up to
+    /// `mark` is refused (`IndexError.sinceEarlierIndex`), since such a number counts the changes of
+    /// the index replaced, and what differs between the two (the records a new baseline left out)
+    /// is in no change set. Kept when called again with a mark no higher.
+    func continueNumbering(after mark: Int64) throws(IndexError)
+
     /// Once a run has applied its files: what the store does after them (the PostgreSQL store
     /// builds its full-text indexes after a bulk load, and otherwise merges what is still in
     /// their pending lists; SQLite's are kept as it goes). Returns a warning for the log when
@@ -61,6 +68,13 @@ public protocol RecordStore: AnyObject, Sendable {
 }
 
 extension RecordStore {
+    /// Refuses an export since a number this index did not give (`IndexError.sinceAhead`,
+    /// `.sinceEarlierIndex`); 0 asks for every change and is always taken.
+    public static func checkSince(_ since: Int64, mark: Int64, replacedMark: Int64) throws(IndexError) {
+        if since > mark { throw .sinceAhead(since: since, mark: mark) }
+        if since > 0, since <= replacedMark { throw .sinceEarlierIndex(since: since, replacedMark: replacedMark) }
+    }
+
     /// One record with its original XML.
     public func record(pmid: Int, version: Int?) throws(IndexError) -> StoredRecord? {
         try record(pmid: pmid, version: version, withXML: true)

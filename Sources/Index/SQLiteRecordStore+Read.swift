@@ -143,7 +143,7 @@ extension SQLiteRecordStore {
 
     private func export(since: Int64?, db: Database, _ body: (ExportItem) throws -> Void) throws -> Int64 {
         let mark = try Self.highWaterMark(db)
-        if let since, since > mark { throw IndexError.sinceAhead(since: since, mark: mark) }
+        if let since { try Self.checkSince(since, mark: mark, replacedMark: Self.replacedMark(db)) }
         let reader = BlockReader()
         if let since {
             let rows = try Row.fetchCursor(db, sql: """

@@ -163,6 +163,36 @@ public final class SQLiteRecordStore: RecordStore {
         try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
     }
 
+    /// The high-water mark of the index file at `path`, read without opening it as an index (a
+    /// rebuild may replace one of an earlier format, or damaged); nil when it cannot be read.
+    public static func highWaterMark(ofFileAt path: String) -> Int64? {
+        guard FileManager.default.fileExists(atPath: path),
+              let database = try? SQLiteDatabase.open(path: path, readOnly: true, migrator: DatabaseMigrator(), busySeconds: 5)
+        else { return nil }
+        return try? database.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") }
+    }
+
+    /// The high-water mark of the index this one replaced (0: none), kept in `meta` as
+    /// `replacedMark`; an index made before it was kept has none.
+    static func replacedMark(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'replacedMark'") ?? 0
+    }
+
+    /// `mark` recorded as the replaced index's, and the next change numbered past `mark + 1`, so
+    /// that even an export made before this index's first change gives a mark no replaced index
+    /// had (see `RecordStore.continueNumbering`).
+    public func continueNumbering(after mark: Int64) throws(IndexError) {
+        do {
+            try database.write { db in
+                guard mark > (try Self.replacedMark(db)) else { return }
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('replacedMark', ?)", arguments: [mark])
+                try db.execute(sql: "UPDATE meta SET value = max(value, ?) WHERE key = 'lastSeq'", arguments: [mark + 1])
+            }
+        } catch {
+            throw .database(failure(error))
+        }
+    }
+
     /// Stops the statement running on this store's connection, from another thread (it throws
     /// `IndexError.interrupted`); nothing when none runs. A server's time limit per query.
     public func interrupt() {

@@ -45,6 +45,15 @@ public final class PostgreSQLIndex: Sendable {
         try withConnection { connection throws(ServerDatabaseFailure) in try PGCatalog.liveSchema(connection) }
     }
 
+    /// The high-water mark of the index that answers, for one built to replace it; nil when there
+    /// is none or it cannot be read.
+    public func liveHighWaterMark() -> Int64? {
+        guard let schema = (try? liveSchema()) ?? nil else { return nil }
+        return try? withConnection { connection throws(ServerDatabaseFailure) in
+            try connection.execute("SELECT value FROM \(PGCatalog.quote(schema)).meta WHERE key = 'last_seq'").int64(0, 0)
+        }
+    }
+
     /// The index that answers; nil when there is none yet.
     public func openLive() throws(IndexError) -> PostgreSQLRecordStore? {
         guard let schema = try liveSchema() else { return nil }

@@ -185,6 +185,32 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
     }
 
+    /// `mark` recorded as the replaced index's (`replaced_mark` in `meta`), and the next change
+    /// numbered past `mark + 1`, so that even an export made before this index's first change gives
+    /// a mark no replaced index had (see `RecordStore.continueNumbering`). The kept counts move
+    /// with the high-water mark when they were kept to it.
+    public func continueNumbering(after mark: Int64) throws(IndexError) {
+        let connection = try writerConnection()
+        do throws(ServerDatabaseFailure) {
+            try connection.execute("BEGIN")
+            try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'last_seq' FOR UPDATE")
+            try connection.execute("""
+                INSERT INTO \(quoted).meta VALUES ('replaced_mark', $1)
+                ON CONFLICT (key) DO UPDATE SET value = greatest(meta.value::bigint, excluded.value::bigint)::text
+                """, [String(mark)])
+            // One statement, so both keys are compared with last_seq as it was before it.
+            try connection.execute("""
+                UPDATE \(quoted).meta SET value = $1
+                WHERE value::bigint < $1::bigint
+                  AND (key = 'last_seq' OR (key = 'counts_seq' AND value = (SELECT value FROM \(quoted).meta WHERE key = 'last_seq')))
+                """, [String(mark + 1)])
+            try connection.execute("COMMIT")
+        } catch {
+            if connection.isUsable, connection.inTransaction { _ = try? connection.execute("ROLLBACK") }
+            throw .server(error)
+        }
+    }
+
     public func record(pmid: Int, version: Int?, withXML: Bool = true) throws(IndexError) -> StoredRecord? {
         // The table's PMIDs are 32-bit (`integer`); a larger one is in no row, and would not cast.
         guard Self.storable(pmid) else { return nil }
@@ -219,8 +245,11 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     public func export(since: Int64?, _ body: (ExportItem) throws -> Void) throws -> Int64 {
         try snapshot("exporting") { connection in
-            let mark = Int64(try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'last_seq'").string(0, 0) ?? "0") ?? 0
-            if let since, since > mark { throw IndexError.sinceAhead(since: since, mark: mark) }
+            let marks = try connection.execute("""
+                SELECT (SELECT value FROM \(quoted).meta WHERE key = 'last_seq'), (SELECT value FROM \(quoted).meta WHERE key = 'replaced_mark')
+                """)
+            let mark = marks.int64(0, 0) ?? 0
+            if let since { try Self.checkSince(since, mark: mark, replacedMark: marks.int64(0, 1) ?? 0) }
             let sql: String
             if let since {
                 sql = """

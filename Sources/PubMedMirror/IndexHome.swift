@@ -25,6 +25,15 @@ enum IndexHome {
         }
     }
 
+    /// The high-water mark of the index in use, for an index built to replace it
+    /// (`RecordStore.continueNumbering`); nil when there is none or it cannot be read.
+    func liveHighWaterMark() -> Int64? {
+        switch self {
+        case .files(let layout, _): SQLiteRecordStore.highWaterMark(ofFileAt: layout.currentIndex().path)
+        case .database(let index): index.liveHighWaterMark()
+        }
+    }
+
     /// The index in use, created empty when there is none.
     func openLiveCreating() throws(IndexError) -> any RecordStore {
         switch self {

@@ -70,6 +70,15 @@ extension Mirror {
         case .rollover(_, let cycle): store = try home.openRollover(cycle: cycle)
         case .rebuild: store = try home.openRebuild()
         }
+        // An index built to replace the one in use numbers its changes after it, so that a
+        // pipeline's `--since` from the old one is refused rather than answered wrongly.
+        if case .live = target {} else {
+            if let mark = home.liveHighWaterMark() {
+                try store.continueNumbering(after: mark)
+            } else if live != nil || options.rebuild {
+                logger.info("the high-water mark of the index in use could not be read: the new index numbers its changes from 1, and an export --since of the old one may not be refused")
+            }
+        }
         let plan = IndexPlan.make(records: records, liveCycle: liveCycle, target: target, applied: try store.appliedFiles(),
                                   allowGaps: options.allowGaps, keepOld: options.keepOld)
         return (plan, live, store)

@@ -14,7 +14,9 @@ extension EUtilities {
             // For PubMed retmode decides the format (NCBI's table of rettype and retmode): XML is
             // the records' XML whatever rettype says (abstract, medline, docsum), as NCBI answers
             // `rettype=abstract&retmode=xml`, which Biopython's Entrez.read is given in many scripts.
-            case (nil, nil), (_, "xml") where type != "uilist", ("xml", _), ("full", _):
+            case (nil, nil), ("xml", _), ("full", _):
+                return try await articleSet(ids)
+            case (_, "xml") where type != "uilist":
                 return try await articleSet(ids)
             case ("medline", _):
                 let found = try await records(ids, withXML: false)

@@ -184,6 +184,7 @@ import Testing
         _ = try await mirror.fetch(options)
         let before = try Self.current(in: mirror)
         let oldPath = mirror.layout.currentIndex().path
+        let oldMark = try mirror.openIndex().export(since: nil) { _ in }
         var rebuild = IndexOptions()
         rebuild.rebuild = true
         let report = try await mirror.index(rebuild)
@@ -191,6 +192,8 @@ import Testing
         #expect(mirror.layout.currentIndex().path != oldPath)
         #expect(!FileManager.default.fileExists(atPath: oldPath))
         #expect(try Self.current(in: mirror) == before)
+        #expect(report.applied.first?.firstSeq == oldMark + 2, "the rebuilt index numbers its changes after the old one's")
+        #expect(throws: IndexError.self) { _ = try mirror.openIndex().export(since: oldMark) { _ in } }
     }
 
     @Test func anIndexInTheEarlierFormatIsRebuiltFromTheMirroredFiles() async throws {

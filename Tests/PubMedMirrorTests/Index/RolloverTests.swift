@@ -88,6 +88,7 @@ import Testing
         options.indexOptions.keepOld = keepOld
         let old = try Self.pmids(mirror)
         let oldIndex = mirror.layout.currentIndex()
+        let oldMark = try mirror.openIndex().export(since: nil) { _ in }
 
         // The new cycle appears with two baseline files; the second cannot be verified yet (no .md5).
         let (first, newBaseline, md5) = try Self.serveNewCycleHalfPublished(in: tree)
@@ -119,6 +120,15 @@ import Testing
         #expect(try IndexIntegrationTests.current(in: mirror) == (try IndexIntegrationTests.expectedCurrent(after: files2026)))
         #expect(try Self.pmids(mirror) != old)
         #expect(try mirror.status().rollover == nil)
+        // A pipeline following the old index is told to start again, not given the new index's
+        // changes after its mark (which would leave out what the new baseline changed before it).
+        let newMark = try mirror.openIndex().export(since: nil) { _ in }
+        #expect(newMark > oldMark + 1, "the new index numbers its changes after the old one's")
+        let refused = try await CLI.run(["export", "--mirror", root.path, "--since", String(oldMark)])
+        #expect(refused.status == 64)
+        #expect(refused.stdout.isEmpty)
+        #expect(refused.stderr.contains("change \(oldMark) belongs to the index this one replaced"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("export everything again without --since"), "\(refused.stderr)")
 
         let oldFile = root.appendingPathComponent("baseline/pubmed25n1274.xml.gz")
         if keepOld {

@@ -190,6 +190,59 @@ extension RecordStore {
         }
     }
 
+    /// An index built to replace another (a rollover, a rebuild) numbers its changes after the
+    /// other's, and refuses a mark of the other: what differs between them is in no change set.
+    @Test(arguments: StoreKind.allCases) func anIndexThatReplacesAnotherNumbersAfterItAndRefusesItsMarks(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try store.continueNumbering(after: 500)
+        var before = 0
+        let empty = try store.export(since: nil) { _ in before += 1 }
+        #expect(before == 0 && empty == 501, "even an empty index's mark is past the replaced one's")
+        try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(1), RecordStoreTests.rec(2)])
+        #expect(try store.appliedFiles().first?.firstSeq == 502)
+        let mark = try store.export(since: nil) { _ in }
+        #expect(mark == 503)
+        #expect(try store.counts().highWaterMark == 503)
+        #expect(try store.counts().current == 2, "the kept counts still count")
+        // Called again (a resumed rollover) with the same or a lower mark: nothing changes.
+        try store.continueNumbering(after: 500)
+        try store.continueNumbering(after: 12)
+        #expect(try store.export(since: nil) { _ in } == 503)
+
+        for since: Int64 in [1, 499, 500] {
+            do {
+                _ = try store.export(since: since) { _ in Issue.record("delivered a change set for \(since)") }
+                Issue.record("\(since), a mark of the replaced index, was taken")
+            } catch let error as IndexError {
+                #expect(error.code == .sinceEarlierIndex)
+                #expect(error.description.contains("change \(since) belongs to the index this one replaced"), "\(error.description)")
+                #expect(error.description.contains("high-water mark was 500"), "\(error.description)")
+            }
+        }
+        // 0 asks for every change; the new index's own marks are followed as usual.
+        var all: [Int] = []
+        _ = try store.export(since: 0) { item in if case .record(_, let pmid, _) = item { all.append(pmid) } }
+        #expect(all == [1, 2])
+        var after: [Int] = []
+        _ = try store.export(since: 501) { item in if case .record(_, let pmid, _) = item { after.append(pmid) } }
+        #expect(after == [1, 2])
+        try RecordStoreTests.apply(store, "f2", [RecordStoreTests.rec(2, 2)])
+        var changed: [String] = []
+        _ = try store.export(since: mark) { item in if case .record(_, let pmid, let version) = item { changed.append("\(pmid).\(version)") } }
+        #expect(changed == ["2.2"])
+
+        // The replaced index moved on after the new one was begun (a local file applied to it): the
+        // marks it gave since are refused too, and the new index's next change is past them.
+        try store.continueNumbering(after: 900)
+        #expect(try store.export(since: nil) { _ in } == 901)
+        do {
+            _ = try store.export(since: 800) { _ in }
+            Issue.record("800 was taken")
+        } catch let error as IndexError {
+            #expect(error.code == .sinceEarlierIndex)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func searchRanksFiltersByYearAndFields(kind: StoreKind) async throws {
         let store = try await kind.make()
         var a = RecordStoreTests.record(10, title: "Aspirin and heart failure", year: 2015, mesh: ["Heart Failure"], author: "Okafor")

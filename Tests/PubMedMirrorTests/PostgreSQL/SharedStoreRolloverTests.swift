@@ -26,6 +26,7 @@ import Testing
         options.index = true
         #expect(try await mirror.fetch(options).outcome == .updated)
         let old = try RolloverTests.pmids(mirror)
+        let oldMark = try mirror.openIndex().export(since: nil) { _ in }
         #expect(try Self.liveSchemas(server, name) == ["pubmed_1:t"])
 
         // The new cycle, its second baseline file not yet verifiable: built beside, not switched.
@@ -64,6 +65,9 @@ import Testing
         let views = try server.superuser(database: name).execute("SELECT count(*) FROM pubmed.article WHERE is_current").int(0, 0)
         #expect(views == expected.count, "the views show the new index")
         #expect(try server.superuser(database: name).execute("SELECT count(*) FROM public.mine").int(0, 0) == expected.count)
+        let newMark = try mirror.openIndex().export(since: nil) { _ in }
+        #expect(newMark > oldMark + 1, "the new index numbers its changes after the old one's")
+        #expect(throws: IndexError.self) { _ = try mirror.openIndex().export(since: oldMark) { _ in } }
 
         // A rebuild: a new schema from the mirrored files, switched to, the same records.
         var rebuild = IndexOptions()
@@ -73,5 +77,13 @@ import Testing
         let schemas = try Self.liveSchemas(server, name)
         #expect(schemas.count == 1 && schemas[0].hasPrefix("pubmed_r") && schemas[0].hasSuffix(":t"), "\(schemas)")
         #expect(try IndexIntegrationTests.current(in: mirror) == expected)
+        let rebuiltMark = try mirror.openIndex().export(since: nil) { _ in }
+        #expect(rebuiltMark > newMark + 1, "a rebuild numbers after the index it replaces too")
+        do {
+            _ = try mirror.openIndex().export(since: newMark) { _ in }
+            Issue.record("the replaced index's mark was taken")
+        } catch let error as IndexError {
+            #expect(error.code == .sinceEarlierIndex)
+        }
     }
 }
