@@ -9,7 +9,7 @@ extension SQLiteRecordStore {
 
     public func search(_ request: SearchRequest, withJSON: Bool = true) throws(IndexError) -> SearchResult {
         let fts = try translate(request.query, mesh: request.mesh)
-        let hits = try read { db in
+        let (hits, total) = try read { db in
             let columns = "a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength"
             var arguments: StatementArguments = []
             let sql: String
@@ -54,20 +54,23 @@ extension SQLiteRecordStore {
                 arguments += [fts.match, request.limit, request.offset]
             }
             let reader = BlockReader()
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            let hits = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 SearchHit(pmid: row["pmid"], version: row["version"], year: row["year"], title: row["title"],
                           journal: row["journal"], rank: row["rank"],
                           json: withJSON ? try self.json(row, db: db, reader: reader) : [])
             }
+            return (hits, request.counting ? try Self.count(fts, db: db) : nil)
         }
-        return SearchResult(hits: hits, notes: fts.notes)
+        return SearchResult(hits: hits, notes: fts.notes, total: total)
     }
 
     public func count(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> Int {
         let fts = try translate(query, mesh: mesh)
-        return try read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM articleSearch WHERE articleSearch MATCH ?", arguments: [fts.match]) ?? 0
-        }
+        return try read { db in try Self.count(fts, db: db) }
+    }
+
+    private static func count(_ fts: FTSQuery, db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM articleSearch WHERE articleSearch MATCH ?", arguments: [fts.match]) ?? 0
     }
 
     /// The query as FTS5 reads it.

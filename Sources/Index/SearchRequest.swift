@@ -8,14 +8,18 @@ public struct SearchRequest: Sendable {
     public var offset: Int
     /// The MeSH thesaurus, for explosion and term mapping; without it a heading matches itself.
     public var mesh: (any MeshVocabulary)?
+    /// Whether the hits are also counted, in the same snapshot as the page (`SearchResult.total`):
+    /// a count and a page read apart could disagree while a file is applied between them.
+    public var counting: Bool
 
     public init(query: PubMedQuery, sort: SearchSort = .relevance, limit: Int = 20, offset: Int = 0,
-                mesh: (any MeshVocabulary)? = nil) {
+                mesh: (any MeshVocabulary)? = nil, counting: Bool = false) {
         self.query = query
         self.sort = sort
         self.limit = limit
         self.offset = offset
         self.mesh = mesh
+        self.counting = counting
     }
 }
 
@@ -35,9 +39,12 @@ public enum SearchSort: String, Sendable, CaseIterable {
 public struct SearchResult: Sendable {
     public var hits: [SearchHit]
     public var notes: [String]
+    /// How many current records match, when the request asked (`SearchRequest.counting`).
+    public var total: Int?
 
-    public init(hits: [SearchHit], notes: [String]) {
+    public init(hits: [SearchHit], notes: [String], total: Int? = nil) {
         self.hits = hits
         self.notes = notes
+        self.total = total
     }
 }

@@ -304,8 +304,24 @@ public final class PostgreSQLRecordStore: RecordStore {
         case .firstAuthor: "lower(first_author) COLLATE \"C\" NULLS FIRST, pmid DESC"
         case .journal: "lower(journal) COLLATE \"C\" NULLS FIRST, pmid DESC"
         }
-        let hits = try read("searching") { connection throws(ServerDatabaseFailure) in
+        let (hits, total) = try read("searching") { connection throws(ServerDatabaseFailure) -> ([SearchHit], Int?) in
             try connection.tuneForSearch()
+            // Counted and read in one snapshot, when counted.
+            guard request.counting else { return (try page(connection), nil) }
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do throws(ServerDatabaseFailure) {
+                let total = try connection.execute("SELECT count(*) FROM \(quoted).article WHERE is_current AND \(query.match)").int(0, 0) ?? 0
+                let hits = try page(connection)
+                try connection.execute("COMMIT")
+                return (hits, total)
+            } catch {
+                if connection.isUsable { _ = try? connection.execute("ROLLBACK") }
+                throw error
+            }
+        }
+        return SearchResult(hits: hits, notes: query.notes, total: total)
+
+        func page(_ connection: PGConnection) throws(ServerDatabaseFailure) -> [SearchHit] {
             let cut = max(Self.rankedHits, request.offset.addingReportingOverflow(request.limit).overflow ? Int.max : request.offset + request.limit)
             let cuts = ranks ? try Self.cutsRanking(connection, schema: quoted, match: query.match, cut: cut) : false
             let hitsRead = cuts ? """
@@ -322,7 +338,6 @@ public final class PostgreSQLRecordStore: RecordStore {
                           rank: -(result.double(row, 5) ?? 0), json: result.bytes(row, 6))
             }
         }
-        return SearchResult(hits: hits, notes: query.notes)
     }
 
     /// Whether a ranked search first cuts its hits to the newest `cut`: ranking reads each hit's

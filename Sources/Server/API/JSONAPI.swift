@@ -48,9 +48,12 @@ struct JSONAPI: Sendable {
             let limit = try number(parameters, "limit", default: 20, within: 0...1_000)
             let offset = try number(parameters, "offset", default: 0, within: 0...window)
             let mesh = query.usesThesaurus ? try mirror.openMeshVocabulary() : nil
-            let request = SearchRequest(query: query, sort: sort, limit: max(limit, 1), offset: offset, mesh: mesh)
+            // The count and the page in one snapshot, so that they agree while a file is applied.
+            let request = SearchRequest(query: query, sort: sort, limit: limit, offset: offset, mesh: mesh, counting: true)
             let (count, result) = try await pool.read { store in
-                (try store.count(query, mesh: mesh), limit == 0 ? nil : try store.search(request, withJSON: false))
+                if limit == 0 { return (try store.count(query, mesh: mesh), nil as SearchResult?) }
+                let result = try store.search(request, withJSON: false)
+                return (result.total ?? 0, result)
             }
             let notes = result?.notes ?? []
             let hits = (result?.hits ?? []).map { hit in

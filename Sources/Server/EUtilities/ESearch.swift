@@ -201,12 +201,14 @@ extension EUtilities {
         let cap = history.limits.idsPerSet
         return try await pool.read { store in
             if !asked.keep && asked.within == nil {
-                let total = try store.count(query, mesh: mesh)
-                guard !asked.countOnly, asked.count > 0, asked.start < total else { return (total, [], nil) }
-                let request = SearchRequest(query: query, sort: asked.sort, limit: asked.count, offset: asked.start, mesh: mesh)
-                return (total, try store.search(request, withJSON: false).hits.map(\.pmid), nil)
+                guard !asked.countOnly, asked.count > 0 else { return (try store.count(query, mesh: mesh), [], nil) }
+                // The count and the page in one snapshot, so that they agree while a file is applied.
+                let request = SearchRequest(query: query, sort: asked.sort, limit: asked.count, offset: asked.start, mesh: mesh, counting: true)
+                let result = try store.search(request, withJSON: false)
+                return (result.total ?? 0, result.hits.map(\.pmid), nil)
             }
             var all: [Int]
+            var total: Int?
             if let within = asked.within, within.isEmpty {
                 all = []
             } else if let within = asked.within, within.count <= restrictLimit {
@@ -232,11 +234,13 @@ extension EUtilities {
                 }
                 all = Array(all.prefix(cap))
             } else {
-                let request = SearchRequest(query: query, sort: asked.sort, limit: cap, offset: 0, mesh: mesh)
-                all = try store.search(request, withJSON: false).hits.map(\.pmid)
+                // Counted with the set kept, in its snapshot: the count may pass the set's cap.
+                let request = SearchRequest(query: query, sort: asked.sort, limit: cap, offset: 0, mesh: mesh, counting: true)
+                let result = try store.search(request, withJSON: false)
+                all = result.hits.map(\.pmid)
+                total = result.total ?? all.count
             }
-            let total = asked.within == nil && all.count == cap ? try store.count(query, mesh: mesh) : all.count
-            return (total, asked.countOnly ? [] : Array(all.dropFirst(asked.start).prefix(asked.count)), all)
+            return (total ?? all.count, asked.countOnly ? [] : Array(all.dropFirst(asked.start).prefix(asked.count)), all)
         }
     }
 }

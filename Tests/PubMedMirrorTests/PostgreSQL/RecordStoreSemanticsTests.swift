@@ -262,6 +262,18 @@ extension RecordStore {
         #expect(try store.search("kidn*", limit: 10).map(\.pmid) == [12])
         #expect(try store.search("journal:\"J Tests\" year:2019", limit: 10).count == 2)
         #expect(try store.search("year:2015", limit: 10).map(\.pmid) == [10])
+
+        // Counted with the page when asked (in its snapshot), whatever the page holds.
+        for (text, expected) in [("2019[dp]", 2), ("heart failure[mh]", 2), ("statins", 1), ("nothing[ti]", 0)] {
+            for (limit, offset) in [(1, 0), (20, 0), (5, 7)] {
+                let request = SearchRequest(query: try PubMedQuery(parsing: text), limit: limit, offset: offset, counting: true)
+                let result = try store.search(request, withJSON: false)
+                #expect(result.total == expected, "\(text), limit \(limit), offset \(offset)")
+                #expect(result.hits.count == max(0, min(limit, expected - offset)))
+            }
+            #expect(try store.count(PubMedQuery(parsing: text), mesh: nil) == expected)
+        }
+        #expect(try store.search(SearchRequest(query: PubMedQuery(parsing: "2019[dp]")), withJSON: false).total == nil, "not counted unless asked")
     }
 
 }
