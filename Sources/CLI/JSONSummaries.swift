@@ -323,6 +323,7 @@ struct PublishSummary: Encodable {
     var confirmedInPlace: Int
     var deleted: [String]
     var deletionsHeldBack: Int
+    var temporaryFilesRemoved: Int
     var failed: [File]
     var error: String?
     var errorCode: String?
@@ -345,6 +346,7 @@ struct PublishSummary: Encodable {
         confirmedInPlace = report.confirmed
         deleted = report.deleted.map { "\($0.folder.rawValue)/\($0.name)" }
         deletionsHeldBack = report.deletionsHeldBack
+        temporaryFilesRemoved = report.leftoversRemoved
         failed = report.failures.map {
             File(folder: $0.folder.rawValue, name: $0.name, error: Exit.message($0.message, advice: $0.advice), errorCode: $0.code.name)
         }

@@ -74,6 +74,7 @@ enum TextOutput {
         }
         for deletion in report.deleted { lines.append("  deleted \(deletion.folder.rawValue)/\(deletion.name)") }
         if report.deletionsHeldBack > 0 { lines.append("  \(report.deletionsHeldBack) deletions held back until every file is in place") }
+        if report.leftoversRemoved > 0 { lines.append("  \(report.leftoversRemoved) temporary files of earlier runs removed") }
         for failure in report.failures {
             lines.append("  FAILED \(failure.folder.rawValue)/\(failure.name): \(Exit.message(failure.message, advice: failure.advice))")
         }

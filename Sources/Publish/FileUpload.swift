@@ -31,6 +31,22 @@ struct FileUpload {
 
     static func temporaryName(_ name: String, md5: String) -> String { "." + name + "." + md5.prefix(8) + ".partial" }
 
+    /// The `.md5`'s temporary name: written and renamed in one request.
+    static func temporaryMD5Name(_ file: PubMedFileName) -> String { "." + file.md5Name + ".partial" }
+
+    enum TemporaryKind { case file, md5 }
+
+    /// Whether `name` is one of the temporary names above (of a PubMed file's name), and which.
+    static func temporaryKind(_ name: String) -> TemporaryKind? {
+        guard name.hasPrefix("."), name.hasSuffix(".partial") else { return nil }
+        let inner = name.dropFirst().dropLast(".partial".count)
+        if let file = PubMedFileName(md5Name: String(inner)), file.md5Name == inner { return .md5 }
+        guard let dot = inner.lastIndex(of: "."), inner.distance(from: dot, to: inner.endIndex) == 9,
+              inner[inner.index(after: dot)...].allSatisfy(\.isHexDigit),
+              let file = PubMedFileName(String(inner[..<dot])), file.name == inner[..<dot] else { return nil }
+        return .file
+    }
+
     /// What this run has done to the file so far, across attempts: once it is in place, a retry
     /// sends only its `.md5`.
     private struct Progress {
@@ -188,7 +204,7 @@ struct FileUpload {
             throw .local(FileSystemError(path: local.path, operation: "read", errno: errno))
         }
         guard (try? MD5File.parse(bytes, expectedFileName: name))?.digest == item.md5 else { throw .changedDuringPublish(file: local.path) }
-        try transfer({ () throws(TransferError) in try session.put(bytes, to: folder, item.file.md5Name, through: "." + item.file.md5Name + ".partial") })
+        try transfer({ () throws(TransferError) in try session.put(bytes, to: folder, item.file.md5Name, through: Self.temporaryMD5Name(item.file)) })
     }
 
     /// Whether the target's `.md5` names the mirror's MD5 (its size was already seen to match).

@@ -75,6 +75,8 @@ public struct PublishReport: Sendable {
     public var deleted: [PublishPlan.Deletion] = []
     /// Deletions planned but not carried out: some file failed, so the old ones stay.
     public var deletionsHeldBack = 0
+    /// Hidden temporary files of earlier runs removed (`PublishPlan.leftovers`).
+    public var leftoversRemoved = 0
     public var failures: [DownloadReport.Failure] = []
     /// The error that stopped the run, when one did.
     public var runError: PublishError?

@@ -50,6 +50,11 @@ public struct PublishPlan: Sendable {
         public var name: String
     }
 
+    /// Hidden temporary files of earlier runs that this plan does not resume (`FileUpload`): an
+    /// upload cut short of a file the mirror no longer holds, or of bytes it no longer has, or a
+    /// `.md5` whose rename failed. Ours and never published, so removed whatever `--delete` says.
+    public var leftovers: [Deletion] = []
+
     /// A new baseline cycle not yet whole in the mirror (an annual rollover part way): its files
     /// are not published, and nothing is deleted, until every baseline file of it listed by NCBI
     /// is mirrored. A mirror fetching from the target would otherwise take the part it sees for the
@@ -96,7 +101,32 @@ public struct PublishPlan: Sendable {
             items.append(Item(folder: file.folder, file: file.fileName, size: size, md5: md5, action: action, record: record))
         }
         let deletions = delete && heldBack == nil ? Self.deletions(local: local, listing: listing) : []
-        return PublishPlan(items: items, deletions: deletions, heldBack: heldBack)
+        return PublishPlan(items: items, deletions: deletions, leftovers: Self.leftovers(local: local, items: items, listing: listing),
+                           heldBack: heldBack)
+    }
+
+    /// The hidden temporary files of the listing that nothing resumes. An upload's is kept while
+    /// the mirror holds those bytes of the file and the target does not have them in place yet
+    /// (this run resumes it, or a later one: a held-back cycle's file). A `.md5`'s is sent in one
+    /// request, so one that is listed was left by a rename that failed.
+    static func leftovers(local: [MirroredFile], items: [Item], listing: [MirrorFolder: [ListingEntry]]) -> [Deletion] {
+        var inPlace = Set<String>()
+        for item in items where item.action == .inPlace || item.action == .sendMD5 { inPlace.insert(item.folder.rawValue + "/" + item.file.name) }
+        var resumable = Set<String>()
+        for file in local where file.status == .mirrored {
+            guard let md5 = file.md5, !inPlace.contains(file.folder.rawValue + "/" + file.name) else { continue }
+            resumable.insert(file.folder.rawValue + "/" + FileUpload.temporaryName(file.name, md5: md5))
+        }
+        var leftovers: [Deletion] = []
+        for folder in MirrorFolder.allCases {
+            for entry in (listing[folder] ?? []).sorted(by: { $0.name < $1.name }) where !entry.isDirectory {
+                guard let kind = FileUpload.temporaryKind(entry.name) else { continue }
+                if kind == .md5 || !resumable.contains(folder.rawValue + "/" + entry.name) {
+                    leftovers.append(Deletion(folder: folder, name: entry.name))
+                }
+            }
+        }
+        return leftovers
     }
 
     /// The newest baseline cycle of the mirror, when it is not whole yet (a baseline file of it is

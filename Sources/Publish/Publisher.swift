@@ -52,6 +52,7 @@ public struct Publisher: Sendable {
         await createFolders(missing, &report, options, cancellation: cancellation)
         await upload(&report, options, state: state, progress: progress, cancellation: cancellation)
         await deleteIfWhole(&report, options, state: state, cancellation: cancellation)
+        await removeLeftovers(&report, options, cancellation: cancellation)
         report.outcome = Self.outcome(report, cancelled: cancellation.isCancelled)
         report.seconds = (ContinuousClock.now - clock).inSeconds
         run.finishedAt = Date()
@@ -243,6 +244,30 @@ public struct Publisher: Sendable {
             report.failures.append(.init(folder: deletion.folder, name: deletion.name, error: .transfer(error)))
         }
         if case .failure(let error) = result { report.runError = .mirror(error) }
+    }
+
+    /// Removes the hidden temporary files of earlier runs that nothing resumes (the plan's
+    /// leftovers): tidying, so what fails is logged, not made the run's failure.
+    private func removeLeftovers(_ report: inout PublishReport, _ options: PublishOptions, cancellation: CancellationFlag) async {
+        let leftovers = report.plan.leftovers
+        guard !leftovers.isEmpty, !cancellation.isCancelled else { return }
+        let logger = self.logger
+        let removed = Mutex(0)
+        let (requests, result) = await Self.onSession(options, name: "tidy", cancellation: cancellation) { (session) throws(MirrorError) in
+            for folder in MirrorFolder.allCases where leftovers.contains(where: { $0.folder == folder }) {
+                let (gone, _) = try Self.delete(leftovers.filter { $0.folder == folder }, session: session, options, logger: logger,
+                                                cancellation: cancellation)
+                removed.withLock { $0 += gone.count }
+            }
+        }
+        report.requests += requests
+        report.leftoversRemoved = removed.withLock { $0 }
+        let left = leftovers.count - report.leftoversRemoved
+        if case .failure(let error) = result {
+            logger.info("\(left) temporary file\(left == 1 ? "" : "s") of earlier runs left on the target: \(error.description)")
+        } else if left > 0 {
+            logger.info("\(left) temporary file\(left == 1 ? "" : "s") of earlier runs could not be removed from the target")
+        }
     }
 
     /// Deletes one folder's names in one request (a name already gone is no failure, so a cut

@@ -148,6 +148,47 @@ import Testing
         try Self.expectPublished(mirror: source, tree: target.tree)
     }
 
+    /// Hidden temporary files that earlier runs left and no upload resumes (of bytes the mirror no
+    /// longer has, of a file it does not hold, a `.md5`'s) are removed, without --delete; the
+    /// upload this run resumes keeps its own; other names stay. (vsftpd lists no hidden file, so
+    /// there they stay unseen.)
+    @Test(arguments: ["sftp", "file", "faulty-ftp"])
+    func temporaryFilesOfEarlierRunsAreRemoved(scheme: String) async throws {
+        let source = try await Self.mirror("publish-leftovers-\(scheme)")
+        let target = scheme == "faulty-ftp" ? try await LoopbackServer.writableFaultyFTP(arguments: []) : try await Self.target(scheme)
+        let name = "pubmed26n1335.xml.gz"
+        let resumable = URL(fileURLWithPath: try Self.temporary(.updatefiles, name, mirror: source, tree: target.tree))
+        let updatefiles = resumable.deletingLastPathComponent(), baseline = target.tree.appendingPathComponent("baseline")
+        try TestPaths.makeDirectory(updatefiles)
+        try TestPaths.makeDirectory(baseline)
+        try Data(contentsOf: source.appendingPathComponent("updatefiles/\(name)")).prefix(40_000).write(to: resumable)
+        let state = try SQLiteStateStore(path: source.appendingPathComponent("state.sqlite").path)
+        var record = PublishedFile(target: target.url.absoluteString, folder: .updatefiles, name: name)
+        record.pendingMD5 = try #require(try state.files().first { $0.name == name }?.md5)
+        try state.save(record)
+        let stale = [baseline.appendingPathComponent(".pubmed26n1334.xml.gz.deadbeef.partial"),
+                     baseline.appendingPathComponent(".pubmed26n0007.xml.gz.0123abcd.partial"),
+                     updatefiles.appendingPathComponent(".\(name).md5.partial")]
+        let foreign = [baseline.appendingPathComponent(".notes.partial"), baseline.appendingPathComponent(".pubmed26n0007.xml.gz.partial")]
+        for file in stale + foreign { try Data("left over\n".utf8).write(to: file) }
+
+        let run = try await CLI.run(target.publish(source, ["--format", "json", "--quiet"]), environment: target.environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try Self.json(run.stdout)
+        let uploads = try #require(report["uploaded"] as? [[String: Any]])
+        #expect(uploads.first { $0["name"] as? String == name }?["resumedFrom"] as? Int == 40_000, "the resumed upload kept its bytes")
+        #expect(report["temporaryFilesRemoved"] as? Int == 3)
+        for file in stale { #expect(!FileManager.default.fileExists(atPath: file.path), "\(file.lastPathComponent) was left") }
+        for file in foreign { #expect(FileManager.default.fileExists(atPath: file.path), "\(file.lastPathComponent) was removed") }
+        for file in foreign { try FileManager.default.removeItem(at: file) }
+        try Self.expectPublished(mirror: source, tree: target.tree)
+
+        // Nothing left: the next run removes nothing and sends nothing.
+        let again = try await CLI.run(target.publish(source, ["--format", "json", "--quiet"]), environment: target.environment)
+        #expect(try Self.json(again.stdout)["temporaryFilesRemoved"] as? Int == 0)
+        #expect(try Self.json(again.stdout)["outcome"] as? String == "up-to-date")
+    }
+
     /// Killed with SIGKILL mid-upload, then again after the first file is in place: no part of a
     /// file ever shows under its real name, and each rerun sends only what is not there yet.
     @Test func aPublishKilledAtAnyMomentLeavesNoPartFileUnderARealNameAndResumes() async throws {

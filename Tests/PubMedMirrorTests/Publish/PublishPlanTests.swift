@@ -101,6 +101,40 @@ import Testing
         #expect(PublishPlan.make(local: [kept, gone, damaged], records: [], listing: listing, delete: false).deletions.isEmpty)
     }
 
+    /// Hidden temporary files of earlier runs: an upload's is kept while the mirror holds those
+    /// bytes and the target does not have them in place (resumed now, or once a held-back cycle is
+    /// published); every other one of ours goes, with or without --delete; other names stay.
+    @Test func leftoverTemporaryFilesAreRemovedUnlessAnUploadResumesThem() {
+        let inPlace = Self.local(1)
+        let toSend = Self.local(2)
+        let gone = Self.local(1400, folder: .updatefiles, status: .gone)
+        let prefix = String(Self.md5.prefix(8))
+        let listing = Self.listing([(inPlace, 1000)], extra: [
+            .baseline: [".pubmed26n0001.xml.gz.\(prefix).partial",   // its file is in place: stale
+                        ".pubmed26n0002.xml.gz.\(prefix).partial",   // resumed by this run
+                        ".pubmed26n0002.xml.gz.deadbeef.partial",     // other bytes than the mirror's
+                        ".pubmed26n0003.xml.gz.\(prefix).partial",   // a file the mirror does not hold
+                        ".pubmed26n0002.xml.gz.md5.partial",          // a .md5 whose rename failed
+                        ".pubmed26n0002.xml.gz.partial", ".notes.0123abcd.partial", ".pubmed26n0002.xml.gz.0123abc.partial",
+                        "pubmed26n0002.xml.gz.\(prefix).partial", ".README.txt.md5.partial"],
+            .updatefiles: [".pubmed26n1400.xml.gz.\(prefix).partial"],
+        ])
+        for delete in [false, true] {
+            let plan = PublishPlan.make(local: [inPlace, toSend, gone], records: [Self.record(inPlace)], listing: listing, delete: delete)
+            #expect(plan.items.map(\.action) == [.inPlace, .upload(.new)])
+            #expect(plan.leftovers.map { "\($0.folder.rawValue)/\($0.name)" } == [
+                "baseline/.pubmed26n0001.xml.gz.\(prefix).partial", "baseline/.pubmed26n0002.xml.gz.deadbeef.partial",
+                "baseline/.pubmed26n0002.xml.gz.md5.partial", "baseline/.pubmed26n0003.xml.gz.\(prefix).partial",
+                "updatefiles/.pubmed26n1400.xml.gz.\(prefix).partial",
+            ])
+        }
+        // A new cycle held back: its file's upload is kept for when it is published.
+        let old = Self.local(1, cycle: 25, status: .gone)
+        let held = [Self.local(1), Self.local(2, status: .missing)]
+        let partWay = PublishPlan.make(local: [old] + held, records: [], listing: Self.listing([], extra: [.baseline: [".pubmed26n0001.xml.gz.\(prefix).partial"]]), delete: true)
+        #expect(partWay.heldBack != nil && partWay.leftovers.isEmpty)
+    }
+
     /// An annual rollover part way: NCBI lists the new cycle (one of its baseline files not yet
     /// mirrored) and no longer the old one. The target keeps the old cycle, and gets none of the
     /// new one, until the new baseline is whole in the mirror; then both happen.
