@@ -213,10 +213,16 @@ package struct FTSQuery {
             let qualifier = parts.count == 2 ? SearchCode.code(parts[1]) : nil
             // A truncated heading is a beginning, not a name to look up.
             let heading = prefix ? parts[0] : try mesh?.heading(for: parts[0]) ?? parts[0]
+            let suffix = qualifier.map { "__" + $0 } ?? ""
+            // The name as written is searched too when the thesaurus maps it to another: records
+            // keep the names of the MeSH year they were indexed with, and a heading renamed in a
+            // newer thesaurus (its old name now an entry term) is still under its old name in them
+            // until the next baseline.
+            let written = prefix ? [] : [SearchCode.code(parts[0]) + suffix]
             if prefix || !term.explode {
-                return codes([tag + SearchCode.code(heading) + (qualifier.map { "__" + $0 } ?? "")], prefix: prefix)
+                return codes(Self.adding(written, to: [SearchCode.code(heading) + suffix]).map { tag + $0 }, prefix: prefix)
             }
-            return codes(try exploded(heading, qualifier: qualifier).map { tag + $0 }, prefix: false)
+            return codes(Self.adding(written, to: try exploded(heading, qualifier: qualifier)).map { tag + $0 }, prefix: false)
         case .subset:
             return codes(["sb_" + SearchCode.subset(term.text)], prefix: prefix)
         case .language where !prefix:
@@ -246,6 +252,11 @@ package struct FTSQuery {
             guard let name = tag[term.field] else { throw QueryError("the field [\(term.field.displayName)] cannot be searched here", query: "", offset: 0) }
             return codes([name + "_" + SearchCode.code(term.text)], prefix: prefix)
         }
+    }
+
+    /// `codes` with those of `extra` it does not hold yet after them.
+    private static func adding(_ extra: [String], to codes: [String]) -> [String] {
+        codes + extra.filter { !codes.contains($0) }
     }
 
     /// The heading and, unless MeSH is missing, its narrower headings, as codes (with the qualifier).
