@@ -83,8 +83,9 @@ package struct FTSQuery {
         }
         switch term.field.kind {
         case .words:
-            let words = self.words(term)
-            guard term.field == .untagged, !term.quoted, let mesh, let heading = try mesh.heading(for: term.text) else { return words }
+            let words = try self.words(term)
+            // Not a truncated word: truncation turns the mapping off in PubMed.
+            guard term.field == .untagged, !term.quoted, !term.truncated, let mesh, let heading = try mesh.heading(for: term.text) else { return words }
             // PubMed's automatic term mapping, the part that can be done here: an untagged term
             // that is a MeSH entry term also finds the heading's records, with its narrower ones.
             explosions.append("\"\(term.text)\" also finds \(heading)[MeSH Terms]")
@@ -125,7 +126,7 @@ package struct FTSQuery {
                 var words: [String] = []
                 for operand in operands[index..<index + length] {
                     guard case .term(let term) = operand else { continue }
-                    words.append(self.words(term))
+                    words.append(try self.words(term))
                 }
                 let written = operands[index..<index + length].flatMap(\.terms).map(\.text).joined(separator: " ")
                 explosions.append("\"\(written)\" also finds \(heading)[MeSH Terms]")
@@ -165,12 +166,13 @@ package struct FTSQuery {
 
     // MARK: - Words
 
-    private mutating func words(_ term: QueryTerm) -> String {
+    private mutating func words(_ term: QueryTerm) throws -> String {
         let columns = Self.columns(term.field)
         if let distance = term.proximity {
-            let words = SearchCode.words(term.text)
+            // Cut as the parser counted them for its bound, and as the tokenizers cut them.
+            let words = term.words
             scored += String(repeating: "1", count: words.count)
-            return dialect.near(columns, words, distance: distance)
+            return try dialect.near(columns, words, distance: distance)
         }
         scored += "1"
         return dialect.phrase(columns, term.text, prefix: term.truncated)
@@ -347,8 +349,9 @@ extension PubMedQuery {
 package protocol MatchDialect {
     /// The words of `text` as a phrase in any of `columns`, the last word a prefix when `prefix`.
     func phrase(_ columns: [SearchDocument.Column], _ text: String, prefix: Bool) -> String
-    /// `words` within `distance` words of each other, in any order, in one of `columns`.
-    func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) -> String
+    /// `words` within `distance` words of each other, in any order, in one of `columns`; throws
+    /// when that is more than the dialect can write within the parser's bound.
+    func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) throws(QueryError) -> String
     /// Any of the value codes (each a whole token, or a beginning when `prefix`).
     func codes(_ tokens: [(token: String, prefix: Bool)]) -> String
     func and(_ parts: [String]) -> String
@@ -365,7 +368,7 @@ package struct FTS5Dialect: MatchDialect {
         "{\(Self.names(columns))} : " + quoted(text) + (prefix ? " *" : "")
     }
 
-    package func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) -> String {
+    package func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) throws(QueryError) -> String {
         "{\(Self.names(columns))} : NEAR(\(words.map(quoted).joined(separator: " ")), \(distance))"
     }
 

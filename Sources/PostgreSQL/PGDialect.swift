@@ -1,4 +1,5 @@
 import PubMedIndex
+import PubMedQuery
 
 /// `FTSQuery`'s translation written as a SQL condition over the article row's three `tsvector`s
 /// (`SearchVectors`): a phrase is a `tsquery` of `<->`-joined lexemes with the weights of the
@@ -19,9 +20,21 @@ final class PGDialect: MatchDialect {
         }
     }
 
-    func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) -> String {
+    /// The most text a proximity search's pairs may come to.
+    static let maximumNearBytes = 1 << 20
+
+    func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) throws(QueryError) -> String {
         let tokens = words.flatMap(Tokenizer.tokens)
         guard !tokens.isEmpty else { return "false" }
+        // Each pair at each distance is spelled out: the parser bounds that on the words it
+        // counts, and a word this tokenizer cuts further (marks of some scripts) is checked here.
+        let alternatives = tokens.count * (tokens.count - 1) * (distance + 1)
+        // And the text that makes: each word is written once for each other word and distance.
+        let bytes = 2 * (distance + 1) * (tokens.count - 1) * tokens.reduce(0) { $0 + $1.utf8.count + 8 }
+        guard alternatives <= PubMedQuery.maximumProximityAlternatives, bytes <= Self.maximumNearBytes else {
+            throw QueryError("a proximity search of \(tokens.count) words within \(distance) is too large to run (\(alternatives) word pairs and distances; at most \(PubMedQuery.maximumProximityAlternatives)): use fewer words or a smaller N",
+                             query: "", offset: 0)
+        }
         if tokens.count == 1 { return phrase(columns, tokens[0], prefix: false) }
         return conditions(columns) { weights in
             var pairs: [String] = []

@@ -46,9 +46,16 @@ public struct DateSpan: Sendable, Equatable, CustomStringConvertible {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         guard let start = calendar.date(byAdding: component, value: -count, to: today) else { return nil }
-        let parts = calendar.dateComponents([.year, .month, .day], from: start)
-        guard let year = parts.year, let month = parts.month, let day = parts.day, year >= 1000 else { return nil }
+        let parts = calendar.dateComponents([.era, .year, .month, .day], from: start)
+        // Before the common era the calendar counts years down again (`last 5000 years`).
+        guard parts.era == 1, let year = parts.year, let month = parts.month, let day = parts.day, year >= 1000 else { return nil }
         return DateSpan(first: year * 10_000 + month * 100 + day, last: 3000_12_31, text: words.joined(separator: " "))
+    }
+
+    /// From the start of `from` to the end of `to`; written the other way round (`2020:2015`),
+    /// the same dates, as the range cannot mean nothing.
+    static func ranged(_ from: (first: Int, last: Int), _ to: (first: Int, last: Int), text: String) -> DateSpan {
+        to.last < from.first ? DateSpan(first: to.first, last: from.last, text: text) : DateSpan(first: from.first, last: to.last, text: text)
     }
 
     /// The days of a month, leap years included.
@@ -70,7 +77,7 @@ public struct DateSpan: Sendable, Equatable, CustomStringConvertible {
             let low = String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces)
             let high = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             guard let from = single(low), let to = single(high) else { return nil }
-            return DateSpan(first: from.first, last: to.last, text: "\(low):\(high)")
+            return ranged(from, to, text: "\(low):\(high)")
         }
         guard let day = single(trimmed) else { return nil }
         return DateSpan(first: day.first, last: day.last, text: trimmed)

@@ -42,6 +42,16 @@ public indirect enum QueryNode: Sendable, Equatable {
     }
 }
 
+extension PubMedQuery {
+    /// The most words a proximity search (`[tiab:~N]`) may allow between its terms: fewer than
+    /// the positions between one field and the next in the PostgreSQL store's word vectors
+    /// (`SearchVectors.gap`), so that there too a proximity search never spans two fields.
+    public static let maximumProximity = 99
+    /// The most word pairs times distances a proximity search may ask for (2 words within 99:
+    /// 200; 8 words within 10: 616), since PostgreSQL's translation spells each out.
+    public static let maximumProximityAlternatives = 5_000
+}
+
 /// One term: words or a value, in a field.
 public struct QueryTerm: Sendable, Equatable {
     /// The term as written, without its quotes, tag or trailing `*`.
@@ -71,6 +81,11 @@ public struct QueryTerm: Sendable, Equatable {
         self.dates = dates
         self.position = position
     }
+
+    /// The words of the term as the stores' tokenizers cut them: runs of letters, digits and `_`.
+    public var words: [String] {
+        text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init)
+    }
 }
 
 /// A parsed query, and how it reads back.
@@ -93,7 +108,7 @@ public struct PubMedQuery: Sendable, Equatable {
     /// Whether a MeSH thesaurus changes what the query finds: it names a heading (`[mh]`, `[majr]`),
     /// or has untagged words, which may name one. Otherwise there is no need to open it.
     public var usesThesaurus: Bool {
-        root.terms.contains { $0.field.explodes || ($0.field == .untagged && !$0.quoted) }
+        root.terms.contains { ($0.field.explodes && !$0.truncated) || ($0.field == .untagged && !$0.quoted && !$0.truncated) }
     }
 
     /// The query as it was understood, in PubMed's own "query translation" style: every term with

@@ -119,7 +119,7 @@ public enum QueryField: String, Sendable, Equatable, CaseIterable {
         add(.otherTerm, "ot", "other term", "other terms", "keyword", "keywords", "otrm")
         add(.substance, "nm", "substance name", "supplementary concept", "subs")
         add(.registryNumber, "rn", "ec/rn number", "registry number", "ecno")
-        add(.grant, "gr", "grant number", "grant", "grnt")
+        add(.grant, "gr", "grant number", "grant", "grants and funding", "grnt")
         add(.pmid, "pmid", "uid")
         add(.articleIdentifier, "aid", "article identifier")
         add(.locationIdentifier, "lid", "location id")

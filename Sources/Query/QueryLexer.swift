@@ -56,6 +56,8 @@ enum QueryLexer {
             default:
                 var end = index
                 while end < characters.count {
+                    // An operator glued to a group (`NOT(mice)`, `AND(copd)`) ends before it.
+                    if characters[end] == "(", ["AND", "OR", "NOT"].contains(String(characters[index..<end])) { break }
                     if characters[end] == "(", end > index, let close = Self.innerParenthesis(characters, from: end) {
                         // `10.1016/S0140-6736(20)30183-5`: parentheses inside a word, with no space
                         // in them, are part of it (DOIs and PIIs have them).

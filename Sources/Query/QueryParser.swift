@@ -13,6 +13,8 @@ struct QueryParser {
     private let source: String
     private var tokens: [QueryToken] = []
     private var next = 0
+    /// The tags of the groups being read again with the tag that follows them, innermost last.
+    private var groupTags: [(text: String, range: Range<Int>)] = []
 
     init(_ source: String) {
         self.source = source
@@ -23,11 +25,8 @@ struct QueryParser {
     /// one inside another. Search strategies run to a few hundred terms.
     static let maximumTokens = 10_000
     static let maximumDepth = 64
-    /// The most words a proximity search (`[tiab:~N]`) may allow between its terms.
-    static let maximumProximity = 1_000
-    /// The most word pairs times distances a proximity search may ask for (2 words within 1,000:
-    /// 2,002; 10 words within 10: 990).
-    static let maximumProximityAlternatives = 5_000
+    static let maximumProximity = PubMedQuery.maximumProximity
+    static let maximumProximityAlternatives = PubMedQuery.maximumProximityAlternatives
 
     mutating func parse() throws(QueryError) -> PubMedQuery {
         tokens = try QueryLexer.tokens(source)
@@ -48,11 +47,6 @@ struct QueryParser {
     /// A query of numbers alone, side by side (`31452104 32022941`), is a list of PMIDs, any of
     /// which is found, as PubMed searches it: the way a citation list's PMIDs are pasted.
     private func pmidList() -> QueryNode? { Self.pmidList(tokens[...]) }
-
-    /// The words of a term as the stores' tokenizers cut them (runs of letters, digits and `_`).
-    private static func wordCount(_ text: String) -> Int {
-        text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count
-    }
 
     private static func isTag(_ token: QueryToken) -> Bool { if case .tag = token.kind { true } else { false } }
 
@@ -104,6 +98,7 @@ struct QueryParser {
                 throw QueryError("parentheses nested more than \(Self.maximumDepth) deep", query: source, offset: token.range.lowerBound)
             }
             next += 1
+            let start = next
             // `(31452104 32022941)`: a group of numbers alone is a PMID list too (as the query
             // alone is; E-utilities' mindate and field wrap the term so).
             if let close = tokens[next...].firstIndex(where: { $0.kind == .close }), close > next,
@@ -116,11 +111,17 @@ struct QueryParser {
                 throw QueryError("a ( is never closed", query: source, offset: token.range.lowerBound)
             }
             next += 1
-            guard let tag = takeTag() else { return inner }
-            return try inner.mapTerms { term throws(QueryError) in
-                guard term.field == .untagged else { return .term(term) }
-                return .term(try self.term(term.text, quoted: term.quoted, tag: tag, at: term.position))
-            }
+            guard next < tokens.count, case .tag(let text) = tokens[next].kind else { return inner }
+            // `(cancer* OR "heart failure" OR smith j)[tiab]`: the tag is that of every term in the
+            // group without one, as if written after each run of words and each phrase; the group is
+            // read again so, keeping each term's truncation and words side by side together.
+            let after = next + 1
+            groupTags.append((text, tokens[next].range))
+            defer { groupTags.removeLast() }
+            next = start
+            let tagged = try expression(depth: depth + 1)
+            next = after
+            return tagged
         case .and, .or, .not:
             throw QueryError("\(Self.name(token)) needs a term before it", query: source, offset: token.range.lowerBound)
         case .close:
@@ -131,14 +132,16 @@ struct QueryParser {
             throw QueryError("a : must stand between two dates", query: source, offset: token.range.lowerBound)
         case .phrase(let text):
             next += 1
-            return try dateRange(term(text, quoted: true, tag: takeTag(), at: token.range))
+            let explicit = takeTag()
+            return try dateRange(term(text, quoted: true, tag: explicit ?? groupTags.last, inherited: explicit == nil, at: token.range),
+                                 depth: depth)
         case .word:
-            return try words()
+            return try words(depth: depth)
         }
     }
 
     /// A run of words: one term if a tag follows, else a term a word, joined by AND.
-    private mutating func words() throws(QueryError) -> QueryNode {
+    private mutating func words(depth: Int) throws(QueryError) -> QueryNode {
         var run: [QueryToken] = []
         while next < tokens.count, case .word(let text) = tokens[next].kind {
             // A legacy `field:value` starts a run of its own.
@@ -149,9 +152,10 @@ struct QueryParser {
         }
         if let legacy = try LegacySyntax.term(run, tokens: tokens, next: &next, source: source) { return legacy }
         let texts = run.map { token -> String in if case .word(let text) = token.kind { text } else { "" } }
-        if let tag = takeTag() {
+        let explicit = takeTag()
+        if let tag = explicit ?? groupTags.last {
             let range = run[0].range.lowerBound..<run[run.count - 1].range.upperBound
-            return try dateRange(term(texts.joined(separator: " "), quoted: false, tag: tag, at: range))
+            return try dateRange(term(texts.joined(separator: " "), quoted: false, tag: tag, inherited: explicit == nil, at: range), depth: depth)
         }
         var node: QueryNode?
         for (text, token) in zip(texts, run) {
@@ -162,15 +166,19 @@ struct QueryParser {
     }
 
     /// `"2020"[edat] : "3000"[edat]`: a date term, a lone colon, and a date term of the same field.
-    private mutating func dateRange(_ first: QueryTerm) throws(QueryError) -> QueryNode {
+    private mutating func dateRange(_ first: QueryTerm, depth: Int) throws(QueryError) -> QueryNode {
         guard let from = first.dates, next < tokens.count, tokens[next].kind == .colon else { return .term(first) }
         let colon = tokens[next]
         next += 1
-        guard case .term(let second) = try operand(depth: 0, after: colon), let to = second.dates, second.field == first.field else {
+        // One level deeper, so that a chain of ranges (`2000[dp]:(2001[dp]:(…`) meets the bound.
+        guard depth < Self.maximumDepth else {
+            throw QueryError("parentheses nested more than \(Self.maximumDepth) deep", query: source, offset: colon.range.lowerBound)
+        }
+        guard case .term(let second) = try operand(depth: depth + 1, after: colon), let to = second.dates, second.field == first.field else {
             throw QueryError("a date range needs a date of the same field on both sides of the :", query: source, offset: colon.range.lowerBound)
         }
         var range = first
-        range.dates = DateSpan(first: from.first, last: to.last, text: "\(from.text):\(to.text)")
+        range.dates = DateSpan.ranged((from.first, from.last), (to.first, to.last), text: "\(from.text):\(to.text)")
         range.text = range.dates!.text  // set on the line above
         range.position = first.position.lowerBound..<second.position.upperBound
         return .term(range)
@@ -185,14 +193,16 @@ struct QueryParser {
     // MARK: - Terms
 
     /// A term from its text and tag, checked.
-    private func term(_ raw: String, quoted: Bool, tag: (text: String, range: Range<Int>)?, at range: Range<Int>) throws(QueryError) -> QueryTerm {
+    /// `inherited`: the tag is that of a group around the term, not written after it.
+    private func term(_ raw: String, quoted: Bool, tag: (text: String, range: Range<Int>)?, inherited: Bool = false,
+                      at range: Range<Int>) throws(QueryError) -> QueryTerm {
         var term = QueryTerm(text: raw.trimmingCharacters(in: .whitespaces), quoted: quoted,
-                             position: range.lowerBound..<(tag?.range.upperBound ?? range.upperBound))
+                             position: range.lowerBound..<(inherited ? range.upperBound : tag?.range.upperBound ?? range.upperBound))
         guard !term.text.isEmpty else { throw QueryError("an empty phrase", query: source, offset: range.lowerBound) }
         if !quoted, term.text.hasPrefix("#"), term.text.count > 1, term.text.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) {
             // `#2`: a set of the search history (esearch's query_key), as PubMed's Advanced search
             // and E-utilities write it.
-            guard tag == nil else { throw QueryError("a search history reference (\(term.text)) takes no field tag", query: source, offset: range.lowerBound) }
+            guard tag == nil || inherited else { throw QueryError("a search history reference (\(term.text)) takes no field tag", query: source, offset: range.lowerBound) }
             guard let key = Int(term.text.dropFirst()), key > 0 else {
                 throw QueryError("\(term.text) names no search history set", query: source, offset: range.lowerBound)
             }
@@ -231,7 +241,7 @@ struct QueryParser {
         if let distance = term.proximity {
             // PostgreSQL has no "within N": each pair of words at each distance up to N, in either
             // order, is spelled out; a bound on that keeps any proximity search one the stores run.
-            let words = Self.wordCount(term.text)
+            let words = term.words.count
             let alternatives = words * (words - 1) * (distance + 1)
             guard alternatives <= Self.maximumProximityAlternatives else {
                 throw QueryError("a proximity search of \(words) words within \(distance) is too large to run (\(alternatives) word pairs and distances; at most \(Self.maximumProximityAlternatives)): use fewer words or a smaller N",
@@ -275,7 +285,7 @@ struct QueryParser {
             guard field.allowsProximity else {
                 throw QueryError("a proximity search (:~N) goes only with [tiab], [ti] and [ad]", query: source, offset: tag.range.lowerBound)
             }
-            guard Self.wordCount(term.text) >= 2 else {
+            guard term.words.count >= 2 else {
                 throw QueryError("a proximity search needs two or more words in quotes, like \"gene therapy\"[tiab:~2]",
                                  query: source, offset: term.position.lowerBound)
             }

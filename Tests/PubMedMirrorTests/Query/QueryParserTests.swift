@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PubMedIndex
+@testable import PubMedPostgreSQL
 @testable import PubMedQuery
 
 /// PubMed's query language as the parser reads it, checked through the query translation, which
@@ -22,7 +23,7 @@ import Testing
         ("31452104 cancer", #""31452104"[All Fields] AND "cancer"[All Fields]"#),
         ("(31452104 32022941) AND 2019:2020[dp]", #"("31452104"[PMID] OR "32022941"[PMID]) AND 2019:2020[Date - Publication]"#),
         // Numbers with a tag after their group are not PMIDs.
-        ("(2019 2020)[dp]", #"2019[Date - Publication] AND 2020[Date - Publication]"#),
+        ("(2019 OR 2020)[dp]", #"2019[Date - Publication] OR 2020[Date - Publication]"#),
         (#""breast cancer""#, #""breast cancer"[All Fields]"#),
         ("smith j[au]", #""smith j"[Author]"#),
         ("retracted publication[pt]", #""retracted publication"[Publication Type]"#),
@@ -32,13 +33,24 @@ import Testing
         ("neoplasms[mh:noexp]", #""neoplasms"[MeSH Terms:noexp]"#),
         (#""neoplasms/drug therapy"[majr]"#, #""neoplasms/drug therapy"[MeSH Major Topic]"#),
         (#""gene therapy"[tiab:~3]"#, #""gene therapy"[Title/Abstract:~3]"#),
-        (#""gene therapy"[tiab:~1000]"#, #""gene therapy"[Title/Abstract:~1000]"#),
+        (#""gene therapy"[tiab:~99]"#, #""gene therapy"[Title/Abstract:~99]"#),
         ("cardio*[ti]", #""cardio*"[Title]"#),
         (#""breast canc*"[tiab]"#, #""breast canc*"[Title/Abstract]"#),
         (#""2020/01/01"[edat] : "3000"[edat]"#, "2020/01/01:3000[Date - Entry]"),
         ("2020/03[dp]", "2020/03[Date - Publication]"),
         ("2015:2020[pdat]", "2015:2020[Date - Publication]"),
         ("(aspirin OR ibuprofen)[tiab]", #""aspirin"[Title/Abstract] OR "ibuprofen"[Title/Abstract]"#),
+        // A tag after a group is every untagged term's, as if written after each: truncation and
+        // words side by side are kept, a term's own tag and a history set are left as they are.
+        ("(cancer* OR tumor*)[tiab]", #""cancer*"[Title/Abstract] OR "tumor*"[Title/Abstract]"#),
+        (#"("breast canc*" OR smith j)[au]"#, #""breast canc*"[Author] OR "smith j"[Author]"#),
+        ("((a OR b[ad])[ti] OR c)[tiab]", #"("a"[Title] OR "b"[Affiliation]) OR "c"[Title/Abstract]"#),
+        ("(#1 OR asthma)[tiab]", #"#1 OR "asthma"[Title/Abstract]"#),
+        // An operator glued to a group is still the operator.
+        ("cancer NOT(mice)", #""cancer"[All Fields] NOT "mice"[All Fields]"#),
+        ("(asthma)AND(copd)", #""asthma"[All Fields] AND "copd"[All Fields]"#),
+        ("asthma OR(copd)[tiab]", #""asthma"[All Fields] OR "copd"[Title/Abstract]"#),
+        ("gene therapy[grants and funding]", #""gene therapy"[Grant Number]"#),
         ("medline[sb] NOT eng[la]", #""medline"[Filter] NOT "eng"[Language]"#),
         ("title:aspirin year:2015..2020", #""aspirin"[Title] AND 2015:2020[Date - Publication]"#),
         (#"author:"smith j" mesh:"breast neoplasms""#, #""smith j"[Author] AND "breast neoplasms"[MeSH Terms]"#),
@@ -68,9 +80,11 @@ import Testing
         ("cancer[au:~2]", 6, "proximity"),
         ("cancer[tiab:~2]", 0, "two or more words"),
         // A distance every store can run (9223372036854775807 crashed the PostgreSQL translation).
-        (#""gene therapy"[tiab:~1001]"#, 14, "at most :~1000"),
-        (#""gene therapy"[tiab:~9223372036854775807]"#, 14, "at most :~1000"),
-        (#""a b c d e f g h i j k l"[tiab:~100]"#, 0, "too large to run"),
+        (#""gene therapy"[tiab:~100]"#, 14, "at most :~99"),
+        (#""gene therapy"[tiab:~9223372036854775807]"#, 14, "at most :~99"),
+        (#""a b c d e f g h i j k l"[tiab:~50]"#, 0, "too large to run"),
+        // Words are counted as the stores cut them: `_` joins, other marks part.
+        (#""a-b-c-d-e-f-g-h-i-j-k-l"[tiab:~50]"#, 0, "12 words within 50 is too large"),
         ("()", 1, "empty parentheses"),
         ("cancer AND #1[ti]", 11, "takes no field tag"),
         ("#0", 0, "names no search history set"),
@@ -82,6 +96,9 @@ import Testing
         ("free full text[sb]", 0, "cannot be worked out from the records"),
         // Bounds that keep the stack safe (20,000 parentheses crashed the parser before).
         (String(repeating: "(", count: 65) + "a" + String(repeating: ")", count: 65), 64, "nested more than 64 deep"),
+        // A chain of date ranges counts its depth too.
+        (String(repeating: "1000[dp]:(", count: 70) + "1000[dp]" + String(repeating: ")", count: 70), 328, "nested more than 64 deep"),
+        (#""last 5000 years"[dp]"#, 0, "not a date"),
         (Array(repeating: "a", count: 10_001).joined(separator: " "), 20_000, "10001 words, operators and tags"),
     ])
     func rejects(query: String, offset: Int, words: String) {
@@ -93,6 +110,26 @@ import Testing
             #expect(error.description.contains(words), "\(query): \(error.description)")
             #expect(error.code.kind == .invalidInput)
         }
+    }
+
+    /// A range written from its end (`2020:2015`) is the same dates; a truncated untagged word
+    /// is not mapped to MeSH (truncation turns term mapping off in PubMed).
+    @Test func reversedRangesAndTruncatedWords() throws {
+        let reversed = try PubMedQuery(parsing: "2020:2015[dp] \"2021/06\"[edat]:\"2021/01\"[edat]").root.terms
+        #expect(reversed.map(\.dates) == [DateSpan(first: 2015_01_01, last: 2020_12_31, text: "2020:2015"),
+                                            DateSpan(first: 2021_01_01, last: 2021_06_31, text: "2021/06:2021/01")])
+        #expect(try !PubMedQuery(parsing: "cancer*").usesThesaurus)
+        #expect(try !PubMedQuery(parsing: "neoplas*[mh]").usesThesaurus)
+    }
+
+    /// The proximity bound is on the words the stores see: `_` joins words in both tokenizers, so a
+    /// long `a_a_…` is one word, and PostgreSQL's spelled-out pairs stay small.
+    @Test func proximityTranslationsStaySmall() throws {
+        let long = "\"" + Array(repeating: "a", count: 2_000).joined(separator: "_") + " b\"[tiab:~99]"
+        let query = try PubMedQuery(parsing: long)
+        #expect(query.root.terms.first?.words.count == 2)
+        let translated = try FTSQuery(query, mesh: nil, dialect: PGDialect())
+        #expect(translated.match.utf8.count < PGDialect.maximumNearBytes, "\(translated.match.utf8.count) bytes (2.3 GB before)")
     }
 
     @Test func deepButBoundedQueriesParse() throws {
