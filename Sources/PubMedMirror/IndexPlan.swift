@@ -78,8 +78,9 @@ public struct IndexPlan: Sendable, Equatable {
         // one of them would be undone by it when it comes (it holds older copies of the records).
         let baselines = listed.map(\.name).sorted()
         let steps = pending.map { file in
-            Step(file: file, requires: file.folder == .updatefiles && !allowGaps
-                 ? baselines + [PubMedFileName(cycle: file.cycle, number: file.number - 1).name] : [])
+            // The update file before it, when there can be one (a listing's `…n0000` has none).
+            let previous = file.number > 0 ? [PubMedFileName(cycle: file.cycle, number: file.number - 1).name] : []
+            return Step(file: file, requires: file.folder == .updatefiles && !allowGaps ? baselines + previous : [])
         }
         var plan = IndexPlan(target: target, cycle: cycle, steps: steps, skipped: mirrored.filter { $0.cycle != cycle },
                              heldBack: heldBack, candidates: candidates, baselineListed: listed.count, baselineMirrored: ready)

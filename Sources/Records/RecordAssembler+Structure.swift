@@ -24,17 +24,24 @@ extension RecordAssembler {
             beginRecord(tag == .pubmedBookArticle ? .book : .article)
             return .track
         case .deleteCitation:
-            return parent == .pubmedArticleSet ? .track : .skip
+            // Anywhere else its deletions would be skipped while the file counts as applied.
+            guard parent == .pubmedArticleSet else {
+                fail(.invalidRecord, "a <DeleteCitation> element inside <\(parent.name)>")
+                return .skip
+            }
+            return .track
         case .pmid:
             switch parent {
             case .medlineCitation, .bookDocument:
                 guard !sawPMID else { return .skip }
-                pendingNumber = Self.version(attributes)
+                guard let version = version(attributes) else { return .skip }
+                pendingNumber = version
                 return .capture(.pmid)
             case .commentsCorrections:
                 return .capture(.commentPMID)
             case .deleteCitation:
-                pendingNumber = Self.version(attributes)
+                guard let version = version(attributes) else { return .skip }
+                pendingNumber = version
                 return .capture(.deletedPMID)
             default:
                 return .skip
@@ -348,7 +355,14 @@ extension RecordAssembler {
         }
     }
 
-    private static func version(_ attributes: XMLAttributes) -> Int {
-        attributes.bytes("Version").flatMap { TextBytes.integer($0) } ?? 1
+    /// A PMID's `Version` (1 when it has none); nil, with the file failed, when it is not a number:
+    /// read as 1 it would replace or delete version 1.
+    private func version(_ attributes: XMLAttributes) -> Int? {
+        guard let raw = attributes.bytes("Version") else { return 1 }
+        guard let version = TextBytes.integer(raw) else {
+            fail(.invalidRecord, "the PMID's Version \"\(String(decoding: raw, as: UTF8.self))\" is not a number")
+            return nil
+        }
+        return version
     }
 }

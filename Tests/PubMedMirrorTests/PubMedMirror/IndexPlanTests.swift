@@ -115,6 +115,15 @@ import Testing
         #expect(allowed.steps.allSatisfy { $0.requires.isEmpty })
     }
 
+    /// A listing's update file numbered 0000 has no update file before it (it trapped every
+    /// index, fetch and status run that planned it).
+    @Test func anUpdateFileNumberedZeroNeedsTheBaselineAlone() {
+        let records = [Self.file(26, 1), Self.file(26, 0, .updatefiles)]
+        let plan = Self.plan(records, liveCycle: nil)
+        #expect(Self.names(plan) == ["pubmed26n0001.xml.gz", "pubmed26n0000.xml.gz"])
+        #expect(plan.steps[1].requires == ["pubmed26n0001.xml.gz"])
+    }
+
     @Test func olderCyclesAreSkipped() {
         let records = [Self.file(25, 1274), Self.file(25, 1300, .updatefiles), Self.file(26, 1)]
         let plan = Self.plan(records, liveCycle: nil)

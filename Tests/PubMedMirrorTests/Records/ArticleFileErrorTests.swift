@@ -293,6 +293,23 @@ import Testing
         #expect(error.description.hasPrefix("test.xml: a <PubmedArticle> element inside another record at line 3"))
     }
 
+    /// A deletion where it would be skipped, and a version that is no number (read as 1 it would
+    /// replace or delete version 1), fail the file rather than be lost or misread.
+    @Test func misplacedDeletionsAndVersionsThatAreNoNumbers() throws {
+        let inside = Self.document("<PubmedArticle><MedlineCitation><PMID>1</PMID><DeleteCitation><PMID Version=\"1\">5</PMID></DeleteCitation></MedlineCitation></PubmedArticle>")
+        let misplaced = try RecordTestData.error { _ = try RecordTestData.parse(inside) }
+        #expect(misplaced.kind == .invalidRecord)
+        #expect(misplaced.description.hasPrefix("test.xml: a <DeleteCitation> element inside <MedlineCitation> at line 3"), "\(misplaced.description)")
+        for version in ["2.0", "", "v2"] {
+            for body in ["<PubmedArticle><MedlineCitation><PMID Version=\"\(version)\">7</PMID></MedlineCitation></PubmedArticle>",
+                         "<DeleteCitation><PMID Version=\"\(version)\">7</PMID></DeleteCitation>"] {
+                let error = try RecordTestData.error { _ = try RecordTestData.parse(Self.document(body)) }
+                #expect(error.kind == .invalidRecord)
+                #expect(error.description.contains("the PMID's Version \"\(version)\" is not a number"), "\(error.description)")
+            }
+        }
+    }
+
     /// Unknown elements and attributes (a newer DTD) are ignored, whole subtrees included.
     @Test func unknownElementsAreIgnored() throws {
         let text = Self.document("""
