@@ -42,10 +42,13 @@ enum BibTeXFormat {
 
     /// A title's words with a capital past their first letter (`HIV`, `mRNA`, `COVID-19`, `pH`)
     /// in braces, which BibTeX styles that change a title's case leave as they are (they would
-    /// print "hiv"); other words are theirs to change.
+    /// print "hiv"); other words are theirs to change. A word that begins with an escape
+    /// (`\#MeToo`) gets two: a group that opens with a backslash is a "special character", whose
+    /// letters BibTeX changes all the same.
     static func protectingCase(_ title: String) -> String {
         title.split(separator: " ", omittingEmptySubsequences: false).map { word in
-            word.dropFirst().contains(where: \.isUppercase) ? "{\(word)}" : String(word)
+            guard word.dropFirst().contains(where: \.isUppercase) else { return String(word) }
+            return word.hasPrefix("\\") ? "{{\(word)}}" : "{\(word)}"
         }.joined(separator: " ")
     }
 

@@ -61,7 +61,7 @@ enum CSLJSONFormat {
             issued: date.isEmpty ? nil : Item.DateParts(dateParts: [date]),
             volume: record.journal?.volume, issue: record.journal?.issue, page: CitationText.fullPages(record.pages),
             DOI: CitationText.doi(record), PMID: String(record.pmid), PMCID: record.pmcid, ISSN: CitationText.issn(record),
-            abstract: CitationText.abstract(record), language: record.languages.first,
+            abstract: CitationText.abstract(record), language: record.languages.first.flatMap(LanguageName.tag),
             URL: CitationText.bookshelfURL(record) ?? CitationText.url(record)
         )
     }

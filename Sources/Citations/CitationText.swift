@@ -51,27 +51,42 @@ enum CitationText {
         return [year, month, day]
     }
 
-    /// The first and last page of `MedlinePgn`, the last written out in full ("123-9" gives 123
-    /// and 129, as MEDLINE abbreviates the last page); nil for the last page when there is none.
+    /// The first and last page of `MedlinePgn`'s first range, the last written out in full
+    /// (`123-9` gives 123 and 129, `H173-90` H173 and H190, as MEDLINE abbreviates the last page);
+    /// nil for the last page when there is none.
     static func pageRange(_ pages: String?) -> (first: String, last: String?)? {
-        // (`","` alone splits into nothing: such a value has no page.)
-        guard let pages, let part = pages.split(separator: ",", maxSplits: 1).first else { return nil }
-        let range = part.trimmingCharacters(in: .whitespaces)
-        guard !range.isEmpty else { return nil }
-        let ends = range.split(separator: "-", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-        guard ends.count == 2, !ends[1].isEmpty else { return (ends.first ?? range, nil) }
-        let (first, last) = (ends[0], ends[1])
-        if last.count < first.count, first.allSatisfy(\.isNumber), last.allSatisfy(\.isNumber) {
-            return (first, String(first.prefix(first.count - last.count)) + last)
-        }
-        return (first, last)
+        ranges(pages).first
     }
 
-    /// The pages as one range with the last page in full: "123-129".
+    /// Every range of `MedlinePgn` (`21-2, 24` is two), each with its last page in full: `21-22, 24`.
     static func fullPages(_ pages: String?, dash: String = "-") -> String? {
-        guard let range = pageRange(pages) else { return nil }
-        guard let last = range.last else { return range.first }
-        return range.first + dash + last
+        let ranges = ranges(pages)
+        guard !ranges.isEmpty else { return nil }
+        return ranges.map { range in range.last.map { range.first + dash + $0 } ?? range.first }.joined(separator: ", ")
+    }
+
+    private static func ranges(_ pages: String?) -> [(first: String, last: String?)] {
+        // (`","` alone splits into nothing: such a value has no page.)
+        guard let pages else { return [] }
+        return pages.split(separator: ",").compactMap { part in
+            let range = part.trimmingCharacters(in: .whitespaces)
+            guard !range.isEmpty else { return nil }
+            let ends = range.split(separator: "-", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+            guard ends.count == 2, !ends[0].isEmpty, !ends[1].isEmpty else { return (ends.first ?? range, nil) }
+            return (ends[0], expanded(last: ends[1], after: ends[0]))
+        }
+    }
+
+    /// The last page in full: an all-digit last page takes the first page's prefix (`H173`'s `H`)
+    /// and, when shorter than its number, that number's leading digits.
+    private static func expanded(last: String, after first: String) -> String {
+        let isDigit = { (character: Character) in character.isASCII && character.isNumber }
+        guard last.allSatisfy(isDigit) else { return last }
+        let digits = String(first.reversed().prefix(while: isDigit).reversed())
+        guard !digits.isEmpty else { return last }
+        let prefix = first.dropLast(digits.count)
+        let number = last.count < digits.count ? digits.prefix(digits.count - last.count) + last : last
+        return prefix + number
     }
 
     /// The record's DOI: its own article id, else a valid DOI `ELocationID`.

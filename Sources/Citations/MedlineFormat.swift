@@ -113,11 +113,13 @@ enum MedlineFormat {
             + heading.qualifiers.map { "/" + ($0.majorTopic ? "*" : "") + $0.name }.joined()
     }
 
-    /// EDAT (PubMed's date), MHDA (MeSH date), CRDT (create date), then every history date.
+    /// EDAT (PubMed's date), MHDA (MeSH date), CRDT (create date), as PubMed shows them and as
+    /// `[edat]`, `[mhda]` and `[crdt]` search them (`PubMedRecord.pubMedDates`), then every history date.
     private static func history(_ record: PubMedRecord, _ lines: inout MedlineLines) {
-        for (tag, status) in [("EDAT", "pubmed"), ("MHDA", "medline"), ("CRDT", "entrez")] {
-            lines.add(tag, record.history.first { $0.status == status }.map(stamp))
-        }
+        let dates = record.pubMedDates
+        lines.add("EDAT", dates.entry.map(stamp))
+        lines.add("MHDA", dates.mesh.map(stamp))
+        lines.add("CRDT", dates.create.map(stamp))
         lines.add("PHST", record.history.map { "\(stamp($0)) [\($0.status)]" })
         let shownElsewhere: Set<String> = ["pubmed", "pmc", "mid"]
         lines.add("AID", record.articleIds.filter { !shownElsewhere.contains($0.type) }.map { "\($0.value) [\($0.type)]" })

@@ -236,13 +236,7 @@ struct SearchCodes {
         let hasOwn = record.pubDate?.firstYear != nil || record.articleDates.contains { $0.year != nil }
         if !hasOwn, let year = record.year, let code = DateCode(year: year, month: nil, day: nil) { published.append(code) }
         addDates(.publicationDate, published)
-        // PubMed's create date is the `entrez` history date; its entry date the `pubmed` one, and its
-        // MeSH date the `medline` one, each falling back on the one before when the record lacks it
-        // (records not yet indexed for MEDLINE, and the files of some years, have `entrez` alone).
-        func history(_ status: String) -> PubMedRecord.HistoryDate? { record.history.first { $0.status == status } }
-        let create = history("entrez")
-        let entry = history("pubmed") ?? create
-        let mesh = history("medline") ?? entry
+        let (create, entry, mesh) = record.pubMedDates
         for (prefix, event) in [(SearchCode.Prefix.createDate, create), (.entryDate, entry), (.meshDate, mesh)] {
             if let event { addDates(prefix, [DateCode(year: event.year, month: event.month, day: event.day)].compactMap { $0 }) }
         }

@@ -20,4 +20,24 @@ public enum LanguageName {
         "urd": "Urdu", "vie": "Vietnamese", "wel": "Welsh",
     ]
 
+    /// The BCP 47 tag of `code` (what CSL and reference managers read: `en` for `eng`): the
+    /// ISO 639-1 code where there is one, else the three-letter code itself (`mul`, `und`, and
+    /// codes NLM may add); nil for an empty code.
+    public static func tag(_ code: String) -> String? {
+        let code = code.lowercased()
+        guard !code.isEmpty else { return nil }
+        return twoLetter[code] ?? code
+    }
+
+    /// ISO 639-1 codes of the ISO 639-2/B codes above.
+    static let twoLetter: [String: String] = [
+        "afr": "af", "alb": "sq", "amh": "am", "ara": "ar", "arm": "hy", "aze": "az", "ben": "bn", "bos": "bs",
+        "bul": "bg", "cat": "ca", "chi": "zh", "cze": "cs", "dan": "da", "dut": "nl", "eng": "en", "epo": "eo",
+        "est": "et", "fin": "fi", "fre": "fr", "geo": "ka", "ger": "de", "gla": "gd", "gre": "el", "heb": "he",
+        "hin": "hi", "hrv": "hr", "hun": "hu", "ice": "is", "ind": "id", "ita": "it", "jpn": "ja", "kin": "rw",
+        "kor": "ko", "lat": "la", "lav": "lv", "lit": "lt", "mac": "mk", "mal": "ml", "mao": "mi", "may": "ms",
+        "nor": "no", "per": "fa", "pol": "pl", "por": "pt", "pus": "ps", "rum": "ro", "rus": "ru", "san": "sa",
+        "scc": "sr", "scr": "hr", "slo": "sk", "slv": "sl", "spa": "es", "srp": "sr", "swe": "sv", "tha": "th",
+        "tur": "tr", "ukr": "uk", "urd": "ur", "vie": "vi", "wel": "cy",
+    ]
 }

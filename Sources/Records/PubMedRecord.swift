@@ -361,6 +361,19 @@ extension PubMedRecord {
     }
 }
 
+extension PubMedRecord {
+    /// PubMed's create date (CRDT, `[crdt]`: the `entrez` history date), entry date (EDAT, `[edat]`:
+    /// the `pubmed` one) and MeSH date (MHDA, `[mhda]`: the `medline` one), each the one before when
+    /// the record lacks it, as PubMed shows them: records not yet indexed for MEDLINE, and the files
+    /// of some years, have `entrez` alone.
+    public var pubMedDates: (create: HistoryDate?, entry: HistoryDate?, mesh: HistoryDate?) {
+        func date(_ status: String) -> HistoryDate? { history.first { $0.status == status } }
+        let create = date("entrez")
+        let entry = date("pubmed") ?? create
+        return (create, entry, date("medline") ?? entry)
+    }
+}
+
 extension PubMedRecord.PubDate {
     /// The year, or the first four-digit year of a `MedlineDate` ("1998 Dec-1999 Jan" → 1998).
     public var firstYear: Int? {

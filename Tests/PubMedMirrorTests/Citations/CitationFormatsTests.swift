@@ -33,8 +33,16 @@ import Testing
         #expect(CitationText.pageRange("123-9")! == ("123", "129"))
         #expect(CitationText.pageRange("e1234")! == ("e1234", nil))
         #expect(CitationText.pageRange("S12-S19")! == ("S12", "S19"))
+        // A prefix is kept on the shortened last page (PMIDs 402819, 421625), and every range of a
+        // list is kept where a format holds a list (399797, 414035).
+        #expect(CitationText.pageRange("H173-90")! == ("H173", "H190"))
+        #expect(CitationText.pageRange("Suppl 2:28-9")! == ("Suppl 2:28", "Suppl 2:29"))
+        #expect(CitationText.fullPages("21-2, 24") == "21-22, 24")
+        #expect(CitationText.fullPages("ix-xii, 1-312", dash: "--") == "ix--xii, 1--312")
+        #expect(CitationText.fullPages("1182-1191") == "1182-1191")
         // Page values with no page in them (a lone comma crashed every citation format, and serve).
-        for empty in [",", ",,", " , 12", ""] { #expect(CitationText.pageRange(empty) == nil, "\(empty)") }
+        for empty in [",", ",,", ""] { #expect(CitationText.pageRange(empty) == nil, "\(empty)") }
+        #expect(CitationText.pageRange(" , 12")! == ("12", nil))
         var record = try Self.baseline(31839728)
         record.pages = ","
         for format in CitationFormat.allCases { _ = format.render(record) }
@@ -45,6 +53,10 @@ import Testing
         var record = try Self.baseline(31839728)
         record.title = "HIV and mRNA in COVID-19: a pH study of 100% of Cases"
         #expect(BibTeXFormat.render(record).contains("  title = {{HIV} and {mRNA} in {COVID-19:} a {pH} study of 100\\% of Cases},\n"))
+        // A word that begins with an escape is braced twice (one brace group opening with a
+        // backslash would be a "special character", whose letters styles still change).
+        record.title = "#MeToo and $NADPH levels"
+        #expect(BibTeXFormat.render(record).contains("  title = {{{\\#MeToo}} and {{\\$NADPH}} levels},\n"))
     }
 
     @Test func bibTeXOfAnArticleAndABook() throws {
@@ -79,6 +91,13 @@ import Testing
         #expect(item["DOI"] as? String == "10.11613/BM.2020.011001")
         #expect(item["PMID"] as? String == "31839728")
         #expect(item["PMCID"] as? String == "PMC6904971")
+        // The language as the BCP 47 tag CSL reads (`en`: English, so styles title-case it).
+        #expect(item["language"] as? String == "en")
+        var other = try Self.baseline(31839728)
+        for (code, tag) in [("fre", "fr"), ("chi", "zh"), ("mul", "mul"), ("und", "und")] {
+            other.languages = [code]
+            #expect(try Self.object(CSLJSONFormat.render(other))["language"] as? String == tag, "\(code)")
+        }
         let authors = try #require(item["author"] as? [[String: String]])
         #expect(authors.first == ["family": "Weemaes", "given": "Matthias"])
         let group = try Self.object(CSLJSONFormat.render(try Self.baseline(31839962)))

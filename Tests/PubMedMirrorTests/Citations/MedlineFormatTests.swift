@@ -32,8 +32,9 @@ import Testing
     /// A whole record: an electronic date before the printed one (DEP, "Epub" in SO), labelled
     /// abstract sections run together, two ISSNs, keywords (OTO/OT), a PMC id, history dates.
     /// What NCBI would print besides: CI (CopyrightInformation) and COIS (CoiStatement), which the
-    /// record model does not keep, and EDAT/MHDA, for which this trimmed sample has no history
-    /// dates. Each wrapped line keeps its trailing space (written `\u{20}` here).
+    /// record model does not keep. The history has `entrez` alone (not yet indexed for MEDLINE):
+    /// EDAT and MHDA are that date, as PubMed shows them. Each wrapped line keeps its trailing
+    /// space (written `\u{20}` here).
     @Test func aWholeRecord() throws {
         let expected = """
         PMID- 31839728
@@ -91,6 +92,8 @@ import Testing
         OT  - case report
         OT  - high anion gap acidosis
         OT  - preanalytical phase
+        EDAT- 2019/12/17 06:00
+        MHDA- 2019/12/17 06:00
         CRDT- 2019/12/17 06:00
         PHST- 2019/08/02 00:00 [received]
         PHST- 2019/10/20 00:00 [accepted]
