@@ -189,7 +189,10 @@ extension Mirror {
         if let current = report.thesaurus, current.sourceURL == url.absoluteString, let modified = remote.modified,
            current.remoteModified == modified, current.size == remote.size {
             report.outcome = .upToDate
-            if !options.dryRun { FileSystem.remove(partial) }
+            if !options.dryRun {
+                FileSystem.remove(partial)
+                FileSystem.remove(layout.meshFile(partial.lastPathComponent + ".source"))
+            }
             return
         }
         if options.dryRun { return }
@@ -198,6 +201,7 @@ extension Mirror {
                                                   summary: "the server did not tell the file's size")))
         }
         do throws(FileSystemError) { try FileSystem.createDirectory(layout.meshFolder) } catch { throw .mirror(.local(error)) }
+        try startOrResume(partial, of: url, remote: remote)
         let downloaded = try downloadDescriptorFile(url, to: partial, size: size, session: session, retry: options.retry,
                                                     progress: progress, cancellation: cancellation)
         report.bytesReceived = downloaded.received
@@ -219,6 +223,23 @@ extension Mirror {
         report.outcome = .updated
         logger.info("MeSH thesaurus built from \(url.absoluteString)",
                     metadata: ["mesh.year": "\(report.thesaurus?.year ?? 0)", "file.md5": "\(downloaded.md5)"])
+    }
+
+    /// What a partial download is of: the URL, size and server time it was begun for, beside it
+    /// (`NAME.partial.source`). NLM refreshes its files on weekdays and publishes no checksum, so
+    /// bytes of another version would be joined to the new ones undetected (an `.xml` has no CRC):
+    /// a partial is resumed only when the server's file is the one it was begun from, and never
+    /// when the server gives no time.
+    private func startOrResume(_ partial: URL, of url: URL, remote: RemoteFileInfo) throws(MeshUpdateError) {
+        let source = layout.meshFile(partial.lastPathComponent + ".source")
+        let identity = remote.modified.map { "\(url.absoluteString) \(remote.size ?? -1) \($0)\n" }
+        let begun = FileSystem.contents(source).map { String(decoding: $0, as: UTF8.self) }
+        if identity == nil || begun != identity {
+            FileSystem.remove(partial)
+            FileSystem.remove(source)
+        }
+        guard let identity, begun != identity else { return }
+        do throws(FileSystemError) { try FileSystem.writeAtomically(Array(identity.utf8), to: source) } catch { throw .mirror(.local(error)) }
     }
 
     /// The first of the candidate URLs the server has, with its size and time, and the session
@@ -292,8 +313,9 @@ extension Mirror {
     /// older ones (last year's file), so that the folder holds one.
     private func keepDescriptorFile(_ partial: URL, as name: String) throws(MeshUpdateError) {
         do throws(FileSystemError) { try FileSystem.rename(partial, to: layout.meshFile(name)) } catch { throw .mirror(.local(error)) }
+        FileSystem.remove(layout.meshFile(partial.lastPathComponent + ".source"))
         let others = (try? FileManager.default.contentsOfDirectory(atPath: layout.meshFolder.path)) ?? []
-        for other in others where other != name && other.hasPrefix("desc") && !other.hasSuffix(".partial") {
+        for other in others where other != name && other.hasPrefix("desc") && !other.hasSuffix(".partial") && !other.hasSuffix(".partial.source") {
             FileSystem.remove(layout.meshFile(other))
         }
     }

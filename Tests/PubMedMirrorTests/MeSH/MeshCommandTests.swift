@@ -65,16 +65,36 @@ import Testing
         #expect((try Self.json(status.stdout)["mesh"] as? [String: Any])?["year"] as? Int == 2025)
     }
 
+    /// A download cut short is resumed when the server's file is the one it was begun from (its
+    /// URL, size and time, kept beside the partial), and begun again otherwise: NLM refreshes the
+    /// file on weekdays and publishes no checksum, so two versions' bytes would go undetected.
     @Test func anInterruptedDownloadIsResumed() async throws {
-        let (server, url, _) = try await Self.serve(label: "mesh-resume")
+        let (server, url, served) = try await Self.serve(label: "mesh-resume")
         defer { withExtendedLifetime(server) {} }
         let mirror = try TestPaths.temporaryDirectory("mirror-mesh-resume").path
-        // What a run killed mid-download leaves: the first bytes under NAME.partial.
         let bytes = try MeshFixture.bytes()
+        let modified = try #require(try FileManager.default.attributesOfItem(atPath: served.path)[.modificationDate] as? Date)
+        let partial = URL(fileURLWithPath: mirror + "/mesh/desc2025.xml.partial")
+        let source = URL(fileURLWithPath: mirror + "/mesh/desc2025.xml.partial.source")
         try TestPaths.makeDirectory(URL(fileURLWithPath: mirror + "/mesh"))
-        try Data(bytes[0..<10000]).write(to: URL(fileURLWithPath: mirror + "/mesh/desc2025.xml.partial"))
+        let arguments = ["mesh", "--source", url.absoluteString, "--mirror", mirror, "--format", "json", "--quiet"]
 
-        let run = try await CLI.run(["mesh", "--source", url.absoluteString, "--mirror", mirror, "--format", "json", "--quiet"])
+        // Begun from another version of the file (a day older), or with nothing to tell which: begun again.
+        for begun in ["\(url.absoluteString) \(bytes.count) \(Int64(modified.timeIntervalSince1970) - 86_400)\n", nil] {
+            try Data(repeating: UInt8(ascii: "x"), count: 10000).write(to: partial)
+            if let begun { try Data(begun.utf8).write(to: source) } else { try? FileManager.default.removeItem(at: source) }
+            let fresh = try await CLI.run(arguments)
+            #expect(fresh.status == 0, "\(fresh.stderr)")
+            #expect(try Self.json(fresh.stdout)["resumedFrom"] as? Int == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: mirror + "/mesh/desc2025.xml")) == Data(bytes))
+            #expect(!FileManager.default.fileExists(atPath: source.path))
+            try FileManager.default.removeItem(atPath: mirror + "/mesh/mesh.sqlite")
+        }
+
+        // What a run killed mid-download leaves: the first bytes under NAME.partial, and what they are of.
+        try Data(bytes[0..<10000]).write(to: partial)
+        try Data("\(url.absoluteString) \(bytes.count) \(Int64(modified.timeIntervalSince1970))\n".utf8).write(to: source)
+        let run = try await CLI.run(arguments)
         #expect(run.status == 0, "\(run.stderr)")
         let report = try Self.json(run.stdout)
         #expect(report["resumedFrom"] as? Int == 10000)
