@@ -39,6 +39,9 @@ public enum IndexError: CodedError {
     case sinceAhead(since: Int64, mark: Int64)
     /// A change sequence of the index this one replaced (`RecordStore.continueNumbering`).
     case sinceEarlierIndex(since: Int64, replacedMark: Int64)
+    /// This binary codes values that are not ASCII otherwise than the one that built the index
+    /// (`SearchCode.foldingFingerprint`): writing would leave the search index inconsistent.
+    case foldingChanged(path: String)
     /// Something that cannot happen did (a bug).
     case inconsistency(String)
 
@@ -60,6 +63,7 @@ public enum IndexError: CodedError {
         case .interrupted: .queryInterrupted
         case .sinceAhead: .sinceAhead
         case .sinceEarlierIndex: .sinceEarlierIndex
+        case .foldingChanged: .foldingChanged
         case .inconsistency: .internalFailure
         }
     }
@@ -74,7 +78,7 @@ public enum IndexError: CodedError {
         case .gap: [.fetchMissing, .allowGaps]
         case .notIndexed: [.runIndex]
         case .nothingMirrored: [.runFetch]
-        case .olderFormat, .damagedRecord: [.rebuildIndex]
+        case .olderFormat, .damagedRecord, .foldingChanged: [.rebuildIndex]
         case .inconsistency: [.reportBug]
         case .sinceAhead, .sinceEarlierIndex: [.exportAll]
         case .query, .rebuildIncomplete, .cancelled, .interrupted: []
@@ -116,6 +120,8 @@ public enum IndexError: CodedError {
             "change \(since) is past this index's high-water mark, \(mark): this index has given no such number (it is another index's, or this one was made again when the index it replaced could not be read), so what changed since \(since) cannot be told"
         case .sinceEarlierIndex(let since, let replacedMark):
             "change \(since) belongs to the index this one replaced (an annual rollover or a rebuild; that index's high-water mark was \(replacedMark)): what differs between the two indexes, such as the records a new baseline left out, is in no change set"
+        case .foldingChanged(let path):
+            "\(path) was built by a pubmed-mirror whose Swift or Foundation folds accented and other non-ASCII letters otherwise than this one's: applying files to it would leave records in its search index that it could not remove; its searches still work"
         case .inconsistency(let message): message
         }
     }
@@ -132,6 +138,7 @@ extension ErrorCode {
     public static let queryInterrupted = ErrorCode("index.query-interrupted", .interrupted)
     public static let sinceAhead = ErrorCode("index.since-ahead", .invalidInput)
     public static let sinceEarlierIndex = ErrorCode("index.since-earlier-index", .invalidInput)
+    public static let foldingChanged = ErrorCode("index.folding-changed", .local)
 }
 
 extension Advice {

@@ -75,6 +75,12 @@ final class RecordWriter {
         self.db = db
         self.path = path
         self.sourceFile = sourceFile
+        // Codes folded otherwise than those indexed could not be removed (SearchCode.foldingFingerprint).
+        switch try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'codeFolding'") {
+        case nil: try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('codeFolding', ?)", arguments: [SearchCode.foldingFingerprint])
+        case SearchCode.foldingFingerprint: break
+        default: throw IndexError.foldingChanged(path: path)
+        }
         seq = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'lastSeq'") ?? 0
         firstSeq = seq + 1
         try db.execute(sql: "INSERT INTO xmlStream (file, live) VALUES (?, 0)", arguments: [sourceFile])

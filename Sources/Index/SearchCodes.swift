@@ -44,6 +44,28 @@ enum SearchCode {
         return true
     }
 
+    /// A fingerprint of how values that are not ASCII are coded: by Foundation's folding and
+    /// Unicode's classes of letters and digits, which a Swift or Foundation upgrade may change.
+    /// The search index is contentless, so removing a record's codes hands FTS5 the codes made
+    /// again by the running binary; codes made otherwise than those indexed would leave stale
+    /// entries behind (or damage the index). The index keeps the fingerprint it was built with
+    /// (`meta.codeFolding`), and a binary that folds otherwise does not write to it.
+    static let foldingFingerprint: Int64 = {
+        let samples = [
+            "Søren Ørsted", "Łukasz Świątek", "İnan Işık", "Straße", "Æsir Œuvre", "ﬁnance ﬀ", "Ångström", "Çelik Şahin",
+            "Dvořák Ďurovič", "Ñandú", "Þór Ðuríður", "Ελληνικά Ωμέγα", "Кириллица Ёж", "日本語", "한국어", "Nguyễn Đức",
+            "Ǆemal ǅ", "µ Ω K Å", "Ⅻ ½ ² ٣ ௫", "𝔄𝔅 𝟘", "ﾊﾝｶｸ ＡＢＣ", "Ａ１", "Ĳssel", "ʼapostrophe", "e\u{301}cole", "ı i̇",
+        ]
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for sample in samples {
+            for byte in (code(sample) + "\n").utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+        }
+        return Int64(bitPattern: hash)
+    }()
+
     static func words(_ value: String) -> [String] {
         value.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
             .split(whereSeparator: { !($0.isLetter || $0.isNumber) })

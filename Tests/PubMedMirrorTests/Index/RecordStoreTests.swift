@@ -110,6 +110,29 @@ import Testing
         }
     }
 
+    /// An index built by a binary that folds non-ASCII letters otherwise (a Swift or Foundation
+    /// upgrade) is not written to: the codes this one would hand FTS5 to remove a record's could
+    /// differ from those indexed. The fingerprint is kept from the first file on.
+    @Test func anIndexWhoseCodesWereFoldedOtherwiseIsNotWrittenTo() throws {
+        let store = try Self.store()
+        try Self.apply(store, "f1", [Self.rec(1)])
+        let kept = try store.database.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'codeFolding'") }
+        #expect(kept == SearchCode.foldingFingerprint)
+        try Self.apply(store, "f2", [Self.rec(2)])
+        try store.database.write { db in try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'codeFolding'") }
+        do {
+            try Self.apply(store, "f3", [Self.rec(1, 2)])
+            Issue.record("written with codes folded otherwise")
+        } catch let error as IndexError {
+            #expect(error.code == .foldingChanged)
+            #expect(error.advice == [.rebuildIndex])
+            #expect(error.description.contains("folds accented and other non-ASCII letters otherwise"), "\(error.description)")
+        }
+        #expect(try store.appliedFiles().map(\.name) == ["f1", "f2"])
+        #expect(try store.record(pmid: 1, version: nil)?.versions == [1], "nothing of f3 applied")
+        #expect(try store.search("a title", limit: 10).count == 2, "searches still work")
+    }
+
     @Test func aFilesXMLIsKeptWhileARowUsesItAndDeletedAfter() throws {
         let store = try Self.store()
         try Self.apply(store, "f1", [Self.rec(1), Self.rec(2)])
