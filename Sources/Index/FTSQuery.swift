@@ -212,7 +212,7 @@ package struct FTSQuery {
         case .mesh, .meshMajor:
             let tag = term.field == .mesh ? "mh_" : "majr_"
             let parts = term.text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            let qualifier = parts.count == 2 ? SearchCode.code(parts[1]) : nil
+            let qualifier = parts.count == 2 ? SearchCode.code(try subheading(parts[1])) : nil
             // A truncated heading is a beginning, not a name to look up.
             let heading = prefix ? parts[0] : try mesh?.heading(for: parts[0]) ?? parts[0]
             let suffix = qualifier.map { "__" + $0 } ?? ""
@@ -225,6 +225,8 @@ package struct FTSQuery {
                 return codes(Self.adding(written, to: [SearchCode.code(heading) + suffix]).map { tag + $0 }, prefix: prefix)
             }
             return codes(Self.adding(written, to: try exploded(heading, qualifier: qualifier)).map { tag + $0 }, prefix: false)
+        case .subheading where !prefix:
+            return codes(["sh_" + SearchCode.code(try subheading(term.text))], prefix: false)
         case .subset:
             return codes(["sb_" + SearchCode.subset(term.text)], prefix: prefix)
         case .language where !prefix:
@@ -254,6 +256,18 @@ package struct FTSQuery {
             guard let name = tag[term.field] else { throw QueryError("the field [\(term.field.displayName)] cannot be searched here", query: "", offset: 0) }
             return codes([name + "_" + SearchCode.code(term.text)], prefix: prefix)
         }
+    }
+
+    /// A subheading as written, or the one its two-letter abbreviation stands for (`dt`: drug
+    /// therapy), as PubMed reads `neoplasms/dt[mh]` and `dt[sh]`; the abbreviations come from the
+    /// thesaurus, and without one the note says so (no subheading's name has two letters).
+    private mutating func subheading(_ text: String) throws -> String {
+        let written = text.trimmingCharacters(in: .whitespaces)
+        guard written.count == 2, written.allSatisfy(\.isLetter) else { return written }
+        if let name = try mesh?.qualifier(abbreviated: written) { return name }
+        let note = "the subheading abbreviation \"\(written)\" is read with NLM's MeSH thesaurus (pubmed-mirror mesh), which \(mesh == nil ? "is not installed" : "does not have it (build it again with this version)"): searched as written"
+        if !notes.contains(note) { notes.append(note) }
+        return written
     }
 
     /// `codes` with those of `extra` it does not hold yet after them.

@@ -19,12 +19,14 @@ final class DescriptorParser {
         case recordSet = "DescriptorRecordSet", record = "DescriptorRecord", descriptorUI = "DescriptorUI"
         case descriptorName = "DescriptorName", string = "String", treeNumberList = "TreeNumberList"
         case treeNumber = "TreeNumber", conceptList = "ConceptList", concept = "Concept", termList = "TermList"
-        case term = "Term", activeYears = "ActiveMeSHYearList", year = "Year", other = ""
+        case term = "Term", activeYears = "ActiveMeSHYearList", year = "Year"
+        case qualifiers = "AllowableQualifiersList", qualifier = "AllowableQualifier", qualifierReferredTo = "QualifierReferredTo"
+        case qualifierName = "QualifierName", abbreviation = "Abbreviation", other = ""
     }
 
     /// The text fields taken from a record, by their path below `DescriptorRecordSet`.
     private enum Field {
-        case ui, name, treeNumber, term, activeYear
+        case ui, name, treeNumber, term, activeYear, qualifierName, qualifierAbbreviation
 
         static let paths: [([Element], Field)] = [
             ([.recordSet, .record, .descriptorUI], .ui),
@@ -32,6 +34,8 @@ final class DescriptorParser {
             ([.recordSet, .record, .treeNumberList, .treeNumber], .treeNumber),
             ([.recordSet, .record, .conceptList, .concept, .termList, .term, .string], .term),
             ([.recordSet, .record, .activeYears, .year], .activeYear),
+            ([.recordSet, .record, .qualifiers, .qualifier, .qualifierReferredTo, .qualifierName, .string], .qualifierName),
+            ([.recordSet, .record, .qualifiers, .qualifier, .abbreviation], .qualifierAbbreviation),
         ]
     }
 
@@ -130,6 +134,8 @@ final class DescriptorParser {
         }
         path.append(element)
         if path.count == 2 && element == .record { current = MeshDescriptor(ui: "", name: "") }
+        // Each allowable qualifier: its name, then its abbreviation, filled in as they come.
+        if path.count == 4 && element == .qualifier && path[2] == .qualifiers { current?.qualifiers.append(("", "")) }
         field = Field.paths.first { $0.0 == path }?.1
         text.removeAll(keepingCapacity: true)
     }
@@ -158,6 +164,8 @@ final class DescriptorParser {
         case .treeNumber: current?.treeNumbers.append(value)
         case .term: current?.entryTerms.append(value)
         case .activeYear: if let year = Int(value) { latestActiveYear = max(latestActiveYear ?? year, year) }
+        case .qualifierName: if let last = current?.qualifiers.indices.last { current?.qualifiers[last].name = value }
+        case .qualifierAbbreviation: if let last = current?.qualifiers.indices.last { current?.qualifiers[last].abbreviation = value.lowercased() }
         }
     }
 

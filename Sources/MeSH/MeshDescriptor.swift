@@ -12,12 +12,22 @@ public struct MeshDescriptor: Sendable, Equatable {
     public var treeNumbers: [String]
     /// Every `Term/String` of every concept, the preferred term included.
     public var entryTerms: [String]
+    /// `AllowableQualifiersList`: each qualifier's name and its two-letter `Abbreviation` (`dt`:
+    /// drug therapy), which PubMed takes for the name in `neoplasms/dt[mh]` and `dt[sh]`.
+    public var qualifiers: [(abbreviation: String, name: String)]
 
-    public init(ui: String, name: String, treeNumbers: [String] = [], entryTerms: [String] = []) {
+    public init(ui: String, name: String, treeNumbers: [String] = [], entryTerms: [String] = [],
+                qualifiers: [(abbreviation: String, name: String)] = []) {
         self.ui = ui
         self.name = name
         self.treeNumbers = treeNumbers
         self.entryTerms = entryTerms
+        self.qualifiers = qualifiers
+    }
+
+    public static func == (left: MeshDescriptor, right: MeshDescriptor) -> Bool {
+        left.ui == right.ui && left.name == right.name && left.treeNumbers == right.treeNumbers && left.entryTerms == right.entryTerms
+            && left.qualifiers.map(\.abbreviation) == right.qualifiers.map(\.abbreviation) && left.qualifiers.map(\.name) == right.qualifiers.map(\.name)
     }
 }
 

@@ -6,8 +6,16 @@ import GRDB
 /// - `descriptor`: `id`, `ui` (unique), `name`, `nameKey` (the name folded, indexed);
 /// - `treeNumber`: `treeNumber` (the key, so that a prefix is a range scan), `descriptor`;
 /// - `term`: `key` (an entry term folded), `descriptor`; the key is (`key`, `descriptor`);
-/// - `thesaurus`: one row saying what it was built from (`MeshThesaurusInfo`).
+/// - `thesaurus`: one row saying what it was built from (`MeshThesaurusInfo`);
+/// - `qualifier`: `abbreviation` (two letters, lower case, the key), `name`: the qualifiers'
+///   abbreviations, gathered from the descriptors' allowable qualifiers. Made by the builder, not
+///   a migration, so that a thesaurus built before it keeps opening (it has no abbreviations, and
+///   says so when one is searched): every thesaurus is built whole into a new file.
 enum MeshSchema {
+    static func createQualifiers(_ db: Database) throws {
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS qualifier (abbreviation TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID")
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: descriptors, tree numbers, terms") { db in

@@ -115,6 +115,16 @@ public final class MeshThesaurus: Sendable {
         }
     }
 
+    /// The qualifier whose two-letter abbreviation is `abbreviation` (`dt`: "drug therapy"), in
+    /// any case; nil for none, or in a thesaurus built before abbreviations were kept.
+    public func qualifier(abbreviated abbreviation: String) throws(MeshError) -> String? {
+        guard abbreviation.count == 2 else { return nil }
+        return try read { db in
+            guard try db.tableExists("qualifier") else { return nil }
+            return try String.fetchOne(db, sql: "SELECT name FROM qualifier WHERE abbreviation = ?", arguments: [abbreviation.lowercased()])
+        }
+    }
+
     /// How many descriptors the thesaurus holds.
     public func count() throws(MeshError) -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM descriptor") ?? 0 }

@@ -57,6 +57,7 @@ public enum MeshThesaurusBuilder {
             }
             database = try DatabaseQueue(path: path.path, configuration: configuration)
             try MeshSchema.migrator.migrate(database)
+            try database.write { db in try MeshSchema.createQualifiers(db) }
         } catch {
             throw .database(DatabaseFailure(path: path.path, role: "MeSH thesaurus", error: error))
         }
@@ -102,6 +103,7 @@ public enum MeshThesaurusBuilder {
         let descriptor: Statement
         let treeNumber: Statement
         let term: Statement
+        let qualifier: Statement
 
         init(_ db: Database) throws {
             self.db = db
@@ -109,6 +111,7 @@ public enum MeshThesaurusBuilder {
             // A tree number names one place: a file that repeats one keeps its first descriptor.
             treeNumber = try db.makeStatement(sql: "INSERT OR IGNORE INTO treeNumber (treeNumber, descriptor) VALUES (?, ?)")
             term = try db.makeStatement(sql: "INSERT OR IGNORE INTO term (key, descriptor) VALUES (?, ?)")
+            qualifier = try db.makeStatement(sql: "INSERT OR IGNORE INTO qualifier (abbreviation, name) VALUES (?, ?)")
         }
 
         func insert(_ record: MeshDescriptor) throws {
@@ -118,6 +121,9 @@ public enum MeshThesaurusBuilder {
             for entry in [record.name] + record.entryTerms {
                 let key = MeshThesaurus.key(entry)
                 if !key.isEmpty { try term.execute(arguments: [key, id]) }
+            }
+            for each in record.qualifiers where each.abbreviation.count == 2 && !each.name.isEmpty {
+                try qualifier.execute(arguments: [each.abbreviation, each.name])
             }
         }
     }

@@ -6,4 +6,6 @@ public protocol MeshVocabulary: Sendable {
     func heading(for term: String) throws -> String?
     /// The heading and every descriptor under it in any of its trees, by name.
     func narrower(than heading: String) throws -> [String]
+    /// The qualifier (subheading) a two-letter abbreviation stands for (`dt`: drug therapy); nil if none.
+    func qualifier(abbreviated abbreviation: String) throws -> String?
 }

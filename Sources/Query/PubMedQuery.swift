@@ -108,7 +108,10 @@ public struct PubMedQuery: Sendable, Equatable {
     /// Whether a MeSH thesaurus changes what the query finds: it names a heading (`[mh]`, `[majr]`),
     /// or has untagged words, which may name one. Otherwise there is no need to open it.
     public var usesThesaurus: Bool {
-        root.terms.contains { ($0.field.explodes && !$0.truncated) || ($0.field == .untagged && !$0.quoted && !$0.truncated) }
+        root.terms.contains { term in
+            (term.field.explodes && !term.truncated) || (term.field == .untagged && !term.quoted && !term.truncated)
+                || (term.field == .subheading && term.text.trimmingCharacters(in: .whitespaces).count == 2)
+        }
     }
 
     /// The query as it was understood, in PubMed's own "query translation" style: every term with

@@ -14,6 +14,9 @@ import Testing
         #expect(neoplasms.name == "Neoplasms")
         #expect(neoplasms.treeNumbers == ["C04"])
         #expect(neoplasms.entryTerms.contains("Cancer"))
+        // Its allowable qualifiers' names and abbreviations (lower-cased), not their names taken as terms.
+        #expect(neoplasms.qualifiers.map(\.abbreviation) == ["bl", "dt"] && neoplasms.qualifiers.map(\.name) == ["blood", "drug therapy"])
+        #expect(!neoplasms.entryTerms.contains("drug therapy"))
         let breast = try #require(descriptors.first { $0.ui == "D001943" })
         #expect(breast.treeNumbers == ["C04.588.180", "C17.800.090.500"])
         // Every term of every concept, the preferred one included.

@@ -57,6 +57,11 @@ import Testing
         // Breast Neoplasms is also under Skin Diseases (C17.800.090.500), as in MeSH itself.
         ("skin diseases[mh]", [1, 4], []),
         ("\"neoplasms/drug therapy\"[mh]", [2], []),
+        // A subheading's two-letter abbreviation, as NLM's guide writes them; read with the thesaurus.
+        ("neoplasms/dt[mh]", [2], []),
+        ("\"adenocarcinoma/DT\"[majr]", [2], []),
+        ("dt[sh]", [2], []),
+        ("\"drug therapy\"[sh]", [2], [2]),
         ("neoplasms[majr]", [2], []),
         ("\"myocardial infarction\"[majr]", [3], [3]),
         ("neoplasms[mh] NOT breast neoplasms[mh]", [2, 5], [5]),
@@ -79,6 +84,17 @@ import Testing
         #expect(plain.pmids == without, "\(query) without")
         let explodes = query.contains("[mh]") || query.contains("[majr]")
         #expect(plain.notes.contains(FTSQuery.noThesaurus) == explodes, "\(query): \(plain.notes)")
+    }
+
+    /// Without the thesaurus (or with one built before abbreviations were kept), an abbreviation
+    /// is searched as written, and the note says why it may find nothing.
+    @Test func aSubheadingAbbreviationWithoutTheThesaurusIsNoted() throws {
+        let store = try Self.store()
+        let plain = try Self.pmids(store, "dt[sh]", mesh: nil)
+        #expect(plain.pmids.isEmpty)
+        #expect(plain.notes.contains { $0.contains("the subheading abbreviation \"dt\" is read with NLM's MeSH thesaurus") }, "\(plain.notes)")
+        #expect(try PubMedQuery(parsing: "dt[sh]").usesThesaurus)
+        #expect(try Self.thesaurus().qualifier(abbreviated: "Bl") == "blood")
     }
 
     @Test func theMirrorOpensTheThesaurusItBuilt() async throws {
