@@ -225,6 +225,19 @@ package struct FTSQuery {
                 return codes(Self.adding(written, to: [SearchCode.code(heading) + suffix]).map { tag + $0 }, prefix: prefix)
             }
             return codes(Self.adding(written, to: try exploded(heading, qualifier: qualifier)).map { tag + $0 }, prefix: false)
+        case .publicationType where !prefix && term.explode:
+            // The type and the narrower ones under it in the MeSH trees (V), with the thesaurus.
+            let written = [SearchCode.code(term.text)]
+            guard let mesh else {
+                if !notes.contains(Self.noThesaurus) { notes.append(Self.noThesaurus) }
+                return codes(written.map { "pt_" + $0 }, prefix: false)
+            }
+            let narrower = try mesh.narrower(than: term.text)
+            if narrower.count > 1 {
+                let line = "\(term.text)[Publication Type] with \(narrower.count - 1) narrower type\(narrower.count == 2 ? "" : "s")"
+                if !explosions.contains(line) { explosions.append(line) }
+            }
+            return codes(Self.adding(written, to: narrower.map(SearchCode.code)).map { "pt_" + $0 }, prefix: false)
         case .subheading where !prefix:
             return codes(["sh_" + SearchCode.code(try subheading(term.text))], prefix: false)
         case .subset:
@@ -290,7 +303,7 @@ package struct FTSQuery {
         return names.map { SearchCode.code($0) + (qualifier.map { "__" + $0 } ?? "") }.filter { seen.insert($0).inserted }
     }
 
-    static let noThesaurus = "no MeSH thesaurus: [mh] and [majr] match the heading named, without the narrower headings PubMed would add (run `pubmed-mirror mesh` to get it)"
+    static let noThesaurus = "no MeSH thesaurus: [mh], [majr] and [pt] match the heading or type named, without the narrower ones PubMed would add (run `pubmed-mirror mesh` to get it)"
 
     /// `codes : "a"` or `codes : ("a" OR "b" …)`; none of them ranks.
     private mutating func codes(_ tokens: [String], prefix: Bool) -> String {

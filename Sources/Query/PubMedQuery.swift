@@ -181,7 +181,7 @@ extension QueryTerm {
         }
         let body = "\"\(text)\(truncated ? "*" : "")\""
         var tag = field.displayName
-        if field.explodes && !explode { tag += ":noexp" }
+        if field.takesNoexp && !explode { tag += ":noexp" }
         if let proximity { tag += ":~\(proximity)" }
         return "\(body)[\(tag)]"
     }

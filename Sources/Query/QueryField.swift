@@ -136,6 +136,10 @@ public enum QueryField: String, Sendable, Equatable, CaseIterable {
     /// The fields a `[tag:~N]` proximity search may name (PubMed's).
     public var allowsProximity: Bool { self == .titleAbstract || self == .title || self == .affiliation }
 
-    /// The fields that take `:noexp`.
-    public var explodes: Bool { self == .mesh || self == .meshMajor }
+    /// The fields that include the narrower headings of the MeSH trees unless written `:noexp`:
+    /// MeSH headings, and publication types (`clinical trial[pt]` takes in its phases, as PubMed's).
+    public var explodes: Bool { self == .mesh || self == .meshMajor || self == .publicationType }
+    /// The fields that take `:noexp`: those that explode, and `[sh]` (PubMed's `therapy[sh:noexp]`;
+    /// subheadings are not exploded here, so it changes nothing).
+    public var takesNoexp: Bool { explodes || self == .subheading }
 }

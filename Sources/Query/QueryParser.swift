@@ -270,7 +270,7 @@ struct QueryParser {
                 }
                 proximity = distance
             } else {
-                throw QueryError("unknown option :\(option) in the tag [\(tag.text)] (:noexp goes with [mh] and [majr], :~N with [tiab], [ti] and [ad])",
+                throw QueryError("unknown option :\(option) in the tag [\(tag.text)] (:noexp goes with [mh], [majr], [pt] and [sh], :~N with [tiab], [ti] and [ad])",
                                  query: source, offset: tag.range.lowerBound)
             }
             name = name[..<colon].trimmingCharacters(in: .whitespaces)
@@ -278,8 +278,8 @@ struct QueryParser {
         guard let field = QueryField.tags[name] else {
             throw QueryError("unknown field tag [\(tag.text)]", query: source, offset: tag.range.lowerBound)
         }
-        if noexp && !field.explodes {
-            throw QueryError(":noexp goes only with [mh] and [majr]", query: source, offset: tag.range.lowerBound)
+        if noexp && !field.takesNoexp {
+            throw QueryError(":noexp goes only with [mh], [majr], [pt] and [sh]", query: source, offset: tag.range.lowerBound)
         }
         if proximity != nil {
             guard field.allowsProximity else {

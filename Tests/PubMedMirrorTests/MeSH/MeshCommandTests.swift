@@ -33,7 +33,7 @@ import Testing
         let report = try Self.json(first.stdout)
         #expect(report["outcome"] as? String == "updated")
         let thesaurus = try #require(report["thesaurus"] as? [String: Any])
-        #expect(thesaurus["descriptors"] as? Int == 21)
+        #expect(thesaurus["descriptors"] as? Int == 24)
         #expect(thesaurus["year"] as? Int == 2025)
         #expect(thesaurus["sourceURL"] as? String == url.absoluteString)
         #expect(thesaurus["sourceFile"] as? String == "desc2025.xml")
@@ -99,11 +99,11 @@ import Testing
         let report = try Self.json(run.stdout)
         #expect(report["resumedFrom"] as? Int == 10000)
         #expect(report["bytesReceived"] as? Int == bytes.count - 10000)
-        #expect((report["thesaurus"] as? [String: Any])?["descriptors"] as? Int == 21)
+        #expect((report["thesaurus"] as? [String: Any])?["descriptors"] as? Int == 24)
         #expect(try Data(contentsOf: URL(fileURLWithPath: mirror + "/mesh/desc2025.xml")) == Data(bytes))
 
         let status = try await CLI.run(["status", "--mirror", mirror])
-        #expect(status.stdout.contains("MeSH thesaurus: 2025, 21 descriptors, from desc2025.xml"), "\(status.stdout)")
+        #expect(status.stdout.contains("MeSH thesaurus: 2025, 24 descriptors, from desc2025.xml"), "\(status.stdout)")
     }
 
     @Test func aDamagedFileOnTheServerLeavesTheThesaurusInPlace() async throws {
@@ -132,7 +132,7 @@ import Testing
         let gzip = try MeshFixture.gzipped(label: "mesh-file")
         let dry = try await CLI.run(["mesh", "--file", gzip.path, "--mirror", mirror, "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
-        #expect(dry.stdout.contains("21 descriptors"))
+        #expect(dry.stdout.contains("24 descriptors"))
         #expect(!FileManager.default.fileExists(atPath: mirror + "/mesh/mesh.sqlite"))
 
         let run = try await CLI.run(["mesh", "--file", gzip.path, "--mirror", mirror, "--format", "json"])
@@ -168,7 +168,7 @@ import Testing
         #expect(report["outcome"] as? String == "updated")
         let mesh = try #require(report["mesh"] as? [String: Any])
         #expect(mesh["outcome"] as? String == "updated")
-        #expect((mesh["thesaurus"] as? [String: Any])?["descriptors"] as? Int == 21)
+        #expect((mesh["thesaurus"] as? [String: Any])?["descriptors"] as? Int == 24)
 
         let second = try await CLI.run(arguments, environment: environment)
         #expect(second.status == 0, "\(second.stderr)")

@@ -24,6 +24,11 @@ import Testing
         (8, "Indexed in an earlier year", [heading("Heart Attack")]),
     ]
 
+    /// PMID → its publication types (records 1–8 are journal articles).
+    static let types: [Int: [String]] = [
+        1: ["Randomized Controlled Trial"], 2: ["Clinical Trial"], 3: ["Controlled Clinical Trial", "Review"],
+    ]
+
     static func heading(_ name: String, major: Bool = false, qualifiers: [(String, Bool)] = []) -> PubMedRecord.MeshHeading {
         PubMedRecord.MeshHeading(descriptor: name, majorTopic: major,
                                  qualifiers: qualifiers.map { PubMedRecord.MeshQualifier(name: $0.0, majorTopic: $0.1) })
@@ -34,6 +39,7 @@ import Testing
         try RecordStoreTests.apply(store, "f1", records.map { pmid, title, mesh in
             var record = RecordStoreTests.record(pmid, title: title)
             record.meshHeadings = mesh
+            record.publicationTypes = types[pmid] ?? ["Journal Article"]
             return .record(record, xml: RecordStoreTests.xml(pmid, 1))
         })
         return store
@@ -68,6 +74,11 @@ import Testing
         // An entry term names its heading in [mh] too, and is searched as written as well (an
         // earlier name of the heading, in records indexed before it was renamed).
         ("heart attack[mh]", [3, 8], [8]),
+        // Publication types take in the narrower ones, as PubMed's [pt]; :noexp does not.
+        ("clinical trial[pt]", [1, 2, 3], [2]),
+        ("controlled clinical trial[pt]", [1, 3], [3]),
+        ("clinical trial[pt:noexp]", [2], [2]),
+        ("review[pt]", [3], [3]),
         ("heart attack[mh:noexp]", [3, 8], [8]),
         ("\"heart attack/drug therapy\"[mh]", [], []),
         // Automatic term mapping: untagged words that together name an entry term also find the heading;
@@ -82,7 +93,7 @@ import Testing
         #expect(try Self.pmids(store, query, mesh: thesaurus).pmids == with, "\(query) with the thesaurus")
         let plain = try Self.pmids(store, query, mesh: nil)
         #expect(plain.pmids == without, "\(query) without")
-        let explodes = query.contains("[mh]") || query.contains("[majr]")
+        let explodes = query.contains("[mh]") || query.contains("[majr]") || query.contains("[pt]")
         #expect(plain.notes.contains(FTSQuery.noThesaurus) == explodes, "\(query): \(plain.notes)")
     }
 

@@ -51,6 +51,7 @@ import Testing
         ("(asthma)AND(copd)", #""asthma"[All Fields] AND "copd"[All Fields]"#),
         ("asthma OR(copd)[tiab]", #""asthma"[All Fields] OR "copd"[Title/Abstract]"#),
         ("gene therapy[grants and funding]", #""gene therapy"[Grant Number]"#),
+        ("review[pt:noexp] therapy[sh:noexp]", #""review"[Publication Type:noexp] AND "therapy"[MeSH Subheading:noexp]"#),
         ("medline[sb] NOT eng[la]", #""medline"[Filter] NOT "eng"[Language]"#),
         ("title:aspirin year:2015..2020", #""aspirin"[Title] AND 2015:2020[Date - Publication]"#),
         (#"author:"smith j" mesh:"breast neoplasms""#, #""smith j"[Author] AND "breast neoplasms"[MeSH Terms]"#),
