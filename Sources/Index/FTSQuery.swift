@@ -201,14 +201,20 @@ package struct FTSQuery {
         switch term.field {
         case .author, .firstAuthor, .lastAuthor, .investigator:
             let tag = [QueryField.author: "au", .firstAuthor: "au1", .lastAuthor: "aul", .investigator: "ir"][term.field]!  // the four cases
-            // `smit*[au]`: every last name beginning so; otherwise the name as `[au]` writes it.
+            // `smit*[au]`: every last name beginning so; otherwise the name as `[au]` writes it, its
+            // initials a beginning (`smith j` finds Smith JA) unless quoted (`"smith j"[au]`: J alone),
+            // as PubMed turns the author truncation off.
             let name = Self.shortName(term.text)
-            return codes([tag + "_" + (prefix && name.hasSuffix("__") ? String(name.dropLast(2)) : name)], prefix: true)
+            let exact = term.quoted && !prefix && !name.hasSuffix("__")
+            return codes([tag + "_" + (prefix && name.hasSuffix("__") ? String(name.dropLast(2)) : name)], prefix: !exact)
         case .fullAuthor, .fullInvestigator:
             let tag = term.field == .fullAuthor ? "fau" : "fir"
-            let name = Self.fullName(term.text)
-            if prefix || name.hasSuffix("__") { return codes([tag + "_" + name], prefix: true) }
-            return dialect.or([codes([tag + "_" + name], prefix: false), codes([tag + "_" + name + "_"], prefix: true)])
+            // Inverted (`wong julia s`) or natural (`julia s wong`) order, as PubMed takes both.
+            let readings = Self.fullNames(term.text).map { name in
+                if prefix || name.hasSuffix("__") { return codes([tag + "_" + name], prefix: true) }
+                return dialect.or([codes([tag + "_" + name], prefix: false), codes([tag + "_" + name + "_"], prefix: true)])
+            }
+            return readings.count == 1 ? readings[0] : dialect.or(readings)
         case .mesh, .meshMajor:
             let tag = term.field == .mesh ? "mh_" : "majr_"
             let parts = term.text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -320,6 +326,8 @@ package struct FTSQuery {
     /// is the initials when it is three letters or fewer and there is a last name before it.
     static func shortName(_ text: String) -> String {
         var words = SearchCode.words(text.replacingOccurrences(of: ",", with: " "))
+        // A suffix after the initials (`o'brien jc jr`): the index keeps names without it.
+        if words.count >= 3, let last = words.last, Self.suffixes.contains(last) { words.removeLast() }
         guard words.count >= 2, let last = words.last, last.count <= 3, last.allSatisfy(\.isLetter) else {
             return words.joined(separator: "_") + "__"
         }
@@ -327,14 +335,29 @@ package struct FTSQuery {
         return words.joined(separator: "_") + "__" + last
     }
 
+    /// The name suffixes PubMed's author names carry, which the index leaves out.
+    static let suffixes: Set<String> = ["jr", "sr", "2nd", "3rd", "4th", "ii", "iii", "iv"]
+
+    /// The readings of a full name: inverted (`wong julia s` → `wong__julia_s`) and, without a
+    /// comma and with more than one word, natural (`julia s wong` → `wong__julia_s`).
+    static func fullNames(_ text: String) -> [String] {
+        let inverted = fullName(text)
+        // Split at white space, not at hyphens: `r m carrillo-larco`'s last name is carrillo-larco.
+        var parts = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard !text.contains(","), parts.count >= 2, let last = parts.popLast() else { return [inverted] }
+        let natural = SearchCode.fullName(last: last, fore: parts.joined(separator: " "))
+        return natural == inverted ? [inverted] : [inverted, natural]
+    }
+
     /// `smith, john a` or `smith john a` → `smith__john_a`: the last name before the comma, or the first word.
     static func fullName(_ text: String) -> String {
         if let comma = text.firstIndex(of: ",") {
             return SearchCode.fullName(last: String(text[..<comma]), fore: String(text[text.index(after: comma)...]))
         }
-        let words = SearchCode.words(text)
-        guard let first = words.first else { return "__" }
-        return first + "__" + words.dropFirst().joined(separator: "_")
+        // The first word as written up to white space (`carrillo-larco r m`), not to a hyphen.
+        let parts = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard let first = parts.first else { return "__" }
+        return SearchCode.fullName(last: first, fore: parts.dropFirst().joined(separator: " "))
     }
 
     // MARK: - Dates

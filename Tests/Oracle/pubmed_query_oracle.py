@@ -905,7 +905,7 @@ def eval_term(t, ix):
             raise QueryError("truncation needs at least 4 characters: %r" % t.text)
         return ix.phrase(cols, ws, truncated)
     if tag in PERSON_FIELDS:
-        return eval_person(ix, PERSON_FIELDS[tag], text, truncated)
+        return eval_person(ix, PERSON_FIELDS[tag], text, truncated, t.quoted)
     field = VALUE_FIELDS[tag]
     if field == "sb":
         c = sb_code(text)
@@ -940,26 +940,39 @@ def _value_lookup(ix, kind, field, c, prefix):
     return out
 
 
-def eval_person(ix, field, text, truncated):
+# Suffixes after an author's initials (PubMed: "o'brien jc jr[au]"); the names compared carry none.
+SUFFIXES = {"jr", "sr", "2nd", "3rd", "4th", "ii", "iii", "iv"}
+
+
+def eval_person(ix, field, text, truncated, quoted=False):
     d = ix.persons.get(field, {})
     if field in ("fau", "fir"):
+        # PubMed: a full name "can be entered in natural or inverted order".
         if "," in text:
             last, _, fore = text.partition(",")
+            readings = [(last, fore)]
         else:
             parts = text.split()
-            last, fore = (parts[0] if parts else ""), " ".join(parts[1:])
-        lc, fc = code(last), code(fore)
-        if not lc:
-            raise QueryError("empty author")
-        if truncated:
-            return _value_lookup(ix, "p", field, lc + "__" + fc if fc else lc, True)
-        if not fc:
-            return _value_lookup(ix, "p", field, lc + "__", True)
-        q = lc + "__" + fc
-        out = set(d.get(q, set()))
-        out |= _value_lookup(ix, "p", field, q + "_", True)
+            readings = [((parts[0] if parts else ""), " ".join(parts[1:]))]
+            if len(parts) >= 2:
+                readings.append((parts[-1], " ".join(parts[:-1])))
+        out = set()
+        for last, fore in readings:
+            lc, fc = code(last), code(fore)
+            if not lc:
+                raise QueryError("empty author")
+            if truncated:
+                out |= _value_lookup(ix, "p", field, lc + "__" + fc if fc else lc, True)
+            elif not fc:
+                out |= _value_lookup(ix, "p", field, lc + "__", True)
+            else:
+                q = lc + "__" + fc
+                out |= set(d.get(q, set()))
+                out |= _value_lookup(ix, "p", field, q + "_", True)
         return out
     parts = text.replace(",", " ").split()
+    if len(parts) >= 3 and code(parts[-1]) in SUFFIXES:
+        parts = parts[:-1]
     if not parts:
         raise QueryError("empty author")
     if len(parts) >= 2 and len(parts[-1]) <= 3 and parts[-1].isalpha():
@@ -971,7 +984,8 @@ def eval_person(ix, field, text, truncated):
         raise QueryError("empty author")
     if truncated and not init:
         return _value_lookup(ix, "p", field, lc, True)
-    return _value_lookup(ix, "p", field, lc + "__" + code(init), True)
+    # PubMed: "To turn off automatic truncation, enclose the author's name in double quotes".
+    return _value_lookup(ix, "p", field, lc + "__" + code(init), not (quoted and init and not truncated))
 
 
 def eval_date(ix, field, span):
