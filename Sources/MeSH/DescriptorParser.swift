@@ -135,7 +135,7 @@ final class DescriptorParser {
         path.append(element)
         if path.count == 2 && element == .record { current = MeshDescriptor(ui: "", name: "") }
         // Each allowable qualifier: its name, then its abbreviation, filled in as they come.
-        if path.count == 4 && element == .qualifier && path[2] == .qualifiers { current?.qualifiers.append(("", "")) }
+        if path.count == 4 && element == .qualifier && path[2] == .qualifiers { current?.qualifiers.append(MeshDescriptor.Qualifier(abbreviation: "", name: "")) }
         field = Field.paths.first { $0.0 == path }?.1
         text.removeAll(keepingCapacity: true)
     }

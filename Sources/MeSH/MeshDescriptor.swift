@@ -1,7 +1,7 @@
 import Foundation
 
-/// One MeSH descriptor as the thesaurus keeps it: NLM's `DescriptorRecord` without what explosion
-/// and term mapping do not need (scope notes, qualifiers, dates, pharmacological actions).
+/// One MeSH descriptor as the thesaurus keeps it: NLM's `DescriptorRecord` without what explosion,
+/// term mapping and subheading abbreviations do not need (scope notes, dates, pharmacological actions).
 public struct MeshDescriptor: Sendable, Equatable {
     /// `DescriptorUI`, such as `D009369`.
     public var ui: String
@@ -12,22 +12,27 @@ public struct MeshDescriptor: Sendable, Equatable {
     public var treeNumbers: [String]
     /// Every `Term/String` of every concept, the preferred term included.
     public var entryTerms: [String]
-    /// `AllowableQualifiersList`: each qualifier's name and its two-letter `Abbreviation` (`dt`:
-    /// drug therapy), which PubMed takes for the name in `neoplasms/dt[mh]` and `dt[sh]`.
-    public var qualifiers: [(abbreviation: String, name: String)]
+    /// `AllowableQualifiersList`: the qualifiers the descriptor takes, with their abbreviations.
+    public var qualifiers: [Qualifier]
 
-    public init(ui: String, name: String, treeNumbers: [String] = [], entryTerms: [String] = [],
-                qualifiers: [(abbreviation: String, name: String)] = []) {
+    /// A qualifier (subheading) and its two-letter `Abbreviation`, lower-cased (`dt`: drug therapy),
+    /// which PubMed takes for the name in `neoplasms/dt[mh]` and `dt[sh]`.
+    public struct Qualifier: Sendable, Equatable {
+        public var abbreviation: String
+        public var name: String
+
+        public init(abbreviation: String, name: String) {
+            self.abbreviation = abbreviation
+            self.name = name
+        }
+    }
+
+    public init(ui: String, name: String, treeNumbers: [String] = [], entryTerms: [String] = [], qualifiers: [Qualifier] = []) {
         self.ui = ui
         self.name = name
         self.treeNumbers = treeNumbers
         self.entryTerms = entryTerms
         self.qualifiers = qualifiers
-    }
-
-    public static func == (left: MeshDescriptor, right: MeshDescriptor) -> Bool {
-        left.ui == right.ui && left.name == right.name && left.treeNumbers == right.treeNumbers && left.entryTerms == right.entryTerms
-            && left.qualifiers.map(\.abbreviation) == right.qualifiers.map(\.abbreviation) && left.qualifiers.map(\.name) == right.qualifiers.map(\.name)
     }
 }
 
