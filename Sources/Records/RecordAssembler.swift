@@ -113,9 +113,19 @@ final class RecordAssembler {
         finish(tag)
     }
 
+    /// The most text one field may hold: PubMed's longest (an abstract, an investigator list's
+    /// affiliation) are some hundred KB. A file given to `index --file` could otherwise hold a field
+    /// of gigabytes (of white space, say, which a megabyte of gzip makes), all of it in memory.
+    static let maximumField = 16 << 20
+
     @inline(__always)
     func characters(_ bytes: UnsafePointer<UInt8>, _ count: Int) {
         guard capture != nil, count > 0 else { return }
+        guard text.count + count <= Self.maximumField else {
+            fail(.invalidRecord, "a field of more than \(Self.maximumField >> 20) MB of text (PubMed's longest are some hundred KB)")
+            capture = nil
+            return
+        }
         text.append(bytes, count: count)
     }
 

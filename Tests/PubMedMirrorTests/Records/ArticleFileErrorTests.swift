@@ -310,6 +310,19 @@ import Testing
         }
     }
 
+    /// A field of more text than any PubMed record has fails the file, rather than be held whole in
+    /// memory (a gigabyte of white space is a megabyte of gzip); one just under the bound is read.
+    @Test func aFieldOfMoreThanSixteenMegabytesFailsTheFile() throws {
+        let huge = String(repeating: "word ", count: (RecordAssembler.maximumField / 5) + 1)
+        let text = Self.document("<PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>T</ArticleTitle><Abstract><AbstractText>\(huge)</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>")
+        let error = try RecordTestData.error { _ = try RecordTestData.parse(text) }
+        #expect(error.kind == .invalidRecord)
+        #expect(error.description.contains("a field of more than 16 MB of text"), "\(error.description.prefix(200))")
+        let large = String(repeating: "word ", count: 1 << 20)
+        let fine = Self.document("<PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>T</ArticleTitle><Abstract><AbstractText>\(large)</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>")
+        #expect(try RecordTestData.parse(fine).count == 1)
+    }
+
     /// Unknown elements and attributes (a newer DTD) are ignored, whole subtrees included.
     @Test func unknownElementsAreIgnored() throws {
         let text = Self.document("""
