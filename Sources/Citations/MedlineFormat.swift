@@ -31,7 +31,15 @@ enum MedlineFormat {
         }
         lines.add("MH", record.meshHeadings.map(heading))
         lines.add("PMC", record.pmcid)
-        if !record.keywords.isEmpty {
+        if let lists = record.keywordLists, lists.reduce(0, { $0 + $1.count }) == record.keywords.count {
+            // Each list's owner, then its keywords, as NLM writes them.
+            var start = 0
+            for list in lists where list.count > 0 {
+                lines.add("OTO", list.owner)
+                lines.add("OT", Array(record.keywords[start..<start + list.count]))
+                start += list.count
+            }
+        } else if !record.keywords.isEmpty {
             lines.add("OTO", "NOTNLM")
             lines.add("OT", record.keywords)
         }

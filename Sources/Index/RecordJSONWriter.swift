@@ -42,6 +42,7 @@ package struct RecordJSONWriter {
         key("history", &first); array(value.history) { $0.write($1) }
         key("investigators", &first); array(value.investigators) { $0.write($1) }
         if let v = value.journal { key("journal", &first); write(v) }
+        if let v = value.keywordLists { key("keywordLists", &first); array(v) { $0.write($1) } }
         key("keywords", &first); strings(value.keywords)
         key("kind", &first); string(value.kind.rawValue)
         key("languages", &first); strings(value.languages)
@@ -175,6 +176,13 @@ package struct RecordJSONWriter {
         if let v = value.registryNumber { key("registryNumber", &first); string(v) }
         if let v = value.ui { key("ui", &first); string(v) }
         if first { bytes.append(UInt8(ascii: "{")) }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    mutating func write(_ value: PubMedRecord.KeywordList) {
+        var first = true
+        key("count", &first); int(value.count)
+        key("owner", &first); string(value.owner)
         bytes.append(UInt8(ascii: "}"))
     }
 

@@ -54,6 +54,10 @@ public struct PubMedRecord: Codable, Sendable, Equatable {
     public var meshHeadings: [MeshHeading]
     /// Every `Keyword` of every `KeywordList`, in file order.
     public var keywords: [String]
+    /// Each `KeywordList`'s `Owner` (NOTNLM: the author's; NLM, PIP, KIE, NASA…) and how many of
+    /// `keywords`, in order, are its; nil for a record without keyword lists (and in records stored
+    /// by an earlier version, which did not keep them).
+    public var keywordLists: [KeywordList]?
     public var chemicals: [Chemical]
     public var grants: [Grant]
     public var commentsCorrections: [CommentCorrection]
@@ -296,6 +300,18 @@ extension PubMedRecord {
     }
 
     /// `GrantList/Grant`.
+    /// A `KeywordList`: its owner (`NLM` when the attribute is absent, as the DTD says) and its
+    /// number of keywords.
+    public struct KeywordList: Codable, Sendable, Equatable {
+        public var owner: String
+        public var count: Int
+
+        public init(owner: String, count: Int) {
+            self.owner = owner
+            self.count = count
+        }
+    }
+
     public struct Grant: Codable, Sendable, Equatable {
         public var grantID: String?
         public var acronym: String?

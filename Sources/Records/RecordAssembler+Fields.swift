@@ -164,7 +164,10 @@ extension RecordAssembler {
             if mesh == nil { mesh = PubMedRecord.MeshHeading(descriptor: "") }
             mesh?.qualifiers.append(qualifier)
         case .keyword:
-            if let value = optionalString() { record.keywords.append(value) }
+            if let value = optionalString() {
+                record.keywords.append(value)
+                if let last = record.keywordLists?.indices.last { record.keywordLists?[last].count += 1 }
+            }
         case .grantID: grant.grantID = optionalString()
         case .acronym: grant.acronym = optionalString()
         case .agency: grant.agency = optionalString()

@@ -195,7 +195,10 @@ extension RecordAssembler {
         case .publicationTypeList, .medlineJournalInfo, .chemicalList, .commentsCorrectionsList, .meshHeadingList:
             return parent == .article || parent == .medlineCitation ? .track : .skip
         case .keywordList:
-            return parent == .medlineCitation || parent == .bookDocument ? .track : .skip
+            guard parent == .medlineCitation || parent == .bookDocument else { return .skip }
+            let owner = attributes.bytes("Owner").map { String(decoding: $0, as: UTF8.self) } ?? "NLM"
+            record.keywordLists = (record.keywordLists ?? []) + [PubMedRecord.KeywordList(owner: owner.isEmpty ? "NLM" : owner, count: 0)]
+            return .track
         case .grantList:
             return parent == .article || parent == .bookDocument ? .track : .skip
         case .articleIdList:

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PubMedCitations
+@testable import PubMedIndex
 @testable import PubMedRecords
 
 /// MEDLINE text of real records (the larger 2020 baseline sample unless said otherwise), checked
@@ -214,6 +215,31 @@ import Testing
     }
 
     /// A book record: no journal fields and no source line; its accession as an AID.
+    /// Each keyword list's owner, then its keywords (PMID 401078 of the full 2020 file has KIE's
+    /// list, then PIP's): OTO was always NOTNLM. A list without an owner is NLM's (the DTD's
+    /// default). The owners are kept in the record's JSON, which reads back the same.
+    @Test func eachKeywordListHasItsOwner() throws {
+        let xml = """
+            <?xml version="1.0"?>
+            <PubmedArticleSet><PubmedArticle><MedlineCitation Status="MEDLINE" Owner="KIE"><PMID Version="1">401078</PMID>
+            <Article><ArticleTitle>Abortion services in the United States.</ArticleTitle></Article>
+            <KeywordList Owner="KIE"><Keyword MajorTopicYN="N">Empirical Approach</Keyword><Keyword MajorTopicYN="N">Medicaid</Keyword></KeywordList>
+            <KeywordList Owner="PIP"><Keyword MajorTopicYN="N">Abortion Centers</Keyword></KeywordList>
+            <KeywordList><Keyword MajorTopicYN="N">Fees</Keyword></KeywordList>
+            </MedlineCitation></PubmedArticle></PubmedArticleSet>
+            """
+        let record = try #require(RecordTestData.records(try RecordTestData.parse(xml)).first)
+        #expect(record.keywordLists == [.init(owner: "KIE", count: 2), .init(owner: "PIP", count: 1), .init(owner: "NLM", count: 1)])
+        let text = MedlineFormat.render(record)
+        #expect(text.contains("OTO - KIE\nOT  - Empirical Approach\nOT  - Medicaid\nOTO - PIP\nOT  - Abortion Centers\nOTO - NLM\nOT  - Fees\n"), "\(text)")
+        let decoded = try JSONDecoder().decode(PubMedRecord.self, from: Data(RecordJSONWriter.encode(record)))
+        #expect(decoded == record)
+        // A record stored before the owners were kept: its keywords as the authors' (NOTNLM), as before.
+        var earlier = record
+        earlier.keywordLists = nil
+        #expect(MedlineFormat.render(earlier).contains("OTO - NOTNLM\nOT  - Empirical Approach\n"))
+    }
+
     @Test func book() throws {
         let text = MedlineFormat.render(try Self.book())
         #expect(text.hasPrefix("PMID- 20301546\n"))

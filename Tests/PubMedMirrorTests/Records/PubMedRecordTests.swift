@@ -24,7 +24,7 @@ import Testing
         #expect(Set(object.keys) == [
             "pmid", "version", "kind", "status", "title", "abstract", "abstractSections", "otherAbstracts", "authors",
             "journal", "pubDate", "year", "articleDates", "pages", "elocationIds", "articleIds", "doi", "pmcid",
-            "languages", "publicationTypes", "publicationTypeUIs", "meshHeadings", "keywords", "chemicals", "grants",
+            "languages", "publicationTypes", "publicationTypeUIs", "meshHeadings", "keywordLists", "keywords", "chemicals", "grants",
             "commentsCorrections", "dateRevised", "owner", "citationSubsets", "investigators", "history",
             "publicationStatus",
         ])
