@@ -32,7 +32,13 @@ final class FileHasher {
         guard descriptor >= 0 else { throw FileSystemError(path: path, operation: "open for hashing", errno: errno) }
         let written = self.written, digest = self.digest
         let thread = Thread {
-            defer { close(descriptor) }
+            // However the hash ends (a read failing part way included), the channel is cancelled:
+            // the writer's sends then return at once instead of filling it and waiting for ever,
+            // inside libcurl's write callback, where neither the stall limit nor Ctrl-C can reach.
+            defer {
+                written.cancel()
+                close(descriptor)
+            }
             digest.finish(Self.hash(descriptor: descriptor, path: path, available: available, written: written))
         }
         thread.name = "md5"

@@ -19,6 +19,9 @@ struct FailedRequest: Sendable, Equatable {
     var isCommand = false
     /// The progress callback aborted the request because no byte came for `stallTimeout`.
     var stalled = false
+    /// A connection to the server was made (libcurl's connect time is not 0): a timeout without one
+    /// is the connect timeout, the server unreachable, as much as a refused connection is.
+    var connected = true
     /// The in-memory response outgrew this limit (CURLE_WRITE_ERROR from the memory sink).
     var overflowLimit: Int?
     /// libcurl's detailed message.
@@ -157,6 +160,11 @@ extension TransferError {
             return error(.transient, .run, .transferUnresolvedHost, "the host name cannot be resolved (\(detail))", advice: [.checkSourceAndDNS])
         case CURLE_COULDNT_CONNECT:
             return error(.transient, .file, .transferCannotConnect, "cannot connect (\(detail))")
+        case CURLE_OPERATION_TIMEDOUT where !failed.connected:
+            // Packets dropped rather than refused (a firewall, a route gone): no connection within
+            // the connect timeout. Counted as unreachable, so three files in a row stop the run.
+            return error(.transient, .file, .transferCannotConnect, "cannot connect: no connection within the connect timeout (\(detail))",
+                         advice: [.checkTimeouts])
         case CURLE_OPERATION_TIMEDOUT:
             return error(.transient, .file, .transferTimedOut, "timed out (\(detail))", advice: [.checkTimeouts])
         case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING,
@@ -201,7 +209,8 @@ extension TransferSession {
                  isCommand: Bool = false) -> FailedRequest {
         let memory = sink as? MemorySink
         return FailedRequest(curlCode: Int(code.rawValue), responseCode: easy.infoInt(CURLINFO_RESPONSE_CODE), isFTP: source.isFTP,
-                             isSFTP: source.isSFTP, isTarget: options.role == .target, isUpload: isUpload, isCommand: isCommand, stalled: monitor.stalled, overflowLimit: memory?.overflowed == true ? memory?.limit : nil,
+                             isSFTP: source.isSFTP, isTarget: options.role == .target, isUpload: isUpload, isCommand: isCommand, stalled: monitor.stalled,
+                             connected: easy.infoOffset(CURLINFO_CONNECT_TIME_T) > 0, overflowLimit: memory?.overflowed == true ? memory?.limit : nil,
                              detail: easy.message(for: code), retryAfter: easy.infoOffset(CURLINFO_RETRY_AFTER),
                              url: Self.redacted(url), stallTimeout: options.stallTimeout)
     }

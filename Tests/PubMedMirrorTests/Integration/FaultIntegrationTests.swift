@@ -176,6 +176,66 @@ import Testing
         #expect(report.failures.allSatisfy { $0.code == .transferCannotConnect })
     }
 
+    /// The same when the server's packets are dropped rather than refused (a firewall, a route
+    /// gone): each connection waits out the connect timeout, which libcurl reports as a timeout
+    /// (28), not as a refused connection; without a connection made it counts as unreachable too
+    /// (it was a plain timeout, and the run went on through every file's retries).
+    @Test func aServerThatDropsConnectionsStopsTheRunAfterAFewFiles() async throws {
+        let hole = try BlackHole()
+        defer { hole.close() }
+        let remote = (1...6).map { number in
+            let file = PubMedFileName(cycle: 26, number: number)
+            return RemoteFile(folder: .baseline, file: file, data: ListingEntry(name: file.name, size: .exact(1000), modified: nil),
+                              md5: ListingEntry(name: file.md5Name, size: .exact(60), modified: nil))
+        }
+        let plan = MirrorPlan.make(remote: remote, records: []) { _, _ in nil }
+        let root = try TestPaths.temporaryDirectory("mirror-black-hole")
+        let state = try SQLiteStateStore(path: root.appendingPathComponent("state.sqlite").path)
+        var options = DownloadOptions(source: try MirrorSource("http://127.0.0.1:\(hole.port)/pubmed/"))
+        options.retry = RetryPolicy(retries: 1, base: 0.01, cap: 0.02)
+        options.transfer.connectTimeout = 1
+        options.jobs = 1
+        let files = FileMirror(layout: MirrorLayout(root: root), logger: CapturedLogs().logger)
+        let report = try await files.download(plan, options, state: state, progress: nil, cancellation: CancellationFlag())
+        #expect(report.stoppedBy?.code == .transferCannotConnect)
+        #expect(report.failures.count == FileMirror.unreachableFilesBeforeStopping, "\(report.failures.map(\.name))")
+        #expect(report.failures.allSatisfy { $0.code == .transferCannotConnect }, "\(report.failures.map(\.code))")
+    }
+
+    /// A listening socket on loopback whose queue of connections is full and never accepted: the
+    /// kernel drops further connection attempts (SYNs) without an answer, as a firewall would.
+    final class BlackHole: @unchecked Sendable {
+        let port: Int
+        private var descriptors: [Int32] = []
+
+        init() throws {
+            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(listener >= 0)
+            descriptors.append(listener)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            try #require(bound == 0 && listen(listener, 0) == 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+            port = Int(UInt16(bigEndian: address.sin_port))
+            // Fill the queue (a backlog of 0 holds one): connections made and never accepted.
+            for _ in 0..<3 {
+                let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+                descriptors.append(client)
+                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+
+        func close() {
+            for descriptor in descriptors { _ = Glibc.close(descriptor) }
+            descriptors = []
+        }
+    }
+
     @Test func anUnresolvableHostFailsQuicklyWithAClearError() async throws {
         var options = try MirrorTest.options(URL(string: "ftp://no-such-host.invalid/pubmed/")!, retries: 1)
         options.transfer.connectTimeout = 3

@@ -16,6 +16,8 @@ import Testing
         /// The server is a publish target.
         var target = false
         var stalled = false
+        /// libcurl's connect time was not 0 (a connection was made).
+        var connected = true
         var overflow: Int?
         var retryAfter: Int64 = 0
         var kind: TransferError.Kind
@@ -23,7 +25,7 @@ import Testing
         var code: ErrorCode
         var advice: [Advice] = []
         var description: String {
-            "curl \(curl) reply \(response)\(ftp ? " ftp" : "")\(sftp ? " sftp" : "")\(upload ? " upload" : "")\(target ? " target" : "")\(stalled ? " stalled" : "")"
+            "curl \(curl) reply \(response)\(ftp ? " ftp" : "")\(sftp ? " sftp" : "")\(upload ? " upload" : "")\(target ? " target" : "")\(stalled ? " stalled" : "")\(connected ? "" : " unconnected")"
         }
     }
 
@@ -44,6 +46,8 @@ import Testing
         Row(curl: 6, kind: .transient, scope: .run, code: .transferUnresolvedHost, advice: [.checkSourceAndDNS]),
         Row(curl: 7, kind: .transient, scope: .file, code: .transferCannotConnect),
         Row(curl: 28, kind: .transient, scope: .file, code: .transferTimedOut, advice: [.checkTimeouts]),
+        // No connection within the connect timeout (packets dropped, not refused): unreachable, as 7 is.
+        Row(curl: 28, connected: false, kind: .transient, scope: .file, code: .transferCannotConnect, advice: [.checkTimeouts]),
         Row(curl: 18, kind: .transient, scope: .file, code: .transferFailed),
         Row(curl: 56, kind: .transient, scope: .file, code: .transferFailed),
         Row(curl: 60, kind: .permanent, scope: .run, code: .transferTLSUntrusted, advice: [.trustCertificate]),
@@ -75,7 +79,8 @@ import Testing
     @Test(arguments: rows)
     func aFailureIsClassifiedOnce(row: Row) {
         let error = TransferError.classify(FailedRequest(
-            curlCode: row.curl, responseCode: row.response, isFTP: row.ftp, isSFTP: row.sftp, isTarget: row.target, isUpload: row.upload, stalled: row.stalled, overflowLimit: row.overflow,
+            curlCode: row.curl, responseCode: row.response, isFTP: row.ftp, isSFTP: row.sftp, isTarget: row.target, isUpload: row.upload, stalled: row.stalled,
+            connected: row.connected, overflowLimit: row.overflow,
             detail: "detail", retryAfter: row.retryAfter, url: "ftp://host/pubmed/baseline/x", stallTimeout: 2))
         #expect(error.kind == row.kind)
         #expect(error.scope == row.scope)

@@ -47,6 +47,29 @@ import Testing
         hasher.cancel()
     }
 
+    /// The hash failing part way (the file cut short under it: EIO, ESTALE and the like the same)
+    /// must not leave the writer waiting for ever on a full channel, inside libcurl's write
+    /// callback, once it has run more than the channel's 64 steps ahead: the writer goes on, and
+    /// `finish` reports the failure.
+    @Test func aHashThatFailsPartWayNeverBlocksTheWriter() async throws {
+        let path = try Self.file(Array(Self.bytes.prefix(1000)))
+        let hasher = try FileHasher(path: path, available: 1000)
+        hasher.advance(to: 2 << 20)  // past the file's end: the hashing thread fails
+        let done = OneShot<Bool>()
+        // The writer's thread owns the hasher from here on (as a download's transfer thread does).
+        nonisolated(unsafe) let owned = hasher
+        let writer = Thread {
+            for step in 3...200 { owned.advance(to: Int64(step) << 20) }
+            _ = done.finish(true)
+        }
+        writer.start()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while done.value == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(done.value == true, "the writer was still waiting on the channel after 20 s")
+        guard done.value == true else { return }
+        #expect(throws: FileSystemError.self) { _ = try hasher.finish() }
+    }
+
     @Test func aFileShorterThanTheWriterSaidIsAnError() throws {
         let path = try Self.file(Array(Self.bytes.prefix(1000)))
         let hasher = try FileHasher(path: path, available: 1000)
