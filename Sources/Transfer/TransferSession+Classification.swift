@@ -73,6 +73,9 @@ extension TransferError {
                 return error(.permanent, .file, .transferNotFound, "HTTP \(response): not found on the server")
             case 416:
                 return error(.permanent, .file, .transferRefused, "HTTP 416: the server cannot send that byte range")
+            case 300...399:
+                return error(.permanent, .file, .transferRefused, "HTTP \(response): a redirect that cannot be followed (no Location, or to a place not allowed)",
+                             advice: [.checkSource])
             default:
                 return error(.permanent, .file, .transferRefused, "HTTP \(response)")
             }

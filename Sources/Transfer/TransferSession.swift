@@ -108,12 +108,13 @@ package final class TransferSession {
         do throws(FileSystemError) {
             sink = try FileSink(descriptor: descriptor, path: partial.path, length: existing, limit: expectedSize)
         } catch { throw .local(error) }
-        func finish(resumedFrom: Int64) throws(DownloadError) -> DownloadResult {
-            try finishDownload(sink, descriptor: descriptor, path: partial.path, resumedFrom: resumedFrom)
+        func finish(resumedFrom: Int64, requested: Bool = true) throws(DownloadError) -> DownloadResult {
+            try finishDownload(sink, descriptor: descriptor, path: partial.path, resumedFrom: resumedFrom, requested: requested)
         }
         if existing == expectedSize {
-            // Complete already (killed between the last byte and the rename): nothing to send.
-            return try finish(resumedFrom: existing)
+            // Complete already (killed between the last byte and the rename): nothing to send, and
+            // no server time to tell (the handle's is the request before's, another file's).
+            return try finish(resumedFrom: existing, requested: false)
         }
         var offset = existing
         for _ in 0..<2 {
@@ -124,7 +125,21 @@ package final class TransferSession {
                 })
                 failure = nil
             } catch { failure = error }
-            guard let failure else { return try finish(resumedFrom: offset) }
+            guard let failure else {
+                // libcurl finished, but short, and over HTTP without a length: a body whose end is
+                // the connection's (HTTP/1.0, or `Connection: close`) reads as whole when the
+                // connection is cut (RFC 9112, 6.3). A cut transfer, then: the partial is kept for
+                // the retry to resume. (With a length, or FTP's 226, short is the file's own size,
+                // which the caller refuses.)
+                let lengthless = source.isHTTP && easy.infoOffset(CURLINFO_CONTENT_LENGTH_DOWNLOAD_T) < 0
+                guard !lengthless || sink.length >= expectedSize else {
+                    sink.abandon()
+                    throw .transfer(TransferError(kind: .transient, scope: .file, code: .transferFailed, url: Self.redacted(url),
+                                                  summary: "the connection ended after \(sink.length) of the file's \(expectedSize) bytes",
+                                                  curlCode: Int(CURLE_PARTIAL_FILE.rawValue)))
+                }
+                return try finish(resumedFrom: offset)
+            }
             switch try afterFailure(failure, sink: sink, offset: offset, partial: partial, expectedSize: expectedSize) {
             case .complete: return try finish(resumedFrom: offset)
             case .startOver: offset = 0
@@ -169,13 +184,14 @@ package final class TransferSession {
 
     /// The download's result once every byte is in: the MD5 (the hasher caught up), the file
     /// flushed to the disk before the caller renames it into place, the server's time.
-    private func finishDownload(_ sink: FileSink, descriptor: Int32, path: String, resumedFrom: Int64) throws(DownloadError) -> DownloadResult {
+    private func finishDownload(_ sink: FileSink, descriptor: Int32, path: String, resumedFrom: Int64,
+                                requested: Bool) throws(DownloadError) -> DownloadResult {
         let digest: String
         do throws(FileSystemError) {
             digest = try sink.digest()
             try FileSystem.sync(descriptor: descriptor, path: path)
         } catch { throw .local(error) }
-        let time = easy.infoOffset(CURLINFO_FILETIME_T)
+        let time = requested ? easy.infoOffset(CURLINFO_FILETIME_T) : -1
         return DownloadResult(length: sink.length, md5: digest, remoteModified: time >= 0 ? time : nil,
                               resumedFrom: resumedFrom, received: sink.length - resumedFrom)
     }
@@ -243,7 +259,14 @@ package final class TransferSession {
         try check("CURLOPT_XFERINFODATA", easy.set(CURLOPT_XFERINFODATA, pointer: Unmanaged.passUnretained(monitor).toOpaque()))
 
         let code = withExtendedLifetime((sink, monitor, upload)) { easy.perform() }
-        if code == CURLE_OK { return }
+        if code == CURLE_OK {
+            // libcurl fails only statuses of 400 and up (FAILONERROR): a 3xx it could not follow (no
+            // Location) or a 416 without Content-Range ends "OK", with an error page or nothing
+            // for a body. Over HTTP only a 2xx is a success.
+            let status = easy.infoInt(CURLINFO_RESPONSE_CODE)
+            guard source.isHTTP, !(200...299).contains(status) else { return }
+            throw TransferError.classify(failure(CURLE_HTTP_RETURNED_ERROR, url: url, monitor: monitor, sink: sink))
+        }
         throw TransferError.classify(failure(code, url: url, monitor: monitor, sink: sink, isUpload: upload != nil || writes || !commands.isEmpty || !before.isEmpty,
                                                              isCommand: upload == nil && !writes && !(commands.isEmpty && before.isEmpty)))
     }

@@ -30,6 +30,16 @@ bytes of the file, whether or not the request had a Range header.
                             answer that status itself (small text body,
                             Connection: close, Retry-After if given) without
                             contacting the upstream. curl -f: exit 22.
+  --status 302|416          likewise, but as servers answer them wrongly: a
+                            302 without Location, a 416 without Content-Range.
+                            curl -f: exit 0, the small body delivered (302) or
+                            nothing (416).
+  --method GET              only requests of this method take the fault (a
+                            status for the download, not for the HEAD before it)
+  --no-length               the response as HTTP/1.0 without Content-Length:
+                            its end is the connection's (RFC 9112 6.3), so with
+                            --cut-at the client cannot tell the cut from the
+                            end. curl: exit 0 with the bytes before the cut.
   --throttle BYTES_PER_SEC  pace every response (not bounded by --times).
   --log FILE                append each request line, plus its Range header
                             if any: "GET /pubmed/baseline/x HTTP/1.1 Range: bytes=100-".
@@ -46,7 +56,8 @@ import time
 
 IDLE_TIMEOUT = 30  # seconds any socket may sit without traffic
 MAX_HEAD = 64 * 1024  # bytes of request or response head we are willing to buffer
-REASONS = {408: "Request Timeout", 429: "Too Many Requests", 503: "Service Unavailable"}
+REASONS = {302: "Found", 408: "Request Timeout", 416: "Range Not Satisfiable", 429: "Too Many Requests",
+           503: "Service Unavailable"}
 
 
 class Proxy:
@@ -64,6 +75,8 @@ class Proxy:
         A byte-offset fault (cut, reset, stall) needs a body to act on, so a HEAD
         request never takes one: it would use up a fault and change nothing."""
         if method == "HEAD" and not self.options.status:
+            return False
+        if self.options.method is not None and method != self.options.method:
             return False
         path = target.split("?", 1)[0]
         if self.options.match is not None and not fnmatch.fnmatchcase(path, self.options.match):
@@ -150,7 +163,10 @@ class Proxy:
                         return
                     continue
                 in_body = True
-                pacer.send(client, head_buffer[:end + 4])
+                head = head_buffer[:end + 4]
+                if faulty and options.no_length:
+                    head = close_delimited(head)
+                pacer.send(client, head)
                 chunk = head_buffer[end + 4:]
             if limit is not None and body_sent + len(chunk) >= limit:
                 pacer.send(client, chunk[:limit - body_sent])
@@ -191,6 +207,14 @@ class Pacer:
             ahead = self.sent / self.rate - (time.monotonic() - self.start)
             if ahead > 0:
                 time.sleep(ahead)
+
+
+def close_delimited(head):
+    """The response head as HTTP/1.0 without Content-Length: the body ends with the connection."""
+    lines = head[:-4].split(b"\r\n")
+    status = lines[0].replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+    kept = [line for line in lines[1:] if not line.lower().startswith(b"content-length:")]
+    return b"\r\n".join([status] + kept) + b"\r\n\r\n"
 
 
 def read_head(sock):
@@ -255,6 +279,8 @@ def parse_options(argv):
     faults.add_argument("--reset-at", type=int, metavar="BYTES")
     faults.add_argument("--stall-at", type=int, metavar="BYTES")
     faults.add_argument("--status", type=int, choices=sorted(REASONS))
+    parser.add_argument("--no-length", action="store_true")
+    parser.add_argument("--method", metavar="METHOD")
     parser.add_argument("--stall-seconds", type=float, default=2.0, metavar="S")
     parser.add_argument("--retry-after", type=int, metavar="SECONDS")
     parser.add_argument("--throttle", type=int, metavar="BYTES_PER_SEC")

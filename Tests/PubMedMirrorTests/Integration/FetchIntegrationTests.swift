@@ -86,6 +86,64 @@ import Testing
         }
     }
 
+    /// A body whose end is the connection's (HTTP/1.0 without Content-Length), cut: libcurl ends
+    /// it "OK" with the bytes before the cut. The download is short, so it was cut: the partial
+    /// is kept and resumed (it was deleted and the file begun again).
+    @Test func aCloseDelimitedBodyCutShortIsResumed() async throws {
+        let root = try TestPaths.temporaryDirectory("served-close-delimited")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        let apache = try await LoopbackServer.apache(root: root, tls: false)
+        let proxy = try await LoopbackServer.faultProxy(upstream: apache, arguments: ["--no-length", "--cut-at", "30000", "--times", "1",
+                                                                                      "--match", "*pubmed26n1334.xml.gz"])
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-close-delimited")
+        var options = try MirrorTest.options(proxy)
+        options.jobs = 1
+        let report = try await Mirror(root: mirrorRoot).fetch(options)
+        #expect(report.outcome == .updated)
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+        let download = try #require(report.downloads.first { $0.name == "pubmed26n1334.xml.gz" })
+        #expect(download.resumedFrom == 30_000, "\(report.downloads) \(proxy.requestLog())")
+        #expect(proxy.requestLog().contains("Range: bytes=30000-"))
+    }
+
+    /// Over HTTP only a 2xx is a success: a redirect libcurl cannot follow (no Location) ended "OK"
+    /// with its page for a body (a `.md5` then read as a damaged one), and a resume answered 416
+    /// without Content-Range ended "OK" with nothing, the partial then deleted for its size.
+    @Test func anHTTPStatusThatIsNoSuccessIsNotTakenForOne() async throws {
+        let root = try TestPaths.temporaryDirectory("served-statuses")
+        let tree = try ServedTree.make(cycles: [2026], at: root)
+        let apache = try await LoopbackServer.apache(root: root, tls: false)
+        let redirect = try await LoopbackServer.faultProxy(upstream: apache, arguments: ["--status", "302", "--times", "100", "--method", "GET",
+                                                                                         "--match", "*pubmed26n1335.xml.gz"])
+        var options = try MirrorTest.options(redirect, retries: 1)
+        options.jobs = 1
+        let first = try await Mirror(root: try TestPaths.temporaryDirectory("mirror-302")).fetch(options)
+        #expect(first.outcome == .partial)
+        let failure = try #require(first.failures.first)
+        #expect(failure.name == "pubmed26n1335.xml.gz")
+        #expect(failure.code == .transferRefused, "\(failure)")
+        #expect(failure.message.contains("HTTP 302"), "\(failure.message)")
+
+        // A partial resumed, answered 416 without Content-Range: begun again within the attempt.
+        let name = "pubmed26n1334.xml.gz"
+        let mirrorRoot = try TestPaths.temporaryDirectory("mirror-416")
+        try FileManager.default.createDirectory(at: mirrorRoot.appendingPathComponent("baseline"), withIntermediateDirectories: true)
+        let original = try Data(contentsOf: tree.appendingPathComponent("baseline/\(name)"))
+        try original.prefix(40_000).write(to: mirrorRoot.appendingPathComponent("baseline/\(name).partial"))
+        let unsatisfiable = try await LoopbackServer.faultProxy(upstream: apache, arguments: ["--status", "416", "--times", "1", "--method", "GET", "--match", "*\(name)"])
+        var again = try MirrorTest.options(unsatisfiable)
+        again.jobs = 1
+        let logs = CapturedLogs()
+        let second = try await Mirror(root: mirrorRoot, logger: logs.logger).fetch(again)
+        #expect(second.outcome == .updated, "\(second.failures) \(logs.text)")
+        try MirrorTest.expectIdentical(served: tree, mirror: mirrorRoot)
+        let download = try #require(second.downloads.first { $0.name == name })
+        #expect(download.resumedFrom == 0 && download.received == Int64(original.count))
+        #expect(!logs.text.contains("retry"), "begun again within the attempt, not failed for its size and retried: \(logs.text)")
+        let log = unsatisfiable.requestLog()
+        #expect(log.contains("GET /pubmed/baseline/\(name) HTTP/1.1 Range: bytes=40000-"), "\(log)")
+    }
+
     @Test func ftpTransferCutMidwayIsResumedWithREST() async throws {
         let root = try TestPaths.temporaryDirectory("served-cut-ftp")
         let tree = try ServedTree.make(cycles: [2026], at: root)

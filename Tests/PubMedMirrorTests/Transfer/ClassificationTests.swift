@@ -43,6 +43,8 @@ import Testing
         Row(curl: 22, response: 403, kind: .permanent, scope: .run, code: .transferLoginRefused, advice: [.checkCredentials, .checkSource]),
         Row(curl: 22, response: 404, kind: .permanent, scope: .file, code: .transferNotFound),
         Row(curl: 22, response: 416, kind: .permanent, scope: .file, code: .transferRefused),
+        // A redirect libcurl could not follow, ended "OK": an HTTP status that is no success.
+        Row(curl: 22, response: 302, kind: .permanent, scope: .file, code: .transferRefused, advice: [.checkSource]),
         Row(curl: 6, kind: .transient, scope: .run, code: .transferUnresolvedHost, advice: [.checkSourceAndDNS]),
         Row(curl: 7, kind: .transient, scope: .file, code: .transferCannotConnect),
         Row(curl: 28, kind: .transient, scope: .file, code: .transferTimedOut, advice: [.checkTimeouts]),
