@@ -27,12 +27,12 @@ final class PGDialect: MatchDialect {
         let tokens = words.flatMap(Tokenizer.tokens)
         guard !tokens.isEmpty else { return "false" }
         // Each pair at each distance is spelled out: the parser bounds that on the words it
-        // counts, and a word this tokenizer cuts further (marks of some scripts) is checked here.
-        let alternatives = tokens.count * (tokens.count - 1) * (distance + 1)
-        // And the text that makes: each word is written once for each other word and distance.
+        // counts, and a word this tokenizer cuts further (marks of some scripts) is checked here,
+        // with the text that makes (each word written once for each other word and distance).
+        try PubMedQuery.checkProximity(words: tokens.count, distance: distance, query: "", offset: 0)
         let bytes = 2 * (distance + 1) * (tokens.count - 1) * tokens.reduce(0) { $0 + $1.utf8.count + 8 }
-        guard alternatives <= PubMedQuery.maximumProximityAlternatives, bytes <= Self.maximumNearBytes else {
-            throw QueryError("a proximity search of \(tokens.count) words within \(distance) is too large to run (\(alternatives) word pairs and distances; at most \(PubMedQuery.maximumProximityAlternatives)): use fewer words or a smaller N",
+        guard bytes <= Self.maximumNearBytes else {
+            throw QueryError("a proximity search whose words come to \(bytes) bytes of SQL (at most \(Self.maximumNearBytes)) is too large to run: use shorter words, fewer words or a smaller N",
                              query: "", offset: 0)
         }
         if tokens.count == 1 { return phrase(columns, tokens[0], prefix: false) }

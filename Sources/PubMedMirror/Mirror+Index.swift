@@ -72,7 +72,7 @@ extension Mirror {
         }
         // An index built to replace the one in use numbers its changes after it, so that a
         // pipeline's `--since` from the old one is refused rather than answered wrongly.
-        if case .live = target {} else {
+        if target != .live {
             if let mark = home.liveHighWaterMark() {
                 try store.continueNumbering(after: mark)
             } else if live != nil || options.rebuild {

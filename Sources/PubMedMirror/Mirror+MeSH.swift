@@ -191,7 +191,7 @@ extension Mirror {
             report.outcome = .upToDate
             if !options.dryRun {
                 FileSystem.remove(partial)
-                FileSystem.remove(layout.meshFile(partial.lastPathComponent + ".source"))
+                FileSystem.remove(Self.sourceOf(partial))
             }
             return
         }
@@ -231,7 +231,7 @@ extension Mirror {
     /// a partial is resumed only when the server's file is the one it was begun from, and never
     /// when the server gives no time.
     private func startOrResume(_ partial: URL, of url: URL, remote: RemoteFileInfo) throws(MeshUpdateError) {
-        let source = layout.meshFile(partial.lastPathComponent + ".source")
+        let source = Self.sourceOf(partial)
         let identity = remote.modified.map { "\(url.absoluteString) \(remote.size ?? -1) \($0)\n" }
         let begun = FileSystem.contents(source).map { String(decoding: $0, as: UTF8.self) }
         if identity == nil || begun != identity {
@@ -240,6 +240,11 @@ extension Mirror {
         }
         guard let identity, begun != identity else { return }
         do throws(FileSystemError) { try FileSystem.writeAtomically(Array(identity.utf8), to: source) } catch { throw .mirror(.local(error)) }
+    }
+
+    /// `NAME.partial.source`, beside the partial download it describes.
+    private static func sourceOf(_ partial: URL) -> URL {
+        partial.deletingLastPathComponent().appendingPathComponent(partial.lastPathComponent + ".source")
     }
 
     /// The first of the candidate URLs the server has, with its size and time, and the session
@@ -313,7 +318,7 @@ extension Mirror {
     /// older ones (last year's file), so that the folder holds one.
     private func keepDescriptorFile(_ partial: URL, as name: String) throws(MeshUpdateError) {
         do throws(FileSystemError) { try FileSystem.rename(partial, to: layout.meshFile(name)) } catch { throw .mirror(.local(error)) }
-        FileSystem.remove(layout.meshFile(partial.lastPathComponent + ".source"))
+        FileSystem.remove(Self.sourceOf(partial))
         let others = (try? FileManager.default.contentsOfDirectory(atPath: layout.meshFolder.path)) ?? []
         for other in others where other != name && other.hasPrefix("desc") && !other.hasSuffix(".partial") && !other.hasSuffix(".partial.source") {
             FileSystem.remove(layout.meshFile(other))

@@ -50,6 +50,16 @@ extension PubMedQuery {
     /// The most word pairs times distances a proximity search may ask for (2 words within 99:
     /// 200; 8 words within 10: 616), since PostgreSQL's translation spells each out.
     public static let maximumProximityAlternatives = 5_000
+
+    /// Refuses a proximity search of `words` words within `distance` past that bound: the parser
+    /// on the words it counts, PostgreSQL's translation on the tokens it writes.
+    public static func checkProximity(words: Int, distance: Int, query: String, offset: Int) throws(QueryError) {
+        let alternatives = words * (words - 1) * (distance + 1)
+        guard alternatives <= maximumProximityAlternatives else {
+            throw QueryError("a proximity search of \(words) words within \(distance) is too large to run (\(alternatives) word pairs and distances; at most \(maximumProximityAlternatives)): use fewer words or a smaller N",
+                             query: query, offset: offset)
+        }
+    }
 }
 
 /// One term: words or a value, in a field.

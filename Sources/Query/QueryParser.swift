@@ -25,8 +25,6 @@ struct QueryParser {
     /// one inside another. Search strategies run to a few hundred terms.
     static let maximumTokens = 10_000
     static let maximumDepth = 64
-    static let maximumProximity = PubMedQuery.maximumProximity
-    static let maximumProximityAlternatives = PubMedQuery.maximumProximityAlternatives
 
     mutating func parse() throws(QueryError) -> PubMedQuery {
         tokens = try QueryLexer.tokens(source)
@@ -241,14 +239,9 @@ struct QueryParser {
         if let distance = term.proximity {
             // PostgreSQL has no "within N": each pair of words at each distance up to N, in either
             // order, is spelled out; a bound on that keeps any proximity search one the stores run.
-            let words = term.words.count
-            let alternatives = words * (words - 1) * (distance + 1)
-            guard alternatives <= Self.maximumProximityAlternatives else {
-                throw QueryError("a proximity search of \(words) words within \(distance) is too large to run (\(alternatives) word pairs and distances; at most \(Self.maximumProximityAlternatives)): use fewer words or a smaller N",
-                                 query: source, offset: range.lowerBound)
-            }
+            try PubMedQuery.checkProximity(words: term.words.count, distance: distance, query: source, offset: range.lowerBound)
         }
-        guard term.text.contains(where: { $0.isLetter || $0.isNumber || $0 == "_" }) else {
+        guard !term.words.isEmpty else {
             throw QueryError("\"\(raw)\" has no letters or digits to search for", query: source, offset: range.lowerBound)
         }
         return term
@@ -265,8 +258,8 @@ struct QueryParser {
                 noexp = true
             } else if option.hasPrefix("~"), let distance = Int(option.dropFirst()), distance >= 0 {
                 // A bound every store can run (PostgreSQL spells out each distance up to N).
-                guard distance <= Self.maximumProximity else {
-                    throw QueryError("a proximity search takes at most :~\(Self.maximumProximity) words between its terms", query: source, offset: tag.range.lowerBound)
+                guard distance <= PubMedQuery.maximumProximity else {
+                    throw QueryError("a proximity search takes at most :~\(PubMedQuery.maximumProximity) words between its terms", query: source, offset: tag.range.lowerBound)
                 }
                 proximity = distance
             } else {

@@ -157,23 +157,29 @@ import Testing
     /// row find it unreachable after their retries, the run stops (exit 5) instead of spending
     /// every other file's retries and timeouts on it.
     @Test func aServerGoneAfterTheListingStopsTheRunAfterAFewFiles() async throws {
-        let remote = (1...8).map { number in
+        let report = try await Self.downloadFromUnreachable("http://127.0.0.1:1/pubmed/", files: 8, connectTimeout: 2, label: "gone-away")
+        #expect(report.stoppedBy?.code == .transferCannotConnect)
+        #expect(report.failures.count == FileMirror.unreachableFilesBeforeStopping, "\(report.failures.map(\.name))")
+        #expect(report.failures.allSatisfy { $0.code == .transferCannotConnect })
+    }
+
+    /// Downloads `files` listed files (sizes and `.md5`s as a listing gives them) from `source`,
+    /// which cannot be reached, one at a time, each tried twice.
+    static func downloadFromUnreachable(_ source: String, files count: Int, connectTimeout: Double, label: String) async throws -> DownloadReport {
+        let remote = (1...count).map { number in
             let file = PubMedFileName(cycle: 26, number: number)
             return RemoteFile(folder: .baseline, file: file, data: ListingEntry(name: file.name, size: .exact(1000), modified: nil),
                               md5: ListingEntry(name: file.md5Name, size: .exact(60), modified: nil))
         }
         let plan = MirrorPlan.make(remote: remote, records: []) { _, _ in nil }
-        let root = try TestPaths.temporaryDirectory("mirror-gone-away")
+        let root = try TestPaths.temporaryDirectory("mirror-\(label)")
         let state = try SQLiteStateStore(path: root.appendingPathComponent("state.sqlite").path)
-        var options = DownloadOptions(source: try MirrorSource("http://127.0.0.1:1/pubmed/"))
+        var options = DownloadOptions(source: try MirrorSource(source))
         options.retry = RetryPolicy(retries: 1, base: 0.01, cap: 0.02)
-        options.transfer.connectTimeout = 2
+        options.transfer.connectTimeout = connectTimeout
         options.jobs = 1
         let files = FileMirror(layout: MirrorLayout(root: root), logger: CapturedLogs().logger)
-        let report = try await files.download(plan, options, state: state, progress: nil, cancellation: CancellationFlag())
-        #expect(report.stoppedBy?.code == .transferCannotConnect)
-        #expect(report.failures.count == FileMirror.unreachableFilesBeforeStopping, "\(report.failures.map(\.name))")
-        #expect(report.failures.allSatisfy { $0.code == .transferCannotConnect })
+        return try await files.download(plan, options, state: state, progress: nil, cancellation: CancellationFlag())
     }
 
     /// The same when the server's packets are dropped rather than refused (a firewall, a route
@@ -183,20 +189,7 @@ import Testing
     @Test func aServerThatDropsConnectionsStopsTheRunAfterAFewFiles() async throws {
         let hole = try BlackHole()
         defer { hole.close() }
-        let remote = (1...6).map { number in
-            let file = PubMedFileName(cycle: 26, number: number)
-            return RemoteFile(folder: .baseline, file: file, data: ListingEntry(name: file.name, size: .exact(1000), modified: nil),
-                              md5: ListingEntry(name: file.md5Name, size: .exact(60), modified: nil))
-        }
-        let plan = MirrorPlan.make(remote: remote, records: []) { _, _ in nil }
-        let root = try TestPaths.temporaryDirectory("mirror-black-hole")
-        let state = try SQLiteStateStore(path: root.appendingPathComponent("state.sqlite").path)
-        var options = DownloadOptions(source: try MirrorSource("http://127.0.0.1:\(hole.port)/pubmed/"))
-        options.retry = RetryPolicy(retries: 1, base: 0.01, cap: 0.02)
-        options.transfer.connectTimeout = 1
-        options.jobs = 1
-        let files = FileMirror(layout: MirrorLayout(root: root), logger: CapturedLogs().logger)
-        let report = try await files.download(plan, options, state: state, progress: nil, cancellation: CancellationFlag())
+        let report = try await Self.downloadFromUnreachable("http://127.0.0.1:\(hole.port)/pubmed/", files: 6, connectTimeout: 1, label: "black-hole")
         #expect(report.stoppedBy?.code == .transferCannotConnect)
         #expect(report.failures.count == FileMirror.unreachableFilesBeforeStopping, "\(report.failures.map(\.name))")
         #expect(report.failures.allSatisfy { $0.code == .transferCannotConnect }, "\(report.failures.map(\.code))")
