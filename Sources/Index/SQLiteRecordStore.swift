@@ -27,6 +27,10 @@ public final class SQLiteRecordStore: RecordStore {
     /// its own, so that the queued checkpoint keeps it alive and not the store (whose `deinit`
     /// must not run on the database's queue).
     private let checkpointNotes = CheckpointNotes()
+    /// Set by `interrupt`, cleared when a read starts: SQLite reports an interrupt as
+    /// SQLITE_INTERRUPT, except one that lands while FTS5 opens its table ("vtable constructor
+    /// failed"), which is told from a damaged index by this.
+    private let interruptRequested = Atomic<Bool>(false)
 
     public init(path: String, readOnly: Bool = false,
                 logger: Logger = Logger(label: "pubmed-mirror.index", factory: { _ in SwiftLogNoOpLogHandler() })) throws(IndexError) {
@@ -196,6 +200,7 @@ public final class SQLiteRecordStore: RecordStore {
     /// Stops the statement running on this store's connection, from another thread (it throws
     /// `IndexError.interrupted`); nothing when none runs. A server's time limit per query.
     public func interrupt() {
+        interruptRequested.store(true, ordering: .sequentiallyConsistent)
         database.interrupt()
     }
 
@@ -204,11 +209,13 @@ public final class SQLiteRecordStore: RecordStore {
     /// Reads in a snapshot (a deferred transaction): one consistent state even while a fetch
     /// applies files.
     func read<T>(_ body: (Database) throws -> T) throws(IndexError) -> T {
+        interruptRequested.store(false, ordering: .sequentiallyConsistent)
         do {
             return try database.read(body)
         } catch let error as IndexError {
             throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT
+                    || interruptRequested.load(ordering: .sequentiallyConsistent) {
             throw .interrupted
         } catch {
             throw .database(failure(error))

@@ -133,6 +133,28 @@ import Testing
         #expect(try store.search("a title", limit: 10).count == 2, "searches still work")
     }
 
+    /// A read stopped by `interrupt` is `.interrupted` whatever SQLite makes of it: an interrupt
+    /// that lands while FTS5 opens its table fails as "vtable constructor failed" (SQLITE_ERROR),
+    /// which a server's time limit answered as a damaged index. Here the interrupt comes with an
+    /// error of that kind; a read after it fails as itself again.
+    @Test func aReadInterruptedIsInterruptedWhateverSQLiteSays() throws {
+        let store = try Self.store()
+        do {
+            _ = try store.read { db in
+                store.interrupt()
+                try db.execute(sql: "SELECT * FROM noSuchTable")
+            }
+            Issue.record("the read did not fail")
+        } catch {
+            #expect(error.code == .queryInterrupted, "\(error)")
+        }
+        do {
+            _ = try store.read { db in try db.execute(sql: "SELECT * FROM noSuchTable") }
+        } catch {
+            #expect(error.code != .queryInterrupted, "\(error)")
+        }
+    }
+
     @Test func aFilesXMLIsKeptWhileARowUsesItAndDeletedAfter() throws {
         let store = try Self.store()
         try Self.apply(store, "f1", [Self.rec(1), Self.rec(2)])
