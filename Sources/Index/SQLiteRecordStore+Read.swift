@@ -13,6 +13,7 @@ extension SQLiteRecordStore {
             let columns = "a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength"
             var arguments: StatementArguments = []
             let sql: String
+            var counted: Int?
             if request.sort == .relevance && fts.ranks {
                 // Rank first, on the search index alone (pubmed_rank is bm25 with the columns'
                 // weights, over the phrases that are words, not codes; it reads each row's length
@@ -45,12 +46,24 @@ extension SQLiteRecordStore {
                 case .firstAuthor: "a.firstAuthor COLLATE NOCASE, a.pmid DESC"
                 case .journal: "a.journal COLLATE NOCASE, a.pmid DESC"
                 }
-                sql = """
-                    SELECT \(columns), 0.0 AS rank
-                    FROM (SELECT rowid AS id FROM articleSearch WHERE articleSearch MATCH ?) hit
-                    JOIN article a ON a.id = hit.id
-                    ORDER BY \(order) LIMIT ? OFFSET ?
-                    """
+                if let walked = try Self.orderedIndex(for: request, fts: fts, db: db) {
+                    // Many hits: walk the current records in the order asked for and keep those
+                    // that match, rather than read every hit's row to sort them (below).
+                    counted = walked.hits
+                    sql = """
+                        SELECT \(columns), 0.0 AS rank
+                        FROM article a INDEXED BY \(walked.index)
+                        WHERE a.isCurrent = 1 AND +a.id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?)
+                        ORDER BY \(order) LIMIT ? OFFSET ?
+                        """
+                } else {
+                    sql = """
+                        SELECT \(columns), 0.0 AS rank
+                        FROM (SELECT rowid AS id FROM articleSearch WHERE articleSearch MATCH ?) hit
+                        JOIN article a ON a.id = hit.id
+                        ORDER BY \(order) LIMIT ? OFFSET ?
+                        """
+                }
                 arguments += [fts.match, request.limit, request.offset]
             }
             let reader = BlockReader()
@@ -59,9 +72,35 @@ extension SQLiteRecordStore {
                           journal: row["journal"], rank: row["rank"],
                           json: withJSON ? try self.json(row, db: db, reader: reader) : [])
             }
-            return (hits, request.counting ? try Self.count(fts, db: db) : nil)
+            return (hits, request.counting ? try counted ?? Self.count(fts, db: db) : nil)
         }
         return SearchResult(hits: hits, notes: fts.notes, total: total)
+    }
+
+    /// The index of current records that gives `request`'s order, when walking it is cheaper than
+    /// sorting the hits, with the number of hits it was chosen by.
+    ///
+    /// Sorting reads every hit's row: about 1.5–2.5 µs a hit on 1.2 million records (the `humans`
+    /// heading's 705,920 hits by date took 1.8 s, a whole command). Walking the index reads its
+    /// entries in order until the page is full, each tested against the hits (gathered first, about
+    /// 0.15 µs a hit): about 20 ns an entry, so the page of `limit` after `offset` costs about
+    /// (offset + limit) × records / hits entries when the hits are spread through the order, and a
+    /// walk of the whole index (25 ms on 1.2 million records) at worst. The hits are counted
+    /// first to choose (the walk wins from about 600 hits of 1.2 million for a page of 20).
+    static func orderedIndex(for request: SearchRequest, fts: FTSQuery, db: Database) throws -> (index: String, hits: Int)? {
+        let index: String
+        switch request.sort {
+        case .pmid: index = "articleCurrentPmid"
+        case .pubDate:
+            guard try db.indexes(on: "article").contains(where: { $0.name == "articleCurrentDate" }) else { return nil }
+            index = "articleCurrentDate"
+        case .relevance, .recent, .firstAuthor, .journal: return nil
+        }
+        let hits = try count(fts, db: db)
+        let records = try Int.fetchOne(db, sql: "SELECT max(id) FROM article") ?? 0
+        let page = Double(request.offset) + Double(request.limit)
+        guard hits > 0, Double(hits) * Double(hits) * 50 > page * Double(records) else { return nil }
+        return (index, hits)
     }
 
     public func count(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> Int {

@@ -11,7 +11,7 @@ extension SQLiteRecordStore {
     /// `articleSearch`.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v4: PubMed's fields: unstemmed words by field, codes for values and dates") { db in
+        migrator.registerMigration(readableMigration) { db in
             // Version 1 kept JSON and XML in two blobs and the search text twice; version 2 kept
             // one blob a record; version 3 had a stemmed index of seven columns and no codes.
             guard try !db.tableExists("article") else { throw OlderFormat() }
@@ -108,6 +108,15 @@ extension SQLiteRecordStore {
                 INSERT INTO meta (key, value) VALUES ('lastSeq', 0);
                 """)
         }
+        migrator.registerMigration("v4.1: current records by publication date") { db in
+            // Walked in order by a search sorted by date that has many hits (`orderedIndex`). An
+            // index made before it is read without it (its date sorts read every hit) until a
+            // writer opens it and adds it.
+            try db.execute(sql: "CREATE INDEX articleCurrentDate ON article (pubDate, pmid) WHERE isCurrent = 1")
+        }
         return migrator
     }
+
+    /// The migration an index must have to be read; those after it only make reads faster.
+    static let readableMigration = "v4: PubMed's fields: unstemmed words by field, codes for values and dates"
 }

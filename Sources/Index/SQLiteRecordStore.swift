@@ -41,7 +41,7 @@ public final class SQLiteRecordStore: RecordStore {
             database = try SQLiteDatabase.open(path: path, readOnly: readOnly, migrator: Self.migrator, cacheKiB: 16384,
                                                pageSize: 8192, busySeconds: 30, autoCheckpoint: readOnly,
                                                prepare: SearchInfo.register)
-            let current = try database.read { db in try Self.migrator.hasCompletedMigrations(db) }
+            let current = try database.read { db in try Self.migrator.appliedMigrations(db).contains(Self.readableMigration) }
             guard current else { throw IndexError.olderFormat(path: path) }
         } catch let error as IndexError {
             throw error

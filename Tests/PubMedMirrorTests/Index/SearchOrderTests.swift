@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import Testing
+@testable import PubMedIndex
+@testable import PubMedMirror
+@testable import PubMedQuery
+
+/// Sorted searches of many hits walk an index of the current records in order instead of sorting
+/// every hit (`SQLiteRecordStore.orderedIndex`): each page must be the same slice of the whole
+/// order that sorting gives, with replaced versions left out, on both stores.
+@Suite struct SearchOrderTests {
+    /// A baseline file and the update file that revises some of its records (so older versions
+    /// are in the article table, not current).
+    static let files = [
+        "pmparser-samples/2020-larger/baseline/pubmed20n1015.xml.gz",
+        "pmparser-samples/2020-larger/updatefiles/pubmed20n1016.xml.gz",
+    ].map { TestPaths.sharedData.appendingPathComponent($0) }
+
+    static func indexed(_ kind: StoreKind) async throws -> any RecordStore {
+        let store = try await kind.make()
+        for (number, url) in files.enumerated() {
+            _ = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "local", cycle: nil, number: number + 1, md5: ""),
+                                contentsOf: url)
+        }
+        return store
+    }
+
+    /// Every page of a sorted search is the slice of the whole sorted list at its offset.
+    static func expectPagesAreSlices(_ store: any RecordStore, _ query: String, sort: SearchSort) throws {
+        let parsed = try PubMedQuery(parsing: query)
+        let whole = try store.search(SearchRequest(query: parsed, sort: sort, limit: 1_000_000), withJSON: false).hits.map(\.pmid)
+        #expect(whole.count > 100, "\(query): \(whole.count) hits")
+        #expect(Set(whole).count == whole.count, "\(query) by \(sort): a PMID twice")
+        for (offset, limit) in [(0, 20), (20, 20), (97, 7), (whole.count - 5, 20)] {
+            let result = try store.search(SearchRequest(query: parsed, sort: sort, limit: limit, offset: offset, counting: true), withJSON: false)
+            #expect(result.hits.map(\.pmid) == Array(whole[offset..<min(offset + limit, whole.count)]),
+                    "\(query) by \(sort), \(limit) from \(offset)")
+            #expect(result.total == whole.count)
+        }
+    }
+
+    static let queries = ["english[la]", "journal article[pt]", "the", "cancer OR tumor", "2019[dp]"]
+
+    @Test(arguments: StoreKind.allCases) func pagesOfSortedSearchesAreSlicesOfTheWholeOrder(kind: StoreKind) async throws {
+        let store = try await Self.indexed(kind)
+        for query in Self.queries {
+            for sort in [SearchSort.pmid, .pubDate] { try Self.expectPagesAreSlices(store, query, sort: sort) }
+        }
+        // Only current records: PMID 31828225 has versions 2, 3 and 4 in the files, and is found
+        // once, as version 4, by the walk (a page of 20 of about a thousand hits) as by the sort.
+        for sort in [SearchSort.pmid, .pubDate] {
+            let query = try PubMedQuery(parsing: "wolbachia[tiab] OR english[la]")
+            let whole = try store.search(SearchRequest(query: query, sort: sort, limit: 1_000_000), withJSON: false).hits
+            let at = try #require(whole.firstIndex { $0.pmid == 31828225 })
+            #expect(whole.filter { $0.pmid == 31828225 }.map(\.version) == [4])
+            let page = try store.search(SearchRequest(query: query, sort: sort, limit: 20, offset: at / 20 * 20), withJSON: false).hits
+            #expect(page.filter { $0.pmid == 31828225 }.map(\.version) == [4], "\(sort)")
+        }
+    }
+
+    /// The walk is what these queries use (so the test above compares it with sorting), and a
+    /// query with few hits sorts them.
+    @Test func manyHitsWalkTheOrderedIndexAndFewSortThem() async throws {
+        let store = try #require(try await Self.indexed(.sqlite) as? SQLiteRecordStore)
+        func plan(_ query: String, _ sort: SearchSort, offset: Int = 0) throws -> String? {
+            let fts = try store.translate(try PubMedQuery(parsing: query), mesh: nil)
+            return try store.read { db in try SQLiteRecordStore.orderedIndex(for: SearchRequest(query: try PubMedQuery(parsing: query), sort: sort, offset: offset), fts: fts, db: db)?.index }
+        }
+        for query in Self.queries {
+            #expect(try plan(query, .pmid) == "articleCurrentPmid", "\(query)")
+            #expect(try plan(query, .pubDate) == "articleCurrentDate", "\(query)")
+            #expect(try plan(query, .journal) == nil)
+        }
+        // A handful of hits, or a page deep into many: sorted, not walked.
+        #expect(try plan("wolbachia[tiab]", .pubDate) == nil)
+        #expect(try plan("english[la]", .pubDate, offset: 1_000_000) == nil)
+    }
+
+    /// An index made before the date index was added is read without it (its date sorts sort),
+    /// and gets it from the first writer that opens it.
+    @Test func anIndexWithoutTheDateIndexIsReadAndGetsItFromAWriter() async throws {
+        let folder = try TestPaths.temporaryDirectory("order-migration")
+        let path = folder.appendingPathComponent("index.sqlite").path
+        var sorted: [Int] = []
+        do {
+            let store = try SQLiteRecordStore(path: path)
+            for (number, url) in Self.files.enumerated() {
+                _ = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "local", cycle: nil, number: number + 1, md5: ""),
+                                    contentsOf: url)
+            }
+            sorted = try store.search("english[la]", limit: 1_000_000, sort: .pubDate, withJSON: false).map(\.pmid)
+        }
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "DROP INDEX articleCurrentDate")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4.1:%'")
+        }
+        try queue.close()
+
+        let reader = try SQLiteRecordStore(path: path, readOnly: true)
+        let page = try reader.search(SearchRequest(query: try PubMedQuery(parsing: "english[la]"), sort: .pubDate, limit: 20, offset: 20), withJSON: false)
+        #expect(page.hits.map(\.pmid) == Array(sorted[20..<40]))
+        #expect(try reader.read { db in try db.indexes(on: "article").map(\.name) }.contains("articleCurrentDate") == false)
+
+        let writer = try SQLiteRecordStore(path: path)
+        #expect(try writer.read { db in try db.indexes(on: "article").map(\.name) }.contains("articleCurrentDate"))
+        let walked = try writer.search(SearchRequest(query: try PubMedQuery(parsing: "english[la]"), sort: .pubDate, limit: 20, offset: 20), withJSON: false)
+        #expect(walked.hits.map(\.pmid) == Array(sorted[20..<40]))
+    }
+}
