@@ -69,6 +69,7 @@ extension PubMedMirrorCommand {
                 case .text: try ResultWriter.standardOutput.line(TextOutput.index(report))
                 }
                 if report.interrupted { throw Exit.interrupted }
+                if let stop = report.stoppedBy { throw Exit.code(for: stop.code) }
                 if !report.failures.isEmpty { throw Exit.partial }
             }
         }

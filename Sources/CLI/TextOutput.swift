@@ -110,7 +110,8 @@ enum TextOutput {
         if state.switched {
             return "  rollover from cycle \(state.fromCycle) to \(state.toCycle) complete: the new index is in use; \(state.filesPruned) old-cycle files pruned"
         }
-        return "  rollover from cycle \(state.fromCycle) to \(state.toCycle) in progress: \(state.baselineMirrored) of \(state.baselineListed) new baseline files mirrored, \(state.filesIndexed) files in the new index; the cycle \(state.fromCycle) index keeps answering"
+        let waiting = state.waiting.map { "; \($0)" } ?? ""
+        return "  rollover from cycle \(state.fromCycle) to \(state.toCycle) in progress: \(state.baselineMirrored) of \(state.baselineListed) new baseline files mirrored, \(state.filesIndexed) files in the new index; the cycle \(state.fromCycle) index keeps answering\(waiting)"
     }
 
     static func applied(_ file: AppliedFile) -> String {

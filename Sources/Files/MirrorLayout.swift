@@ -80,6 +80,16 @@ public struct MirrorLayout: Sendable {
         return root.appendingPathComponent("index-\(stamp)-\(pid).sqlite")
     }
 
+    /// The rebuilt indexes in the folder (`index-<time>-<pid>.sqlite`), in use or not.
+    public func rebuiltIndexes() -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return names.filter { name in
+            guard name.hasPrefix("index-"), name.hasSuffix(".sqlite"), !name.hasPrefix("index-cycle") else { return false }
+            let middle = name.dropFirst("index-".count).dropLast(".sqlite".count)
+            return middle.split(separator: "-").count == 2 && middle.allSatisfy { $0.isNumber || $0 == "T" || $0 == "-" }
+        }.sorted().map { root.appendingPathComponent($0) }
+    }
+
     /// The files SQLite keeps beside a database: the file, its write-ahead log and its shared memory.
     public func databaseFiles(_ database: URL) -> [URL] {
         ["", "-wal", "-shm"].map { URL(fileURLWithPath: database.path + $0) }

@@ -24,7 +24,9 @@ public enum IndexError: CodedError {
     /// There are no mirrored files to index yet.
     case nothingMirrored(path: String)
     /// A rebuild was not switched to, because files failed.
-    case rebuildIncomplete(failed: Int)
+    /// `stoppedBy`: the code of a failure that stopped the rebuild (a full disk), which is the
+    /// code of this error too.
+    case rebuildIncomplete(reason: String, stoppedBy: ErrorCode?)
     /// The index was made by an earlier pubmed-mirror, which stored records differently.
     case olderFormat(path: String)
     /// A stored record does not read back (its block or chunks are damaged).
@@ -56,7 +58,7 @@ public enum IndexError: CodedError {
         case .query(let error): error.code
         case .notIndexed: .notIndexed
         case .nothingMirrored: .nothingMirrored
-        case .rebuildIncomplete: .rebuildIncomplete
+        case .rebuildIncomplete(_, let stop): stop ?? .rebuildIncomplete
         case .olderFormat: .olderIndexFormat
         case .damagedRecord: .damagedRecord
         case .cancelled: .cancelled
@@ -108,8 +110,8 @@ public enum IndexError: CodedError {
         case .query(let error): error.description
         case .notIndexed(let path): "\(path) has no index yet"
         case .nothingMirrored(let path): "\(path) has no mirrored files to index yet"
-        case .rebuildIncomplete(let failed):
-            "the rebuilt index was not switched to because \(failed) files failed; the old index is unchanged"
+        case .rebuildIncomplete(let reason, _):
+            "the rebuilt index was not switched to and was deleted: \(reason); the index in use is unchanged"
         case .olderFormat(let path):
             "\(path) was made by an earlier pubmed-mirror, which stored records differently"
         case .damagedRecord(let path, let pmid, let version):

@@ -50,10 +50,16 @@ enum IndexHome {
         }
     }
 
-    /// A new, empty index beside the one in use, for a rebuild.
+    /// A new, empty index beside the one in use, for a rebuild. What earlier rebuilds left (a
+    /// run killed before it could delete its index) is deleted first: a rebuild is never resumed.
     func openRebuild() throws(IndexError) -> any RecordStore {
         switch self {
         case .files(let layout, let logger):
+            let current = layout.currentIndex()
+            for leftover in layout.rebuiltIndexes() where leftover.lastPathComponent != current.lastPathComponent {
+                logger.info("deleting \(leftover.lastPathComponent), left by a rebuild that did not finish")
+                for file in layout.databaseFiles(leftover) { FileSystem.remove(file) }
+            }
             return try SQLiteRecordStore(path: layout.rebuiltIndex().path, logger: logger)
         case .database(let index):
             return try index.openRebuild()
@@ -70,6 +76,14 @@ enum IndexHome {
         case .database(let index):
             return try index.building("pubmed_c\(cycle)")
         }
+    }
+
+    /// Deletes a rebuild's index that will not be switched to (a database's schema is dropped by
+    /// the next rebuild, as one a killed run left).
+    func discard(_ store: any RecordStore) {
+        guard case .files(let layout, _) = self, let store = store as? SQLiteRecordStore,
+              store.path != layout.currentIndex().path else { return }
+        for file in layout.databaseFiles(URL(fileURLWithPath: store.path)) { FileSystem.remove(file) }
     }
 
     /// Makes `store` (opened by this home) the index in use, and deletes the one it replaces.

@@ -52,6 +52,17 @@ public struct IndexPlan: Sendable, Equatable {
     /// Cycles older than this are pruned: after a rollover's switch, or at once when the index in
     /// use is already of `cycle` (a rollover interrupted after its switch, or kept with `keepOld`).
     public var prunesBefore: Int?
+    /// Why the target may not replace the index in use even once its files are applied (nil:
+    /// nothing stops it): a rebuild that lacks a file of its cycle the server lists (not mirrored
+    /// yet, or damaged), or a rollover whose baseline listing does not look complete yet.
+    public var incomplete: String?
+
+    /// The cycle of an index, from the files applied to it: of those the mirror applied, not of
+    /// those `index --file` added (whose name may say any cycle, and would put off a rollover or
+    /// let a new baseline into the old index).
+    public static func cycle(of applied: [AppliedFile]) -> Int? {
+        applied.filter { MirrorFolder(rawValue: $0.folder) != nil }.compactMap(\.cycle).max()
+    }
 
     /// Where to apply, from the files and the cycle of the index in use (nil: none, or empty).
     public static func target(records: [MirroredFile], liveCycle: Int?, rebuild: Bool) -> Target {
@@ -89,6 +100,13 @@ public struct IndexPlan: Sendable, Equatable {
            announced > (cycle ?? -1) {
             plan.announced = (announced, records.filter { $0.folder == .baseline && $0.cycle == announced && $0.status != .gone }.count)
         }
+        if let cycle {
+            switch target {
+            case .rebuild: plan.incomplete = lacking(records, cycle: cycle)
+            case .rollover(let from, _): plan.incomplete = unconfirmed(records, from: from, to: cycle)
+            case .live: break
+            }
+        }
         if !keepOld, let cycle, records.contains(where: { $0.cycle < cycle }) {
             switch target {
             case .rollover: plan.prunesBefore = cycle
@@ -97,6 +115,39 @@ public struct IndexPlan: Sendable, Equatable {
             }
         }
         return plan
+    }
+
+    /// What a rebuild of `cycle` lacks: files of the cycle the server lists that are not mirrored
+    /// (a rollover's baseline still arriving, a file `verify` found damaged). A rebuild without
+    /// them would replace the index in use with one that holds less.
+    static func lacking(_ records: [MirroredFile], cycle: Int) -> String? {
+        let lacking = records.filter { $0.cycle == cycle && $0.status != .mirrored && $0.status != .gone }
+            .sorted { ($0.folder, $0.fileName) < ($1.folder, $1.fileName) }
+        guard let first = lacking.first else { return nil }
+        let count = lacking.count == 1 ? "\(first.folder.rawValue)/\(first.name) is" : "\(lacking.count) files of cycle \(cycle), the first \(first.folder.rawValue)/\(first.name), are"
+        return "\(count) listed by the server but not mirrored (\(first.status.rawValue)): run `fetch` first"
+    }
+
+    /// Why the baseline of a rollover to cycle `to` may not be whole yet, although every file the
+    /// server lists is mirrored: NCBI posts a new baseline of over a thousand files, and a listing
+    /// read while they are still arriving must not replace the index in use (and prune the old
+    /// cycle's files) with part of one. The listing is taken as whole when its numbers have no hole
+    /// and it has at least as many files as the old cycle's baseline (PubMed only grows), or when
+    /// an update file of the new cycle comes after it (NCBI numbers the first one after the last
+    /// baseline file).
+    static func unconfirmed(_ records: [MirroredFile], from: Int, to cycle: Int) -> String? {
+        let listed = records.filter { $0.folder == .baseline && $0.cycle == cycle && $0.status != .gone }.map(\.number)
+        guard let low = listed.min(), let high = listed.max() else { return nil }
+        let old = records.filter { $0.folder == .baseline && $0.cycle == from }.count
+        let followed = records.contains { $0.folder == .updatefiles && $0.cycle == cycle && $0.status != .gone && $0.number > high }
+        let numbers = "\(PubMedFileName(cycle: cycle, number: low).name) to \(PubMedFileName(cycle: cycle, number: high).name)"
+        if high - low + 1 != Set(listed).count {
+            return "the server lists \(Set(listed).count) baseline files of cycle \(cycle) numbered \(numbers), with numbers missing between them: the switch waits until none are"
+        }
+        if listed.count < old && !followed {
+            return "the server lists \(listed.count) baseline files of cycle \(cycle) (\(numbers)), fewer than the \(old) of cycle \(from), and no update file of cycle \(cycle) yet: the switch waits until the listing looks whole"
+        }
+        return nil
     }
 
     /// The files of `candidates` (in NCBI's order) that are to be applied: those not applied with
@@ -149,7 +200,7 @@ public struct IndexPlan: Sendable, Equatable {
 
     /// Whether the target holds every file of the cycle once `applied` are applied.
     public func isComplete(applied: [String: String]) -> Bool {
-        heldBack.isEmpty && baselineMirrored == baselineListed && candidates.allSatisfy { applied[$0.name] == $0.md5 }
+        incomplete == nil && heldBack.isEmpty && baselineMirrored == baselineListed && candidates.allSatisfy { applied[$0.name] == $0.md5 }
     }
 
     /// Where a rollover stands, for reports: building the new cycle's index (which holds
@@ -157,7 +208,7 @@ public struct IndexPlan: Sendable, Equatable {
     public func rollover(filesIndexed: Int) -> RolloverState? {
         if case .rollover(let from, let to) = target {
             return RolloverState(fromCycle: from, toCycle: to, baselineListed: baselineListed, baselineMirrored: baselineMirrored,
-                                 filesIndexed: filesIndexed, switched: false, filesPruned: 0)
+                                 filesIndexed: filesIndexed, switched: false, filesPruned: 0, waiting: incomplete)
         }
         if let announced, let from = cycle {
             return RolloverState(fromCycle: from, toCycle: announced.cycle, baselineListed: announced.listed, baselineMirrored: 0,
@@ -170,6 +221,6 @@ public struct IndexPlan: Sendable, Equatable {
         lhs.target == rhs.target && lhs.cycle == rhs.cycle && lhs.steps == rhs.steps && lhs.skipped == rhs.skipped
             && lhs.heldBack == rhs.heldBack && lhs.candidates == rhs.candidates && lhs.baselineListed == rhs.baselineListed
             && lhs.baselineMirrored == rhs.baselineMirrored && lhs.announced?.cycle == rhs.announced?.cycle
-            && lhs.announced?.listed == rhs.announced?.listed && lhs.prunesBefore == rhs.prunesBefore
+            && lhs.announced?.listed == rhs.announced?.listed && lhs.prunesBefore == rhs.prunesBefore && lhs.incomplete == rhs.incomplete
     }
 }

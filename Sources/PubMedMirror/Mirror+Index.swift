@@ -61,7 +61,7 @@ extension Mirror {
         throws(IndexError) -> (IndexPlan, live: (any RecordStore)?, target: any RecordStore) {
         // A rebuild never opens the index in use: it may be damaged or in an earlier format.
         let live = options.rebuild ? nil : try home.openLive()
-        let liveCycle = try live?.appliedFiles().compactMap(\.cycle).max()
+        let liveCycle = try live.flatMap { live throws(IndexError) in IndexPlan.cycle(of: try live.appliedFiles()) }
         let target = IndexPlan.target(records: records, liveCycle: liveCycle, rebuild: options.rebuild)
         let store: any RecordStore
         switch target {
@@ -119,6 +119,7 @@ extension Mirror {
                 // A full disk, a server gone or a lock lost fails every file after this one too,
                 // each after writing and rolling back its share: the run stops here instead.
                 if Self.stopsTheRun.contains(error.code) {
+                    report.stoppedBy = report.failures.last
                     let left = plan.steps.count - position - 1
                     if left > 0 { logger.info("stopping: the \(left) file\(left == 1 ? "" : "s") after \(file.name) \(left == 1 ? "is" : "are") left for the next run") }
                     return
@@ -135,7 +136,11 @@ extension Mirror {
     /// old cycle's files are pruned as the plan says.
     private func finish(_ plan: IndexPlan, store: any RecordStore, live: (any RecordStore)?, home: IndexHome, applied: [String: String],
                         records: [MirroredFile], state: any MirrorState, report: inout IndexReport) throws(IndexError) {
-        guard !report.interrupted else { return }
+        guard !report.interrupted else {
+            // A rebuild starts afresh each time: what this one wrote would only take up room.
+            if plan.target == .rebuild { home.discard(store) }
+            return
+        }
         switch plan.target {
         case .live:
             // The PostgreSQL store builds its full-text indexes after a bulk load, or merges what
@@ -147,7 +152,15 @@ extension Mirror {
                                                 baselineMirrored: 0, filesIndexed: report.counts?.files ?? 0, switched: true, filesPruned: pruned)
             }
         case .rebuild:
-            guard report.failures.isEmpty else { throw .rebuildIncomplete(failed: report.failures.count) }
+            guard report.failures.isEmpty, plan.isComplete(applied: applied) else {
+                home.discard(store)
+                for failure in report.failures { logger.warning("\(failure.name): \(failure.message)") }
+                guard let first = report.failures.first else {
+                    throw .rebuildIncomplete(reason: plan.incomplete ?? "not every file of the cycle was applied", stoppedBy: nil)
+                }
+                let count = report.failures.count == 1 ? "\(first.name) failed" : "\(report.failures.count) files failed, the first \(first.name)"
+                throw .rebuildIncomplete(reason: "\(count): \(first.message)", stoppedBy: report.stoppedBy?.code)
+            }
             finished(try store.finishRun())
             try home.switchTo(store)
         case .rollover(_, let cycle):

@@ -69,7 +69,8 @@ extension Mirror {
         status.indexPath = live.location
         status.index = try live.counts()
         let liveApplied = try live.appliedFiles()
-        let target = IndexPlan.target(records: records, liveCycle: liveApplied.compactMap(\.cycle).max(), rebuild: false)
+        let liveCycle = IndexPlan.cycle(of: liveApplied)
+        let target = IndexPlan.target(records: records, liveCycle: liveCycle, rebuild: false)
         var applied = liveApplied
         var filesIndexed = 0
         if case .rollover(_, let cycle) = target {
@@ -80,10 +81,12 @@ extension Mirror {
                 applied = []
             }
         }
-        let plan = IndexPlan.make(records: records, liveCycle: liveApplied.compactMap(\.cycle).max(), target: target,
+        let plan = IndexPlan.make(records: records, liveCycle: liveCycle, target: target,
                                   applied: applied, allowGaps: true, keepOld: true)
         status.rollover = plan.rollover(filesIndexed: filesIndexed)
-        status.notIndexed = status.rollover == nil ? (plan.steps.map(\.file) + plan.heldBack).map { "\($0.folder.rawValue)/\($0.name)" } : []
+        // What the index in use has still to apply (a rollover's files are counted in its state);
+        // a new cycle only announced by the server hides nothing pending in the index in use.
+        status.notIndexed = target == .live ? (plan.steps.map(\.file) + plan.heldBack).map { "\($0.folder.rawValue)/\($0.name)" } : []
     }
 }
 

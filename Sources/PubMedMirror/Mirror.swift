@@ -142,6 +142,8 @@ public struct RolloverState: Sendable, Codable, Equatable {
     public var switched: Bool
     /// Old-cycle files deleted after the switch.
     public var filesPruned: Int
+    /// Why the switch waits although the files listed are mirrored (`IndexPlan.incomplete`).
+    public var waiting: String? = nil
 }
 
 /// What an `index` run did.
@@ -174,4 +176,7 @@ public struct IndexReport: Sendable {
     public var rollover: RolloverState?
     /// The run was stopped (a signal): the file being applied was rolled back.
     public var interrupted = false
+    /// The failure that stopped the run before its other files (a full disk, the database server
+    /// gone: `Mirror.stopsTheRun`), which decides the exit code rather than "some files failed".
+    public var stoppedBy: Problem?
 }

@@ -21,7 +21,8 @@ public struct DatabaseFailure: CodedError {
         self.init(path: path, role: role, message: Self.describe(error), cause: error)
     }
 
-    public var code: ErrorCode { .database }
+    /// A full disk has the code of one, whichever file filled it.
+    public var code: ErrorCode { isOutOfSpace ? .diskFull : .database }
 
     /// A disk that filled while SQLite wrote.
     public var isOutOfSpace: Bool {

@@ -196,6 +196,54 @@ import Testing
         #expect(throws: IndexError.self) { _ = try mirror.openIndex().export(since: oldMark) { _ in } }
     }
 
+    /// A rebuild that would hold less than the index in use (a file damaged, or one that fails to
+    /// apply) is deleted, not switched to, and says why; one a killed run left is deleted by the next.
+    @Test func aRebuildThatCannotBeCompleteIsDeletedAndTheIndexInUseKept() async throws {
+        let root = try TestPaths.temporaryDirectory("index-rebuild-incomplete")
+        let mirror = Mirror(root: root)
+        var options = try MirrorTest.options(Self.samples.appendingPathComponent("2024"))
+        options.index = true
+        _ = try await mirror.fetch(options)
+        let before = try Self.current(in: mirror)
+        let inUse = mirror.layout.currentIndex()
+        func indexFiles() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("index") && !$0.hasSuffix(".current") }.sorted()
+        }
+        let kept = try indexFiles()
+        let leftover = root.appendingPathComponent("index-20250101T000000-4242.sqlite")
+        for suffix in ["", "-wal"] { try Data("left by a killed rebuild".utf8).write(to: URL(fileURLWithPath: leftover.path + suffix)) }
+        var rebuild = IndexOptions()
+        rebuild.rebuild = true
+
+        // A file that fails to apply (its bytes damaged after it was verified).
+        let update = mirror.layout.file(.updatefiles, "pubmed24n1220.xml.gz")
+        let good = try Data(contentsOf: update)
+        try Data(repeating: 0x1f, count: good.count).write(to: update)
+        let failed = await #expect(throws: IndexError.self) { _ = try await mirror.index(rebuild) }
+        #expect(failed?.code == .rebuildIncomplete)
+        #expect(failed?.description.hasPrefix("the rebuilt index was not switched to and was deleted: pubmed24n1220.xml.gz failed: ") == true,
+                "\(String(describing: failed))")
+        #expect(try indexFiles() == kept, "the rebuild's index and the one a killed rebuild left are gone; the index in use stays")
+        #expect(mirror.layout.currentIndex() == inUse)
+        #expect(try Self.current(in: mirror) == before)
+
+        // verify marks it damaged: the rebuild is refused before it could switch, and says what to do.
+        #expect(try await mirror.verify().problems.map(\.name) == ["pubmed24n1220.xml.gz"])
+        let lacking = await #expect(throws: IndexError.self) { _ = try await mirror.index(rebuild) }
+        #expect(lacking?.description == "the rebuilt index was not switched to and was deleted: updatefiles/pubmed24n1220.xml.gz is listed by the server but not mirrored (damaged): run `fetch` first; the index in use is unchanged",
+                "\(String(describing: lacking))")
+        #expect(try indexFiles() == kept)
+        #expect(try Self.current(in: mirror) == before)
+
+        // Fetched again, it rebuilds.
+        _ = try await mirror.fetch(options)
+        let report = try await mirror.index(rebuild)
+        #expect(report.failures.isEmpty && mirror.layout.currentIndex() != inUse)
+        #expect(try Self.current(in: mirror) == before)
+        let after = try indexFiles()
+        #expect(after.filter { $0.hasSuffix(".sqlite") } == [mirror.layout.currentIndex().lastPathComponent], "\(after)")
+    }
+
     @Test func anIndexInTheEarlierFormatIsRebuiltFromTheMirroredFiles() async throws {
         let root = try TestPaths.temporaryDirectory("index-earlier-format")
         let mirror = Mirror(root: root)

@@ -82,6 +82,22 @@ import Testing
         await #expect(throws: MirrorError.self) { try await mirror.fetch(options) }
     }
 
+    /// A file added with `index --file` says its cycle only by its name: a newer cycle there
+    /// neither puts off the rollover nor lets the new baseline into the old index.
+    @Test func aFileIndexedByHandDoesNotDecideTheRollover() async throws {
+        let (tree, _, mirror, options) = try await Self.mirrorOf2025("rollover-by-hand")
+        let update2026 = Self.samples.appendingPathComponent("2026/updatefiles/pubmed26n1335.xml.gz")
+        _ = try await mirror.index(file: update2026)
+        let oldIndex = mirror.layout.currentIndex()
+        try Self.serve(2026, in: tree)
+        let report = try await mirror.fetch(options)
+        #expect(report.index?.rollover?.switched == true, "\(String(describing: report.index?.rollover))")
+        #expect(mirror.layout.currentIndex() != oldIndex)
+        let files2026 = ["baseline/pubmed26n1334.xml.gz", "updatefiles/pubmed26n1335.xml.gz"].map { Self.samples.appendingPathComponent("2026/\($0)") }
+        #expect(try IndexIntegrationTests.current(in: mirror) == (try IndexIntegrationTests.expectedCurrent(after: files2026)),
+                "exactly the new cycle's records")
+    }
+
     @Test(arguments: [false, true])
     func aNewBaselineIsIndexedBesideTheOldOneThenSwitchedAndTheOldCyclePruned(keepOld: Bool) async throws {
         var (tree, root, mirror, options) = try await Self.mirrorOf2025("rollover-\(keepOld)")

@@ -29,6 +29,7 @@ struct DiskSpaceTests {
         #expect(report.outcome == .partial)
         let failure = try #require(report.index?.failures.first)
         #expect(failure.message.contains("full"), "\(failure.message)")
+        #expect(report.index?.stoppedBy?.code == failure.code && failure.code.kind == .local, "the full disk decides the exit code (7), not \"some files failed\": \(failure.code)")
         // Whatever was applied was applied whole; the failed file left nothing behind. (The counts the
         // run read with its own connection: a new reader of a WAL database needs room for its
         // shared-memory file, which a disk still full may not have; seen once under a full test run.)

@@ -176,5 +176,57 @@ import Testing
         let fresh = IndexPlan.make(records: records, liveCycle: 26, target: .rebuild, applied: [], allowGaps: false, keepOld: false)
         #expect(Self.names(fresh) == ["pubmed26n0001.xml.gz", "pubmed26n1335.xml.gz"])
         #expect(fresh.prunesBefore == nil)
+        #expect(fresh.incomplete == nil)
+        #expect(fresh.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"]))
+    }
+
+    /// A rebuild that would hold less than the index in use is never switched to: during a
+    /// rollover whose baseline is still arriving (it would be of the new cycle, part built), or
+    /// with a file `verify` found damaged (it would leave that file's changes out).
+    @Test func aRebuildLackingAListedFileIsNotComplete() throws {
+        let rolling = [Self.file(25, 1), Self.file(25, 1275, .updatefiles), Self.file(26, 1), Self.file(26, 2, status: .missing)]
+        let during = IndexPlan.make(records: rolling, liveCycle: 25, target: .rebuild, applied: [], allowGaps: false, keepOld: false)
+        #expect(during.cycle == 26)
+        #expect(during.incomplete == "baseline/pubmed26n0002.xml.gz is listed by the server but not mirrored (missing): run `fetch` first")
+        #expect(!during.isComplete(applied: ["pubmed26n0001.xml.gz": "md5"]))
+
+        let damaged = [Self.file(26, 1), Self.file(26, 1335, .updatefiles), Self.file(26, 1336, .updatefiles, status: .damaged),
+                       Self.file(26, 1337, .updatefiles, status: .damaged)]
+        let plan = IndexPlan.make(records: damaged, liveCycle: 26, target: .rebuild, applied: [], allowGaps: false, keepOld: false)
+        #expect(plan.incomplete == "2 files of cycle 26, the first updatefiles/pubmed26n1336.xml.gz, are listed by the server but not mirrored (damaged): run `fetch` first")
+        #expect(!plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"]))
+        // A file the server no longer lists is not waited for.
+        var gone = damaged
+        gone[2].status = .gone
+        gone[3].status = .gone
+        #expect(IndexPlan.make(records: gone, liveCycle: 26, target: .rebuild, applied: [], allowGaps: false, keepOld: false).incomplete == nil)
+    }
+
+    /// A new baseline listed while NCBI is still posting it must not replace the old index: its
+    /// listing is taken as whole only with no numbers missing, and as many files as the old
+    /// cycle's baseline or an update file of the new cycle after it.
+    @Test func aRolloverWaitsForABaselineListingThatLooksWhole() {
+        let old = (1...3).map { Self.file(25, $0) } + [Self.file(25, 1275, .updatefiles)]
+        let all: [MirroredFile] = (1...3).map { Self.file(26, $0) }
+        func plan(_ new: [MirroredFile]) -> IndexPlan { Self.plan(old + new, liveCycle: 25) }
+        func applied(_ new: [MirroredFile]) -> [String: String] { Dictionary(uniqueKeysWithValues: new.map { ($0.name, "md5") }) }
+
+        let fewer = Array(all.prefix(2))
+        #expect(plan(fewer).target == .rollover(from: 25, to: 26))
+        #expect(plan(fewer).incomplete == "the server lists 2 baseline files of cycle 26 (pubmed26n0001.xml.gz to pubmed26n0002.xml.gz), fewer than the 3 of cycle 25, and no update file of cycle 26 yet: the switch waits until the listing looks whole")
+        #expect(!plan(fewer).isComplete(applied: applied(fewer)), "every listed file applied, but the listing looks short")
+        #expect(plan(fewer).rollover(filesIndexed: 2)?.waiting == plan(fewer).incomplete)
+        #expect(Self.names(plan(fewer)) == ["pubmed26n0001.xml.gz", "pubmed26n0002.xml.gz"], "the files listed are applied meanwhile")
+        // As many as the old cycle's: whole.
+        #expect(plan(all).incomplete == nil)
+        #expect(plan(all).isComplete(applied: applied(all)))
+        // Fewer, but NCBI's first update file of the new cycle comes after them: whole.
+        let followed = fewer + [Self.file(26, 3, .updatefiles)]
+        #expect(plan(followed).incomplete == nil)
+        #expect(plan(followed).isComplete(applied: applied(followed)))
+        // A number missing between them: not whole, whatever the count.
+        let holed = [Self.file(26, 1), Self.file(26, 3), Self.file(26, 4), Self.file(26, 5, .updatefiles)]
+        #expect(plan(holed).incomplete == "the server lists 3 baseline files of cycle 26 numbered pubmed26n0001.xml.gz to pubmed26n0004.xml.gz, with numbers missing between them: the switch waits until none are")
+        #expect(!plan(holed).isComplete(applied: applied(holed)))
     }
 }
