@@ -84,10 +84,19 @@ extension PubMedMirrorCommand {
             return nil
         }
 
+        /// Whether `host` is an IPv4 address of 127.0.0.0/8, written as four decimal numbers.
+        static func isLoopbackIPv4(_ host: String) -> Bool {
+            let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) }) else { return false }
+            let numbers = parts.compactMap { UInt8($0) }
+            return numbers.count == 4 && numbers[0] == 127
+        }
+
         func run() async throws {
             let (host, port) = try address()
             var settings = ServeSettings(root: mirror.root, database: try mirror.databaseURL(), host: host, port: port, readers: readers, token: try token())
-            let loopback = ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
+            // An address of 127.0.0.0/8, not a name that starts with "127." (127.example.org).
+            let loopback = ["::1", "localhost"].contains(host) || Self.isLoopbackIPv4(host)
             if !loopback && settings.token == nil && !self.public {
                 throw ValidationError("serving on \(host) opens the mirror to the network: give --token-file FILE (or PUBMED_MIRROR_TOKEN), or --public")
             }

@@ -53,17 +53,23 @@ public struct PubMedServer: Sendable {
         // The index must be there to start with: a clear error now rather than on every request
         // (the connection opened to check it is the pool's first).
         let pool = try ReaderPool(mirror: mirror, size: options.readers, queryLimit: options.queryLimit, opened: try mirror.openIndex())
+        // Answers built whole in memory, from either interface, share two places.
+        let heavyAnswers = Places(limit: 2)
         var eutilities = EUtilities(mirror: mirror, pool: pool, history: SearchHistory(limits: options.history))
         eutilities.maximumQueryLength = options.maximumQueryLength
+        eutilities.heavyAnswers = heavyAnswers
         let utilities = eutilities
         var configured = JSONAPI(mirror: mirror, pool: pool)
         configured.maximumQueryLength = options.maximumQueryLength
+        configured.heavyAnswers = heavyAnswers
         let api = configured
         let router = Router()
         router.add(middleware: AccessLog(log: log, json: options.jsonLog))
         router.add(middleware: GzipMiddleware())
         let gate = Gate(token: options.token, maximumBody: options.maximumBody)
-        /// A route whose answer is computed from the request's parameters.
+        /// A route whose answer is computed from the request's parameters. An open route (the
+        /// page's files, `/health`: what monitors and browsers ask for) also answers HEAD, with
+        /// the headers a GET would have and no body.
         func route(_ path: RouterPath, _ methods: [HTTPRequest.Method] = [.get], open: Bool = false,
                    _ answer: @escaping @Sendable (EParameters, BasicRequestContext) async throws -> EResponse) {
             for method in methods {
@@ -72,6 +78,15 @@ public struct PubMedServer: Sendable {
                     case .refused(let refusal): return refusal
                     case .admitted(let parameters): return try await Self.respond { try await answer(parameters, context) }
                     }
+                }
+            }
+            if open {
+                router.on(path, method: .head) { request, context in
+                    let parameters = EParameters(query: request.uri.query, body: nil)
+                    let full = try await Self.respond { try await answer(parameters, context) }
+                    var headers = full.headers
+                    headers[.contentLength] = full.body.contentLength.map(String.init)
+                    return Response(status: full.status, headers: headers, body: ResponseBody())
                 }
             }
         }
@@ -86,7 +101,7 @@ public struct PubMedServer: Sendable {
         route("api/search") { parameters, _ in try await api.search(parameters) }
         route("api/records", [.get, .post]) { parameters, _ in try await api.records(parameters, pmid: nil) }
         route("api/records/:pmid") { parameters, context in try await api.records(parameters, pmid: context.parameters.get("pmid")) }
-        route("api/status") { _, _ in try await api.status() }
+        route("api/status") { _, _ in await api.status() }
         route("api/export") { parameters, _ in try await api.export(parameters) }
         // The search page and its two files: open (the page asks for the token, the API checks it).
         route("", open: true) { _, _ in EResponse(contentType: "text/html; charset=UTF-8", body: Array(SearchPage.html.utf8)) }
@@ -94,6 +109,10 @@ public struct PubMedServer: Sendable {
         route("page.js", open: true) { _, _ in EResponse(contentType: "text/javascript; charset=UTF-8", body: Array(SearchPage.javascript.utf8)) }
         route("api/openapi.json", open: true) { _, _ in .json(OpenAPIDocument.json) }
         route("health", open: true) { _, _ in await api.health() }
+        // Anything else under /api/ is answered in the API's own shape.
+        route("api/**", [.get, .post]) { _, _ in
+            JSONAPI.Failure(status: 404, code: "request.not-found", message: "No such API path: see /api/openapi.json").response
+        }
         router.get("api/changes") { request, _ in
             switch await gate.parameters(of: request, open: false) {
             case .refused(let refusal): return refusal
@@ -174,16 +193,24 @@ struct Gate: Sendable {
     func parameters(of request: Request, open: Bool) async -> Admission {
         var request = request
         var body: [UInt8]?
+        // The JSON API's refusals are in its own shape too (`{"error": …}`), the rest plain text.
+        let api = request.uri.path.hasPrefix("/api/")
         if request.method == .post {
             do {
                 body = Array(buffer: try await request.collectBody(upTo: maximumBody))
             } catch {
-                return .refused(PubMedServer.plain(413, "The request body is larger than \(maximumBody) bytes\n"))
+                let message = "The request body is larger than \(maximumBody) bytes"
+                return .refused(api ? PubMedServer.response(JSONAPI.Failure(status: 413, code: "request.too-large", message: message).response)
+                                    : PubMedServer.plain(413, message + "\n"))
             }
         }
         let parameters = EParameters(query: request.uri.query, body: body)
         if let token, !open, !authorized(request, parameters, token: token) {
-            return .refused(PubMedServer.plain(401, "This server needs a token: Authorization: Bearer TOKEN, or api_key=TOKEN\n"))
+            let message = "This server needs a token: Authorization: Bearer TOKEN, or api_key=TOKEN"
+            var refusal = api ? PubMedServer.response(JSONAPI.Failure(status: 401, code: "request.unauthorized", message: message).response)
+                              : PubMedServer.plain(401, message + "\n")
+            refusal.headers[.wwwAuthenticate] = "Bearer"
+            return .refused(refusal)
         }
         return .admitted(parameters)
     }

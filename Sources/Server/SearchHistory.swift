@@ -6,8 +6,9 @@ import Synchronization
 /// esummary read back. Bounded: at most `environments` WebEnvs, `idsPerSet` PMIDs a set,
 /// `idsPerEnvironment` PMIDs a WebEnv (its oldest sets are forgotten first: a pipeline that reuses
 /// one WebEnv for ever keeps its recent sets) and `ids` PMIDs in all (the least recently used WebEnv
-/// goes first); a WebEnv unused for `lifetime` is forgotten. A forgotten set's `query_key` is not
-/// given again.
+/// goes first); a WebEnv unused for `lifetime` is forgotten. A set also counts `setCost` PMIDs for
+/// itself (its array and its slot: about 100 bytes), so that millions of sets of one PMID, or of
+/// none, are bounded too. A forgotten set's `query_key` is not given again.
 public final class SearchHistory: Sendable {
     public struct Limits: Sendable {
         public var environments = 1_000
@@ -20,10 +21,16 @@ public final class SearchHistory: Sendable {
         public init() {}
     }
 
+    /// What a set costs beyond its PMIDs, in PMIDs (8 bytes each).
+    static let setCost = 16
+
     private struct Environment {
         /// By `query_key`.
         var sets: [Int: [Int]] = [:]
+        /// The oldest key that may still be kept: keys only grow, and the oldest go first.
+        var firstKey = 1
         var lastKey = 0
+        /// The PMIDs kept, and `setCost` for each set.
         var count = 0
         var used: ContinuousClock.Instant
     }
@@ -39,14 +46,16 @@ public final class SearchHistory: Sendable {
         return environments.withLock { environments in
             expire(&environments, now: now)
             let name = webEnv.flatMap { environments[$0] == nil ? nil : $0 } ?? Self.newName()
-            var environment = environments[name] ?? Environment(used: now)
+            // Taken out while it changes, so that its sets are changed in place, not copied whole
+            // on every new set (which made a WebEnv of many sets slower at each one).
+            var environment = environments.removeValue(forKey: name) ?? Environment(used: now)
             let kept = Array(ids.prefix(limits.idsPerSet))
             environment.lastKey += 1
             environment.sets[environment.lastKey] = kept
-            environment.count += kept.count
-            while environment.count > limits.idsPerEnvironment, environment.sets.count > 1,
-                  let oldest = environment.sets.keys.min() {
-                environment.count -= environment.sets.removeValue(forKey: oldest)?.count ?? 0
+            environment.count += kept.count + Self.setCost
+            while environment.count > limits.idsPerEnvironment, environment.sets.count > 1 {
+                while environment.sets[environment.firstKey] == nil { environment.firstKey += 1 }
+                environment.count -= (environment.sets.removeValue(forKey: environment.firstKey)?.count ?? 0) + Self.setCost
             }
             environment.used = now
             environments[name] = environment
@@ -64,9 +73,8 @@ public final class SearchHistory: Sendable {
         let now = ContinuousClock.now
         let found: [Int]? = environments.withLock { environments in
             expire(&environments, now: now)
-            guard var environment = environments[webEnv], let set = environment.sets[queryKey] else { return nil }
-            environment.used = now
-            environments[webEnv] = environment
+            guard let set = environments[webEnv]?.sets[queryKey] else { return nil }
+            environments[webEnv]?.used = now
             return set
         }
         guard let found else {
@@ -76,8 +84,12 @@ public final class SearchHistory: Sendable {
     }
 
     private func expire(_ environments: inout [String: Environment], now: ContinuousClock.Instant) {
+        guard environments.values.contains(where: { now - $0.used >= limits.lifetime }) else { return }
         environments = environments.filter { now - $0.value.used < limits.lifetime }
     }
+
+    /// How many sets `webEnv` keeps (for tests).
+    func setCount(_ webEnv: String) -> Int { environments.withLock { $0[webEnv]?.sets.count ?? 0 } }
 
     /// "MCID_" and 24 random hexadecimal digits, as NCBI's WebEnvs look today.
     private static func newName() -> String {

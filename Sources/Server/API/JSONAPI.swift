@@ -250,13 +250,15 @@ struct JSONAPI: Sendable {
     }
 
     /// `GET /api/status`
-    func status() async throws -> EResponse {
-        let (counts, files, path) = try await pool.read { store in (try store.counts(), try store.appliedFiles(), store.location) }
-        let last = files.last
-        let stamp = last.map { Markup.json(ISO8601DateFormatter().string(from: $0.appliedAt)) } ?? "null"
-        return .json("{\"records\":\(counts.current),\"versions\":\(counts.versions),\"files\":\(counts.files),"
-            + "\"highWaterMark\":\(counts.highWaterMark),\"lastFile\":\(last.map { Markup.json($0.name) } ?? "null"),\"lastUpdate\":\(stamp),"
-            + "\"index\":\(Markup.json(URL(fileURLWithPath: path).lastPathComponent))}\n")
+    func status() async -> EResponse {
+        await Self.answering {
+            let (counts, files, path) = try await pool.read { store in (try store.counts(), try store.appliedFiles(), store.location) }
+            let last = files.last
+            let stamp = last.map { Markup.json(ISO8601DateFormatter().string(from: $0.appliedAt)) } ?? "null"
+            return .json("{\"records\":\(counts.current),\"versions\":\(counts.versions),\"files\":\(counts.files),"
+                + "\"highWaterMark\":\(counts.highWaterMark),\"lastFile\":\(last.map { Markup.json($0.name) } ?? "null"),\"lastUpdate\":\(stamp),"
+                + "\"index\":\(Markup.json(URL(fileURLWithPath: path).lastPathComponent))}\n")
+        }
     }
 
     /// `GET /health`: 200 when the index answers, 503 when it does not.

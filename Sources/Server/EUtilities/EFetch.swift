@@ -10,31 +10,35 @@ extension EUtilities {
             let ids = try requestedIDs(parameters)
             let type = parameters["rettype"]?.lowercased()
             let mode = parameters["retmode"]?.lowercased()
-            switch (type, mode) {
-            // For PubMed retmode decides the format (NCBI's table of rettype and retmode): XML is
-            // the records' XML whatever rettype says (abstract, medline, docsum), as NCBI answers
-            // `rettype=abstract&retmode=xml`, which Biopython's Entrez.read is given in many scripts.
-            case (nil, nil), ("xml", _), ("full", _):
-                return try await articleSet(ids)
-            case (_, "xml") where type != "uilist":
-                return try await articleSet(ids)
-            case ("medline", _):
-                let found = try await records(ids, withXML: false)
-                return .text(try found.map { CitationFormat.medline.render(try $0.record.record) }.map { "\n" + $0 }.joined())
-            case ("abstract", _):
-                let found = try await records(ids, withXML: false)
-                return .text(try found.enumerated().map { AbstractFormat.render(try $0.element.record.record, number: $0.offset + 1) }.joined(separator: "\n\n"))
-            case ("uilist", "xml"):
-                let found = try await records(ids, withXML: false)
-                return .xml(Doctype.declaration + "<IdList>\n" + found.map { "<Id>\($0.pmid)</Id>\n" }.joined() + "</IdList>\n")
-            case ("uilist", _):
-                let found = try await records(ids, withXML: false)
-                return .text(found.map { "\($0.pmid)\n" }.joined())
-            default:
-                throw EUtilityError.badRequest("Unsupported rettype '\(type ?? "")' with retmode '\(mode ?? "")' for db pubmed: xml, medline, abstract or uilist")
-            }
+            return try await heavy(ids.count) { try await fetch(ids, type: type, mode: mode) }
         } catch let error as EUtilityError {
-            return .xml("<eFetchResult>\n\t<ERROR>\(Markup.xml(error.message))</ERROR>\n</eFetchResult>\n", status: 400)
+            return error.response(.xml("<eFetchResult>\n\t<ERROR>\(Markup.xml(error.message))</ERROR>\n</eFetchResult>\n"))
+        }
+    }
+
+    private func fetch(_ ids: [Int], type: String?, mode: String?) async throws -> EResponse {
+        switch (type, mode) {
+        // For PubMed retmode decides the format (NCBI's table of rettype and retmode): XML is
+        // the records' XML whatever rettype says (abstract, medline, docsum), as NCBI answers
+        // `rettype=abstract&retmode=xml`, which Biopython's Entrez.read is given in many scripts.
+        case (nil, nil), ("xml", _), ("full", _):
+            return try await articleSet(ids)
+        case (_, "xml") where type != "uilist":
+            return try await articleSet(ids)
+        case ("medline", _):
+            let found = try await records(ids, withXML: false)
+            return .text(try found.map { CitationFormat.medline.render(try $0.record.record) }.map { "\n" + $0 }.joined())
+        case ("abstract", _):
+            let found = try await records(ids, withXML: false)
+            return .text(try found.enumerated().map { AbstractFormat.render(try $0.element.record.record, number: $0.offset + 1) }.joined(separator: "\n\n"))
+        case ("uilist", "xml"):
+            let found = try await records(ids, withXML: false)
+            return .xml(Doctype.declaration + "<IdList>\n" + found.map { "<Id>\($0.pmid)</Id>\n" }.joined() + "</IdList>\n")
+        case ("uilist", _):
+            let found = try await records(ids, withXML: false)
+            return .text(found.map { "\($0.pmid)\n" }.joined())
+        default:
+            throw EUtilityError.badRequest("Unsupported rettype '\(type ?? "")' with retmode '\(mode ?? "")' for db pubmed: xml, medline, abstract or uilist")
         }
     }
 

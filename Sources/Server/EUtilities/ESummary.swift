@@ -12,14 +12,16 @@ extension EUtilities {
                 throw EUtilityError.badRequest("Invalid version '\(version)': 1.0 or 2.0")
             }
             let ids = try requestedIDs(parameters)
-            let found = Dictionary(try await records(ids, withXML: false).map { ($0.pmid, $0.record) }, uniquingKeysWith: { first, _ in first })
-            let summaries = try ids.map { pmid in (pmid, try found[pmid].map { DocumentSummary(try $0.record) }) }
-            if json { return Self.summaryJSON(summaries) }
-            return parameters["version"] == "2.0" ? Self.summaryXML2(summaries) : Self.summaryXML(summaries)
+            return try await heavy(ids.count) {
+                let found = Dictionary(try await records(ids, withXML: false).map { ($0.pmid, $0.record) }, uniquingKeysWith: { first, _ in first })
+                let summaries = try ids.map { pmid in (pmid, try found[pmid].map { DocumentSummary(try $0.record) }) }
+                if json { return Self.summaryJSON(summaries) }
+                return parameters["version"] == "2.0" ? Self.summaryXML2(summaries) : Self.summaryXML(summaries)
+            }
         } catch let error as EUtilityError {
-            return json
-                ? .json("{\"header\":{\"type\":\"esummary\",\"version\":\"0.3\"},\"esummaryresult\":[\(Markup.json(error.message))]}\n", status: 400)
-                : .xml(Doctype.eSummary + "<eSummaryResult>\n<ERROR>\(Markup.xml(error.message))</ERROR>\n</eSummaryResult>\n", status: 400)
+            return error.response(json
+                ? .json("{\"header\":{\"type\":\"esummary\",\"version\":\"0.3\"},\"esummaryresult\":[\(Markup.json(error.message))]}\n")
+                : .xml(Doctype.eSummary + "<eSummaryResult>\n<ERROR>\(Markup.xml(error.message))</ERROR>\n</eSummaryResult>\n"))
         }
     }
 

@@ -18,6 +18,21 @@ struct EUtilities: Sendable {
     /// larger one by reading the query's hits, `filterPage` at a time.
     var restrictLimit = 10_000
     var filterPage = 500_000
+    /// The places for answers built whole in memory, shared with the JSON API (`JSONAPI.heavy`):
+    /// efetch and esummary of more than `JSONAPI.largeRequest` records (10,000 records of XML are
+    /// about 55 MB, held two or three times over while the answer is made and sent).
+    var heavyAnswers = Places(limit: 2)
+
+    /// Runs `answer` for `count` records: past `JSONAPI.largeRequest` in one of the heavy answers'
+    /// places, which it gives back once built; with none free, `busy`.
+    func heavy(_ count: Int, _ answer: () async throws -> EResponse) async throws -> EResponse {
+        guard count > JSONAPI.largeRequest else { return try await answer() }
+        guard heavyAnswers.take() else {
+            throw EUtilityError.busy("\(heavyAnswers.limit) large answers are being built; try again in a few seconds")
+        }
+        defer { heavyAnswers.give() }
+        return try await answer()
+    }
 
     /// `db` is pubmed (or absent: pubmed is NCBI's default too).
     func requirePubMed(_ parameters: EParameters) throws(EUtilityError) {

@@ -125,7 +125,7 @@ enum SearchPage {
       $("sort").value = params.get("sort") || "relevance";
       try {
         if (params.get("pmid")) await showRecord(params.get("pmid"));
-        else if (params.get("q")) await showResults(params.get("q"), params.get("sort") || "relevance", Math.max(1, parseInt(params.get("page") || "1", 10)));
+        else if (params.get("q")) await showResults(params.get("q"), params.get("sort") || "relevance", Math.max(1, parseInt(params.get("page") || "1", 10) || 1));
       } catch (error) {
         $("message").textContent = error.message;
       }
@@ -133,7 +133,7 @@ enum SearchPage {
 
     async function showResults(q, sort, page) {
       const offset = (page - 1) * pageSize;
-      const found = await api(`/api/search?q=${encodeURIComponent(q)}&sort=${sort}&limit=${pageSize}&offset=${offset}`);
+      const found = await api(`/api/search?q=${encodeURIComponent(q)}&sort=${encodeURIComponent(sort)}&limit=${pageSize}&offset=${offset}`);
       $("summary").textContent = found.count === 1 ? "1 result" : `${found.count.toLocaleString("en")} results`;
       $("translation").textContent = found.translation + (found.notes.length ? " — " + found.notes.join("; ") : "");
       const list = $("hits");

@@ -81,6 +81,21 @@ import Testing
             #expect(String(decoding: answer.body, as: UTF8.self).contains("\"code\":\"server.busy\""))
         }
         #expect(try await api.records(EParameters(query: "ids=1,2"), pmid: nil).status == 200, "a small request needs no place")
+
+        // efetch and esummary of many records take the same places, and say so in their own shapes.
+        var utilities = EUtilities(mirror: mirror, pool: pool, history: SearchHistory())
+        utilities.heavyAnswers = api.heavyAnswers
+        for (answer, shape) in [(try await utilities.efetch(EParameters(query: "db=pubmed&id=\(ids)")), "<eFetchResult>"),
+                                (try await utilities.esummary(EParameters(query: "db=pubmed&id=\(ids)")), "<eSummaryResult>"),
+                                (try await utilities.esummary(EParameters(query: "db=pubmed&retmode=json&id=\(ids)")), "\"esummaryresult\"")] {
+            let body = String(decoding: answer.body, as: UTF8.self)
+            #expect(answer.status == 503 && answer.retryAfter == 5, "\(body.prefix(200))")
+            #expect(body.contains(shape) && body.contains("large answers are being built"), "\(body.prefix(200))")
+        }
+        #expect(try await utilities.efetch(EParameters(query: "db=pubmed&id=1,2")).status == 200, "a small request needs no place")
+        utilities.heavyAnswers = Places(limit: 1)
+        #expect(try await utilities.efetch(EParameters(query: "db=pubmed&id=\(ids)")).status == 200)
+        #expect(try await utilities.efetch(EParameters(query: "db=pubmed&id=\(ids)")).status == 200, "the place was given back")
         try await pool.shutdown()
     }
 

@@ -185,7 +185,7 @@ import Testing
         let some = someIDs.joined(separator: ",")
         let result = try await Self.withServer(mirror) { base in
             func edirect(_ script: String) async throws -> String {
-                let run = try await ChildProcess.run("/bin/bash", ["-c", script], environment: ["BASE": base, "PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
+                let run = try await ChildProcess.run("/bin/bash", ["-c", script], environment: ["BASE": base, "PATH": "/usr/bin:/bin", "HOME": try TestPaths.temporaryDirectory("edirect-home").path])
                 #expect(run.status == 0, "\(script): \(run.stderr)")
                 return run.stdout
             }
@@ -213,6 +213,13 @@ import Testing
         let result = try await Self.withServer(mirror, environment: ["PUBMED_MIRROR_TOKEN": token]) { base in
             let refused = try await Self.curl(base + "einfo.fcgi")
             #expect(refused.status == 401)
+            #expect(refused.headers.contains("www-authenticate: bearer"))
+            // Under /api/ in the API's own shape.
+            let root = String(base.dropLast("entrez/eutils/".count))
+            let api = try await Self.curl(root + "api/search?q=cancer")
+            #expect(api.status == 401 && api.headers.contains("content-type: application/json"))
+            let error = try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [String: [String: String]]
+            #expect(error?["error"]?["code"] == "request.unauthorized", "\(api.body)")
             let bearer = try await Self.curl(base + "einfo.fcgi", ["-H", "Authorization: Bearer \(token)"])
             #expect(bearer.status == 200)
             let key = try await Self.curl(base + "einfo.fcgi?api_key=\(token)")
@@ -226,6 +233,9 @@ import Testing
         let open = try await CLI.run(["serve", "--mirror", mirror, "--listen", "0.0.0.0:0"])
         #expect(open.status == 64)
         #expect(open.stderr.contains("--token-file"))
+        // A name that starts as a loopback address does is not one.
+        let named = try await CLI.run(["serve", "--mirror", mirror, "--listen", "127.example.org:0"])
+        #expect(named.status == 64 && named.stderr.contains("opens the mirror to the network"), "\(named.stderr)")
         // pubmed-mirror serve runs pubmed-mirror-serve from its own folder, and says how to build it when it is not there.
         let alone = try TestPaths.temporaryDirectory("serve-alone")
         try FileManager.default.copyItem(at: CLI.executable, to: alone.appendingPathComponent("pubmed-mirror"))

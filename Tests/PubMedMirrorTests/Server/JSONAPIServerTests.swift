@@ -79,6 +79,22 @@ import Testing
             let fetched = try await EUtilitiesServerTests.curl(base + "entrez/eutils/efetch.fcgi?db=pubmed&id=\(pmid)", ["--compressed"])
             #expect(fetched.headers.contains("content-encoding: gzip"))
             #expect(fetched.body.contains("<PMID Version=\"1\">\(pmid)</PMID>") || fetched.body.contains(">\(pmid)</PMID>"))
+
+            // HEAD of what monitors and browsers ask for: the GET's headers, no body.
+            for path in ["health", "", "page.css", "api/openapi.json"] {
+                let get = try await EUtilitiesServerTests.curl(base + path)
+                let head = try await EUtilitiesServerTests.curl(base + path, ["-I"])
+                #expect(head.status == 200, "HEAD /\(path)")
+                #expect(head.headers.contains("content-length: \(get.body.utf8.count)"), "HEAD /\(path): \(head.headers)")
+            }
+            // Anything else under /api/, and a body too large for it: JSON errors, as the document says.
+            let unknown = try await EUtilitiesServerTests.curl(base + "api/nothing")
+            #expect(unknown.status == 404 && unknown.headers.contains("content-type: application/json"), "\(unknown.headers)")
+            #expect(unknown.body.contains("\"code\":\"request.not-found\""), "\(unknown.body)")
+            let large = try TestPaths.temporaryDirectory("api-large").appendingPathComponent("body")
+            try Data(("ids=" + String(repeating: "1,", count: 600_000)).utf8).write(to: large)
+            let tooLarge = try await EUtilitiesServerTests.curl(base + "api/records", ["--data-binary", "@\(large.path)"])
+            #expect(tooLarge.status == 413 && tooLarge.body.contains("\"code\":\"request.too-large\""), "\(tooLarge.status) \(tooLarge.body.prefix(200))")
         }
         #expect(result.status == 0, "\(result.stderr)")
     }

@@ -19,11 +19,11 @@ struct SearchHistoryTests {
 
     @Test func aWebEnvReusedForEverKeepsItsNewestSets() throws {
         var limits = SearchHistory.Limits()
-        limits.idsPerEnvironment = 10
+        limits.idsPerEnvironment = 2 * (4 + SearchHistory.setCost)
         let history = SearchHistory(limits: limits)
         let webEnv = history.store(Array(1...4), in: nil).webEnv
         for _ in 0..<9 { _ = history.store(Array(1...4), in: webEnv) }
-        // 10 sets of 4: only the last two fit in 10 PMIDs; the keys go on from where they were.
+        // 10 sets of 4: only the last two fit; the keys go on from where they were.
         #expect(throws: EUtilityError.self) { try history.ids(webEnv: webEnv, queryKey: 8) }
         #expect(try history.ids(webEnv: webEnv, queryKey: 9).count == 4)
         #expect(try history.ids(webEnv: webEnv, queryKey: 10).count == 4)
@@ -34,9 +34,23 @@ struct SearchHistoryTests {
         #expect(throws: EUtilityError.self) { try history.ids(webEnv: webEnv, queryKey: 11) }
     }
 
+    /// A set costs something of its own: a pipeline that stores empty or one-PMID sets in one
+    /// WebEnv for hours is bounded too, and keeps its newest.
+    @Test func setsOfNothingAreBoundedToo() throws {
+        var limits = SearchHistory.Limits()
+        limits.idsPerEnvironment = 10 * SearchHistory.setCost
+        let history = SearchHistory(limits: limits)
+        let webEnv = history.store([], in: nil).webEnv
+        for _ in 1..<1_000 { _ = history.store([], in: webEnv) }
+        #expect(history.setCount(webEnv) == 10)
+        #expect(try history.ids(webEnv: webEnv, queryKey: 1_000) == [])
+        #expect(throws: EUtilityError.self) { try history.ids(webEnv: webEnv, queryKey: 990) }
+        #expect(try history.ids(webEnv: webEnv, queryKey: 991) == [])
+    }
+
     @Test func theLeastRecentlyUsedWebEnvGoesWhenAllTogetherHoldTooMany() throws {
         var limits = SearchHistory.Limits()
-        limits.ids = 10
+        limits.ids = 2 * (4 + SearchHistory.setCost)
         let history = SearchHistory(limits: limits)
         let a = history.store(Array(1...4), in: nil).webEnv
         let b = history.store(Array(1...4), in: nil).webEnv
