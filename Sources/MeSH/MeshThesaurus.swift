@@ -97,23 +97,24 @@ public final class MeshThesaurus: Sendable {
     public func narrower(than heading: String) throws(MeshError) -> [String] {
         let key = Self.key(heading)
         guard !key.isEmpty else { return [] }
-        return try read { db in
-            // Each of the heading's tree numbers T is a range scan of the treeNumber key:
-            // T + "." ≤ n < T + "/" ("/" follows "." in ASCII) is exactly every n below T, and never
-            // a sibling that merely starts with the same digits (C04.5 is not above C04.55).
-            try String.fetchAll(db, sql: """
-                SELECT name FROM descriptor WHERE nameKey = ?1
-                UNION
-                SELECT below.name
-                FROM descriptor heading
-                JOIN treeNumber root ON root.descriptor = heading.id
-                JOIN treeNumber under ON under.treeNumber >= root.treeNumber || '.' AND under.treeNumber < root.treeNumber || '/'
-                JOIN descriptor below ON below.id = under.descriptor
-                WHERE heading.nameKey = ?1
-                ORDER BY 1
-                """, arguments: [key])
-        }
+        return try read { db in try String.fetchAll(db, sql: Self.narrowerSQL, arguments: [key]) }
     }
+
+    /// The heading named by the key ?1 and every descriptor below it. Each of the heading's tree
+    /// numbers T is a range scan of the treeNumber key: T + "." ≤ n < T + "/" ("/" follows "." in
+    /// ASCII) is exactly every n below T, and never a sibling that merely starts with the same
+    /// digits (C04.5 is not above C04.55).
+    static let narrowerSQL = """
+        SELECT name FROM descriptor WHERE nameKey = ?1
+        UNION
+        SELECT below.name
+        FROM descriptor heading
+        JOIN treeNumber root ON root.descriptor = heading.id
+        JOIN treeNumber under ON under.treeNumber >= root.treeNumber || '.' AND under.treeNumber < root.treeNumber || '/'
+        JOIN descriptor below ON below.id = under.descriptor
+        WHERE heading.nameKey = ?1
+        ORDER BY 1
+        """
 
     /// The qualifier whose two-letter abbreviation is `abbreviation` (`dt`: "drug therapy"), in
     /// any case; nil for none, or in a thesaurus built before abbreviations were kept.

@@ -18,8 +18,9 @@ public final class CancellationFlag: Sendable {
     /// Cheap enough for every progress callback and every batch.
     public var isCancelled: Bool { flag.load(ordering: .relaxed) }
 
-    /// Waits `seconds`, or less when the flag is set meanwhile.
-    package func sleep(seconds: Double) {
-        _ = cancelled.wait(seconds: seconds)
+    /// Waits `seconds`, or less when the flag is set meanwhile; says whether the flag was set.
+    @discardableResult
+    package func sleep(seconds: Double) -> Bool {
+        cancelled.wait(seconds: seconds) != nil
     }
 }

@@ -59,9 +59,10 @@ import Testing
         ["fetch", "--delete"], ["fetch", "--target", "ftp://x/"], ["fetch", "--publish", "https://x/"],
     ])
     func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String]) {
-        #expect(throws: (any Error).self) { _ = try Self.parse(arguments) }
-        let code = PubMedMirrorCommand.exitCode(for: (try? Self.parse(arguments)).map { _ in CleanExit.helpRequest() } ?? ValidationError("x"))
-        #expect(code == .validationFailure)
+        // The error the arguments threw, mapped as the root command maps it: 64.
+        let error = #expect(throws: (any Error).self) { _ = try Self.parse(arguments) }
+        let code = error.map { PubMedMirrorCommand.exitCode(for: $0) }
+        #expect(code == .validationFailure, "\(arguments): \(String(describing: error))")
     }
 
     @Test func theEnvironmentFillsInWhatTheOptionsLeaveOut() throws {

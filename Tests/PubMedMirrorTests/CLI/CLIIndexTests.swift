@@ -214,11 +214,21 @@ import Testing
         }.start()
         holding.wait()
         let update = Self.larger.appendingPathComponent("updatefiles/pubmed20n1016.xml.gz").path
-        let run = try await CLI.whileRunning(["index", "--mirror", mirror.path, "--file", update, "--quiet"]) { _ in
-            // Out of its snapshot once the file is applied or nearly (the run waits up to 10 s).
-            try await Task.sleep(for: .seconds(1))
+        var waited = false
+        let run = try await CLI.whileRunning(["index", "--mirror", mirror.path, "--file", update, "--quiet"]) { pid in
+            // Out of its snapshot once the file is applied (a second connection sees it), with the
+            // run still there, waiting for it (up to 10 s) to empty the log.
+            let watcher = try DatabaseQueue(path: path, configuration: configuration)
+            for _ in 0..<3_000 {
+                let applied = try await watcher.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM appliedFile WHERE name = 'pubmed20n1016.xml.gz'") }
+                if applied == 1 { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try watcher.close()
+            waited = CLI.isRunning(pid)
             release.signal()
         }
+        #expect(waited, "the run was over before the reader left: the wait for it was not exercised")
         #expect(run.status == 0, "\(run.stderr)")
         let log = (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? -1
         #expect(log == 0, "the log was left with \(log) bytes")

@@ -151,9 +151,10 @@ import Testing
         let marker = "s3cret-\(UUID().uuidString.prefix(8))"
         let root = try TestPaths.temporaryDirectory("served-cli-creds")
         _ = try ServedTree.make(cycles: [2026], at: root)
-        let server = try await LoopbackServer.vsftpd(root: root, tls: false)
+        // An account whose password is the marker: a fetch that lists the files proves it was sent.
+        let server = try await LoopbackServer.faultyFTP(root: root, arguments: ["--writer", "reader:\(marker)"])
         let mirror = try TestPaths.temporaryDirectory("mirror-cli-creds").path
-        let environment = ["PUBMED_MIRROR_USER": "anonymous", "PUBMED_MIRROR_PASSWORD": marker]
+        let environment = ["PUBMED_MIRROR_USER": "reader", "PUBMED_MIRROR_PASSWORD": marker]
         let ok = try await CLI.run(["fetch", "--source", server.baseURL.absoluteString, "--mirror", mirror, "--verbose", "--format", "json"],
                              environment: environment)
         #expect(ok.status == 0, "\(ok.stderr)")
@@ -165,8 +166,11 @@ import Testing
         for text in [ok.stdout, ok.stderr, failing.stdout, failing.stderr, status.stdout] {
             #expect(!text.contains(marker))
         }
-        // The server did receive it: it was used, just never shown.
-        #expect(server.requestLog().contains("PASS") || server.requestLog().contains("anonymous"))
+        // The server did receive it (its log masks it): it was used, just never shown; a wrong one is refused.
+        #expect(server.requestLog().contains("USER reader") && server.requestLog().contains("PASS ******"), "\(server.requestLog())")
+        let wrong = try await CLI.run(["fetch", "--source", server.baseURL.absoluteString, "--mirror", mirror, "--quiet"],
+                                      environment: ["PUBMED_MIRROR_USER": "reader", "PUBMED_MIRROR_PASSWORD": marker + "x"])
+        #expect(wrong.status == 4, "\(wrong.stderr)")
     }
 
     /// A run killed with SIGKILL mid-download leaves its `.partial`; the next run resumes it.

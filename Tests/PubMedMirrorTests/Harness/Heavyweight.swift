@@ -18,8 +18,14 @@ struct Heavyweight: TestTrait, SuiteTrait, TestScoping {
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         await TestSlots.shared.acquire()
+        let folder: URL
+        do {
+            folder = try TestPaths.sharedTemporaryDirectory("test")
+        } catch {
+            await TestSlots.shared.release()  // or every heavyweight test after it waits for ever
+            throw error
+        }
         let executor = ThreadExecutor(name: "test \(test.name)")
-        let folder = try TestPaths.sharedTemporaryDirectory("test")
         defer { try? FileManager.default.removeItem(at: folder) }
         do {
             try await withTaskExecutorPreference(executor) {

@@ -209,7 +209,7 @@ import Testing
         }
         #expect(seen >= 150_000 && first.signal == SIGKILL, "\(first.stderr)")
         // The server finishes writing what the killed run had sent before the next run looks.
-        try await Self.waitUntilSteady(baselineTemporary)
+        try await Self.waitForUploadEnd(baselineTemporary, server: slow.server)
         try Self.expectNoPartFileUnderARealName(mirror: source, tree: slow.tree)
         #expect(!FileManager.default.fileExists(atPath: slow.tree.appendingPathComponent("baseline/pubmed20n1015.xml.gz").path))
 
@@ -221,7 +221,7 @@ import Testing
         #expect(seen >= 100_000 && second.signal == SIGKILL, "\(second.stderr)")
         try Self.expectNoPartFileUnderARealName(mirror: source, tree: slow.tree)
         #expect(FileManager.default.fileExists(atPath: slow.tree.appendingPathComponent("baseline/pubmed20n1015.xml.gz").path))
-        let kept = try await Self.waitUntilSteady(updateTemporary)
+        let kept = try await Self.waitForUploadEnd(updateTemporary, server: slow.server)
 
         // 3. The rerun: the second file resumed, the first not sent again.
         let fast = slow
@@ -248,19 +248,16 @@ import Testing
         return tree.appendingPathComponent(folder.rawValue).appendingPathComponent(FileUpload.temporaryName(name, md5: published.digest)).path
     }
 
-    /// Waits until the file at `path` has kept its size for half a second (up to 20 s); returns it.
+    /// Waits until vsftpd has logged the end of the upload to `path` (OK or FAIL UPLOAD: it has
+    /// written all it received, the client killed or not), up to 60 s; returns the file's size then.
     @discardableResult
-    static func waitUntilSteady(_ path: String) async throws -> Int {
-        var last = -1
-        var steadySince = Date()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let size = FileSystem.size(of: URL(fileURLWithPath: path)).map { Int($0) } ?? -1
-            if size != last { last = size; steadySince = Date() }
-            if Date().timeIntervalSince(steadySince) >= 0.5 { return size }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return last
+    static func waitForUploadEnd(_ path: String, server: LoopbackServer?) async throws -> Int {
+        let server = try #require(server)
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        func ended() -> Bool { server.requestLog().split(separator: "\n").contains { $0.contains(" UPLOAD: ") && $0.contains(name) } }
+        for _ in 0..<1_200 where !ended() { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(ended(), "vsftpd logged no end of the upload to \(name)")
+        return FileSystem.size(of: URL(fileURLWithPath: path)).map { Int($0) } ?? -1
     }
 
     /// After an annual rollover the old cycle goes, and only it: after the new one is in place,

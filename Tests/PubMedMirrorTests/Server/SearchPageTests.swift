@@ -12,9 +12,16 @@ import Testing
 
     /// The DOM after the page's scripts ran, or a screenshot.
     static func browse(_ url: String, screenshot: URL? = nil, width: Int = 1280) async throws -> String {
-        var arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000", "--window-size=\(width),900"]
+        // A profile and home of the test's own (removed with it), and nothing that reaches past
+        // loopback: no background fetches, component updates or first-run pages, and every name
+        // but 127.0.0.1 unresolvable.
+        let home = try TestPaths.temporaryDirectory("chromium")
+        var arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000", "--window-size=\(width),900",
+                         "--user-data-dir=\(home.appendingPathComponent("profile").path)", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
         arguments += screenshot.map { ["--screenshot=\($0.path)"] } ?? ["--dump-dom"]
-        let run = try await ChildProcess.run(chromium, arguments + [url], environment: ["HOME": NSTemporaryDirectory(), "PATH": "/usr/bin:/bin"])
+        let run = try await ChildProcess.run(chromium, arguments + [url], environment: ["HOME": home.path, "PATH": "/usr/bin:/bin"])
         #expect(run.status == 0, "chromium \(url): \(run.stderr)")
         return run.stdout
     }

@@ -147,10 +147,13 @@ import Testing
 @Suite struct CancellationTests {
     @Test func aSetFlagCutsASleepShort() async {
         let flag = CancellationFlag()
-        let sleeper = Task.detached { await BlockingChannelTests.onThread { flag.sleep(seconds: 60); return flag.isCancelled } }
+        // The sleep says whether the flag ended it: a wake-up that never came would end it after
+        // the whole 60 s, and say false.
+        let sleeper = Task.detached { await BlockingChannelTests.onThread { flag.sleep(seconds: 60) } }
         try? await Task.sleep(for: .milliseconds(20))
         flag.cancel()
         #expect(await sleeper.value)
+        #expect(CancellationFlag().sleep(seconds: 0.01) == false)
     }
 
     @Test func cancellingTheCallingTaskSetsTheWorksFlag() async throws {
