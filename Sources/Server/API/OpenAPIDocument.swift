@@ -20,6 +20,7 @@ enum OpenAPIDocument {
               {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}}
             ],
             "responses": {
+              "401": {"$ref": "#/components/responses/Unauthorized"},
               "200": {"description": "The count and a page of hits", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}}}},
               "400": {"description": "A query that cannot be read, or a bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "503": {"description": "The index cannot be read, or the query ran too long"}
@@ -35,6 +36,8 @@ enum OpenAPIDocument {
               {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["medline", "ris", "bibtex", "csl-json", "csv"], "default": "medline"}}
             ],
             "responses": {
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "503": {"$ref": "#/components/responses/Busy"},
               "200": {"description": "The records, with Content-Disposition: attachment", "content": {
                 "text/plain": {"schema": {"type": "string", "description": "medline, ris or bibtex"}},
                 "text/csv": {"schema": {"type": "string", "description": "pmid, year, title, journal, authors, doi"}},
@@ -53,6 +56,7 @@ enum OpenAPIDocument {
               {"name": "format", "in": "query", "schema": {"$ref": "#/components/schemas/Format"}}
             ],
             "responses": {
+              "401": {"$ref": "#/components/responses/Unauthorized"},
               "200": {"description": "The record", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Record"}},
                 "text/xml": {"schema": {"type": "string", "description": "The record's XML exactly as NCBI published it"}},
@@ -71,6 +75,8 @@ enum OpenAPIDocument {
               {"name": "format", "in": "query", "schema": {"$ref": "#/components/schemas/Format"}}
             ],
             "responses": {
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "503": {"$ref": "#/components/responses/Busy"},
               "200": {"description": "The records found, and the PMIDs not in the index", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Records"}},
                 "text/xml": {"schema": {"type": "string"}},
@@ -83,6 +89,9 @@ enum OpenAPIDocument {
             "summary": "Several records, the ids in a form-encoded body (ids=…&format=…)",
             "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"ids": {"type": "string"}, "format": {"$ref": "#/components/schemas/Format"}}, "required": ["ids"]}}}},
             "responses": {
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "503": {"$ref": "#/components/responses/Busy"},
+              "413": {"description": "A request body over 1 MB", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "200": {"description": "The records found, and the PMIDs not in the index", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Records"}}}},
               "400": {"description": "A bad id list or format", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }
@@ -94,6 +103,7 @@ enum OpenAPIDocument {
             "description": "One line per record now current (its JSON, as /api/records gives it) or deletion ({\"deleted\":true,\"pmid\":…,\"version\":…}), in the order of the changes, then {\"highWaterMark\":N}: the since of the next call. Without since, every current record in PMID order. Streamed as it is read.",
             "parameters": [{"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
             "responses": {
+              "401": {"$ref": "#/components/responses/Unauthorized"},
               "200": {"description": "JSON lines", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
               "400": {"description": "A bad change number", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "503": {"description": "As many feeds are running as the server runs at once beside its queries (its readers less one): try again later", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -103,7 +113,7 @@ enum OpenAPIDocument {
         "/api/status": {
           "get": {
             "summary": "What the index holds",
-            "responses": {"200": {"description": "Counts and the last file applied", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}}
+            "responses": {"401": {"$ref": "#/components/responses/Unauthorized"}, "200": {"description": "Counts and the last file applied", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}}
           }
         },
         "/health": {
@@ -117,6 +127,10 @@ enum OpenAPIDocument {
         }
       },
       "components": {
+        "responses": {
+          "Unauthorized": {"description": "The server has a token and the request did not carry it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "Busy": {"description": "Two answers built whole in memory are being made already (server.busy): try again after Retry-After seconds", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        },
         "schemas": {
           "Format": {"type": "string", "enum": ["json", "xml", "text", "medline", "ris", "bibtex", "csl-json"], "default": "json"},
           "Error": {
