@@ -16,7 +16,9 @@ public enum IndexError: CodedError {
     /// The mirror folder's lock is held by another run, or cannot be taken.
     case lock(LockError)
     /// An update file whose predecessor in the cycle is missing or not applied.
-    case gap(file: String, missing: String)
+    /// `listed`: whether the server ever listed `missing` (a file NCBI never published, or
+    /// removed, cannot be fetched: only `--allow-gaps` goes past it).
+    case gap(file: String, missing: String, listed: Bool = true)
     /// A query that cannot be read.
     case query(QueryError)
     /// There is no index yet.
@@ -77,7 +79,7 @@ public enum IndexError: CodedError {
         case .server(let error): error.advice
         case .local(let error): error.advice
         case .lock(let error): error.advice
-        case .gap: [.fetchMissing, .allowGaps]
+        case .gap(_, _, let listed): listed ? [.fetchMissing, .allowGaps] : [.allowGaps]
         case .notIndexed: [.runIndex]
         case .nothingMirrored: [.runFetch]
         case .olderFormat, .damagedRecord, .foldingChanged: [.rebuildIndex]
@@ -105,8 +107,9 @@ public enum IndexError: CodedError {
         case .server(let error): error.description
         case .local(let error): error.description
         case .lock(let error): error.description
-        case .gap(let file, let missing):
-            "\(file) cannot be applied: \(missing), which must be applied before it, is missing or not applied yet"
+        case .gap(let file, let missing, let listed):
+            listed ? "\(file) cannot be applied: \(missing), which must be applied before it, is missing or not applied yet"
+                : "\(file) cannot be applied: \(missing), which must be applied before it, has never been listed by the server"
         case .query(let error): error.description
         case .notIndexed(let path): "\(path) has no index yet"
         case .nothingMirrored(let path): "\(path) has no mirrored files to index yet"

@@ -43,6 +43,8 @@ public struct IndexPlan: Sendable, Equatable {
     public var candidates: [MirroredFile]
     /// The candidates' MD5s by name, for `refusal`, which runs once a step.
     private var candidateMD5: [String: String] = [:]
+    /// Every file the state database knows (listed by the server at some time), for `refusal`.
+    private var known: Set<String> = []
     /// Baseline files of the cycle being rolled over to that the server lists, and those mirrored.
     public var baselineListed: Int
     public var baselineMirrored: Int
@@ -96,6 +98,7 @@ public struct IndexPlan: Sendable, Equatable {
         var plan = IndexPlan(target: target, cycle: cycle, steps: steps, skipped: mirrored.filter { $0.cycle != cycle },
                              heldBack: heldBack, candidates: candidates, baselineListed: listed.count, baselineMirrored: ready)
         plan.candidateMD5 = Dictionary(candidates.compactMap { file in file.md5.map { (file.name, $0) } }, uniquingKeysWith: { $1 })
+        plan.known = Set(records.map(\.name))
         if let announced = records.filter({ $0.folder == .baseline && $0.status != .gone }).map(\.cycle).max(),
            announced > (cycle ?? -1) {
             plan.announced = (announced, records.filter { $0.folder == .baseline && $0.cycle == announced && $0.status != .gone }.count)
@@ -195,7 +198,7 @@ public struct IndexPlan: Sendable, Equatable {
             if let want = candidateMD5[name] { return have != want }
             return false
         }) else { return nil }
-        return .gap(file: step.file.name, missing: missing)
+        return .gap(file: step.file.name, missing: missing, listed: known.contains(missing))
     }
 
     /// Whether the target holds every file of the cycle once `applied` are applied.

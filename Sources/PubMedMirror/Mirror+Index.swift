@@ -76,7 +76,7 @@ extension Mirror {
             if let mark = home.liveHighWaterMark() {
                 try store.continueNumbering(after: mark)
             } else if live != nil || options.rebuild {
-                logger.info("the high-water mark of the index in use could not be read: the new index numbers its changes from 1, and an export --since of the old one may not be refused")
+                logger.warning("the high-water mark of the index in use could not be read: the new index numbers its changes from 1, and an export --since of the old one may not be refused")
             }
         }
         let plan = IndexPlan.make(records: records, liveCycle: liveCycle, target: target, applied: try store.appliedFiles(),

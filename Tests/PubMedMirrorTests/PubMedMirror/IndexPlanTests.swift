@@ -106,8 +106,16 @@ import Testing
         let plan = Self.plan(records, liveCycle: 26, applied: [records[0]])
         #expect(Self.names(plan) == ["pubmed26n1335.xml.gz", "pubmed26n1337.xml.gz"])
         let late = try #require(plan.steps.last)
-        #expect(plan.refusal(of: late, applied: ["pubmed26n1334.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"])?.description
-                == "pubmed26n1337.xml.gz cannot be applied: pubmed26n1336.xml.gz, which must be applied before it, is missing or not applied yet")
+        // 1336 never listed by the server: fetching it cannot help, only --allow-gaps.
+        let unlisted = try #require(plan.refusal(of: late, applied: ["pubmed26n1334.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"]))
+        #expect(unlisted.description == "pubmed26n1337.xml.gz cannot be applied: pubmed26n1336.xml.gz, which must be applied before it, has never been listed by the server")
+        #expect(unlisted.advice == [.allowGaps])
+        // Listed but not mirrored (a download that failed): fetch it, or --allow-gaps.
+        let failed = Self.plan(records + [Self.file(26, 1336, .updatefiles, status: .missing)], liveCycle: 26, applied: [records[0]])
+        let lastStep = try #require(failed.steps.last)
+        let missing = try #require(failed.refusal(of: lastStep, applied: ["pubmed26n1334.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"]))
+        #expect(missing.description == "pubmed26n1337.xml.gz cannot be applied: pubmed26n1336.xml.gz, which must be applied before it, is missing or not applied yet")
+        #expect(missing.advice == [.fetchMissing, .allowGaps])
         // A baseline file that is not applied (it failed in this run) holds back every update file.
         #expect(plan.refusal(of: plan.steps[0], applied: [:]).map { "\($0)" }?.contains("pubmed26n1334.xml.gz") == true)
         #expect(plan.refusal(of: plan.steps[0], applied: ["pubmed26n1334.xml.gz": "md5"]) == nil)
