@@ -301,13 +301,14 @@ import Testing
     static let full = TestPaths.sharedData.appendingPathComponent("ncbi-full/pubmed20n0014.xml.gz")
     static let small = CLIIndexTests.larger.appendingPathComponent("baseline/pubmed20n1015.xml.gz")
 
-    @Test func anInterruptWhileIndexingRollsTheFileBackAndExits130() async throws {
+    @Test(arguments: [SIGINT, SIGTERM])
+    func anInterruptWhileIndexingRollsTheFileBackAndExits130(signal: Int32) async throws {
         let mirror = try TestPaths.temporaryDirectory("cli-index-interrupt")
         #expect(try await CLI.run(["index", "--mirror", mirror.path, "--file", Self.small.path, "--quiet"]).status == 0)
         let wal = mirror.appendingPathComponent("index.sqlite-wal").path
         let run = try await CLI.whileRunning(["index", "--mirror", mirror.path, "--file", Self.full.path]) { (pid) async throws in
             #expect(try await CLI.waitForFile(wal, atLeast: 4 << 20, seconds: 180, while: pid) > 0, "the transaction got going")
-            kill(pid, SIGINT)
+            kill(pid, signal)
         }
         #expect(run.status == 130 && run.signal == nil, "it stopped by itself, not by the signal: \(run.stderr)")
         #expect(run.stderr.contains("interrupted: stopping"))

@@ -205,8 +205,10 @@ import Testing
         #expect(status["files"] as? Int == 2)
     }
 
-    /// SIGINT stops the run cleanly: exit 130, the partial kept, the run recorded as interrupted.
-    @Test func anInterruptStopsCleanlyAndKeepsThePartial() async throws {
+    /// SIGINT (Ctrl-C) or SIGTERM (systemd, a cron wrapper's timeout) stops the run cleanly: exit
+    /// 130, the partial kept, the run recorded as interrupted.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func anInterruptStopsCleanlyAndKeepsThePartial(signal: Int32) async throws {
         let root = try TestPaths.temporaryDirectory("served-cli-int")
         _ = try ServedTree.larger(at: root)
         let slow = try await LoopbackServer.faultyFTP(root: root, arguments: ["--throttle", "200000"])
@@ -214,9 +216,9 @@ import Testing
         let partial = mirror.appendingPathComponent("baseline/pubmed20n1015.xml.gz.partial")
         let interrupted = try await CLI.whileRunning(["fetch", "--source", slow.baseURL.absoluteString, "--mirror", mirror.path, "--jobs", "1", "--quiet"]) { (pid) async throws in
             #expect(try await CLI.waitForFile(partial.path, atLeast: 100_000, while: pid) > 0)
-            kill(pid, SIGINT)
+            kill(pid, signal)
         }
-        #expect(interrupted.status == 130, "\(interrupted.stderr)")
+        #expect(interrupted.status == 130 && interrupted.signal == nil, "\(interrupted.stderr)")
         #expect(interrupted.stderr.contains("interrupted"))
         #expect(FileManager.default.fileExists(atPath: partial.path))
         #expect(!FileManager.default.fileExists(atPath: mirror.appendingPathComponent("baseline/pubmed20n1015.xml.gz").path))

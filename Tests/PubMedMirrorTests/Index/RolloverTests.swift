@@ -79,7 +79,8 @@ import Testing
         for name in try FileManager.default.contentsOfDirectory(atPath: updates.path) {
             try FileManager.default.removeItem(at: updates.appendingPathComponent(name))
         }
-        await #expect(throws: MirrorError.self) { try await mirror.fetch(options) }
+        let empty = await #expect(throws: MirrorError.self) { try await mirror.fetch(options) }
+        #expect(empty?.code == .listingEmpty, "\(String(describing: empty))")
     }
 
     /// A file added with `index --file` says its cycle only by its name: a newer cycle there
