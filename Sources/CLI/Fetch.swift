@@ -145,7 +145,9 @@ extension PubMedMirrorCommand {
             if fetched, let publishReport { try Publish.exit(publishReport) }
             switch report.outcome {
             case .upToDate, .updated, .planned: return
-            case .partial: throw Exit.partial
+            // A full disk (or a database server gone) that stopped the index phase says so in
+            // the exit code, as `index` does.
+            case .partial: throw report.index?.stoppedBy.map { Exit.code(for: $0.code) } ?? Exit.partial
             case .interrupted: throw Exit.interrupted
             // The error that stopped the run is reported like any other (the summary is out already).
             case .failed: throw report.runError ?? Exit.internalError

@@ -69,6 +69,17 @@ public struct MirrorLayout: Sendable {
         return firstIndex
     }
 
+    /// The index in use when that is known for sure: the one `index.current` names, `index.sqlite`
+    /// when there is no pointer; nil when the pointer is there but cannot be read (what deletes
+    /// other indexes must then delete nothing).
+    public func knownCurrentIndex() -> URL? {
+        guard FileManager.default.fileExists(atPath: indexPointer.path) else { return firstIndex }
+        guard let text = try? String(contentsOf: indexPointer, encoding: .utf8) else { return nil }
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, !name.contains("/") else { return nil }
+        return root.appendingPathComponent(name)
+    }
+
     /// The index of baseline cycle `cycle`, built beside the one in use during an annual rollover.
     public func rolloverIndex(cycle: Int) -> URL {
         root.appendingPathComponent("index-cycle\(cycle).sqlite")

@@ -10,64 +10,9 @@ extension SQLiteRecordStore {
     public func search(_ request: SearchRequest, withJSON: Bool = true) throws(IndexError) -> SearchResult {
         let fts = try translate(request.query, mesh: request.mesh)
         let (hits, total) = try read { db in
-            let columns = "a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength"
-            var arguments: StatementArguments = []
-            let sql: String
-            var counted: Int?
-            if request.sort == .relevance && fts.ranks {
-                // Rank first, on the search index alone (pubmed_rank is bm25 with the columns'
-                // weights, over the phrases that are words, not codes; it reads each row's length
-                // from searchInfo), and read the blocks of only the hits kept.
-                let weights = SearchDocument.Column.allCases.map { String($0.weight) }.joined(separator: ", ")
-                sql = """
-                    SELECT \(columns), hit.rank
-                    FROM (SELECT rowid AS id, pubmed_rank(articleSearch, ?, \(weights)) AS rank
-                          FROM articleSearch WHERE articleSearch MATCH ? ORDER BY rank, rowid LIMIT ? OFFSET ?) hit
-                    JOIN article a ON a.id = hit.id
-                    ORDER BY hit.rank, hit.id
-                    """
-                arguments += [fts.scored, fts.match, request.limit, request.offset]
-            } else if request.sort == .relevance || request.sort == .recent {
-                // Nothing to rank (codes only: `neoplasms[mh] AND 2020[dp]`), or the index's own
-                // order asked for: the most recently indexed first, read off the search index in its own order, so that only the page
-                // kept is joined (sorting every hit by PMID joins them all: 39 ms against 14 for
-                // 12,000 hits of 1.2 million).
-                sql = """
-                    SELECT \(columns), 0.0 AS rank
-                    FROM (SELECT rowid AS id FROM articleSearch WHERE articleSearch MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?) hit
-                    JOIN article a ON a.id = hit.id
-                    ORDER BY hit.id DESC
-                    """
-                arguments += [fts.match, request.limit, request.offset]
-            } else {
-                let order = switch request.sort {
-                case .relevance, .recent, .pmid: "a.pmid DESC"
-                case .pubDate: "a.pubDate DESC, a.pmid DESC"
-                case .firstAuthor: "a.firstAuthor COLLATE NOCASE, a.pmid DESC"
-                case .journal: "a.journal COLLATE NOCASE, a.pmid DESC"
-                }
-                if let walked = try Self.orderedIndex(for: request, fts: fts, db: db) {
-                    // Many hits: walk the current records in the order asked for and keep those
-                    // that match, rather than read every hit's row to sort them (below).
-                    counted = walked.hits
-                    sql = """
-                        SELECT \(columns), 0.0 AS rank
-                        FROM article a INDEXED BY \(walked.index)
-                        WHERE a.isCurrent = 1 AND +a.id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?)
-                        ORDER BY \(order) LIMIT ? OFFSET ?
-                        """
-                } else {
-                    sql = """
-                        SELECT \(columns), 0.0 AS rank
-                        FROM (SELECT rowid AS id FROM articleSearch WHERE articleSearch MATCH ?) hit
-                        JOIN article a ON a.id = hit.id
-                        ORDER BY \(order) LIMIT ? OFFSET ?
-                        """
-                }
-                arguments += [fts.match, request.limit, request.offset]
-            }
+            let (rows, counted) = try Self.page(request, fts: fts, db: db)
             let reader = BlockReader()
-            let hits = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            let hits = try rows.map { row in
                 SearchHit(pmid: row["pmid"], version: row["version"], year: row["year"], title: row["title"],
                           journal: row["journal"], rank: row["rank"],
                           json: withJSON ? try self.json(row, db: db, reader: reader) : [])
@@ -77,30 +22,126 @@ extension SQLiteRecordStore {
         return SearchResult(hits: hits, notes: fts.notes, total: total)
     }
 
-    /// The index of current records that gives `request`'s order, when walking it is cheaper than
-    /// sorting the hits, with the number of hits it was chosen by.
+    /// What a page of hits reads from `article`.
+    static let hitColumns = "a.pmid, a.version, a.year, a.title, a.journal, a.block, a.jsonStart, a.jsonLength"
+
+    /// The rows of the page `request` asks for, in its order, and the number of hits when it was
+    /// counted on the way.
+    static func page(_ request: SearchRequest, fts: FTSQuery, db: Database) throws -> (rows: [Row], counted: Int?) {
+        if request.sort == .relevance && fts.ranks {
+            // Rank first, on the search index alone (pubmed_rank is bm25 with the columns'
+            // weights, over the phrases that are words, not codes; it reads each row's length
+            // from searchInfo), and read the blocks of only the hits kept.
+            let weights = SearchDocument.Column.allCases.map { String($0.weight) }.joined(separator: ", ")
+            return (try Row.fetchAll(db, sql: """
+                SELECT \(hitColumns), hit.rank
+                FROM (SELECT rowid AS id, pubmed_rank(articleSearch, ?, \(weights)) AS rank
+                      FROM articleSearch WHERE articleSearch MATCH ? ORDER BY rank, rowid LIMIT ? OFFSET ?) hit
+                JOIN article a ON a.id = hit.id
+                ORDER BY hit.rank, hit.id
+                """, arguments: [fts.scored, fts.match, request.limit, request.offset]), nil)
+        }
+        if request.sort == .relevance || request.sort == .recent {
+            // Nothing to rank (codes only: `neoplasms[mh] AND 2020[dp]`), or the index's own
+            // order asked for: the most recently indexed first, read off the search index in its
+            // own order, so that only the page kept is joined (sorting every hit by PMID joins
+            // them all: 39 ms against 14 for 12,000 hits of 1.2 million).
+            return (try Row.fetchAll(db, sql: """
+                SELECT \(hitColumns), 0.0 AS rank
+                FROM (SELECT rowid AS id FROM articleSearch WHERE articleSearch MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?) hit
+                JOIN article a ON a.id = hit.id
+                ORDER BY hit.id DESC
+                """, arguments: [fts.match, request.limit, request.offset]), nil)
+        }
+        if let walk = try orderedWalk(for: request, fts: fts, db: db) {
+            // Many hits: the current records walked in the order asked for, those that match
+            // kept, rather than every hit's row read to sort them; sorted after all when the
+            // walk's bound came before a full page (hits bunched at the far end of the order).
+            if let rows = try walked(walk, request: request, fts: fts, db: db) { return (rows, walk.hits) }
+            return (try sorted(request, fts: fts, db: db), walk.hits)
+        }
+        return (try sorted(request, fts: fts, db: db), nil)
+    }
+
+    /// A sort's order as SQL over `article a`.
+    static func order(_ sort: SearchSort) -> String {
+        switch sort {
+        case .relevance, .recent, .pmid: "a.pmid DESC"
+        case .pubDate: "a.pubDate DESC, a.pmid DESC"
+        case .firstAuthor: "a.firstAuthor COLLATE NOCASE, a.pmid DESC"
+        case .journal: "a.journal COLLATE NOCASE, a.pmid DESC"
+        }
+    }
+
+    /// The page, every hit's row read and sorted.
+    static func sorted(_ request: SearchRequest, fts: FTSQuery, db: Database) throws -> [Row] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(hitColumns), 0.0 AS rank
+            FROM (SELECT rowid AS id FROM articleSearch WHERE articleSearch MATCH ?) hit
+            JOIN article a ON a.id = hit.id
+            ORDER BY \(order(request.sort)) LIMIT ? OFFSET ?
+            """, arguments: [fts.match, request.limit, request.offset])
+    }
+
+    /// A walk of an index of current records in a sort's order: the index, its keys (read from
+    /// the index alone), the hits counted to choose it, the most entries it reads, and about how
+    /// many records there are.
+    struct OrderedWalk {
+        var index: String
+        var keys: [String]
+        var hits: Int
+        var bound: Int
+        var records: Int
+    }
+
+    /// The walk for `request`'s order when it is expected to cost less than sorting the hits.
     ///
     /// Sorting reads every hit's row: about 1.5–2.5 µs a hit on 1.2 million records (the `humans`
-    /// heading's 705,920 hits by date took 1.8 s, a whole command). Walking the index reads its
-    /// entries in order until the page is full, each tested against the hits (gathered first, about
-    /// 0.15 µs a hit): about 20 ns an entry, so the page of `limit` after `offset` costs about
-    /// (offset + limit) × records / hits entries when the hits are spread through the order, and a
-    /// walk of the whole index (25 ms on 1.2 million records) at worst. The hits are counted
-    /// first to choose (the walk wins from about 600 hits of 1.2 million for a page of 20).
-    static func orderedIndex(for request: SearchRequest, fts: FTSQuery, db: Database) throws -> (index: String, hits: Int)? {
-        let index: String
+    /// heading's 705,920 hits by date took 1.8 s, a whole command). The walk reads the index's
+    /// entries in order, each tested against the hits (gathered first, about 0.15 µs a hit; a test
+    /// costs about as much), until the page is full: about (offset + limit) × records / hits
+    /// entries when the hits are spread through the order. Hits bunched at the far end (a range of
+    /// old dates sorted newest first) would have it read most of the index, so it stops after 10
+    /// entries a hit, which cost about what sorting them would, and the hits are sorted after all.
+    /// It is chosen when its expected length is a quarter of that bound at most: from about 3,000
+    /// hits of 1.2 million for a page of 20.
+    static func orderedWalk(for request: SearchRequest, fts: FTSQuery, db: Database) throws -> OrderedWalk? {
+        let index: String, keys: [String]
         switch request.sort {
-        case .pmid: index = "articleCurrentPmid"
+        case .pmid: (index, keys) = ("articleCurrentPmid", ["pmid"])
         case .pubDate:
-            guard try db.indexes(on: "article").contains(where: { $0.name == "articleCurrentDate" }) else { return nil }
-            index = "articleCurrentDate"
+            // Asked of the schema itself: GRDB's cache of it would not see the index that a writer
+            // adds while a server reads.
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'articleCurrentDate'") == true else {
+                return nil
+            }
+            (index, keys) = ("articleCurrentDate", ["pubDate", "pmid"])
         case .relevance, .recent, .firstAuthor, .journal: return nil
         }
         let hits = try count(fts, db: db)
         let records = try Int.fetchOne(db, sql: "SELECT max(id) FROM article") ?? 0
         let page = Double(request.offset) + Double(request.limit)
-        guard hits > 0, Double(hits) * Double(hits) * 50 > page * Double(records) else { return nil }
-        return (index, hits)
+        let bound = 10 * Double(hits)
+        guard hits > 0, page * Double(records) / Double(hits) * 4 <= bound else { return nil }
+        return OrderedWalk(index: index, keys: keys, hits: hits, bound: Int(min(bound, Double(Int32.max))), records: records)
+    }
+
+    /// The page by `walk`, or nil when the walk reached its bound before the page was full.
+    static func walked(_ walk: OrderedWalk, request: SearchRequest, fts: FTSQuery, db: Database) throws -> [Row]? {
+        let keys = walk.keys.joined(separator: ", ")
+        let descending = walk.keys.map { "\($0) DESC" }.joined(separator: ", ")
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT \(hitColumns), 0.0 AS rank
+            FROM (SELECT id FROM (SELECT id, \(keys) FROM article INDEXED BY \(walk.index)
+                                  WHERE isCurrent = 1 ORDER BY \(descending) LIMIT ?)
+                  WHERE id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?)
+                  ORDER BY \(descending) LIMIT ? OFFSET ?) p
+            JOIN article a ON a.id = p.id
+            ORDER BY \(order(request.sort))
+            """, arguments: [walk.bound, fts.match, request.limit, request.offset])
+        // A page short of `limit` is the end of the hits only when the walk could see them all.
+        if rows.count < request.limit && walk.bound < walk.records { return nil }
+        return rows
     }
 
     public func count(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> Int {

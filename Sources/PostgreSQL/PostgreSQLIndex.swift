@@ -107,18 +107,28 @@ public final class PostgreSQLIndex: Sendable {
     /// A new, empty index for a rebuild (`pubmed_rYYYYMMDDHHMMSS`); the half-built ones of
     /// rebuilds that were stopped are dropped first.
     public func openRebuild(at date: Date = Date()) throws(IndexError) -> PostgreSQLRecordStore {
-        try withWriter { connection throws(ServerDatabaseFailure) in
-            for (name, live) in try PGCatalog.schemas(connection) where !live && name.hasPrefix("pubmed_r") {
-                try connection.execute("DROP SCHEMA IF EXISTS \(PGCatalog.quote(name)) CASCADE")
-                try connection.execute("DELETE FROM \(PGCatalog.control).index_schema WHERE name = $1", [name])
-            }
-        }
+        try dropRebuilds { _ in true }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         let stamp = [parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!]
             .enumerated().map { $0.offset == 0 ? String($0.element) : String(format: "%02d", $0.element) }.joined()
         return try openBuilding("pubmed_r" + stamp)
+    }
+
+    /// Drops a rebuild's index that will not be switched to (nothing when it is live).
+    public func discard(_ store: PostgreSQLRecordStore) throws(IndexError) {
+        try dropRebuilds { $0 == store.schema }
+    }
+
+    /// Drops the rebuilds' schemas (`pubmed_r…`) that are not live and that `which` names.
+    private func dropRebuilds(_ which: (String) -> Bool) throws(IndexError) {
+        try withWriter { connection throws(ServerDatabaseFailure) in
+            for (name, live) in try PGCatalog.schemas(connection) where !live && name.hasPrefix("pubmed_r") && which(name) {
+                try connection.execute("DROP SCHEMA IF EXISTS \(PGCatalog.quote(name)) CASCADE")
+                try connection.execute("DELETE FROM \(PGCatalog.control).index_schema WHERE name = $1", [name])
+            }
+        }
     }
 
     // MARK: Connections

@@ -34,6 +34,20 @@ enum IndexHome {
         }
     }
 
+    /// The files the index in use holds, read without writing to it (a rebuild does not open it
+    /// otherwise: it may be damaged or of an earlier format); nil when there is none or it
+    /// cannot be read.
+    func liveAppliedFiles() -> [AppliedFile]? {
+        switch self {
+        case .files(let layout, _):
+            let current = layout.currentIndex()
+            guard FileManager.default.fileExists(atPath: current.path) else { return nil }
+            return try? SQLiteRecordStore(path: current.path, readOnly: true).appliedFiles()
+        case .database(let index):
+            return (try? index.openLive()?.appliedFiles()) ?? nil
+        }
+    }
+
     /// The index in use, created empty when there is none.
     func openLiveCreating() throws(IndexError) -> any RecordStore {
         switch self {
@@ -55,12 +69,18 @@ enum IndexHome {
     func openRebuild() throws(IndexError) -> any RecordStore {
         switch self {
         case .files(let layout, let logger):
-            let current = layout.currentIndex()
-            for leftover in layout.rebuiltIndexes() where leftover.lastPathComponent != current.lastPathComponent {
-                logger.info("deleting \(leftover.lastPathComponent), left by a rebuild that did not finish")
-                for file in layout.databaseFiles(leftover) { FileSystem.remove(file) }
+            if let current = layout.knownCurrentIndex() {
+                for leftover in layout.rebuiltIndexes() where leftover.lastPathComponent != current.lastPathComponent {
+                    logger.info("deleting \(leftover.lastPathComponent), left by a rebuild that did not finish")
+                    for file in layout.databaseFiles(leftover) { FileSystem.remove(file) }
+                }
+            } else {
+                logger.warning("\(layout.indexPointer.path) cannot be read: no index left by an earlier rebuild is deleted")
             }
-            return try SQLiteRecordStore(path: layout.rebuiltIndex().path, logger: logger)
+            // A name of its own, even for a second rebuild in the same second by the same process.
+            var date = Date()
+            while FileManager.default.fileExists(atPath: layout.rebuiltIndex(at: date).path) { date += 1 }
+            return try SQLiteRecordStore(path: layout.rebuiltIndex(at: date).path, logger: logger)
         case .database(let index):
             return try index.openRebuild()
         }
@@ -78,12 +98,17 @@ enum IndexHome {
         }
     }
 
-    /// Deletes a rebuild's index that will not be switched to (a database's schema is dropped by
-    /// the next rebuild, as one a killed run left).
+    /// Deletes a rebuild's index that will not be switched to: its files, or its schema (what
+    /// cannot be deleted now, the next rebuild deletes, as it does what a killed run left).
     func discard(_ store: any RecordStore) {
-        guard case .files(let layout, _) = self, let store = store as? SQLiteRecordStore,
-              store.path != layout.currentIndex().path else { return }
-        for file in layout.databaseFiles(URL(fileURLWithPath: store.path)) { FileSystem.remove(file) }
+        switch self {
+        case .files(let layout, _):
+            guard let store = store as? SQLiteRecordStore, let current = layout.knownCurrentIndex(), store.path != current.path else { return }
+            for file in layout.databaseFiles(URL(fileURLWithPath: store.path)) { FileSystem.remove(file) }
+        case .database(let index):
+            guard let store = store as? PostgreSQLRecordStore else { return }
+            try? index.discard(store)
+        }
     }
 
     /// Makes `store` (opened by this home) the index in use, and deletes the one it replaces.

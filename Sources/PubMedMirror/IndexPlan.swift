@@ -74,8 +74,9 @@ public struct IndexPlan: Sendable, Equatable {
     }
 
     /// The plan for `target`, whose index holds `applied`; `liveCycle` is the cycle of the index in use.
+    /// For a rebuild, `liveFiles` names the files the index in use holds (nil: it cannot be read).
     public static func make(records: [MirroredFile], liveCycle: Int?, target: Target, applied: [AppliedFile],
-                            allowGaps: Bool, keepOld: Bool) -> IndexPlan {
+                            allowGaps: Bool, keepOld: Bool, liveFiles: Set<String>? = nil) -> IndexPlan {
         let mirrored = records.filter { $0.status == .mirrored }
         let cycle = newestCycle(records)
         let candidates = mirrored.filter { $0.cycle == cycle }.sorted { ($0.folder, $0.fileName) < ($1.folder, $1.fileName) }
@@ -105,7 +106,7 @@ public struct IndexPlan: Sendable, Equatable {
         }
         if let cycle {
             switch target {
-            case .rebuild: plan.incomplete = lacking(records, cycle: cycle)
+            case .rebuild: plan.incomplete = rebuildLacks(records, cycle: cycle, liveCycle: liveCycle, liveFiles: liveFiles, allowGaps: allowGaps)
             case .rollover(let from, _): plan.incomplete = unconfirmed(records, from: from, to: cycle)
             case .live: break
             }
@@ -120,15 +121,32 @@ public struct IndexPlan: Sendable, Equatable {
         return plan
     }
 
-    /// What a rebuild of `cycle` lacks: files of the cycle the server lists that are not mirrored
-    /// (a rollover's baseline still arriving, a file `verify` found damaged). A rebuild without
-    /// them would replace the index in use with one that holds less.
-    static func lacking(_ records: [MirroredFile], cycle: Int) -> String? {
-        let lacking = records.filter { $0.cycle == cycle && $0.status != .mirrored && $0.status != .gone }
+    /// Why a rebuild of `cycle` would hold less than the index in use, which it replaces.
+    ///
+    /// - The index in use is of an older cycle: a rollover is under way, and the rebuild would be
+    ///   its new index, so it must be as whole as the rollover's switch asks (every listed baseline
+    ///   file mirrored, and the listing whole: `unconfirmed`).
+    /// - Of the same cycle: a file it holds that is not mirrored now (`verify` found it damaged,
+    ///   it was removed) would be left out. `--allow-gaps` accepts that; a file neither holds (a
+    ///   download that failed today) is no loss.
+    /// - Nothing is known of the index in use (none, or unreadable: the reason to rebuild): no
+    ///   condition.
+    static func rebuildLacks(_ records: [MirroredFile], cycle: Int, liveCycle: Int?, liveFiles: Set<String>?, allowGaps: Bool) -> String? {
+        if let liveCycle, liveCycle < cycle {
+            let listed = records.filter { $0.folder == .baseline && $0.cycle == cycle && $0.status != .gone }
+            let waiting = listed.filter { $0.status != .mirrored }.count
+            if waiting > 0 {
+                return "a rollover from cycle \(liveCycle) to \(cycle) is under way, and \(waiting) of its \(listed.count) baseline files are not mirrored yet: run `fetch` to finish it first"
+            }
+            return unconfirmed(records, from: liveCycle, to: cycle).map { "a rollover from cycle \(liveCycle) to \(cycle) is under way, and \($0)" }
+        }
+        guard let liveFiles, !allowGaps else { return nil }
+        let lacking = records.filter { $0.cycle == cycle && $0.status != .mirrored && liveFiles.contains($0.name) }
             .sorted { ($0.folder, $0.fileName) < ($1.folder, $1.fileName) }
         guard let first = lacking.first else { return nil }
-        let count = lacking.count == 1 ? "\(first.folder.rawValue)/\(first.name) is" : "\(lacking.count) files of cycle \(cycle), the first \(first.folder.rawValue)/\(first.name), are"
-        return "\(count) listed by the server but not mirrored (\(first.status.rawValue)): run `fetch` first"
+        let count = lacking.count == 1 ? "\(first.folder.rawValue)/\(first.name), which the index in use holds, is"
+            : "\(lacking.count) files the index in use holds, the first \(first.folder.rawValue)/\(first.name), are"
+        return "\(count) not mirrored (\(first.status.rawValue)): run `fetch` first, or rebuild without it with --allow-gaps"
     }
 
     /// Why the baseline of a rollover to cycle `to` may not be whole yet, although every file the
@@ -137,15 +155,15 @@ public struct IndexPlan: Sendable, Equatable {
     /// cycle's files) with part of one. The listing is taken as whole when its numbers have no hole
     /// and it has at least as many files as the old cycle's baseline (PubMed only grows), or when
     /// an update file of the new cycle comes after it (NCBI numbers the first one after the last
-    /// baseline file).
+    /// baseline file, and posts it once the baseline is out, whatever the listing shows then).
     static func unconfirmed(_ records: [MirroredFile], from: Int, to cycle: Int) -> String? {
         let listed = records.filter { $0.folder == .baseline && $0.cycle == cycle && $0.status != .gone }.map(\.number)
         guard let low = listed.min(), let high = listed.max() else { return nil }
         let old = records.filter { $0.folder == .baseline && $0.cycle == from }.count
         let followed = records.contains { $0.folder == .updatefiles && $0.cycle == cycle && $0.status != .gone && $0.number > high }
         let numbers = "\(PubMedFileName(cycle: cycle, number: low).name) to \(PubMedFileName(cycle: cycle, number: high).name)"
-        if high - low + 1 != Set(listed).count {
-            return "the server lists \(Set(listed).count) baseline files of cycle \(cycle) numbered \(numbers), with numbers missing between them: the switch waits until none are"
+        if high - low + 1 != Set(listed).count && !followed {
+            return "the server lists \(Set(listed).count) baseline files of cycle \(cycle) numbered \(numbers), with numbers missing between them, and no update file of cycle \(cycle) yet: the switch waits until none are missing or one comes"
         }
         if listed.count < old && !followed {
             return "the server lists \(listed.count) baseline files of cycle \(cycle) (\(numbers)), fewer than the \(old) of cycle \(from), and no update file of cycle \(cycle) yet: the switch waits until the listing looks whole"

@@ -61,7 +61,10 @@ extension Mirror {
         throws(IndexError) -> (IndexPlan, live: (any RecordStore)?, target: any RecordStore) {
         // A rebuild never opens the index in use: it may be damaged or in an earlier format.
         let live = options.rebuild ? nil : try home.openLive()
-        let liveCycle = try live.flatMap { live throws(IndexError) in IndexPlan.cycle(of: try live.appliedFiles()) }
+        // What the index in use holds: a rebuild reads it without opening it for writing, and
+        // must hold as much before it may replace it.
+        let liveFiles = try options.rebuild ? home.liveAppliedFiles() : live.map { live throws(IndexError) in try live.appliedFiles() }
+        let liveCycle = liveFiles.flatMap(IndexPlan.cycle(of:))
         let target = IndexPlan.target(records: records, liveCycle: liveCycle, rebuild: options.rebuild)
         let store: any RecordStore
         switch target {
@@ -80,7 +83,13 @@ extension Mirror {
             }
         }
         let plan = IndexPlan.make(records: records, liveCycle: liveCycle, target: target, applied: try store.appliedFiles(),
-                                  allowGaps: options.allowGaps, keepOld: options.keepOld)
+                                  allowGaps: options.allowGaps, keepOld: options.keepOld, liveFiles: liveFiles.map { Set($0.map(\.name)) })
+        // A rebuild that could not replace the index in use is refused before it builds anything
+        // (on all of PubMed that is hours).
+        if target == .rebuild, let reason = plan.incomplete {
+            home.discard(store)
+            throw .rebuildIncomplete(reason: reason, stoppedBy: nil)
+        }
         return (plan, live, store)
     }
 

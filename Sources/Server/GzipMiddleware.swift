@@ -8,13 +8,17 @@ import PubMedMirror
 struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
+        // HEAD has the headers a GET would have: its length is the one its Content-Length says.
+        let head = request.method == .head
+        let length = head ? response.headers[.contentLength].flatMap { Int($0) } : response.body.contentLength
         guard AcceptEncoding.allowsGzip(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
               let type = response.headers[.contentType], type.hasPrefix("text/") || type.contains("json") || type.contains("xml"),
-              (response.body.contentLength ?? .max) >= 1024 else { return response }
+              (length ?? .max) >= 1024 else { return response }
         let body = response.body
         response.headers[.contentEncoding] = "gzip"
         response.headers[.contentLength] = nil
         response.headers[.vary] = "Accept-Encoding"
+        if head { return response }
         response.body = ResponseBody { writer in
             try await body.write(GzipWriter(parent: writer, encoder: GzipStreamEncoder()))
         }

@@ -65,6 +65,7 @@ public struct PubMedServer: Sendable {
         let api = configured
         let router = Router()
         router.add(middleware: AccessLog(log: log, json: options.jsonLog))
+        router.add(middleware: APINotFound())
         router.add(middleware: GzipMiddleware())
         let gate = Gate(token: options.token, maximumBody: options.maximumBody)
         /// A route whose answer is computed from the request's parameters. An open route (the
@@ -109,10 +110,6 @@ public struct PubMedServer: Sendable {
         route("page.js", open: true) { _, _ in EResponse(contentType: "text/javascript; charset=UTF-8", body: Array(SearchPage.javascript.utf8)) }
         route("api/openapi.json", open: true) { _, _ in .json(OpenAPIDocument.json) }
         route("health", open: true) { _, _ in await api.health() }
-        // Anything else under /api/ is answered in the API's own shape.
-        route("api/**", [.get, .post]) { _, _ in
-            JSONAPI.Failure(status: 404, code: "request.not-found", message: "No such API path: see /api/openapi.json").response
-        }
         router.get("api/changes") { request, _ in
             switch await gate.parameters(of: request, open: false) {
             case .refused(let refusal): return refusal
@@ -175,6 +172,21 @@ public struct PubMedServer: Sendable {
     static func plain(_ status: Int, _ text: String) -> Response {
         Response(status: .init(code: status), headers: [.contentType: EResponse.textType],
                  body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// A path or method under `/api/` that no route answers gets the API's own JSON error, not the
+/// router's empty 404.
+struct APINotFound<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && request.uri.path.hasPrefix("/api/") {
+            // What the router throws when no route has the path, or none the method.
+            let failure = JSONAPI.Failure(status: 404, code: "request.not-found",
+                                          message: "No \(request.method.rawValue) \(request.uri.path) in this API: see /api/openapi.json")
+            return PubMedServer.response(failure.response)
+        }
     }
 }
 

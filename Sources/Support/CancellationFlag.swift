@@ -18,9 +18,11 @@ public final class CancellationFlag: Sendable {
     /// Cheap enough for every progress callback and every batch.
     public var isCancelled: Bool { flag.load(ordering: .relaxed) }
 
-    /// Waits `seconds`, or less when the flag is set meanwhile; says whether the flag was set.
+    /// Waits `seconds`, or less when the flag is set meanwhile; says whether the flag cut the
+    /// wait short (woke it before its end).
     @discardableResult
     package func sleep(seconds: Double) -> Bool {
-        cancelled.wait(seconds: seconds) != nil
+        let end = ContinuousClock.now + .milliseconds(Int64((max(0, seconds) * 1000).rounded()))
+        return cancelled.wait(seconds: seconds) != nil && ContinuousClock.now < end
     }
 }

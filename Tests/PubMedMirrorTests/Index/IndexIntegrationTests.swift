@@ -110,7 +110,9 @@ import Testing
         #expect(failure.name == "pubmed26n1335.xml.gz")
         #expect(failure.message.contains("pubmed26n1334.xml.gz"))
         #expect(failure.code == .gap)
-        #expect(failure.advice == [.fetchMissing, .allowGaps])
+        // 1334 was never listed: fetching cannot bring it.
+        #expect(failure.message.contains("has never been listed by the server"), "\(failure.message)")
+        #expect(failure.advice == [.allowGaps])
 
         var allow = IndexOptions()
         allow.allowGaps = true
@@ -227,18 +229,23 @@ import Testing
         #expect(mirror.layout.currentIndex() == inUse)
         #expect(try Self.current(in: mirror) == before)
 
-        // verify marks it damaged: the rebuild is refused before it could switch, and says what to do.
+        // verify marks it damaged: the rebuild is refused before it builds anything, and says what to do.
         #expect(try await mirror.verify().problems.map(\.name) == ["pubmed24n1220.xml.gz"])
         let lacking = await #expect(throws: IndexError.self) { _ = try await mirror.index(rebuild) }
-        #expect(lacking?.description == "the rebuilt index was not switched to and was deleted: updatefiles/pubmed24n1220.xml.gz is listed by the server but not mirrored (damaged): run `fetch` first; the index in use is unchanged",
+        #expect(lacking?.description == "the rebuilt index was not switched to and was deleted: updatefiles/pubmed24n1220.xml.gz, which the index in use holds, is not mirrored (damaged): run `fetch` first, or rebuild without it with --allow-gaps; the index in use is unchanged",
                 "\(String(describing: lacking))")
         #expect(try indexFiles() == kept)
         #expect(try Self.current(in: mirror) == before)
+        // --allow-gaps accepts the loss: the rebuild holds the baseline alone.
+        var gaps = rebuild
+        gaps.allowGaps = true
+        let without = try await mirror.index(gaps)
+        #expect(without.applied.map(\.name) == ["pubmed24n1219.xml.gz"] && mirror.layout.currentIndex() != inUse)
 
-        // Fetched again, it rebuilds.
+        // Fetched again (and applied to the rebuilt index), it rebuilds whole.
         _ = try await mirror.fetch(options)
         let report = try await mirror.index(rebuild)
-        #expect(report.failures.isEmpty && mirror.layout.currentIndex() != inUse)
+        #expect(report.failures.isEmpty && report.applied.count == 2, "\(report.applied.map(\.name)) \(report.failures.map(\.message))")
         #expect(try Self.current(in: mirror) == before)
         let after = try indexFiles()
         #expect(after.filter { $0.hasSuffix(".sqlite") } == [mirror.layout.currentIndex().lastPathComponent], "\(after)")

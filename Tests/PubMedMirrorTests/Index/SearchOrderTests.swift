@@ -58,22 +58,44 @@ import Testing
         }
     }
 
-    /// The walk is what these queries use (so the test above compares it with sorting), and a
-    /// query with few hits sorts them.
-    @Test func manyHitsWalkTheOrderedIndexAndFewSortThem() async throws {
+    /// The walk is what these queries use (so the test above compares it with sorting), a query
+    /// with few hits sorts them, and hits bunched at the far end of the order (the lowest PMIDs,
+    /// sorted newest first) stop the walk at its bound and are sorted after all.
+    @Test func manyHitsWalkTheOrderedIndexAndFewOrBunchedSortThem() async throws {
         let store = try #require(try await Self.indexed(.sqlite) as? SQLiteRecordStore)
-        func plan(_ query: String, _ sort: SearchSort, offset: Int = 0) throws -> String? {
-            let fts = try store.translate(try PubMedQuery(parsing: query), mesh: nil)
-            return try store.read { db in try SQLiteRecordStore.orderedIndex(for: SearchRequest(query: try PubMedQuery(parsing: query), sort: sort, offset: offset), fts: fts, db: db)?.index }
+        func request(_ query: String, _ sort: SearchSort, offset: Int = 0) throws -> SearchRequest {
+            SearchRequest(query: try PubMedQuery(parsing: query), sort: sort, offset: offset)
+        }
+        func walk(_ request: SearchRequest) throws -> SQLiteRecordStore.OrderedWalk? {
+            let fts = try store.translate(request.query, mesh: nil)
+            return try store.read { db in try SQLiteRecordStore.orderedWalk(for: request, fts: fts, db: db) }
+        }
+        func walked(_ request: SearchRequest) throws -> [Int]? {
+            let fts = try store.translate(request.query, mesh: nil)
+            return try store.read { db in
+                guard let walk = try SQLiteRecordStore.orderedWalk(for: request, fts: fts, db: db) else { return nil }
+                return try SQLiteRecordStore.walked(walk, request: request, fts: fts, db: db)?.map { $0["pmid"] as Int }
+            }
         }
         for query in Self.queries {
-            #expect(try plan(query, .pmid) == "articleCurrentPmid", "\(query)")
-            #expect(try plan(query, .pubDate) == "articleCurrentDate", "\(query)")
-            #expect(try plan(query, .journal) == nil)
+            #expect(try walk(request(query, .pmid))?.index == "articleCurrentPmid", "\(query)")
+            #expect(try walk(request(query, .pubDate))?.index == "articleCurrentDate", "\(query)")
+            #expect(try walked(request(query, .pubDate)) != nil, "\(query): the page filled within the bound")
+            #expect(try walk(request(query, .journal)) == nil)
         }
         // A handful of hits, or a page deep into many: sorted, not walked.
-        #expect(try plan("wolbachia[tiab]", .pubDate) == nil)
-        #expect(try plan("english[la]", .pubDate, offset: 1_000_000) == nil)
+        #expect(try walk(request("wolbachia[tiab]", .pubDate)) == nil)
+        #expect(try walk(request("english[la]", .pubDate, offset: 1_000_000)) == nil)
+
+        // The 100 lowest PMIDs, sorted newest first: walked, but the bound (10 entries a hit) ends
+        // before the first of them, so they are sorted; the page is the same either way.
+        let all = try store.search("english[la] OR journal article[pt] OR the", limit: 1_000_000, sort: .pmid, withJSON: false).map(\.pmid)
+        let lowest = Array(all.sorted().prefix(100))
+        let bunched = try request(lowest.map { "\($0)[pmid]" }.joined(separator: " OR "), .pmid)
+        #expect(try walk(bunched) != nil)
+        #expect(try walked(bunched) == nil, "the walk stopped at its bound")
+        let page = try store.search(bunched, withJSON: false).hits.map(\.pmid)
+        #expect(page == Array(lowest.sorted(by: >).prefix(20)))
     }
 
     /// An index made before the date index was added is read without it (its date sorts sort),

@@ -188,26 +188,34 @@ import Testing
         #expect(fresh.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"]))
     }
 
-    /// A rebuild that would hold less than the index in use is never switched to: during a
-    /// rollover whose baseline is still arriving (it would be of the new cycle, part built), or
-    /// with a file `verify` found damaged (it would leave that file's changes out).
-    @Test func aRebuildLackingAListedFileIsNotComplete() throws {
+    /// A rebuild that would hold less than the index in use is refused: during a rollover whose
+    /// baseline is still arriving (it would be the new cycle's index, part built), or without a
+    /// file the index in use holds (`verify` found it damaged). A file neither holds, `--allow-gaps`,
+    /// or an index in use that cannot be read (the reason to rebuild) refuse nothing.
+    @Test func aRebuildThatWouldHoldLessThanTheIndexInUseIsRefused() throws {
+        func rebuild(_ records: [MirroredFile], liveCycle: Int?, liveFiles: [String]?, allowGaps: Bool = false) -> IndexPlan {
+            IndexPlan.make(records: records, liveCycle: liveCycle, target: .rebuild, applied: [], allowGaps: allowGaps, keepOld: false,
+                           liveFiles: liveFiles.map(Set.init))
+        }
         let rolling = [Self.file(25, 1), Self.file(25, 1275, .updatefiles), Self.file(26, 1), Self.file(26, 2, status: .missing)]
-        let during = IndexPlan.make(records: rolling, liveCycle: 25, target: .rebuild, applied: [], allowGaps: false, keepOld: false)
+        let during = rebuild(rolling, liveCycle: 25, liveFiles: ["pubmed25n0001.xml.gz", "pubmed25n1275.xml.gz"])
         #expect(during.cycle == 26)
-        #expect(during.incomplete == "baseline/pubmed26n0002.xml.gz is listed by the server but not mirrored (missing): run `fetch` first")
+        #expect(during.incomplete == "a rollover from cycle 25 to 26 is under way, and 1 of its 2 baseline files are not mirrored yet: run `fetch` to finish it first")
         #expect(!during.isComplete(applied: ["pubmed26n0001.xml.gz": "md5"]))
 
         let damaged = [Self.file(26, 1), Self.file(26, 1335, .updatefiles), Self.file(26, 1336, .updatefiles, status: .damaged),
-                       Self.file(26, 1337, .updatefiles, status: .damaged)]
-        let plan = IndexPlan.make(records: damaged, liveCycle: 26, target: .rebuild, applied: [], allowGaps: false, keepOld: false)
-        #expect(plan.incomplete == "2 files of cycle 26, the first updatefiles/pubmed26n1336.xml.gz, are listed by the server but not mirrored (damaged): run `fetch` first")
+                       Self.file(26, 1337, .updatefiles, status: .damaged), Self.file(26, 1338, .updatefiles, status: .missing)]
+        let held = ["pubmed26n0001.xml.gz", "pubmed26n1335.xml.gz", "pubmed26n1336.xml.gz", "pubmed26n1337.xml.gz"]
+        let plan = rebuild(damaged, liveCycle: 26, liveFiles: held)
+        #expect(plan.incomplete == "2 files the index in use holds, the first updatefiles/pubmed26n1336.xml.gz, are not mirrored (damaged): run `fetch` first, or rebuild without it with --allow-gaps")
         #expect(!plan.isComplete(applied: ["pubmed26n0001.xml.gz": "md5", "pubmed26n1335.xml.gz": "md5"]))
-        // A file the server no longer lists is not waited for.
-        var gone = damaged
-        gone[2].status = .gone
-        gone[3].status = .gone
-        #expect(IndexPlan.make(records: gone, liveCycle: 26, target: .rebuild, applied: [], allowGaps: false, keepOld: false).incomplete == nil)
+        // Today's file, which failed to download and the index in use does not hold either: no loss.
+        var fetched = damaged
+        fetched[2].status = .mirrored
+        fetched[3].status = .mirrored
+        #expect(rebuild(fetched, liveCycle: 26, liveFiles: held).incomplete == nil)
+        #expect(rebuild(damaged, liveCycle: 26, liveFiles: held, allowGaps: true).incomplete == nil)
+        #expect(rebuild(damaged, liveCycle: nil, liveFiles: nil).incomplete == nil, "an index in use that cannot be read")
     }
 
     /// A new baseline listed while NCBI is still posting it must not replace the old index: its
@@ -232,9 +240,12 @@ import Testing
         let followed = fewer + [Self.file(26, 3, .updatefiles)]
         #expect(plan(followed).incomplete == nil)
         #expect(plan(followed).isComplete(applied: applied(followed)))
-        // A number missing between them: not whole, whatever the count.
-        let holed = [Self.file(26, 1), Self.file(26, 3), Self.file(26, 4), Self.file(26, 5, .updatefiles)]
-        #expect(plan(holed).incomplete == "the server lists 3 baseline files of cycle 26 numbered pubmed26n0001.xml.gz to pubmed26n0004.xml.gz, with numbers missing between them: the switch waits until none are")
+        // A number missing between them: not whole, whatever the count, until an update file of
+        // the new cycle comes (NCBI posts it once the baseline is out).
+        let holed = [Self.file(26, 1), Self.file(26, 3), Self.file(26, 4)]
+        #expect(plan(holed).incomplete == "the server lists 3 baseline files of cycle 26 numbered pubmed26n0001.xml.gz to pubmed26n0004.xml.gz, with numbers missing between them, and no update file of cycle 26 yet: the switch waits until none are missing or one comes")
         #expect(!plan(holed).isComplete(applied: applied(holed)))
+        let holedFollowed = holed + [Self.file(26, 5, .updatefiles)]
+        #expect(plan(holedFollowed).incomplete == nil)
     }
 }

@@ -88,9 +88,14 @@ import Testing
                 #expect(head.headers.contains("content-length: \(get.body.utf8.count)"), "HEAD /\(path): \(head.headers)")
             }
             // Anything else under /api/, and a body too large for it: JSON errors, as the document says.
-            let unknown = try await EUtilitiesServerTests.curl(base + "api/nothing")
-            #expect(unknown.status == 404 && unknown.headers.contains("content-type: application/json"), "\(unknown.headers)")
-            #expect(unknown.body.contains("\"code\":\"request.not-found\""), "\(unknown.body)")
+            for (path, method) in [("api/nothing", "GET"), ("api/search?q=x", "POST"), ("api/changes", "DELETE"), ("api/status", "PUT")] {
+                let unknown = try await EUtilitiesServerTests.curl(base + path, ["-X", method])
+                #expect(unknown.status == 404 && unknown.headers.contains("content-type: application/json"), "\(method) \(path): \(unknown.headers)")
+                #expect(unknown.body.contains("\"code\":\"request.not-found\""), "\(method) \(path): \(unknown.body)")
+            }
+            // A HEAD of a large answer when gzip is accepted: the headers the GET has (gzip, no length).
+            let headZipped = try await EUtilitiesServerTests.curl(base + "api/openapi.json", ["-I", "--compressed"])
+            #expect(headZipped.headers.contains("content-encoding: gzip") && !headZipped.headers.contains("content-length"), "\(headZipped.headers)")
             let large = try TestPaths.temporaryDirectory("api-large").appendingPathComponent("body")
             try Data(("ids=" + String(repeating: "1,", count: 600_000)).utf8).write(to: large)
             let tooLarge = try await EUtilitiesServerTests.curl(base + "api/records", ["--data-binary", "@\(large.path)"])

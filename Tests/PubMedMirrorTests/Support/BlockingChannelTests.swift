@@ -147,8 +147,8 @@ import Testing
 @Suite struct CancellationTests {
     @Test func aSetFlagCutsASleepShort() async {
         let flag = CancellationFlag()
-        // The sleep says whether the flag ended it: a wake-up that never came would end it after
-        // the whole 60 s, and say false.
+        // The sleep says whether the flag ended it before its end: a wake-up that never came
+        // would end it after the whole 60 s, and say false.
         let sleeper = Task.detached { await BlockingChannelTests.onThread { flag.sleep(seconds: 60) } }
         try? await Task.sleep(for: .milliseconds(20))
         flag.cancel()
