@@ -83,15 +83,13 @@ extension SQLiteRecordStore {
             """, arguments: [fts.match, request.limit, request.offset])
     }
 
-    /// A walk of an index of current records in a sort's order: the index, its keys (read from
-    /// the index alone), the hits counted to choose it, the most entries it reads, and about how
-    /// many records there are.
+    /// A walk of an index of current records in a sort's order: the index, its keys, the hits
+    /// counted to choose it, and the most entries it reads.
     struct OrderedWalk {
         var index: String
         var keys: [String]
         var hits: Int
         var bound: Int
-        var records: Int
     }
 
     /// The walk for `request`'s order when it is expected to cost less than sorting the hits.
@@ -100,11 +98,10 @@ extension SQLiteRecordStore {
     /// heading's 705,920 hits by date took 1.8 s, a whole command). The walk reads the index's
     /// entries in order, each tested against the hits (gathered first, about 0.15 µs a hit; a test
     /// costs about as much), until the page is full: about (offset + limit) × records / hits
-    /// entries when the hits are spread through the order. Hits bunched at the far end (a range of
-    /// old dates sorted newest first) would have it read most of the index, so it stops after 10
-    /// entries a hit, which cost about what sorting them would, and the hits are sorted after all.
-    /// It is chosen when its expected length is a quarter of that bound at most: from about 3,000
-    /// hits of 1.2 million for a page of 20.
+    /// entries when the hits are spread through the order. It is chosen when that is at most
+    /// 2.5 entries a hit (from about 3,000 hits of 1.2 million for a page of 20), and it stops at
+    /// four times that: hits bunched at the far end of the order (old dates, newest first) would
+    /// have it read most of the index, so they are sorted after all, for little more than the sort.
     static func orderedWalk(for request: SearchRequest, fts: FTSQuery, db: Database) throws -> OrderedWalk? {
         let index: String, keys: [String]
         switch request.sort {
@@ -119,28 +116,42 @@ extension SQLiteRecordStore {
         case .relevance, .recent, .firstAuthor, .journal: return nil
         }
         let hits = try count(fts, db: db)
-        let records = try Int.fetchOne(db, sql: "SELECT max(id) FROM article") ?? 0
-        let page = Double(request.offset) + Double(request.limit)
-        let bound = 10 * Double(hits)
-        guard hits > 0, page * Double(records) / Double(hits) * 4 <= bound else { return nil }
-        return OrderedWalk(index: index, keys: keys, hits: hits, bound: Int(min(bound, Double(Int32.max))), records: records)
+        guard hits > 0 else { return nil }
+        let records = Double(try Int.fetchOne(db, sql: "SELECT max(id) FROM article") ?? 0)
+        let expected = (Double(request.offset) + Double(request.limit)) * records / Double(hits)
+        guard expected <= 2.5 * Double(hits) else { return nil }
+        return OrderedWalk(index: index, keys: keys, hits: hits, bound: Int(max(1_000, min(4 * expected, records + 1))))
     }
 
     /// The page by `walk`, or nil when the walk reached its bound before the page was full.
+    ///
+    /// The bound is the key of the entry `bound` entries in (the index alone read to it, about
+    /// 20 ns an entry), given to the walk as a range of the index, so that SQLite still reads it
+    /// in order and stops as soon as the page is full.
     static func walked(_ walk: OrderedWalk, request: SearchRequest, fts: FTSQuery, db: Database) throws -> [Row]? {
-        let keys = walk.keys.joined(separator: ", ")
         let descending = walk.keys.map { "\($0) DESC" }.joined(separator: ", ")
+        let last = try Row.fetchOne(db, sql: """
+            SELECT \(walk.keys.joined(separator: ", ")) FROM article INDEXED BY \(walk.index)
+            WHERE isCurrent = 1 ORDER BY \(descending) LIMIT 1 OFFSET ?
+            """, arguments: [walk.bound - 1])
+        // No entry there (the index is shorter), or one without a date (those come last): the
+        // walk may go to the end.
+        let limit = last.flatMap { row in walk.keys.allSatisfy({ !row.hasNull(atIndex: walk.keys.firstIndex(of: $0)!) }) ? row : nil }
+        var arguments: StatementArguments = []
+        var bounded = ""
+        if let limit {
+            bounded = "AND (\(walk.keys.map { "a.\($0)" }.joined(separator: ", "))) >= (\(walk.keys.map { _ in "?" }.joined(separator: ", ")))"
+            for (position, _) in walk.keys.enumerated() { arguments += [limit[position] as DatabaseValue] }
+        }
+        arguments += [fts.match, request.limit, request.offset]
         let rows = try Row.fetchAll(db, sql: """
             SELECT \(hitColumns), 0.0 AS rank
-            FROM (SELECT id FROM (SELECT id, \(keys) FROM article INDEXED BY \(walk.index)
-                                  WHERE isCurrent = 1 ORDER BY \(descending) LIMIT ?)
-                  WHERE id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?)
-                  ORDER BY \(descending) LIMIT ? OFFSET ?) p
-            JOIN article a ON a.id = p.id
-            ORDER BY \(order(request.sort))
-            """, arguments: [walk.bound, fts.match, request.limit, request.offset])
+            FROM article a INDEXED BY \(walk.index)
+            WHERE a.isCurrent = 1 \(bounded) AND +a.id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?)
+            ORDER BY \(order(request.sort)) LIMIT ? OFFSET ?
+            """, arguments: arguments)
         // A page short of `limit` is the end of the hits only when the walk could see them all.
-        if rows.count < request.limit && walk.bound < walk.records { return nil }
+        if rows.count < request.limit && limit != nil { return nil }
         return rows
     }
 
