@@ -115,6 +115,11 @@ extension SQLiteRecordStore {
             (index, keys) = ("articleCurrentDate", ["pubDate", "pmid"])
         case .relevance, .recent, .firstAuthor, .journal: return nil
         }
+        // Hits limited to a range of dates are bunched in either order (PMIDs are given in the
+        // order records are entered): walking from the newest would mostly pass others, and cost
+        // the query's evaluation twice more before the sort after all.
+        let dates: Set<QueryField> = [.publicationDate, .entryDate, .createDate, .meshDate, .completionDate, .modificationDate]
+        guard !request.query.root.terms.contains(where: { dates.contains($0.field) }) else { return nil }
         let hits = try count(fts, db: db)
         guard hits > 0 else { return nil }
         let records = Double(try Int.fetchOne(db, sql: "SELECT max(id) FROM article") ?? 0)

@@ -39,11 +39,11 @@ import Testing
         }
     }
 
-    static let queries = ["english[la]", "journal article[pt]", "the", "cancer OR tumor", "2019[dp]"]
+    static let queries = ["english[la]", "journal article[pt]", "the", "cancer OR tumor", "english[la] NOT wolbachia"]
 
     @Test(arguments: StoreKind.allCases) func pagesOfSortedSearchesAreSlicesOfTheWholeOrder(kind: StoreKind) async throws {
         let store = try await Self.indexed(kind)
-        for query in Self.queries {
+        for query in Self.queries + ["2019[dp]"] {
             for sort in [SearchSort.pmid, .pubDate] { try Self.expectPagesAreSlices(store, query, sort: sort) }
         }
         // Only current records: PMID 31828225 has versions 2, 3 and 4 in the files, and is found
@@ -83,8 +83,10 @@ import Testing
             #expect(try walked(request(query, .pubDate)) != nil, "\(query): the page filled within the bound")
             #expect(try walk(request(query, .journal)) == nil)
         }
-        // A handful of hits, or a page deep into many: sorted, not walked.
+        // A handful of hits, a page deep into many, or hits limited to dates: sorted, not walked.
         #expect(try walk(request("wolbachia[tiab]", .pubDate)) == nil)
+        #expect(try walk(request("english[la] AND 2000:2030[dp]", .pubDate)) == nil)
+        #expect(try walk(request("english[la] AND 2000:2030[edat]", .pmid)) == nil)
         #expect(try walk(request("english[la]", .pubDate, offset: 1_000_000)) == nil)
 
         // The 100 lowest PMIDs, sorted newest first: walked, but the bound (10 entries a hit) ends
