@@ -38,7 +38,8 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         defer { cpq_conninfo_free(options) }
         var option = options
         while let keyword = option.pointee.keyword {
-            if String(cString: keyword) == "password", option.pointee.val != nil {
+            // `password`, and `sslpassword` (the client key's passphrase) alike.
+            if String(cString: keyword).contains("password"), option.pointee.val != nil {
                 throw refuse("a password in the URL is refused, since the process list would show it: " + Self.passwordAdvice)
             }
             option += 1

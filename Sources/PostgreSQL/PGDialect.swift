@@ -10,9 +10,13 @@ final class PGDialect: MatchDialect {
     /// The phrases that rank, as `tsquery`s over `text_words`, for `ts_rank`.
     private(set) var rankQueries: [String] = []
 
+    /// Whether a word can be in a document: the vectors leave out words PostgreSQL cannot hold
+    /// (`SearchVectors.maxWordBytes`), and a `tsquery` of one is an error, not "no match".
+    static func storable(_ token: String) -> Bool { token.utf8.count <= SearchVectors.maxWordBytes }
+
     func phrase(_ columns: [SearchDocument.Column], _ text: String, prefix: Bool) -> String {
         let tokens = Tokenizer.tokens(text)
-        guard !tokens.isEmpty else { return "false" }
+        guard !tokens.isEmpty, tokens.allSatisfy(Self.storable) else { return "false" }
         return conditions(columns) { weights in
             tokens.enumerated().map { index, token in
                 Self.lexeme(token, prefix: prefix && index == tokens.count - 1, weights: weights)
@@ -25,7 +29,7 @@ final class PGDialect: MatchDialect {
 
     func near(_ columns: [SearchDocument.Column], _ words: [String], distance: Int) throws(QueryError) -> String {
         let tokens = words.flatMap(Tokenizer.tokens)
-        guard !tokens.isEmpty else { return "false" }
+        guard !tokens.isEmpty, tokens.allSatisfy(Self.storable) else { return "false" }
         // Each pair at each distance is spelled out: the parser bounds that on the words it
         // counts, and a word this tokenizer cuts further (marks of some scripts) is checked here,
         // with the text that makes (each word written once for each other word and distance).
@@ -51,6 +55,8 @@ final class PGDialect: MatchDialect {
     }
 
     func codes(_ tokens: [(token: String, prefix: Bool)]) -> String {
+        let tokens = tokens.filter { Self.storable($0.token) }
+        guard !tokens.isEmpty else { return "false" }
         let query = tokens.map { Self.lexeme($0.token, prefix: $0.prefix, weights: "") }.joined(separator: " | ")
         return "codes @@ \(Self.literal(query))::tsquery"
     }

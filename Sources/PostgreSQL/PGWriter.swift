@@ -16,7 +16,7 @@ final class PGWriter {
     private let schema: String
     private let sourceFile: String
     private var seq: Int64
-    private let firstSeq: Int64
+    let firstSeq: Int64
     private(set) var records = 0, inserted = 0, replaced = 0, deleted = 0, deletionsAbsent = 0
     /// How many more PMIDs have a current version than before the file.
     private var currentChange = 0

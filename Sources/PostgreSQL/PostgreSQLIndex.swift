@@ -121,12 +121,24 @@ public final class PostgreSQLIndex: Sendable {
         try dropRebuilds { $0 == store.schema }
     }
 
-    /// Drops the rebuilds' schemas (`pubmed_r…`) that are not live and that `which` names.
+    /// Drops the rebuilds' schemas (`pubmed_r…`) that are not live and that `which` names; one a
+    /// reader still holds (a long export of an index a rebuild replaced) is left for a later run
+    /// after 10 s rather than waited for.
     private func dropRebuilds(_ which: (String) -> Bool) throws(IndexError) {
         try withWriter { connection throws(ServerDatabaseFailure) in
             for (name, live) in try PGCatalog.schemas(connection) where !live && name.hasPrefix("pubmed_r") && which(name) {
-                try connection.execute("DROP SCHEMA IF EXISTS \(PGCatalog.quote(name)) CASCADE")
-                try connection.execute("DELETE FROM \(PGCatalog.control).index_schema WHERE name = $1", [name])
+                try connection.execute("BEGIN")
+                do throws(ServerDatabaseFailure) {
+                    try connection.execute("SET LOCAL lock_timeout = '10s'")
+                    try connection.execute("DROP SCHEMA IF EXISTS \(PGCatalog.quote(name)) CASCADE")
+                    try connection.execute("DELETE FROM \(PGCatalog.control).index_schema WHERE name = $1", [name])
+                    try connection.execute("COMMIT")
+                } catch where error.code == .databaseLocked && connection.isUsable {
+                    _ = try? connection.execute("ROLLBACK")
+                } catch {
+                    if connection.isUsable { _ = try? connection.execute("ROLLBACK") }
+                    throw error
+                }
             }
         }
     }

@@ -398,6 +398,14 @@ public final class PostgreSQLRecordStore: RecordStore {
                                          cancellation: cancellation, produce: produce) { next, summary in
                 try connection.execute("BEGIN")
                 let writer = try PGWriter(connection: connection, schema: schema, sourceFile: file.name)
+                // The writer's lock is taken again on a new connection after the old one was lost
+                // (a server restart, an idle session dropped): another machine may have written in
+                // between, and this run's plan would be stale. The mark tells.
+                if let mark = committedMark.withLock({ $0 }), writer.firstSeq - 1 != mark {
+                    throw ServerDatabaseFailure(server: url.text, operation: "applying \(file.name)", sqlState: "55P03",
+                                                message: "another writer changed the index (its high-water mark is \(writer.firstSeq - 1), this run left it at \(mark)) while this run's connection was lost; the run stops, and the next one plans again",
+                                                connectionLost: false)
+                }
                 while let batch = try next() {
                     for item in batch { try writer.write(item) }
                 }
@@ -408,6 +416,7 @@ public final class PostgreSQLRecordStore: RecordStore {
                 applied.seconds = (ContinuousClock.now - clock).inSeconds
                 try writer.finish(applied)
                 try connection.execute("COMMIT")
+                committedMark.withLock { $0 = applied.lastSeq ?? writer.firstSeq - 1 }
                 appliedSinceMerge.withLock { $0 = true }
                 return applied
             }
@@ -521,6 +530,8 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// Whether a file was applied since the pending lists were last merged (or its merge failed).
     private let appliedSinceMerge = Mutex(false)
+    /// The high-water mark this store's last file left: the next file must find it so.
+    private let committedMark = Mutex<Int64?>(nil)
 
     /// Memory for each index build (`maintenance_work_mem`), the session's own.
     static let buildMemory = "256MB"

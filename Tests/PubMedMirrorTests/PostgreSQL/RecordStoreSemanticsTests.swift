@@ -83,6 +83,12 @@ extension RecordStore {
             #expect(try store.count(parsed, mesh: nil) == pmids.count, "\(query)")
         }
         #expect(try store.record(pmid: 11, version: nil)?.record.investigators.count == 15_000)
+        // The 3,000-letter word itself: PostgreSQL's vectors leave out words it cannot hold (as
+        // to_tsvector does), so a query for one finds nothing there, and is no error.
+        let long = String(repeating: "acgt", count: 750)
+        for query in ["\(long)[tiab]", "\"before \(long)\"[tiab]", "\(long)*[tiab]", "\"\(long) tailword\"[tiab:~3]"] {
+            #expect(try store.count(try PubMedQuery(parsing: query), mesh: nil) == (kind == .sqlite ? 1 : 0), "\(query.prefix(40))")
+        }
     }
 
     /// An export whose reader fails (a change-feed client gone) ends with the reader's error, and

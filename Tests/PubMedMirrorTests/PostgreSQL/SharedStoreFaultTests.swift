@@ -178,6 +178,44 @@ import Glibc
         #expect(refused.code == .databaseLocked, "\(refused)")
     }
 
+    /// The writer's connection lost between two files, and another writer applying a file in the
+    /// meantime (it could take the lock then): the first run's next file is refused, not applied on
+    /// a stale plan, and says why.
+    @Test func aWriterWhoseLockLapsedStopsIfAnotherWroteMeanwhile() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let first = try PostgreSQLRecordStore(url: url)
+        _ = try first.apply(FileIdentity(name: "pubmed20n1015.xml.gz", folder: "baseline", cycle: 2020, number: 1015, md5: ""),
+                            contentsOf: Self.baseline)
+        #expect(try Self.dropSessions(server, database: name) >= 1)
+        // The loss is found by a statement whose failure nothing reports (as the merge after a
+        // file is): the next file takes a new connection and the lock again.
+        _ = try? first.finishRun()
+        do {
+            // (Its connection is gone, so it holds no lock: this one takes it, writes, and lets go.)
+            let other = try PostgreSQLRecordStore(url: url)
+            _ = try other.apply(FileIdentity(name: "pubmed20n1016.xml.gz", folder: "updatefiles", cycle: 2020, number: 1016, md5: ""),
+                                contentsOf: Self.update)
+        }
+        let marks = try PostgreSQLRecordStore(url: url, readOnly: true).counts().highWaterMark
+        let refused = #expect(throws: IndexError.self) {
+            _ = try first.apply(FileIdentity(name: "local.xml.gz", folder: "local", cycle: nil, number: 0, md5: ""), contentsOf: Self.update)
+        }
+        #expect(refused?.code == .databaseLocked, "\(String(describing: refused))")
+        #expect(refused?.description.contains("another writer changed the index") == true, "\(String(describing: refused))")
+        #expect(try PostgreSQLRecordStore(url: url, readOnly: true).counts().highWaterMark == marks, "nothing applied")
+        // Alone, a lost connection changes nothing: the next file goes on after the lock is taken again.
+        let (name2, url2) = try server.createDatabase()
+        let alone = try PostgreSQLRecordStore(url: url2)
+        _ = try alone.apply(FileIdentity(name: "pubmed20n1015.xml.gz", folder: "baseline", cycle: 2020, number: 1015, md5: ""),
+                            contentsOf: Self.baseline)
+        #expect(try Self.dropSessions(server, database: name2) >= 1)
+        _ = try? alone.finishRun()
+        _ = try alone.apply(FileIdentity(name: "pubmed20n1016.xml.gz", folder: "updatefiles", cycle: 2020, number: 1016, md5: ""),
+                            contentsOf: Self.update)
+        #expect(try alone.appliedFiles().count == 2)
+    }
+
     /// A new database of `server` whose tables are on a file system of 6 MB of their own (grown
     /// with `resize`).
     static func databaseOnASmallDisk(_ server: PostgreSQLServer) throws -> (DatabaseURL, SmallDisk) {

@@ -125,6 +125,10 @@ import Glibc
         let run = try await CLI.run(["status", "--database", "postgresql://someone:secret@127.0.0.1:1/db"])
         #expect(run.status == 64 && run.stderr.contains("a password in the URL is refused"), "\(run.stderr)")
         #expect(!run.stderr.contains("secret@"))
+        // libpq's sslpassword (the client key's passphrase) too: the URL is shown in errors and status.
+        let ssl = try await CLI.run(["status", "--database", "postgresql://someone@127.0.0.1:1/db?sslpassword=keysecret"])
+        #expect(ssl.status == 64 && ssl.stderr.contains("a password in the URL is refused"), "\(ssl.stderr)")
+        #expect(!ssl.stderr.contains("keysecret"))
         let notURL = try await CLI.run(["status", "--database", "mysql://x/db"])
         #expect(notURL.status == 64 && notURL.stderr.contains("is not a postgresql:// URL"), "\(notURL.stderr)")
         // Refused for another reason, a text that holds a password is not shown, nor is libpq's
