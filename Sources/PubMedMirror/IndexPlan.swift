@@ -55,8 +55,8 @@ public struct IndexPlan: Sendable, Equatable {
     /// use is already of `cycle` (a rollover interrupted after its switch, or kept with `keepOld`).
     public var prunesBefore: Int?
     /// Why the target may not replace the index in use even once its files are applied (nil:
-    /// nothing stops it): a rebuild that lacks a file of its cycle the server lists (not mirrored
-    /// yet, or damaged), or a rollover whose baseline listing does not look complete yet.
+    /// nothing stops it): a rebuild that would hold less than it (`rebuildLacks`), or a rollover
+    /// whose baseline listing does not look whole yet (`unconfirmed`).
     public var incomplete: String?
 
     /// The cycle of an index, from the files applied to it: of those the mirror applied, not of

@@ -59,7 +59,7 @@ extension Mirror {
     /// rebuild builds a new one beside it), and plans.
     private func prepare(_ options: IndexOptions, records: [MirroredFile], home: IndexHome)
         throws(IndexError) -> (IndexPlan, live: (any RecordStore)?, target: any RecordStore) {
-        // A rebuild never opens the index in use: it may be damaged or in an earlier format.
+        // A rebuild never opens the index in use for writing: it may be damaged or in an earlier format.
         let live = options.rebuild ? nil : try home.openLive()
         // What the index in use holds: a rebuild reads it without opening it for writing, and
         // must hold as much before it may replace it.
@@ -161,11 +161,12 @@ extension Mirror {
                                                 baselineMirrored: 0, filesIndexed: report.counts?.files ?? 0, switched: true, filesPruned: pruned)
             }
         case .rebuild:
-            guard report.failures.isEmpty, plan.isComplete(applied: applied) else {
+            // (What it may lack was decided before it began: `IndexPlan.rebuildLacks`.)
+            guard report.failures.isEmpty, plan.candidates.allSatisfy({ applied[$0.name] == $0.md5 }) else {
                 home.discard(store)
                 for failure in report.failures { logger.warning("\(failure.name): \(failure.message)") }
                 guard let first = report.failures.first else {
-                    throw .rebuildIncomplete(reason: plan.incomplete ?? "not every file of the cycle was applied", stoppedBy: nil)
+                    throw .rebuildIncomplete(reason: "not every mirrored file of the cycle was applied", stoppedBy: nil)
                 }
                 let count = report.failures.count == 1 ? "\(first.name) failed" : "\(report.failures.count) files failed, the first \(first.name)"
                 throw .rebuildIncomplete(reason: "\(count): \(first.message)", stoppedBy: report.stoppedBy?.code)

@@ -178,12 +178,18 @@ import Testing
         #expect(try await mirror.index(file: xml).md5 == (try FileDigest.md5(of: xml)))
     }
 
-    @Test func aRebuildSwitchesToANewCompleteIndex() async throws {
-        let root = try TestPaths.temporaryDirectory("index-rebuild")
+    /// A mirror of the 2024 samples (a baseline file and an update file), fetched and indexed.
+    static func fetched2024(_ label: String) async throws -> (root: URL, mirror: Mirror, options: FetchOptions) {
+        let root = try TestPaths.temporaryDirectory(label)
         let mirror = Mirror(root: root)
         var options = try MirrorTest.options(Self.samples.appendingPathComponent("2024"))
         options.index = true
         _ = try await mirror.fetch(options)
+        return (root, mirror, options)
+    }
+
+    @Test func aRebuildSwitchesToANewCompleteIndex() async throws {
+        let (_, mirror, _) = try await Self.fetched2024("index-rebuild")
         let before = try Self.current(in: mirror)
         let oldPath = mirror.layout.currentIndex().path
         let oldMark = try mirror.openIndex().export(since: nil) { _ in }
@@ -201,11 +207,7 @@ import Testing
     /// A rebuild that would hold less than the index in use (a file damaged, or one that fails to
     /// apply) is deleted, not switched to, and says why; one a killed run left is deleted by the next.
     @Test func aRebuildThatCannotBeCompleteIsDeletedAndTheIndexInUseKept() async throws {
-        let root = try TestPaths.temporaryDirectory("index-rebuild-incomplete")
-        let mirror = Mirror(root: root)
-        var options = try MirrorTest.options(Self.samples.appendingPathComponent("2024"))
-        options.index = true
-        _ = try await mirror.fetch(options)
+        let (root, mirror, options) = try await Self.fetched2024("index-rebuild-incomplete")
         let before = try Self.current(in: mirror)
         let inUse = mirror.layout.currentIndex()
         func indexFiles() throws -> [String] {
@@ -252,11 +254,7 @@ import Testing
     }
 
     @Test func anIndexInTheEarlierFormatIsRebuiltFromTheMirroredFiles() async throws {
-        let root = try TestPaths.temporaryDirectory("index-earlier-format")
-        let mirror = Mirror(root: root)
-        var options = try MirrorTest.options(Self.samples.appendingPathComponent("2024"))
-        options.index = true
-        _ = try await mirror.fetch(options)
+        let (_, mirror, _) = try await Self.fetched2024("index-earlier-format")
         let before = try Self.current(in: mirror)
         try RecordStoreTests.makeEarlierFormatIndex(at: mirror.layout.currentIndex().path)
         let refused = await #expect(throws: IndexError.self) { _ = try await mirror.index() }
