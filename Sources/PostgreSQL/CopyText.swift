@@ -26,6 +26,22 @@ struct CopyText {
         text.withUTF8 { escape($0) }
     }
 
+    /// A value a btree index covers: at most `maximumKeyBytes` of it (cut at a character's
+    /// boundary). A btree entry must fit a third of a page (2,704 bytes after compression), and
+    /// one longer value (a keyword holding a pasted abstract) would fail its whole file; the
+    /// record's JSON and XML keep it whole, and no real heading, name or identifier comes near.
+    mutating func key(_ value: String?) {
+        guard let value, value.utf8.count > Self.maximumKeyBytes else { return text(value) }
+        let bytes = value.utf8
+        var end = bytes.index(bytes.startIndex, offsetBy: Self.maximumKeyBytes)
+        // Back to the first byte of a character (a continuation byte is 10xxxxxx).
+        while end > bytes.startIndex, bytes[end] & 0xC0 == 0x80 { end = bytes.index(before: end) }
+        text(String(decoding: bytes[..<end], as: UTF8.self))
+    }
+
+    /// The most bytes of a value `key` writes.
+    static let maximumKeyBytes = 1_000
+
     mutating func raw(_ value: [UInt8]) {
         separate()
         value.withUnsafeBufferPointer { escape($0) }

@@ -50,15 +50,15 @@ final class PGPreparer: FileItemPreparer {
         line.int(ArticleFields.sortDate(record))
         line.text(record.title)
         line.text(record.abstract)
-        line.text(ArticleFields.journal(record))
+        line.key(ArticleFields.journal(record))
         line.text(record.journal?.title)
         line.text(record.journal?.nlmUniqueID)
         line.text(record.journal?.issn)
         line.text(record.journal?.volume)
         line.text(record.journal?.issue)
         line.text(record.pages)
-        line.text(record.doi)
-        line.text(record.pmcid)
+        line.key(record.doi)
+        line.key(record.pmcid)
         line.array(record.languages)
         line.text(ArticleFields.firstAuthor(record))
         line.date(year: record.dateCompleted?.year, month: record.dateCompleted?.month, day: record.dateCompleted?.day)
@@ -89,8 +89,8 @@ final class PGPreparer: FileItemPreparer {
         for (role, people) in [("author", record.authors), ("investigator", record.investigators)] {
             for (index, person) in people.enumerated() {
                 authors.int(record.pmid); authors.int(record.version); authors.text(role); authors.int(index + 1)
-                authors.text(person.lastName); authors.text(person.foreName); authors.text(person.initials)
-                authors.text(person.suffix); authors.text(person.collectiveName); authors.text(person.orcid)
+                authors.key(person.lastName); authors.text(person.foreName); authors.key(person.initials)
+                authors.text(person.suffix); authors.text(person.collectiveName); authors.key(person.orcid)
                 authors.array(person.affiliations)
                 authors.end()
             }
@@ -99,7 +99,7 @@ final class PGPreparer: FileItemPreparer {
         for (heading, mesh) in record.meshHeadings.enumerated() {
             for (index, qualifier) in mesh.qualifiers.enumerated() {
                 qualifiers.int(record.pmid); qualifiers.int(record.version); qualifiers.int(heading + 1); qualifiers.int(index + 1)
-                qualifiers.text(qualifier.name); qualifiers.text(qualifier.ui); qualifiers.bool(qualifier.majorTopic)
+                qualifiers.key(qualifier.name); qualifiers.text(qualifier.ui); qualifiers.bool(qualifier.majorTopic)
                 qualifiers.end()
             }
         }
@@ -107,24 +107,24 @@ final class PGPreparer: FileItemPreparer {
             authors.bytes,
             lines(record.meshHeadings.count) { copy, index in
                 let heading = record.meshHeadings[index]
-                copy.int(index + 1); copy.text(heading.descriptor); copy.text(heading.descriptorUI); copy.bool(heading.majorTopic)
+                copy.int(index + 1); copy.key(heading.descriptor); copy.text(heading.descriptorUI); copy.bool(heading.majorTopic)
             },
             qualifiers.bytes,
             lines(record.publicationTypes.count) { copy, index in
-                copy.int(index + 1); copy.text(record.publicationTypes[index])
+                copy.int(index + 1); copy.key(record.publicationTypes[index])
                 copy.text(index < record.publicationTypeUIs.count ? record.publicationTypeUIs[index] : nil)
             },
-            lines(record.keywords.count) { copy, index in copy.int(index + 1); copy.text(record.keywords[index]) },
+            lines(record.keywords.count) { copy, index in copy.int(index + 1); copy.key(record.keywords[index]) },
             lines(record.chemicals.count) { copy, index in
                 let chemical = record.chemicals[index]
-                copy.int(index + 1); copy.text(chemical.name); copy.text(chemical.registryNumber); copy.text(chemical.ui)
+                copy.int(index + 1); copy.key(chemical.name); copy.text(chemical.registryNumber); copy.text(chemical.ui)
             },
             lines(record.grants.count) { copy, index in
                 let grant = record.grants[index]
-                copy.int(index + 1); copy.text(grant.grantID); copy.text(grant.acronym); copy.text(grant.agency); copy.text(grant.country)
+                copy.int(index + 1); copy.text(grant.grantID); copy.text(grant.acronym); copy.key(grant.agency); copy.text(grant.country)
             },
             lines(record.articleIds.count) { copy, index in
-                copy.int(index + 1); copy.text(record.articleIds[index].type); copy.text(record.articleIds[index].value)
+                copy.int(index + 1); copy.text(record.articleIds[index].type); copy.key(record.articleIds[index].value)
             },
             lines(record.commentsCorrections.count) { copy, index in
                 let comment = record.commentsCorrections[index]

@@ -91,6 +91,31 @@ extension RecordStore {
         }
     }
 
+    /// Values of several KB where a btree index covers them (a keyword holding a pasted abstract,
+    /// an agency, an identifier, a name) are stored: the record whole in its JSON, the indexed
+    /// columns cut at 1,000 bytes (a btree entry must fit a third of a page: one such value failed
+    /// its whole file on PostgreSQL, every night).
+    @Test(arguments: StoreKind.allCases) func valuesTooLongForABtreeDoNotFailTheirFile(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        // Letters that do not compress (a btree entry is compressed before it is measured).
+        var generator = SplitMix(seed: 7)
+        func noise(_ count: Int) -> String { String((0..<count).map { _ in Character(UnicodeScalar(UInt8(97 + generator.next() % 26))) }) }
+        var record = RecordStoreTests.record(21, title: "A record with long values")
+        let keyword = noise(6_000) + " é"
+        record.keywords = [keyword]
+        record.grants = [PubMedRecord.Grant(grantID: "G1", agency: noise(5_000))]
+        record.articleIds = [PubMedRecord.ArticleID(type: "pii", value: noise(4_000))]
+        record.authors = [PubMedRecord.Author(lastName: noise(4_000), foreName: "A", initials: "A", affiliations: [])]
+        let applied = try RecordStoreTests.apply(store, "f1", [.record(record, xml: RecordStoreTests.xml(21, 1))])
+        #expect(applied.inserted == 1)
+        #expect(try store.record(pmid: 21, version: nil)?.record.keywords == [keyword], "the record keeps it whole")
+        if let store = store as? PostgreSQLRecordStore {
+            let connection = try PGConnection(store.url)
+            let stored = try connection.execute("SELECT octet_length(keyword) FROM \(PGCatalog.quote(store.schema)).keyword WHERE pmid = 21").int(0, 0)
+            #expect(stored == CopyText.maximumKeyBytes)
+        }
+    }
+
     /// An export whose reader fails (a change-feed client gone) ends with the reader's error, and
     /// the store goes on answering on the same connections.
     @Test(arguments: StoreKind.allCases) func anExportWhoseReaderFailsEndsAndTheStoreGoesOn(kind: StoreKind) async throws {
@@ -583,5 +608,18 @@ extension RecordStore {
             """).int(0, 0)
         #expect(built == 3)
         #expect(try store.search("study", limit: 5).count == 5)
+    }
+}
+
+/// A small deterministic generator for test data.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
