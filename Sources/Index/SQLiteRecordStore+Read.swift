@@ -118,8 +118,7 @@ extension SQLiteRecordStore {
         // Hits limited to a range of dates are bunched in either order (PMIDs are given in the
         // order records are entered): walking from the newest would mostly pass others, and cost
         // the query's evaluation twice more before the sort after all.
-        let dates: Set<QueryField> = [.publicationDate, .entryDate, .createDate, .meshDate, .completionDate, .modificationDate]
-        guard !request.query.root.terms.contains(where: { dates.contains($0.field) }) else { return nil }
+        guard !request.query.root.terms.contains(where: { $0.field.kind == .date }) else { return nil }
         let hits = try count(fts, db: db)
         guard hits > 0 else { return nil }
         let records = Double(try Int.fetchOne(db, sql: "SELECT max(id) FROM article") ?? 0)
@@ -141,12 +140,12 @@ extension SQLiteRecordStore {
             """, arguments: [walk.bound - 1])
         // No entry there (the index is shorter), or one without a date (those come last): the
         // walk may go to the end.
-        let limit = last.flatMap { row in walk.keys.allSatisfy({ !row.hasNull(atIndex: walk.keys.firstIndex(of: $0)!) }) ? row : nil }
+        let edge = last.flatMap { row in walk.keys.indices.allSatisfy { !row.hasNull(atIndex: $0) } ? row : nil }
         var arguments: StatementArguments = []
         var bounded = ""
-        if let limit {
+        if let edge {
             bounded = "AND (\(walk.keys.map { "a.\($0)" }.joined(separator: ", "))) >= (\(walk.keys.map { _ in "?" }.joined(separator: ", ")))"
-            for (position, _) in walk.keys.enumerated() { arguments += [limit[position] as DatabaseValue] }
+            for position in walk.keys.indices { arguments += [edge[position] as DatabaseValue] }
         }
         arguments += [fts.match, request.limit, request.offset]
         let rows = try Row.fetchAll(db, sql: """
@@ -156,7 +155,7 @@ extension SQLiteRecordStore {
             ORDER BY \(order(request.sort)) LIMIT ? OFFSET ?
             """, arguments: arguments)
         // A page short of `limit` is the end of the hits only when the walk could see them all.
-        if rows.count < request.limit && limit != nil { return nil }
+        if rows.count < request.limit && edge != nil { return nil }
         return rows
     }
 

@@ -109,7 +109,7 @@ extension SQLiteRecordStore {
                 """)
         }
         migrator.registerMigration("v4.1: current records by publication date") { db in
-            // Walked in order by a search sorted by date that has many hits (`orderedIndex`). An
+            // Walked in order by a search sorted by date that has many hits (`orderedWalk`). An
             // index made before it is read without it (its date sorts read every hit) until a
             // writer opens it and adds it.
             try db.execute(sql: "CREATE INDEX articleCurrentDate ON article (pubDate, pmid) WHERE isCurrent = 1")

@@ -94,6 +94,16 @@ enum PGCatalog {
         }
     }
 
+    /// Drops index schema `name` and its row, in a transaction of its own that waits at most
+    /// `lockTimeout` for a reader of it (then fails with `lock_not_available`, 55P03).
+    static func drop(_ name: String, _ connection: PGConnection) throws(ServerDatabaseFailure) {
+        try connection.transaction { () throws(ServerDatabaseFailure) in
+            try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout)'")
+            try connection.execute("DROP SCHEMA IF EXISTS \(quote(name)) CASCADE")
+            try connection.execute("DELETE FROM \(control).index_schema WHERE name = $1", [name])
+        }
+    }
+
     /// Drops the index schemas the live one replaced (not live, and made before it), each in a
     /// transaction of its own that waits at most `lockTimeout`; a schema still in use is left for
     /// the next run. Returns what could not be dropped, and why.
@@ -105,11 +115,7 @@ enum PGCatalog {
         var left: [String] = []
         for name in (0..<replaced.count).compactMap({ replaced.string($0, 0) }) {
             do throws(ServerDatabaseFailure) {
-                try connection.transaction { () throws(ServerDatabaseFailure) in
-                    try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout)'")
-                    try connection.execute("DROP SCHEMA IF EXISTS \(quote(name)) CASCADE")
-                    try connection.execute("DELETE FROM \(control).index_schema WHERE name = $1", [name])
-                }
+                try drop(name, connection)
             } catch where connection.isUsable {
                 left.append("\(name) (\(error.message))")
             }

@@ -127,17 +127,10 @@ public final class PostgreSQLIndex: Sendable {
     private func dropRebuilds(_ which: (String) -> Bool) throws(IndexError) {
         try withWriter { connection throws(ServerDatabaseFailure) in
             for (name, live) in try PGCatalog.schemas(connection) where !live && name.hasPrefix("pubmed_r") && which(name) {
-                try connection.execute("BEGIN")
                 do throws(ServerDatabaseFailure) {
-                    try connection.execute("SET LOCAL lock_timeout = '10s'")
-                    try connection.execute("DROP SCHEMA IF EXISTS \(PGCatalog.quote(name)) CASCADE")
-                    try connection.execute("DELETE FROM \(PGCatalog.control).index_schema WHERE name = $1", [name])
-                    try connection.execute("COMMIT")
+                    try PGCatalog.drop(name, connection)
                 } catch where error.code == .databaseLocked && connection.isUsable {
-                    _ = try? connection.execute("ROLLBACK")
-                } catch {
-                    if connection.isUsable { _ = try? connection.execute("ROLLBACK") }
-                    throw error
+                    continue
                 }
             }
         }

@@ -72,7 +72,7 @@ enum IndexHome {
             if let current = layout.knownCurrentIndex() {
                 for leftover in layout.rebuiltIndexes() where leftover.lastPathComponent != current.lastPathComponent {
                     logger.info("deleting \(leftover.lastPathComponent), left by a rebuild that did not finish")
-                    for file in layout.databaseFiles(leftover) { FileSystem.remove(file) }
+                    Self.remove(leftover, layout)
                 }
             } else {
                 logger.warning("\(layout.indexPointer.path) cannot be read: no index left by an earlier rebuild is deleted")
@@ -104,11 +104,16 @@ enum IndexHome {
         switch self {
         case .files(let layout, _):
             guard let store = store as? SQLiteRecordStore, let current = layout.knownCurrentIndex(), store.path != current.path else { return }
-            for file in layout.databaseFiles(URL(fileURLWithPath: store.path)) { FileSystem.remove(file) }
+            Self.remove(URL(fileURLWithPath: store.path), layout)
         case .database(let index):
             guard let store = store as? PostgreSQLRecordStore else { return }
             try? index.discard(store)
         }
+    }
+
+    /// Deletes an SQLite index with its log and shared memory.
+    private static func remove(_ database: URL, _ layout: MirrorLayout) {
+        for file in layout.databaseFiles(database) { FileSystem.remove(file) }
     }
 
     /// Makes `store` (opened by this home) the index in use, and deletes the one it replaces.
@@ -125,7 +130,7 @@ enum IndexHome {
                 try FileSystem.writeAtomically(Array((new.lastPathComponent + "\n").utf8), to: layout.indexPointer)
             } catch { throw .local(error) }
             if old.lastPathComponent != new.lastPathComponent {
-                for file in layout.databaseFiles(old) { FileSystem.remove(file) }
+                Self.remove(old, layout)
             }
         case .database(let index):
             guard let store = store as? PostgreSQLRecordStore else { throw .inconsistency("a PostgreSQL index was to be switched to another store") }

@@ -299,7 +299,6 @@ extension PubMedRecord {
         }
     }
 
-    /// `GrantList/Grant`.
     /// A `KeywordList`: its owner (`NLM` when the attribute is absent, as the DTD says) and its
     /// number of keywords.
     public struct KeywordList: Codable, Sendable, Equatable {
@@ -312,6 +311,7 @@ extension PubMedRecord {
         }
     }
 
+    /// `GrantList/Grant`.
     public struct Grant: Codable, Sendable, Equatable {
         public var grantID: String?
         public var acronym: String?

@@ -18,4 +18,11 @@ final class Places: Sendable {
     }
 
     func give() { taken.withLock { $0 -= 1 } }
+
+    /// Runs `body` in a place, given back when it ends; nil at once when every place is taken.
+    func within<T>(_ body: () async throws -> T) async rethrows -> T? {
+        guard take() else { return nil }
+        defer { give() }
+        return try await body()
+    }
 }

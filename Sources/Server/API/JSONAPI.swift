@@ -21,14 +21,11 @@ struct JSONAPI: Sendable {
 
     /// Runs `body` in one of the heavy answers' places, or fails with 503 when they are all taken.
     private func heavy(_ body: () async throws -> EResponse) async throws -> EResponse {
-        guard heavyAnswers.take() else {
-            var busy = Failure(status: 503, code: "server.busy",
-                               message: "\(heavyAnswers.limit) exports (or large record requests) are being built; try again in a few seconds").response
-            busy.retryAfter = 5
-            return busy
-        }
-        defer { heavyAnswers.give() }
-        return try await body()
+        if let answer = try await heavyAnswers.within(body) { return answer }
+        var busy = Failure(status: 503, code: "server.busy",
+                           message: "\(heavyAnswers.limit) exports (or large record requests) are being built; try again in a few seconds").response
+        busy.retryAfter = 5
+        return busy
     }
 
     struct Failure: Error {

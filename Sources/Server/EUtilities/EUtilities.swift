@@ -27,11 +27,10 @@ struct EUtilities: Sendable {
     /// places, which it gives back once built; with none free, `busy`.
     func heavy(_ count: Int, _ answer: () async throws -> EResponse) async throws -> EResponse {
         guard count > JSONAPI.largeRequest else { return try await answer() }
-        guard heavyAnswers.take() else {
+        guard let built = try await heavyAnswers.within(answer) else {
             throw EUtilityError.busy("\(heavyAnswers.limit) large answers are being built; try again in a few seconds")
         }
-        defer { heavyAnswers.give() }
-        return try await answer()
+        return built
     }
 
     /// `db` is pubmed (or absent: pubmed is NCBI's default too).

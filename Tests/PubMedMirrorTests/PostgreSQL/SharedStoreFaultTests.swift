@@ -183,20 +183,22 @@ import Glibc
     /// a stale plan, and says why.
     @Test func aWriterWhoseLockLapsedStopsIfAnotherWroteMeanwhile() async throws {
         let server = try await PostgreSQLServer.shared.value
-        let (name, url) = try server.createDatabase()
-        let first = try PostgreSQLRecordStore(url: url)
-        _ = try first.apply(FileIdentity(name: "pubmed20n1015.xml.gz", folder: "baseline", cycle: 2020, number: 1015, md5: ""),
-                            contentsOf: Self.baseline)
-        #expect(try Self.dropSessions(server, database: name) >= 1)
-        // The loss is found by a statement whose failure nothing reports (as the merge after a
-        // file is): the next file takes a new connection and the lock again.
-        _ = try? first.finishRun()
-        do {
-            // (Its connection is gone, so it holds no lock: this one takes it, writes, and lets go.)
-            let other = try PostgreSQLRecordStore(url: url)
-            _ = try other.apply(FileIdentity(name: "pubmed20n1016.xml.gz", folder: "updatefiles", cycle: 2020, number: 1016, md5: ""),
-                                contentsOf: Self.update)
+        let baseline = FileIdentity(name: "pubmed20n1015.xml.gz", folder: "baseline", cycle: 2020, number: 1015, md5: "")
+        let update = FileIdentity(name: "pubmed20n1016.xml.gz", folder: "updatefiles", cycle: 2020, number: 1016, md5: "")
+        /// A writer of a new database that applied the baseline, then lost its connection and
+        /// found out by a statement whose failure nothing reports (as the merge after a file is):
+        /// its next file takes a new connection and the lock again.
+        func writerThatLostItsConnection() throws -> (store: PostgreSQLRecordStore, url: DatabaseURL) {
+            let (name, url) = try server.createDatabase()
+            let store = try PostgreSQLRecordStore(url: url)
+            _ = try store.apply(baseline, contentsOf: Self.baseline)
+            #expect(try Self.dropSessions(server, database: name) >= 1)
+            _ = try? store.finishRun()
+            return (store, url)
         }
+        let (first, url) = try writerThatLostItsConnection()
+        // (Its connection is gone, so it holds no lock: this one takes it, writes, and lets go.)
+        _ = try PostgreSQLRecordStore(url: url).apply(update, contentsOf: Self.update)
         let marks = try PostgreSQLRecordStore(url: url, readOnly: true).counts().highWaterMark
         let refused = #expect(throws: IndexError.self) {
             _ = try first.apply(FileIdentity(name: "local.xml.gz", folder: "local", cycle: nil, number: 0, md5: ""), contentsOf: Self.update)
@@ -205,14 +207,8 @@ import Glibc
         #expect(refused?.description.contains("another writer changed the index") == true, "\(String(describing: refused))")
         #expect(try PostgreSQLRecordStore(url: url, readOnly: true).counts().highWaterMark == marks, "nothing applied")
         // Alone, a lost connection changes nothing: the next file goes on after the lock is taken again.
-        let (name2, url2) = try server.createDatabase()
-        let alone = try PostgreSQLRecordStore(url: url2)
-        _ = try alone.apply(FileIdentity(name: "pubmed20n1015.xml.gz", folder: "baseline", cycle: 2020, number: 1015, md5: ""),
-                            contentsOf: Self.baseline)
-        #expect(try Self.dropSessions(server, database: name2) >= 1)
-        _ = try? alone.finishRun()
-        _ = try alone.apply(FileIdentity(name: "pubmed20n1016.xml.gz", folder: "updatefiles", cycle: 2020, number: 1016, md5: ""),
-                            contentsOf: Self.update)
+        let (alone, _) = try writerThatLostItsConnection()
+        _ = try alone.apply(update, contentsOf: Self.update)
         #expect(try alone.appliedFiles().count == 2)
     }
 
