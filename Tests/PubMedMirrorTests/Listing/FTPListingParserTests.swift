@@ -298,7 +298,7 @@ enum ListingFixture {
     /// Random lines built from listing fragments and random bytes: nothing crashes, and every
     /// entry has a non-empty name.
     @Test func garbageNeverCrashes() {
-        var random = ListingTestRandom(seed: 0x5EED)
+        var random = TestRandom(seed: 0x5EED)
         let fragments = ["-rw-r--r--", "drwxr-xr-x", "lrwxrwxrwx", "1", "ftp", "99999999999999999999", "60",
                          "Jan", "Feb", "31", "29", "0", "23:59", "24:00", "2025", "12-31-99", "11:59PM",
                          "<DIR>", "->", ".", "..", "type=file;", "size=1;", "modify=1;", "=", ";", "\t", "\r",
@@ -347,20 +347,5 @@ enum ListingFixture {
         }
         #expect(ListingDate.seconds(year: 2023, month: 2, day: 29) == nil)
         #expect(ListingDate.seconds(year: 2025, month: 13, day: 1) == nil)
-    }
-}
-
-/// A small deterministic random generator, so generated inputs are the same on every run.
-struct ListingTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

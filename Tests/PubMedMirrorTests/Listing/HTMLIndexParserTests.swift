@@ -269,7 +269,7 @@ import Testing
     }
 
     @Test func garbageNeverCrashes() {
-        var random = ListingTestRandom(seed: 0xBADC0DE)
+        var random = TestRandom(seed: 0xBADC0DE)
         let fragments = ["<a href=\"", "\">", "</a>", "<pre>", "</pre>", "<tr>", "<td>", "</td>", "<!--", "-->",
                          "2025-01-10", "14:05", "83M", "-", "%", "%2F", "&amp;", "&#0;", "\u{0}", "<![CDATA[", "\n",
                          "<script>", "<a href=x>", "<table>", "<a", "href", "=", "?", "../", " "]

@@ -98,7 +98,7 @@ extension RecordStore {
     @Test(arguments: StoreKind.allCases) func valuesTooLongForABtreeDoNotFailTheirFile(kind: StoreKind) async throws {
         let store = try await kind.make()
         // Letters that do not compress (a btree entry is compressed before it is measured).
-        var generator = SplitMix(seed: 7)
+        var generator = TestRandom(seed: 7)
         func noise(_ count: Int) -> String { String((0..<count).map { _ in Character(UnicodeScalar(UInt8(97 + generator.next() % 26))) }) }
         var record = RecordStoreTests.record(21, title: "A record with long values")
         let keyword = noise(6_000) + " é"
@@ -611,15 +611,3 @@ extension RecordStore {
     }
 }
 
-/// A small deterministic generator for test data.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
