@@ -36,7 +36,10 @@ public final class PostgreSQLRecordStore: RecordStore {
         self.readOnly = readOnly
         pool = index.pool
         try checkVersion()
-        if !readOnly { try upgrade() }
+        if !readOnly {
+            try upgrade()
+            try markAtOpening()
+        }
     }
 
     /// The live index of the database at `url`, created when there is none (writable), or opened
@@ -104,6 +107,19 @@ public final class PostgreSQLRecordStore: RecordStore {
             }
         } catch {
             if connection.isUsable, connection.inTransaction { _ = try? connection.execute("ROLLBACK") }
+            throw .server(error)
+        }
+    }
+
+    /// The high-water mark as the writer found it on opening the store, under its lock: the run
+    /// plans from what the index holds now, so its first file checks the mark as every later one
+    /// does (`committedMark`), in case the connection, and the lock with it, is lost before then.
+    private func markAtOpening() throws(IndexError) {
+        let connection = try writerConnection()
+        do throws(ServerDatabaseFailure) {
+            let mark = try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'last_seq'").string(0, 0)
+            committedMark.withLock { $0 = mark.flatMap { Int64($0) } ?? 0 }
+        } catch {
             throw .server(error)
         }
     }
@@ -204,7 +220,9 @@ public final class PostgreSQLRecordStore: RecordStore {
                 WHERE value::bigint < $1::bigint
                   AND (key = 'last_seq' OR (key = 'counts_seq' AND value = (SELECT value FROM \(quoted).meta WHERE key = 'last_seq')))
                 """, [String(mark + 1)])
+            let moved = try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'last_seq'").string(0, 0)
             try connection.execute("COMMIT")
+            committedMark.withLock { $0 = moved.flatMap { Int64($0) } ?? 0 }
         } catch {
             if connection.isUsable, connection.inTransaction { _ = try? connection.execute("ROLLBACK") }
             throw .server(error)
@@ -403,7 +421,7 @@ public final class PostgreSQLRecordStore: RecordStore {
                 // between, and this run's plan would be stale. The mark tells.
                 if let mark = committedMark.withLock({ $0 }), writer.firstSeq - 1 != mark {
                     throw ServerDatabaseFailure(server: url.text, operation: "applying \(file.name)", sqlState: "55P03",
-                                                message: "another writer changed the index (its high-water mark is \(writer.firstSeq - 1), this run left it at \(mark)) while this run's connection was lost; the run stops, and the next one plans again",
+                                                message: "another writer changed the index (its high-water mark is \(writer.firstSeq - 1), this run left or found it at \(mark)) while this run's connection was lost; the run stops, and the next one plans again",
                                                 connectionLost: false)
                 }
                 while let batch = try next() {
@@ -530,7 +548,8 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// Whether a file was applied since the pending lists were last merged (or its merge failed).
     private let appliedSinceMerge = Mutex(false)
-    /// The high-water mark this store's last file left: the next file must find it so.
+    /// The high-water mark this store's writer last left or found (on opening, after its last file,
+    /// after `continueNumbering`): the next file must find it so.
     private let committedMark = Mutex<Int64?>(nil)
 
     /// Memory for each index build (`maintenance_work_mem`), the session's own.

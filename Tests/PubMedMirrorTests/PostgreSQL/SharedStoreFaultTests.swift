@@ -212,6 +212,26 @@ import Glibc
         #expect(try alone.appliedFiles().count == 2)
     }
 
+    /// The same before the run's first file: a writer that opened the index (and planned from it)
+    /// and lost its connection before applying anything is refused if another wrote meanwhile.
+    @Test func aWriterWhoseLockLapsedBeforeItsFirstFileStopsIfAnotherWroteMeanwhile() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let baseline = FileIdentity(name: "pubmed20n1015.xml.gz", folder: "baseline", cycle: 2020, number: 1015, md5: "")
+        let update = FileIdentity(name: "pubmed20n1016.xml.gz", folder: "updatefiles", cycle: 2020, number: 1016, md5: "")
+        let (name, url) = try server.createDatabase()
+        _ = try PostgreSQLRecordStore(url: url).apply(baseline, contentsOf: Self.baseline)
+        let first = try PostgreSQLRecordStore(url: url)
+        #expect(try first.appliedFiles().map(\.name) == [baseline.name])
+        #expect(try Self.dropSessions(server, database: name) >= 1)
+        _ = try? first.finishRun()
+        _ = try PostgreSQLRecordStore(url: url).apply(update, contentsOf: Self.update)
+        let marks = try PostgreSQLRecordStore(url: url, readOnly: true).counts().highWaterMark
+        let refused = #expect(throws: IndexError.self) { _ = try first.apply(update, contentsOf: Self.update) }
+        #expect(refused?.code == .databaseLocked, "\(String(describing: refused))")
+        #expect(refused?.description.contains("another writer changed the index") == true, "\(String(describing: refused))")
+        #expect(try PostgreSQLRecordStore(url: url, readOnly: true).counts().highWaterMark == marks, "nothing applied")
+    }
+
     /// A half-built rebuild's schema that a reader still holds is not waited for by the next
     /// rebuild (a long export could hold it for an hour): left, after at most 10 s, for a later run.
     @Test func aRebuildDoesNotWaitForAReaderOfAnOldRebuild() async throws {
