@@ -4,20 +4,27 @@ import PubMedMirror
 
 /// Responses in gzip when the client accepts it (`Accept-Encoding: gzip`) and the body is text,
 /// XML or JSON: compressed as it is written, so a streamed body (the change feed) stays streamed.
-/// Small bodies (under 1 KB, when their length is known) go as they are.
+/// Small bodies (under 1 KB, when their length is known) go as they are. Every answer that would
+/// be compressed for a client that accepts gzip says `Vary: Accept-Encoding`, compressed or not, so
+/// that a cache between the server and its clients keeps the two forms apart.
 struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         // HEAD has the headers a GET would have: its length is the one its Content-Length says.
         let head = request.method == .head
         let length = head ? response.headers[.contentLength].flatMap { Int($0) } : response.body.contentLength
-        guard AcceptEncoding.allowsGzip(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
+        guard response.headers[.contentEncoding] == nil,
               let type = response.headers[.contentType], type.hasPrefix("text/") || type.contains("json") || type.contains("xml"),
               (length ?? .max) >= 1024 else { return response }
+        let vary = response.headers[.vary]
+        let varies = (vary ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if !varies.contains("accept-encoding") && !varies.contains("*") {
+            response.headers[.vary] = vary.map { "\($0), Accept-Encoding" } ?? "Accept-Encoding"
+        }
+        guard AcceptEncoding.allowsGzip(request.headers[.acceptEncoding]) else { return response }
         let body = response.body
         response.headers[.contentEncoding] = "gzip"
         response.headers[.contentLength] = nil
-        response.headers[.vary] = "Accept-Encoding"
         if head { return response }
         response.body = ResponseBody { writer in
             try await body.write(GzipWriter(parent: writer, encoder: GzipStreamEncoder()))

@@ -76,6 +76,10 @@ import Testing
             let plain = try await EUtilitiesServerTests.curl(base + "api/changes")
             #expect(!plain.headers.contains("content-encoding"))
             #expect(zipped.body == plain.body)
+            // Both forms say that they vary with Accept-Encoding (a cache keeps them apart), once.
+            for answer in [zipped, plain] {
+                #expect(answer.headers.components(separatedBy: "vary: accept-encoding").count == 2, "\(answer.headers)")
+            }
             let fetched = try await EUtilitiesServerTests.curl(base + "entrez/eutils/efetch.fcgi?db=pubmed&id=\(pmid)", ["--compressed"])
             #expect(fetched.headers.contains("content-encoding: gzip"))
             #expect(fetched.body.contains("<PMID Version=\"1\">\(pmid)</PMID>") || fetched.body.contains(">\(pmid)</PMID>"))
