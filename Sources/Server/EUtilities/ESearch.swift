@@ -166,14 +166,21 @@ extension EUtilities {
         let (total, page, all) = try await run(asked)
         let stored = asked.keep ? history.store(all ?? [], in: asked.webEnv) : nil
         let translation = asked.translation
+        // What the answer warns of: no hits, or a history set that keeps fewer PMIDs than were found
+        // (a pipeline that pages through the set with efetch would otherwise stop short unawares).
+        var messages: [String] = []
+        if total == 0 { messages.append("No items found.") }
+        if let stored, case let kept = min(all?.count ?? 0, history.limits.idsPerSet), kept < total {
+            messages.append("Only the first \(kept) of the \(total) PMIDs found are kept in the history (query_key \(stored.queryKey)): this server keeps at most \(history.limits.idsPerSet) a set.")
+        }
         if json {
             var fields = ["\"count\":\"\(total)\""]
             if !asked.countOnly {
                 fields += ["\"retmax\":\"\(page.count)\"", "\"retstart\":\"\(asked.start)\""]
                 if let stored { fields += ["\"querykey\":\"\(stored.queryKey)\"", "\"webenv\":\(Markup.json(stored.webEnv))"] }
                 fields += ["\"idlist\":\(Markup.jsonStrings(page.map(String.init)))", "\"translationset\":[]", "\"querytranslation\":\(Markup.json(translation))"]
-                if total == 0 {
-                    fields.append("\"warninglist\":{\"phrasesignored\":[],\"quotedphrasesnotfound\":[],\"outputmessages\":[\"No items found.\"]}")
+                if !messages.isEmpty {
+                    fields.append("\"warninglist\":{\"phrasesignored\":[],\"quotedphrasesnotfound\":[],\"outputmessages\":\(Markup.jsonStrings(messages))}")
                 }
             }
             return .json("{\"header\":{\"type\":\"esearch\",\"version\":\"0.3\"},\"esearchresult\":{\(fields.joined(separator: ","))}}\n")
@@ -184,7 +191,7 @@ extension EUtilities {
             if let stored { xml += "<QueryKey>\(stored.queryKey)</QueryKey><WebEnv>\(Markup.xml(stored.webEnv))</WebEnv>" }
             xml += page.isEmpty ? "<IdList/>" : "<IdList>\n" + page.map { "<Id>\($0)</Id>\n" }.joined() + "</IdList>"
             xml += "<TranslationSet/><QueryTranslation>\(Markup.xml(translation))</QueryTranslation>"
-            if total == 0 { xml += "<WarningList><OutputMessage>No items found.</OutputMessage></WarningList>" }
+            if !messages.isEmpty { xml += "<WarningList>" + messages.map { "<OutputMessage>\(Markup.xml($0))</OutputMessage>" }.joined() + "</WarningList>" }
         }
         return .xml(xml + "</eSearchResult>\n")
     }

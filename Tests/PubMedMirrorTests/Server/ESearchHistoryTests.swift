@@ -24,6 +24,15 @@ import Testing
         let everything = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=1000:3000[dp]&retmax=9999")))
         let all = ids(everything)
         try #require(all.count > 100, "\(everything.prefix(300))")
+        // Kept in the history, the search's set holds the first 50 only, and the answer says so.
+        let kept = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=1000:3000[dp]&usehistory=y")))
+        #expect(kept.contains("<WarningList><OutputMessage>Only the first 50 of the \(all.count) PMIDs found are kept in the history (query_key 1)"),
+                "\(kept.suffix(400))")
+        let keptJSON = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=1000:3000[dp]&usehistory=y&retmode=json")))
+        let warnings = try #require(((try JSONSerialization.jsonObject(with: Data(keptJSON.utf8)) as? [String: Any])?["esearchresult"] as? [String: Any])?["warninglist"] as? [String: Any])
+        #expect((warnings["outputmessages"] as? [String])?.first?.hasPrefix("Only the first 50 of the \(all.count) PMIDs") == true, "\(warnings)")
+        let whole = body(try await utilities.esearch(EParameters(query: "db=pubmed&term=\(all[0])[uid]&usehistory=y")))
+        #expect(whole.contains("<Count>1</Count>") && !whole.contains("WarningList"), "\(whole.suffix(300))")
         let oldest = Array(all.suffix(20))
         let posted = body(try await utilities.epost(EParameters(query: "db=pubmed&id=\(oldest.prefix(10).joined(separator: ","))&id=\(oldest.dropFirst(10).joined(separator: ","))")))
         let webEnv = try #require(posted.firstMatch(of: /<WebEnv>([^<]+)<\/WebEnv>/)?.1)
