@@ -31,17 +31,20 @@ enum MedlineFormat {
         }
         lines.add("MH", record.meshHeadings.map(heading))
         lines.add("PMC", record.pmcid)
-        if let lists = record.keywordLists, lists.reduce(0, { $0 + $1.count }) == record.keywords.count {
+        // A keyword that is a major topic is starred, as a major MeSH heading is.
+        let major = Set(record.majorTopicKeywords ?? [])
+        let keywords = record.keywords.enumerated().map { major.contains($0.offset) ? "*" + $0.element : $0.element }
+        if let lists = record.keywordLists, lists.reduce(0, { $0 + $1.count }) == keywords.count {
             // Each list's owner, then its keywords, as NLM writes them.
             var start = 0
             for list in lists where list.count > 0 {
                 lines.add("OTO", list.owner)
-                lines.add("OT", Array(record.keywords[start..<start + list.count]))
+                lines.add("OT", Array(keywords[start..<start + list.count]))
                 start += list.count
             }
-        } else if !record.keywords.isEmpty {
+        } else if !keywords.isEmpty {
             lines.add("OTO", "NOTNLM")
-            lines.add("OT", record.keywords)
+            lines.add("OT", keywords)
         }
         people(record.investigators, investigatorTags, &lines)
         history(record, &lines)

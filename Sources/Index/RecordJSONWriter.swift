@@ -46,6 +46,7 @@ package struct RecordJSONWriter {
         key("keywords", &first); strings(value.keywords)
         key("kind", &first); string(value.kind.rawValue)
         key("languages", &first); strings(value.languages)
+        if let v = value.majorTopicKeywords { key("majorTopicKeywords", &first); array(v) { $0.int($1) } }
         key("meshHeadings", &first); array(value.meshHeadings) { $0.write($1) }
         key("otherAbstracts", &first); array(value.otherAbstracts) { $0.write($1) }
         if let v = value.owner { key("owner", &first); string(v) }

@@ -58,6 +58,10 @@ public struct PubMedRecord: Codable, Sendable, Equatable {
     /// `keywords`, in order, are its; nil for a record without keyword lists (and in records stored
     /// by an earlier version, which did not keep them).
     public var keywordLists: [KeywordList]?
+    /// The positions in `keywords` (from 0) of those marked as major topics (`MajorTopicYN="Y"`, as
+    /// NLM marks some of its own lists' keywords); nil when none is (and in records stored by an
+    /// earlier version, which did not keep the mark).
+    public var majorTopicKeywords: [Int]?
     public var chemicals: [Chemical]
     public var grants: [Grant]
     public var commentsCorrections: [CommentCorrection]

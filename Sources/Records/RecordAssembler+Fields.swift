@@ -165,6 +165,7 @@ extension RecordAssembler {
             mesh?.qualifiers.append(qualifier)
         case .keyword:
             if let value = optionalString() {
+                if pendingFlag { record.majorTopicKeywords = (record.majorTopicKeywords ?? []) + [record.keywords.count] }
                 record.keywords.append(value)
                 if let last = record.keywordLists?.indices.last { record.keywordLists?[last].count += 1 }
             }

@@ -303,7 +303,9 @@ extension RecordAssembler {
             pendingFlag = attributes.flag("MajorTopicYN", default: false)
             return .capture(tag == .descriptorName ? .descriptor : .qualifier)
         case .keyword:
-            return parent == .keywordList ? .capture(.keyword) : .skip
+            guard parent == .keywordList else { return .skip }
+            pendingFlag = attributes.flag("MajorTopicYN", default: false)
+            return .capture(.keyword)
         case .grantID:
             return parent == .grant ? .capture(.grantID) : .skip
         case .acronym:

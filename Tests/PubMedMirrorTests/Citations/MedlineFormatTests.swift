@@ -238,6 +238,39 @@ import Testing
         var earlier = record
         earlier.keywordLists = nil
         #expect(MedlineFormat.render(earlier).contains("OTO - NOTNLM\nOT  - Empirical Approach\n"))
+        #expect(record.majorTopicKeywords == nil)
+    }
+
+    /// A keyword marked as a major topic is starred, as a major MeSH heading is (NCBI's MEDLINE
+    /// text of PMID 13054692 has `OT  - *NUCLEIC ACIDS`). The keyword list of PMID 399315 of the
+    /// full 2020 file, three of its thirteen keywords marked; the marks kept in the record's JSON.
+    @Test func majorTopicKeywordsAreStarred() throws {
+        let xml = """
+            <?xml version="1.0"?>
+            <PubmedArticleSet><PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">399315</PMID>
+            <Article><ArticleTitle>Oral contraceptives and depression.</ArticleTitle></Article>
+            <KeywordList Owner="PIP"><Keyword MajorTopicYN="N">Behavior</Keyword><Keyword MajorTopicYN="Y">Contraceptive Agents, Estrogen</Keyword>
+            <Keyword MajorTopicYN="N">Contraceptive Agents, Female</Keyword><Keyword MajorTopicYN="Y">Depression--analysis</Keyword>
+            <Keyword>Diseases</Keyword><Keyword MajorTopicYN="Y">Psychological Factors</Keyword></KeywordList>
+            </MedlineCitation></PubmedArticle></PubmedArticleSet>
+            """
+        let record = try #require(RecordTestData.records(try RecordTestData.parse(xml)).first)
+        #expect(record.majorTopicKeywords == [1, 3, 5])
+        #expect(record.keywords.first == "Behavior", "the mark is not part of the keyword")
+        let text = MedlineFormat.render(record)
+        #expect(text.contains("""
+            OTO - PIP
+            OT  - Behavior
+            OT  - *Contraceptive Agents, Estrogen
+            OT  - Contraceptive Agents, Female
+            OT  - *Depression--analysis
+            OT  - Diseases
+            OT  - *Psychological Factors
+
+            """), "\(text)")
+        let json = RecordJSONWriter.encode(record)
+        #expect(String(decoding: json, as: UTF8.self).contains("\"majorTopicKeywords\":[1,3,5]"))
+        #expect(try JSONDecoder().decode(PubMedRecord.self, from: Data(json)) == record)
     }
 
     @Test func book() throws {
