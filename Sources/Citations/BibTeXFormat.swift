@@ -1,6 +1,7 @@
 import PubMedRecords
 
-/// BibTeX: `@article{pmid31839728, …}` (book records `@book`), one field a line, values in
+/// BibTeX: `@article{pmid31839728, …}` (book records `@book`, a part of a book `@incollection`
+/// with the book's title as `booktitle`), one field a line, values in
 /// braces. Text is escaped so that BibTeX reads it as written: `\ { } % & $ # _ ^ ~` become
 /// commands or escapes; other characters, accented letters included, stay UTF-8 (biber, and
 /// bibtex with `inputenc`, read them). Authors are "Last, First and Last, First"; a group's
@@ -16,6 +17,15 @@ enum BibTeXFormat {
         let authors = record.authors.compactMap(name)
         if !authors.isEmpty { fields.append("  author = {\(authors.joined(separator: " and "))},") }
         if !record.title.isEmpty { fields.append("  title = {\(protectingCase(escape(CitationText.oneLine(record.title))))},") }
+        if let book = record.book {
+            if book.isPart, let title = book.title { fields.append("  booktitle = {\(protectingCase(escape(CitationText.oneLine(title))))},") }
+            let editors = book.editors.compactMap(name)
+            if !editors.isEmpty { fields.append("  editor = {\(editors.joined(separator: " and "))},") }
+            add("publisher", book.publisher)
+            add("address", book.publisherLocation)
+            add("volume", book.volume)
+            add("edition", book.edition)
+        }
         if let journal = record.journal {
             add("journal", journal.title ?? journal.isoAbbreviation)
             add("shortjournal", journal.isoAbbreviation)
@@ -36,7 +46,7 @@ enum BibTeXFormat {
         add("keywords", record.keywords.isEmpty ? nil : record.keywords.joined(separator: ", "))
         add("language", record.languages.first)
         add("url", CitationText.bookshelfURL(record) ?? CitationText.url(record), verbatim: true)
-        let type = record.kind == .book ? "book" : "article"
+        let type = record.kind == .book ? (record.book?.isPart == true ? "incollection" : "book") : "article"
         return "@\(type){pmid\(record.pmid),\n\(fields.joined(separator: "\n"))\n}\n"
     }
 

@@ -2,7 +2,8 @@ import Foundation
 import PubMedRecords
 
 /// CSL-JSON, the citation data of Zotero, Pandoc and citeproc: one item object per record
-/// (`type` "article-journal", or "book" for a book record), written by `CitationFormat` into
+/// (`type` "article-journal", or "book" for a book record and "chapter" for a part of a book, whose
+/// `container-title` is the book's title), written by `CitationFormat` into
 /// one array for the whole output. Dates are `{"date-parts": [[year, month, day]]}` with as
 /// many parts as are known; people are `{"family", "given"}`, groups `{"literal"}`.
 enum CSLJSONFormat {
@@ -25,6 +26,10 @@ enum CSLJSONFormat {
         var containerTitle: String?
         var containerTitleShort: String?
         var author: [Name]?
+        var editor: [Name]?
+        var publisher: String?
+        var publisherPlace: String?
+        var edition: String?
         var issued: DateParts?
         var volume: String?
         var issue: String?
@@ -38,8 +43,8 @@ enum CSLJSONFormat {
         var URL: String
 
         enum CodingKeys: String, CodingKey {
-            case id, type, title, author, issued, volume, issue, page, DOI, PMID, PMCID, ISSN, abstract, language, URL
-            case containerTitle = "container-title", containerTitleShort = "container-title-short"
+            case id, type, title, author, editor, publisher, edition, issued, volume, issue, page, DOI, PMID, PMCID, ISSN, abstract, language, URL
+            case containerTitle = "container-title", containerTitleShort = "container-title-short", publisherPlace = "publisher-place"
         }
     }
 
@@ -53,13 +58,17 @@ enum CSLJSONFormat {
 
     static func item(_ record: PubMedRecord) -> Item {
         let date = CitationText.dateParts(record)
+        let book = record.book
+        let part = book?.isPart == true
         return Item(
-            id: "pmid\(record.pmid)", type: record.kind == .book ? "book" : "article-journal",
-            title: nonEmpty(record.title), containerTitle: record.journal?.title,
+            id: "pmid\(record.pmid)", type: record.kind == .book ? (part ? "chapter" : "book") : "article-journal",
+            title: nonEmpty(record.title), containerTitle: record.journal?.title ?? (part ? book?.title : nil),
             containerTitleShort: record.journal?.isoAbbreviation ?? record.journal?.medlineTA,
             author: record.authors.isEmpty ? nil : record.authors.map(name),
+            editor: book.flatMap { $0.editors.isEmpty ? nil : $0.editors.map(name) },
+            publisher: book?.publisher, publisherPlace: book?.publisherLocation, edition: book?.edition,
             issued: date.isEmpty ? nil : Item.DateParts(dateParts: [date]),
-            volume: record.journal?.volume, issue: record.journal?.issue, page: CitationText.fullPages(record.pages),
+            volume: record.journal?.volume ?? book?.volume, issue: record.journal?.issue, page: CitationText.fullPages(record.pages),
             DOI: CitationText.doi(record), PMID: String(record.pmid), PMCID: record.pmcid, ISSN: CitationText.issn(record),
             abstract: CitationText.abstract(record), language: record.languages.first.flatMap(LanguageName.tag),
             URL: CitationText.bookshelfURL(record) ?? CitationText.url(record)

@@ -7,16 +7,18 @@ import PubMedRecords
 /// Layout as NCBI writes it today (NLM's "MEDLINE/PubMed Data Element (Field) Descriptions" and
 /// real efetch output): a line holds at most 81 characters of the value, broken at spaces, the
 /// space kept at the end of the broken line. Fields the record model does not keep (CI, COIS,
-/// OAB, MID, BTI and the other book fields) are not written.
+/// OAB, MID, CTI and the book fields other than BTI, FED/ED, PB and PL) are not written.
 enum MedlineFormat {
     static func render(_ record: PubMedRecord) -> String {
         var lines = MedlineLines()
         header(record, &lines)
         lines.add("TI", record.title)
+        if let book = record.book, book.isPart { lines.add("BTI", book.title) }
         lines.add("PG", record.pages)
         for location in record.elocationIds { lines.add("LID", "\(location.value) [\(location.type)]") }
         lines.add("AB", CitationText.abstract(record))
         people(record.authors, authorTags, &lines)
+        if let book = record.book { people(book.editors, editorTags, &lines) }
         lines.add("LA", record.languages)
         lines.add("GR", record.grants.map(grant))
         lines.add("PT", record.publicationTypes)
@@ -71,6 +73,10 @@ enum MedlineFormat {
 
     /// PL to JID: the journal's country, abbreviation, title and NLM id.
     private static func journal(_ record: PubMedRecord, _ lines: inout MedlineLines) {
+        if let book = record.book {
+            lines.add("PB", book.publisher)
+            lines.add("PL", book.publisherLocation)
+        }
         guard let journal = record.journal else { return }
         lines.add("PL", journal.country)
         lines.add("TA", journal.medlineTA ?? journal.isoAbbreviation)
@@ -86,6 +92,7 @@ enum MedlineFormat {
 
     static let authorTags = PersonTags(full: "FAU", short: "AU", identifier: "AUID", affiliation: "AD", group: "CN")
     static let investigatorTags = PersonTags(full: "FIR", short: "IR", identifier: nil, affiliation: "IRAD", group: "IR")
+    static let editorTags = PersonTags(full: "FED", short: "ED", identifier: nil, affiliation: "EDAD", group: "ED")
 
     /// Each person's names, ORCID and affiliations, or a group's name, in the file's order.
     private static func people(_ people: [PubMedRecord.Author], _ tags: PersonTags, _ lines: inout MedlineLines) {

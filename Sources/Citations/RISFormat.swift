@@ -2,7 +2,9 @@ import PubMedRecords
 
 /// RIS, the tagged format reference managers import (EndNote, Zotero, Mendeley): `TY  - JOUR`
 /// first, `ER  - ` last, one value a line (never wrapped: RIS has no continuation lines), a
-/// repeated tag for each author, keyword and language. Book records are `TY  - BOOK`.
+/// repeated tag for each author, keyword and language. Book records are `TY  - BOOK`, or
+/// `TY  - CHAP` for a part of a book (a GeneReviews entry), with the book's title as `T2`; a book's
+/// editors are `A2`, its publisher `PB` and place `CY`.
 ///
 /// Journals: `JF` is the full title, `JO` the ISO abbreviation. `SP` and `EP` are the first and
 /// last page, the last written out in full (MEDLINE's "123-9" gives 123 and 129). `AN` is the
@@ -15,9 +17,17 @@ enum RISFormat {
             guard let value, !value.isEmpty else { return }
             lines.append("\(tag)  - \(CitationText.oneLine(value))")
         }
-        add("TY", record.kind == .book ? "BOOK" : "JOUR")
+        add("TY", record.kind == .book ? (record.book?.isPart == true ? "CHAP" : "BOOK") : "JOUR")
         add("TI", record.title)
         for author in record.authors { add("AU", name(author)) }
+        if let book = record.book {
+            if book.isPart { add("T2", book.title) }
+            for editor in book.editors { add("A2", name(editor)) }
+            add("PB", book.publisher)
+            add("CY", book.publisherLocation)
+            add("VL", book.volume)
+            add("ET", book.edition)
+        }
         add("PY", CitationText.dateParts(record).first.map(String.init))
         add("DA", date(record))
         if let journal = record.journal {

@@ -31,6 +31,7 @@ package struct RecordJSONWriter {
         key("articleDates", &first); array(value.articleDates) { $0.write($1) }
         key("articleIds", &first); array(value.articleIds) { $0.write($1) }
         key("authors", &first); array(value.authors) { $0.write($1) }
+        if let v = value.book { key("book", &first); write(v) }
         key("chemicals", &first); array(value.chemicals) { $0.write($1) }
         key("citationSubsets", &first); strings(value.citationSubsets)
         key("commentsCorrections", &first); array(value.commentsCorrections) { $0.write($1) }
@@ -94,6 +95,19 @@ package struct RecordJSONWriter {
         if let v = value.lastName { key("lastName", &first); string(v) }
         if let v = value.orcid { key("orcid", &first); string(v) }
         if let v = value.suffix { key("suffix", &first); string(v) }
+        if first { bytes.append(UInt8(ascii: "{")) }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    mutating func write(_ value: PubMedRecord.Book) {
+        var first = true
+        if let v = value.edition { key("edition", &first); string(v) }
+        key("editors", &first); array(value.editors) { $0.write($1) }
+        key("isPart", &first); bool(value.isPart)
+        if let v = value.publisher { key("publisher", &first); string(v) }
+        if let v = value.publisherLocation { key("publisherLocation", &first); string(v) }
+        if let v = value.title { key("title", &first); string(v) }
+        if let v = value.volume { key("volume", &first); string(v) }
         if first { bytes.append(UInt8(ascii: "{")) }
         bytes.append(UInt8(ascii: "}"))
     }

@@ -13,6 +13,7 @@ enum ElementTag: UInt8, CaseIterable, Sendable {
     case eLocationID, abstract, abstractText, otherAbstract, language
     case publicationTypeList, publicationType
     case medlineJournalInfo, country, medlineTA, nlmUniqueID, issnLinking
+    case publisher, publisherName, publisherLocation, edition
     // People
     case authorList, author, lastName, foreName, initials, suffix, collectiveName, identifier
     case affiliationInfo, affiliation

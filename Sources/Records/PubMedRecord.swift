@@ -31,6 +31,10 @@ public struct PubMedRecord: Codable, Sendable, Equatable {
     /// Authors in file order; investigators and book editors are not included.
     public var authors: [Author]
     public var journal: Journal?
+    /// For a book record, the book (`BookDocument/Book`): the whole book, or the one the record is a
+    /// part of (a chapter, such as a GeneReviews entry); nil for articles (and for book records
+    /// stored by an earlier version, which did not keep it).
+    public var book: Book?
     public var pubDate: PubDate?
     /// The publication year: `PubDate/Year`, else the first four-digit year in `MedlineDate`,
     /// else the year of the first `ArticleDate`; only one of `years`.
@@ -300,6 +304,32 @@ extension PubMedRecord {
             self.name = name
             self.registryNumber = registryNumber
             self.ui = ui
+        }
+    }
+
+    /// `BookDocument/Book`: its title, publisher and editors, and whether the record is a part of it.
+    public struct Book: Codable, Sendable, Equatable {
+        /// `BookTitle`.
+        public var title: String?
+        /// True when the record is a part of the book (a chapter: `BookDocument` has an
+        /// `ArticleTitle` of its own, the record's title), false when it is the whole book.
+        public var isPart: Bool
+        public var publisher: String?
+        public var publisherLocation: String?
+        /// `Book/AuthorList[@Type="editors"]`.
+        public var editors: [Author]
+        public var volume: String?
+        public var edition: String?
+
+        public init(title: String? = nil, isPart: Bool = false, publisher: String? = nil, publisherLocation: String? = nil,
+                    editors: [Author] = [], volume: String? = nil, edition: String? = nil) {
+            self.title = title
+            self.isPart = isPart
+            self.publisher = publisher
+            self.publisherLocation = publisherLocation
+            self.editors = editors
+            self.volume = volume
+            self.edition = edition
         }
     }
 

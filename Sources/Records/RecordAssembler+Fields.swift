@@ -5,7 +5,7 @@ extension RecordAssembler {
         case pmid, commentPMID, deletedPMID
         case year, month, day, hour, minute, season, medlineDate
         case issn, volume, issue, journalTitle, isoAbbreviation
-        case articleTitle, bookTitle, vernacularTitle
+        case articleTitle, bookTitle, vernacularTitle, bookVolume, edition, publisherName, publisherLocation
         case startPage, endPage, medlinePgn, eLocationID
         case abstractText, otherAbstractText
         case lastName, foreName, initials, suffix, collectiveName, orcid, affiliation
@@ -22,6 +22,7 @@ extension RecordAssembler {
         sawPMID = false
         articleTitle = nil
         bookTitle = nil
+        inEditors = false
         startPage = nil
         endPage = nil
         medlinePgn = nil
@@ -34,7 +35,8 @@ extension RecordAssembler {
             finishIdentifier(field)
         case .year, .month, .day, .hour, .minute, .season, .medlineDate:
             finishDatePart(field)
-        case .issn, .volume, .issue, .journalTitle, .isoAbbreviation, .articleTitle, .bookTitle, .vernacularTitle, .startPage, .endPage, .medlinePgn, .eLocationID, .abstractText, .otherAbstractText, .language, .publicationType, .citationSubset, .publicationStatus:
+        case .issn, .volume, .issue, .journalTitle, .isoAbbreviation, .articleTitle, .bookTitle, .vernacularTitle,
+             .bookVolume, .edition, .publisherName, .publisherLocation, .startPage, .endPage, .medlinePgn, .eLocationID, .abstractText, .otherAbstractText, .language, .publicationType, .citationSubset, .publicationStatus:
             finishArticleText(field)
         case .lastName, .foreName, .initials, .suffix, .collectiveName, .orcid, .affiliation:
             finishAuthorPart(field)
@@ -96,6 +98,10 @@ extension RecordAssembler {
         case .isoAbbreviation: record.journal?.isoAbbreviation = optionalString()
         case .articleTitle: articleTitle = articleTitle ?? optionalString()
         case .bookTitle: bookTitle = bookTitle ?? optionalString()
+        case .bookVolume: record.book?.volume = optionalString()
+        case .edition: record.book?.edition = optionalString()
+        case .publisherName: record.book?.publisher = optionalString()
+        case .publisherLocation: record.book?.publisherLocation = optionalString()
         case .vernacularTitle: record.vernacularTitle = record.vernacularTitle ?? optionalString()
         case .startPage: startPage = optionalString()
         case .endPage: endPage = optionalString()
@@ -189,6 +195,8 @@ extension RecordAssembler {
             return fail(.invalidRecord, "a <\(record.kind == .book ? "PubmedBookArticle" : "PubmedArticle")> without a PMID")
         }
         record.title = articleTitle ?? bookTitle ?? ""
+        record.book?.title = bookTitle
+        record.book?.isPart = articleTitle != nil
         if let medlinePgn {
             record.pages = medlinePgn
         } else if let startPage {

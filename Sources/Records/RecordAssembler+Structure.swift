@@ -56,7 +56,7 @@ extension RecordAssembler {
     /// A tag of a record is read by the function of its family.
     private func decideInRecord(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
         switch tag {
-        case .medlineCitation, .pubmedData, .bookDocument, .pubmedBookData, .article, .book, .journal, .journalIssue, .pagination, .abstract, .otherAbstract, .history:
+        case .medlineCitation, .pubmedData, .bookDocument, .pubmedBookData, .article, .book, .publisher, .journal, .journalIssue, .pagination, .abstract, .otherAbstract, .history:
             return decideContainer(tag, parent: parent, attributes: attributes)
         case .pubDate, .dateCompleted, .dateRevised, .articleDate, .pubMedPubDate, .year, .month, .day, .hour, .minute, .season, .medlineDate:
             return decideDate(tag, parent: parent, attributes: attributes)
@@ -82,7 +82,11 @@ extension RecordAssembler {
         case .article:
             return parent == .medlineCitation ? .track : .skip
         case .book:
-            return parent == .bookDocument ? .track : .skip
+            guard parent == .bookDocument else { return .skip }
+            if record.book == nil { record.book = PubMedRecord.Book() }
+            return .track
+        case .publisher:
+            return parent == .book ? .track : .skip
         case .journal:
             guard parent == .article else { return .skip }
             if record.journal == nil { record.journal = PubMedRecord.Journal() }
@@ -150,12 +154,14 @@ extension RecordAssembler {
     private func decidePerson(_ tag: ElementTag, parent: ElementTag, attributes: XMLAttributes) -> Decision {
         switch tag {
         case .authorList:
-            // Article authors; for books the chapter's authors, never the book's editors.
+            // Article authors; for books the chapter's authors, and the book's editors apart.
             let type = attributes.value("Type")
             switch parent {
             case .article: return .track
             case .bookDocument: return type == "editors" ? .skip : .track
-            case .book: return type == "authors" ? .track : .skip
+            case .book:
+                inEditors = type == "editors"
+                return type == "authors" || type == "editors" ? .track : .skip
             default: return .skip
             }
         case .author:
@@ -234,7 +240,12 @@ extension RecordAssembler {
             pendingFirst = attributes.value("IssnType")
             return .capture(.issn)
         case .volume:
-            return parent == .journalIssue ? .capture(.volume) : .skip
+            return parent == .journalIssue ? .capture(.volume) : parent == .book ? .capture(.bookVolume) : .skip
+        case .edition:
+            return parent == .book ? .capture(.edition) : .skip
+        case .publisherName, .publisherLocation:
+            guard parent == .publisher else { return .skip }
+            return .capture(tag == .publisherName ? .publisherName : .publisherLocation)
         case .issue:
             return parent == .journalIssue ? .capture(.issue) : .skip
         case .title:
@@ -340,7 +351,9 @@ extension RecordAssembler {
             otherAbstract.text = Self.joined(otherSections)
             record.otherAbstracts.append(otherAbstract)
         case .author:
-            record.authors.append(author)
+            if inEditors { record.book?.editors.append(author) } else { record.authors.append(author) }
+        case .authorList:
+            inEditors = false
         case .investigator:
             record.investigators.append(author)
         case .pubMedPubDate:

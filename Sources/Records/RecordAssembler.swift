@@ -42,6 +42,8 @@ final class RecordAssembler {
     var sawPMID = false
     var articleTitle: String?
     var bookTitle: String?
+    /// Inside the book's list of editors, whose people go to `record.book`, not to the authors.
+    var inEditors = false
     var startPage: String?
     var endPage: String?
     var medlinePgn: String?

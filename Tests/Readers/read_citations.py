@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reads a file of citations with a real reader of its format and prints, as one JSON array,
 what that reader found in each record: pmid, title, authors (people), groups (collective
-names), journal, year and doi. Used by CitationReaderTests (Tests/PubMedMirrorTests/Citations).
+names), journal, year and doi, and for a book its title (when the record is a part of it), editors
+and publisher. Used by CitationReaderTests (Tests/PubMedMirrorTests/Citations).
 
     read_citations.py medline|ris|bibtex|csl-json FILE
 
@@ -30,6 +31,10 @@ def medline(path):
                 "journal": record.get("JT"),
                 "year": int(record["DP"][:4]) if re.match(r"\d{4}", record.get("DP", "")) else None,
                 "doi": dois[0] if dois else None,
+                # BTI and PB are not among Bio.Medline's text fields: lists of their lines.
+                "book": " ".join(record["BTI"]) if "BTI" in record else None,
+                "editors": record.get("FED", []),
+                "publisher": " ".join(record["PB"]) if "PB" in record else None,
             })
     return out
 
@@ -46,6 +51,9 @@ def ris(path):
         "journal": entry.get("alternate_title3"),
         "year": int(entry["year"]) if entry.get("year") else None,
         "doi": entry.get("doi"),
+        "book": entry.get("secondary_title"),
+        "editors": entry.get("secondary_authors", []),
+        "publisher": entry.get("publisher"),
     } for entry in entries]
 
 
@@ -73,6 +81,9 @@ def bibtex(path):
             "journal": value("journal"),
             "year": int(value("year")) if value("year") else None,
             "doi": value("doi"),
+            "book": value("booktitle"),
+            "editors": [decode(name) for name in value("editor") or []],
+            "publisher": value("publisher"),
         })
     return out
 
@@ -105,6 +116,8 @@ def csl_json(path):
             "journal": str(reference["container_title"]) if "container_title" in reference else None,
             "year": int(issued["year"]) if issued else None,
             "doi": str(reference["DOI"]) if "DOI" in reference else None,
+            "editors": [f"{name.get('family') or ''}, {name.get('given') or ''}" for name in reference.get("editor", [])],
+            "publisher": str(reference["publisher"]) if "publisher" in reference else None,
             "rendered": rendered.get(item["id"].lower()),
         })
     return out

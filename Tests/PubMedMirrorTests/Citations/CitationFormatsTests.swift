@@ -25,8 +25,12 @@ import Testing
 
     @Test func risOfABookAndAGroup() throws {
         let book = RISFormat.render(try MedlineFormatTests.book())
-        #expect(book.hasPrefix("TY  - BOOK\nTI  - Hereditary Motor and Sensory Neuropathy"))
-        #expect(book.contains("AU  - Dupré, Nicolas\n"))
+        #expect(book.hasPrefix("TY  - CHAP\nTI  - Hereditary Motor and Sensory Neuropathy"))
+        #expect(book.contains("AU  - Dupré, Nicolas\nT2  - GeneReviews®\nA2  - Adam, Margaret P\n"))
+        #expect(book.contains("A2  - Amemiya, Anne\nPB  - University of Washington, Seattle\nCY  - Seattle (WA)\n"))
+        var whole = try MedlineFormatTests.book()
+        whole.book?.isPart = false
+        #expect(RISFormat.render(whole).hasPrefix("TY  - BOOK\n") && !RISFormat.render(whole).contains("T2  - "))
         #expect(book.contains("UR  - https://www.ncbi.nlm.nih.gov/books/NBK1372/\n"))
         #expect(RISFormat.render(try Self.baseline(31839962)).contains("AU  - Bowell Group\n"))
         // MEDLINE's shortened last page is written out in full.
@@ -65,7 +69,9 @@ import Testing
         #expect(article.contains("\n  year = {2020},\n  month = feb,\n  pages = {011001},\n  doi = {10.11613/BM.2020.011001},\n"))
         #expect(article.hasSuffix("  url = {https://pubmed.ncbi.nlm.nih.gov/31839728/},\n}\n"))
         let book = BibTeXFormat.render(try MedlineFormatTests.book())
-        #expect(book.hasPrefix("@book{pmid20301546,\n  author = {Gauvreau, Claudie and Brisson, Jean-Denis and Dupré, Nicolas},\n"))
+        #expect(book.hasPrefix("@incollection{pmid20301546,\n  author = {Gauvreau, Claudie and Brisson, Jean-Denis and Dupré, Nicolas},\n"))
+        #expect(book.contains("\n  booktitle = {{GeneReviews®}},\n  editor = {Adam, Margaret P and Bick, Sarah and "))
+        #expect(book.contains("\n  publisher = {University of Washington, Seattle},\n  address = {Seattle (WA)},\n"))
         #expect(book.contains("a 25\\% chance of being affected"))
         let group = BibTeXFormat.render(try Self.baseline(31839962))
         #expect(group.contains(" and {Bowell Group}"))
@@ -103,9 +109,11 @@ import Testing
         let group = try Self.object(CSLJSONFormat.render(try Self.baseline(31839962)))
         #expect((group["author"] as? [[String: String]])?.contains(["literal": "Bowell Group"]) == true)
         let book = try Self.object(CSLJSONFormat.render(try MedlineFormatTests.book()))
-        #expect(book["type"] as? String == "book")
+        #expect(book["type"] as? String == "chapter")
         #expect(book["URL"] as? String == "https://www.ncbi.nlm.nih.gov/books/NBK1372/")
-        #expect(book["container-title"] == nil)
+        #expect(book["container-title"] as? String == "GeneReviews®")
+        #expect(book["publisher"] as? String == "University of Washington, Seattle" && book["publisher-place"] as? String == "Seattle (WA)")
+        #expect((book["editor"] as? [[String: String]])?.first == ["family": "Adam", "given": "Margaret P"])
     }
 
     /// CSL-JSON output is one array, also with no record or one.

@@ -22,6 +22,9 @@ import Testing
         var journal: String?
         var year: Int?
         var doi: String?
+        var book: String?
+        var editors: [String]?
+        var publisher: String?
         var rendered: String?
     }
 
@@ -46,7 +49,12 @@ import Testing
     static func compare(_ record: PubMedRecord, _ read: Read, _ format: CitationFormat) {
         let context = Comment(rawValue: "\(format.rawValue) \(record.pmid)")
         #expect(read.title == record.title, context)
-        #expect(read.journal == record.journal?.title, context)
+        // A part of a book: its book's title where the format has one (CSL-JSON's container-title).
+        let book = record.book?.isPart == true ? record.book?.title : nil
+        #expect(read.journal == record.journal?.title ?? (format == .cslJSON ? book : nil), context)
+        if format != .cslJSON { #expect(read.book == book, context) }
+        #expect(read.publisher == record.book?.publisher, context)
+        let editors = record.book?.editors ?? []
         #expect(read.year == CitationText.dateParts(record).first, context)
         #expect(read.doi == CitationText.doi(record), context)
         let people = record.authors.filter { $0.collectiveName == nil }
@@ -54,10 +62,12 @@ import Testing
         switch format {
         case .medline:
             #expect(read.authors == people.map(MedlineFormat.fullName), context)
+            #expect(read.editors == editors.map(MedlineFormat.fullName), context)
             #expect(read.groups == groups.joined(separator: " "), context)
         case .ris:
             #expect(read.authors == record.authors.compactMap(RISFormat.name), context)
-            #expect(read.type == (record.kind == .book ? "BOOK" : "JOUR"), context)
+            #expect(read.editors == editors.compactMap(RISFormat.name), context)
+            #expect(read.type == (record.kind == .book ? (book == nil ? "BOOK" : "CHAP") : "JOUR"), context)
         case .bibtex:
             let names = record.authors.compactMap { author in
                 author.collectiveName ?? author.lastName.map { last in
@@ -65,11 +75,13 @@ import Testing
                 }
             }
             #expect(read.authors == names, context)
-            #expect(read.key == "pmid\(record.pmid)" && read.type == (record.kind == .book ? "book" : "article"), context)
+            #expect(read.editors == editors.map { [$0.lastName, $0.suffix, CitationText.givenName($0)].compactMap { $0 }.joined(separator: ", ") }, context)
+            #expect(read.key == "pmid\(record.pmid)" && read.type == (record.kind == .book ? (book == nil ? "book" : "incollection") : "article"), context)
         case .cslJSON:
             #expect(read.authors == people.map { "\($0.lastName ?? ""), \(CitationText.givenName($0) ?? "")" }, context)
             #expect(read.groups == groups.joined(separator: " "), context)
-            #expect(read.type == (record.kind == .book ? "book" : "article-journal"), context)
+            #expect(read.editors == editors.map { "\($0.lastName ?? ""), \(CitationText.givenName($0) ?? "")" }, context)
+            #expect(read.type == (record.kind == .book ? (book == nil ? "book" : "chapter") : "article-journal"), context)
             // citeproc-py rendered a bibliography entry for every item, with its year.
             #expect(read.rendered?.contains(read.year.map(String.init) ?? "") == true, context)
         }

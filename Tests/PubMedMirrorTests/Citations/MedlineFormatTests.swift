@@ -278,6 +278,9 @@ import Testing
         #expect(text.hasPrefix("PMID- 20301546\n"))
         #expect(Self.values("TI", in: text) == ["Hereditary Motor and Sensory Neuropathy with Agenesis of the Corpus Callosum"])
         #expect(Self.values("FAU", in: text).first == "Gauvreau, Claudie")
+        #expect(Self.values("BTI", in: text) == ["GeneReviews®"])
+        #expect(Self.values("FED", in: text).first == "Adam, Margaret P" && Self.values("ED", in: text).count == 6)
+        #expect(Self.values("PB", in: text) == ["University of Washington, Seattle"] && Self.values("PL", in: text) == ["Seattle (WA)"])
         #expect(Self.values("AID", in: text) == ["NBK1372 [bookaccession]"])
         #expect(Self.values("SO", in: text).isEmpty && Self.values("TA", in: text).isEmpty)
     }

@@ -270,8 +270,14 @@ import Testing
         #expect(record.languages == ["eng"])
         #expect(record.publicationTypes == ["Review"])
         #expect(record.publicationTypeUIs == ["D016454"])
-        // The chapter's authors, not the book's six editors.
+        // The chapter's authors, not the book's six editors, which are the book's.
         #expect(record.authors.map(\.lastName) == ["Gauvreau", "Brisson", "Dupré"])
+        let book = try #require(record.book)
+        #expect(book.title == "GeneReviews®" && book.isPart)
+        #expect(book.publisher == "University of Washington, Seattle" && book.publisherLocation == "Seattle (WA)")
+        #expect(book.editors.map(\.lastName) == ["Adam", "Bick", "Mirzaa", "Pagon", "Wallace", "Amemiya"])
+        #expect(book.editors.first == PubMedRecord.Author(lastName: "Adam", foreName: "Margaret P", initials: "MP"))
+        #expect(book.volume == nil && book.edition == nil)
         #expect(record.authors[0].affiliations == ["Neurology resident, CHU de Québec – Enfant-Jésus, Laval University, Quebec City, Canada"])
         #expect(record.abstractSections.map(\.label) == ["CLINICAL CHARACTERISTICS", "DIAGNOSIS/TESTING", "MANAGEMENT", "GENETIC COUNSELING"])
         #expect(record.abstractSections[2].text.hasPrefix("Treatment of manifestations: Walking aids such as canes"))
@@ -295,5 +301,6 @@ import Testing
         text.removeSubrange(line)
         let records = RecordTestData.records(try RecordTestData.parse(text))
         #expect(records.map(\.title) == ["GeneReviews®"])
+        #expect(records.first?.book?.isPart == false, "the whole book")
     }
 }
