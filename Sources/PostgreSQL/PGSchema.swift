@@ -82,6 +82,7 @@ enum PGSchema {
         CREATE INDEX article_journal ON \(s).article (journal);
         CREATE INDEX article_doi ON \(s).article (lower(doi)) WHERE doi IS NOT NULL;
         CREATE INDEX article_pmcid ON \(s).article (pmcid) WHERE pmcid IS NOT NULL;
+        \(orderIndexes.map { createOrderIndex(schema, $0) }.joined(separator: ";\n"));
         CREATE TABLE \(s).author (
             pmid integer NOT NULL, version integer NOT NULL, role text NOT NULL, position integer NOT NULL,
             last_name text, fore_name text, initials text, suffix text, collective_name text, orcid text,
@@ -171,6 +172,20 @@ enum PGSchema {
 
     static func createSearchIndex(_ schema: String, name: String, column: String) -> String {
         "CREATE INDEX IF NOT EXISTS \(name) ON \(PGCatalog.quote(schema)).article USING gin (\(column)) WITH (fastupdate = on, gin_pending_list_limit = 65536)"
+    }
+
+    /// The current records in the orders a search sorts by (besides PMID, which `article_current`
+    /// gives), for sorted searches to walk (`PGOrderedPage`); each key ends with the PMID, as the
+    /// sort does. A schema made before them gets them from its next writer
+    /// (`PostgreSQLRecordStore`); until then its sorted searches sort every hit.
+    static let orderIndexes: [(name: String, key: String)] = [
+        ("article_current_date", "pub_date DESC NULLS LAST, pmid DESC"),
+        ("article_current_author", "lower(first_author) COLLATE \"C\" NULLS FIRST, pmid DESC"),
+        ("article_current_journal", "lower(journal) COLLATE \"C\" NULLS FIRST, pmid DESC"),
+    ]
+
+    static func createOrderIndex(_ schema: String, _ index: (name: String, key: String)) -> String {
+        "CREATE INDEX IF NOT EXISTS \(index.name) ON \(PGCatalog.quote(schema)).article (\(index.key)) WHERE is_current"
     }
 
     /// The child tables, whose rows go with their (PMID, version).

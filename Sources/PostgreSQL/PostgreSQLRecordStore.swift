@@ -70,7 +70,9 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// What a schema of this version made by an earlier pubmed-mirror lacks, given by its writer:
     /// the vectors kept in line (`PGSchema.vectorsInline`, for the rows written from then on) and
     /// record counts in `meta` that match the records (`PGSchema.counts`: counted when missing, or
-    /// left behind by an earlier pubmed-mirror's writes).
+    /// left behind by an earlier pubmed-mirror's writes), and the indexes sorted searches walk
+    /// (`PGSchema.orderIndexes`: built once, a minute or so on all of PubMed; readers go on
+    /// reading meanwhile, since building an index holds off only writers, and this is the writer).
     private func upgrade() throws(IndexError) {
         let connection = try writerConnection()
         do throws(ServerDatabaseFailure) {
@@ -105,6 +107,14 @@ public final class PostgreSQLRecordStore: RecordStore {
                     """, [keys])
                 try connection.execute("COMMIT")
             }
+            let present = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])",
+                                                  [schema, PGArray.texts(PGSchema.orderIndexes.map(\.name))])
+            let built = Set((0..<present.count).compactMap { present.string($0, 0) })
+            for index in PGSchema.orderIndexes where !built.contains(index.name) {
+                connection.operation = "building the index \(index.name)"
+                try connection.execute(PGSchema.createOrderIndex(schema, index))
+            }
+            connection.operation = "writing"
         } catch {
             if connection.isUsable, connection.inTransaction { _ = try? connection.execute("ROLLBACK") }
             throw .server(error)
@@ -314,14 +324,8 @@ public final class PostgreSQLRecordStore: RecordStore {
         let rank = ranks
             ? "ts_rank('{0.4, 0.6, 0.4, 1.0}', text_words, (\(dialect.rankQueries.map { PGDialect.literal($0) + "::tsquery" }.joined(separator: " || "))))"
             : "0.0::real"
-        let order = switch request.sort {
-        case .relevance: ranks ? "rank DESC, pmid DESC" : "seq DESC"
-        case .recent: "seq DESC"
-        case .pmid: "pmid DESC"
-        case .pubDate: "pub_date DESC NULLS LAST, pmid DESC"
-        case .firstAuthor: "lower(first_author) COLLATE \"C\" NULLS FIRST, pmid DESC"
-        case .journal: "lower(journal) COLLATE \"C\" NULLS FIRST, pmid DESC"
-        }
+        let order = PGOrderedPage.order(request.sort, ranked: ranks)
+        let walkable = try PGOrderedPage.index(for: request.sort).map { index throws(IndexError) in try hasIndex(index) } ?? false
         let (hits, total) = try read("searching") { connection throws(ServerDatabaseFailure) -> ([SearchHit], Int?) in
             try connection.tuneForSearch()
             // Counted and read in one snapshot, when counted.
@@ -340,6 +344,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         return SearchResult(hits: hits, notes: query.notes, total: total)
 
         func page(_ connection: PGConnection) throws(ServerDatabaseFailure) -> [SearchHit] {
+            if walkable { return try orderedPage(request, match: query.match, withJSON: withJSON, connection).hits }
             let cut = max(Self.rankedHits, request.offset.addingReportingOverflow(request.limit).overflow ? Int.max : request.offset + request.limit)
             let cuts = ranks ? try Self.cutsRanking(connection, schema: quoted, match: query.match, cut: cut) : false
             let hitsRead = cuts ? """
@@ -350,12 +355,34 @@ public final class PostgreSQLRecordStore: RecordStore {
                 SELECT pmid, version, year, title, journal, \(rank) AS rank, \(withJSON ? "record" : "''")
                 FROM \(hitsRead) ORDER BY \(order) LIMIT \(request.limit) OFFSET \(request.offset)
                 """)
-            return (0..<result.count).map { row in
-                SearchHit(pmid: result.int(row, 0) ?? 0, version: result.int(row, 1) ?? 0, year: result.int(row, 2),
-                          title: result.string(row, 3) ?? "", journal: result.string(row, 4),
-                          rank: -(result.double(row, 5) ?? 0), json: result.bytes(row, 6))
-            }
+            return PGOrderedPage.hits(result)
         }
+    }
+
+    /// A page sorted by an order `PGOrderedPage` can walk, and how it was found.
+    func orderedPage(_ request: SearchRequest, match: String, withJSON: Bool, _ connection: PGConnection)
+        throws(ServerDatabaseFailure) -> (hits: [SearchHit], way: PGOrderedPage.Way) {
+        let page = PGOrderedPage(schema: quoted, match: match, order: PGOrderedPage.order(request.sort, ranked: false),
+                                 limit: request.limit, offset: request.offset, withJSON: withJSON)
+        return try page.run(connection, records: Self.records(connection, schema: quoted))
+    }
+
+    /// About how many rows `article` of `schema` has (the planner's count, from the last `ANALYZE`
+    /// or `VACUUM`; -1 before any).
+    static func records(_ connection: PGConnection, schema: String) throws(ServerDatabaseFailure) -> Double {
+        try connection.execute("SELECT reltuples FROM pg_class WHERE oid = $1::regclass", ["\(schema).article"]).double(0, 0) ?? 0
+    }
+
+    /// Whether the schema has `index` (one of `PGSchema.orderIndexes`, which a schema made by an
+    /// earlier pubmed-mirror lacks until a writer opens it); asked once a store.
+    func hasIndex(_ index: String) throws(IndexError) -> Bool {
+        if let known = orderIndexes.withLock({ $0 }) { return known.contains(index) }
+        let present = try read("searching") { connection throws(ServerDatabaseFailure) in
+            let result = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'article'", [schema])
+            return Set((0..<result.count).compactMap { result.string($0, 0) })
+        }
+        orderIndexes.withLock { $0 = present }
+        return present.contains(index)
     }
 
     /// Whether a ranked search first cuts its hits to the newest `cut`: ranking reads each hit's
@@ -365,7 +392,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// PostgreSQL's own choice costs a row's word vector as nothing and walked 550,000 rows for a
     /// word in 2 % of 1.2 million records.
     static func cutsRanking(_ connection: PGConnection, schema: String, match: String, cut: Int) throws(ServerDatabaseFailure) -> Bool {
-        let records = try connection.execute("SELECT reltuples FROM pg_class WHERE oid = $1::regclass", ["\(schema).article"]).double(0, 0) ?? 0
+        let records = try Self.records(connection, schema: schema)
         let plan = try connection.execute("EXPLAIN (FORMAT JSON) SELECT 1 FROM \(schema).article WHERE is_current AND \(match)").string(0, 0) ?? ""
         guard let field = plan.range(of: "\"Plan Rows\": "), let hits = Double(plan[field.upperBound...].prefix(while: \.isNumber)),
               hits > Double(cut) else { return false }
@@ -380,7 +407,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
     }
 
-    private func translate(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> (FTSQuery, PGDialect) {
+    func translate(_ query: PubMedQuery, mesh: (any MeshVocabulary)?) throws(IndexError) -> (FTSQuery, PGDialect) {
         let dialect = PGDialect()
         do {
             return (try FTSQuery(query, mesh: mesh, dialect: dialect), dialect)
@@ -546,6 +573,8 @@ public final class PostgreSQLRecordStore: RecordStore {
         return warning
     }
 
+    /// The indexes of `article`, once a search sorted by an order index asked (`hasIndex`).
+    private let orderIndexes = Mutex<Set<String>?>(nil)
     /// Whether a file was applied since the pending lists were last merged (or its merge failed).
     private let appliedSinceMerge = Mutex(false)
     /// The high-water mark this store's writer last left or found (on opening, after its last file,

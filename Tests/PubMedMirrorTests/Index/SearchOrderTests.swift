@@ -3,11 +3,12 @@ import GRDB
 import Testing
 @testable import PubMedIndex
 @testable import PubMedMirror
+@testable import PubMedPostgreSQL
 @testable import PubMedQuery
 
 /// Sorted searches of many hits walk an index of the current records in order instead of sorting
-/// every hit (`SQLiteRecordStore.orderedIndex`): each page must be the same slice of the whole
-/// order that sorting gives, with replaced versions left out, on both stores.
+/// every hit (`SQLiteRecordStore.orderedWalk`, `PGOrderedPage`): each page must be the same slice
+/// of the whole order that sorting gives, with replaced versions left out, on both stores.
 @Suite struct SearchOrderTests {
     /// A baseline file and the update file that revises some of its records (so older versions
     /// are in the article table, not current).
@@ -22,6 +23,8 @@ import Testing
             _ = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "local", cycle: nil, number: number + 1, md5: ""),
                                 contentsOf: url)
         }
+        // As a run ends (on PostgreSQL: the full-text indexes built, the tables analyzed).
+        _ = try store.finishRun()
         return store
     }
 
@@ -44,7 +47,7 @@ import Testing
     @Test(arguments: StoreKind.allCases) func pagesOfSortedSearchesAreSlicesOfTheWholeOrder(kind: StoreKind) async throws {
         let store = try await Self.indexed(kind)
         for query in Self.queries + ["2019[dp]"] {
-            for sort in [SearchSort.pmid, .pubDate] { try Self.expectPagesAreSlices(store, query, sort: sort) }
+            for sort in [SearchSort.pmid, .pubDate, .firstAuthor, .journal] { try Self.expectPagesAreSlices(store, query, sort: sort) }
         }
         // Only current records: PMID 31828225 has versions 2, 3 and 4 in the files, and is found
         // once, as version 4, by the walk (a page of 20 of about a thousand hits) as by the sort.
@@ -98,6 +101,69 @@ import Testing
         #expect(try walked(bunched) == nil, "the walk stopped at its bound")
         let page = try store.search(bunched, withJSON: false).hits.map(\.pmid)
         #expect(page == Array(lowest.sorted(by: >).prefix(20)))
+    }
+
+    /// On PostgreSQL: a page of many hits is walked (by PMID, date, first author and journal), a
+    /// handful of hits or a page deep into many is sorted, and so are hits bunched at the far end
+    /// of the order (the first walk finds none of them); a rare word is never walked, as the
+    /// planner walked it (every current record read to find none).
+    @Test func onPostgreSQLManyHitsAreWalkedAndFewOrBunchedSorted() async throws {
+        let store = try #require(try await Self.indexed(.postgresql) as? PostgreSQLRecordStore)
+        func way(_ query: String, _ sort: SearchSort, offset: Int = 0) throws -> ([Int], PGOrderedPage.Way) {
+            let request = SearchRequest(query: try PubMedQuery(parsing: query), sort: sort, limit: 20, offset: offset)
+            let (fts, _) = try store.translate(request.query, mesh: nil)
+            let (hits, way) = try store.read("searching") { connection throws(ServerDatabaseFailure) in
+                try store.orderedPage(request, match: fts.match, withJSON: false, connection)
+            }
+            return (hits.map(\.pmid), way)
+        }
+        for query in ["english[la]", "journal article[pt]"] {
+            for sort in [SearchSort.pmid, .pubDate, .firstAuthor, .journal] {
+                let (page, how) = try way(query, sort)
+                guard case .walked = how else { Issue.record("\(query) by \(sort): \(how)"); continue }
+                let whole = try store.search(query, limit: 1_000_000, sort: sort, withJSON: false).map(\.pmid)
+                #expect(page == Array(whole.prefix(20)), "\(query) by \(sort)")
+            }
+        }
+        #expect(try way("wolbachia[tiab]", .pubDate).1 == .sorted)
+        #expect(try way("wolbachia[tiab]", .pmid).1 == .sorted)
+        #expect(try way("nosuchword", .pmid) == ([], .sorted))
+        #expect(try way("english[la]", .pubDate, offset: 1_000_000) == ([], .sorted))
+        let all = try store.search("english[la] OR journal article[pt] OR the", limit: 1_000_000, sort: .pmid, withJSON: false).map(\.pmid)
+        let lowest = Array(all.sorted().prefix(100))
+        let (bunched, how) = try way(lowest.map { "\($0)[pmid]" }.joined(separator: " OR "), .pmid)
+        #expect(how == .sorted)
+        #expect(bunched == Array(lowest.sorted(by: >).prefix(20)))
+    }
+
+    /// A PostgreSQL index made before the order indexes is read without them (its sorted searches
+    /// sort), and gets them from the first writer that opens it.
+    @Test func aPostgreSQLIndexWithoutTheOrderIndexesIsReadAndGetsThemFromAWriter() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        var sorted: [Int] = []
+        do {
+            let store = try PostgreSQLRecordStore(url: url)
+            for (number, file) in Self.files.enumerated() {
+                _ = try store.apply(FileIdentity(name: file.lastPathComponent, folder: "local", cycle: nil, number: number + 1, md5: ""),
+                                    contentsOf: file)
+            }
+            _ = try store.finishRun()
+            sorted = try store.search("english[la]", limit: 1_000_000, sort: .pubDate, withJSON: false).map(\.pmid)
+            let superuser = try server.superuser(database: name)
+            for index in PGSchema.orderIndexes { _ = try superuser.execute("DROP INDEX \(store.schema).\(index.name)") }
+        }
+
+        let reader = try PostgreSQLRecordStore(url: url, readOnly: true)
+        #expect(try reader.hasIndex(PGSchema.orderIndexes[0].name) == false)
+        let page = try reader.search(SearchRequest(query: try PubMedQuery(parsing: "english[la]"), sort: .pubDate, limit: 20, offset: 20), withJSON: false)
+        #expect(page.hits.map(\.pmid) == Array(sorted[20..<40]))
+
+        do { _ = try PostgreSQLRecordStore(url: url) }
+        let again = try PostgreSQLRecordStore(url: url, readOnly: true)
+        for index in PGSchema.orderIndexes { #expect(try again.hasIndex(index.name), "\(index.name)") }
+        let walked = try again.search(SearchRequest(query: try PubMedQuery(parsing: "english[la]"), sort: .pubDate, limit: 20, offset: 20), withJSON: false)
+        #expect(walked.hits.map(\.pmid) == Array(sorted[20..<40]))
     }
 
     /// An index made before the date index was added is read without it (its date sorts sort),
