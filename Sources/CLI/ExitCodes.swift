@@ -96,6 +96,7 @@ enum AdviceText {
         .checkSSHCredentials: "check PUBMED_MIRROR_TARGET_USER and PUBMED_MIRROR_TARGET_SSH_KEY",
         .databasePassword: "give the database password in PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD (never in --database)",
         .freeServerSpace: "free space on the database server and run again; every file applied before is intact",
+        .createDatabase: "check the database named in --database (or PUBMED_MIRROR_DATABASE_URL), or create it on the server (`createdb NAME`) and run again",
         .tryLater: "run again when the database server is back; a file that was being applied was rolled back and is applied again then",
         .verifyWhereFetched: "run `pubmed-mirror verify` on the machine that fetches, with its --mirror folder",
     ]

@@ -42,13 +42,15 @@ final class PGConnection: @unchecked Sendable {
             let message = String(cString: cpq_error_message(connection)).trimmingTrailingNewlines
             cpq_finish(connection)
             let login = message.contains("password authentication failed") || message.contains("no password supplied")
-                || message.contains("authentication failed")
+                || message.contains("authentication failed") || message.contains("role \"") && message.contains("\" does not exist")
+            // A database the server does not have is no server that is down: running again will not help.
+            let missing = message.contains("database \"") && message.contains("\" does not exist")
             // A certificate that cannot be verified, or a server without TLS where it is required:
             // refused for good, not a server that is down.
             let tls = message.contains("certificate") || message.contains("SSL") || message.contains("sslmode")
-            let state: String? = login ? "28P01" : nil
+            let state: String? = login ? "28P01" : missing ? "3D000" : nil
             throw ServerDatabaseFailure(server: url.text, operation: "connecting", sqlState: state,
-                                        message: Self.oneLine(message), connectionLost: !login && !tls)
+                                        message: Self.oneLine(message), connectionLost: !login && !tls && !missing)
         }
         handle = connection
         cpq_silence_notices(handle)

@@ -28,6 +28,7 @@ public struct ServerDatabaseFailure: CodedError {
         switch state {
         case "57P01", "57P02", "57P03", "53300": return .databaseUnreachable
         case "28000", "28P01": return .databaseLogin
+        case "3D000": return .databaseMissing
         case "42501", "25006": return .databasePermission
         case "53100": return .databaseFull
         case "57014": return .databaseCancelled
@@ -40,6 +41,7 @@ public struct ServerDatabaseFailure: CodedError {
         switch code {
         case .databaseFull: [.freeServerSpace]
         case .databaseLogin: [.databasePassword]
+        case .databaseMissing: [.createDatabase]
         case .databaseUnreachable: [.tryLater]
         case .databaseLocked: [.waitForOtherRun]
         default: []
@@ -57,6 +59,8 @@ extension ErrorCode {
     public static let databaseUnreachable = ErrorCode("database.unreachable", .serverUnreachable)
     /// The server refused the login.
     public static let databaseLogin = ErrorCode("database.login", .serverRefused)
+    /// The database the URL names does not exist on the server.
+    public static let databaseMissing = ErrorCode("database.missing", .serverRefused)
     /// The role may not do this (a read-only role asked to write, say).
     public static let databasePermission = ErrorCode("database.permission", .serverRefused)
     /// The server's disk is full.
@@ -74,5 +78,6 @@ extension ErrorCode {
 extension Advice {
     public static let freeServerSpace = Advice("free-server-space", "free space on the database server and run again; every file applied before is intact")
     public static let databasePassword = Advice("database-password", "give the password in PGPASSWORD, ~/.pgpass or PUBMED_MIRROR_DATABASE_PASSWORD")
+    public static let createDatabase = Advice("create-database", "check the database's name, or create it on the server (createdb NAME) and run again")
     public static let tryLater = Advice("try-later", "run again when the database server is back; a file that was being applied was rolled back and is applied again then")
 }

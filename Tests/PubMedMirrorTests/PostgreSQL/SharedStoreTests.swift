@@ -75,6 +75,12 @@ import Glibc
         #expect(!wrong.stdout.contains("not-it") && !wrong.stderr.contains("not-it"))
         let search = try await CLI.run(["search", "cancer", "--mirror", nowhere, "--database", readerURL], environment: ["PGPASSWORD": "not-it"])
         #expect(search.status == 4, "\(search.stderr)")
+        // A database the server does not have: refused (exit 4), not "run again when the server is back".
+        let missing = try await CLI.run(["search", "cancer", "--mirror", nowhere, "--database", writerURL + "_nowhere"], environment: writing)
+        #expect(missing.status == 4 && missing.stderr.contains("does not exist") && missing.stderr.contains("createdb"), "\(missing.status): \(missing.stderr)")
+        #expect(!missing.stderr.contains("server is back"), "\(missing.stderr)")
+        let stated = try await CLI.run(["status", "--mirror", nowhere, "--format", "json", "--database", writerURL + "_nowhere"], environment: writing)
+        #expect(stated.stdout.contains("\"indexErrorCode\" : \"database.missing\""), "\(stated.stdout)")
     }
 
     @Test func shardsFromTheSharedStoreAreByteForByteTheSQLiteIndexs() async throws {
