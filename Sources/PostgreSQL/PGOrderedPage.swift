@@ -59,9 +59,9 @@ struct PGOrderedPage {
         if first > 0, Double(first) < records {
             let (hits, matched) = try walk(connection, rows: first)
             if hits.count == limit { return (hits, .walked(rows: first)) }
-            // Nothing on the page: at most `offset` hits in the rows walked, too few to tell a
-            // density from; the hits are sorted.
-            if matched > 0 && !hits.isEmpty {
+            // With no hit on the page (none in the rows walked, or all before the offset) there is
+            // no density to tell from, and the hits are sorted.
+            if matched > 0 {
                 let density = Double(matched) / Double(first)
                 let expected = Double(needed) / density
                 if expected <= 2.5 * density * records, expected < records {
@@ -87,10 +87,10 @@ struct PGOrderedPage {
     /// The page of every hit, sorted.
     private func sorted(_ connection: PGConnection) throws(ServerDatabaseFailure) -> [SearchHit] {
         let result = try connection.execute("""
-            WITH article AS MATERIALIZED (
+            WITH hit AS MATERIALIZED (
                 SELECT pmid, version, year, title, journal, pub_date, first_author, \(withJSON ? "record" : "'' AS record")
                 FROM \(schema).article WHERE is_current AND \(match))
-            SELECT pmid, version, year, title, journal, 0.0::real, record FROM article ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
+            SELECT pmid, version, year, title, journal, 0.0::real, record FROM hit ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
             """)
         return Self.hits(result)
     }

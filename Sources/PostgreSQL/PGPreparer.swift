@@ -60,7 +60,7 @@ final class PGPreparer: FileItemPreparer {
         line.key(record.doi)
         line.key(record.pmcid)
         line.array(record.languages)
-        line.text(ArticleFields.firstAuthor(record))
+        line.key(ArticleFields.firstAuthor(record))
         line.date(year: record.dateCompleted?.year, month: record.dateCompleted?.month, day: record.dateCompleted?.day)
         line.date(year: record.dateRevised?.year, month: record.dateRevised?.month, day: record.dateRevised?.day)
         line.text(record.sourceFile)

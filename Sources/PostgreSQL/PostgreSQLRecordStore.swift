@@ -374,9 +374,10 @@ public final class PostgreSQLRecordStore: RecordStore {
     }
 
     /// Whether the schema has `index` (one of `PGSchema.orderIndexes`, which a schema made by an
-    /// earlier pubmed-mirror lacks until a writer opens it); asked once a store.
+    /// earlier pubmed-mirror lacks until a writer opens it). Asked of the server until it has it,
+    /// so that a resident reader (`serve`) walks once a writer has built it.
     func hasIndex(_ index: String) throws(IndexError) -> Bool {
-        if let known = orderIndexes.withLock({ $0 }) { return known.contains(index) }
+        if orderIndexes.withLock({ $0.contains(index) }) { return true }
         let present = try read("searching") { connection throws(ServerDatabaseFailure) in
             let result = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'article'", [schema])
             return Set((0..<result.count).compactMap { result.string($0, 0) })
@@ -573,8 +574,8 @@ public final class PostgreSQLRecordStore: RecordStore {
         return warning
     }
 
-    /// The indexes of `article`, once a search sorted by an order index asked (`hasIndex`).
-    private let orderIndexes = Mutex<Set<String>?>(nil)
+    /// The indexes of `article` as a search sorted by an order index last found them (`hasIndex`).
+    private let orderIndexes = Mutex<Set<String>>([])
     /// Whether a file was applied since the pending lists were last merged (or its merge failed).
     private let appliedSinceMerge = Mutex(false)
     /// The high-water mark this store's writer last left or found (on opening, after its last file,
