@@ -87,12 +87,13 @@ enum MedlineFormat {
     /// The tags of one kind of person: authors (FAU, AU, AUID, AD; CN for a group) or
     /// investigators (FIR, IR, IRAD; IR for a group).
     struct PersonTags {
-        var full: String, short: String, identifier: String?, affiliation: String, group: String
+        var full: String, short: String, identifier: String?, affiliation: String?, group: String
     }
 
     static let authorTags = PersonTags(full: "FAU", short: "AU", identifier: "AUID", affiliation: "AD", group: "CN")
     static let investigatorTags = PersonTags(full: "FIR", short: "IR", identifier: nil, affiliation: "IRAD", group: "IR")
-    static let editorTags = PersonTags(full: "FED", short: "ED", identifier: nil, affiliation: "EDAD", group: "ED")
+    /// A book's editors: no affiliation tag (NCBI writes none for them).
+    static let editorTags = PersonTags(full: "FED", short: "ED", identifier: nil, affiliation: nil, group: "ED")
 
     /// Each person's names, ORCID and affiliations, or a group's name, in the file's order.
     private static func people(_ people: [PubMedRecord.Author], _ tags: PersonTags, _ lines: inout MedlineLines) {
@@ -104,7 +105,7 @@ enum MedlineFormat {
             lines.add(tags.full, fullName(person))
             lines.add(tags.short, shortName(person))
             if let identifier = tags.identifier { lines.add(identifier, person.orcid.map { "ORCID: \($0)" }) }
-            lines.add(tags.affiliation, person.affiliations)
+            if let affiliation = tags.affiliation { lines.add(affiliation, person.affiliations) }
         }
     }
 

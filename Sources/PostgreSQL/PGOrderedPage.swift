@@ -10,9 +10,10 @@ import PubMedSupport
 /// store finds it (`SQLiteRecordStore.orderedWalk`), by rule rather than by the planner's guess:
 ///
 /// 1. **A first walk**: the first `sampleRows` current records in the order asked for (an eighth
-///    of them in a smaller table; twice the page's end if that is more), through the order's index
-///    (`PGSchema.orderIndexes`), those that match kept. For a word in many records that is the
-///    page, at the cost of reading a thousand rows.
+///    of them in a smaller table), through the order's index (`PGSchema.orderIndexes`), those
+///    that match kept. For a word in many records that is the page, at the cost of reading a
+///    thousand rows. A page that ends further in (esearch's history, which keeps up to 100,000)
+///    only counts the hits among those rows.
 /// 2. **A longer walk**, when the first one found some hits but not a page: it says how dense
 ///    the hits are at that end of the order, so how far a walk would go for the page, and how
 ///    many hits there are to sort (about that density times the records). The walk is taken
@@ -55,14 +56,20 @@ struct PGOrderedPage {
     /// The page, and how it was found. `records` is about how many rows `article` has.
     func run(_ connection: PGConnection, records: Double) throws(ServerDatabaseFailure) -> (hits: [SearchHit], way: Way) {
         let needed = offset.addingReportingOverflow(limit).overflow ? Int.max : offset + limit
-        let first = max(min(Self.sampleRows, Int(max(records, 0) / 8)), needed.multipliedReportingOverflow(by: 2).overflow ? Int.max : 2 * needed)
-        if first > 0, Double(first) < records {
-            let (hits, matched) = try walk(connection, rows: first)
-            if hits.count == limit { return (hits, .walked(rows: first)) }
-            // With no hit on the page (none in the rows walked, or all before the offset) there is
-            // no density to tell from, and the hits are sorted.
+        let sample = min(Self.sampleRows, Int(max(records, 0) / 8))
+        if sample > 0 {
+            var matched: Int
+            if needed <= sample {
+                let (hits, found) = try walk(connection, rows: sample)
+                if hits.count == limit { return (hits, .walked(rows: sample)) }
+                // No row back: no hit there, or none past the offset.
+                matched = hits.isEmpty && offset > 0 ? try count(connection, rows: sample) : found
+            } else {
+                matched = try count(connection, rows: sample)
+            }
+            // Without a hit among the rows walked there is no density to tell from: the hits are sorted.
             if matched > 0 {
-                let density = Double(matched) / Double(first)
+                let density = Double(matched) / Double(sample)
                 let expected = Double(needed) / density
                 if expected <= 2.5 * density * records, expected < records {
                     let rows = Int(min(2 * expected, records)) + Self.sampleRows
@@ -82,6 +89,13 @@ struct PGOrderedPage {
             WHERE \(match) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
             """)
         return (Self.hits(result), result.count > 0 ? result.int(0, 7) ?? 0 : 0)
+    }
+
+    /// How many of the first `rows` current records in the order match.
+    private func count(_ connection: PGConnection, rows: Int) throws(ServerDatabaseFailure) -> Int {
+        try connection.execute("""
+            SELECT count(*) FROM (SELECT * FROM \(schema).article WHERE is_current ORDER BY \(order) LIMIT \(rows)) AS article WHERE \(match)
+            """).int(0, 0) ?? 0
     }
 
     /// The page of every hit, sorted.

@@ -177,10 +177,12 @@ enum PGSchema {
     /// The current records in the orders a search sorts by (besides PMID, which `article_current`
     /// gives), for sorted searches to walk (`PGOrderedPage`); each key ends with the PMID, as the
     /// sort does. A schema made before them gets them from its next writer
-    /// (`PostgreSQLRecordStore`); until then its sorted searches sort every hit.
+    /// (`PostgreSQLRecordStore`); until then its sorted searches sort every hit. The first author
+    /// is sorted by its first 250 characters (at most 1,000 bytes): rows written before it was kept
+    /// to a btree's size (`CopyText.key`) may hold a longer one, which would fail the index's build.
     static let orderIndexes: [(name: String, key: String)] = [
         ("article_current_date", "pub_date DESC NULLS LAST, pmid DESC"),
-        ("article_current_author", "lower(first_author) COLLATE \"C\" NULLS FIRST, pmid DESC"),
+        ("article_current_author", "left(lower(first_author), 250) COLLATE \"C\" NULLS FIRST, pmid DESC"),
         ("article_current_journal", "lower(journal) COLLATE \"C\" NULLS FIRST, pmid DESC"),
     ]
 

@@ -139,7 +139,7 @@ extension Mirror {
 
     /// Failures of the store rather than of a file.
     static let stopsTheRun: Set<ErrorCode> = [.diskFull, .databaseFull, .databaseUnreachable, .databaseLocked, .databaseLogin, .databasePermission,
-                                              .foldingChanged]
+                                              .databaseMissing, .foldingChanged]
 
     /// After the steps: a rebuild or rollover that is complete replaces the index in use, and the
     /// old cycle's files are pruned as the plan says.
