@@ -18,12 +18,16 @@ import Testing
     ].map { TestPaths.sharedData.appendingPathComponent($0) }
 
     static func indexed(_ kind: StoreKind) async throws -> any RecordStore {
-        let store = try await kind.make()
+        try apply(to: try await kind.make())
+    }
+
+    /// `store` with both files applied, as a run ends (on PostgreSQL: the full-text indexes built,
+    /// the tables analyzed).
+    @discardableResult static func apply<Store: RecordStore>(to store: Store) throws -> Store {
         for (number, url) in files.enumerated() {
             _ = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "local", cycle: nil, number: number + 1, md5: ""),
                                 contentsOf: url)
         }
-        // As a run ends (on PostgreSQL: the full-text indexes built, the tables analyzed).
         _ = try store.finishRun()
         return store
     }
@@ -144,12 +148,7 @@ import Testing
         let (name, url) = try server.createDatabase()
         var sorted: [Int] = []
         do {
-            let store = try PostgreSQLRecordStore(url: url)
-            for (number, file) in Self.files.enumerated() {
-                _ = try store.apply(FileIdentity(name: file.lastPathComponent, folder: "local", cycle: nil, number: number + 1, md5: ""),
-                                    contentsOf: file)
-            }
-            _ = try store.finishRun()
+            let store = try Self.apply(to: try PostgreSQLRecordStore(url: url))
             sorted = try store.search("english[la]", limit: 1_000_000, sort: .pubDate, withJSON: false).map(\.pmid)
             let superuser = try server.superuser(database: name)
             for index in PGSchema.orderIndexes { _ = try superuser.execute("DROP INDEX \(store.schema).\(index.name)") }
@@ -181,11 +180,7 @@ import Testing
         let path = folder.appendingPathComponent("index.sqlite").path
         var sorted: [Int] = []
         do {
-            let store = try SQLiteRecordStore(path: path)
-            for (number, url) in Self.files.enumerated() {
-                _ = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "local", cycle: nil, number: number + 1, md5: ""),
-                                    contentsOf: url)
-            }
+            let store = try Self.apply(to: try SQLiteRecordStore(path: path))
             sorted = try store.search("english[la]", limit: 1_000_000, sort: .pubDate, withJSON: false).map(\.pmid)
         }
         let queue = try DatabaseQueue(path: path)
