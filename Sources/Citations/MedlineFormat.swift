@@ -34,8 +34,8 @@ enum MedlineFormat {
         lines.add("MH", record.meshHeadings.map(heading))
         lines.add("PMC", record.pmcid)
         // A keyword that is a major topic is starred, as a major MeSH heading is.
-        let major = Set(record.majorTopicKeywords ?? [])
-        let keywords = record.keywords.enumerated().map { major.contains($0.offset) ? "*" + $0.element : $0.element }
+        var keywords = record.keywords
+        for position in record.majorTopicKeywords ?? [] where keywords.indices.contains(position) { keywords[position] = "*" + keywords[position] }
         if let lists = record.keywordLists, lists.reduce(0, { $0 + $1.count }) == keywords.count {
             // Each list's owner, then its keywords, as NLM writes them.
             var start = 0

@@ -36,6 +36,17 @@ enum PGCatalog {
             """)
     }
 
+    /// The names of the indexes on `article` in index schema `schema`.
+    static func articleIndexes(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) -> Set<String> {
+        let result = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'article'", [schema])
+        return Set((0..<result.count).compactMap { result.string($0, 0) })
+    }
+
+    /// The high-water mark of index schema `schema` (`meta.last_seq`).
+    static func highWaterMark(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) -> Int64? {
+        try connection.execute("SELECT value FROM \(quote(schema)).meta WHERE key = 'last_seq'").int64(0, 0)
+    }
+
     /// The live index schema; nil when there is none yet (or no control table: nothing was indexed).
     static func liveSchema(_ connection: PGConnection) throws(ServerDatabaseFailure) -> String? {
         do {

@@ -35,13 +35,7 @@ struct PGOrderedPage {
 
     /// The index of current records in `sort`'s order, if a search sorted so can walk one.
     static func index(for sort: SearchSort) -> String? {
-        switch sort {
-        case .pmid: "article_current"
-        case .pubDate: PGSchema.orderIndexes[0].name
-        case .firstAuthor: PGSchema.orderIndexes[1].name
-        case .journal: PGSchema.orderIndexes[2].name
-        case .relevance, .recent: nil
-        }
+        sort == .pmid ? "article_current" : PGSchema.orderIndex(for: sort)?.name
     }
 
     let schema: String
@@ -85,16 +79,20 @@ struct PGOrderedPage {
     private func walk(_ connection: PGConnection, rows: Int) throws(ServerDatabaseFailure) -> (hits: [SearchHit], matched: Int) {
         let result = try connection.execute("""
             SELECT pmid, version, year, title, journal, 0.0::real, \(withJSON ? "record" : "''"), count(*) OVER ()
-            FROM (SELECT * FROM \(schema).article WHERE is_current ORDER BY \(order) LIMIT \(rows)) AS article
-            WHERE \(match) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
+            FROM \(first(rows)) WHERE \(match) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
             """)
         return (Self.hits(result), result.count > 0 ? result.int(0, 7) ?? 0 : 0)
+    }
+
+    /// The first `rows` current records in the order, read through its index, as `article`.
+    private func first(_ rows: Int) -> String {
+        "(SELECT * FROM \(schema).article WHERE is_current ORDER BY \(order) LIMIT \(rows)) AS article"
     }
 
     /// How many of the first `rows` current records in the order match.
     private func count(_ connection: PGConnection, rows: Int) throws(ServerDatabaseFailure) -> Int {
         try connection.execute("""
-            SELECT count(*) FROM (SELECT * FROM \(schema).article WHERE is_current ORDER BY \(order) LIMIT \(rows)) AS article WHERE \(match)
+            SELECT count(*) FROM \(first(rows)) WHERE \(match)
             """).int(0, 0) ?? 0
     }
 
@@ -111,13 +109,12 @@ struct PGOrderedPage {
 
     /// `ORDER BY` for `sort` (`ranked`: relevance by `ts_rank`, as `rank`).
     static func order(_ sort: SearchSort, ranked: Bool) -> String {
+        if let index = PGSchema.orderIndex(for: sort) { return index.key }
         switch sort {
-        case .relevance: ranked ? "rank DESC, pmid DESC" : "seq DESC"
-        case .recent: "seq DESC"
-        case .pmid: "pmid DESC"
-        case .pubDate: PGSchema.orderIndexes[0].key
-        case .firstAuthor: PGSchema.orderIndexes[1].key
-        case .journal: PGSchema.orderIndexes[2].key
+        case .relevance: return ranked ? "rank DESC, pmid DESC" : "seq DESC"
+        case .pmid: return "pmid DESC"
+        // `.recent`; date, first author and journal have an order index, above.
+        default: return "seq DESC"
         }
     }
 

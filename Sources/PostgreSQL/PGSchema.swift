@@ -1,3 +1,4 @@
+import PubMedIndex
 import PubMedSupport
 
 /// The store's tables in one PostgreSQL schema (README, "The PostgreSQL store"): one `article` row
@@ -180,13 +181,22 @@ enum PGSchema {
     /// (`PostgreSQLRecordStore`); until then its sorted searches sort every hit. The first author
     /// is sorted by its first 250 characters (at most 1,000 bytes): rows written before it was kept
     /// to a btree's size (`CopyText.key`) may hold a longer one, which would fail the index's build.
-    static let orderIndexes: [(name: String, key: String)] = [
-        ("article_current_date", "pub_date DESC NULLS LAST, pmid DESC"),
-        ("article_current_author", "left(lower(first_author), 250) COLLATE \"C\" NULLS FIRST, pmid DESC"),
-        ("article_current_journal", "lower(journal) COLLATE \"C\" NULLS FIRST, pmid DESC"),
+    static let orderIndexes: [OrderIndex] = [
+        OrderIndex(sort: .pubDate, name: "article_current_date", key: "pub_date DESC NULLS LAST, pmid DESC"),
+        OrderIndex(sort: .firstAuthor, name: "article_current_author", key: "left(lower(first_author), 250) COLLATE \"C\" NULLS FIRST, pmid DESC"),
+        OrderIndex(sort: .journal, name: "article_current_journal", key: "lower(journal) COLLATE \"C\" NULLS FIRST, pmid DESC"),
     ]
 
-    static func createOrderIndex(_ schema: String, _ index: (name: String, key: String)) -> String {
+    /// An index of the current records in the order of `sort`, its key that order's `ORDER BY`.
+    struct OrderIndex: Sendable {
+        var sort: SearchSort
+        var name: String
+        var key: String
+    }
+
+    static func orderIndex(for sort: SearchSort) -> OrderIndex? { orderIndexes.first { $0.sort == sort } }
+
+    static func createOrderIndex(_ schema: String, _ index: OrderIndex) -> String {
         "CREATE INDEX IF NOT EXISTS \(index.name) ON \(PGCatalog.quote(schema)).article (\(index.key)) WHERE is_current"
     }
 

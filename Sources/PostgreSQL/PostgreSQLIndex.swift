@@ -50,7 +50,7 @@ public final class PostgreSQLIndex: Sendable {
     public func liveHighWaterMark() -> Int64? {
         guard let schema = (try? liveSchema()) ?? nil else { return nil }
         return try? withConnection { connection throws(ServerDatabaseFailure) in
-            try connection.execute("SELECT value FROM \(PGCatalog.quote(schema)).meta WHERE key = 'last_seq'").int64(0, 0)
+            try PGCatalog.highWaterMark(schema, connection)
         }
     }
 

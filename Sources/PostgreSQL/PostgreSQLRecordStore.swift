@@ -107,9 +107,7 @@ public final class PostgreSQLRecordStore: RecordStore {
                     """, [keys])
                 try connection.execute("COMMIT")
             }
-            let present = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])",
-                                                  [schema, PGArray.texts(PGSchema.orderIndexes.map(\.name))])
-            let built = Set((0..<present.count).compactMap { present.string($0, 0) })
+            let built = try PGCatalog.articleIndexes(schema, connection)
             for index in PGSchema.orderIndexes where !built.contains(index.name) {
                 connection.operation = "building the index \(index.name)"
                 try connection.execute(PGSchema.createOrderIndex(schema, index))
@@ -127,8 +125,8 @@ public final class PostgreSQLRecordStore: RecordStore {
     private func markAtOpening() throws(IndexError) {
         let connection = try writerConnection()
         do throws(ServerDatabaseFailure) {
-            let mark = try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'last_seq'").string(0, 0)
-            committedMark.withLock { $0 = mark.flatMap { Int64($0) } ?? 0 }
+            let mark = try PGCatalog.highWaterMark(schema, connection) ?? 0
+            committedMark.withLock { $0 = mark }
         } catch {
             throw .server(error)
         }
@@ -230,9 +228,9 @@ public final class PostgreSQLRecordStore: RecordStore {
                 WHERE value::bigint < $1::bigint
                   AND (key = 'last_seq' OR (key = 'counts_seq' AND value = (SELECT value FROM \(quoted).meta WHERE key = 'last_seq')))
                 """, [String(mark + 1)])
-            let moved = try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'last_seq'").string(0, 0)
+            let moved = try PGCatalog.highWaterMark(schema, connection) ?? 0
             try connection.execute("COMMIT")
-            committedMark.withLock { $0 = moved.flatMap { Int64($0) } ?? 0 }
+            committedMark.withLock { $0 = moved }
         } catch {
             if connection.isUsable, connection.inTransaction { _ = try? connection.execute("ROLLBACK") }
             throw .server(error)
@@ -378,10 +376,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// so that a resident reader (`serve`) walks once a writer has built it.
     func hasIndex(_ index: String) throws(IndexError) -> Bool {
         if orderIndexes.withLock({ $0.contains(index) }) { return true }
-        let present = try read("searching") { connection throws(ServerDatabaseFailure) in
-            let result = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'article'", [schema])
-            return Set((0..<result.count).compactMap { result.string($0, 0) })
-        }
+        let present = try read("searching") { connection throws(ServerDatabaseFailure) in try PGCatalog.articleIndexes(schema, connection) }
         orderIndexes.withLock { $0 = present }
         return present.contains(index)
     }
@@ -491,9 +486,7 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// The full-text indexes the schema lacks, and those it has.
     private func searchIndexes(_ connection: PGConnection) throws(ServerDatabaseFailure) -> (missing: [(String, String)], existing: [(String, String)]) {
-        let present = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])",
-                                             [schema, PGArray.texts(PGSchema.searchIndexes.map(\.0))])
-        let built = Set((0..<present.count).compactMap { present.string($0, 0) })
+        let built = try PGCatalog.articleIndexes(schema, connection)
         return (PGSchema.searchIndexes.filter { !built.contains($0.0) }, PGSchema.searchIndexes.filter { built.contains($0.0) })
     }
 
