@@ -68,8 +68,33 @@ extension SQLiteRecordStore {
         switch sort {
         case .relevance, .recent, .pmid: "a.pmid DESC"
         case .pubDate: "a.pubDate DESC, a.pmid DESC"
-        case .firstAuthor: "a.firstAuthor COLLATE NOCASE, a.pmid DESC"
-        case .journal: "a.journal COLLATE NOCASE, a.pmid DESC"
+        case .firstAuthor: "\(OrderIndex.firstAuthor.key), a.pmid DESC"
+        case .journal: "\(OrderIndex.journal.key), a.pmid DESC"
+        }
+    }
+
+    /// An index of the current records in a sort's order, and its first key as SQL over
+    /// `article a`, written as the sort's order writes it (so that SQLite reads the index for it).
+    /// Records without an author or a journal come first, as the empty text (no key is null).
+    struct OrderIndex: Equatable {
+        var name: String
+        var key: String
+        var descending: Bool
+
+        static let pmid = OrderIndex(name: "articleCurrentPmid", key: "a.pmid", descending: true)
+        static let pubDate = OrderIndex(name: "articleCurrentDate", key: "a.pubDate", descending: true)
+        static let firstAuthor = OrderIndex(name: "articleCurrentAuthor", key: "ifnull(a.firstAuthor, '') COLLATE NOCASE", descending: false)
+        static let journal = OrderIndex(name: "articleCurrentJournal", key: "ifnull(a.journal, '') COLLATE NOCASE", descending: false)
+
+        /// The index that serves `sort`, if any.
+        static func serving(_ sort: SearchSort) -> OrderIndex? {
+            switch sort {
+            case .pmid: .pmid
+            case .pubDate: .pubDate
+            case .firstAuthor: .firstAuthor
+            case .journal: .journal
+            case .relevance, .recent: nil
+            }
         }
     }
 
@@ -83,11 +108,10 @@ extension SQLiteRecordStore {
             """, arguments: [fts.match, request.limit, request.offset])
     }
 
-    /// A walk of an index of current records in a sort's order: the index, its keys, the hits
-    /// counted to choose it, and the most entries it reads.
+    /// A walk of an index of current records in a sort's order: the index, the hits counted to
+    /// choose it, and the most entries it reads.
     struct OrderedWalk {
-        var index: String
-        var keys: [String]
+        var index: OrderIndex
         var hits: Int
         var bound: Int
     }
@@ -103,17 +127,12 @@ extension SQLiteRecordStore {
     /// four times that: hits bunched at the far end of the order (old dates, newest first) would
     /// have it read most of the index, so they are sorted after all, for little more than the sort.
     static func orderedWalk(for request: SearchRequest, fts: FTSQuery, db: Database) throws -> OrderedWalk? {
-        let index: String, keys: [String]
-        switch request.sort {
-        case .pmid: (index, keys) = ("articleCurrentPmid", ["pmid"])
-        case .pubDate:
-            // Asked of the schema itself: GRDB's cache of it would not see the index that a writer
-            // adds while a server reads.
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'articleCurrentDate'") == true else {
-                return nil
-            }
-            (index, keys) = ("articleCurrentDate", ["pubDate", "pmid"])
-        case .relevance, .recent, .firstAuthor, .journal: return nil
+        guard let index = OrderIndex.serving(request.sort) else { return nil }
+        // Asked of the schema itself (an index made before the date, author and journal indexes
+        // is read without them until a writer adds them): GRDB's cache of the schema would not
+        // see the index that a writer adds while a server reads.
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", arguments: [index.name]) == true else {
+            return nil
         }
         // Hits limited to a range of dates are bunched in either order (PMIDs are given in the
         // order records are entered): walking from the newest would mostly pass others, and cost
@@ -124,38 +143,38 @@ extension SQLiteRecordStore {
         let records = Double(try Int.fetchOne(db, sql: "SELECT max(id) FROM article") ?? 0)
         let expected = (Double(request.offset) + Double(request.limit)) * records / Double(hits)
         guard expected <= 2.5 * Double(hits) else { return nil }
-        return OrderedWalk(index: index, keys: keys, hits: hits, bound: Int(max(1_000, min(4 * expected, records + 1))))
+        return OrderedWalk(index: index, hits: hits, bound: Int(max(1_000, min(4 * expected, records + 1))))
     }
 
     /// The page by `walk`, or nil when the walk reached its bound before the page was full.
     ///
-    /// The bound is the key of the entry `bound` entries in (the index alone read to it, about
-    /// 20 ns an entry), given to the walk as a range of the index, so that SQLite still reads it
-    /// in order and stops as soon as the page is full.
+    /// The bound is the first key of the entry `bound` entries in (the index alone read to it,
+    /// about 20 ns an entry), given to the walk as a range of the index, so that SQLite still reads
+    /// it in order and stops as soon as the page is full. (The entries that share that key are
+    /// inside the bound too.)
     static func walked(_ walk: OrderedWalk, request: SearchRequest, fts: FTSQuery, db: Database) throws -> [Row]? {
-        let descending = walk.keys.map { "\($0) DESC" }.joined(separator: ", ")
-        let last = try Row.fetchOne(db, sql: """
-            SELECT \(walk.keys.joined(separator: ", ")) FROM article INDEXED BY \(walk.index)
-            WHERE isCurrent = 1 ORDER BY \(descending) LIMIT 1 OFFSET ?
+        let order = order(request.sort)
+        let edge = try DatabaseValue.fetchOne(db, sql: """
+            SELECT \(walk.index.key) FROM article a INDEXED BY \(walk.index.name)
+            WHERE a.isCurrent = 1 ORDER BY \(order) LIMIT 1 OFFSET ?
             """, arguments: [walk.bound - 1])
         // No entry there (the index is shorter), or one without a date (those come last): the
         // walk may go to the end.
-        let edge = last.flatMap { row in walk.keys.indices.allSatisfy { !row.hasNull(atIndex: $0) } ? row : nil }
         var arguments: StatementArguments = []
         var bounded = ""
-        if let edge {
-            bounded = "AND (\(walk.keys.map { "a.\($0)" }.joined(separator: ", "))) >= (\(walk.keys.map { _ in "?" }.joined(separator: ", ")))"
-            for position in walk.keys.indices { arguments += [edge[position] as DatabaseValue] }
+        if let edge, !edge.isNull {
+            bounded = "AND \(walk.index.key) \(walk.index.descending ? ">=" : "<=") ?"
+            arguments += [edge]
         }
         arguments += [fts.match, request.limit, request.offset]
         let rows = try Row.fetchAll(db, sql: """
             SELECT \(hitColumns), 0.0 AS rank
-            FROM article a INDEXED BY \(walk.index)
+            FROM article a INDEXED BY \(walk.index.name)
             WHERE a.isCurrent = 1 \(bounded) AND +a.id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?)
-            ORDER BY \(order(request.sort)) LIMIT ? OFFSET ?
+            ORDER BY \(order) LIMIT ? OFFSET ?
             """, arguments: arguments)
         // A page short of `limit` is the end of the hits only when the walk could see them all.
-        if rows.count < request.limit && edge != nil { return nil }
+        if rows.count < request.limit && !bounded.isEmpty { return nil }
         return rows
     }
 

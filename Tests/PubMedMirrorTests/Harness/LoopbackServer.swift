@@ -163,7 +163,7 @@ extension LoopbackServer {
         try process.run()
     }
 
-    /// Polls the kernel's socket table until `port` is in LISTEN state (up to 5 s). Unlike a
+    /// Polls the kernel's socket table until `port` is in LISTEN state (up to 20 s). Unlike a
     /// test connection, this leaves no trace in the server's logs.
     static func waitUntilListening(
         name: String, port: Int, process: Process, folder: URL, logs: [URL]
@@ -179,10 +179,12 @@ extension LoopbackServer {
         throw startFailure(name: name, reason: reason, folder: folder, logs: logs)
     }
 
-    /// Reads the `PORT <n>` line the Python servers print once listening (up to 10 s).
+    /// Reads the `PORT <n>` line the Python servers print once listening (up to 30 s: at the start
+    /// of a full parallel run, with dozens of servers and builds starting, eight Python servers
+    /// started at once once took more than 10 s to import pyftpdlib and print it).
     static func waitForPortLine(name: String, process: Process, folder: URL) async throws -> Int {
         let stdout = folder.appendingPathComponent("stdout.txt")
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first, line.hasPrefix("PORT "),
@@ -193,7 +195,7 @@ extension LoopbackServer {
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let reason = process.isRunning ? "printed no PORT line within 10 s" : "exited at once"
+        let reason = process.isRunning ? "printed no PORT line within 30 s" : "exited at once"
         terminate(process)
         throw startFailure(name: name, reason: reason, folder: folder, logs: [])
     }
