@@ -6,8 +6,13 @@ import PubMedRecords
 ///
 /// Layout as NCBI writes it today (NLM's "MEDLINE/PubMed Data Element (Field) Descriptions" and
 /// real efetch output): a line holds at most 81 characters of the value, broken at spaces, the
-/// space kept at the end of the broken line. Fields the record model does not keep (CI, COIS,
-/// OAB, MID, CTI and the book fields other than BTI, FED/ED, PB and PL) are not written.
+/// space kept at the end of the broken line. Fields the record model does not keep (OAB, MID, CTI,
+/// and of books' fields the volume, edition and collection title) are not written.
+///
+/// A book or a part of one is written as PubMed writes GeneReviews chapters (real exports of
+/// PMIDs 21249755 and 20301770): status `Publisher`, then DRDT (revised) and CTDT (contributed)
+/// where an article has DCOM and LR, the publisher (PB) before DP, the editors (FED, ED) before the
+/// authors, the place (PL) after PT, and no PHST, PST or SO.
 enum MedlineFormat {
     static func render(_ record: PubMedRecord) -> String {
         var lines = MedlineLines()
@@ -17,8 +22,9 @@ enum MedlineFormat {
         lines.add("PG", record.pages)
         for location in record.elocationIds { lines.add("LID", "\(location.value) [\(location.type)]") }
         lines.add("AB", CitationText.abstract(record))
-        people(record.authors, authorTags, &lines)
+        lines.add("CI", record.copyright)
         if let book = record.book { people(book.editors, editorTags, &lines) }
+        people(record.authors, authorTags, &lines)
         lines.add("LA", record.languages)
         lines.add("GR", record.grants.map(grant))
         lines.add("PT", record.publicationTypes)
@@ -48,20 +54,32 @@ enum MedlineFormat {
             lines.add("OTO", "NOTNLM")
             lines.add("OT", keywords)
         }
+        lines.add("COIS", record.conflictOfInterest)
         people(record.investigators, investigatorTags, &lines)
         history(record, &lines)
-        lines.add("PST", record.publicationStatus)
-        lines.add("SO", source(record))
+        if record.kind == .article {
+            lines.add("PST", record.publicationStatus)
+            lines.add("SO", source(record))
+        }
         return lines.text
     }
 
-    /// PMID to DP: identity, status, dates, ISSNs, volume, issue, publication date.
+    /// PMID to DP: identity, status, dates, ISSNs, volume, issue (or a book's publisher),
+    /// publication date.
     private static func header(_ record: PubMedRecord, _ lines: inout MedlineLines) {
         lines.add("PMID", String(record.pmid))
         lines.add("OWN", record.owner)
-        lines.add("STAT", record.status)
-        lines.add("DCOM", record.dateCompleted.map { compact($0.year, $0.month, $0.day) })
-        lines.add("LR", record.dateRevised.map { compact($0.year, $0.month, $0.day) })
+        if record.kind == .book {
+            // A book record has no status in the file; PubMed shows "Publisher".
+            lines.add("STAT", record.status ?? "Publisher")
+            lines.add("DRDT", record.dateRevised.map(compact))
+            lines.add("CTDT", record.contributionDate.map(compact))
+            lines.add("PB", record.book?.publisher)
+        } else {
+            lines.add("STAT", record.status)
+            lines.add("DCOM", record.dateCompleted.map(compact))
+            lines.add("LR", record.dateRevised.map(compact))
+        }
         if let journal = record.journal {
             lines.add("IS", journal.issn.map { "\($0) (\(journal.issnType ?? "Print"))" })
             lines.add("IS", journal.issnLinking.map { "\($0) (Linking)" })
@@ -73,10 +91,7 @@ enum MedlineFormat {
 
     /// PL to JID: the journal's country, abbreviation, title and NLM id.
     private static func journal(_ record: PubMedRecord, _ lines: inout MedlineLines) {
-        if let book = record.book {
-            lines.add("PB", book.publisher)
-            lines.add("PL", book.publisherLocation)
-        }
+        if let book = record.book { lines.add("PL", book.publisherLocation) }
         guard let journal = record.journal else { return }
         lines.add("PL", journal.country)
         lines.add("TA", journal.medlineTA ?? journal.isoAbbreviation)
@@ -139,7 +154,7 @@ enum MedlineFormat {
         lines.add("EDAT", dates.entry.map(stamp))
         lines.add("MHDA", dates.mesh.map(stamp))
         lines.add("CRDT", dates.create.map(stamp))
-        lines.add("PHST", record.history.map { "\(stamp($0)) [\($0.status)]" })
+        if record.kind == .article { lines.add("PHST", record.history.map { "\(stamp($0)) [\($0.status)]" }) }
         let shownElsewhere: Set<String> = ["pubmed", "pmc", "mid"]
         lines.add("AID", record.articleIds.filter { !shownElsewhere.contains($0.type) }.map { "\($0.value) [\($0.type)]" })
     }
@@ -153,6 +168,8 @@ enum MedlineFormat {
     static func compact(_ year: Int?, _ month: Int?, _ day: Int?) -> String {
         String(year ?? 0) + twoDigits(month ?? 1) + twoDigits(day ?? 1)
     }
+
+    static func compact(_ date: PubMedRecord.SimpleDate) -> String { compact(date.year, date.month, date.day) }
 
     static func twoDigits(_ number: Int) -> String { number < 10 ? "0\(number)" : String(number) }
 

@@ -35,6 +35,9 @@ package struct RecordJSONWriter {
         key("chemicals", &first); array(value.chemicals) { $0.write($1) }
         key("citationSubsets", &first); strings(value.citationSubsets)
         key("commentsCorrections", &first); array(value.commentsCorrections) { $0.write($1) }
+        if let v = value.conflictOfInterest { key("conflictOfInterest", &first); string(v) }
+        if let v = value.contributionDate { key("contributionDate", &first); write(v) }
+        if let v = value.copyright { key("copyright", &first); string(v) }
         if let v = value.dateCompleted { key("dateCompleted", &first); write(v) }
         if let v = value.dateRevised { key("dateRevised", &first); write(v) }
         if let v = value.doi { key("doi", &first); string(v) }

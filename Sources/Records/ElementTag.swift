@@ -6,11 +6,11 @@ enum ElementTag: UInt8, CaseIterable, Sendable {
     case pubmedArticleSet, medlineCitationSet, pubmedArticle, pubmedBookArticle, deleteCitation
     case medlineCitation, pubmedData, bookDocument, pubmedBookData, book, pmid
     // Dates
-    case dateCompleted, dateRevised, pubDate, articleDate, year, month, day, season, medlineDate
+    case dateCompleted, dateRevised, contributionDate, pubDate, articleDate, year, month, day, season, medlineDate
     // Article and journal
     case article, journal, issn, journalIssue, volume, issue, title, isoAbbreviation
     case articleTitle, bookTitle, vernacularTitle, pagination, startPage, endPage, medlinePgn
-    case eLocationID, abstract, abstractText, otherAbstract, language
+    case eLocationID, abstract, abstractText, copyrightInformation, otherAbstract, language, coiStatement
     case publicationTypeList, publicationType
     case medlineJournalInfo, country, medlineTA, nlmUniqueID, issnLinking
     case publisher, publisherName, publisherLocation, edition

@@ -71,6 +71,15 @@ public struct PubMedRecord: Codable, Sendable, Equatable {
     public var commentsCorrections: [CommentCorrection]
     public var dateCompleted: SimpleDate?
     public var dateRevised: SimpleDate?
+    /// `BookDocument/ContributionDate`: when a book's part was contributed; nil for articles (and
+    /// in records stored by an earlier version, which did not keep it).
+    public var contributionDate: SimpleDate?
+    /// `Abstract/CopyrightInformation` ("Copyright © 2019 Elsevier B.V. All rights reserved.");
+    /// nil when the record has none (and in records stored by an earlier version).
+    public var copyright: String?
+    /// `MedlineCitation/CoiStatement`, the authors' conflict of interest statement; nil when the
+    /// record has none (and in records stored by an earlier version).
+    public var conflictOfInterest: String?
     /// `MedlineCitation@Owner` (NLM, NASA, PIP, KIE, NOTNLM, HMD…); `nil` for books.
     public var owner: String?
     /// `MedlineCitation/CitationSubset` codes (IM, AIM, N, D, E, K, OM, QIS, QO, R, S, T, X…).

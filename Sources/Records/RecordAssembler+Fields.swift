@@ -7,7 +7,7 @@ extension RecordAssembler {
         case issn, volume, issue, journalTitle, isoAbbreviation
         case articleTitle, bookTitle, vernacularTitle, bookVolume, edition, publisherName, publisherLocation
         case startPage, endPage, medlinePgn, eLocationID
-        case abstractText, otherAbstractText
+        case abstractText, otherAbstractText, copyright, conflictOfInterest
         case lastName, foreName, initials, suffix, collectiveName, orcid, affiliation
         case language, publicationType, citationSubset, publicationStatus
         case country, medlineTA, nlmUniqueID, issnLinking
@@ -36,7 +36,7 @@ extension RecordAssembler {
         case .year, .month, .day, .hour, .minute, .season, .medlineDate:
             finishDatePart(field)
         case .issn, .volume, .issue, .journalTitle, .isoAbbreviation, .articleTitle, .bookTitle, .vernacularTitle,
-             .bookVolume, .edition, .publisherName, .publisherLocation, .startPage, .endPage, .medlinePgn, .eLocationID, .abstractText, .otherAbstractText, .language, .publicationType, .citationSubset, .publicationStatus:
+             .bookVolume, .edition, .publisherName, .publisherLocation, .startPage, .endPage, .medlinePgn, .eLocationID, .abstractText, .otherAbstractText, .copyright, .conflictOfInterest, .language, .publicationType, .citationSubset, .publicationStatus:
             finishArticleText(field)
         case .lastName, .foreName, .initials, .suffix, .collectiveName, .orcid, .affiliation:
             finishAuthorPart(field)
@@ -113,6 +113,10 @@ extension RecordAssembler {
             record.abstractSections.append(section())
         case .otherAbstractText:
             otherSections.append(section())
+        case .copyright:
+            record.copyright = record.copyright ?? optionalString()
+        case .conflictOfInterest:
+            record.conflictOfInterest = record.conflictOfInterest ?? optionalString()
         case .language:
             if let value = optionalString() { record.languages.append(value) }
         case .citationSubset:

@@ -58,7 +58,7 @@ extension RecordAssembler {
         switch tag {
         case .medlineCitation, .pubmedData, .bookDocument, .pubmedBookData, .article, .book, .publisher, .journal, .journalIssue, .pagination, .abstract, .otherAbstract, .history:
             return decideContainer(tag, parent: parent, attributes: attributes)
-        case .pubDate, .dateCompleted, .dateRevised, .articleDate, .pubMedPubDate, .year, .month, .day, .hour, .minute, .season, .medlineDate:
+        case .pubDate, .dateCompleted, .dateRevised, .contributionDate, .articleDate, .pubMedPubDate, .year, .month, .day, .hour, .minute, .season, .medlineDate:
             return decideDate(tag, parent: parent, attributes: attributes)
         case .authorList, .author, .investigatorList, .investigator, .affiliationInfo, .lastName, .foreName, .initials, .suffix, .collectiveName, .identifier, .affiliation:
             return decidePerson(tag, parent: parent, attributes: attributes)
@@ -119,6 +119,10 @@ extension RecordAssembler {
             guard parent == .medlineCitation || parent == .bookDocument else { return .skip }
             date = DateParts()
             return .track
+        case .contributionDate:
+            guard parent == .bookDocument else { return .skip }
+            date = DateParts()
+            return .track
         case .articleDate:
             guard parent == .article else { return .skip }
             date = DateParts()
@@ -134,7 +138,7 @@ extension RecordAssembler {
             return .capture(tag == .hour ? .hour : .minute)
         case .year, .month, .day, .season, .medlineDate:
             switch parent {
-            case .pubDate, .articleDate, .dateCompleted, .dateRevised, .pubMedPubDate:
+            case .pubDate, .articleDate, .dateCompleted, .dateRevised, .contributionDate, .pubMedPubDate:
                 switch tag {
                 case .year: return .capture(.year)
                 case .month: return .capture(.month)
@@ -271,6 +275,10 @@ extension RecordAssembler {
             pendingFirst = attributes.value("Label")
             pendingSecond = attributes.value("NlmCategory")
             return .capture(parent == .abstract ? .abstractText : .otherAbstractText)
+        case .copyrightInformation:
+            return parent == .abstract ? .capture(.copyright) : .skip
+        case .coiStatement:
+            return parent == .medlineCitation ? .capture(.conflictOfInterest) : .skip
         case .language:
             return parent == .article || parent == .bookDocument ? .capture(.language) : .skip
         case .citationSubset:
@@ -343,10 +351,14 @@ extension RecordAssembler {
         case .articleDate:
             record.articleDates.append(PubMedRecord.ArticleDate(dateType: date.type, year: date.year,
                                                                 month: date.month, day: date.day))
-        case .dateCompleted, .dateRevised:
+        case .dateCompleted, .dateRevised, .contributionDate:
             guard let year = date.year else { return }
             let value = PubMedRecord.SimpleDate(year: year, month: date.month, day: date.day)
-            if tag == .dateCompleted { record.dateCompleted = value } else { record.dateRevised = value }
+            switch tag {
+            case .dateCompleted: record.dateCompleted = value
+            case .dateRevised: record.dateRevised = value
+            default: record.contributionDate = value
+            }
         case .otherAbstract:
             otherAbstract.text = Self.joined(otherSections)
             record.otherAbstracts.append(otherAbstract)

@@ -31,9 +31,9 @@ import Testing
     }
 
     /// A whole record: an electronic date before the printed one (DEP, "Epub" in SO), labelled
-    /// abstract sections run together, two ISSNs, keywords (OTO/OT), a PMC id, history dates.
-    /// What NCBI would print besides: CI (CopyrightInformation) and COIS (CoiStatement), which the
-    /// record model does not keep. The history has `entrez` alone (not yet indexed for MEDLINE):
+    /// abstract sections run together, the copyright line (CI) after them, two ISSNs, keywords
+    /// (OTO/OT), the conflict of interest statement (COIS) after them, a PMC id, history dates.
+    /// The history has `entrez` alone (not yet indexed for MEDLINE):
     /// EDAT and MHDA are that date, as PubMed shows them. Each wrapped line keeps its trailing
     /// space (written `\u{20}` here).
     @Test func aWholeRecord() throws {
@@ -68,6 +68,7 @@ import Testing
               measured in a sample collected at the time of admission. Main lesson: The time of\u{20}
               blood collection is of utmost importance to establish the diagnosis of D-lactic\u{20}
               acidosis due to the fast clearance of D-lactate in the human body.
+        CI  - Croatian Society of Medical Biochemistry and Laboratory Medicine.
         FAU - Weemaes, Matthias
         AU  - Weemaes M
         AD  - Clinical Department of Laboratory Medicine, UZ Leuven, Leuven, Belgium.
@@ -93,6 +94,7 @@ import Testing
         OT  - case report
         OT  - high anion gap acidosis
         OT  - preanalytical phase
+        COIS- Potential conflict of interest: None declared.
         EDAT- 2019/12/17 06:00
         MHDA- 2019/12/17 06:00
         CRDT- 2019/12/17 06:00
@@ -283,5 +285,19 @@ import Testing
         #expect(Self.values("PB", in: text) == ["University of Washington, Seattle"] && Self.values("PL", in: text) == ["Seattle (WA)"])
         #expect(Self.values("AID", in: text) == ["NBK1372 [bookaccession]"])
         #expect(Self.values("SO", in: text).isEmpty && Self.values("TA", in: text).isEmpty)
+        #expect(Self.values("CTDT", in: text) == ["20060202"] && Self.values("DRDT", in: text) == ["20200917"])
+        #expect(Self.values("CI", in: text).first?.hasPrefix("Copyright © 1993-2026, University of Washington, Seattle.") == true)
+        // The tags in the order PubMed writes a GeneReviews chapter (its exports of PMIDs 20301770
+        // and 21249755): the publisher before DP, the editors before the authors, no history
+        // dates, publication status or source.
+        var order: [String] = []
+        for line in text.split(separator: "\n") where !line.hasPrefix(" ") {
+            let tag = line.prefix(4).trimmingCharacters(in: .whitespaces)
+            if order.last != tag { order.append(tag) }
+        }
+        #expect(order == ["PMID", "STAT", "DRDT", "CTDT", "PB", "DP", "TI", "BTI", "AB", "CI", "FED", "ED", "FED", "ED", "FED", "ED",
+                          "FED", "ED", "FED", "ED", "FED", "ED", "FAU", "AU", "AD", "FAU", "AU", "AD", "FAU", "AU", "AD",
+                          "LA", "PT", "PL", "OTO", "OT", "EDAT", "MHDA", "CRDT", "AID"], "\(text)")
+        #expect(Self.values("STAT", in: text) == ["Publisher"])
     }
 }

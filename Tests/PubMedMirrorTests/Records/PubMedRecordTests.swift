@@ -26,7 +26,7 @@ import Testing
             "journal", "pubDate", "year", "articleDates", "pages", "elocationIds", "articleIds", "doi", "pmcid",
             "languages", "publicationTypes", "publicationTypeUIs", "meshHeadings", "keywordLists", "keywords", "chemicals", "grants",
             "commentsCorrections", "dateRevised", "owner", "citationSubsets", "investigators", "history",
-            "publicationStatus",
+            "publicationStatus", "conflictOfInterest",
         ])
         let journal = try #require(object["journal"] as? [String: Any])
         #expect(Set(journal.keys) == ["title", "isoAbbreviation", "medlineTA", "nlmUniqueID", "country", "issn",
