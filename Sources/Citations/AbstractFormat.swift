@@ -1,8 +1,8 @@
 import PubMedRecords
 
 /// PubMed's "Abstract" text display, as efetch `rettype=abstract` writes it: a numbered citation
-/// line, then paragraphs for the title, the authors, their affiliations, the abstract, and the
-/// identifiers.
+/// line, then paragraphs for the title, the authors, their affiliations, the abstract, its
+/// copyright line, the identifiers, and the conflict of interest statement.
 ///
 ///     1. Arch Dermatol. 1965 Aug;92(2):188-91.
 ///
@@ -15,8 +15,12 @@ import PubMedRecords
 ///
 ///     BACKGROUND: …
 ///
+///     Copyright © 2019 Elsevier B.V. All rights reserved.
+///
 ///     DOI: 10.1000/x
 ///     PMID: 11850928  [Indexed for MEDLINE]
+///
+///     Conflict of interest statement: None declared.
 public enum AbstractFormat {
     /// Record `number` (from 1) of a list, ending with a newline.
     public static func render(_ record: PubMedRecord, number: Int) -> String {
@@ -46,12 +50,16 @@ public enum AbstractFormat {
         } else if let abstract = record.abstract {
             paragraphs.append(CitationText.oneLine(abstract))
         }
+        if let copyright = record.copyright { paragraphs.append(CitationText.oneLine(copyright)) }
         var identifiers: [String] = []
         if let doi = CitationText.doi(record) { identifiers.append("DOI: \(doi)") }
         if let pmcid = record.pmcid { identifiers.append("PMCID: \(pmcid)") }
         let status = record.status == "MEDLINE" ? "  [Indexed for MEDLINE]" : ""
         identifiers.append("PMID: \(record.pmid)\(status)")
         paragraphs.append(identifiers.joined(separator: "\n"))
+        if let statement = record.conflictOfInterest {
+            paragraphs.append("Conflict of interest statement: " + CitationText.oneLine(statement))
+        }
         return paragraphs.joined(separator: "\n\n") + "\n"
     }
 }

@@ -6,8 +6,9 @@ import PubMedRecords
 ///
 /// Layout as NCBI writes it today (NLM's "MEDLINE/PubMed Data Element (Field) Descriptions" and
 /// real efetch output): a line holds at most 81 characters of the value, broken at spaces, the
-/// space kept at the end of the broken line. Fields the record model does not keep (OAB, MID, CTI,
-/// and of books' fields the volume, edition and collection title) are not written.
+/// space kept at the end of the broken line. Not written: OAB (other abstracts), and the fields
+/// the record model does not keep (MID, CTI, a book's collection title); nor a book's volume and
+/// edition, whose MEDLINE tags are not known here.
 ///
 /// A book or a part of one is written as PubMed writes GeneReviews chapters (real exports of
 /// PMIDs 21249755 and 20301770): status `Publisher`, then DRDT (revised) and CTDT (contributed)

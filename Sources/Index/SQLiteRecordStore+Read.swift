@@ -76,6 +76,7 @@ extension SQLiteRecordStore {
     /// An index of the current records in a sort's order, and its first key as SQL over
     /// `article a`, written as the sort's order writes it (so that SQLite reads the index for it).
     /// Records without an author or a journal come first, as the empty text (no key is null).
+    /// Every order breaks ties by PMID, highest first.
     struct OrderIndex: Equatable {
         var name: String
         var key: String
@@ -85,6 +86,19 @@ extension SQLiteRecordStore {
         static let pubDate = OrderIndex(name: "articleCurrentDate", key: "a.pubDate", descending: true)
         static let firstAuthor = OrderIndex(name: "articleCurrentAuthor", key: "ifnull(a.firstAuthor, '') COLLATE NOCASE", descending: false)
         static let journal = OrderIndex(name: "articleCurrentJournal", key: "ifnull(a.journal, '') COLLATE NOCASE", descending: false)
+
+        /// The entries up to and including the one with first key `?1` and PMID `?2`, in the
+        /// walk's order, as a condition: a range of the index (which SQLite reads as one, and
+        /// leaves at its end), exact to the entry even when many share its key (a year-only date,
+        /// the records without an author).
+        var upToEdge: String {
+            if key == "a.pmid" { return "a.pmid >= ?2" }
+            // Date and PMID both descending: one range of the row (the index, read backwards).
+            if descending { return "(\(key), a.pmid) >= (?1, ?2)" }
+            // An ascending key with PMIDs descending is not one range of a row: the range of the
+            // key, and within the edge's key the PMIDs from the edge's down.
+            return "\(key) <= ?1 AND (\(key) < ?1 OR a.pmid >= ?2)"
+        }
 
         /// The index that serves `sort`, if any.
         static func serving(_ sort: SearchSort) -> OrderIndex? {
@@ -148,31 +162,29 @@ extension SQLiteRecordStore {
 
     /// The page by `walk`, or nil when the walk reached its bound before the page was full.
     ///
-    /// The bound is the first key of the entry `bound` entries in (the index alone read to it,
-    /// about 20 ns an entry), given to the walk as a range of the index, so that SQLite still reads
-    /// it in order and stops as soon as the page is full. (The entries that share that key are
-    /// inside the bound too.)
+    /// The bound is the entry `bound` entries in (the index alone read to it, about 20 ns an
+    /// entry), given to the walk as a range of the index (`OrderIndex.upToEdge`), so that SQLite
+    /// still reads it in order and stops as soon as the page is full.
     static func walked(_ walk: OrderedWalk, request: SearchRequest, fts: FTSQuery, db: Database) throws -> [Row]? {
         let order = order(request.sort)
-        let edge = try DatabaseValue.fetchOne(db, sql: """
-            SELECT \(walk.index.key) FROM article a INDEXED BY \(walk.index.name)
+        let edge = try Row.fetchOne(db, sql: """
+            SELECT \(walk.index.key), a.pmid FROM article a INDEXED BY \(walk.index.name)
             WHERE a.isCurrent = 1 ORDER BY \(order) LIMIT 1 OFFSET ?
             """, arguments: [walk.bound - 1])
-        // No entry there (the index is shorter), or one without a date (those come last): the
-        // walk may go to the end.
-        var arguments: StatementArguments = []
+        // No entry there (the index is shorter), or one without a date (those come last by date;
+        // no other key is null): the walk may go to the end.
         var bounded = ""
-        if let edge, !edge.isNull {
-            bounded = "AND \(walk.index.key) \(walk.index.descending ? ">=" : "<=") ?"
-            arguments += [edge]
+        var arguments: [DatabaseValueConvertible?] = [nil, nil]
+        if let edge, !edge.hasNull(atIndex: 0) {
+            bounded = "AND " + walk.index.upToEdge
+            arguments = [edge[0] as DatabaseValue, edge[1] as DatabaseValue]
         }
-        arguments += [fts.match, request.limit, request.offset]
         let rows = try Row.fetchAll(db, sql: """
             SELECT \(hitColumns), 0.0 AS rank
             FROM article a INDEXED BY \(walk.index.name)
-            WHERE a.isCurrent = 1 \(bounded) AND +a.id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?)
-            ORDER BY \(order) LIMIT ? OFFSET ?
-            """, arguments: arguments)
+            WHERE a.isCurrent = 1 \(bounded) AND +a.id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?3)
+            ORDER BY \(order) LIMIT ?4 OFFSET ?5
+            """, arguments: StatementArguments(arguments + [fts.match, request.limit, request.offset]))
         // A page short of `limit` is the end of the hits only when the walk could see them all.
         if rows.count < request.limit && !bounded.isEmpty { return nil }
         return rows

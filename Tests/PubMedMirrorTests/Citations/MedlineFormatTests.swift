@@ -275,6 +275,18 @@ import Testing
         #expect(try JSONDecoder().decode(PubMedRecord.self, from: Data(json)) == record)
     }
 
+    /// efetch's `rettype=abstract` text: the copyright line as a paragraph after the abstract, and
+    /// the conflict of interest statement after the identifiers, as PubMed's Abstract display has
+    /// them.
+    @Test func abstractTextHasTheCopyrightAndTheConflictOfInterest() throws {
+        let text = AbstractFormat.render(try Self.baseline(31839728), number: 1)
+        let paragraphs = text.split(separator: "\n\n").map(String.init)
+        let abstract = try #require(paragraphs.firstIndex { $0.hasPrefix("Introduction: D-lactic acidosis") })
+        #expect(paragraphs[abstract + 1] == "Croatian Society of Medical Biochemistry and Laboratory Medicine.")
+        #expect(paragraphs[abstract + 2].hasPrefix("DOI: 10.11613/BM.2020.011001\nPMCID: PMC6904971\nPMID: 31839728"))
+        #expect(paragraphs.last == "Conflict of interest statement: Potential conflict of interest: None declared.\n")
+    }
+
     @Test func book() throws {
         let text = MedlineFormat.render(try Self.book())
         #expect(text.hasPrefix("PMID- 20301546\n"))

@@ -118,6 +118,48 @@ import Testing
         #expect(page == Array(lowest.sorted(by: >).prefix(20)))
     }
 
+    /// The walk's bound is exact to the entry, even inside a run of entries that share the sort
+    /// key (records of one date, one journal, or without an author): a page that the hits among
+    /// the first `bound` entries can fill is exactly those hits, and one they cannot fill is
+    /// refused (to be sorted), never filled from past the bound.
+    @Test func theWalksBoundIsExactInsideARunOfEqualKeys() async throws {
+        let store = try #require(try await Self.indexed(.sqlite) as? SQLiteRecordStore)
+        let query = try PubMedQuery(parsing: "english[la]")
+        let fts = try store.translate(query, mesh: nil)
+        for sort in [SearchSort.pmid, .pubDate, .firstAuthor, .journal] {
+            let index = try #require(SQLiteRecordStore.OrderIndex.serving(sort))
+            let (entries, hits) = try store.read { db in
+                (try Row.fetchAll(db, sql: """
+                    SELECT \(index.key) AS key, a.pmid FROM article a INDEXED BY \(index.name)
+                    WHERE a.isCurrent = 1 ORDER BY \(SQLiteRecordStore.order(sort))
+                    """).map { ($0["key"] as DatabaseValue, $0["pmid"] as Int) },
+                 Set(try Int.fetchAll(db, sql: "SELECT a.pmid FROM article a WHERE a.id IN (SELECT rowid FROM articleSearch WHERE articleSearch MATCH ?)",
+                                      arguments: [fts.match])))
+            }
+            // Bounds in the middle of runs of equal keys (for PMIDs, which are unique, any entry).
+            var bounds: [Int] = []
+            for position in 1..<(entries.count - 1) where bounds.count < 3 && !entries[position].0.isNull
+                && (sort == .pmid || (entries[position - 1].0 == entries[position].0 && entries[position].0 == entries[position + 1].0))
+                && bounds.allSatisfy({ position - $0 > 50 }) {
+                bounds.append(position + 1)
+            }
+            #expect(!bounds.isEmpty, "\(sort): no run of equal keys in the sample")
+            for bound in bounds {
+                let within = entries.prefix(bound).map(\.1).filter(hits.contains)
+                guard !within.isEmpty else { continue }
+                let walk = SQLiteRecordStore.OrderedWalk(index: index, hits: hits.count, bound: bound)
+                let full = try store.read { db in
+                    try SQLiteRecordStore.walked(walk, request: SearchRequest(query: query, sort: sort, limit: within.count), fts: fts, db: db)
+                }
+                #expect(full?.map { $0["pmid"] as Int } == within, "\(sort), bound \(bound)")
+                let short = try store.read { db in
+                    try SQLiteRecordStore.walked(walk, request: SearchRequest(query: query, sort: sort, limit: within.count + 1), fts: fts, db: db)
+                }
+                #expect(short == nil, "\(sort), bound \(bound): a page filled from past the bound")
+            }
+        }
+    }
+
     /// On PostgreSQL: a page of many hits is walked (by PMID, date, first author and journal), a
     /// handful of hits or a page deep into many is sorted, and so are hits bunched at the far end
     /// of the order (the first walk finds none of them); a rare word is never walked, as the
