@@ -68,46 +68,32 @@ extension SQLiteRecordStore {
         switch sort {
         case .relevance, .recent, .pmid: "a.pmid DESC"
         case .pubDate: "a.pubDate DESC, a.pmid DESC"
-        case .firstAuthor: "\(OrderIndex.firstAuthor.key), a.pmid DESC"
-        case .journal: "\(OrderIndex.journal.key), a.pmid DESC"
+        case .firstAuthor: "a.firstAuthor COLLATE NOCASE, a.pmid DESC"
+        case .journal: "a.journal COLLATE NOCASE, a.pmid DESC"
         }
     }
 
-    /// An index of the current records in a sort's order, and its first key as SQL over
-    /// `article a`, written as the sort's order writes it (so that SQLite reads the index for it).
-    /// Records without an author or a journal come first, as the empty text (no key is null).
-    /// Every order breaks ties by PMID, highest first.
+    /// An index of the current records in a sort's order, newest first, and its first key as
+    /// SQL over `article a`. Both break ties by PMID, highest first.
     struct OrderIndex: Equatable {
         var name: String
         var key: String
-        var descending: Bool
 
-        static let pmid = OrderIndex(name: "articleCurrentPmid", key: "a.pmid", descending: true)
-        static let pubDate = OrderIndex(name: "articleCurrentDate", key: "a.pubDate", descending: true)
-        static let firstAuthor = OrderIndex(name: "articleCurrentAuthor", key: "ifnull(a.firstAuthor, '') COLLATE NOCASE", descending: false)
-        static let journal = OrderIndex(name: "articleCurrentJournal", key: "ifnull(a.journal, '') COLLATE NOCASE", descending: false)
+        static let pmid = OrderIndex(name: "articleCurrentPmid", key: "a.pmid")
+        static let pubDate = OrderIndex(name: "articleCurrentDate", key: "a.pubDate")
 
         /// The entries up to and including the one with first key `?1` and PMID `?2`, in the
-        /// walk's order, as a condition: a range of the index (which SQLite reads as one, and
-        /// leaves at its end), exact to the entry even when many share its key (a year-only date,
-        /// the records without an author).
-        var upToEdge: String {
-            if key == "a.pmid" { return "a.pmid >= ?2" }
-            // Date and PMID both descending: one range of the row (the index, read backwards).
-            if descending { return "(\(key), a.pmid) >= (?1, ?2)" }
-            // An ascending key with PMIDs descending is not one range of a row: the range of the
-            // key, and within the edge's key the PMIDs from the edge's down.
-            return "\(key) <= ?1 AND (\(key) < ?1 OR a.pmid >= ?2)"
-        }
+        /// walk's order, as a condition: one range of the index (which SQLite reads as one, and
+        /// leaves at its end), exact to the entry even when many share its date (a year-only one).
+        var upToEdge: String { key == "a.pmid" ? "a.pmid >= ?2" : "(\(key), a.pmid) >= (?1, ?2)" }
 
-        /// The index that serves `sort`, if any.
+        /// The index that serves `sort`, if any (first author and journal have none; see the
+        /// schema).
         static func serving(_ sort: SearchSort) -> OrderIndex? {
             switch sort {
             case .pmid: .pmid
             case .pubDate: .pubDate
-            case .firstAuthor: .firstAuthor
-            case .journal: .journal
-            case .relevance, .recent: nil
+            case .relevance, .recent, .firstAuthor, .journal: nil
             }
         }
     }
@@ -142,9 +128,9 @@ extension SQLiteRecordStore {
     /// have it read most of the index, so they are sorted after all, for little more than the sort.
     static func orderedWalk(for request: SearchRequest, fts: FTSQuery, db: Database) throws -> OrderedWalk? {
         guard let index = OrderIndex.serving(request.sort) else { return nil }
-        // Asked of the schema itself (an index made before the date, author and journal indexes
-        // is read without them until a writer adds them): GRDB's cache of the schema would not
-        // see the index that a writer adds while a server reads.
+        // Asked of the schema itself (an index made before the date index is read without it
+        // until a writer adds it): GRDB's cache of the schema would not see the index that a
+        // writer adds while a server reads.
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", arguments: [index.name]) == true else {
             return nil
         }
@@ -171,8 +157,8 @@ extension SQLiteRecordStore {
             SELECT \(walk.index.key), a.pmid FROM article a INDEXED BY \(walk.index.name)
             WHERE a.isCurrent = 1 ORDER BY \(order) LIMIT 1 OFFSET ?
             """, arguments: [walk.bound - 1])
-        // No entry there (the index is shorter), or one without a date (those come last by date;
-        // no other key is null): the walk may go to the end.
+        // No entry there (the index is shorter), or one without a date (those come last): the
+        // walk may go to the end.
         var bounded = ""
         var arguments: [DatabaseValueConvertible?] = [nil, nil]
         if let edge, !edge.hasNull(atIndex: 0) {
