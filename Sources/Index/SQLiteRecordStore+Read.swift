@@ -85,7 +85,7 @@ extension SQLiteRecordStore {
         /// The entries up to and including the one with first key `?1` and PMID `?2`, in the
         /// walk's order, as a condition: one range of the index (which SQLite reads as one, and
         /// leaves at its end), exact to the entry even when many share its date (a year-only one).
-        var upToEdge: String { key == "a.pmid" ? "a.pmid >= ?2" : "(\(key), a.pmid) >= (?1, ?2)" }
+        var upToEdge: String { self == .pmid ? "a.pmid >= ?2" : "(\(key), a.pmid) >= (?1, ?2)" }
 
         /// The index that serves `sort`, if any (first author and journal have none; see the
         /// schema).

@@ -375,9 +375,9 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// earlier pubmed-mirror lacks until a writer opens it). Asked of the server until it has it,
     /// so that a resident reader (`serve`) walks once a writer has built it.
     func hasIndex(_ index: String) throws(IndexError) -> Bool {
-        if orderIndexes.withLock({ $0.contains(index) }) { return true }
+        if knownArticleIndexes.withLock({ $0.contains(index) }) { return true }
         let present = try read("searching") { connection throws(ServerDatabaseFailure) in try PGCatalog.articleIndexes(schema, connection) }
-        orderIndexes.withLock { $0 = present }
+        knownArticleIndexes.withLock { $0 = present }
         return present.contains(index)
     }
 
@@ -568,7 +568,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     }
 
     /// The indexes of `article` as a search sorted by an order index last found them (`hasIndex`).
-    private let orderIndexes = Mutex<Set<String>>([])
+    private let knownArticleIndexes = Mutex<Set<String>>([])
     /// Whether a file was applied since the pending lists were last merged (or its merge failed).
     private let appliedSinceMerge = Mutex(false)
     /// The high-water mark this store's writer last left or found (on opening, after its last file,
