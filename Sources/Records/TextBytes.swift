@@ -14,6 +14,20 @@ enum TextBytes {
         // Fast path: single spaces between words, nothing at the ends.
         var read = 0
         var afterSpace = true  // a space here would be a leading one
+        if let base = buffer.baseAddress {
+            // Eight bytes at a time while they need no change (about a tenth of the parser thread's
+            // time went to this loop a byte at a time); the byte loop below takes over at the first
+            // word that holds a byte below 0x20 or a space after a space.
+            while count - read >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + read).loadUnaligned(as: UInt64.self))
+                guard !hasByteBelowSpace(word) else { break }
+                let spaces = spaceLanes(word)
+                // A space lane's flag moved one byte on meets the next byte's: two spaces in a row.
+                guard spaces & (spaces << 8 | (afterSpace ? 0x80 : 0)) == 0 else { break }
+                afterSpace = spaces >> 63 != 0
+                read += 8
+            }
+        }
         while read < count {
             let byte = buffer[read]
             if byte <= 0x20 && isSpace(byte) {
@@ -49,6 +63,24 @@ enum TextBytes {
             read += 1
         }
         return write
+    }
+
+    private static let lowBits: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any of the word's eight bytes is below 0x20 (exact as a whole, though not lane by
+    /// lane: a borrow from such a lane can mark the next).
+    @inline(__always)
+    static func hasByteBelowSpace(_ word: UInt64) -> Bool {
+        (word &- lowBits &* 0x20) & ~word & highBits != 0
+    }
+
+    /// The word with each byte that is a space marked by its lane's high bit, exactly (no carry
+    /// crosses a lane: each lane's low seven bits plus 0x7F stay within it).
+    @inline(__always)
+    static func spaceLanes(_ word: UInt64) -> UInt64 {
+        let difference = word ^ (lowBits &* 0x20)
+        return ~(((difference & ~highBits) &+ ~highBits) | difference) & highBits
     }
 
     /// The flattened text as a `String`: white space collapsed, and the ends trimmed of spaces

@@ -115,6 +115,36 @@ import Testing
         #expect(TextBytes.flattened(&bytes) == expected)
     }
 
+    /// The word-at-a-time path against the rule itself, on texts long enough to reach it: white
+    /// space runs and single spaces at every offset within and across eight-byte words.
+    @Test func collapsingWhitespaceMatchesTheRuleAtEveryOffset() {
+        let pieces = ["a", "bc", " ", "  ", "\t", "\n", "\r\n", "é", "\u{1}", "word", " x ", "\u{A0}"]
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<40 {
+            for _ in 0..<60 {
+                var text = ""
+                while text.utf8.count < length { text += pieces.randomElement(using: &generator)! }
+                var bytes = Array(text.utf8)
+                let kept = bytes.withUnsafeMutableBufferPointer { TextBytes.collapseWhitespace($0) }
+                // The rule: runs of the four XML white-space bytes become one space, none at the ends.
+                let expected = text.utf8.split(whereSeparator: TextBytes.isSpace).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+                #expect(String(decoding: bytes[..<kept], as: UTF8.self) == expected, "\(Array(text.utf8))")
+            }
+        }
+    }
+
+    /// Each test of eight bytes against the bytes one by one, on words that mix lanes that borrow,
+    /// lanes with the high bit set and spaces at both ends.
+    @Test(arguments: [[0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68], [0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20],
+                      [0x20, 0x62, 0x00, 0x21, 0x1F, 0x20, 0x80, 0xFF], [0x7F, 0x80, 0xFF, 0x20, 0x41, 0x20, 0x20, 0x09],
+                      [0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x1F], [0xC3, 0xA9, 0x20, 0xA0, 0xC2, 0x20, 0x0A, 0x0D]] as [[UInt8]])
+    func wordTests(bytes: [UInt8]) {
+        let word = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        #expect(TextBytes.hasByteBelowSpace(word) == bytes.contains { $0 < 0x20 })
+        let lanes = (0..<8).filter { TextBytes.spaceLanes(word) >> (8 * UInt64($0) + 7) & 1 == 1 }
+        #expect(lanes == (0..<8).filter { bytes[$0] == 0x20 })
+    }
+
     @Test(arguments: [("123", 123), (" 42\n", 42), ("4 2", nil), ("-1", nil), ("", nil), ("x1", nil),
                       ("1234567890123456789", nil)] as [(String, Int?)])
     func integer(text: String, expected: Int?) {
