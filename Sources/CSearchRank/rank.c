@@ -18,10 +18,12 @@ typedef struct {
 /// keep the connection from closing), the searchInfo row in hand, and for pubmed_rank the query's
 /// phrase statistics.
 typedef struct {
-    sqlite3_stmt *chunkStatement;   // SELECT data FROM searchInfo WHERE chunk = ?
+    sqlite3_stmt *chunkStatement;   // SELECT chunk, data FROM searchInfo WHERE chunk >= ? ORDER BY chunk
     sqlite3_stmt *yearStatement;    // SELECT year FROM article WHERE id = ?
-    sqlite3_int64 chunk;
+    sqlite3_int64 chunk;            // the chunk of the last row asked for, whose entries `data` holds when `have`
     int have;
+    int positioned;                 // chunkStatement is on a row, of chunk `rowChunk`
+    sqlite3_int64 rowChunk;
     unsigned char data[CSEARCHRANK_CHUNK_ROWS * 4];
     int phrases;
     double averageLength;
@@ -52,23 +54,40 @@ static Query *queryData(const Fts5ExtensionApi *api, Fts5Context *context) {
     return query;
 }
 
+/// Moves the chunk statement to its next row (`positioned` tells whether there is one).
+static void stepChunks(Query *query) {
+    query->positioned = sqlite3_step(query->chunkStatement) == SQLITE_ROW;
+    if (query->positioned) query->rowChunk = sqlite3_column_int64(query->chunkStatement, 0);
+}
+
 /// The row's 4 bytes of searchInfo, or NULL when there are none.
+///
+/// FTS5 hands a query's matches over in rowid order, so their chunks come in order too: the
+/// statement reads searchInfo forward from the first one, and steps on to the next chunk needed
+/// when it is a few rows ahead rather than looking it up again (a lookup costs several steps).
+/// Measured on 1.2 million records, `cancer` in title and abstract (22,080 matches, about 1,100
+/// chunks): 6.3 → 5.6 ms ranked in a warm connection.
 static const unsigned char *info(Connection *connection, Query *query, sqlite3_int64 rowid) {
     sqlite3_int64 chunk = rowid / CSEARCHRANK_CHUNK_ROWS;
     if (query->chunk != chunk) {
         query->chunk = chunk;
         query->have = 0;
         if (!query->chunkStatement &&
-            sqlite3_prepare_v2(connection->db, "SELECT data FROM searchInfo WHERE chunk = ?", -1, &query->chunkStatement, NULL) != SQLITE_OK) {
+            sqlite3_prepare_v2(connection->db, "SELECT chunk, data FROM searchInfo WHERE chunk >= ? ORDER BY chunk", -1,
+                               &query->chunkStatement, NULL) != SQLITE_OK) {
             return NULL;
         }
-        sqlite3_bind_int64(query->chunkStatement, 1, chunk);
-        if (sqlite3_step(query->chunkStatement) == SQLITE_ROW &&
-            sqlite3_column_bytes(query->chunkStatement, 0) == (int)sizeof query->data) {
-            memcpy(query->data, sqlite3_column_blob(query->chunkStatement, 0), sizeof query->data);
+        if (!query->positioned || chunk < query->rowChunk || chunk - query->rowChunk > 8) {
+            sqlite3_reset(query->chunkStatement);
+            sqlite3_bind_int64(query->chunkStatement, 1, chunk);
+            stepChunks(query);
+        }
+        while (query->positioned && query->rowChunk < chunk) stepChunks(query);
+        if (query->positioned && query->rowChunk == chunk &&
+            sqlite3_column_bytes(query->chunkStatement, 1) == (int)sizeof query->data) {
+            memcpy(query->data, sqlite3_column_blob(query->chunkStatement, 1), sizeof query->data);
             query->have = 1;
         }
-        sqlite3_reset(query->chunkStatement);
     }
     return query->have ? query->data + (rowid % CSEARCHRANK_CHUNK_ROWS) * 4 : NULL;
 }

@@ -100,9 +100,13 @@ enum CitationText {
         return record.abstractSections.map { section in (section.label.map { "\($0): " } ?? "") + section.text }.joined(separator: " ")
     }
 
-    /// `text` with line breaks and tabs as spaces (the formats are line-based).
+    /// `text` with line breaks and tabs as spaces (the formats are line-based): each of the three
+    /// bytes, a CR LF pair as two. Read as UTF-8 bytes, not as characters: a title has no such byte
+    /// (the parser collapses white space), and telling characters apart costs more than the rest
+    /// of a search's output.
     static func oneLine(_ text: String) -> String {
-        String(text.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : $0 })
+        guard text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return text }
+        return String(decoding: text.utf8.map { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 ? 0x20 : $0 }, as: UTF8.self)
     }
 
     /// The NCBI Bookshelf page of a book record (`bookaccession` id), if it has one.

@@ -87,6 +87,13 @@ import Testing
         #expect(BibTeXFormat.name(PubMedRecord.Author(collectiveName: "Smith & Jones and Partners")) == #"{Smith \& Jones and Partners}"#)
     }
 
+    /// Line breaks and tabs become spaces, byte for byte (a CR LF pair is two), and nothing else changes.
+    @Test(arguments: [("plain title", "plain title"), ("a\tb\nc", "a b c"), ("line\r\nbreak", "line  break"),
+                      ("é\n☃\u{301}\t", "é ☃\u{301} "), ("", "")])
+    func oneLine(text: String, expected: String) {
+        #expect(CitationText.oneLine(text) == expected)
+    }
+
     @Test func cslJSONItems() throws {
         let item = try Self.object(CSLJSONFormat.render(try Self.baseline(31839728)))
         #expect(item["id"] as? String == "pmid31839728")

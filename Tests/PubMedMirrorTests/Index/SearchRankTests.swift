@@ -132,6 +132,51 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "a connection was left open")
     }
 
+    /// Each match's entry is read from its own `searchInfo` row however the matches come: in rowid
+    /// order (the reader steps forward to the next row it needs) or against it, in chunks side by
+    /// side or far apart (looked up again), or in a chunk that has no row (the article's year).
+    @Test func searchInfoEntriesAreFoundInEitherOrderAcrossManyChunks() throws {
+        let folder = try TestPaths.temporaryDirectory("search-info-chunks")
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try SearchInfo.register(db) }
+        let queue = try DatabaseQueue(path: folder.appendingPathComponent("chunks.sqlite").path, configuration: configuration)
+        let chunk = Int64(SearchInfo.rowsPerChunk)
+        // Chunks 0, 1, 2, 3 (no row), 4, 9, 19, 20 (no row), 39 and 40 (no row), at both ends of some; the
+        // chunk after each that has no row holds an entry at the same place (which must not be taken).
+        let rowids: [Int64] = [3, chunk - 1, chunk, 2 * chunk + 7, 3 * chunk + 500, 4 * chunk + 500, 9 * chunk + 2, 9 * chunk + 3,
+                               19 * chunk + chunk - 1, 20 * chunk, 39 * chunk, 39 * chunk + 11, 40 * chunk + 5]
+        let noRow: Set<Int64> = [3, 20, 40]
+        var expected: [Int64: Int] = [:]
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE articleSearch USING fts5 (ti);
+                CREATE TABLE searchInfo (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
+                CREATE TABLE article (id INTEGER PRIMARY KEY, year INTEGER);
+                """)
+            var entries: [Int64: SearchInfo.Entry] = [:]
+            for (index, rowid) in rowids.enumerated() {
+                try db.execute(sql: "INSERT INTO articleSearch (rowid, ti) VALUES (?, 'alpha')", arguments: [rowid])
+                // The article table's year differs from the entry's: a row read from the wrong place shows.
+                try db.execute(sql: "INSERT INTO article (id, year) VALUES (?, ?)", arguments: [rowid, 1800 + index])
+                if noRow.contains(rowid / chunk) {
+                    expected[rowid] = 1800 + index
+                } else {
+                    entries[rowid] = SearchInfo.Entry(length: 1, year: 1900 + index)
+                    expected[rowid] = 1900 + index
+                }
+            }
+            try SearchInfo.write(entries, db: db)
+        }
+        for order in ["ASC", "DESC"] {
+            let years = try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT rowid, pubmed_year(articleSearch) AS year FROM articleSearch WHERE articleSearch MATCH 'alpha' ORDER BY rowid \(order)")
+                    .map { ($0["rowid"] as Int64, $0["year"] as Int) }
+            }
+            #expect(years.map(\.0) == (order == "ASC" ? rowids : rowids.reversed()))
+            for (rowid, year) in years { #expect(year == expected[rowid], "row \(rowid), \(order)") }
+        }
+    }
+
     @Test func docsizeVarintsAddUp() {
         // Seven columns: 3, 0, 127, 128, 306, 1, 16384 tokens, in SQLite's big-endian varints.
         let bytes: [UInt8] = [3, 0, 0x7F, 0x81, 0x00, 0x82, 0x32, 1, 0x81, 0x80, 0x00]
