@@ -246,6 +246,10 @@ package struct FTSQuery {
             return codes(Self.adding(written, to: narrower.map(SearchCode.code)).map { "pt_" + $0 }, prefix: false)
         case .subheading where !prefix:
             return codes(["sh_" + SearchCode.code(try subheading(term.text))], prefix: false)
+        case .subset where !prefix && SearchCode.subset(term.text) == "all":
+            // PubMed's `all[sb]`, every citation (`all[sb] NOT …`, or alone for the count): the
+            // subsets of which each record has one.
+            return codes(SearchCodes.everyRecordSubsets.map { "sb_" + $0 }, prefix: false)
         case .subset:
             return codes(["sb_" + SearchCode.subset(term.text)], prefix: prefix)
         case .language where !prefix:

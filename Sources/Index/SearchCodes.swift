@@ -292,6 +292,10 @@ struct SearchCodes {
         }
     }
 
+    /// The subsets of which every record has one (what `all[sb]` finds): a citation's status (an
+    /// attribute the DTD requires, one of these six) or a book's own subset.
+    static let everyRecordSubsets = ["medline", "pubmednotmedline", "inprocess", "indatareview", "publisher", "completed", "books"]
+
     /// The `[sb]` subsets the record itself tells: its status, its citation subsets, whether it has
     /// an abstract, whether it is in PMC.
     static func subsets(_ record: PubMedRecord) -> [String] {

@@ -289,9 +289,9 @@ struct QueryParser {
     }
 
     /// The `[sb]` subsets the records tell (their status, whether they have an abstract, whether
-    /// they are in PMC, books), besides `jsubset` + a citation subset.
+    /// they are in PMC, books), besides `jsubset` + a citation subset; and `all`, every record.
     static let subsets: Set<String> = [
-        "medline", "oldmedline", "pubmednotmedline", "inprocess", "indatareview", "publisher", "completed",
+        "all", "medline", "oldmedline", "pubmednotmedline", "inprocess", "indatareview", "publisher", "completed",
         "hasabstract", "pmc", "pubmedpmc", "books",
     ]
 

@@ -909,6 +909,9 @@ def eval_term(t, ix):
     field = VALUE_FIELDS[tag]
     if field == "sb":
         c = sb_code(text)
+        # PubMed's all[sb]: every citation.
+        if c == "all" and not truncated:
+            return set(ix.all)
         # Only the subsets the records themselves tell; any other PubMed filter is an error.
         if not truncated and c not in KNOWN_SUBSETS and not (c.startswith("jsubset") and len(c) > 7):
             raise QueryError("%r[sb] cannot be computed from the records" % text)
