@@ -13,15 +13,14 @@ typedef struct {
     sqlite3 *db;
 } Connection;
 
-/// Per query (FTS5 auxiliary data, freed when the query's cursor closes): the statements the
-/// function runs, prepared on first use and finalized with the query (a statement kept past it would
-/// keep the connection from closing), the searchInfo row in hand, and for pubmed_rank the query's
-/// phrase statistics.
+/// Per query (FTS5 auxiliary data, freed when the query's cursor closes): the statement the function
+/// runs, prepared on first use and finalized with the query (a statement kept past it would keep the
+/// connection from closing), the searchInfo row in hand, and the query's phrase statistics.
 typedef struct {
     sqlite3_stmt *chunkStatement;   // SELECT chunk, data FROM searchInfo WHERE chunk >= ? ORDER BY chunk
-    sqlite3_stmt *yearStatement;    // SELECT year FROM article WHERE id = ?
     sqlite3_int64 chunk;            // the chunk of the last row asked for, whose entries `data` holds when `have`
     int have;
+    int stride;                     // the bytes of an entry in `data`: CSEARCHRANK_ENTRY_BYTES, or 4 (the earlier layout)
     int positioned;                 // chunkStatement is on a row, of chunk `rowChunk`
     sqlite3_int64 rowChunk;
     unsigned char data[CSEARCHRANK_CHUNK_ROWS * 4];
@@ -34,7 +33,6 @@ typedef struct {
 static void freeQuery(void *pointer) {
     Query *query = pointer;
     sqlite3_finalize(query->chunkStatement);
-    sqlite3_finalize(query->yearStatement);
     free(query->idf);
     free(query->frequency);
     free(query);
@@ -60,7 +58,7 @@ static void stepChunks(Query *query) {
     if (query->positioned) query->rowChunk = sqlite3_column_int64(query->chunkStatement, 0);
 }
 
-/// The row's 4 bytes of searchInfo, or NULL when there are none.
+/// The row's entry in searchInfo (its length), or NULL when there is none.
 ///
 /// FTS5 hands a query's matches over in rowid order, so their chunks come in order too: the
 /// statement reads searchInfo forward from the first one, and steps on to the next chunk needed
@@ -83,17 +81,20 @@ static const unsigned char *info(Connection *connection, Query *query, sqlite3_i
             stepChunks(query);
         }
         while (query->positioned && query->rowChunk < chunk) stepChunks(query);
-        if (query->positioned && query->rowChunk == chunk &&
-            sqlite3_column_bytes(query->chunkStatement, 1) == (int)sizeof query->data) {
-            memcpy(query->data, sqlite3_column_blob(query->chunkStatement, 1), sizeof query->data);
+        // A row of the earlier layout (4 bytes an entry: the length, then a year) is read as well,
+        // until a writer's migration rewrites it; a row of any other size as none.
+        int bytes = query->positioned && query->rowChunk == chunk ? sqlite3_column_bytes(query->chunkStatement, 1) : 0;
+        if (bytes == CSEARCHRANK_CHUNK_ROWS * CSEARCHRANK_ENTRY_BYTES || bytes == CSEARCHRANK_CHUNK_ROWS * 4) {
+            memcpy(query->data, sqlite3_column_blob(query->chunkStatement, 1), bytes);
+            query->stride = bytes / CSEARCHRANK_CHUNK_ROWS;
             query->have = 1;
         }
     }
-    return query->have ? query->data + (rowid % CSEARCHRANK_CHUNK_ROWS) * 4 : NULL;
+    return query->have ? query->data + (rowid % CSEARCHRANK_CHUNK_ROWS) * query->stride : NULL;
 }
 
-static unsigned field(const unsigned char *entry, int index) {
-    return entry[2 * index] | (unsigned)entry[2 * index + 1] << 8;
+static unsigned length(const unsigned char *entry) {
+    return entry[0] | (unsigned)entry[1] << 8;
 }
 
 static int countRow(const Fts5ExtensionApi *api, Fts5Context *context, void *count) {
@@ -195,14 +196,14 @@ static void pubmedRank(const Fts5ExtensionApi *api, Fts5Context *context, sqlite
         }
         query->frequency[phrase] = frequency;
     }
-    double length;
+    double rowLength;
     const unsigned char *entry = rc == SQLITE_OK ? info(connection, query, api->xRowid(context)) : NULL;
-    if (entry && field(entry, 0) != 0 && field(entry, 0) != CSEARCHRANK_LENGTH_UNKNOWN) {
-        length = field(entry, 0);
+    if (entry && length(entry) != 0 && length(entry) != CSEARCHRANK_LENGTH_UNKNOWN) {
+        rowLength = length(entry);
     } else if (rc == SQLITE_OK) {
         int tokens = 0;
         rc = api->xColumnSize(context, -1, &tokens);
-        length = tokens;
+        rowLength = tokens;
     }
     if (rc != SQLITE_OK) {
         sqlite3_result_error_code(result, rc);
@@ -216,37 +217,9 @@ static void pubmedRank(const Fts5ExtensionApi *api, Fts5Context *context, sqlite
     for (int phrase = 0; phrase < query->phrases; phrase++) {
         double frequency = query->frequency[phrase];
         if (frequency == 0.0 || query->idf[phrase] == 0.0) continue;
-        score += query->idf[phrase] * ((frequency * (k1 + 1.0)) / (frequency + k1 * (1 - b + b * length / query->averageLength)));
+        score += query->idf[phrase] * ((frequency * (k1 + 1.0)) / (frequency + k1 * (1 - b + b * rowLength / query->averageLength)));
     }
     sqlite3_result_double(result, -1.0 * score);
-}
-
-static void pubmedYear(const Fts5ExtensionApi *api, Fts5Context *context, sqlite3_context *result,
-                       int count, sqlite3_value **values) {
-    (void)count;
-    (void)values;
-    Connection *connection = api->xUserData(context);
-    Query *query = queryData(api, context);
-    if (!query) {
-        sqlite3_result_error_nomem(result);
-        return;
-    }
-    sqlite3_int64 rowid = api->xRowid(context);
-    const unsigned char *entry = info(connection, query, rowid);
-    if (entry && field(entry, 1) != 0) {
-        if (field(entry, 1) == CSEARCHRANK_NO_YEAR) sqlite3_result_null(result);
-        else sqlite3_result_int(result, (int)field(entry, 1));
-        return;
-    }
-    if (!query->yearStatement &&
-        sqlite3_prepare_v2(connection->db, "SELECT year FROM article WHERE id = ?", -1, &query->yearStatement, NULL) != SQLITE_OK) {
-        sqlite3_result_error(result, sqlite3_errmsg(connection->db), -1);
-        return;
-    }
-    sqlite3_bind_int64(query->yearStatement, 1, rowid);
-    if (sqlite3_step(query->yearStatement) == SQLITE_ROW) sqlite3_result_value(result, sqlite3_column_value(query->yearStatement, 0));
-    else sqlite3_result_null(result);
-    sqlite3_reset(query->yearStatement);
 }
 
 int csearchrank_register(sqlite3 *db) {
@@ -262,9 +235,6 @@ int csearchrank_register(sqlite3 *db) {
     Connection *connection = calloc(1, sizeof(Connection));
     if (!connection) return SQLITE_NOMEM;
     connection->db = db;
-    rc = api->xCreateFunction(api, "pubmed_year", connection, pubmedYear, NULL);
-    // The connection's data goes with the last function registered, when the connection closes.
-    if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "pubmed_rank", connection, pubmedRank, freeConnection);
-    else free(connection);
-    return rc;
+    // The connection's data goes with the function, when the connection closes.
+    return api->xCreateFunction(api, "pubmed_rank", connection, pubmedRank, freeConnection);
 }

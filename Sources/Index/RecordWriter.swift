@@ -29,7 +29,7 @@ final class RecordWriter {
     private var streamLive = 0
     private let sql: Statements
     /// Rows added to the full-text index, with what `searchInfo` keeps of them (written at the end).
-    private var searchInfo: [Int64: SearchInfo.Entry] = [:]
+    private var searchInfo: [Int64: Int] = [:]
 
     /// The statements of the hot path, prepared once per file.
     private struct Statements {
@@ -64,7 +64,7 @@ final class RecordWriter {
             insertDeletion = try WriterStatement(db, "INSERT INTO deletion (seq, pmid, version, sourceFile) VALUES (?, ?, ?, ?)")
             highest = try WriterStatement(db, "SELECT id FROM article WHERE pmid = ? ORDER BY version DESC LIMIT 1")
             promote = try WriterStatement(db, "UPDATE article SET isCurrent = 1, seq = ? WHERE id = ?")
-            searchSource = try WriterStatement(db, "SELECT block, jsonStart, jsonLength, pmid, version, year FROM article WHERE id = ?")
+            searchSource = try WriterStatement(db, "SELECT block, jsonStart, jsonLength, pmid, version FROM article WHERE id = ?")
             docsize = try WriterStatement(db, "SELECT sz FROM articleSearch_docsize WHERE id = ?")
         }
 
@@ -160,7 +160,7 @@ final class RecordWriter {
             if same.isCurrent { try removeFromSearch(same.id) }
             try sql.updateArticle.run(values + [.int(same.id)])
             try release(block: same.block, stream: same.stream)
-            if same.isCurrent { try addToSearch(same.id, record.search, year: record.year) }
+            if same.isCurrent { try addToSearch(same.id, record.search) }
             replaced += 1
             return
         }
@@ -171,7 +171,7 @@ final class RecordWriter {
             try sql.demote.run(.int(current.id))
         }
         try sql.insertArticle.run([.int(record.pmid), .int(record.version), .bool(becomesCurrent)] + values)
-        if becomesCurrent { try addToSearch(db.lastInsertedRowID, record.search, year: record.year) }
+        if becomesCurrent { try addToSearch(db.lastInsertedRowID, record.search) }
         inserted += 1
     }
 
@@ -197,8 +197,7 @@ final class RecordWriter {
         if let next {
             seq += 1
             try sql.promote.run(.int(seq), .int(next))
-            let (document, year) = try storedDocument(next)
-            try addToSearch(next, document, year: year)
+            try addToSearch(next, try storedDocument(next))
         }
     }
 
@@ -221,33 +220,33 @@ final class RecordWriter {
         try sql.dropStream.run(.int(id))
     }
 
-    private func addToSearch(_ id: Int64, _ document: SearchDocument, year: Int?) throws {
+    private func addToSearch(_ id: Int64, _ document: SearchDocument) throws {
         try sql.addSearch.run([.int(id)] + document.columns.map { .text($0) })
         // The row's length as FTS5 counted it (its tokenizer decides), for bm25 at search time.
         var length = 0
         try sql.docsize.query(.int(id)) { row in length = SearchInfo.length(docsize: row.blob(0)) }
-        searchInfo[id] = SearchInfo.Entry(length: length, year: year)
+        searchInfo[id] = length
     }
 
     /// Takes a row out of the contentless search index, which needs exactly the text it indexed:
     /// rebuilt from the row's stored record, so call this before the row changes.
     private func removeFromSearch(_ id: Int64) throws {
-        let document = try storedDocument(id).document
+        let document = try storedDocument(id)
         try sql.removeSearch.run([.int(id)] + document.columns.map { .text($0) })
     }
 
-    /// The search document of a stored row, from its record's JSON, and its year.
-    private func storedDocument(_ id: Int64) throws -> (document: SearchDocument, year: Int?) {
-        var location: (block: Int64, json: Range<Int>, pmid: Int64, version: Int64, year: Int?)?
+    /// The search document of a stored row, from its record's JSON.
+    private func storedDocument(_ id: Int64) throws -> SearchDocument {
+        var location: (block: Int64, json: Range<Int>, pmid: Int64, version: Int64)?
         try sql.searchSource.query(.int(id)) { row in
             let start = Int(row.int(1))
-            location = (row.int(0), start..<start + Int(row.int(2)), row.int(3), row.int(4), row.isNull(5) ? nil : Int(row.int(5)))
+            location = (row.int(0), start..<start + Int(row.int(2)), row.int(3), row.int(4))
         }
         guard let location else { throw IndexError.inconsistency("\(path): row \(id) vanished while being changed") }
         guard let json = try SQLiteRecordStore.json(location.json, in: location.block, db: db, reader: reader),
               let document = SearchDocument(json: json)
         else { throw IndexError.damagedRecord(path: path, pmid: Int(location.pmid), version: Int(location.version)) }
-        return (document, location.year)
+        return document
     }
 
     static func journalName(_ record: PubMedRecord) -> String? {

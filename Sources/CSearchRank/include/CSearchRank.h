@@ -1,6 +1,6 @@
 #ifndef PUBMED_MIRROR_CSEARCHRANK_H
 #define PUBMED_MIRROR_CSEARCHRANK_H
-// Two FTS5 auxiliary functions for the index's articleSearch table, registered on each connection.
+// An FTS5 auxiliary function for the index's articleSearch table, registered on each connection.
 // https://www.sqlite.org/fts5.html#custom_auxiliary_functions
 //
 //   pubmed_rank(articleSearch, w0, ..., wN)  exactly FTS5's bm25(articleSearch, w0, ..., wN) when two
@@ -8,25 +8,23 @@
 //                                            (the same order, without a pass to count the phrase's rows)
 //   pubmed_rank(articleSearch, 'mask', w0, ...)  the same over the phrases the mask marks '1' (the
 //                                            others, '0', are filters: they neither score nor are counted)
-//   pubmed_year(articleSearch)               the row's publication year, NULL when it has none
 //
 // bm25 reads each matched row's length (in tokens) from the %_docsize table, one B-tree search a
-// row: on a common word that is most of a query's time. These read it, and the year, from
-// `searchInfo`, where the index keeps both for 1024 rows at a time (4 bytes a row, little-endian:
-// the row's token count, then its year; see SearchInfo.swift), so a query over thousands of
-// matches in rowid order reads a few hundred rows of it. An entry that is missing or not filled
-// falls back to the exact slow way (xColumnSize, and the article table), so the results never
-// depend on it.
+// row: on a common word that is most of a query's time. This reads it from `searchInfo`, where the
+// index keeps it for 1024 rows at a time (2 bytes a row, little-endian; see SearchInfo.swift), so a
+// query over thousands of matches in rowid order reads a few hundred rows of it (rows of the earlier
+// layout, 4 bytes a row with the year, are read too). An entry that is missing or not filled falls
+// back to the exact slow way (xColumnSize), so the results never depend on it.
 #include <sqlite3.h>
 
 /// Rows of articleSearch that one searchInfo row describes.
 #define CSEARCHRANK_CHUNK_ROWS 1024
 /// The searchInfo length of a row of 65,535 or more tokens: its length is read from %_docsize.
 #define CSEARCHRANK_LENGTH_UNKNOWN 0xFFFF
-/// The searchInfo year of a record without one.
-#define CSEARCHRANK_NO_YEAR 0xFFFF
+/// The bytes of one row's searchInfo entry.
+#define CSEARCHRANK_ENTRY_BYTES 2
 
-/// Registers both functions on `db`; returns an SQLite result code.
+/// Registers the function on `db`; returns an SQLite result code.
 int csearchrank_register(sqlite3 *db);
 
 #endif

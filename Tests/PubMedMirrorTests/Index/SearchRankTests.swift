@@ -11,8 +11,8 @@ import Testing
 @testable import PubMedTransfer
 
 /// `pubmed_rank` must be bm25 to the last bit (divided by the phrase's IDF when one phrase alone
-/// scores) and `pubmed_year` the article's year, whether `searchInfo` is filled or not, after every
-/// kind of change the writer makes.
+/// scores), whether `searchInfo` is filled or not, after every kind of change the writer makes, and
+/// in an index of the earlier `searchInfo` layout before and after its migration.
 @Suite(.heavyweight) struct SearchRankTests {
     static let weights = SearchDocument.Column.allCases.map { String($0.weight) }.joined(separator: ", ")
 
@@ -23,13 +23,12 @@ import Testing
         return try DatabaseQueue(path: store.path, configuration: configuration)
     }
 
-    /// Every match of `query`: (rowid, bm25, pubmed_rank, article year, pubmed_year).
-    static func compare(_ db: Database, _ query: String) throws -> [(id: Int64, bm25: Double, rank: Double, year: Int?, ours: Int?)] {
+    /// Every match of `query`: (rowid, bm25, pubmed_rank).
+    static func compare(_ db: Database, _ query: String) throws -> [(id: Int64, bm25: Double, rank: Double)] {
         try Row.fetchAll(db, sql: """
-            SELECT s.rowid AS id, bm25(articleSearch, \(weights)) AS bm25, pubmed_rank(articleSearch, \(weights)) AS rank,
-                   a.year AS year, pubmed_year(articleSearch) AS ours
-            FROM articleSearch s JOIN article a ON a.id = s.rowid WHERE articleSearch MATCH ?
-            """, arguments: [query]).map { ($0["id"], $0["bm25"], $0["rank"], $0["year"], $0["ours"]) }
+            SELECT rowid AS id, bm25(articleSearch, \(weights)) AS bm25, pubmed_rank(articleSearch, \(weights)) AS rank
+            FROM articleSearch WHERE articleSearch MATCH ?
+            """, arguments: [query]).map { ($0["id"], $0["bm25"], $0["rank"]) }
     }
 
     /// Each query is bm25 to the bit when two or more of its phrases score. A query of one phrase
@@ -49,7 +48,6 @@ import Testing
                     } else {
                         #expect(row.rank == row.bm25, "\(query): row \(row.id)")
                     }
-                    #expect(row.ours == row.year, "\(query): row \(row.id)")
                 }
                 // The same order either way (ties broken by rowid, as the search does).
                 let ordered = rows.sorted { ($0.rank, $0.id) < ($1.rank, $1.id) }.map(\.id)
@@ -72,7 +70,7 @@ import Testing
         let filled = try DatabaseQueue(path: store.path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM searchInfo") ?? 0 }
         #expect(filled == 1, "756 rows fit in one searchInfo row")
         try Self.expectSame(store, Self.queries, minimumMatches: 3)
-        // Without searchInfo the functions fall back to FTS5's own lengths and the article table.
+        // Without searchInfo the function falls back to FTS5's own lengths.
         try DatabaseQueue(path: store.path).write { db in try db.execute(sql: "DELETE FROM searchInfo") }
         try Self.expectSame(store, Self.queries, minimumMatches: 3)
         // A phrase the mask marks '0' (a code: a filter) neither scores nor changes the others' scores.
@@ -132,10 +130,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "a connection was left open")
     }
 
-    /// Each match's entry is read from its own `searchInfo` row however the matches come: in rowid
+    /// Each match's length is read from its own `searchInfo` row however the matches come: in rowid
     /// order (the reader steps forward to the next row it needs) or against it, in chunks side by
-    /// side or far apart (looked up again), or in a chunk that has no row (the article's year).
-    @Test func searchInfoEntriesAreFoundInEitherOrderAcrossManyChunks() throws {
+    /// side or far apart (looked up again), or in a chunk that has no row (FTS5's own count). Every
+    /// row has a length of its own, so one read from the wrong place changes its score.
+    @Test func lengthsAreFoundInEitherOrderAcrossManyChunks() throws {
         let folder = try TestPaths.temporaryDirectory("search-info-chunks")
         var configuration = Configuration()
         configuration.prepareDatabase { db in try SearchInfo.register(db) }
@@ -146,35 +145,71 @@ import Testing
         let rowids: [Int64] = [3, chunk - 1, chunk, 2 * chunk + 7, 3 * chunk + 500, 4 * chunk + 500, 9 * chunk + 2, 9 * chunk + 3,
                                19 * chunk + chunk - 1, 20 * chunk, 39 * chunk, 39 * chunk + 11, 40 * chunk + 5]
         let noRow: Set<Int64> = [3, 20, 40]
-        var expected: [Int64: Int] = [:]
         try queue.write { db in
             try db.execute(sql: """
-                CREATE VIRTUAL TABLE articleSearch USING fts5 (ti);
+                CREATE VIRTUAL TABLE articleSearch USING fts5 (\(SearchDocument.Column.allCases.map(\.name).joined(separator: ", ")));
                 CREATE TABLE searchInfo (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
-                CREATE TABLE article (id INTEGER PRIMARY KEY, year INTEGER);
                 """)
-            var entries: [Int64: SearchInfo.Entry] = [:]
+            var lengths: [Int64: Int] = [:]
             for (index, rowid) in rowids.enumerated() {
-                try db.execute(sql: "INSERT INTO articleSearch (rowid, ti) VALUES (?, 'alpha')", arguments: [rowid])
-                // The article table's year differs from the entry's: a row read from the wrong place shows.
-                try db.execute(sql: "INSERT INTO article (id, year) VALUES (?, ?)", arguments: [rowid, 1800 + index])
-                if noRow.contains(rowid / chunk) {
-                    expected[rowid] = 1800 + index
-                } else {
-                    entries[rowid] = SearchInfo.Entry(length: 1, year: 1900 + index)
-                    expected[rowid] = 1900 + index
-                }
+                try db.execute(sql: "INSERT INTO articleSearch (rowid, ti) VALUES (?, ?)",
+                               arguments: [rowid, "alpha" + String(repeating: " filler", count: index + 1)])
+                if !noRow.contains(rowid / chunk) { lengths[rowid] = index + 2 }
             }
-            try SearchInfo.write(entries, db: db)
+            // Rows without the words, so that both phrases score (an IDF above 0).
+            for extra in 0..<40 {
+                try db.execute(sql: "INSERT INTO articleSearch (rowid, ti) VALUES (?, 'gamma delta')", arguments: [200 * chunk + Int64(extra)])
+            }
+            try SearchInfo.write(lengths, db: db)
         }
         for order in ["ASC", "DESC"] {
-            let years = try queue.read { db in
-                try Row.fetchAll(db, sql: "SELECT rowid, pubmed_year(articleSearch) AS year FROM articleSearch WHERE articleSearch MATCH 'alpha' ORDER BY rowid \(order)")
-                    .map { ($0["rowid"] as Int64, $0["year"] as Int) }
+            let rows = try queue.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT rowid, bm25(articleSearch, \(Self.weights)) AS bm25, pubmed_rank(articleSearch, \(Self.weights)) AS rank
+                    FROM articleSearch WHERE articleSearch MATCH 'alpha OR filler' ORDER BY rowid \(order)
+                    """)
             }
-            #expect(years.map(\.0) == (order == "ASC" ? rowids : rowids.reversed()))
-            for (rowid, year) in years { #expect(year == expected[rowid], "row \(rowid), \(order)") }
+            #expect(rows.map { $0["rowid"] as Int64 } == (order == "ASC" ? rowids : rowids.reversed()))
+            for row in rows { #expect(row["rank"] as Double == row["bm25"] as Double, "row \(row["rowid"] as Int64), \(order)") }
         }
+    }
+
+    /// An index whose `searchInfo` has the earlier layout (4 bytes an entry: the length, then the
+    /// year) ranks the same before its migration (the reader reads those rows as they are) and after
+    /// it, when the rows hold the same lengths in 2 bytes an entry.
+    @Test func theEarlierLayoutRanksTheSameAndIsRewrittenByAWriter() throws {
+        let url = RecordTestData.url(RecordTestData.largerBaseline)
+        var path = ""
+        var compact: [Int64: Data] = [:]
+        do {
+            let store = try RecordStoreTests.store()
+            path = store.path
+            _ = try store.apply(FileIdentity(name: url.lastPathComponent, folder: "baseline", cycle: 20, number: 1015, md5: "x"), contentsOf: url)
+        }
+        // The earlier layout, and the migration not yet run.
+        try DatabaseQueue(path: path).write { db in
+            for row in try Row.fetchAll(db, sql: "SELECT chunk, data FROM searchInfo") {
+                let data: Data = row["data"]
+                compact[row["chunk"]] = data
+                #expect(data.count == SearchInfo.chunkBytes)
+                let lengths = [UInt8](data)
+                var earlier: [UInt8] = []
+                for entry in 0..<SearchInfo.rowsPerChunk {
+                    earlier += [lengths[2 * entry], lengths[2 * entry + 1], 0xC7, 0x07]  // the year 1991
+                }
+                try db.execute(sql: "UPDATE searchInfo SET data = ? WHERE chunk = ?", arguments: [Data(earlier), row["chunk"] as Int64])
+            }
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [SQLiteRecordStore.compactMigration])
+        }
+        #expect(!compact.isEmpty)
+        try Self.expectSame(try SQLiteRecordStore(path: path, readOnly: true), Self.queries, minimumMatches: 3)
+        // A writer opens it: the migration rewrites the rows.
+        let store = try SQLiteRecordStore(path: path)
+        let rewritten = try DatabaseQueue(path: path).read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT chunk, data FROM searchInfo").map { ($0["chunk"] as Int64, $0["data"] as Data) })
+        }
+        #expect(rewritten == compact)
+        try Self.expectSame(store, Self.queries, minimumMatches: 3)
     }
 
     @Test func docsizeVarintsAddUp() {
