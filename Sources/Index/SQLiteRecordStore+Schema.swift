@@ -115,9 +115,9 @@ extension SQLiteRecordStore {
             try db.execute(sql: "CREATE INDEX articleCurrentDate ON article (pubDate, pmid) WHERE isCurrent = 1")
         }
         migrator.registerMigration(compactMigration) { db in
-            // searchInfo as lengths alone (2 bytes a row, not 4), in fresh pages side by side: a
-            // common word's ranking reads a third of the pages (`search cancer[tiab]` on 1.2 M
-            // records: 20.5 -> 17.5 ms). Until a writer has opened the index, readers read the
+            // searchInfo as lengths alone (2 bytes a row, not 4): a common word's ranking reads a
+            // third of the pages (`search cancer[tiab]` on 1.2 M records, whole command: 21.0 ->
+            // 19.6 ms; Docs/benchmarks.md). Until a writer has opened the index, readers read the
             // earlier rows as they are.
             try SearchInfo.compact(db: db)
         }

@@ -293,7 +293,10 @@ struct SearchCodes {
     }
 
     /// The subsets of which every record has one (what `all[sb]` finds): a citation's status (an
-    /// attribute the DTD requires, one of these six) or a book's own subset.
+    /// attribute the DTD requires, of seven values: MEDLINE and OLDMEDLINE both give `medline`) or a
+    /// book's own subset. A citation without the attribute, or with a status the DTD does not name
+    /// yet, has none of them and is not found (a code of its own would change what the index holds,
+    /// which needs the full-text index rebuilt).
     static let everyRecordSubsets = ["medline", "pubmednotmedline", "inprocess", "indatareview", "publisher", "completed", "books"]
 
     /// The `[sb]` subsets the record itself tells: its status, its citation subsets, whether it has

@@ -9,12 +9,13 @@ import GRDB
 ///
 /// Layout of `searchInfo.data`: 1024 entries of 2 bytes, entry `rowid % 1024` for the row, the
 /// token count as a 16-bit little-endian integer; 0 means "not recorded" (the function then asks
-/// FTS5, exactly but slower), 0xFFFF a length of 65,535 or more. Indexes made before 2026-12-07
-/// kept the year beside it (4 bytes an entry, the year read by nobody since the date codes): the
-/// function reads those rows too, and the migration `compactMigration` rewrites them.
+/// FTS5, exactly but slower), 0xFFFF a length of 65,535 or more. Indexes from before the migration
+/// `compactMigration` kept the year beside it (4 bytes an entry, the year read by nobody since the
+/// date codes): the function reads those rows too, and the migration rewrites them.
 enum SearchInfo {
     static let rowsPerChunk = Int(CSEARCHRANK_CHUNK_ROWS)
     static let entryBytes = Int(CSEARCHRANK_ENTRY_BYTES)
+    static let earlierEntryBytes = Int(CSEARCHRANK_EARLIER_ENTRY_BYTES)
     /// The bytes of a `searchInfo.data`.
     static var chunkBytes: Int { rowsPerChunk * entryBytes }
 
@@ -22,7 +23,7 @@ enum SearchInfo {
     static func register(_ db: Database) throws {
         let status = csearchrank_register(db.sqliteConnection)
         guard status == SQLITE_OK else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: status), message: "the search functions could not be registered")
+            throw DatabaseError(resultCode: ResultCode(rawValue: status), message: "the search function could not be registered")
         }
     }
 
@@ -57,8 +58,8 @@ enum SearchInfo {
         let read = try db.cachedStatement(sql: "SELECT data FROM searchInfo WHERE chunk = ?")
         let write = try db.cachedStatement(sql: "INSERT OR REPLACE INTO searchInfo (chunk, data) VALUES (?, ?)")
         for (chunk, rows) in chunks {
-            var bytes = try Data.fetchOne(read, arguments: [chunk]).map { [UInt8]($0) } ?? []
-            if bytes.count != chunkBytes { bytes = [UInt8](repeating: 0, count: chunkBytes) }
+            var bytes = try Data.fetchOne(read, arguments: [chunk]).flatMap { Self.lengths(of: [UInt8]($0)) }
+                ?? [UInt8](repeating: 0, count: chunkBytes)
             for (rowid, length) in rows {
                 let at = Int(rowid % Int64(rowsPerChunk)) * entryBytes
                 let entry = Self.entry(length: length)
@@ -69,29 +70,30 @@ enum SearchInfo {
         }
     }
 
-    /// Rewrites a `searchInfo` of the earlier layout (4 bytes an entry: the length, then a year
-    /// nothing reads) into a new table of 2-byte entries, so that its rows fill fresh pages side by
-    /// side: a third as many pages for a query to read. A row of neither size is left out (its rows'
-    /// lengths are then asked of FTS5, as for a row never recorded).
+    /// A row's entries in this layout: the row itself, or the lengths of a row of the earlier one
+    /// (which an older binary may still write into a migrated index); nil for any other size.
+    static func lengths(of data: [UInt8]) -> [UInt8]? {
+        if data.count == chunkBytes { return data }
+        guard data.count == rowsPerChunk * earlierEntryBytes else { return nil }
+        var lengths = [UInt8](repeating: 0, count: chunkBytes)
+        for entry in 0..<rowsPerChunk {
+            lengths[entryBytes * entry] = data[earlierEntryBytes * entry]
+            lengths[entryBytes * entry + 1] = data[earlierEntryBytes * entry + 1]
+        }
+        return lengths
+    }
+
+    /// Rewrites `searchInfo` into a new table of lengths alone, whose rows are written one after
+    /// another: three to an 8 KB page where a row of the earlier layout had a page to itself. A row
+    /// of another size is left out (its rows' lengths are then asked of FTS5, as for a row never
+    /// recorded).
     static func compact(db: Database) throws {
         try db.execute(sql: "CREATE TABLE searchInfoCompact (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL)")
         let insert = try db.makeStatement(sql: "INSERT INTO searchInfoCompact (chunk, data) VALUES (?, ?)")
         let rows = try Row.fetchCursor(db, sql: "SELECT chunk, data FROM searchInfo ORDER BY chunk")
         while let row = try rows.next() {
-            let old = [UInt8](row["data"] as Data)
-            var data: [UInt8]
-            if old.count == chunkBytes {
-                data = old
-            } else if old.count == rowsPerChunk * 4 {
-                data = [UInt8](repeating: 0, count: chunkBytes)
-                for entry in 0..<rowsPerChunk {
-                    data[2 * entry] = old[4 * entry]
-                    data[2 * entry + 1] = old[4 * entry + 1]
-                }
-            } else {
-                continue
-            }
-            try insert.execute(arguments: [row["chunk"] as Int64, Data(data)])
+            guard let lengths = lengths(of: [UInt8](row["data"] as Data)) else { continue }
+            try insert.execute(arguments: [row["chunk"] as Int64, Data(lengths)])
         }
         try db.execute(sql: "DROP TABLE searchInfo; ALTER TABLE searchInfoCompact RENAME TO searchInfo")
     }

@@ -23,6 +23,9 @@
 #define CSEARCHRANK_LENGTH_UNKNOWN 0xFFFF
 /// The bytes of one row's searchInfo entry.
 #define CSEARCHRANK_ENTRY_BYTES 2
+/// The bytes of an entry in the earlier layout (the length, then a year), read until a writer's
+/// migration rewrites it.
+#define CSEARCHRANK_EARLIER_ENTRY_BYTES 4
 
 /// Registers the function on `db`; returns an SQLite result code.
 int csearchrank_register(sqlite3 *db);

@@ -16,7 +16,7 @@ import Testing
 @Suite(.heavyweight) struct SearchRankTests {
     static let weights = SearchDocument.Column.allCases.map { String($0.weight) }.joined(separator: ", ")
 
-    /// A connection to the store's file with the functions registered.
+    /// A connection to the store's file with the function registered.
     static func connection(_ store: SQLiteRecordStore) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.prepareDatabase { db in try SearchInfo.register(db) }
@@ -115,7 +115,7 @@ import Testing
         #expect(Set(ranked.map(\.pmid)) == Set(bm25) && ranked.count == bm25.count)
     }
 
-    /// The functions' statements go with each query: a store that has searched still closes (its
+    /// The function's statement goes with each query: a store that has searched still closes (its
     /// last connection then copies the log into the database and deletes it).
     @Test func aStoreThatSearchedClosesAndLeavesNoLog() throws {
         var path = ""
@@ -140,17 +140,26 @@ import Testing
         configuration.prepareDatabase { db in try SearchInfo.register(db) }
         let queue = try DatabaseQueue(path: folder.appendingPathComponent("chunks.sqlite").path, configuration: configuration)
         let chunk = Int64(SearchInfo.rowsPerChunk)
+        func ranks(_ order: String) throws -> [(rowid: Int64, bm25: Double, rank: Double)] {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT rowid, bm25(articleSearch, \(Self.weights)) AS bm25, pubmed_rank(articleSearch, \(Self.weights)) AS rank
+                    FROM articleSearch WHERE articleSearch MATCH 'alpha OR filler' ORDER BY rowid \(order)
+                    """).map { ($0["rowid"], $0["bm25"], $0["rank"]) }
+            }
+        }
         // Chunks 0, 1, 2, 3 (no row), 4, 9, 19, 20 (no row), 39 and 40 (no row), at both ends of some; the
-        // chunk after each that has no row holds an entry at the same place (which must not be taken).
+        // next chunk with a row after 3 and after 20 holds an entry at the same place (which must not
+        // be taken).
         let rowids: [Int64] = [3, chunk - 1, chunk, 2 * chunk + 7, 3 * chunk + 500, 4 * chunk + 500, 9 * chunk + 2, 9 * chunk + 3,
                                19 * chunk + chunk - 1, 20 * chunk, 39 * chunk, 39 * chunk + 11, 40 * chunk + 5]
         let noRow: Set<Int64> = [3, 20, 40]
+        var lengths: [Int64: Int] = [:]
         try queue.write { db in
             try db.execute(sql: """
                 CREATE VIRTUAL TABLE articleSearch USING fts5 (\(SearchDocument.Column.allCases.map(\.name).joined(separator: ", ")));
                 CREATE TABLE searchInfo (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
                 """)
-            var lengths: [Int64: Int] = [:]
             for (index, rowid) in rowids.enumerated() {
                 try db.execute(sql: "INSERT INTO articleSearch (rowid, ti) VALUES (?, ?)",
                                arguments: [rowid, "alpha" + String(repeating: " filler", count: index + 1)])
@@ -163,14 +172,17 @@ import Testing
             try SearchInfo.write(lengths, db: db)
         }
         for order in ["ASC", "DESC"] {
-            let rows = try queue.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT rowid, bm25(articleSearch, \(Self.weights)) AS bm25, pubmed_rank(articleSearch, \(Self.weights)) AS rank
-                    FROM articleSearch WHERE articleSearch MATCH 'alpha OR filler' ORDER BY rowid \(order)
-                    """)
+            let rows = try ranks(order)
+            #expect(rows.map(\.rowid) == (order == "ASC" ? rowids : rowids.reversed()))
+            for row in rows { #expect(row.rank == row.bm25, "row \(row.rowid), \(order)") }
+        }
+        // The entries are what is read, not FTS5's own count: lengths other than FTS5's change the
+        // scores of every row that has one, and of no other.
+        try queue.write { db in try SearchInfo.write(lengths.mapValues { $0 + 1000 }, db: db) }
+        for order in ["ASC", "DESC"] {
+            for row in try ranks(order) {
+                #expect((row.rank == row.bm25) == noRow.contains(row.rowid / chunk), "row \(row.rowid), \(order)")
             }
-            #expect(rows.map { $0["rowid"] as Int64 } == (order == "ASC" ? rowids : rowids.reversed()))
-            for row in rows { #expect(row["rank"] as Double == row["bm25"] as Double, "row \(row["rowid"] as Int64), \(order)") }
         }
     }
 
@@ -203,6 +215,27 @@ import Testing
         }
         #expect(!compact.isEmpty)
         try Self.expectSame(try SQLiteRecordStore(path: path, readOnly: true), Self.queries, minimumMatches: 3)
+        // Those rows are what the reader reads, not FTS5's own count: one entry made longer in the
+        // earlier layout changes that row's score.
+        let changed = try DatabaseQueue(path: path).write { db -> Int64 in
+            let rowid = try #require(try Int64.fetchOne(db, sql: "SELECT min(rowid) FROM articleSearch WHERE articleSearch MATCH 'cancer'"))
+            let chunk = rowid / Int64(SearchInfo.rowsPerChunk)
+            var data = [UInt8](try #require(try Data.fetchOne(db, sql: "SELECT data FROM searchInfo WHERE chunk = ?", arguments: [chunk])))
+            let at = Int(rowid % Int64(SearchInfo.rowsPerChunk)) * SearchInfo.earlierEntryBytes
+            data[at] = 0xFF
+            data[at + 1] = 0x7F  // 32,767 tokens
+            try db.execute(sql: "UPDATE searchInfo SET data = ? WHERE chunk = ?", arguments: [Data(data), chunk])
+            return rowid
+        }
+        let longer = try Self.connection(try SQLiteRecordStore(path: path, readOnly: true)).read { db in try Self.compare(db, "cancer OR patients") }
+        for row in longer { #expect((row.rank == row.bm25) == (row.id != changed), "row \(row.id)") }
+        try DatabaseQueue(path: path).write { db in
+            let chunk = changed / Int64(SearchInfo.rowsPerChunk)
+            var earlier: [UInt8] = []
+            let lengths = [UInt8](compact[chunk]!)  // read above: every chunk's row is in `compact`
+            for entry in 0..<SearchInfo.rowsPerChunk { earlier += [lengths[2 * entry], lengths[2 * entry + 1], 0xC7, 0x07] }
+            try db.execute(sql: "UPDATE searchInfo SET data = ? WHERE chunk = ?", arguments: [Data(earlier), chunk])
+        }
         // A writer opens it: the migration rewrites the rows.
         let store = try SQLiteRecordStore(path: path)
         let rewritten = try DatabaseQueue(path: path).read { db in

@@ -307,6 +307,31 @@ extension RecordStore {
         #expect(try store.search(SearchRequest(query: PubMedQuery(parsing: "2019[dp]")), withJSON: false).total == nil, "not counted unless asked")
     }
 
+    /// `all[sb]` finds a citation of each of the DTD's seven statuses and a book, and takes part in
+    /// a strategy like any term. A citation without a status, which the DTD does not allow, is not
+    /// among them (README, "Search syntax").
+    @Test(arguments: StoreKind.allCases) func allSubsetIsEveryCitationWithAStatusAndEveryBook(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let statuses = ["Completed", "In-Process", "PubMed-not-MEDLINE", "In-Data-Review", "Publisher", "MEDLINE", "OLDMEDLINE"]
+        var records = statuses.enumerated().map { index, status in
+            var record = RecordStoreTests.record(20 + index)
+            record.status = status
+            return record
+        }
+        var book = RecordStoreTests.record(30)
+        book.kind = .book
+        records.append(book)
+        records.append(RecordStoreTests.record(31))  // no status
+        let file = records
+        _ = try store.apply(RecordStoreTests.file("f1")) { sink in
+            for record in file { try sink(.record(record, xml: RecordStoreTests.xml(record.pmid, 1))) }
+        }
+        #expect(try Set(store.search("all[sb]", limit: 50, withJSON: false).map(\.pmid)) == Set(20...26).union([30]))
+        #expect(try store.count(PubMedQuery(parsing: "all[sb]"), mesh: nil) == 8)
+        #expect(try Set(store.search("all[sb] NOT medline[sb]", limit: 50, withJSON: false).map(\.pmid)) == Set(20...24).union([30]))
+        #expect(try store.search("all[sb] AND 31[pmid]", limit: 50, withJSON: false).isEmpty)
+    }
+
 }
 
 /// What only the PostgreSQL store does: relevance over the newest hits when a query has more than
