@@ -245,6 +245,36 @@ import Testing
         try Self.expectSame(store, Self.queries, minimumMatches: 3)
     }
 
+    /// A row of the earlier layout (an older binary writing into a migrated index) keeps its
+    /// entries when the writer adds one to it.
+    @Test func aWriterKeepsTheEntriesOfARowOfTheEarlierLayout() throws {
+        let queue = try DatabaseQueue(path: try TestPaths.temporaryDirectory("search-info-write").appendingPathComponent("info.sqlite").path)
+        let rows = SearchInfo.rowsPerChunk
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE searchInfo (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+            // Chunk 2 in the earlier layout: entry e holds the length e + 1 and the year 1991.
+            var earlier: [UInt8] = []
+            for entry in 0..<rows {
+                let length = entry + 1
+                earlier += [UInt8(length & 0xFF), UInt8(length >> 8), 0xC7, 0x07]
+            }
+            try db.execute(sql: "INSERT INTO searchInfo (chunk, data) VALUES (2, ?)", arguments: [Data(earlier)])
+            try SearchInfo.write([Int64(2 * rows + 5): 600, Int64(7 * rows): 9], db: db)
+        }
+        let written = try queue.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT chunk, data FROM searchInfo").map { ($0["chunk"] as Int64, [UInt8]($0["data"] as Data)) })
+        }
+        #expect(written.keys.sorted() == [2, 7])
+        let chunk2 = try #require(written[2])
+        #expect(chunk2.count == SearchInfo.chunkBytes)
+        var lengths: [Int] = []
+        for entry in 0..<rows { lengths.append(Int(chunk2[2 * entry]) | Int(chunk2[2 * entry + 1]) << 8) }
+        let expected: [Int] = (0..<rows).map { entry in entry == 5 ? 600 : entry + 1 }
+        #expect(lengths == expected)
+        let chunk7 = try #require(written[7])
+        #expect(chunk7.count == SearchInfo.chunkBytes && chunk7[0] == 9 && chunk7[1...].allSatisfy { $0 == 0 })
+    }
+
     @Test func docsizeVarintsAddUp() {
         // Seven columns: 3, 0, 127, 128, 306, 1, 16384 tokens, in SQLite's big-endian varints.
         let bytes: [UInt8] = [3, 0, 0x7F, 0x81, 0x00, 0x82, 0x32, 1, 0x81, 0x80, 0x00]
