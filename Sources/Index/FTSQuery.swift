@@ -248,7 +248,8 @@ package struct FTSQuery {
             return codes(["sh_" + SearchCode.code(try subheading(term.text))], prefix: false)
         case .subset where !prefix && SearchCode.subset(term.text) == "all":
             // PubMed's `all[sb]`, every citation (`all[sb] NOT …`, or alone for the count): the
-            // subsets of which each record has one.
+            // subsets of which each record has one (what a citation without a status misses: see
+            // `everyRecordSubsets`).
             return codes(SearchCodes.everyRecordSubsets.map { "sb_" + $0 }, prefix: false)
         case .subset:
             return codes(["sb_" + SearchCode.subset(term.text)], prefix: prefix)

@@ -292,7 +292,7 @@ struct SearchCodes {
         }
     }
 
-    /// The subsets of which every record has one (what `all[sb]` finds): a citation's status (an
+    /// What `all[sb]` finds, the subsets of which each record has one: a citation's status (an
     /// attribute the DTD requires, of seven values: MEDLINE and OLDMEDLINE both give `medline`) or a
     /// book's own subset. A citation without the attribute, or with a status the DTD does not name
     /// yet, has none of them and is not found (a code of its own would change what the index holds,
