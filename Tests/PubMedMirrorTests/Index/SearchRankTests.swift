@@ -16,6 +16,16 @@ import Testing
 @Suite(.heavyweight) struct SearchRankTests {
     static let weights = SearchDocument.Column.allCases.map { String($0.weight) }.joined(separator: ", ")
 
+    /// A `searchInfo` row of the earlier layout holding `lengths` (2-byte entries, this layout's),
+    /// each followed by the year 1991.
+    static func earlierLayout(_ lengths: [UInt8]) -> Data {
+        var earlier: [UInt8] = []
+        for entry in 0..<SearchInfo.rowsPerChunk {
+            earlier += [lengths[2 * entry], lengths[2 * entry + 1], 0xC7, 0x07]
+        }
+        return Data(earlier)
+    }
+
     /// A connection to the store's file with the function registered.
     static func connection(_ store: SQLiteRecordStore) throws -> DatabaseQueue {
         var configuration = Configuration()
@@ -204,12 +214,7 @@ import Testing
                 let data: Data = row["data"]
                 compact[row["chunk"]] = data
                 #expect(data.count == SearchInfo.chunkBytes)
-                let lengths = [UInt8](data)
-                var earlier: [UInt8] = []
-                for entry in 0..<SearchInfo.rowsPerChunk {
-                    earlier += [lengths[2 * entry], lengths[2 * entry + 1], 0xC7, 0x07]  // the year 1991
-                }
-                try db.execute(sql: "UPDATE searchInfo SET data = ? WHERE chunk = ?", arguments: [Data(earlier), row["chunk"] as Int64])
+                try db.execute(sql: "UPDATE searchInfo SET data = ? WHERE chunk = ?", arguments: [Self.earlierLayout([UInt8](data)), row["chunk"] as Int64])
             }
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [SQLiteRecordStore.compactMigration])
         }
@@ -231,10 +236,8 @@ import Testing
         for row in longer { #expect((row.rank == row.bm25) == (row.id != changed), "row \(row.id)") }
         try DatabaseQueue(path: path).write { db in
             let chunk = changed / Int64(SearchInfo.rowsPerChunk)
-            var earlier: [UInt8] = []
             let lengths = [UInt8](compact[chunk]!)  // read above: every chunk's row is in `compact`
-            for entry in 0..<SearchInfo.rowsPerChunk { earlier += [lengths[2 * entry], lengths[2 * entry + 1], 0xC7, 0x07] }
-            try db.execute(sql: "UPDATE searchInfo SET data = ? WHERE chunk = ?", arguments: [Data(earlier), chunk])
+            try db.execute(sql: "UPDATE searchInfo SET data = ? WHERE chunk = ?", arguments: [Self.earlierLayout(lengths), chunk])
         }
         // A writer opens it: the migration rewrites the rows.
         let store = try SQLiteRecordStore(path: path)
@@ -252,13 +255,10 @@ import Testing
         let rows = SearchInfo.rowsPerChunk
         try queue.write { db in
             try db.execute(sql: "CREATE TABLE searchInfo (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL)")
-            // Chunk 2 in the earlier layout: entry e holds the length e + 1 and the year 1991.
-            var earlier: [UInt8] = []
-            for entry in 0..<rows {
-                let length = entry + 1
-                earlier += [UInt8(length & 0xFF), UInt8(length >> 8), 0xC7, 0x07]
-            }
-            try db.execute(sql: "INSERT INTO searchInfo (chunk, data) VALUES (2, ?)", arguments: [Data(earlier)])
+            // Chunk 2 in the earlier layout: entry e holds the length e + 1.
+            var lengths: [UInt8] = []
+            for entry in 0..<rows { lengths += [UInt8((entry + 1) & 0xFF), UInt8((entry + 1) >> 8)] }
+            try db.execute(sql: "INSERT INTO searchInfo (chunk, data) VALUES (2, ?)", arguments: [Self.earlierLayout(lengths)])
             try SearchInfo.write([Int64(2 * rows + 5): 600, Int64(7 * rows): 9], db: db)
         }
         let written = try queue.read { db in
