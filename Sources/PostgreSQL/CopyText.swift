@@ -31,12 +31,17 @@ struct CopyText {
     /// one longer value (a keyword holding a pasted abstract) would fail its whole file; the
     /// record's JSON and XML keep it whole, and no real heading, name or identifier comes near.
     mutating func key(_ value: String?) {
-        guard let value, value.utf8.count > Self.maximumKeyBytes else { return text(value) }
+        text(value.map(Self.keyValue))
+    }
+
+    /// `value` cut to at most `maximumKeyBytes`, at a character's boundary.
+    static func keyValue(_ value: String) -> String {
+        guard value.utf8.count > maximumKeyBytes else { return value }
         let bytes = value.utf8
-        var end = bytes.index(bytes.startIndex, offsetBy: Self.maximumKeyBytes)
+        var end = bytes.index(bytes.startIndex, offsetBy: maximumKeyBytes)
         // Back to the first byte of a character (a continuation byte is 10xxxxxx).
         while end > bytes.startIndex, bytes[end] & 0xC0 == 0x80 { end = bytes.index(before: end) }
-        text(String(decoding: bytes[..<end], as: UTF8.self))
+        return String(decoding: bytes[..<end], as: UTF8.self)
     }
 
     /// The most bytes of a value `key` writes.
@@ -76,10 +81,14 @@ struct CopyText {
 
     /// A date from its parts, NULL unless it is a whole, valid date.
     mutating func date(year: Int?, month: Int?, day: Int?) {
-        guard let year, let month, let day, PubMedRecord.years.contains(year), (1...12).contains(month), (1...31).contains(day),
-              day <= Self.days(month: month, year: year) else { return null() }
+        guard let year, let month, let day, Self.isDate(year: year, month: month, day: day) else { return null() }
         separate()
         bytes.append(contentsOf: "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)".utf8)
+    }
+
+    /// Whether the parts make a whole, valid date of the years records may have.
+    static func isDate(year: Int, month: Int, day: Int) -> Bool {
+        PubMedRecord.years.contains(year) && (1...12).contains(month) && (1...31).contains(day) && day <= days(month: month, year: year)
     }
 
     private static func days(month: Int, year: Int) -> Int {

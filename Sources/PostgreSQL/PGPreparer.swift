@@ -3,8 +3,8 @@ import PubMedIndex
 import PubMedRecords
 
 /// A file's items made ready for `PGWriter` on the pipeline's preparer thread: each record as its
-/// `article` line (all but the four columns the writer decides: PMID, version, whether current,
-/// sequence number) and its child tables' lines, in COPY's text format.
+/// `article` row (all but the four columns the writer decides: PMID, version, whether current,
+/// sequence number) in COPY's binary format, and its child tables' lines in COPY's text format.
 enum PGPrepared: Sendable {
     case record(PGRecordRows)
     case deletion(pmid: Int, version: Int)
@@ -13,7 +13,7 @@ enum PGPrepared: Sendable {
 struct PGRecordRows: Sendable {
     var pmid: Int
     var version: Int
-    /// The `article` columns after `seq`, tab-separated, without the line's end.
+    /// The `article` columns after `seq`, as binary COPY fields (`CopyBinary`).
     var article: [UInt8]
     /// Whole lines for each of `PGSchema.childTables`, in that order.
     var children: [[UInt8]]
@@ -43,35 +43,38 @@ final class PGPreparer: FileItemPreparer {
     func finish(into ready: inout [PGPrepared]) {}
 
     static func rows(_ record: PubMedRecord, xml: [UInt8], search: SearchDocument) -> PGRecordRows {
-        var line = CopyText(capacity: 4096 + xml.count * 2)
-        line.text(record.kind.rawValue)
-        line.text(record.status)
-        line.int(record.year)
-        line.int(ArticleFields.sortDate(record))
-        line.text(record.title)
-        line.text(record.abstract)
-        line.key(ArticleFields.journal(record))
-        line.text(record.journal?.title)
-        line.text(record.journal?.nlmUniqueID)
-        line.text(record.journal?.issn)
-        line.text(record.journal?.volume)
-        line.text(record.journal?.issue)
-        line.text(record.pages)
-        line.key(record.doi)
-        line.key(record.pmcid)
-        line.array(record.languages)
-        line.key(ArticleFields.firstAuthor(record))
-        line.date(year: record.dateCompleted?.year, month: record.dateCompleted?.month, day: record.dateCompleted?.day)
-        line.date(year: record.dateRevised?.year, month: record.dateRevised?.month, day: record.dateRevised?.day)
-        line.text(record.sourceFile)
-        line.raw(RecordJSONWriter.encode(record))
-        line.raw(xml)
+        var fields = CopyBinary(capacity: 4096 + xml.count * 2)
+        fields.text(record.kind.rawValue)
+        fields.text(record.status)
+        fields.int32(record.year)
+        fields.int32(ArticleFields.sortDate(record))
+        fields.text(record.title)
+        fields.text(record.abstract)
+        fields.key(ArticleFields.journal(record))
+        fields.text(record.journal?.title)
+        fields.text(record.journal?.nlmUniqueID)
+        fields.text(record.journal?.issn)
+        fields.text(record.journal?.volume)
+        fields.text(record.journal?.issue)
+        fields.text(record.pages)
+        fields.key(record.doi)
+        fields.key(record.pmcid)
+        fields.textArray(record.languages)
+        fields.key(ArticleFields.firstAuthor(record))
+        fields.date(year: record.dateCompleted?.year, month: record.dateCompleted?.month, day: record.dateCompleted?.day)
+        fields.date(year: record.dateRevised?.year, month: record.dateRevised?.month, day: record.dateRevised?.day)
+        fields.text(record.sourceFile)
+        fields.raw(RecordJSONWriter.encode(record))
+        fields.raw(xml)
         let vectors = SearchVectors(search)
-        line.raw(vectors.textWords)
-        line.raw(vectors.peopleWords)
-        line.raw(vectors.codes)
-        return PGRecordRows(pmid: record.pmid, version: record.version, article: line.bytes, children: children(record))
+        fields.binary(vectors.textWords)
+        fields.binary(vectors.peopleWords)
+        fields.binary(vectors.codes)
+        return PGRecordRows(pmid: record.pmid, version: record.version, article: fields.bytes, children: children(record))
     }
+
+    /// The number of `article`'s columns: the four the writer decides, then those of `rows`.
+    static let articleFields = 29
 
     /// The lines of each child table, in `PGSchema.childTables` order.
     static func children(_ record: PubMedRecord) -> [[UInt8]] {

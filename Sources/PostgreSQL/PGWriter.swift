@@ -132,22 +132,21 @@ final class PGWriter {
                       PGArray.booleans(outcome.flagged.map(\.isCurrent)), PGArray.integers(outcome.flagged.map(\.seq))])
         }
         if !outcome.added.isEmpty {
-            var article: [UInt8] = []
+            var article = CopyBinary(capacity: 1 << 20)
+            article.append(CopyBinary.header[...])
             var children = [[UInt8]](repeating: [], count: PGSchema.childTables.count)
             for row in outcome.added {
                 guard case .record(let rows) = items[row.content] else { continue }
-                var head = CopyText()
-                head.int(rows.pmid)
-                head.int(rows.version)
-                head.bool(row.isCurrent)
-                head.int(Int(row.seq))
-                article.append(contentsOf: head.bytes)
-                article.append(0x09)
-                article.append(contentsOf: rows.article)
-                article.append(0x0A)
+                article.row(fields: PGPreparer.articleFields)
+                article.int32(rows.pmid)
+                article.int32(rows.version)
+                article.bool(row.isCurrent)
+                article.int64(row.seq)
+                article.append(rows.article[...])
                 for (table, lines) in rows.children.enumerated() { children[table].append(contentsOf: lines) }
             }
-            try connection.copyIn("COPY \(schema).article FROM STDIN", article)
+            article.append(CopyBinary.trailer[...])
+            try connection.copyIn("COPY \(schema).article FROM STDIN (FORMAT binary)", article.bytes)
             for (table, lines) in children.enumerated() where !lines.isEmpty {
                 try connection.copyIn("COPY \(schema).\(PGSchema.childTables[table]) FROM STDIN", lines)
             }

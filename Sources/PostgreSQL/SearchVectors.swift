@@ -40,11 +40,11 @@ package struct SearchVectors: Sendable, Equatable {
         }
     }
 
-    /// PostgreSQL's bounds on a `tsvector` literal (`tsvectorin`): a word under 2,048 bytes, and
-    /// at most 1 MB of words counted as written, each occurrence again; at most 256 positions a
-    /// word are kept.
-    static let maxWordBytes = 2_047
-    static let maxWordsBytes = 1_048_575
+    /// PostgreSQL's bounds on a `tsvector`: a word under 2,047 bytes (`to_tsvector` leaves out
+    /// longer ones, `tsvectorin` refuses them; `tsvectorrecv` takes one more), at most 1 MB of
+    /// words and positions, at most 256 positions a word (`uniquePos`).
+    static let maxWordBytes = 2_046
+    static let maxDataBytes = 1_048_575
     static let maxPositions = 256
 
     package init(_ document: SearchDocument) {
@@ -63,24 +63,44 @@ package struct SearchVectors: Sendable, Equatable {
         self.codes = codes.finished()
     }
 
-    /// Writes each word as `'word':position` (and its weight letter), in text order: the server
-    /// sorts the lexemes and merges each one's positions as it reads the literal, which costs it
-    /// less than a dictionary of words costs here (measured: the dictionary was a quarter of the
-    /// client's time).
+    /// A vector in `tsvector`'s binary form (`tsvectorrecv`), which the server takes as it is when
+    /// its words come sorted and each once: the number of words, then each word with a NUL after
+    /// it, its number of positions and the positions (16 bits: the weight in the top two, A = 3 …
+    /// D = 0), words in PostgreSQL's order (bytes compared, the shorter first on a tie) and each
+    /// one's positions rising. The server stores what it reads from the text form the same way
+    /// (`tsvectorin`: words sorted and merged, a position kept once with its highest weight, the
+    /// first 256 kept); the tests compare the two on every real file.
     ///
-    /// A word too long for PostgreSQL is left out (as `to_tsvector` leaves it out); a record whose
-    /// words come to more than the server reads as written (a consortium's thousands of
-    /// investigators with their affiliations) is written with each word once and its positions
-    /// together, which the server counts once.
+    /// A word too long for PostgreSQL is left out (as `to_tsvector` leaves it out); words past the
+    /// 16,383rd position share it; when a record's words and positions come to more than a vector
+    /// holds (a consortium's thousands of investigators with their affiliations), the words that
+    /// first appear last are left out.
     private struct Builder {
-        var literal: [UInt8] = []
+        /// Each occurrence's word, one after another.
+        var words: [UInt8] = []
+        var occurrences: [Occurrence] = []
         var next = 1
-        /// The words' bytes as written, as the server counts them.
-        var wordBytes = 0
+
+        struct Occurrence {
+            /// The word's first eight bytes, big-endian, zeros after a shorter word: most words
+            /// are ordered by it alone.
+            var prefix: UInt64
+            var start: Int32
+            var length: Int32
+            /// The position, and the weight in the top two bits.
+            var entry: UInt16
+
+            var position: UInt16 { entry & 0x3FFF }
+        }
 
         mutating func add(_ text: String, weight: Character?) {
             var started = false
-            let letter: UInt8? = weight.flatMap { $0 == "D" ? nil : $0.asciiValue }
+            let bits: UInt16 = switch weight {
+            case "A": 3 << 14
+            case "B": 2 << 14
+            case "C": 1 << 14
+            default: 0
+            }
             Tokenizer.forEach(text) { token in
                 if !started {
                     if next > 1 { next += SearchVectors.gap }
@@ -90,63 +110,96 @@ package struct SearchVectors: Sendable, Equatable {
                     next += 1
                     return
                 }
-                wordBytes += token.count
-                if !literal.isEmpty { literal.append(0x20) }
-                // Tokens hold letters, digits and `_` only: nothing to escape inside the quotes.
-                literal.append(0x27)
-                literal.append(contentsOf: token)
-                literal.append(0x27)
-                literal.append(0x3A)
-                appendNumber(min(next, SearchVectors.maxPosition))
-                if let letter { literal.append(letter) }
+                var prefix: UInt64 = 0
+                for index in 0..<8 {
+                    prefix = prefix << 8 | UInt64(index < token.count ? token[index] : 0)
+                }
+                occurrences.append(Occurrence(prefix: prefix, start: Int32(words.count), length: Int32(token.count),
+                                              entry: UInt16(min(next, SearchVectors.maxPosition)) | bits))
+                words.append(contentsOf: token)
                 next += 1
             }
         }
 
-        /// The literal, with each word once when written out it would be more than the server reads.
-        func finished() -> [UInt8] {
-            guard wordBytes > SearchVectors.maxWordsBytes else { return literal }
-            // Entries are `'word':position[weight]`, space-separated; words hold no quote or space.
-            var order: [ArraySlice<UInt8>] = []
-            var positions: [ArraySlice<UInt8>: [ArraySlice<UInt8>]] = [:]
-            for entry in literal.split(separator: 0x20) {
-                guard let colon = entry.lastIndex(of: 0x3A) else { continue }
-                let word = entry[entry.startIndex..<colon]
-                if positions[word] == nil {
-                    order.append(word)
-                    positions[word] = []
-                }
-                if positions[word]!.count < SearchVectors.maxPositions { positions[word]!.append(entry[(colon + 1)...]) }
-            }
-            var merged: [UInt8] = []
-            var bytes = 0
-            for word in order {
-                // Quotes included in `word`; beyond the bound the rest is left out.
-                bytes += word.count - 2
-                guard bytes <= SearchVectors.maxWordsBytes else { break }
-                if !merged.isEmpty { merged.append(0x20) }
-                merged.append(contentsOf: word)
-                merged.append(0x3A)
-                for (index, position) in positions[word]!.enumerated() {
-                    if index > 0 { merged.append(0x2C) }
-                    merged.append(contentsOf: position)
+        /// The binary vector: occurrences sorted by word then position, each word once.
+        mutating func finished() -> [UInt8] {
+            words.withUnsafeBufferPointer { words in
+                occurrences.sort { left, right in
+                    if left.prefix != right.prefix { return left.prefix < right.prefix }
+                    if left.length > 8 || right.length > 8 {
+                        let order = Self.compare(words, left, right)
+                        if order != 0 { return order < 0 }
+                    }
+                    return left.position < right.position
                 }
             }
-            return merged
+            // Each word's run of occurrences, and the bytes the server counts for it (`tsvectorrecv`).
+            var runs: [Run] = []
+            var total = 0
+            var index = 0
+            while index < occurrences.count {
+                var run = Run(start: index, end: index + 1, positions: 1)
+                while run.end < occurrences.count, Self.sameWord(words, occurrences[index], occurrences[run.end]) {
+                    if occurrences[run.end].position != occurrences[run.end - 1].position { run.positions += 1 }
+                    run.end += 1
+                }
+                run.positions = min(run.positions, SearchVectors.maxPositions)
+                total += (Int(occurrences[index].length) + 1) / 2 * 2 + (run.positions + 1) * 4
+                runs.append(run)
+                index = run.end
+            }
+            if total > SearchVectors.maxDataBytes {
+                // Leave out the words that appear last until the rest fits.
+                var kept = runs.sorted { occurrences[$0.start].position < occurrences[$1.start].position }
+                while total > SearchVectors.maxDataBytes, let last = kept.popLast() {
+                    total -= (Int(occurrences[last.start].length) + 1) / 2 * 2 + (last.positions + 1) * 4
+                }
+                runs = kept.sorted { $0.start < $1.start }
+            }
+            var vector = CopyBinary(capacity: words.count + runs.count * 4 + occurrences.count * 2 + 4)
+            vector.append32(UInt32(runs.count))
+            for run in runs {
+                let word = occurrences[run.start]
+                vector.append(words[Int(word.start)..<Int(word.start + word.length)])
+                vector.append(0)
+                vector.append16(UInt16(run.positions))
+                // Positions rising; one shared by several words past the last keeps the highest weight.
+                var written = 0
+                var entry = occurrences[run.start].entry
+                for next in occurrences[(run.start + 1)..<run.end] {
+                    if next.position == entry & 0x3FFF {
+                        entry = max(entry, next.entry)
+                        continue
+                    }
+                    vector.append16(entry)
+                    written += 1
+                    if written == run.positions { break }
+                    entry = next.entry
+                }
+                if written < run.positions { vector.append16(entry) }
+            }
+            return vector.bytes
         }
 
-        private mutating func appendNumber(_ value: Int) {
-            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
-            var count = 0
-            var rest = value
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                repeat {
-                    buffer[count] = UInt8(0x30 + rest % 10)
-                    rest /= 10
-                    count += 1
-                } while rest > 0
-                for index in stride(from: count - 1, through: 0, by: -1) { literal.append(buffer[index]) }
-            }
+        /// The occurrences `start..<end` of one word, and how many positions it keeps.
+        struct Run {
+            var start: Int
+            var end: Int
+            var positions: Int
+        }
+
+        /// Two words' order by their bytes, the shorter first when one begins the other.
+        private static func compare(_ words: UnsafeBufferPointer<UInt8>, _ left: Occurrence, _ right: Occurrence) -> Int {
+            let common = Int(min(left.length, right.length))
+            let order = memcmp(words.baseAddress! + Int(left.start), words.baseAddress! + Int(right.start), common)
+            if order != 0 { return Int(order) }
+            return Int(left.length) - Int(right.length)
+        }
+
+        private static func sameWord(_ words: [UInt8], _ left: Occurrence, _ right: Occurrence) -> Bool {
+            guard left.prefix == right.prefix, left.length == right.length else { return false }
+            guard left.length > 8 else { return true }
+            return words.withUnsafeBufferPointer { compare($0, left, right) == 0 }
         }
     }
 }

@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+@testable import PubMedIndex
+@testable import PubMedPostgreSQL
+@testable import PubMedRecords
+
+/// The word vectors the PostgreSQL store sends in `tsvector`'s binary form, against PostgreSQL's
+/// own reading of the same words written out in the text form, one occurrence at a time, which the
+/// server sorts and merges itself (`tsvectorin`): equal for every record of the real files and for
+/// records made to reach the bounds (a word's 256 positions, the last position, long words, words
+/// that share their first eight bytes, letters beyond ASCII).
+@Suite(.heavyweight) struct SearchVectorsTests {
+    /// The text form of a document's vectors, built as the store built them before it sent binary
+    /// vectors: each word where it occurs, `'word':position` and its weight's letter (none for D).
+    static func literals(_ document: SearchDocument) -> [SearchVectors.Vector: String] {
+        var literals: [SearchVectors.Vector: [String]] = [:]
+        var next: [SearchVectors.Vector: Int] = [:]
+        for column in SearchDocument.Column.allCases {
+            let (vector, weight) = SearchVectors.place(column)
+            var position = next[vector] ?? 1
+            var started = false
+            Tokenizer.forEach(document.columns[column.rawValue]) { token in
+                if !started {
+                    if position > 1 { position += SearchVectors.gap }
+                    started = true
+                }
+                defer { position += 1 }
+                guard token.count <= SearchVectors.maxWordBytes else { return }
+                let letter = weight.map { $0 == "D" ? "" : String($0) } ?? ""
+                literals[vector, default: []].append("'\(String(decoding: token, as: UTF8.self))':\(min(position, SearchVectors.maxPosition))\(letter)")
+            }
+            next[vector] = position
+        }
+        return literals.mapValues { $0.joined(separator: " ") }
+    }
+
+    /// Sends every document's binary vectors and text forms to the server; returns the (document,
+    /// vector) pairs that PostgreSQL does not find equal, and how many pairs it compared.
+    static func differences(_ documents: [SearchDocument]) async throws -> (differ: [String], compared: Int) {
+        let server = try await PostgreSQLServer.shared.value
+        let connection = try server.superuser(database: try server.createDatabase().name)
+        try connection.execute("CREATE TABLE vectors (document integer, vector text, sent tsvector, literal text)")
+        var copy = CopyBinary()
+        copy.append(CopyBinary.header[...])
+        var compared = 0
+        for (number, document) in documents.enumerated() {
+            let vectors = SearchVectors(document)
+            let literals = literals(document)
+            for (vector, sent) in [(SearchVectors.Vector.textWords, vectors.textWords), (.peopleWords, vectors.peopleWords), (.codes, vectors.codes)] {
+                copy.row(fields: 4)
+                copy.int32(number)
+                copy.text(vector.rawValue)
+                copy.binary(sent)
+                copy.text(literals[vector] ?? "")
+                compared += 1
+            }
+        }
+        copy.append(CopyBinary.trailer[...])
+        try connection.copyIn("COPY vectors FROM STDIN (FORMAT binary)", copy.bytes)
+        let result = try connection.execute("""
+            SELECT document, vector, left(sent::text, 200), left(literal::tsvector::text, 200) FROM vectors
+            WHERE sent IS DISTINCT FROM literal::tsvector ORDER BY document, vector LIMIT 5
+            """)
+        let differ = (0..<result.count).map { row in
+            "document \(result.string(row, 0) ?? "") \(result.string(row, 1) ?? ""): sent \(result.string(row, 2) ?? "")\nread \(result.string(row, 3) ?? "")"
+        }
+        return (differ, compared)
+    }
+
+    @Test func everyRealRecordsVectorsAreThoseTheServerReadsFromText() async throws {
+        var documents: [SearchDocument] = []
+        for path in [RecordTestData.fullFile, RecordTestData.largerBaseline, RecordTestData.largerUpdate, RecordTestData.book,
+                     "efetch-samples/biopython_pubmed1.xml", "efetch-samples/biopython_pubmed2.xml"] {
+            documents += try RecordTestData.read(RecordTestData.url(path)).records.map { SearchDocument($0.record) }
+        }
+        #expect(documents.count > 31_000)
+        let (differ, compared) = try await Self.differences(documents)
+        #expect(compared == documents.count * 3)
+        #expect(differ.isEmpty, "\(differ.joined(separator: "\n"))")
+    }
+
+    @Test func vectorsAtTheBoundsAreThoseTheServerReadsFromText() async throws {
+        var records: [PubMedRecord] = []
+        // A word 300 times (256 positions kept), in the title and the abstract (weights A and B),
+        // then the abstract past the last position: those words share position 16,383.
+        var repeated = PubMedRecord(pmid: 1)
+        repeated.title = Array(repeating: "alpha", count: 300).joined(separator: " ")
+        repeated.abstract = (0..<17_000).map { $0 % 3 == 0 ? "alpha" : "beta\($0 % 7)" }.joined(separator: " ") + " omega omega"
+        repeated.keywords = ["kappa"]
+        records.append(repeated)
+        // Words that share their first eight bytes or begin one another, a word of 2,046 letters
+        // (kept) and one of 2,047 (left out), letters beyond ASCII and digits.
+        var words = PubMedRecord(pmid: 2)
+        words.title = "randomization randomized randomize random randomizations Randomized 1990 19901 ab a"
+        words.abstract = String(repeating: "x", count: 2_046) + " " + String(repeating: "y", count: 2_047)
+            + " Ærø café naïve Δέλτα 東京 z"
+        words.authors = [PubMedRecord.Author(lastName: "Müller", foreName: "Jörg", initials: "J", affiliations: ["Zürich"]),
+                         PubMedRecord.Author(lastName: "Muller", foreName: "Jorg", initials: "J", affiliations: [])]
+        records.append(words)
+        // Nothing at all but the PMID.
+        records.append(PubMedRecord(pmid: 3))
+        let (differ, compared) = try await Self.differences(records.map { SearchDocument($0) })
+        #expect(compared == 9)
+        #expect(differ.isEmpty, "\(differ.joined(separator: "\n"))")
+
+        // The vectors hold what the bounds leave: 256 positions of `alpha`, the last at 16,383.
+        let vectors = SearchVectors(SearchDocument(repeated))
+        let server = try await PostgreSQLServer.shared.value
+        let connection = try server.superuser()
+        let result = try connection.execute("""
+            SELECT (SELECT positions FROM unnest($1::tsvector) WHERE lexeme = 'alpha'),
+                   (SELECT positions FROM unnest($1::tsvector) WHERE lexeme = 'omega'),
+                   (SELECT weights FROM unnest($1::tsvector) WHERE lexeme = 'kappa')
+            """, [try Self.text(of: vectors.textWords, connection)])
+        let alpha = try #require(result.string(0, 0)).dropFirst().dropLast().split(separator: ",")
+        #expect(alpha.count == 256)
+        #expect(result.string(0, 1) == "{16383}")
+        #expect(result.string(0, 2) == "{C}")
+    }
+
+    /// A binary vector as the server prints it.
+    static func text(of vector: [UInt8], _ connection: PGConnection) throws -> String {
+        try connection.execute("CREATE TEMPORARY TABLE IF NOT EXISTS one (v tsvector)")
+        try connection.execute("TRUNCATE one")
+        var copy = CopyBinary()
+        copy.append(CopyBinary.header[...])
+        copy.row(fields: 1)
+        copy.binary(vector)
+        copy.append(CopyBinary.trailer[...])
+        try connection.copyIn("COPY one FROM STDIN (FORMAT binary)", copy.bytes)
+        return try #require(try connection.execute("SELECT v::text FROM one").string(0, 0))
+    }
+
+    @Test func binaryFieldsAreWhatTheServerReads() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let connection = try server.superuser(database: try server.createDatabase().name)
+        try connection.execute("CREATE TABLE fields (i integer, b bigint, t boolean, s text, a text[], d date, j json)")
+        var copy = CopyBinary()
+        copy.append(CopyBinary.header[...])
+        let rows: [(Int?, Int64, Bool, String?, [String], (Int, Int, Int)?, String)] = [
+            (-7, -1, true, "tab\there\nnewline \\ back", ["a", "b,\"c\"", "é"], (2000, 1, 1), "{\"a\": [1, 2]}"),
+            (2_147_483_647, Int64.max, false, nil, [], (1999, 12, 31), "[]"),
+            (nil, 0, true, "nul\u{0}gone", ["x"], (2024, 2, 29), "null"),
+            (20200315, 42, false, "", ["", ""], (2023, 2, 29), "1"),
+            (1, 1, true, "x", [], (1066, 10, 14), "\"s\""),
+        ]
+        for row in rows {
+            copy.row(fields: 7)
+            copy.int32(row.0)
+            copy.int64(row.1)
+            copy.bool(row.2)
+            copy.text(row.3)
+            copy.textArray(row.4)
+            copy.date(year: row.5?.0, month: row.5?.1, day: row.5?.2)
+            copy.text(row.6)
+        }
+        copy.append(CopyBinary.trailer[...])
+        try connection.copyIn("COPY fields FROM STDIN (FORMAT binary)", copy.bytes)
+        let result = try connection.execute("SELECT i, b, t, s, a::text, d::text, j::text FROM fields")
+        let read = (0..<result.count).map { row in (0..<7).map { result.string(row, $0) ?? "NULL" } }
+        #expect(read == [
+            ["-7", "-1", "t", "tab\there\nnewline \\ back", "{a,\"b,\\\"c\\\"\",é}", "2000-01-01", "{\"a\": [1, 2]}"],
+            ["2147483647", "9223372036854775807", "f", "NULL", "{}", "1999-12-31", "[]"],
+            ["NULL", "0", "t", "nulgone", "{x}", "2024-02-29", "null"],
+            ["20200315", "42", "f", "", "{\"\",\"\"}", "NULL", "1"],
+            ["1", "1", "t", "x", "{}", "1066-10-14", "\"s\""],
+        ])
+    }
+}
