@@ -36,9 +36,10 @@ enum PGCatalog {
             """)
     }
 
-    /// The names of the indexes on `article` in index schema `schema`.
-    static func articleIndexes(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) -> Set<String> {
-        let result = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'article'", [schema])
+    /// The names of the indexes in index schema `schema` (index names are the schema's own: one
+    /// name, one index, whatever its table).
+    static func indexes(_ schema: String, _ connection: PGConnection) throws(ServerDatabaseFailure) -> Set<String> {
+        let result = try connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = $1", [schema])
         return Set((0..<result.count).compactMap { result.string($0, 0) })
     }
 

@@ -107,7 +107,7 @@ public final class PostgreSQLRecordStore: RecordStore {
                     """, [keys])
                 try connection.execute("COMMIT")
             }
-            let built = try PGCatalog.articleIndexes(schema, connection)
+            let built = try PGCatalog.indexes(schema, connection)
             for index in PGSchema.orderIndexes where !built.contains(index.name) {
                 connection.operation = "building the index \(index.name)"
                 try connection.execute(PGSchema.createOrderIndex(schema, index))
@@ -376,7 +376,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// so that a resident reader (`serve`) walks once a writer has built it.
     func hasIndex(_ index: String) throws(IndexError) -> Bool {
         if knownArticleIndexes.withLock({ $0.contains(index) }) { return true }
-        let present = try read("searching") { connection throws(ServerDatabaseFailure) in try PGCatalog.articleIndexes(schema, connection) }
+        let present = try read("searching") { connection throws(ServerDatabaseFailure) in try PGCatalog.indexes(schema, connection) }
         knownArticleIndexes.withLock { $0 = present }
         return present.contains(index)
     }
@@ -486,7 +486,7 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// The full-text indexes the schema lacks, and those it has.
     private func searchIndexes(_ connection: PGConnection) throws(ServerDatabaseFailure) -> (missing: [(String, String)], existing: [(String, String)]) {
-        let built = try PGCatalog.articleIndexes(schema, connection)
+        let built = try PGCatalog.indexes(schema, connection)
         return (PGSchema.searchIndexes.filter { !built.contains($0.0) }, PGSchema.searchIndexes.filter { built.contains($0.0) })
     }
 
@@ -530,12 +530,15 @@ public final class PostgreSQLRecordStore: RecordStore {
     private func buildOrMergeSearchIndexes() throws(IndexError) -> String? {
         let connection = try writerConnection()
         defer { connection.operation = "writing" }
-        let missing: [(String, String)], existing: [(String, String)]
+        let built: Set<String>
         do throws(ServerDatabaseFailure) {
-            (missing, existing) = try searchIndexes(connection)
+            built = try PGCatalog.indexes(schema, connection)
         } catch {
             throw .server(error)
         }
+        let missing = PGSchema.searchIndexes.filter { !built.contains($0.0) }
+        let existing = PGSchema.searchIndexes.filter { built.contains($0.0) }
+        let missingChildren = PGSchema.childIndexes.filter { !built.contains($0.name) }
         var warning: String?
         if !existing.isEmpty {
             do throws(ServerDatabaseFailure) {
@@ -546,25 +549,59 @@ public final class PostgreSQLRecordStore: RecordStore {
                 guard connection.isUsable else { return warning }
             }
         }
-        guard !missing.isEmpty else { return warning }
+        guard !missing.isEmpty || !missingChildren.isEmpty else { return warning }
         do throws(ServerDatabaseFailure) {
-            let schema = schema
-            try inSessions(missing, writer: connection) { name, column, session throws(ServerDatabaseFailure) in
-                session.operation = "building the full-text index \(name)"
-                try session.execute("SET maintenance_work_mem = '\(Self.buildMemory)'")
-                defer { _ = try? session.execute("RESET maintenance_work_mem") }
-                try session.execute(PGSchema.createSearchIndex(schema, name: name, column: column))
-            }
+            try inSessions(finishingTasks(missing, missingChildren), writer: connection)
             if existing.isEmpty { appliedSinceMerge.withLock { $0 = false } }
             // The planner's statistics, which autovacuum would gather only later: without them a
             // value search (`neoplasms[mh] AND 1975:1979[dp]`) just after a load walks the newest
-            // rows one by one, 17 times slower (Docs/benchmarks.md).
+            // rows one by one, 17 times slower (Docs/benchmarks.md). The child tables' were
+            // gathered in the sessions; `article`'s wait for its indexes' builds, which the
+            // gathering would otherwise wait for (or hold up).
             connection.operation = "analyzing the new index"
-            try connection.execute(PGSchema.tables.map { "ANALYZE \(quoted).\($0);" }.joined(separator: "\n"))
+            try connection.execute(["article", "deletion", "applied_file", "meta"].map { "ANALYZE \(quoted).\($0);" }.joined(separator: "\n"))
         } catch {
             throw .server(error)
         }
         return warning
+    }
+
+    /// The work of a bulk load's end, longest first, for the sessions to share: each missing
+    /// full-text index's build, then each child table's missing indexes and its statistics (one
+    /// task a table, so that a table's statistics are not gathered while its index is built).
+    private func finishingTasks(_ missing: [(String, String)], _ missingChildren: [PGSchema.ChildIndex]) -> [SessionTask] {
+        let schema = schema, quoted = quoted
+        var tasks = missing.map { name, column in
+            SessionTask { session throws(ServerDatabaseFailure) in
+                session.operation = "building the full-text index \(name)"
+                try Self.withBuildMemory(session) { () throws(ServerDatabaseFailure) in
+                    try session.execute(PGSchema.createSearchIndex(schema, name: name, column: column))
+                }
+            }
+        }
+        for table in PGSchema.childTables {
+            let indexes = missingChildren.filter { $0.table == table }
+            tasks.append(SessionTask { session throws(ServerDatabaseFailure) in
+                for index in indexes {
+                    session.operation = "building the index \(index.name)"
+                    try Self.withBuildMemory(session) { () throws(ServerDatabaseFailure) in
+                        try session.execute(PGSchema.createChildIndex(schema, index))
+                    }
+                }
+                session.operation = "analyzing \(table)"
+                try session.execute("ANALYZE \(quoted).\(table)")
+            })
+        }
+        return tasks
+    }
+
+    /// Runs `body` with the session's memory for building or merging an index
+    /// (`maintenance_work_mem`) set to `buildMemory`, its own: a server's default of 64 MB would
+    /// take the sort through several passes.
+    private static func withBuildMemory(_ session: PGConnection, _ body: () throws(ServerDatabaseFailure) -> Void) throws(ServerDatabaseFailure) {
+        try session.execute("SET maintenance_work_mem = '\(buildMemory)'")
+        defer { _ = try? session.execute("RESET maintenance_work_mem") }
+        try body()
     }
 
     /// The indexes of `article` as a search sorted by an order index last found them (`hasIndex`).
@@ -590,76 +627,100 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// session, which costs a millisecond when the lists are empty.
     private func mergePendingEntries(_ indexes: [(String, String)], writer: PGConnection) throws(ServerDatabaseFailure) {
         let quoted = quoted
-        // The memory the merge sorts its entries in (`maintenance_work_mem` for this explicit
-        // merge), the session's own, as for a build: a server's default of 64 MB would take it
-        // through several passes.
-        let merge = { @Sendable (name: String, _: String, session: PGConnection) throws(ServerDatabaseFailure) in
-            session.operation = "merging the new entries of the full-text index \(name)"
-            try session.execute("SET maintenance_work_mem = '\(Self.buildMemory)'")
-            defer { _ = try? session.execute("RESET maintenance_work_mem") }
-            try session.execute("SELECT gin_clean_pending_list($1::regclass)", ["\(quoted).\(PGCatalog.quote(name))"])
+        let tasks = indexes.map { name, _ in
+            SessionTask { session throws(ServerDatabaseFailure) in
+                session.operation = "merging the new entries of the full-text index \(name)"
+                try Self.withBuildMemory(session) { () throws(ServerDatabaseFailure) in
+                    try session.execute("SELECT gin_clean_pending_list($1::regclass)", ["\(quoted).\(PGCatalog.quote(name))"])
+                }
+            }
         }
         if appliedSinceMerge.withLock({ $0 }) {
-            try inSessions(indexes, writer: writer, merge)
+            try inSessions(tasks, writer: writer)
         } else {
-            for (name, column) in indexes { try merge(name, column, writer) }
+            for task in tasks { try task.work(writer) }
         }
         appliedSinceMerge.withLock { $0 = false }
     }
 
-    /// Runs `work` for each of `indexes` at once, each in a session of its own (the writer's for
-    /// the first, new connections for the others, closed after): PostgreSQL builds or merges a GIN
-    /// index in one process, so three sessions use three of the server's cores. On 120,000
-    /// records and 2 cores, the build took 8.6 s against 12.6 s one after the other
-    /// (Docs/benchmarks.md). A failure leaves the others' work in place and is thrown once all are
-    /// done; an index whose session cannot be opened (the server's or the role's connection limit)
-    /// is done by the writer after its own. The other sessions do not hold the writer's lock, so
-    /// each checks every second that this process is still there: work whose process died (killed,
-    /// a second Ctrl-C) stops instead of running on unlocked beside the next run, which would find
-    /// an index's name taken by an index it cannot see.
-    private func inSessions(_ indexes: [(String, String)], writer: PGConnection,
-                            _ work: @escaping @Sendable (String, String, PGConnection) throws(ServerDatabaseFailure) -> Void) throws(ServerDatabaseFailure) {
-        let outcome = SessionsOutcome()
+    /// A piece of work for one of the sessions of `inSessions`.
+    struct SessionTask: Sendable {
+        var work: @Sendable (PGConnection) throws(ServerDatabaseFailure) -> Void
+
+        init(_ work: @escaping @Sendable (PGConnection) throws(ServerDatabaseFailure) -> Void) { self.work = work }
+    }
+
+    /// Sessions `inSessions` works in at most: one for each full-text index, whose builds are the
+    /// longest tasks.
+    static let sessions = PGSchema.searchIndexes.count
+
+    /// Runs `tasks` in up to `sessions` sessions at once (the writer's, and new connections closed
+    /// after), each session taking the next task in order when it is done with one: PostgreSQL
+    /// builds or merges an index in one process, so several sessions use several of the server's
+    /// cores. On 120,000 records and 2 cores the three full-text builds took 8.6 s against 12.6 s
+    /// one after the other (Docs/benchmarks.md). A failure leaves the other tasks' work in place
+    /// and is thrown once all are done; a session that cannot be opened (the server's or the
+    /// role's connection limit) leaves its share to the others, the writer's at least. The other
+    /// sessions do not hold the writer's lock, so each checks every second that this process is
+    /// still there: work whose process died (killed, a second Ctrl-C) stops instead of running on
+    /// unlocked beside the next run, which would find an index's name taken by an index it cannot see.
+    private func inSessions(_ tasks: [SessionTask], writer: PGConnection) throws(ServerDatabaseFailure) {
+        let outcome = SessionsOutcome(tasks)
         let done = DispatchGroup()
         let url = url
-        let watched = { @Sendable (name: String, column: String, session: PGConnection) throws(ServerDatabaseFailure) in
-            try session.execute("SET client_connection_check_interval = '1s'")
+        let drain = { @Sendable (session: PGConnection) in
+            do throws(ServerDatabaseFailure) {
+                try session.execute("SET client_connection_check_interval = '1s'")
+            } catch {
+                return
+            }
             defer { _ = try? session.execute("RESET client_connection_check_interval") }
-            try work(name, column, session)
-        }
-        for (name, column) in indexes.dropFirst() {
-            done.enter()
-            BlockingThreads.start("pubmed-mirror.gin-\(column)") {
-                defer { done.leave() }
-                let session: PGConnection
+            while let task = outcome.next() {
                 do throws(ServerDatabaseFailure) {
-                    session = try PGPool.connect(url, attempts: 1)
-                } catch {
-                    outcome.undone.withLock { $0.append((name, column)) }
-                    return
-                }
-                do throws(ServerDatabaseFailure) {
-                    try watched(name, column, session)
+                    try task.work(session)
                 } catch {
                     outcome.failures.withLock { $0.append(error) }
+                    // A session whose connection broke takes no more: the others do the rest.
+                    guard session.isUsable else { return }
                 }
             }
         }
-        do throws(ServerDatabaseFailure) {
-            try watched(indexes[0].0, indexes[0].1, writer)
-        } catch {
-            outcome.failures.withLock { $0.append(error) }
+        for number in 1..<min(Self.sessions, tasks.count) {
+            done.enter()
+            BlockingThreads.start("pubmed-mirror.session-\(number)") {
+                defer { done.leave() }
+                guard let session = try? PGPool.connect(url, attempts: 1) else { return }
+                drain(session)
+            }
         }
+        drain(writer)
         done.wait()
         if let failure = outcome.failures.withLock({ $0.first }) { throw failure }
-        for (name, column) in outcome.undone.withLock({ $0 }) {
-            try watched(name, column, writer)
+        if outcome.left > 0 {
+            throw ServerDatabaseFailure(server: url.text, operation: writer.operation, sqlState: nil,
+                                        message: "the connections were lost before \(outcome.left) of the run's last tasks were done",
+                                        connectionLost: true)
         }
     }
 
     private final class SessionsOutcome: Sendable {
+        private let tasks: [SessionTask]
+        private let taken = Mutex(0)
         let failures = Mutex<[ServerDatabaseFailure]>([])
-        let undone = Mutex<[(String, String)]>([])
+
+        init(_ tasks: [SessionTask]) { self.tasks = tasks }
+
+        /// The next task nobody has taken.
+        func next() -> SessionTask? {
+            taken.withLock { taken in
+                guard taken < tasks.count else { return nil }
+                taken += 1
+                return tasks[taken - 1]
+            }
+        }
+
+        /// How many tasks nobody took.
+        var left: Int { taken.withLock { tasks.count - $0 } }
     }
 
     /// Stops the statement a reader runs (a server's time limit per query). Under the lock, so that

@@ -375,9 +375,10 @@ extension RecordStore {
         #expect(try columns() > 10, "ANALYZE ran with the full-text indexes' build")
     }
 
-    /// The full-text indexes are built at once, a session each (the writer's and new ones, closed
-    /// after), and a run builds whichever are missing.
-    @Test func theFullTextIndexesAreBuiltAndThoseMissingAreBuiltByTheNextRun() async throws {
+    /// The full-text indexes and the child tables' indexes are built at a bulk load's end, several
+    /// at once (the writer's session and new ones, closed after), with every table's statistics;
+    /// a run builds whichever are missing.
+    @Test func theBulkLoadsIndexesAreBuiltAtItsEndAndThoseMissingByTheNextRun() async throws {
         let server = try await PostgreSQLServer.shared.value
         let (name, url) = try server.createDatabase()
         let store = try PostgreSQLRecordStore(url: url)
@@ -404,17 +405,38 @@ extension RecordStore {
             }
             return count
         }
+        let children = { () throws -> [String] in
+            let result = try superuser.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'pubmed_1' AND indexname = ANY($1::text[]) ORDER BY 1",
+                                               [PGArray.texts(PGSchema.childIndexes.map(\.name))])
+            return (0..<result.count).compactMap { result.string($0, 0) }
+        }
+        let analyzed = { () throws -> [String] in
+            let result = try superuser.execute("SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = 'pubmed_1' ORDER BY 1")
+            return (0..<result.count).compactMap { result.string($0, 0) }
+        }
         let all = ["article_codes", "article_people_words", "article_text_words"]
+        let allChildren = PGSchema.childIndexes.map(\.name).sorted()
         #expect(try indexes() == [])
+        #expect(try children() == [], "a bulk load: the child tables' indexes are built at its end too")
+        #expect(try analyzed() == [])
         let before = try await sessions(.max)
         try store.finishRun()
         #expect(try indexes() == all)
+        #expect(try children() == allChildren)
+        // The tables that have rows (authors, no MeSH headings in these records), and the
+        // expression indexes' keys, whose statistics come with their table's once they are built.
+        let tables = try analyzed()
+        #expect(tables == ["applied_file", "article", "article_current_author", "article_current_journal", "author", "author_name", "meta"])
         #expect(try await sessions(before) == before, "the builders' sessions are closed")
-        try superuser.execute("DROP INDEX pubmed_1.article_codes; DROP INDEX pubmed_1.article_text_words")
+        try superuser.execute("DROP INDEX pubmed_1.article_codes; DROP INDEX pubmed_1.article_text_words; DROP INDEX pubmed_1.author_name")
         try store.finishRun()
         #expect(try indexes() == all)
+        #expect(try children() == allChildren)
         #expect(try await sessions(before) == before)
         #expect(try store.search("study", limit: 5).count == 5)
+        // Later files keep the indexes up as they go.
+        _ = try RecordStoreTests.apply(store, "g", [.record(RecordStoreTests.record(300, author: "Zywiec"), xml: RecordStoreTests.xml(300, 1))])
+        #expect(try superuser.execute("SET enable_seqscan = off; SELECT pmid FROM pubmed_1.author WHERE lower(last_name) = 'zywiec'").int(0, 0) == 300)
     }
 
     /// What each file leaves in the full-text indexes' pending lists is merged into the indexes
