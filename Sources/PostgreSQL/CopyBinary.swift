@@ -28,6 +28,8 @@ struct CopyBinary {
         append32(UInt32(bitPattern: -1))
     }
 
+    /// An `integer`; NULL for nil, and for a value beyond 32 bits, which none of the columns written
+    /// so reaches (PMIDs, versions, years and dates are checked where they are read).
     mutating func int32(_ value: Int?) {
         guard let value, let narrow = Int32(exactly: value) else { return null() }
         append32(4)

@@ -197,7 +197,10 @@ enum PGSchema {
     /// and are made, like the full-text indexes, once a bulk load is done
     /// (`PostgreSQLRecordStore.finishRun`): built whole they cost a third of what keeping them up
     /// row by row costs (the 288,334 MeSH headings of a 30,000-record file: 0.16 s against 0.43 s
-    /// of a COPY that took 0.76 s in all), and the load's COPYs are the run's one stream.
+    /// of a COPY that took 0.76 s in all), and the load's COPYs are the run's one stream. Each run's
+    /// end builds those missing (one dropped by hand comes back). Their values are cut to
+    /// `CopyText.maximumKeyBytes`, so that no entry outgrows a btree page (two of them, in
+    /// `author_name`, stay under its 2,704 bytes).
     static let childIndexes: [ChildIndex] = [
         ChildIndex(name: "author_name", table: "author", key: "lower(last_name), initials"),
         ChildIndex(name: "author_orcid", table: "author", key: "orcid", predicate: "orcid IS NOT NULL"),

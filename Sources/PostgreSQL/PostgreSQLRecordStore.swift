@@ -375,9 +375,9 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// earlier pubmed-mirror lacks until a writer opens it). Asked of the server until it has it,
     /// so that a resident reader (`serve`) walks once a writer has built it.
     func hasIndex(_ index: String) throws(IndexError) -> Bool {
-        if knownArticleIndexes.withLock({ $0.contains(index) }) { return true }
+        if knownIndexes.withLock({ $0.contains(index) }) { return true }
         let present = try read("searching") { connection throws(ServerDatabaseFailure) in try PGCatalog.indexes(schema, connection) }
-        knownArticleIndexes.withLock { $0 = present }
+        knownIndexes.withLock { $0 = present }
         return present.contains(index)
     }
 
@@ -566,9 +566,10 @@ public final class PostgreSQLRecordStore: RecordStore {
         return warning
     }
 
-    /// The work of a bulk load's end, longest first, for the sessions to share: each missing
-    /// full-text index's build, then each child table's missing indexes and its statistics (one
-    /// task a table, so that a table's statistics are not gathered while its index is built).
+    /// The work of a bulk load's end, for the sessions to share in this order: each missing
+    /// full-text index's build (the longest tasks, longest first), then each child table's missing
+    /// indexes and its statistics (one task a table, so that a table's statistics are not gathered
+    /// while its index is built, and its expression index's key gets statistics too).
     private func finishingTasks(_ missing: [(String, String)], _ missingChildren: [PGSchema.ChildIndex]) -> [SessionTask] {
         let schema = schema, quoted = quoted
         var tasks = missing.map { name, column in
@@ -604,8 +605,8 @@ public final class PostgreSQLRecordStore: RecordStore {
         try body()
     }
 
-    /// The indexes of `article` as a search sorted by an order index last found them (`hasIndex`).
-    private let knownArticleIndexes = Mutex<Set<String>>([])
+    /// The schema's indexes as a search sorted by an order index last found them (`hasIndex`).
+    private let knownIndexes = Mutex<Set<String>>([])
     /// Whether a file was applied since the pending lists were last merged (or its merge failed).
     private let appliedSinceMerge = Mutex(false)
     /// The high-water mark this store's writer last left or found (on opening, after its last file,
@@ -665,6 +666,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// still there: work whose process died (killed, a second Ctrl-C) stops instead of running on
     /// unlocked beside the next run, which would find an index's name taken by an index it cannot see.
     private func inSessions(_ tasks: [SessionTask], writer: PGConnection) throws(ServerDatabaseFailure) {
+        guard !tasks.isEmpty else { return }
         let outcome = SessionsOutcome(tasks)
         let done = DispatchGroup()
         let url = url
@@ -672,6 +674,8 @@ public final class PostgreSQLRecordStore: RecordStore {
             do throws(ServerDatabaseFailure) {
                 try session.execute("SET client_connection_check_interval = '1s'")
             } catch {
+                // This session takes no task; the others do them, and the error is reported.
+                outcome.failures.withLock { $0.append(error) }
                 return
             }
             defer { _ = try? session.execute("RESET client_connection_check_interval") }

@@ -67,14 +67,15 @@ package struct SearchVectors: Sendable, Equatable {
     /// its words come sorted and each once: the number of words, then each word with a NUL after
     /// it, its number of positions and the positions (16 bits: the weight in the top two, A = 3 …
     /// D = 0), words in PostgreSQL's order (bytes compared, the shorter first on a tie) and each
-    /// one's positions rising. The server stores what it reads from the text form the same way
-    /// (`tsvectorin`: words sorted and merged, a position kept once with its highest weight, the
-    /// first 256 kept); the tests compare the two on every real file.
+    /// one's positions rising. It is the vector the server makes of the text form (`tsvectorin`:
+    /// words sorted and merged, a position kept once with its highest weight, a word's first 256
+    /// kept), to the stored byte on PostgreSQL 15; the tests compare the two on every real file.
     ///
     /// A word too long for PostgreSQL is left out (as `to_tsvector` leaves it out); words past the
-    /// 16,383rd position share it; when a record's words and positions come to more than a vector
-    /// holds (a consortium's thousands of investigators with their affiliations), the words that
-    /// first appear last are left out.
+    /// 16,383rd position share it, with the highest of their weights (`tsvectorin` keeps the weight
+    /// of whichever its sort puts first there); when a record's words and positions come to more
+    /// than a vector holds (a consortium's thousands of investigators with their affiliations), the
+    /// words that first appear last are left out.
     private struct Builder {
         /// Each occurrence's word, one after another.
         var words: [UInt8] = []

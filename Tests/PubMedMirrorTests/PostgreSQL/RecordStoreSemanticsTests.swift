@@ -382,8 +382,10 @@ extension RecordStore {
         let server = try await PostgreSQLServer.shared.value
         let (name, url) = try server.createDatabase()
         let store = try PostgreSQLRecordStore(url: url)
-        _ = try RecordStoreTests.apply(store, "f", (1...200).map { RecordStoreTests.rec($0, title: "Study \($0)") })
         let superuser = try server.superuser(database: name)
+        // Only the run's end gathers statistics here, not autovacuum at a moment of its choosing.
+        try superuser.execute(["article", "author", "applied_file", "meta"].map { "ALTER TABLE pubmed_1.\($0) SET (autovacuum_enabled = off);" }.joined())
+        _ = try RecordStoreTests.apply(store, "f", (1...200).map { RecordStoreTests.rec($0, title: "Study \($0)") })
         let indexes = { () throws -> [String] in
             let result = try superuser.execute("""
                 SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
@@ -434,9 +436,9 @@ extension RecordStore {
         #expect(try children() == allChildren)
         #expect(try await sessions(before) == before)
         #expect(try store.search("study", limit: 5).count == 5)
-        // Later files keep the indexes up as they go.
-        _ = try RecordStoreTests.apply(store, "g", [.record(RecordStoreTests.record(300, author: "Zywiec"), xml: RecordStoreTests.xml(300, 1))])
-        #expect(try superuser.execute("SET enable_seqscan = off; SELECT pmid FROM pubmed_1.author WHERE lower(last_name) = 'zywiec'").int(0, 0) == 300)
+        // The planner finds the authors by the index built at the run's end.
+        let plan = try superuser.execute("EXPLAIN SELECT pmid FROM pubmed_1.author WHERE lower(last_name) = 'zywiec' AND initials = 'J'")
+        #expect((0..<plan.count).contains { plan.string($0, 0)?.contains("author_name") == true })
     }
 
     /// What each file leaves in the full-text indexes' pending lists is merged into the indexes

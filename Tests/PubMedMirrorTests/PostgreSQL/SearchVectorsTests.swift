@@ -3,12 +3,14 @@ import Testing
 @testable import PubMedIndex
 @testable import PubMedPostgreSQL
 @testable import PubMedRecords
+@testable import PubMedSupport
 
 /// The word vectors the PostgreSQL store sends in `tsvector`'s binary form, against PostgreSQL's
 /// own reading of the same words written out in the text form, one occurrence at a time, which the
-/// server sorts and merges itself (`tsvectorin`): equal for every record of the real files and for
-/// records made to reach the bounds (a word's 256 positions, the last position, long words, words
-/// that share their first eight bytes, letters beyond ASCII).
+/// server sorts and merges itself (`tsvectorin`): equal (`=` compares the stored size first, then
+/// every word, position and weight) for every record of the real files and for records made to
+/// reach the bounds (a word's 256 positions, the last position, long words, words that share their
+/// first eight bytes, letters beyond ASCII); and what the text form cannot hold.
 @Suite(.heavyweight) struct SearchVectorsTests {
     /// The text form of a document's vectors, built as the store built them before it sent binary
     /// vectors: each word where it occurs, `'word':position` and its weight's letter (none for D).
@@ -81,8 +83,8 @@ import Testing
 
     @Test func vectorsAtTheBoundsAreThoseTheServerReadsFromText() async throws {
         var records: [PubMedRecord] = []
-        // A word 300 times (256 positions kept), in the title and the abstract (weights A and B),
-        // then the abstract past the last position: those words share position 16,383.
+        // A word 300 times in the title (its first 256 positions kept, all of weight A) and again
+        // in the abstract, which runs past the last position: its words there share 16,383.
         var repeated = PubMedRecord(pmid: 1)
         repeated.title = Array(repeating: "alpha", count: 300).joined(separator: " ")
         repeated.abstract = (0..<17_000).map { $0 % 3 == 0 ? "alpha" : "beta\($0 % 7)" }.joined(separator: " ") + " omega omega"
@@ -116,6 +118,40 @@ import Testing
         #expect(alpha.count == 256)
         #expect(result.string(0, 1) == "{16383}")
         #expect(result.string(0, 2) == "{C}")
+    }
+
+    /// What the text form cannot give: one word at the last position with two weights (the
+    /// server's reading keeps either; the vector keeps the highest), and a record whose words and
+    /// positions come to more than a vector holds (the text form is refused whole; the vector
+    /// leaves out the words that appear last, and the server takes it).
+    @Test func vectorsPastWhatTheTextFormHoldsAreTakenByTheServer() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let connection = try server.superuser()
+        var shared = PubMedRecord(pmid: 1)
+        shared.abstract = Array(repeating: "filler", count: 17_000).joined(separator: " ") + " zeta"
+        shared.keywords = ["zeta"]
+        let zeta = try connection.execute("SELECT positions::text, weights::text FROM unnest($1::tsvector) WHERE lexeme = 'zeta'",
+                                          [try Self.text(of: SearchVectors(SearchDocument(shared)).textWords, connection)])
+        #expect(zeta.string(0, 0) == "{16383}" && zeta.string(0, 1) == "{B}", "\(zeta.string(0, 0) ?? "") \(zeta.string(0, 1) ?? "")")
+
+        // 70,000 words of 16 letters, each once: 1.68 MB as the server counts a vector's words and
+        // positions, 1.12 MB of words in the text form.
+        var many = PubMedRecord(pmid: 2)
+        many.abstract = (0..<70_000).map { String(format: "w%015d", $0) }.joined(separator: " ")
+        let vector = SearchVectors(SearchDocument(many)).textWords
+        let text = try Self.text(of: vector, connection)
+        let counts = try connection.execute("""
+            SELECT length($1::tsvector), (SELECT count(*) FROM unnest($1::tsvector) WHERE lexeme IN ('w000000000000000', 'w000000000010000')),
+                   (SELECT count(*) FROM unnest($1::tsvector) WHERE lexeme = 'w000000000069999')
+            """, [text])
+        let kept = try #require(counts.int(0, 0))
+        #expect(kept > 40_000 && kept < 70_000, "\(kept) words kept")
+        #expect(counts.int(0, 1) == 2, "the first words are kept")
+        #expect(counts.int(0, 2) == 0, "the last are left out")
+        // The text form of the same words is more than the server reads.
+        #expect(throws: ServerDatabaseFailure.self) {
+            try connection.execute("SELECT length($1::tsvector)", [Self.literals(SearchDocument(many))[.textWords] ?? ""])
+        }
     }
 
     /// A binary vector as the server prints it.
