@@ -235,9 +235,15 @@ extension ServerFaultTests {
             return response.status, body, time.time() - started
 
         def held_feed(port):
-            feed = socket.create_connection(("127.0.0.1", port))
+            # Until part of the body has come: the export has begun, so the feed holds its reader
+            # (the head alone may come first, and a request sent then could take the reader).
+            feed = socket.create_connection(("127.0.0.1", port), timeout=60)
             feed.sendall(b"GET /api/changes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-            feed.recv(65536)
+            received = b""
+            while b"\\r\\n\\r\\n" not in received or not received.split(b"\\r\\n\\r\\n", 1)[1]:
+                chunk = feed.recv(65536)
+                if not chunk: raise RuntimeError("the feed ended before its body began")
+                received += chunk
             return feed
 
         def until_status(port, path, status):
