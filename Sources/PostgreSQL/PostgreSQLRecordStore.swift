@@ -559,7 +559,8 @@ public final class PostgreSQLRecordStore: RecordStore {
             // gathered in the sessions; `article`'s wait for its indexes' builds, which the
             // gathering would otherwise wait for (or hold up).
             connection.operation = "analyzing the new index"
-            try connection.execute(["article", "deletion", "applied_file", "meta"].map { "ANALYZE \(quoted).\($0);" }.joined(separator: "\n"))
+            try connection.execute(PGSchema.tables.filter { !PGSchema.childTables.contains($0) }.map { "ANALYZE \(quoted).\($0);" }
+                .joined(separator: "\n"))
         } catch {
             throw .server(error)
         }
@@ -667,7 +668,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// unlocked beside the next run, which would find an index's name taken by an index it cannot see.
     private func inSessions(_ tasks: [SessionTask], writer: PGConnection) throws(ServerDatabaseFailure) {
         guard !tasks.isEmpty else { return }
-        let outcome = SessionsOutcome(tasks)
+        let shared = SharedTasks(tasks)
         let done = DispatchGroup()
         let url = url
         let drain = { @Sendable (session: PGConnection) in
@@ -675,15 +676,15 @@ public final class PostgreSQLRecordStore: RecordStore {
                 try session.execute("SET client_connection_check_interval = '1s'")
             } catch {
                 // This session takes no task; the others do them, and the error is reported.
-                outcome.failures.withLock { $0.append(error) }
+                shared.failures.withLock { $0.append(error) }
                 return
             }
             defer { _ = try? session.execute("RESET client_connection_check_interval") }
-            while let task = outcome.next() {
+            while let task = shared.next() {
                 do throws(ServerDatabaseFailure) {
                     try task.work(session)
                 } catch {
-                    outcome.failures.withLock { $0.append(error) }
+                    shared.failures.withLock { $0.append(error) }
                     // A session whose connection broke takes no more: the others do the rest.
                     guard session.isUsable else { return }
                 }
@@ -699,15 +700,16 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
         drain(writer)
         done.wait()
-        if let failure = outcome.failures.withLock({ $0.first }) { throw failure }
-        if outcome.left > 0 {
+        if let failure = shared.failures.withLock({ $0.first }) { throw failure }
+        if shared.left > 0 {
             throw ServerDatabaseFailure(server: url.text, operation: writer.operation, sqlState: nil,
-                                        message: "the connections were lost before \(outcome.left) of the run's last tasks were done",
+                                        message: "the connections were lost before \(shared.left) of the run's last tasks were done",
                                         connectionLost: true)
         }
     }
 
-    private final class SessionsOutcome: Sendable {
+    /// The tasks of `inSessions`, taken one at a time in order, and the failures met.
+    private final class SharedTasks: Sendable {
         private let tasks: [SessionTask]
         private let taken = Mutex(0)
         let failures = Mutex<[ServerDatabaseFailure]>([])
