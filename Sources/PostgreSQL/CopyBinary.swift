@@ -11,6 +11,8 @@ import PubMedRecords
 /// stay in `CopyText`.
 struct CopyBinary {
     private(set) var bytes: [UInt8] = []
+    /// The fields written so far (a row's count, for `row(fields:)`).
+    private(set) var fields = 0
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
@@ -25,6 +27,7 @@ struct CopyBinary {
     }
 
     mutating func null() {
+        fields += 1
         append32(UInt32(bitPattern: -1))
     }
 
@@ -32,17 +35,20 @@ struct CopyBinary {
     /// so reaches (PMIDs, versions, years and dates are checked where they are read).
     mutating func int32(_ value: Int?) {
         guard let value, let narrow = Int32(exactly: value) else { return null() }
+        fields += 1
         append32(4)
         append32(UInt32(bitPattern: narrow))
     }
 
     mutating func int64(_ value: Int64) {
+        fields += 1
         append32(8)
         append32(UInt32(truncatingIfNeeded: value >> 32))
         append32(UInt32(truncatingIfNeeded: value))
     }
 
     mutating func bool(_ value: Bool) {
+        fields += 1
         append32(1)
         bytes.append(value ? 1 : 0)
     }
@@ -64,6 +70,7 @@ struct CopyBinary {
     }
 
     mutating func raw(_ value: UnsafeBufferPointer<UInt8>) {
+        fields += 1
         guard value.contains(0) else {
             append32(UInt32(value.count))
             bytes.append(contentsOf: value)
@@ -76,6 +83,7 @@ struct CopyBinary {
 
     /// A value already in its type's binary form (a `tsvector` from `SearchVectors`).
     mutating func binary(_ value: [UInt8]) {
+        fields += 1
         append32(UInt32(value.count))
         bytes.append(contentsOf: value)
     }
@@ -103,6 +111,7 @@ struct CopyBinary {
     /// date, as `CopyText.date` decides.
     mutating func date(year: Int?, month: Int?, day: Int?) {
         guard let year, let month, let day, CopyText.isDate(year: year, month: month, day: day) else { return null() }
+        fields += 1
         append32(4)
         append32(UInt32(bitPattern: Int32(Self.days(year: year, month: month, day: day) - Self.days(year: 2000, month: 1, day: 1))))
     }

@@ -13,8 +13,9 @@ enum PGPrepared: Sendable {
 struct PGRecordRows: Sendable {
     var pmid: Int
     var version: Int
-    /// The `article` columns after `seq`, as binary COPY fields (`CopyBinary`).
+    /// The `article` columns after `seq`, as binary COPY fields (`CopyBinary`), and how many.
     var article: [UInt8]
+    var articleFields: Int
     /// Whole lines for each of `PGSchema.childTables`, in that order.
     var children: [[UInt8]]
 }
@@ -70,11 +71,9 @@ final class PGPreparer: FileItemPreparer {
         fields.binary(vectors.textWords)
         fields.binary(vectors.peopleWords)
         fields.binary(vectors.codes)
-        return PGRecordRows(pmid: record.pmid, version: record.version, article: fields.bytes, children: children(record))
+        return PGRecordRows(pmid: record.pmid, version: record.version, article: fields.bytes, articleFields: fields.fields,
+                            children: children(record))
     }
-
-    /// The number of `article`'s columns: the four the writer decides, then those of `rows`.
-    static let articleFields = 29
 
     /// The lines of each child table, in `PGSchema.childTables` order.
     static func children(_ record: PubMedRecord) -> [[UInt8]] {

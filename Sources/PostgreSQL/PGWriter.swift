@@ -137,7 +137,8 @@ final class PGWriter {
             var children = [[UInt8]](repeating: [], count: PGSchema.childTables.count)
             for row in outcome.added {
                 guard case .record(let rows) = items[row.content] else { continue }
-                article.row(fields: PGPreparer.articleFields)
+                // The four columns decided here, then the prepared ones.
+                article.row(fields: 4 + rows.articleFields)
                 article.int32(rows.pmid)
                 article.int32(rows.version)
                 article.bool(row.isCurrent)

@@ -476,7 +476,7 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// here is tried again at the run's end, which reports it.
     private func mergeAfterFile(_ connection: PGConnection) {
         do throws(ServerDatabaseFailure) {
-            let existing = try searchIndexes(connection).existing
+            let existing = Self.searchIndexes(try PGCatalog.indexes(schema, connection)).existing
             guard !existing.isEmpty else { return }
             try mergePendingEntries(existing, writer: connection)
         } catch {
@@ -484,10 +484,9 @@ public final class PostgreSQLRecordStore: RecordStore {
         }
     }
 
-    /// The full-text indexes the schema lacks, and those it has.
-    private func searchIndexes(_ connection: PGConnection) throws(ServerDatabaseFailure) -> (missing: [(String, String)], existing: [(String, String)]) {
-        let built = try PGCatalog.indexes(schema, connection)
-        return (PGSchema.searchIndexes.filter { !built.contains($0.0) }, PGSchema.searchIndexes.filter { built.contains($0.0) })
+    /// The full-text indexes the schema lacks, and those it has, of the indexes `built`.
+    private static func searchIndexes(_ built: Set<String>) -> (missing: [(String, String)], existing: [(String, String)]) {
+        (PGSchema.searchIndexes.filter { !built.contains($0.0) }, PGSchema.searchIndexes.filter { built.contains($0.0) })
     }
 
     /// The index's locked writer connection.
@@ -536,8 +535,7 @@ public final class PostgreSQLRecordStore: RecordStore {
         } catch {
             throw .server(error)
         }
-        let missing = PGSchema.searchIndexes.filter { !built.contains($0.0) }
-        let existing = PGSchema.searchIndexes.filter { built.contains($0.0) }
+        let (missing, existing) = Self.searchIndexes(built)
         let missingChildren = PGSchema.childIndexes.filter { !built.contains($0.name) }
         var warning: String?
         if !existing.isEmpty {
