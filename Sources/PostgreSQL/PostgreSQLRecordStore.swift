@@ -555,10 +555,12 @@ public final class PostgreSQLRecordStore: RecordStore {
             // value search (`neoplasms[mh] AND 1975:1979[dp]`) just after a load walks the newest
             // rows one by one, 17 times slower (Docs/benchmarks.md). The child tables' were
             // gathered in the sessions; `article`'s wait for its indexes' builds, which the
-            // gathering would otherwise wait for (or hold up).
+            // gathering would otherwise wait for (or hold up), and are those of the columns
+            // searches use (`PGSchema.searchedColumns`).
             connection.operation = "analyzing the new index"
-            try connection.execute(PGSchema.tables.filter { !PGSchema.childTables.contains($0) }.map { "ANALYZE \(quoted).\($0);" }
-                .joined(separator: "\n"))
+            try connection.execute(PGSchema.tables.filter { !PGSchema.childTables.contains($0) }.map { table in
+                "ANALYZE \(quoted).\(table)" + (table == "article" ? " (\(PGSchema.searchedColumns.joined(separator: ", ")))" : "") + ";"
+            }.joined(separator: "\n"))
         } catch {
             throw .server(error)
         }

@@ -367,12 +367,16 @@ extension RecordStore {
         let (name, url) = try server.createDatabase()
         let store = try PostgreSQLRecordStore(url: url)
         _ = try RecordStoreTests.apply(store, "f", (1...200).map { RecordStoreTests.rec($0, title: "Study \($0)") })
-        let columns = { () throws -> Int in
-            try server.superuser(database: name).execute("SELECT count(*) FROM pg_stats WHERE schemaname = 'pubmed_1' AND tablename = 'article'").int(0, 0) ?? 0
+        let columns = { () throws -> [String] in
+            let result = try server.superuser(database: name).execute("""
+                SELECT attname::text FROM pg_stats WHERE schemaname = 'pubmed_1' AND tablename = 'article' ORDER BY 1
+                """)
+            return (0..<result.count).compactMap { result.string($0, 0) }
         }
-        #expect(try columns() == 0)
+        #expect(try columns() == [])
         try store.finishRun()
-        #expect(try columns() > 10, "ANALYZE ran with the full-text indexes' build")
+        // Those of the columns searches use; autovacuum gathers the others later.
+        #expect(try columns() == PGSchema.searchedColumns.sorted(), "ANALYZE ran with the full-text indexes' build")
     }
 
     /// The full-text indexes and the child tables' indexes are built at a bulk load's end, several
@@ -425,10 +429,12 @@ extension RecordStore {
         try store.finishRun()
         #expect(try indexes() == all)
         #expect(try children() == allChildren)
-        // The tables that have rows (authors, no MeSH headings in these records), and the
-        // expression indexes' keys, whose statistics come with their table's once they are built.
+        // The tables that have rows (authors, no MeSH headings in these records), and the key of
+        // the child table's expression index, whose statistics come with its table's once it is
+        // built. (`article`'s are gathered for the columns searches use, which leaves its
+        // expression indexes' keys to autovacuum: `PGSchema.searchedColumns`.)
         let tables = try analyzed()
-        #expect(tables == ["applied_file", "article", "article_current_author", "article_current_journal", "author", "author_name", "meta"])
+        #expect(tables == ["applied_file", "article", "author", "author_name", "meta"])
         #expect(try await sessions(before) == before, "the builders' sessions are closed")
         try superuser.execute("DROP INDEX pubmed_1.article_codes; DROP INDEX pubmed_1.article_text_words; DROP INDEX pubmed_1.author_name")
         try store.finishRun()
