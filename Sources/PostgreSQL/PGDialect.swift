@@ -1,5 +1,6 @@
 import PubMedIndex
 import PubMedQuery
+import PubMedRecords
 
 /// `FTSQuery`'s translation written as a SQL condition over the article row's three `tsvector`s
 /// (`SearchVectors`): a phrase is a `tsquery` of `<->`-joined lexemes with the weights of the
@@ -54,11 +55,54 @@ final class PGDialect: MatchDialect {
         }
     }
 
+    /// The codes as `SearchVectors.codePlace` keeps them: a first or last author's also as the
+    /// `au_` code weighted A or B (rows written before keep `au1_`/`aul_` codes), a PMID as the
+    /// row's `pmid`.
     func codes(_ tokens: [(token: String, prefix: Bool)]) -> String {
-        let tokens = tokens.filter { Self.storable($0.token) }
-        guard !tokens.isEmpty else { return "false" }
-        let query = tokens.map { Self.lexeme($0.token, prefix: $0.prefix, weights: "") }.joined(separator: " | ")
-        return "codes @@ \(Self.literal(query))::tsquery"
+        var lexemes: [String] = []
+        var pmids: [Int] = []
+        var pmidRanges: [String] = []
+        for (token, prefix) in tokens where Self.storable(token) {
+            var bytes = token
+            switch bytes.withUTF8(SearchVectors.codePlace) {
+            case .kept:
+                lexemes.append(Self.lexeme(token, prefix: prefix, weights: ""))
+            case .leftOut:
+                guard let number = Self.pmid(String(token.dropFirst(5))) else { continue }
+                if prefix { pmidRanges += Self.pmidsBeginning(number) } else { pmids.append(number) }
+            case .author(let weight):
+                lexemes.append(Self.lexeme(token, prefix: prefix, weights: ""))
+                lexemes.append(Self.lexeme("au" + token.dropFirst(3), prefix: prefix, weights: String(weight)))
+            }
+        }
+        var parts: [String] = []
+        if !lexemes.isEmpty { parts.append("codes @@ \(Self.literal(lexemes.joined(separator: " | ")))::tsquery") }
+        if pmids.count == 1 { parts.append("pmid = \(pmids[0])") }
+        if pmids.count > 1 { parts.append("pmid = ANY('{\(pmids.map(String.init).joined(separator: ","))}'::integer[])") }
+        parts += pmidRanges
+        if parts.isEmpty { return "false" }
+        return parts.count == 1 ? parts[0] : "(" + parts.joined(separator: " OR ") + ")"
+    }
+
+    /// A PMID code's value (`pmid_` taken off) as a PMID, when records can have it so: digits
+    /// without a leading zero, within the PMIDs' range.
+    static func pmid(_ value: String) -> Int? {
+        guard let first = value.utf8.first, first != UInt8(ascii: "0"), value.utf8.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }),
+              let number = Int(value), PubMedRecord.identifiers.contains(number) else { return nil }
+        return number
+    }
+
+    /// Every PMID whose digits begin with `number`'s: a range for each number of digits.
+    static func pmidsBeginning(_ number: Int) -> [String] {
+        let last = PubMedRecord.identifiers.upperBound
+        var ranges = ["pmid = \(number)"]
+        var low = number * 10, high = number * 10 + 9
+        while low <= last {
+            ranges.append("pmid BETWEEN \(low) AND \(min(high, last))")
+            low *= 10
+            high = high * 10 + 9
+        }
+        return ranges
     }
 
     func and(_ parts: [String]) -> String { "(" + parts.joined(separator: " AND ") + ")" }

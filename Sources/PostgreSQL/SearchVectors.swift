@@ -9,7 +9,8 @@ import PubMedIndex
 /// - `text_words`: A title, B abstract, C other terms (keywords), D MeSH words and publication
 ///   types and substances;
 /// - `people_words`: A authors' names and journal names, B corporate authors, C affiliations, D grants;
-/// - `codes`: the value codes (`mh_neoplasms`, `dp_20200315`), unweighted.
+/// - `codes`: the value codes (`mh_neoplasms`, `dp_20200315`), unweighted (D), but for two
+///   families of codes the SQLite index keeps (`codeLexeme`).
 ///
 /// Within a vector each column's positions start `gap` after the last one's, so that a phrase or a
 /// proximity search never spans two columns, as in FTS5.
@@ -55,12 +56,39 @@ package struct SearchVectors: Sendable, Equatable {
             switch vector {
             case .textWords: text.add(value, weight: weight ?? "D")
             case .peopleWords: people.add(value, weight: weight ?? "D")
-            case .codes: codes.add(value, weight: nil)
+            case .codes: codes.addCodes(value)
             }
         }
         textWords = text.finished()
         peopleWords = people.finished()
         self.codes = codes.finished()
+    }
+
+    /// How a code is kept in `codes`. Most are kept as they are, unweighted (D). A search tag's
+    /// codes unique to one record or nearly so make the GIN index's build slow (it keeps each
+    /// distinct word in a tree while it reads the rows; on a 30,000-record file the build took
+    /// 1.9 s without the 81,000 distinct codes below, 2.4 s with them), so two families that the
+    /// rows answer otherwise are not codes of their own here:
+    /// - the first and the last author (`au1_smith__j`, `aul_smith__j`) are that author's `au_`
+    ///   code weighted A and B (`[1au]` is `'au_smith__j':A`; an author alone is both);
+    /// - the PMID (`pmid_31452104`) is the row's own `pmid` column (`PGDialect.codes`).
+    /// Rows written by an earlier pubmed-mirror keep those codes, which searches look for too.
+    enum CodePlace: Equatable {
+        case kept
+        case leftOut
+        /// As the `au_` code (the token without its third byte), with this weight.
+        case author(weight: Character)
+    }
+
+    static func codePlace(_ token: UnsafeBufferPointer<UInt8>) -> CodePlace {
+        guard token.count > 4 else { return .kept }
+        if token[3] == UInt8(ascii: "_"), token[0] == UInt8(ascii: "a"), token[1] == UInt8(ascii: "u") {
+            if token[2] == UInt8(ascii: "1") { return .author(weight: "A") }
+            if token[2] == UInt8(ascii: "l") { return .author(weight: "B") }
+        } else if token[4] == UInt8(ascii: "_"), token.starts(with: "pmid".utf8) {
+            return .leftOut
+        }
+        return .kept
     }
 
     /// A vector in `tsvector`'s binary form (`tsvectorrecv`), which the server takes as it is when
@@ -96,30 +124,51 @@ package struct SearchVectors: Sendable, Equatable {
 
         mutating func add(_ text: String, weight: Character?) {
             var started = false
-            let bits: UInt16 = switch weight {
-            case "A": 3 << 14
-            case "B": 2 << 14
-            case "C": 1 << 14
-            default: 0
-            }
+            let bits = Self.bits(weight)
             Tokenizer.forEach(text) { token in
                 if !started {
                     if next > 1 { next += SearchVectors.gap }
                     started = true
                 }
-                guard token.count <= SearchVectors.maxWordBytes else {
-                    next += 1
-                    return
-                }
-                var prefix: UInt64 = 0
-                for index in 0..<8 {
-                    prefix = prefix << 8 | UInt64(index < token.count ? token[index] : 0)
-                }
-                occurrences.append(Occurrence(prefix: prefix, start: Int32(words.count), length: Int32(token.count),
-                                              entry: UInt16(min(next, SearchVectors.maxPosition)) | bits))
-                words.append(contentsOf: token)
+                append(token, bits: bits)
                 next += 1
             }
+        }
+
+        /// The value codes, each where `codePlace` puts it.
+        mutating func addCodes(_ text: String) {
+            Tokenizer.forEach(text) { token in
+                switch SearchVectors.codePlace(token) {
+                case .kept: append(token, bits: 0)
+                case .leftOut: break
+                case .author(let weight):
+                    let renamed = Array(token[0..<2]) + token[3...]
+                    renamed.withUnsafeBufferPointer { append($0, bits: Self.bits(weight)) }
+                }
+                next += 1
+            }
+        }
+
+        /// A weight's two top bits of a position.
+        private static func bits(_ weight: Character?) -> UInt16 {
+            switch weight {
+            case "A": 3 << 14
+            case "B": 2 << 14
+            case "C": 1 << 14
+            default: 0
+            }
+        }
+
+        /// An occurrence of `token` at the next position (none for a word too long to keep).
+        private mutating func append(_ token: UnsafeBufferPointer<UInt8>, bits: UInt16) {
+            guard token.count <= SearchVectors.maxWordBytes else { return }
+            var prefix: UInt64 = 0
+            for index in 0..<8 {
+                prefix = prefix << 8 | UInt64(index < token.count ? token[index] : 0)
+            }
+            occurrences.append(Occurrence(prefix: prefix, start: Int32(words.count), length: Int32(token.count),
+                                          entry: UInt16(min(next, SearchVectors.maxPosition)) | bits))
+            words.append(contentsOf: token)
         }
 
         /// The binary vector: occurrences sorted by word then position, each word once.

@@ -307,6 +307,57 @@ extension RecordStore {
         #expect(try store.search(SearchRequest(query: PubMedQuery(parsing: "2019[dp]")), withJSON: false).total == nil, "not counted unless asked")
     }
 
+    /// Three records of three authors' names, and what `[1au]`, `[lastau]`, `[au]`, `[pmid]`
+    /// (truncated too) and `[aid]` with a PMID find among them.
+    static let authorRecords = [(12340001, ["Smith", "Jones", "Wong"]), (12340002, ["Jones"]), (22340003, ["Wong", "Smith"])]
+    static let authorQueries: [(String, Set<Int>)] = [
+        ("\"smith j\"[1au]", [12340001]), ("smith[1au]", [12340001]), ("wong j[lastau]", [12340001]),
+        ("\"jones j\"[1au]", [12340002]), ("jones j[lastau]", [12340002]), ("wong j[1au]", [22340003]),
+        ("smith j[lastau]", [22340003]), ("smith j[au]", [12340001, 22340003]), ("jones[1au] OR wong[lastau]", [12340001, 12340002]),
+        ("12340001[pmid]", [12340001]), ("12340001[uid] OR 22340003[pmid]", [12340001, 22340003]),
+        ("1234*[pmid]", [12340001, 12340002]), ("12340002[aid]", [12340002]), ("0012340001[pmid]", []),
+        ("jones j[au] NOT 12340002[pmid]", [12340001]), ("wong j[1au] AND 2234*[pmid]", [22340003]),
+    ]
+
+    static func applyAuthorRecords(_ store: any RecordStore) throws {
+        _ = try RecordStoreTests.apply(store, "f1", authorRecords.map { pmid, names in
+            var record = RecordStoreTests.record(pmid, title: "Record \(pmid)")
+            record.authors = names.map { PubMedRecord.Author(lastName: $0, initials: "J") }
+            return .record(record, xml: RecordStoreTests.xml(pmid, 1))
+        })
+    }
+
+    /// The same records on each store (PostgreSQL keeps a first and a last author as weights of the
+    /// author's code and the PMID as the row's own: `SearchVectors.codePlace`).
+    @Test(arguments: StoreKind.allCases) func firstAndLastAuthorsAndPMIDsAreFound(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try Self.applyAuthorRecords(store)
+        for (query, expected) in Self.authorQueries {
+            #expect(try Set(store.search(query, limit: 10, withJSON: false).map(\.pmid)) == expected, "\(query)")
+        }
+    }
+
+    /// A row written by an earlier pubmed-mirror, whose codes hold the first and last authors and
+    /// the PMID as codes of their own (and every author's code unweighted), is found as before.
+    @Test func rowsWithTheEarlierCodesAreFoundAsBefore() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let (name, url) = try server.createDatabase()
+        let store = try PostgreSQLRecordStore(url: url)
+        try Self.applyAuthorRecords(store)
+        let superuser = try server.superuser(database: name)
+        try superuser.execute("""
+            UPDATE pubmed_1.article SET codes = setweight(codes, 'D') || 'au1_smith__j aul_wong__j pmid_12340001'::tsvector
+            WHERE pmid = 12340001
+            """)
+        let weights = try superuser.execute("""
+            SELECT string_agg(DISTINCT w, '') FROM pubmed_1.article, unnest(codes) u, unnest(u.weights) w WHERE pmid = 12340001
+            """)
+        #expect(weights.string(0, 0) == "D")
+        for (query, expected) in Self.authorQueries {
+            #expect(try Set(store.search(query, limit: 10, withJSON: false).map(\.pmid)) == expected, "\(query)")
+        }
+    }
+
     /// `all[sb]` finds a citation of each of the DTD's seven statuses and a book, and takes part in
     /// a strategy like any term. A citation without a status, which the DTD does not allow, is not
     /// among them (README, "Search syntax").

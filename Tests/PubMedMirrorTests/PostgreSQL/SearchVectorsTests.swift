@@ -28,8 +28,17 @@ import Testing
                 }
                 defer { position += 1 }
                 guard token.count <= SearchVectors.maxWordBytes else { return }
-                let letter = weight.map { $0 == "D" ? "" : String($0) } ?? ""
-                literals[vector, default: []].append("'\(String(decoding: token, as: UTF8.self))':\(min(position, SearchVectors.maxPosition))\(letter)")
+                var word = String(decoding: token, as: UTF8.self)
+                var letter = weight.map { $0 == "D" ? "" : String($0) } ?? ""
+                if vector == .codes {
+                    // A first or last author as the author's code, weighted; no PMID code.
+                    if word.hasPrefix("pmid_") { return }
+                    if word.hasPrefix("au1_") || word.hasPrefix("aul_") {
+                        letter = word.hasPrefix("au1_") ? "A" : "B"
+                        word = "au_" + word.dropFirst(4)
+                    }
+                }
+                literals[vector, default: []].append("'\(word)':\(min(position, SearchVectors.maxPosition))\(letter)")
             }
             next[vector] = position
         }
@@ -79,6 +88,59 @@ import Testing
         let (differ, compared) = try await Self.differences(documents)
         #expect(compared == documents.count * 3)
         #expect(differ.isEmpty, "\(differ.joined(separator: "\n"))")
+    }
+
+    /// The codes PostgreSQL keeps otherwise: a first and a last author as the author's code
+    /// weighted A and B (both for an author alone), no PMID code; the other codes unweighted.
+    @Test func firstAndLastAuthorsAreWeightsOfTheAuthorsCodeAndThePMIDNoCode() async throws {
+        var record = PubMedRecord(pmid: 31452104)
+        record.authors = ["Smith", "Jones", "Smith", "Wong"].map { PubMedRecord.Author(lastName: $0, initials: "J") }
+        record.meshHeadings = [PubMedRecord.MeshHeading(descriptor: "Humans")]
+        var alone = PubMedRecord(pmid: 7)
+        alone.authors = [PubMedRecord.Author(lastName: "Wong", initials: "J")]
+        let connection = try await PostgreSQLServer.shared.value.superuser()
+        var found: [String] = []
+        for each in [record, alone] {
+            let vector = try Self.text(of: SearchVectors(SearchDocument(each)).codes, connection)
+            let result = try connection.execute("""
+                SELECT string_agg(lexeme || array_to_string(weights, ''), ' ' ORDER BY lexeme) FROM unnest($1::tsvector)
+                WHERE lexeme LIKE 'au%' OR lexeme LIKE 'pmid%' OR lexeme LIKE 'mh%'
+                """, [vector])
+            found.append(result.string(0, 0) ?? "")
+        }
+        // `unnest` gives each position's weight in order: an author's code (D), then as first (A)
+        // or last (B); Smith J is first and third of four.
+        #expect(found[0] == "au_jones__jD au_smith__jDAD au_wong__jDB mh_humansD")
+        #expect(found[1] == "au_wong__jDAB")
+        var token = "au1_x"
+        #expect(token.withUTF8(SearchVectors.codePlace) == .author(weight: "A"))
+        token = "aul_x"
+        #expect(token.withUTF8(SearchVectors.codePlace) == .author(weight: "B"))
+        for kept in ["aul_", "aux_y", "auid_0000", "pmidx", "mh_pmid_1", "fau_smith__j"] {
+            token = kept
+            #expect(token.withUTF8(SearchVectors.codePlace) == .kept, "\(kept)")
+        }
+        token = "pmid_1"
+        #expect(token.withUTF8(SearchVectors.codePlace) == .leftOut)
+    }
+
+    /// A PMID code as conditions on the row's `pmid`: only the digits records have, and with
+    /// truncation every PMID that begins so, up to the largest.
+    @Test func pmidCodesAreConditionsOnThePMID() {
+        #expect(PGDialect.pmid("31452104") == 31452104)
+        for none in ["", "0", "0123", "12a", "1_2", "-5", "99999999999", "2147483648"] {
+            #expect(PGDialect.pmid(none) == nil, "\(none)")
+        }
+        #expect(PGDialect.pmid("2147483647") == 2147483647)
+        #expect(PGDialect.pmidsBeginning(21474836) == ["pmid = 21474836", "pmid BETWEEN 214748360 AND 214748369",
+                                                       "pmid BETWEEN 2147483600 AND 2147483647"])
+        #expect(PGDialect.pmidsBeginning(3).count == 9, "up to 399,999,999: 3,000,000,000 is past the last")
+        #expect(PGDialect.pmidsBeginning(2).count == 10)
+        let dialect = PGDialect()
+        #expect(dialect.codes([("pmid_12", false), ("aid_12", false), ("pmid_0", false)]) == "(codes @@ '''aid_12'''::tsquery OR pmid = 12)")
+        #expect(dialect.codes([("pmid_12", false), ("pmid_13", false)]) == "pmid = ANY('{12,13}'::integer[])")
+        #expect(dialect.codes([("pmid_x", false)]) == "false")
+        #expect(dialect.codes([("au1_smith__j", true)]) == "codes @@ '''au1_smith__j'':* | ''au_smith__j'':*A'::tsquery")
     }
 
     @Test func vectorsAtTheBoundsAreThoseTheServerReadsFromText() async throws {
