@@ -10,7 +10,7 @@ import PubMedIndex
 ///   types and substances;
 /// - `people_words`: A authors' names and journal names, B corporate authors, C affiliations, D grants;
 /// - `codes`: the value codes (`mh_neoplasms`, `dp_20200315`), unweighted (D), but for two
-///   families of codes the SQLite index keeps (`codeLexeme`).
+///   families of codes the SQLite index keeps (`codePlace`).
 ///
 /// Within a vector each column's positions start `gap` after the last one's, so that a phrase or a
 /// proximity search never spans two columns, as in FTS5.
