@@ -68,6 +68,8 @@ final class PGDialect: MatchDialect {
             case .kept:
                 lexemes.append(Self.lexeme(token, prefix: prefix, weights: ""))
             case .leftOut:
+                // Every record has a PMID: the family's prefix alone finds them all.
+                if prefix, token.utf8.count == 5 { pmidRanges.append("true") }
                 guard let number = Self.pmid(String(token.dropFirst(5))) else { continue }
                 if prefix { pmidRanges += Self.pmidsBeginning(number) } else { pmids.append(number) }
             case .author(let weight):

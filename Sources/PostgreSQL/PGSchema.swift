@@ -12,8 +12,14 @@ import PubMedSupport
 /// in schema `pubmed` show it (`PGCatalog`), so a rebuild or a new cycle is built beside the live
 /// one and switched to in one transaction.
 enum PGSchema {
-    /// The version this pubmed-mirror writes and reads; `meta.schema_version` holds the database's.
-    static let version = 1
+    /// The version this pubmed-mirror writes; `meta.schema_version` holds the database's.
+    /// Version 2 keeps the first and last authors as weights of the author's code and no PMID
+    /// codes (`SearchVectors.codePlace`), which a pubmed-mirror of version 1 would not find: it
+    /// refuses the schema instead, as made by a newer pubmed-mirror.
+    static let version = 2
+    /// The versions this pubmed-mirror reads. A version-1 schema's rows keep their codes, which
+    /// searches look for too, and its next writer makes it version 2 before writing rows of its own.
+    static let readable = 1...version
 
     /// The record counts `meta` keeps (`current_records`, `versions`), changed by each file's
     /// transaction (`PGWriter`), so that `status` does not count the rows: a count reads the whole

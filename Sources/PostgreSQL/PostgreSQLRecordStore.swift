@@ -51,24 +51,26 @@ public final class PostgreSQLRecordStore: RecordStore {
         try self.init(index: index, schema: store.schema, readOnly: readOnly)
     }
 
-    /// The store reads and writes `PGSchema.version`; a database of another version is refused with a clear message.
+    /// The store reads `PGSchema.readable` and writes `PGSchema.version` (`upgrade`); a database
+    /// of another version is refused with a clear message.
     private func checkVersion() throws(IndexError) {
         let value = try read("opening the index") { connection throws(ServerDatabaseFailure) in
             try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'schema_version'").string(0, 0)
         }
         guard let version = value.flatMap({ Int($0) }) else { throw IndexError.notIndexed(path: url.text) }
-        if version != PGSchema.version {
+        if !PGSchema.readable.contains(version) {
             throw IndexError.server(ServerDatabaseFailure(
                 server: url.text, operation: "opening schema \(schema)", sqlState: nil,
                 message: version < PGSchema.version
-                    ? "its index is of schema version \(version), made by an earlier pubmed-mirror; this one reads version \(PGSchema.version) (rebuild the index with `index --rebuild`)"
-                    : "its index is of schema version \(version), made by a newer pubmed-mirror; this one reads version \(PGSchema.version) (upgrade pubmed-mirror)",
+                    ? "its index is of schema version \(version), made by an earlier pubmed-mirror; this one reads versions \(PGSchema.readable.lowerBound)-\(PGSchema.version) (rebuild the index with `index --rebuild`)"
+                    : "its index is of schema version \(version), made by a newer pubmed-mirror; this one reads versions \(PGSchema.readable.lowerBound)-\(PGSchema.version) (upgrade pubmed-mirror)",
                 connectionLost: false))
         }
     }
 
-    /// What a schema of this version made by an earlier pubmed-mirror lacks, given by its writer:
-    /// the vectors kept in line (`PGSchema.vectorsInline`, for the rows written from then on) and
+    /// What a schema made by an earlier pubmed-mirror lacks, given by its writer: the version
+    /// (`PGSchema.version`, before any row of its own is written, so that an earlier pubmed-mirror
+    /// refuses the schema rather than miss those rows' codes), the vectors kept in line (`PGSchema.vectorsInline`, for the rows written from then on) and
     /// record counts in `meta` that match the records (`PGSchema.counts`: counted when missing, or
     /// left behind by an earlier pubmed-mirror's writes), and the indexes sorted searches walk
     /// (`PGSchema.orderIndexes`: built once, a minute or so on all of PubMed; readers go on
@@ -76,6 +78,8 @@ public final class PostgreSQLRecordStore: RecordStore {
     private func upgrade() throws(IndexError) {
         let connection = try writerConnection()
         do throws(ServerDatabaseFailure) {
+            try connection.execute("UPDATE \(quoted).meta SET value = $1 WHERE key = 'schema_version' AND value::integer < $1::integer",
+                                   [String(PGSchema.version)])
             let state = try connection.execute("""
                 SELECT (SELECT count(*) FROM pg_attribute
                         WHERE attrelid = $1::regclass AND attname = ANY($2::text[]) AND attstorage <> 'm'),

@@ -80,14 +80,14 @@ package struct SearchVectors: Sendable, Equatable {
         case author(weight: Character)
     }
 
+    /// Where `token` goes; also for a query's token, which may be a family's prefix alone (`au1_`,
+    /// `pmid_`: a truncated value whose code is empty).
     static func codePlace(_ token: UnsafeBufferPointer<UInt8>) -> CodePlace {
-        guard token.count > 4 else { return .kept }
-        if token[3] == UInt8(ascii: "_"), token[0] == UInt8(ascii: "a"), token[1] == UInt8(ascii: "u") {
+        if token.count >= 4, token[3] == UInt8(ascii: "_"), token[0] == UInt8(ascii: "a"), token[1] == UInt8(ascii: "u") {
             if token[2] == UInt8(ascii: "1") { return .author(weight: "A") }
             if token[2] == UInt8(ascii: "l") { return .author(weight: "B") }
-        } else if token[4] == UInt8(ascii: "_"), token.starts(with: "pmid".utf8) {
-            return .leftOut
         }
+        if token.count >= 5, token[4] == UInt8(ascii: "_"), token.starts(with: "pmid".utf8) { return .leftOut }
         return .kept
     }
 

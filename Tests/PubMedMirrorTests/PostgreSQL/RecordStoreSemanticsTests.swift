@@ -317,6 +317,9 @@ extension RecordStore {
         ("12340001[pmid]", [12340001]), ("12340001[uid] OR 22340003[pmid]", [12340001, 22340003]),
         ("1234*[pmid]", [12340001, 12340002]), ("12340002[aid]", [12340002]), ("0012340001[pmid]", []),
         ("jones j[au] NOT 12340002[pmid]", [12340001]), ("wong j[1au] AND 2234*[pmid]", [22340003]),
+        // A truncated value whose code is empty: the tag's every record.
+        ("_*[pmid]", [12340001, 12340002, 22340003]), ("_*[1au] NOT jones[1au]", [12340001, 22340003]),
+        ("__*[lastau] NOT 1234*[uid]", [22340003]),
     ]
 
     static func applyAuthorRecords(_ store: any RecordStore) throws {
@@ -337,18 +340,26 @@ extension RecordStore {
         }
     }
 
-    /// A row written by an earlier pubmed-mirror, whose codes hold the first and last authors and
-    /// the PMID as codes of their own (and every author's code unweighted), is found as before.
+    /// A row written by an earlier pubmed-mirror (schema version 1), whose codes hold the first and
+    /// last authors as codes of their own (and every author's code unweighted), is found as before;
+    /// a writer makes the schema version 2 on opening it, which an earlier pubmed-mirror refuses.
     @Test func rowsWithTheEarlierCodesAreFoundAsBefore() async throws {
         let server = try await PostgreSQLServer.shared.value
         let (name, url) = try server.createDatabase()
-        let store = try PostgreSQLRecordStore(url: url)
-        try Self.applyAuthorRecords(store)
+        try Self.applyAuthorRecords(try PostgreSQLRecordStore(url: url))
         let superuser = try server.superuser(database: name)
         try superuser.execute("""
             UPDATE pubmed_1.article SET codes = setweight(codes, 'D') || 'au1_smith__j aul_wong__j pmid_12340001'::tsvector
-            WHERE pmid = 12340001
+            WHERE pmid = 12340001;
+            UPDATE pubmed_1.meta SET value = '1' WHERE key = 'schema_version'
             """)
+        let version = { () throws -> String? in
+            try superuser.execute("SELECT value FROM pubmed_1.meta WHERE key = 'schema_version'").string(0, 0)
+        }
+        _ = try PostgreSQLRecordStore(url: url, readOnly: true)
+        #expect(try version() == "1", "a reader changes nothing")
+        let store = try PostgreSQLRecordStore(url: url)
+        #expect(try version() == String(PGSchema.version))
         let weights = try superuser.execute("""
             SELECT string_agg(DISTINCT w, '') FROM pubmed_1.article, unnest(codes) u, unnest(u.weights) w WHERE pmid = 12340001
             """)
@@ -356,6 +367,9 @@ extension RecordStore {
         for (query, expected) in Self.authorQueries {
             #expect(try Set(store.search(query, limit: 10, withJSON: false).map(\.pmid)) == expected, "\(query)")
         }
+        try superuser.execute("UPDATE pubmed_1.meta SET value = '\(PGSchema.version + 1)' WHERE key = 'schema_version'")
+        let error = try #require(throws: IndexError.self) { _ = try PostgreSQLRecordStore(url: url, readOnly: true) }
+        #expect(error.description.contains("made by a newer pubmed-mirror") && error.description.contains("upgrade"), "\(error)")
     }
 
     /// `all[sb]` finds a citation of each of the DTD's seven statuses and a book, and takes part in

@@ -112,16 +112,14 @@ import Testing
         // or last (B); Smith J is first and third of four.
         #expect(found[0] == "au_jones__jD au_smith__jDAD au_wong__jDB mh_humansD")
         #expect(found[1] == "au_wong__jDAB")
-        var token = "au1_x"
-        #expect(token.withUTF8(SearchVectors.codePlace) == .author(weight: "A"))
-        token = "aul_x"
-        #expect(token.withUTF8(SearchVectors.codePlace) == .author(weight: "B"))
-        for kept in ["aul_", "aux_y", "auid_0000", "pmidx", "mh_pmid_1", "fau_smith__j"] {
-            token = kept
-            #expect(token.withUTF8(SearchVectors.codePlace) == .kept, "\(kept)")
+        // Also a query's family prefix alone (a truncated value whose code is empty).
+        for (code, place) in [("au1_x", SearchVectors.CodePlace.author(weight: "A")), ("au1_", .author(weight: "A")),
+                              ("aul_x", .author(weight: "B")), ("aul_", .author(weight: "B")), ("pmid_1", .leftOut), ("pmid_", .leftOut),
+                              ("au_", .kept), ("aux_y", .kept), ("auid_0000", .kept), ("pmidx", .kept), ("pmi_", .kept),
+                              ("mh_pmid_1", .kept), ("fau_smith__j", .kept)] {
+            var token = code
+            #expect(token.withUTF8(SearchVectors.codePlace) == place, "\(code)")
         }
-        token = "pmid_1"
-        #expect(token.withUTF8(SearchVectors.codePlace) == .leftOut)
     }
 
     /// A PMID code as conditions on the row's `pmid`: only the digits records have, and with
@@ -140,6 +138,8 @@ import Testing
         #expect(dialect.codes([("pmid_12", false), ("aid_12", false), ("pmid_0", false)]) == "(codes @@ '''aid_12'''::tsquery OR pmid = 12)")
         #expect(dialect.codes([("pmid_12", false), ("pmid_13", false)]) == "pmid = ANY('{12,13}'::integer[])")
         #expect(dialect.codes([("pmid_x", false)]) == "false")
+        #expect(dialect.codes([("pmid_", false)]) == "false")
+        #expect(dialect.codes([("pmid_", true)]) == "true", "every record has a PMID")
         #expect(dialect.codes([("au1_smith__j", true)]) == "codes @@ '''au1_smith__j'':* | ''au_smith__j'':*A'::tsquery")
     }
 
