@@ -14,8 +14,8 @@ import PubMedSupport
 enum PGSchema {
     /// The version this pubmed-mirror writes; `meta.schema_version` holds the database's.
     /// Version 2 keeps the first and last authors as weights of the author's code and no PMID
-    /// codes (`SearchVectors.codePlace`), which a pubmed-mirror of version 1 would not find: it
-    /// refuses the schema instead, as made by a newer pubmed-mirror.
+    /// codes (`SearchVectors.codePlace`), where a pubmed-mirror that reads version 1 alone would
+    /// not find them: it refuses the schema instead, as made by a newer pubmed-mirror.
     static let version = 2
     /// The versions this pubmed-mirror reads. A version-1 schema's rows keep their codes, which
     /// searches look for too, and its next writer makes it version 2 before writing rows of its own.
@@ -25,7 +25,7 @@ enum PGSchema {
     /// transaction (`PGWriter`), so that `status` does not count the rows: a count reads the whole
     /// table (3.5 GB at 1.2 million records) unless a VACUUM has just marked its pages visible to all.
     /// `counts_seq` is the high-water mark they were kept to: a writer that does not keep them (an
-    /// earlier pubmed-mirror, which reads the same schema version) moves `last_seq` and leaves it
+    /// earlier pubmed-mirror, which wrote version 1 too) moves `last_seq` and leaves it
     /// behind, and then readers count the rows and the next writer counts them anew.
     static let counts = ["current_records", "versions", "counts_seq"]
 

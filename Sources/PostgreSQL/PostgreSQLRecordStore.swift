@@ -70,11 +70,12 @@ public final class PostgreSQLRecordStore: RecordStore {
 
     /// What a schema made by an earlier pubmed-mirror lacks, given by its writer: the version
     /// (`PGSchema.version`, before any row of its own is written, so that an earlier pubmed-mirror
-    /// refuses the schema rather than miss those rows' codes), the vectors kept in line (`PGSchema.vectorsInline`, for the rows written from then on) and
-    /// record counts in `meta` that match the records (`PGSchema.counts`: counted when missing, or
-    /// left behind by an earlier pubmed-mirror's writes), and the indexes sorted searches walk
-    /// (`PGSchema.orderIndexes`: built once, a minute or so on all of PubMed; readers go on
-    /// reading meanwhile, since building an index holds off only writers, and this is the writer).
+    /// refuses the schema rather than miss those rows' codes), the vectors kept in line
+    /// (`PGSchema.vectorsInline`, for the rows written from then on), record counts in `meta` that
+    /// match the records (`PGSchema.counts`: counted when missing, or left behind by an earlier
+    /// pubmed-mirror's writes), and the indexes sorted searches walk (`PGSchema.orderIndexes`:
+    /// built once, a minute or so on all of PubMed; readers go on reading meanwhile, since building
+    /// an index holds off only writers, and this is the writer).
     private func upgrade() throws(IndexError) {
         let connection = try writerConnection()
         do throws(ServerDatabaseFailure) {
