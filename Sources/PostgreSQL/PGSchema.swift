@@ -166,8 +166,9 @@ enum PGSchema {
     /// 30,000-record baseline file: 4.7 s against 8.5 s of COPY), and every file applied after
     /// that goes into GIN's pending list (`fastupdate`), which holds 64 MB rather than 4 so that a
     /// daily file fits, and which the writer merges after each file.
-    /// The longest build first (on 30,000 records `codes` 2.2-2.5 s, `text_words` 1.1-1.5 s,
-    /// `people_words` 0.35 s), since the run's end does them at once in a few sessions.
+    /// The longest build first (on 30,000 records `codes` 1.9 s, 2.4 s before its first and last
+    /// authors became weights, `text_words` 1.1-1.5 s, `people_words` 0.35 s), since the run's end
+    /// does them at once in a few sessions.
     static let searchIndexes = [("article_codes", "codes"), ("article_text_words", "text_words"), ("article_people_words", "people_words")]
 
     static func createSearchIndex(_ schema: String, name: String, column: String) -> String {

@@ -35,9 +35,9 @@ public final class PostgreSQLRecordStore: RecordStore {
         self.schema = schema
         self.readOnly = readOnly
         pool = index.pool
-        try checkVersion()
+        let version = try checkVersion()
         if !readOnly {
-            try upgrade()
+            try upgrade(from: version)
             try markAtOpening()
         }
     }
@@ -51,9 +51,9 @@ public final class PostgreSQLRecordStore: RecordStore {
         try self.init(index: index, schema: store.schema, readOnly: readOnly)
     }
 
-    /// The store reads `PGSchema.readable` and writes `PGSchema.version` (`upgrade`); a database
-    /// of another version is refused with a clear message.
-    private func checkVersion() throws(IndexError) {
+    /// The schema's version: the store reads `PGSchema.readable` and writes `PGSchema.version`
+    /// (`upgrade`); a database of another version is refused with a clear message.
+    private func checkVersion() throws(IndexError) -> Int {
         let value = try read("opening the index") { connection throws(ServerDatabaseFailure) in
             try connection.execute("SELECT value FROM \(quoted).meta WHERE key = 'schema_version'").string(0, 0)
         }
@@ -66,6 +66,7 @@ public final class PostgreSQLRecordStore: RecordStore {
                     : "its index is of schema version \(version), made by a newer pubmed-mirror; this one reads versions \(PGSchema.readable.lowerBound)-\(PGSchema.version) (upgrade pubmed-mirror)",
                 connectionLost: false))
         }
+        return version
     }
 
     /// What a schema made by an earlier pubmed-mirror lacks, given by its writer: the version
@@ -76,11 +77,12 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// pubmed-mirror's writes), and the indexes sorted searches walk (`PGSchema.orderIndexes`:
     /// built once, a minute or so on all of PubMed; readers go on reading meanwhile, since building
     /// an index holds off only writers, and this is the writer).
-    private func upgrade() throws(IndexError) {
+    private func upgrade(from version: Int) throws(IndexError) {
         let connection = try writerConnection()
         do throws(ServerDatabaseFailure) {
-            try connection.execute("UPDATE \(quoted).meta SET value = $1 WHERE key = 'schema_version' AND value::integer < $1::integer",
-                                   [String(PGSchema.version)])
+            if version < PGSchema.version {
+                try connection.execute("UPDATE \(quoted).meta SET value = $1 WHERE key = 'schema_version'", [String(PGSchema.version)])
+            }
             let state = try connection.execute("""
                 SELECT (SELECT count(*) FROM pg_attribute
                         WHERE attrelid = $1::regclass AND attname = ANY($2::text[]) AND attstorage <> 'm'),
