@@ -127,6 +127,12 @@ struct CopyBinary {
         return era * 146_097 + dayOfEra - 719_468
     }
 
+    /// Empties the buffer, keeping its memory, to write the next rows.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        fields = 0
+    }
+
     mutating func append(_ byte: UInt8) {
         bytes.append(byte)
     }

@@ -158,19 +158,41 @@ final class PGConnection: @unchecked Sendable {
 
     /// Sends `data` (COPY's text format, whole lines) to `COPY … FROM STDIN`.
     func copyIn(_ sql: String, _ data: [UInt8]) throws(ServerDatabaseFailure) {
-        try check(cpq_exec(handle, sql), expecting: [PGRES_COPY_IN])
-        var sent = true
-        // libpq buffers and sends; pieces of 1 MB keep each call's memory small.
-        var offset = 0
-        data.withUnsafeBufferPointer { buffer in
-            while offset < buffer.count, sent {
-                let count = min(1 << 20, buffer.count - offset)
-                let pointer = UnsafeRawPointer(buffer.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
-                sent = cpq_put_copy_data(handle, pointer, Int32(count)) == 1
-                offset += count
+        try copyIn(sql) { (send: CopySender) throws(ServerDatabaseFailure) in
+            // libpq copies each piece into its buffer; pieces of 1 MB keep that copy small.
+            var offset = 0
+            while offset < data.count {
+                let end = min(offset + (1 << 20), data.count)
+                try send(data[offset..<end])
+                offset = end
             }
         }
-        guard sent, cpq_put_copy_end(handle, nil) == 1 else { throw connectionFailure() }
+    }
+
+    /// Hands a piece of a COPY's data to the server.
+    typealias CopySender = (ArraySlice<UInt8>) throws(ServerDatabaseFailure) -> Void
+
+    /// Runs `COPY … FROM STDIN` with the data `write` hands to its sender piece by piece, as it
+    /// makes it: the server reads each piece while the next is made, where data made whole first
+    /// would keep it waiting. libpq sends each piece before it returns (a blocking connection).
+    func copyIn(_ sql: String, writing write: (_ send: CopySender) throws(ServerDatabaseFailure) -> Void) throws(ServerDatabaseFailure) {
+        try check(cpq_exec(handle, sql), expecting: [PGRES_COPY_IN])
+        let handle = handle
+        do throws(ServerDatabaseFailure) {
+            try write { (piece: ArraySlice<UInt8>) throws(ServerDatabaseFailure) in
+                let sent = piece.withUnsafeBufferPointer { buffer in
+                    buffer.isEmpty || cpq_put_copy_data(handle, UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                                        Int32(buffer.count)) == 1
+                }
+                guard sent else { throw connectionFailure() }
+            }
+        } catch {
+            // The COPY is ended as failed, so the server keeps none of it and the connection can
+            // roll back.
+            if isUsable, cpq_put_copy_end(handle, "the data could not be made") == 1 { _ = try? finishCommand() }
+            throw error
+        }
+        guard cpq_put_copy_end(handle, nil) == 1 else { throw connectionFailure() }
         try finishCommand()
     }
 

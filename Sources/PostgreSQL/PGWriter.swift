@@ -22,9 +22,20 @@ final class PGWriter {
     private var currentChange = 0
     private var pending: [PGPrepared] = []
     private var pendingRecords = 0
+    /// Records gathered before the next chunk is sent.
+    private var chunkLimit = firstChunkRecords
 
-    /// Records gathered before a chunk is sent.
-    static let chunkRecords = 5000
+    /// Records gathered before a chunk is sent, once the file is under way. The server is the
+    /// load's slower side, so what counts is that it never waits: a chunk is less than the
+    /// pipeline's channel holds (`IndexPipeline`: 64 batches of 64), so that the next chunk is
+    /// ready when one is sent. At 5,000 the server waited 0.1-0.2 s before each chunk's rows.
+    static let chunkRecords = 4000
+    /// The file's first chunk, doubled chunk by chunk up to `chunkRecords`: the server starts on
+    /// the rows 0.1 s into the file rather than 0.45 s, and each chunk is ready before the last
+    /// one is done.
+    static let firstChunkRecords = 500
+    /// The bytes of `article` rows handed to the server at a time.
+    static let copyPiece = 1 << 20
 
     init(connection: PGConnection, schema: String, sourceFile: String) throws(ServerDatabaseFailure) {
         self.connection = connection
@@ -38,7 +49,7 @@ final class PGWriter {
     func write(_ item: PGPrepared) throws(ServerDatabaseFailure) {
         pending.append(item)
         if case .record = item { pendingRecords += 1 }
-        if pendingRecords >= Self.chunkRecords { try flush() }
+        if pendingRecords >= chunkLimit { try flush() }
     }
 
     /// Sends what is still gathered: call it at the file's end, before `counts`.
@@ -82,6 +93,7 @@ final class PGWriter {
         let items = pending
         pending.removeAll(keepingCapacity: true)
         pendingRecords = 0
+        chunkLimit = min(chunkLimit * 2, Self.chunkRecords)
 
         var pmids = Set<Int>()
         for item in items {
@@ -132,22 +144,30 @@ final class PGWriter {
                       PGArray.booleans(outcome.flagged.map(\.isCurrent)), PGArray.integers(outcome.flagged.map(\.seq))])
         }
         if !outcome.added.isEmpty {
-            var article = CopyBinary(capacity: 1 << 20)
-            article.append(CopyBinary.header[...])
             var children = [[UInt8]](repeating: [], count: PGSchema.childTables.count)
-            for row in outcome.added {
-                guard case .record(let rows) = items[row.content] else { continue }
-                // The four columns decided here, then the prepared ones.
-                article.row(fields: 4 + rows.articleFields)
-                article.int32(rows.pmid)
-                article.int32(rows.version)
-                article.bool(row.isCurrent)
-                article.int64(row.seq)
-                article.append(rows.article[...])
-                for (table, lines) in rows.children.enumerated() { children[table].append(contentsOf: lines) }
+            // The rows go to the server a megabyte at a time as they are put together, so that it
+            // starts on the chunk's first rows at once (the server is the load's slower side).
+            try connection.copyIn("COPY \(schema).article FROM STDIN (FORMAT binary)") { (send: PGConnection.CopySender) throws(ServerDatabaseFailure) in
+                var article = CopyBinary(capacity: Self.copyPiece + (1 << 16))
+                article.append(CopyBinary.header[...])
+                for row in outcome.added {
+                    guard case .record(let rows) = items[row.content] else { continue }
+                    // The four columns decided here, then the prepared ones.
+                    article.row(fields: 4 + rows.articleFields)
+                    article.int32(rows.pmid)
+                    article.int32(rows.version)
+                    article.bool(row.isCurrent)
+                    article.int64(row.seq)
+                    article.append(rows.article[...])
+                    for (table, lines) in rows.children.enumerated() { children[table].append(contentsOf: lines) }
+                    if article.bytes.count >= Self.copyPiece {
+                        try send(article.bytes[...])
+                        article.removeAll()
+                    }
+                }
+                article.append(CopyBinary.trailer[...])
+                try send(article.bytes[...])
             }
-            article.append(CopyBinary.trailer[...])
-            try connection.copyIn("COPY \(schema).article FROM STDIN (FORMAT binary)", article.bytes)
             for (table, lines) in children.enumerated() where !lines.isEmpty {
                 try connection.copyIn("COPY \(schema).\(PGSchema.childTables[table]) FROM STDIN", lines)
             }

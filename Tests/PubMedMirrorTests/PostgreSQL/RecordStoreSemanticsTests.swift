@@ -151,6 +151,34 @@ extension RecordStore {
         #expect(try store.counts().versions == 1)
     }
 
+    /// A file longer than the PostgreSQL writer's chunks (`PGWriter`: 500 records, then twice as
+    /// many each time), with one PMID's versions in three of them: a version, a newer one, the first
+    /// again (replaced) and the newer one deleted; and another PMID's record replaced in the next
+    /// chunk. What a chunk does depends on what the chunks before it did.
+    @Test(arguments: StoreKind.allCases) func versionsOfAPMIDInSeveralChunksOfAFile(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let first = PGWriter.firstChunkRecords
+        // Chunks: records 1...first, then first + 1...3 first, then from 3 first + 1.
+        let total = first * 3 + 100
+        var items = (0..<total).map { RecordStoreTests.rec(100_000 + $0) }
+        items[10] = RecordStoreTests.rec(7, 1, title: "First copy")
+        items[11] = RecordStoreTests.rec(8, 1, title: "Early words")
+        items[first + 10] = RecordStoreTests.rec(7, 2, title: "Second version")
+        items[first + 11] = RecordStoreTests.rec(8, 1, title: "Later words")
+        items[first * 3 + 10] = RecordStoreTests.rec(7, 1, title: "Replaced copy")
+        items.insert(.deletion(pmid: 7, version: 2), at: first * 3 + 20)
+        let applied = try RecordStoreTests.apply(store, "f1", items)
+        #expect(applied.records == total && applied.inserted == total - 2 && applied.replaced == 2)
+        #expect(applied.deleted == 1 && applied.deletionsAbsent == 0)
+        #expect(applied.firstSeq == 1 && applied.lastSeq == Int64(total + 2))
+        let seven = try #require(try store.record(pmid: 7, version: nil))
+        #expect(try seven.record.title == "Replaced copy" && seven.versions == [1] && seven.isCurrent)
+        #expect(try store.record(pmid: 8, version: nil)?.record.title == "Later words")
+        #expect(try store.counts().current == total - 3 && store.counts().versions == total - 3)
+        #expect(try store.search("replaced", limit: 10).map(\.pmid) == [7])
+        #expect(try store.search("second OR early OR first[ti]", limit: 10).isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases) func anOlderVersionArrivingLaterDoesNotBecomeCurrent(kind: StoreKind) async throws {
         let store = try await kind.make()
         try RecordStoreTests.apply(store, "f1", [RecordStoreTests.rec(7, 2, title: "Second")])
