@@ -174,7 +174,9 @@ final class PGConnection: @unchecked Sendable {
 
     /// Runs `COPY … FROM STDIN` with the data `write` hands to its sender piece by piece, as it
     /// makes it: the server reads each piece while the next is made, where data made whole first
-    /// would keep it waiting. libpq sends each piece before it returns (a blocking connection).
+    /// would keep it waiting. libpq sends all but the last few kilobytes of each piece before it
+    /// returns (a blocking connection). A row the server refuses is told at the end, with the
+    /// server's message (it reads on to the end of the data before it answers).
     func copyIn(_ sql: String, writing write: (_ send: CopySender) throws(ServerDatabaseFailure) -> Void) throws(ServerDatabaseFailure) {
         try check(cpq_exec(handle, sql), expecting: [PGRES_COPY_IN])
         let handle = handle
@@ -187,9 +189,14 @@ final class PGConnection: @unchecked Sendable {
                 guard sent else { throw connectionFailure() }
             }
         } catch {
-            // The COPY is ended as failed, so the server keeps none of it and the connection can
-            // roll back.
-            if isUsable, cpq_put_copy_end(handle, "the data could not be made") == 1 { _ = try? finishCommand() }
+            // On a connection still up (`write` failed, or a send did), the COPY is ended as
+            // failed, so that the server keeps none of it and the connection can go on; a send
+            // that failed there is told by what the server then says, if it says anything.
+            if isUsable, cpq_put_copy_end(handle, "pubmed-mirror stopped sending the rows") == 1 {
+                do throws(ServerDatabaseFailure) { try finishCommand() } catch let server {
+                    if error.connectionLost, isUsable { throw server }
+                }
+            }
             throw error
         }
         guard cpq_put_copy_end(handle, nil) == 1 else { throw connectionFailure() }

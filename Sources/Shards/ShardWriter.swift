@@ -77,6 +77,9 @@ public enum ShardWriter {
         let destination = destination.standardizedFileURL
         try checkReplaceable(destination)
         let parent = destination.deletingLastPathComponent()
+        // A folder a run of its own (`--shards /data/pubmed-shards/2026-12-07`), whose parent the
+        // first run makes.
+        do throws(FileSystemError) { try FileSystem.createDirectory(parent) } catch { throw .local(error) }
         removeStaleStaging(of: destination)
         let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())", isDirectory: true)
         // Held while the set is written: another export's clean-up never takes a folder in use

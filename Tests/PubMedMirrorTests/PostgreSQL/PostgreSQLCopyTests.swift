@@ -4,8 +4,9 @@ import Testing
 @testable import PubMedSupport
 
 /// `PGConnection.copyIn` with data handed over piece by piece as it is made (the writer's
-/// `article` rows): pieces that cut rows and fields anywhere arrive as the rows, and data that
-/// cannot be made ends the COPY as failed, keeping none of it, on a connection that goes on.
+/// `article` rows): pieces that cut rows and fields anywhere arrive as the rows, a row the server
+/// refuses is told by the server, and data that cannot be made ends the COPY as failed, keeping
+/// none of it, on a connection that goes on.
 @Suite(.heavyweight) struct PostgreSQLCopyTests {
     static func rows(_ count: Int) -> (copy: CopyBinary, texts: [String]) {
         var copy = CopyBinary()
@@ -45,6 +46,37 @@ import Testing
         #expect(result.string(0, 1) == texts.joined(separator: "|"))
     }
 
+    /// The server refuses the first row, then reads on to the end of the data (megabytes more)
+    /// before it answers: its own error is what the caller gets, on a connection that goes on.
+    @Test func aRowTheServerRefusesIsToldByTheServer() async throws {
+        let server = try await PostgreSQLServer.shared.value
+        let connection = try server.superuser(database: try server.createDatabase().name)
+        try connection.execute("CREATE TABLE t (i integer, s text)")
+        var bad = CopyBinary()
+        bad.append(CopyBinary.header[...])
+        bad.row(fields: 3)
+        bad.int32(1)
+        bad.text("one")
+        bad.text("a third field")
+        let (good, _) = Self.rows(40_000)
+        let rows = good.bytes[CopyBinary.header.count...]
+        #expect(rows.count > 4 << 20)
+        let refused = #expect(throws: ServerDatabaseFailure.self) {
+            try connection.copyIn("COPY t FROM STDIN (FORMAT binary)") { (send: PGConnection.CopySender) throws(ServerDatabaseFailure) in
+                try send(bad.bytes[...])
+                var offset = rows.startIndex
+                while offset < rows.endIndex {
+                    let end = min(offset + (1 << 20), rows.endIndex)
+                    try send(rows[offset..<end])
+                    offset = end
+                }
+            }
+        }
+        #expect(refused?.sqlState == "22P04" && refused?.connectionLost == false, "\(String(describing: refused))")
+        #expect(connection.isUsable && !connection.inTransaction)
+        #expect(try connection.execute("SELECT count(*) FROM t").int(0, 0) == 0)
+    }
+
     @Test func dataThatCannotBeMadeEndsTheCopyAndKeepsNothing() async throws {
         let server = try await PostgreSQLServer.shared.value
         let connection = try server.superuser(database: try server.createDatabase().name)
@@ -66,8 +98,10 @@ import Testing
         #expect(connection.isUsable)
         try connection.execute("ROLLBACK")
         #expect(try connection.execute("SELECT count(*) FROM t").int(0, 0) == 0)
-        // On its own: nothing is kept, and the next COPY on the connection takes every row.
+        // On its own: the COPY is over (not left open for the next statement to end), nothing is
+        // kept, and the next COPY on the connection takes every row.
         #expect(throws: ServerDatabaseFailure.self) { try copyHalf() }
+        #expect(!connection.inTransaction)
         #expect(try connection.execute("SELECT count(*) FROM t").int(0, 0) == 0)
         try connection.copyIn("COPY t FROM STDIN (FORMAT binary)", copy.bytes)
         #expect(try connection.execute("SELECT count(*) FROM t").int(0, 0) == 500)

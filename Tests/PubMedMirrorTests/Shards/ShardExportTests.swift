@@ -69,6 +69,12 @@ import Testing
         #expect(try Self.manifest(folder).records == records)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.deletingLastPathComponent().path).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "staging left behind: \(leftovers)")
+
+        // A set of its own for each run, in a folder whose parent the first run makes.
+        let daily = folder.deletingLastPathComponent().appendingPathComponent("daily/2026-12-07")
+        let dated = try await CLI.run(["export", "--mirror", mirror.path, "--shards", daily.path])
+        #expect(dated.status == 0, "\(dated.stderr)")
+        #expect(try Self.manifest(daily).records == records)
     }
 
     @Test func aChangeSetHoldsTheUpsertsAndTheDeletionsAfterASequenceNumber() async throws {
