@@ -77,8 +77,8 @@ public enum ShardWriter {
         let destination = destination.standardizedFileURL
         try checkReplaceable(destination)
         let parent = destination.deletingLastPathComponent()
-        // A folder a run of its own (`--shards /data/pubmed-shards/2026-12-07`), whose parent the
-        // first run makes.
+        // The destination may be one run's own folder (`--shards /data/pubmed-shards/2026-12-07`),
+        // whose parent the first such run makes.
         do throws(FileSystemError) { try FileSystem.createDirectory(parent) } catch { throw .local(error) }
         removeStaleStaging(of: destination)
         let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())", isDirectory: true)
