@@ -16,10 +16,12 @@ import PubMedSupport
 /// `run` returns only once both threads have ended.
 package enum IndexPipeline {
     /// Items handed between the stages at a time: fewer wake-ups than one by one.
-    static let batchSize = 64
+    package static let batchSize = 64
     /// Batches each channel holds: about a third of a second of work, so that while the writer
     /// waits for the previous file's checkpoint this file is read and prepared.
-    static let capacity = 64
+    package static let capacity = 64
+    /// The prepared items the writer finds ready, at most, when it comes back for more.
+    package static var itemsHeld: Int { capacity * batchSize }
 
     /// What the parser hands on: what its `produce` yields, then what it learned of the file (its
     /// MD5, when it was hashed).

@@ -61,7 +61,7 @@ final class PGDialect: MatchDialect {
     func codes(_ tokens: [(token: String, prefix: Bool)]) -> String {
         var lexemes: [String] = []
         var pmids: [Int] = []
-        var pmidRanges: [String] = []
+        var pmidConditions: [String] = []
         for (token, prefix) in tokens where Self.storable(token) {
             var bytes = token
             switch bytes.withUTF8(SearchVectors.codePlace) {
@@ -69,9 +69,9 @@ final class PGDialect: MatchDialect {
                 lexemes.append(Self.lexeme(token, prefix: prefix, weights: ""))
             case .leftOut:
                 // Every record has a PMID: the family's prefix alone finds them all.
-                if prefix, token.utf8.count == 5 { pmidRanges.append("true") }
+                if prefix, token.utf8.count == 5 { pmidConditions.append("true") }
                 guard let number = Self.pmid(String(token.dropFirst(5))) else { continue }
-                if prefix { pmidRanges += Self.pmidsBeginning(number) } else { pmids.append(number) }
+                if prefix { pmidConditions += Self.pmidsBeginning(number) } else { pmids.append(number) }
             case .author(let weight):
                 lexemes.append(Self.lexeme(token, prefix: prefix, weights: ""))
                 lexemes.append(Self.lexeme("au" + token.dropFirst(3), prefix: prefix, weights: String(weight)))
@@ -81,7 +81,7 @@ final class PGDialect: MatchDialect {
         if !lexemes.isEmpty { parts.append("codes @@ \(Self.literal(lexemes.joined(separator: " | ")))::tsquery") }
         if pmids.count == 1 { parts.append("pmid = \(pmids[0])") }
         if pmids.count > 1 { parts.append("pmid = ANY('{\(pmids.map(String.init).joined(separator: ","))}'::integer[])") }
-        parts += pmidRanges
+        parts += pmidConditions
         if parts.isEmpty { return "false" }
         return parts.count == 1 ? parts[0] : "(" + parts.joined(separator: " OR ") + ")"
     }

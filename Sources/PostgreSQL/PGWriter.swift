@@ -26,11 +26,11 @@ final class PGWriter {
     private var chunkLimit = firstChunkRecords
 
     /// Records gathered before a chunk is sent, once the file is under way. The server is the
-    /// load's slower side, so what counts is that it seldom waits: a chunk is fewer records than
-    /// the pipeline's channel holds items (`IndexPipeline`: 64 batches of 64), so that the next
-    /// chunk is ready when one is sent (NCBI's deletions, also items, come at a file's end). At
-    /// 5,000 the server waited 0.1-0.2 s before each chunk's rows.
-    static let chunkRecords = 4000
+    /// load's slower side, so what counts is that it seldom waits: a chunk is a batch fewer than
+    /// the pipeline's channel holds (`IndexPipeline.itemsHeld`, 4,096), so that the next chunk is
+    /// ready when one is sent (NCBI's deletions, also items, come at a file's end). At 5,000 the
+    /// server waited 0.1-0.2 s before each chunk's rows; 4,000 and 4,032 measured alike.
+    static let chunkRecords = IndexPipeline.itemsHeld - IndexPipeline.batchSize
     /// The file's first chunk, doubled chunk by chunk up to `chunkRecords`: the server starts on
     /// the rows 0.1 s into the file rather than 0.45 s, and each chunk is ready before the last
     /// one is done.
