@@ -61,13 +61,20 @@ public protocol RecordStore: AnyObject, Sendable {
 
     /// Once a run has applied its files: what the store does after them (the PostgreSQL store
     /// builds its full-text indexes after a bulk load, and otherwise merges what is still in
-    /// their pending lists; SQLite's are kept as it goes). Returns a warning for the log when
-    /// something that the applied files do not depend on failed.
+    /// their pending lists; the SQLite store merges its full-text index into one segment after a
+    /// run that applied baseline files). Returns a warning for the log when something that the
+    /// applied files do not depend on failed or was stopped by `cancellation`.
     @discardableResult
-    func finishRun() throws(IndexError) -> String?
+    func finishRun(cancellation: CancellationFlag) throws(IndexError) -> String?
 }
 
 extension RecordStore {
+    /// `finishRun` that nothing interrupts.
+    @discardableResult
+    public func finishRun() throws(IndexError) -> String? {
+        try finishRun(cancellation: CancellationFlag())
+    }
+
     /// Refuses an export since a number this index did not give (`IndexError.sinceAhead`,
     /// `.sinceEarlierIndex`); 0 asks for every change and is always taken.
     public static func checkSince(_ since: Int64, mark: Int64, replacedMark: Int64) throws(IndexError) {
@@ -95,6 +102,9 @@ public struct FileIdentity: Sendable, Equatable {
     public var number: Int?
     /// MD5 of the compressed file, so that a republished file is applied again.
     public var md5: String
+
+    /// A file of NCBI's `baseline` folder (not an update, not a local file).
+    public var isBaseline: Bool { folder == "baseline" }
 
     public init(name: String, folder: String, cycle: Int?, number: Int?, md5: String) {
         self.name = name

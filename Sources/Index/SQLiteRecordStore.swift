@@ -31,6 +31,9 @@ public final class SQLiteRecordStore: RecordStore {
     /// SQLITE_INTERRUPT, except one that lands while FTS5 opens its table ("vtable constructor
     /// failed"), which is told from a damaged index by this.
     private let interruptRequested = Atomic<Bool>(false)
+    /// The records of the baseline files this store applied: when they are most of the index's
+    /// baseline, the run ends with the full-text index merged into one segment (`+Merge`).
+    let baselineRecordsApplied = Atomic<Int>(0)
 
     public init(path: String, readOnly: Bool = false,
                 logger: Logger = Logger(label: "pubmed-mirror.index", factory: { _ in SwiftLogNoOpLogHandler() })) throws(IndexError) {
@@ -144,9 +147,13 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    /// The full-text index is kept up to date file by file: nothing to do.
+    /// The full-text index is kept up to date file by file; after a run that applied baseline
+    /// files it is merged into one segment (`mergeSearchSegments`).
     @discardableResult
-    public func finishRun() throws(IndexError) -> String? { nil }
+    public func finishRun(cancellation: CancellationFlag) throws(IndexError) -> String? {
+        guard !readOnly else { return nil }
+        return try mergeSearchSegments(cancellation: cancellation)
+    }
 
     // MARK: Counts and applied files
 

@@ -523,8 +523,9 @@ public final class PostgreSQLRecordStore: RecordStore {
     /// those already there (each file's own merge failed, or a run was killed between a file and
     /// its merge, or an earlier pubmed-mirror wrote): a merge that fails is returned as a warning,
     /// not thrown, since the files are committed, searches stay right, and the next run merges.
+    /// The builds are each one statement on the server: `cancellation` does not cut them short.
     @discardableResult
-    public func finishRun() throws(IndexError) -> String? {
+    public func finishRun(cancellation: CancellationFlag) throws(IndexError) -> String? {
         guard !readOnly else { return nil }
         // A schema an earlier switch left behind (a reader held it then) goes now, if it can.
         let leftBehind = try index.dropReplaced()

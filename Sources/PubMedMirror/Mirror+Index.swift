@@ -50,7 +50,11 @@ extension Mirror {
         try apply(plan, to: store, applied: &applied, report: &report, progress: progress, cancellation: cancellation)
         report.counts = try store.counts()
         report.rollover = plan.rollover(filesIndexed: report.counts?.files ?? 0)
-        try finish(plan, store: store, live: live, home: home, applied: applied, records: records, state: state, report: &report)
+        try finish(plan, store: store, live: live, home: home, applied: applied, records: records, state: state, report: &report,
+                   cancellation: cancellation)
+        // An interrupt during the store's end of run (the SQLite index's merge) stops only that:
+        // the files stay applied, and a rollover or rebuild that was complete is in use.
+        if cancellation.isCancelled { report.interrupted = true }
         report.seconds = (ContinuousClock.now - clock).inSeconds
         return report
     }
@@ -144,7 +148,8 @@ extension Mirror {
     /// After the steps: a rebuild or rollover that is complete replaces the index in use, and the
     /// old cycle's files are pruned as the plan says.
     private func finish(_ plan: IndexPlan, store: any RecordStore, live: (any RecordStore)?, home: IndexHome, applied: [String: String],
-                        records: [MirroredFile], state: any MirrorState, report: inout IndexReport) throws(IndexError) {
+                        records: [MirroredFile], state: any MirrorState, report: inout IndexReport,
+                        cancellation: CancellationFlag) throws(IndexError) {
         guard !report.interrupted else {
             // A rebuild starts afresh each time: what this one wrote would only take up room.
             if plan.target == .rebuild { home.discard(store) }
@@ -153,8 +158,9 @@ extension Mirror {
         switch plan.target {
         case .live:
             // The PostgreSQL store builds its full-text indexes after a bulk load, or merges what
-            // is still in their pending lists.
-            finished(try store.finishRun())
+            // is still in their pending lists; the SQLite store merges its full-text index into
+            // one segment after a baseline.
+            finished(try store.finishRun(cancellation: cancellation))
             if let cycle = plan.prunesBefore {
                 let pruned = try prune(before: cycle, records: records, state: state)
                 report.rollover = RolloverState(fromCycle: records.map(\.cycle).min() ?? cycle, toCycle: cycle, baselineListed: 0,
@@ -171,11 +177,11 @@ extension Mirror {
                 let count = report.failures.count == 1 ? "\(first.name) failed" : "\(report.failures.count) files failed, the first \(first.name)"
                 throw .rebuildIncomplete(reason: "\(count): \(first.message)", stoppedBy: report.stoppedBy?.code)
             }
-            finished(try store.finishRun())
+            finished(try store.finishRun(cancellation: cancellation))
             try home.switchTo(store)
         case .rollover(_, let cycle):
             guard report.failures.isEmpty, plan.isComplete(applied: applied) else { return }
-            finished(try store.finishRun())
+            finished(try store.finishRun(cancellation: cancellation))
             try home.switchTo(store)
             report.rollover?.switched = true
             logger.info("annual rollover complete: now answering from the cycle \(cycle) index")

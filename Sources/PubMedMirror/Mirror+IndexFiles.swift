@@ -29,7 +29,7 @@ extension Mirror {
                 let results = urls.map { url in
                     Result { () throws(IndexError) -> AppliedFile in try mirror.indexLocal(url, into: store, cancellation: cancellation) }
                 }
-                if !cancellation.isCancelled { mirror.finished(try store.finishRun()) }
+                if !cancellation.isCancelled { mirror.finished(try store.finishRun(cancellation: cancellation)) }
                 return results
             }
         }.get()

@@ -82,6 +82,10 @@ import Testing
         #expect(!expected.isEmpty)
         #expect(try Self.current(in: mirror) == expected)
 
+        // The run applied a baseline file: it ended with the full-text index in one segment.
+        let store = try #require(try mirror.openIndex() as? SQLiteRecordStore)
+        #expect(try store.searchSegmentCount() == 1)
+
         // Every deletion in the update file is accounted for: deleted or absent.
         let update = index.applied[1]
         #expect(update.deleted + update.deletionsAbsent == (try Self.deletionCount(files[1])))
