@@ -61,9 +61,9 @@ public protocol RecordStore: AnyObject, Sendable {
 
     /// Once a run has applied its files: what the store does after them (the PostgreSQL store
     /// builds its full-text indexes after a bulk load, and otherwise merges what is still in
-    /// their pending lists; the SQLite store merges its full-text index into one segment after a
-    /// run that applied baseline files). Returns a warning for the log when something that the
-    /// applied files do not depend on failed or was stopped by `cancellation`.
+    /// their pending lists; the SQLite store merges its full-text index into one segment once most
+    /// of its baseline came since the last merge). Returns a warning for the log when something
+    /// that the applied files do not depend on failed or was stopped by `cancellation`.
     @discardableResult
     func finishRun(cancellation: CancellationFlag) throws(IndexError) -> String?
 }
@@ -102,9 +102,6 @@ public struct FileIdentity: Sendable, Equatable {
     public var number: Int?
     /// MD5 of the compressed file, so that a republished file is applied again.
     public var md5: String
-
-    /// A file of NCBI's `baseline` folder (not an update, not a local file).
-    public var isBaseline: Bool { folder == "baseline" }
 
     public init(name: String, folder: String, cycle: Int?, number: Int?, md5: String) {
         self.name = name

@@ -44,7 +44,6 @@ extension SQLiteRecordStore {
                 }
             }
             startCheckpoint()
-            if file.isBaseline { baselineRecordsApplied.add(applied.records, ordering: .relaxed) }
             return applied
         } catch {
             // The transaction rolled back, but the WAL keeps the size it grew to; on a full disk that

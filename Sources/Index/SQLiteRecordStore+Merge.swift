@@ -7,70 +7,85 @@ import PubMedSupport
 /// FTS5 writes each file's terms as a segment of its own and merges segments 16 at a time as they
 /// pile up (`automerge`, schema), so an index built from a baseline is left in a few dozen
 /// segments (26 at 1.2 million records), and a search looks up each of its terms in every one.
-/// Rewriting the whole full-text index costs about a tenth of building it, so it is done only
-/// after a run that applied most of the index's baseline (the first fetch, an annual rollover
-/// before its switch, a rebuild: runs that write most of the index anyway), never after a day's
-/// update files, whose small segments FTS5 merges as it goes, nor after a baseline file NCBI
-/// published again. Figures: Docs/benchmarks.md.
+/// Rewriting the whole full-text index costs about a tenth of building it, so it is done only when
+/// most of the index's baseline came since the last merge (after the first fetch, an annual
+/// rollover before its switch, a rebuild, or whichever later run finishes one of those that was
+/// stopped), never for a day's update files, whose small segments FTS5 merges as it goes, nor for
+/// a baseline file NCBI published again. `meta.searchMergedThrough` keeps the position of the last
+/// file applied before the last merge that finished. Figures: Docs/benchmarks.md.
 ///
 /// In steps, with FTS5's incremental `merge`: a negative page count begins merging every segment
 /// into one, and each later step writes about that many more pages. Each step is a transaction of
 /// its own with a checkpoint after it, so readers go on meanwhile, the log stays small, and an
-/// interrupt stops the merge between steps with the index whole. `meta.searchMerge` marks a merge
-/// under way, so that the next run finishes one that was stopped.
+/// interrupt stops the merge between steps with the index whole; a merge that was stopped, or that
+/// failed (a full disk), is begun again by the next run, since what decides it is still so.
 extension SQLiteRecordStore {
     /// FTS5 pages (about 4 KB each) a step writes: about 16 MB, a fraction of a second.
     static let mergeStepPages = 4000
 
-    /// Merges the full-text index into one segment if this store applied at least half of the
-    /// baseline records the index holds, or an earlier merge was stopped; returns a warning when
-    /// `cancellation` stopped it.
-    func mergeSearchSegments(cancellation: CancellationFlag) throws(IndexError) -> String? {
+    /// Merges the full-text index into one segment if at least half of the baseline records the
+    /// index holds came in files applied since the last merge. Returns a warning, rather than
+    /// throwing, when `cancellation` stopped the merge or a step failed: the files are applied
+    /// either way, and searches are right, only slower until a later run merges.
+    func mergeSearchSegments(cancellation: CancellationFlag, stepPages: Int = mergeStepPages) -> String? {
         let clock = ContinuousClock.now
         var steps = 0
         do {
-            let (pending, baseline, before) = try database.read { db in
-                (try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'searchMerge'") != nil,
-                 try Int.fetchOne(db, sql: "SELECT ifnull(sum(records), 0) FROM appliedFile WHERE folder = 'baseline'") ?? 0,
-                 try Self.searchStructure(db))
+            guard let through = try database.read(Self.mergeWanted) else { return nil }
+            if let segments = try database.read({ db in try Self.searchStructure(db).flatMap(FTS5Structure.segmentCount) }), segments > 1 {
+                logger.info("\(path): merging the full-text index's \(segments) segments into one, in steps")
             }
-            let applied = baselineRecordsApplied.load(ordering: .relaxed)
-            guard pending || applied > 0 && applied * 2 >= baseline else { return nil }
-            let segments = before.flatMap(FTS5Structure.segmentCount)
-            guard pending || (segments ?? 2) > 1 else { return nil }
-            logger.info("\(path): merging the full-text index\(segments.map { " (\($0) segments)" } ?? "") into one segment, in steps")
             while true {
                 if cancellation.isCancelled {
                     return "the full-text index's merge was stopped after \(steps) steps: searches are right, only slower "
-                        + "than once it is merged, which the next run does"
+                        + "until the next run merges it"
                 }
                 waitForCheckpoint()
-                let merged = try database.write { db in try Self.mergeStep(db, first: steps == 0) }
+                let merged = try database.write { db in
+                    let merged = try Self.mergeStep(db, first: steps == 0, pages: stepPages)
+                    if !merged {
+                        try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('searchMergedThrough', ?) "
+                                       + "ON CONFLICT (key) DO UPDATE SET value = excluded.value", arguments: [through])
+                    }
+                    return merged
+                }
                 startCheckpoint()
                 steps += 1
                 if !merged { break }
             }
-        } catch let error as IndexError {
-            throw error
         } catch {
-            throw .database(failure(error))
+            // As after a failed file: the log gives back what the failed step grew it by.
+            _ = try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            return "the full-text index's merge failed after \(steps) steps (\(DatabaseFailure.describe(error))): searches are "
+                + "right, only slower until a later run merges it"
         }
         logger.info("\(path): full-text index merged in \(steps) steps, \(String(format: "%.1f", (ContinuousClock.now - clock).inSeconds)) s")
         return nil
     }
 
+    /// The position of the last applied file, when the index should be merged: at least half its
+    /// baseline records came after `meta.searchMergedThrough`, and it has more than one segment
+    /// (one that has a single segment only gets the mark).
+    private static func mergeWanted(_ db: Database) throws -> Int? {
+        let mark = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'searchMergedThrough'") ?? 0
+        guard let row = try Row.fetchOne(db, sql: """
+                SELECT ifnull(sum(records), 0) AS total, ifnull(sum(records) FILTER (WHERE position > ?), 0) AS since,
+                       (SELECT max(position) FROM appliedFile) AS last
+                FROM appliedFile WHERE folder = 'baseline'
+                """, arguments: [mark]),
+              let last = row["last"] as Int?
+        else { return nil }
+        let total: Int = row["total"], since: Int = row["since"]
+        guard since > 0, since * 2 >= total else { return nil }
+        return last
+    }
+
     /// One step of the merge, in the caller's transaction: whether it merged anything (a step
-    /// that finds nothing left to merge leaves the index's structure as it was, and ends the mark).
+    /// that finds nothing left to merge leaves the index's structure as it was).
     static func mergeStep(_ db: Database, first: Bool, pages: Int = mergeStepPages) throws -> Bool {
         let before = try searchStructure(db)
         try db.execute(sql: "INSERT INTO articleSearch (articleSearch, rank) VALUES ('merge', ?)", arguments: [first ? -pages : pages])
-        let merged = try searchStructure(db) != before
-        if merged {
-            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('searchMerge', 1) ON CONFLICT (key) DO NOTHING")
-        } else {
-            try db.execute(sql: "DELETE FROM meta WHERE key = 'searchMerge'")
-        }
-        return merged
+        return try searchStructure(db) != before
     }
 
     /// FTS5's structure record (the segments and their levels), row 10 of its `_data` table.

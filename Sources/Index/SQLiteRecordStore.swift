@@ -31,9 +31,6 @@ public final class SQLiteRecordStore: RecordStore {
     /// SQLITE_INTERRUPT, except one that lands while FTS5 opens its table ("vtable constructor
     /// failed"), which is told from a damaged index by this.
     private let interruptRequested = Atomic<Bool>(false)
-    /// The records of the baseline files this store applied: when they are most of the index's
-    /// baseline, the run ends with the full-text index merged into one segment (`+Merge`).
-    let baselineRecordsApplied = Atomic<Int>(0)
 
     public init(path: String, readOnly: Bool = false,
                 logger: Logger = Logger(label: "pubmed-mirror.index", factory: { _ in SwiftLogNoOpLogHandler() })) throws(IndexError) {
@@ -147,12 +144,12 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    /// The full-text index is kept up to date file by file; after a run that applied baseline
-    /// files it is merged into one segment (`mergeSearchSegments`).
+    /// The full-text index is kept up to date file by file; once most of its baseline came since
+    /// its last merge, it is merged into one segment (`mergeSearchSegments`).
     @discardableResult
     public func finishRun(cancellation: CancellationFlag) throws(IndexError) -> String? {
         guard !readOnly else { return nil }
-        return try mergeSearchSegments(cancellation: cancellation)
+        return mergeSearchSegments(cancellation: cancellation)
     }
 
     // MARK: Counts and applied files

@@ -52,9 +52,6 @@ extension Mirror {
         report.rollover = plan.rollover(filesIndexed: report.counts?.files ?? 0)
         try finish(plan, store: store, live: live, home: home, applied: applied, records: records, state: state, report: &report,
                    cancellation: cancellation)
-        // An interrupt during the store's end of run (the SQLite index's merge) stops only that:
-        // the files stay applied, and a rollover or rebuild that was complete is in use.
-        if cancellation.isCancelled { report.interrupted = true }
         report.seconds = (ContinuousClock.now - clock).inSeconds
         return report
     }
@@ -159,7 +156,8 @@ extension Mirror {
         case .live:
             // The PostgreSQL store builds its full-text indexes after a bulk load, or merges what
             // is still in their pending lists; the SQLite store merges its full-text index into
-            // one segment after a baseline.
+            // one segment after a baseline. An interrupt stops that merge alone, with a warning:
+            // the files are applied, and a rollover or rebuild that is complete is switched to.
             finished(try store.finishRun(cancellation: cancellation))
             if let cycle = plan.prunesBefore {
                 let pruned = try prune(before: cycle, records: records, state: state)

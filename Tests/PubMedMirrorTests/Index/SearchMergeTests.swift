@@ -8,7 +8,7 @@ import Testing
 
 /// The SQLite index's full-text segments merged into one at the end of a run that applied baseline
 /// files (`SQLiteRecordStore+Merge`): what a search can find is unchanged, update files alone leave
-/// the segments be, and a merge that was stopped is finished by the next run.
+/// the segments be, and a merge that was stopped or failed is done by the next run.
 @Suite struct SearchMergeTests {
     /// Three files (a segment each at least): 60 records, then replacements, then a deletion.
     static func applyThreeFiles(_ store: SQLiteRecordStore, folder: String) throws {
@@ -28,9 +28,10 @@ import Testing
         return try store.search(request, withJSON: false).hits.map(\.pmid).sorted()
     }
 
-    static func mergeMarked(_ store: SQLiteRecordStore) throws -> Bool {
+    /// `meta.searchMergedThrough`: the position of the last file applied before the last merge.
+    static func mergedThrough(_ store: SQLiteRecordStore) throws -> Int? {
         try DatabaseQueue(path: store.path).read { db in
-            try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'searchMerge'") != nil
+            try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'searchMergedThrough'")
         }
     }
 
@@ -47,7 +48,7 @@ import Testing
         #expect(try RecordStoreTests.searchTokens(store) == tokens)
         #expect(try Self.hits(store, "heart failure[ti]") == heart)
         #expect(try Self.hits(store, "placebo[ti] AND randomized[ti]") == Array(30...60))
-        #expect(try !Self.mergeMarked(store))
+        #expect(try Self.mergedThrough(store) == 3)
         // A second end of run finds nothing to merge.
         #expect(try store.finishRun() == nil)
         #expect(try store.searchSegmentCount() == 1)
@@ -77,27 +78,69 @@ import Testing
         #expect(try store.searchSegmentCount() == segments)
     }
 
-    @Test func aMergeStoppedBetweenStepsIsFinishedByTheNextRun() throws {
+    @Test func aMergeStoppedBeforeItsFirstStepIsDoneByTheNextRun() throws {
         let store = try RecordStoreTests.store()
         try Self.applyThreeFiles(store, folder: "baseline")
         let tokens = try RecordStoreTests.searchTokens(store)
-        // An interrupt before the first step: nothing merged, and a warning for the log.
         let cancelled = CancellationFlag()
         cancelled.cancel()
         let warning = try #require(try store.finishRun(cancellation: cancelled))
         #expect(warning.contains("merge was stopped after 0 steps"))
         #expect(try store.searchSegmentCount()! >= 3)
-        // One step of a page, as a run stopped after its first step leaves it: marked, not done.
-        let merged = try store.database.write { db in try SQLiteRecordStore.mergeStep(db, first: true, pages: 1) }
-        #expect(merged)
-        #expect(try Self.mergeMarked(store))
-        // The next run applies no baseline file, and finishes the merge all the same.
-        let path = store.path
-        let next = try SQLiteRecordStore(path: path)
+        #expect(try Self.mergedThrough(store) == nil)
+        // The next run applies nothing, and merges: most of the baseline came since no merge.
+        let next = try SQLiteRecordStore(path: store.path)
         #expect(try next.finishRun() == nil)
         #expect(try next.searchSegmentCount() == 1)
-        #expect(try !Self.mergeMarked(next))
         #expect(try RecordStoreTests.searchTokens(next) == tokens)
+    }
+
+    @Test func aMergeStoppedBetweenStepsIsFinishedByTheNextRun() throws {
+        let store = try RecordStoreTests.store()
+        // Three files of 500 records of twenty words of their own each: segments of many pages,
+        // which a step of one page does not merge whole.
+        for file in 0..<3 {
+            let items = (1...500).map { number in
+                let pmid = file * 500 + number
+                return RecordStoreTests.rec(pmid, title: (1...20).map { "w\(pmid)x\($0)" }.joined(separator: " "))
+            }
+            let identity = FileIdentity(name: "pubmed26n\(1001 + file).xml.gz", folder: "baseline", cycle: 26, number: 1001 + file, md5: "\(file)")
+            try store.apply(identity) { sink in for item in items { try sink(item) } }
+        }
+        let tokens = try RecordStoreTests.searchTokens(store)
+        // One step of one page, as a run stopped after its first step leaves it: under way.
+        let merged = try store.database.write { db in try SQLiteRecordStore.mergeStep(db, first: true, pages: 1) }
+        #expect(merged)
+        #expect(try store.searchSegmentCount()! > 1)
+        #expect(try RecordStoreTests.searchTokens(store) == tokens)
+        let next = try SQLiteRecordStore(path: store.path)
+        #expect(try next.finishRun() == nil)
+        #expect(try next.searchSegmentCount() == 1)
+        #expect(try Self.mergedThrough(next) == 3)
+        #expect(try RecordStoreTests.searchTokens(next) == tokens)
+    }
+
+    @Test func aMergeThatFailsIsAWarningAndTheIndexStaysWhole() throws {
+        let store = try RecordStoreTests.store()
+        try Self.applyThreeFiles(store, folder: "baseline")
+        let tokens = try RecordStoreTests.searchTokens(store)
+        let segments = try #require(try store.searchSegmentCount())
+        // A database that cannot grow by a page: what a full disk does to a step.
+        try store.database.writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM")
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)")
+        }
+        let warning = try #require(try store.finishRun())
+        #expect(warning.contains("merge failed after 0 steps"), "\(warning)")
+        #expect(try store.searchSegmentCount() == segments)
+        #expect(try RecordStoreTests.searchTokens(store) == tokens)
+        #expect(try Self.mergedThrough(store) == nil)
+        // With room again, the next end of run merges.
+        try store.database.writeWithoutTransaction { db in _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = 1073741823") }
+        #expect(try store.finishRun() == nil)
+        #expect(try store.searchSegmentCount() == 1)
+        #expect(try RecordStoreTests.searchTokens(store) == tokens)
     }
 
     @Test func theSegmentCountIsReadFromBothFormsOfTheStructureRecord() {
