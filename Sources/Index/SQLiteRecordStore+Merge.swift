@@ -27,13 +27,15 @@ extension SQLiteRecordStore {
     /// index holds came in files applied since the last merge. Returns a warning, rather than
     /// throwing, when `cancellation` stopped the merge or a step failed: the files are applied
     /// either way, and searches are right, only slower until a later run merges.
-    func mergeSearchSegments(cancellation: CancellationFlag, stepPages: Int = mergeStepPages) -> String? {
+    func mergeSearchSegments(cancellation: CancellationFlag) -> String? {
         let clock = ContinuousClock.now
         var steps = 0
+        var segments: Int?
         do {
             guard let through = try database.read(Self.mergeWanted) else { return nil }
-            if let segments = try database.read({ db in try Self.searchStructure(db).flatMap(FTS5Structure.segmentCount) }), segments > 1 {
-                logger.info("\(path): merging the full-text index's \(segments) segments into one, in steps")
+            segments = try database.read { db in try Self.searchStructure(db).flatMap(FTS5Structure.segmentCount) }
+            if segments != 1 {
+                logger.info("\(path): merging the full-text index\(segments.map { "'s \($0) segments" } ?? "") into one, in steps")
             }
             while true {
                 if cancellation.isCancelled {
@@ -42,7 +44,7 @@ extension SQLiteRecordStore {
                 }
                 waitForCheckpoint()
                 let merged = try database.write { db in
-                    let merged = try Self.mergeStep(db, first: steps == 0, pages: stepPages)
+                    let merged = try Self.mergeStep(db, first: steps == 0)
                     if !merged {
                         try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('searchMergedThrough', ?) "
                                        + "ON CONFLICT (key) DO UPDATE SET value = excluded.value", arguments: [through])
@@ -59,13 +61,15 @@ extension SQLiteRecordStore {
             return "the full-text index's merge failed after \(steps) steps (\(DatabaseFailure.describe(error))): searches are "
                 + "right, only slower until a later run merges it"
         }
-        logger.info("\(path): full-text index merged in \(steps) steps, \(String(format: "%.1f", (ContinuousClock.now - clock).inSeconds)) s")
+        if segments != 1 {
+            logger.info("\(path): full-text index merged in \(steps) steps, \(String(format: "%.1f", (ContinuousClock.now - clock).inSeconds)) s")
+        }
         return nil
     }
 
     /// The position of the last applied file, when the index should be merged: at least half its
-    /// baseline records came after `meta.searchMergedThrough`, and it has more than one segment
-    /// (one that has a single segment only gets the mark).
+    /// baseline records came after `meta.searchMergedThrough`. (An index already in one segment
+    /// gets the mark from the first step, which finds nothing to merge.)
     private static func mergeWanted(_ db: Database) throws -> Int? {
         let mark = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'searchMergedThrough'") ?? 0
         guard let row = try Row.fetchOne(db, sql: """

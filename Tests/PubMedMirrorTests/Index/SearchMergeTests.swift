@@ -6,9 +6,10 @@ import Testing
 @testable import PubMedRecords
 @testable import PubMedSupport
 
-/// The SQLite index's full-text segments merged into one at the end of a run that applied baseline
-/// files (`SQLiteRecordStore+Merge`): what a search can find is unchanged, update files alone leave
-/// the segments be, and a merge that was stopped or failed is done by the next run.
+/// The SQLite index's full-text segments merged into one at the end of a run once most of its
+/// baseline came since the last merge (`SQLiteRecordStore+Merge`): what a search can find is
+/// unchanged, update files and a baseline file applied again leave the segments be, and a merge
+/// that was stopped or failed is done by the next run.
 @Suite struct SearchMergeTests {
     /// Three files (a segment each at least): 60 records, then replacements, then a deletion.
     static func applyThreeFiles(_ store: SQLiteRecordStore, folder: String) throws {
