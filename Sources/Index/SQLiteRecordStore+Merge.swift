@@ -32,8 +32,9 @@ extension SQLiteRecordStore {
         var steps = 0
         var segments: Int?
         do {
-            guard let through = try database.read(Self.mergeWanted) else { return nil }
-            segments = try database.read { db in try Self.searchStructure(db).flatMap(FTS5Structure.segmentCount) }
+            let (wanted, structure) = try database.read { db in (try Self.mergeWanted(db), try Self.searchStructure(db)) }
+            guard let through = wanted else { return nil }
+            segments = structure.flatMap(FTS5Structure.segmentCount)
             if segments != 1 {
                 logger.info("\(path): merging the full-text index\(segments.map { "'s \($0) segments" } ?? "") into one, in steps")
             }

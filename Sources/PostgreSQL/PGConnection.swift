@@ -156,13 +156,16 @@ final class PGConnection: @unchecked Sendable {
         return try check(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
     }
 
+    /// The bytes of COPY data handed to libpq at a time: libpq copies each piece into its buffer,
+    /// and pieces of 1 MB keep that copy small.
+    static let copyPiece = 1 << 20
+
     /// Sends `data` (COPY's text format, whole lines) to `COPY … FROM STDIN`.
     func copyIn(_ sql: String, _ data: [UInt8]) throws(ServerDatabaseFailure) {
         try copyIn(sql) { (send: CopySender) throws(ServerDatabaseFailure) in
-            // libpq copies each piece into its buffer; pieces of 1 MB keep that copy small.
             var offset = 0
             while offset < data.count {
-                let end = min(offset + (1 << 20), data.count)
+                let end = min(offset + Self.copyPiece, data.count)
                 try send(data[offset..<end])
                 offset = end
             }

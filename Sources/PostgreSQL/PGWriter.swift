@@ -35,8 +35,6 @@ final class PGWriter {
     /// the rows 0.1 s into the file rather than 0.45 s, and each chunk is ready before the last
     /// one is done.
     static let firstChunkRecords = 500
-    /// The bytes of `article` rows handed to the server at a time.
-    static let copyPiece = 1 << 20
 
     init(connection: PGConnection, schema: String, sourceFile: String) throws(ServerDatabaseFailure) {
         self.connection = connection
@@ -149,7 +147,7 @@ final class PGWriter {
             // The rows go to the server a megabyte at a time as they are put together, so that it
             // starts on the chunk's first rows at once (the server is the load's slower side).
             try connection.copyIn("COPY \(schema).article FROM STDIN (FORMAT binary)") { (send: PGConnection.CopySender) throws(ServerDatabaseFailure) in
-                var article = CopyBinary(capacity: Self.copyPiece + (1 << 16))
+                var article = CopyBinary(capacity: PGConnection.copyPiece + (1 << 16))
                 article.append(CopyBinary.header[...])
                 for row in outcome.added {
                     guard case .record(let rows) = items[row.content] else { continue }
@@ -161,7 +159,7 @@ final class PGWriter {
                     article.int64(row.seq)
                     article.append(rows.article[...])
                     for (table, lines) in rows.children.enumerated() { children[table].append(contentsOf: lines) }
-                    if article.bytes.count >= Self.copyPiece {
+                    if article.bytes.count >= PGConnection.copyPiece {
                         try send(article.bytes[...])
                         article.removeAll()
                     }

@@ -98,6 +98,12 @@ final class PostgreSQLServer: Sendable {
         return (name, try DatabaseURL(url(database: name)))
     }
 
+    /// A superuser connection to a new, empty database of its own on the shared server.
+    static func connectionToNewDatabase() async throws -> PGConnection {
+        let server = try await shared.value
+        return try server.superuser(database: try server.createDatabase().name)
+    }
+
     /// Runs SQL as the superuser in `database`.
     func execute(_ sql: String, database: String = "postgres") throws {
         try superuser(database: database).execute(sql)

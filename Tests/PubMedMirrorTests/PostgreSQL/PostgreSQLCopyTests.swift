@@ -24,8 +24,7 @@ import Testing
     }
 
     @Test func piecesThatCutRowsAnywhereArriveAsTheRows() async throws {
-        let server = try await PostgreSQLServer.shared.value
-        let connection = try server.superuser(database: try server.createDatabase().name)
+        let connection = try await PostgreSQLServer.connectionToNewDatabase()
         try connection.execute("CREATE TABLE t (i integer, s text)")
         let (copy, texts) = Self.rows(2000)
         // Pieces of 1, 7, 300 and 4,096 bytes in turn, and an empty one, which sends nothing.
@@ -49,8 +48,7 @@ import Testing
     /// The server refuses the first row, then reads on to the end of the data (megabytes more)
     /// before it answers: its own error is what the caller gets, on a connection that goes on.
     @Test func aRowTheServerRefusesIsToldByTheServer() async throws {
-        let server = try await PostgreSQLServer.shared.value
-        let connection = try server.superuser(database: try server.createDatabase().name)
+        let connection = try await PostgreSQLServer.connectionToNewDatabase()
         try connection.execute("CREATE TABLE t (i integer, s text)")
         var bad = CopyBinary()
         bad.append(CopyBinary.header[...])
@@ -78,8 +76,7 @@ import Testing
     }
 
     @Test func dataThatCannotBeMadeEndsTheCopyAndKeepsNothing() async throws {
-        let server = try await PostgreSQLServer.shared.value
-        let connection = try server.superuser(database: try server.createDatabase().name)
+        let connection = try await PostgreSQLServer.connectionToNewDatabase()
         try connection.execute("CREATE TABLE t (i integer, s text)")
         let (copy, _) = Self.rows(500)
         let failure = ServerDatabaseFailure(server: "test", operation: "making rows", sqlState: nil,

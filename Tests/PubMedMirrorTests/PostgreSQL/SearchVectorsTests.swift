@@ -48,8 +48,7 @@ import Testing
     /// Sends every document's binary vectors and text forms to the server; returns the (document,
     /// vector) pairs that PostgreSQL does not find equal, and how many pairs it compared.
     static func differences(_ documents: [SearchDocument]) async throws -> (differ: [String], compared: Int) {
-        let server = try await PostgreSQLServer.shared.value
-        let connection = try server.superuser(database: try server.createDatabase().name)
+        let connection = try await PostgreSQLServer.connectionToNewDatabase()
         try connection.execute("CREATE TABLE vectors (document integer, vector text, sent tsvector, literal text)")
         var copy = CopyBinary()
         copy.append(CopyBinary.header[...])
@@ -230,8 +229,7 @@ import Testing
     }
 
     @Test func binaryFieldsAreWhatTheServerReads() async throws {
-        let server = try await PostgreSQLServer.shared.value
-        let connection = try server.superuser(database: try server.createDatabase().name)
+        let connection = try await PostgreSQLServer.connectionToNewDatabase()
         try connection.execute("CREATE TABLE fields (i integer, b bigint, t boolean, s text, a text[], d date, j json)")
         var copy = CopyBinary()
         copy.append(CopyBinary.header[...])
